@@ -1,0 +1,116 @@
+#include "cli/cli.h"
+
+#include <csignal>
+#include <iostream>
+#include <unistd.h>
+
+#include "cli/commands.h"
+
+namespace vb {
+
+namespace {
+
+struct CommandEntry {
+  const char* name;
+  CommandRegistrar registrar;
+};
+
+// The subcommands, in the order `vidbatch --help` lists them.
+constexpr CommandEntry k_commands[] = {
+    {"run", register_run},       {"resume", register_resume}, {"status", register_status},
+    {"report", register_report}, {"validate", register_validate},
+};
+
+std::atomic<int> g_stop_requests{0};
+
+void on_stop_signal(int) {
+  int seen = g_stop_requests.fetch_add(1) + 1;
+  if (seen >= 3) {
+    _exit(k_exit_interrupted);  // the ledger is transactional: safe even now
+  }
+}
+
+}  // namespace
+
+std::atomic<int>& stop_requests() {
+  return g_stop_requests;
+}
+
+void install_signal_handlers() {
+  struct sigaction action {};
+  action.sa_handler = on_stop_signal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+}
+
+int exit_code_for(const Error& error) {
+  switch (error.code) {
+    case ErrorCode::invalid_input:
+    case ErrorCode::conflict:
+    case ErrorCode::not_found:
+      return k_exit_usage;
+    default:
+      return k_exit_runtime;
+  }
+}
+
+int report_error(const Error& error) {
+  std::cerr << "vidbatch: " << error.describe() << "\n";
+  return exit_code_for(error);
+}
+
+void add_common_flags(CLI::App& cmd, CommandContext& ctx, bool engine_flags) {
+  auto& o = ctx.flags.overrides;
+  cmd.add_option_function<std::string>(
+      "--db", [&o](const std::string& v) { o.db_path = v; },
+      "SQLite ledger file (default ./vidbatch.db)");
+  cmd.add_option_function<std::string>(
+      "--config", [&o](const std::string& v) { o.config_path = v; },
+      "TOML configuration (default ./vidbatch.toml if present)");
+  if (!engine_flags) {
+    return;
+  }
+  cmd.add_option_function<std::string>(
+      "--out", [&o](const std::string& v) { o.out_dir = v; }, "output folder (default ./out)");
+  cmd.add_option_function<std::string>(
+      "--base-url", [&o](const std::string& v) { o.base_url = v; },
+      "provider base URL ending in /v1 (default $OPENAI_BASE_URL, then the config)");
+  cmd.add_option_function<int>(
+         "--concurrency", [&o](int v) { o.concurrency = v; },
+         "maximum jobs in flight at the provider")
+      ->check(CLI::PositiveNumber);
+}
+
+Result<Config> resolve_config(const CommandContext& ctx) {
+  return load_config(ctx.flags.overrides, process_env());
+}
+
+Result<std::unique_ptr<JobStore>> open_store(const Config& config) {
+  SyncMode sync = config.sync == "off"      ? SyncMode::off
+                  : config.sync == "normal" ? SyncMode::normal
+                                            : SyncMode::full;
+  return JobStore::open(config.db_path, sync);
+}
+
+int cli_main(int argc, char** argv) {
+  CLI::App app{"vidbatch: run batches of AI video generations, resumably, without paying twice"};
+  app.set_version_flag("--version", "vidbatch 0.1.0");
+  app.require_subcommand(1);
+  CommandContext ctx;
+  for (const auto& entry : k_commands) {
+    entry.registrar(app, ctx);
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? k_exit_ok : k_exit_usage;
+  }
+  if (!ctx.action) {
+    return k_exit_usage;
+  }
+  return ctx.action();
+}
+
+}  // namespace vb

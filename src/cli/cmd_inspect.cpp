@@ -1,0 +1,131 @@
+// Read-only commands: `status`, `report`, `validate`.
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "manifest/manifest.h"
+#include "provider/video_provider.h"
+#include "report/report.h"
+
+namespace vb {
+
+namespace {
+
+// Opens an existing ledger without creating one.
+Result<std::unique_ptr<JobStore>> open_existing(const CommandContext& ctx) {
+  auto config = resolve_config(ctx);
+  if (!config) {
+    return std::unexpected(config.error());
+  }
+  if (!std::filesystem::exists(config->db_path)) {
+    return fail(ErrorCode::not_found, "no ledger here; run a manifest first or pass --db FILE",
+                config->db_path);
+  }
+  return open_store(*config);
+}
+
+}  // namespace
+
+void register_status(CLI::App& app, CommandContext& ctx) {
+  auto json = std::make_shared<bool>(false);
+  CLI::App* cmd = app.add_subcommand("status", "jobs per state, per batch; lists ambiguous jobs");
+  cmd->footer("Example: vidbatch status --db vidbatch.db --json");
+  cmd->add_flag("--json", *json, "print JSON instead of a table");
+  add_common_flags(*cmd, ctx, false);
+  cmd->callback([&ctx, json] {
+    ctx.action = [&ctx, json] {
+      auto store = open_existing(ctx);
+      if (!store) {
+        return report_error(store.error());
+      }
+      auto status = write_status(**store, *json, std::cout);
+      return status ? static_cast<int>(k_exit_ok) : report_error(status.error());
+    };
+  });
+}
+
+void register_report(CLI::App& app, CommandContext& ctx) {
+  struct Flags {
+    std::string format = "csv";
+    std::string output;
+    std::string batch;
+  };
+  auto flags = std::make_shared<Flags>();
+  CLI::App* cmd = app.add_subcommand("report", "one row per job, as CSV, JSON or JSON Lines");
+  cmd->footer("Example: vidbatch report --format csv --output report.csv");
+  cmd->add_option("--format", flags->format, "csv | json | jsonl")
+      ->check(CLI::IsMember({"csv", "json", "jsonl"}));
+  cmd->add_option("--output", flags->output, "write to FILE instead of stdout");
+  cmd->add_option("--batch", flags->batch, "only this batch");
+  add_common_flags(*cmd, ctx, false);
+  cmd->callback([&ctx, flags] {
+    ctx.action = [&ctx, flags] {
+      auto store = open_existing(ctx);
+      if (!store) {
+        return report_error(store.error());
+      }
+      JobFilter filter;
+      if (!flags->batch.empty()) {
+        filter.batch = flags->batch;
+      }
+      auto format = *parse_report_format(flags->format);
+      if (flags->output.empty()) {
+        auto status = write_report(**store, filter, format, std::cout);
+        return status ? static_cast<int>(k_exit_ok) : report_error(status.error());
+      }
+      std::string tmp = flags->output + ".tmp";
+      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+      auto status = out ? write_report(**store, filter, format, out)
+                        : Status(fail(ErrorCode::io, "cannot create the report file", tmp));
+      out.close();
+      if (!status || !out || std::rename(tmp.c_str(), flags->output.c_str()) != 0) {
+        std::filesystem::remove(tmp);
+        return report_error(status ? Error{ErrorCode::io, "cannot write the report", flags->output}
+                                   : status.error());
+      }
+      return static_cast<int>(k_exit_ok);
+    };
+  });
+}
+
+void register_validate(CLI::App& app, CommandContext& ctx) {
+  auto path = std::make_shared<std::string>();
+  CLI::App* cmd = app.add_subcommand("validate", "check a manifest; touches no database");
+  cmd->footer("Example: vidbatch validate jobs/examples/demo.yaml");
+  cmd->add_option("manifest", *path, "YAML manifest of jobs")->required();
+  cmd->add_option_function<std::string>(
+      "--config", [&ctx](const std::string& v) { ctx.flags.overrides.config_path = v; },
+      "TOML configuration (its provider's rules are checked too)");
+  cmd->callback([&ctx, path] {
+    ctx.action = [&ctx, path] {
+      auto manifest = load_manifest(*path);
+      if (!manifest) {
+        return report_error(manifest.error());
+      }
+      auto config = resolve_config(ctx);
+      if (!config) {
+        return report_error(config.error());
+      }
+      auto provider = make_provider(config->provider);
+      std::string problems;
+      for (std::size_t i = 0; i < manifest->jobs.size(); ++i) {
+        if (auto s = provider->check(manifest->jobs[i]); !s) {
+          problems += "\n" + manifest->jobs[i].location.describe() + ": jobs[" +
+                      std::to_string(i) + "]." + s.error().message;
+        }
+      }
+      if (!problems.empty()) {
+        std::cerr << "vidbatch: " << *path << ": invalid for the " << provider->dialect()
+                  << " provider:" << problems << "\n";
+        return static_cast<int>(k_exit_usage);
+      }
+      std::cout << *path << ": ok, batch " << manifest->batch << ", " << manifest->jobs.size()
+                << " jobs\n";
+      return static_cast<int>(k_exit_ok);
+    };
+  });
+}
+
+}  // namespace vb

@@ -1,0 +1,55 @@
+// Internal to the CLI: the subcommand table and what the commands share.
+// Each command lives in cmd_<name>.cpp and registers itself through one
+// function listed in k_commands (cli.cpp).
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "config/config.h"
+#include "store/job_store.h"
+#include "util/error.h"
+
+namespace vb {
+
+// Flags every ledger-using command accepts (--db, --config, --out, --base-url, --concurrency).
+struct CommonFlags {
+  ConfigOverrides overrides;
+  std::string concurrency_text;
+};
+
+struct CommandContext {
+  CommonFlags flags;
+  std::function<int()> action;   // set by the chosen subcommand's callback
+};
+
+using CommandRegistrar = void (*)(CLI::App& app, CommandContext& ctx);
+
+void register_run(CLI::App& app, CommandContext& ctx);
+void register_resume(CLI::App& app, CommandContext& ctx);
+void register_status(CLI::App& app, CommandContext& ctx);
+void register_report(CLI::App& app, CommandContext& ctx);
+void register_validate(CLI::App& app, CommandContext& ctx);
+
+// --db/--config/--out/--base-url/--concurrency on `cmd`, filling ctx.flags.
+void add_common_flags(CLI::App& cmd, CommandContext& ctx, bool engine_flags);
+
+// Prints "vidbatch: <where>: <message>" to stderr and returns the exit code for it.
+int report_error(const Error& error);
+int exit_code_for(const Error& error);
+
+// Loads the configuration from ctx.flags; prints and returns nullopt on error.
+Result<Config> resolve_config(const CommandContext& ctx);
+
+// Opens the ledger named by the configuration (ErrorCode::database on failure).
+Result<std::unique_ptr<JobStore>> open_store(const Config& config);
+
+// Set by SIGINT/SIGTERM: 1 = stop gracefully, 2 = abort now.
+std::atomic<int>& stop_requests();
+void install_signal_handlers();
+
+}  // namespace vb

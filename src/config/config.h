@@ -1,0 +1,86 @@
+// Config: every setting of a run, resolved once and then treated as const.
+//
+// Precedence, highest first: command-line flag > environment > config file
+// (TOML) > built-in default. config/vidbatch.toml documents every key.
+// A bad key or value fails with ErrorCode::invalid_input naming its TOML path
+// and line ("vidbatch.toml:12:1: limits.max_in_flight: expected a positive integer").
+// Value types; load_config is thread-safe.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "util/clock.h"
+#include "util/error.h"
+
+namespace vb {
+
+struct ProviderConfig {
+  std::string dialect = "openai";                  // "openai" (the /videos format)
+  std::string base_url = "https://api.openai.com/v1";
+  std::string api_key_env = "OPENAI_API_KEY";      // name of the variable holding the key
+};
+
+struct LimitsConfig {
+  int max_in_flight = 8;              // jobs submitting/submitted/running at the provider
+  double submits_per_minute = 30;     // token bucket on create requests
+  double polls_per_second = 5;        // global cap on status queries
+  Millis poll_interval_ms = 5000;     // first poll this long after submit, then per job
+  Millis poll_interval_max_ms = 30000;  // per-job back-off ceiling
+  int max_downloads = 4;              // concurrent downloads
+};
+
+struct RetryConfig {
+  int submit_attempts = 5;            // create requests per job that certainly did not start a video
+  int poll_attempts = 10;             // consecutive failed polls before giving up on a job
+  int download_attempts = 5;
+  Millis base_delay_ms = 500;
+  Millis max_delay_ms = 30000;
+};
+
+struct OutputConfig {
+  std::string root = "out";
+  std::string layout = "{batch}/{id}.mp4";   // placeholders: {batch} {id}
+};
+
+struct HttpConfig {
+  Millis connect_timeout_ms = 10000;
+  Millis request_timeout_ms = 60000;     // create and query
+  Millis download_timeout_ms = 600000;
+  Millis low_speed_time_ms = 30000;      // abort a download slower than 1 KiB/s for this long
+};
+
+struct Config {
+  ProviderConfig provider;
+  LimitsConfig limits;
+  RetryConfig retry;
+  OutputConfig output;
+  HttpConfig http;
+  std::string db_path = "vidbatch.db";
+  std::string sync = "full";             // SQLite synchronous: off | normal | full
+  std::string config_path;               // the file that was read, empty if none
+};
+
+// Values given on the command line; unset ones fall through to the next layer.
+struct ConfigOverrides {
+  std::optional<std::string> config_path;   // --config; else ./vidbatch.toml if it exists
+  std::optional<std::string> db_path;       // --db
+  std::optional<std::string> out_dir;       // --out
+  std::optional<std::string> base_url;      // --base-url
+  std::optional<int> concurrency;           // --concurrency (limits.max_in_flight)
+};
+
+using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;
+
+// The process environment.
+EnvLookup process_env();
+
+// Environment variables read: OPENAI_BASE_URL (provider.base_url).
+// A --config path that does not exist is an error; a missing ./vidbatch.toml is not.
+Result<Config> load_config(const ConfigOverrides& overrides, const EnvLookup& env);
+
+// Parses TOML text as if read from `file_name`, on top of the defaults.
+Result<Config> parse_config_text(const std::string& text, const std::string& file_name);
+
+}  // namespace vb

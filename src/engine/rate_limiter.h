@@ -1,0 +1,33 @@
+// RateLimiter: a token bucket in virtual time (the caller passes now), with a
+// shared cool-down so that one 429 slows the whole run, not just one job.
+// Pure logic, testable with any clock. Not thread-safe.
+#pragma once
+
+#include "util/clock.h"
+
+namespace vb {
+
+class RateLimiter {
+ public:
+  // rate_per_second > 0; burst >= 1 tokens may be taken at once after idling.
+  RateLimiter(double rate_per_second, double burst);
+
+  // Takes one token if one is available at `now`.
+  bool try_take(Millis now);
+  // The earliest time a token will be available (now if one is).
+  Millis next_available(Millis now) const;
+  // No token is handed out before `until` (a 429's Retry-After).
+  void cool_down_until(Millis until);
+  Millis cool_down_end() const { return m_cool_down_until; }
+
+ private:
+  void refill(Millis now);
+
+  double m_rate_per_ms;
+  double m_burst;
+  double m_tokens;
+  Millis m_last = -1;
+  Millis m_cool_down_until = 0;
+};
+
+}  // namespace vb

@@ -1,0 +1,85 @@
+// RunEngine: drives every unfinished job of the ledger to a terminal state.
+//
+// One thread runs one loop: it submits queued jobs within the provider's
+// limits (jobs in flight, submissions per minute), polls jobs at the provider
+// (per-job interval with back-off, under a global polls-per-second cap),
+// downloads finished videos, and writes each state change to the JobStore
+// before acting on it. Transitions made in one loop turn are committed in one
+// transaction (group commit); a job is committed as `submitting` before its
+// create request leaves, and its remote id as soon as the answer arrives.
+// All I/O goes through the injected JobStore, HttpTransport and Clock.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "config/config.h"
+#include "http/http_transport.h"
+#include "job/job_state.h"
+#include "provider/video_provider.h"
+#include "store/job_store.h"
+#include "util/clock.h"
+#include "util/error.h"
+
+namespace vb {
+
+struct RunCounts {
+  std::array<std::int64_t, k_job_state_count> by_state{};
+  std::int64_t total() const;
+  std::int64_t of(JobState s) const { return by_state[static_cast<std::size_t>(s)]; }
+};
+
+// What the engine tells the outside world while it runs (progress display, logs).
+class RunObserver {
+ public:
+  virtual ~RunObserver() = default;
+  virtual void on_transition(const JobRecord& job, JobState from, JobState to,
+                             const std::string& message) = 0;
+  // Called at most a few times per second with the counts of the jobs in scope.
+  virtual void on_tick(const RunCounts& counts, Millis now) = 0;
+  virtual void on_notice(const std::string& message) = 0;
+};
+
+struct RunScope {
+  std::optional<std::string> batch;   // only this batch; all batches when unset
+};
+
+struct RunSummary {
+  RunCounts counts;                   // jobs in scope per state at the end
+  bool interrupted = false;           // stopped by a signal before finishing
+  std::optional<Error> fatal;         // the run could not go on (auth, disk, database)
+};
+
+class RunEngine {
+ public:
+  RunEngine(JobStore& store, const VideoProvider& provider, HttpTransport& transport,
+            const Clock& clock, const Config& config, RunObserver& observer);
+  ~RunEngine();
+  RunEngine(const RunEngine&) = delete;
+  RunEngine& operator=(const RunEngine&) = delete;
+
+  // Runs until every job in scope is terminal or ambiguous, or until
+  // `stop_requests` becomes >= 1 (graceful: no new requests, in-flight ones
+  // finish or are aborted within a few seconds) or >= 2 (abort at once).
+  // Fails only when the ledger cannot be read at start.
+  Result<RunSummary> run(const RunScope& scope, const std::atomic<int>& stop_requests);
+
+ private:
+  class Loop;
+  JobStore& m_store;
+  const VideoProvider& m_provider;
+  HttpTransport& m_transport;
+  const Clock& m_clock;
+  const Config& m_config;
+  RunObserver& m_observer;
+};
+
+// Moves jobs left mid-flight by a crash to where a new run can take them:
+// submitting -> ambiguous (its create may have started a video), and
+// downloading -> ready (download again from a fresh status). Returns how many.
+Result<int> recover_interrupted_jobs(JobStore& store, Millis now);
+
+}  // namespace vb

@@ -1,0 +1,331 @@
+// The answer half of the run loop: what each finished request means for its job.
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <algorithm>
+
+#include "engine/run_loop.h"
+
+namespace vb {
+
+namespace {
+
+bool is_success(const HttpResult& r) {
+  return r.failure == TransportFailure::none && r.response.status >= 200 &&
+         r.response.status < 300;
+}
+
+bool is_json(const HttpResult& r) {
+  auto type = r.response.header("content-type");
+  return type && type->find("json") != std::string::npos;
+}
+
+// Total length of the file from `Content-Range: bytes a-b/total`, else the body length
+// plus what we already had.
+std::int64_t expected_size(const HttpResult& r, std::int64_t had_before) {
+  if (auto range = r.response.header("content-range")) {
+    auto slash = range->rfind('/');
+    if (slash != std::string::npos && range->substr(slash + 1) != "*") {
+      try {
+        return std::stoll(range->substr(slash + 1));
+      } catch (...) {
+        return -1;
+      }
+    }
+  }
+  if (r.response.content_length) {
+    return r.response.status == 206 ? had_before + *r.response.content_length
+                                    : *r.response.content_length;
+  }
+  return -1;
+}
+
+}  // namespace
+
+void RunEngine::Loop::handle(HttpResult result, Millis now) {
+  auto it = m_live.find(static_cast<std::int64_t>(result.tag));
+  if (it == m_live.end()) {
+    return;
+  }
+  LiveJob& job = it->second;
+  RequestKind kind = job.in_flight;
+  job.in_flight = RequestKind::none;
+  switch (kind) {
+    case RequestKind::submit:
+      on_submit_answer(job, result, now);
+      break;
+    case RequestKind::poll:
+      on_poll_answer(job, result, now);
+      break;
+    case RequestKind::download:
+      m_downloads -= 1;
+      on_download_answer(job, result, now);
+      break;
+    case RequestKind::none:
+      break;
+  }
+}
+
+void RunEngine::Loop::on_submit_answer(LiveJob& job, HttpResult& result, Millis now) {
+  if (!is_success(result)) {
+    on_request_failed(job, RequestPhase::submit, result, now);
+    return;
+  }
+  auto answer = m_e.m_provider.parse_create(result.response);
+  if (!answer) {
+    // A 2xx we cannot read may still have started a video.
+    JobUpdate update;
+    update.error_code = "create_ambiguous";
+    update.error_message = "the create answer could not be read (" +
+                           answer.error().message + "); a video may have been started";
+    transition(job, JobState::ambiguous, *update.error_message, update, result.response.status);
+    forget(job);
+    return;
+  }
+  JobUpdate update;
+  update.remote_id = answer->remote_id;
+  update.submitted_at = now;
+  update.error_code = "";
+  update.error_message = "";
+  transition(job, JobState::submitted, "accepted as " + answer->remote_id, update,
+             result.response.status);
+  job.phase_attempts = 0;
+  std::int64_t id = job.rec.row_id;
+  apply_remote_status(job, answer->status, result.response.status, now);
+  auto it = m_live.find(id);  // a failed answer has removed the job
+  if (it != m_live.end() && (it->second.rec.state == JobState::submitted ||
+                             it->second.rec.state == JobState::running)) {
+    schedule(it->second, now + it->second.poll_interval);
+  }
+}
+
+void RunEngine::Loop::on_poll_answer(LiveJob& job, HttpResult& result, Millis now) {
+  if (!is_success(result)) {
+    on_request_failed(job, RequestPhase::poll, result, now);
+    return;
+  }
+  auto status = m_e.m_provider.parse_query(result.response);
+  if (!status) {
+    // Treat an unreadable answer like a failed poll: retry, then give up.
+    result.failure = TransportFailure::other;
+    result.error_text = status.error().message;
+    on_request_failed(job, RequestPhase::poll, result, now);
+    return;
+  }
+  job.phase_attempts = 0;
+  std::int64_t id = job.rec.row_id;
+  m_e.m_store.note_activity(id, 1, 0);
+  apply_remote_status(job, *status, result.response.status, now);
+  auto it = m_live.find(id);  // a failed answer has removed the job
+  if (it != m_live.end() && (it->second.rec.state == JobState::submitted ||
+                             it->second.rec.state == JobState::running)) {
+    LiveJob& live = it->second;
+    live.poll_interval =
+        std::min(m_e.m_config.limits.poll_interval_max_ms, live.poll_interval * 3 / 2);
+    schedule(live, now + live.poll_interval);
+  }
+}
+
+void RunEngine::Loop::apply_remote_status(LiveJob& job, const RemoteStatus& status,
+                                          int http_status, Millis now) {
+  JobUpdate update;
+  update.progress = status.progress;
+  switch (status.phase) {
+    case RemotePhase::queued:
+      break;
+    case RemotePhase::unknown:
+      if (!job.unknown_status_noted) {
+        job.unknown_status_noted = true;
+        m_e.m_observer.on_notice("job " + job.rec.spec.id + ": unknown status '" +
+                                 status.raw_status + "', treated as still running");
+      }
+      break;
+    case RemotePhase::running:
+      if (job.rec.state == JobState::submitted) {
+        transition(job, JobState::running, "generating", update, http_status);
+      }
+      break;
+    case RemotePhase::completed:
+      job.last = status;
+      job.status_fresh = true;
+      if (job.rec.state != JobState::ready) {
+        update.progress = 100.0;
+        update.completed_at = now;
+        transition(job, JobState::ready, "generation completed", update, http_status);
+      }
+      schedule(job, now);
+      break;
+    case RemotePhase::failed:
+      fail_job(job, status.error_code,
+               status.error_message.empty() ? "the provider reported the video as failed ('" +
+                                                  status.raw_status + "')"
+                                            : status.error_message,
+               http_status);
+      break;
+  }
+}
+
+void RunEngine::Loop::on_download_answer(LiveJob& job, HttpResult& result, Millis now) {
+  if (is_success(result) && is_json(result) && job.redirects < 3) {
+    // Some gateways answer /content with JSON naming the real URL.
+    auto url = m_e.m_provider.parse_content_redirect(job.file->head());
+    if (url && job.file->restart()) {
+      job.redirect_url = *url;
+      job.redirects += 1;
+      schedule(job, now);
+      return;
+    }
+  }
+  if (!is_success(result)) {
+    on_request_failed(job, RequestPhase::download, result, now);
+    return;
+  }
+  finish_download(job, result, now);
+}
+
+void RunEngine::Loop::finish_download(LiveJob& job, const HttpResult& result, Millis now) {
+  std::int64_t had_before = job.file->size() - result.body_bytes;
+  auto video = job.file->finish(expected_size(result, had_before));
+  if (!video) {
+    HttpResult as_failure = result;
+    as_failure.failure = TransportFailure::connection_lost;
+    as_failure.error_text = video.error().message;
+    if (video.error().code == ErrorCode::protocol) {
+      job.file->restart();  // not a video: start over rather than resume
+    }
+    on_request_failed(job, RequestPhase::download, as_failure, now);
+    return;
+  }
+  write_sidecar(job, *video, now);
+  JobUpdate update;
+  update.output_path = video->path;
+  update.bytes = video->bytes;
+  update.sha256 = video->sha256;
+  update.downloaded_at = now;
+  update.error_code = "";
+  update.error_message = "";
+  job.file.reset();
+  transition(job, JobState::done, "saved " + video->path, update, result.response.status);
+  forget(job);
+}
+
+void RunEngine::Loop::on_request_failed(LiveJob& job, RequestPhase phase, const HttpResult& result,
+                                        Millis now) {
+  AttemptOutcome outcome = outcome_of(result, now);
+  if (outcome.detail.empty() && result.failure == TransportFailure::none) {
+    outcome.detail = error_message_from_body(result.response.body);
+  }
+  if (phase == RequestPhase::download && job.file && !job.file->write_error().empty()) {
+    // Disk full or similar: the job stays retriable and the run stops cleanly.
+    std::string message = "cannot write " + job.rec.spec.id + ": " + job.file->write_error();
+    job.file->discard();
+    job.file.reset();
+    transition(job, JobState::ready, message);
+    set_fatal(Error{ErrorCode::io, message + "; free some space and run `vidbatch resume`", ""});
+    return;
+  }
+  bool expired = phase == RequestPhase::download &&
+                 (outcome.http_status == 401 || outcome.http_status == 403 ||
+                  outcome.http_status == 404 || outcome.http_status == 410);
+  job.phase_attempts += 1;
+  if (expired) {
+    // A signed URL past its expiry, or content gone: ask for a fresh status first.
+    outcome.http_status = 503;
+    outcome.json_error_body = true;
+    job.status_fresh = false;
+    job.redirect_url.clear();
+  }
+  RetryDecision d = decide_retry(m_e.m_config.retry, phase, job.phase_attempts, outcome, jitter());
+  if (outcome.http_status == 429 && d.verdict == Verdict::retry) {
+    // The provider is overloaded for everyone: slow the whole run down.
+    Millis until = now + std::max<Millis>(d.delay_ms, 1000);
+    (phase == RequestPhase::submit ? m_submit_limiter : m_poll_limiter).cool_down_until(until);
+  }
+  switch (d.verdict) {
+    case Verdict::stop_run: {
+      if (phase == RequestPhase::submit) {
+        JobUpdate update;
+        transition(job, JobState::queued, d.reason, update, outcome.http_status);
+      }
+      forget(job);
+      set_fatal(Error{ErrorCode::auth, d.reason, ""});
+      return;
+    }
+    case Verdict::ambiguous: {
+      JobUpdate update;
+      update.error_code = d.error_code;
+      update.error_message = d.reason;
+      transition(job, JobState::ambiguous, d.reason, update, outcome.http_status);
+      forget(job);
+      return;
+    }
+    case Verdict::give_up:
+      if (expired) {
+        d.error_code = "content_expired";
+        d.reason = "the video could not be downloaded (HTTP " +
+                   std::to_string(result.response.status) + "): its content expired or is gone";
+      }
+      fail_job(job, d.error_code, d.reason, outcome.http_status);
+      return;
+    case Verdict::retry:
+      break;
+  }
+  m_e.m_store.note_activity(job.rec.row_id, 0, 1);
+  if (phase == RequestPhase::submit) {
+    JobUpdate update;
+    update.not_before = now + d.delay_ms;
+    update.error_code = d.error_code;
+    update.error_message = d.reason;
+    transition(job, JobState::queued, "create not accepted (" + d.reason + "); retrying", update,
+               outcome.http_status);
+  } else if (phase == RequestPhase::download && expired && job.rec.state == JobState::downloading) {
+    transition(job, JobState::ready, "download refused (HTTP " +
+                                         std::to_string(result.response.status) +
+                                         "); fetching a fresh status");
+  }
+  schedule(job, now + d.delay_ms);
+}
+
+void RunEngine::Loop::fail_job(LiveJob& job, const std::string& code, const std::string& message,
+                               int http_status) {
+  JobUpdate update;
+  update.error_code = code;
+  update.error_message = message;
+  transition(job, JobState::failed, message, update, http_status);
+  forget(job);
+}
+
+void RunEngine::Loop::write_sidecar(const LiveJob& job, const FinishedVideo& video, Millis now) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  auto str = [&](const char* key, const std::string& value) {
+    w.Key(key);
+    w.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
+  };
+  const JobSpec& spec = job.rec.spec;
+  w.StartObject();
+  str("batch", job.rec.batch);
+  str("id", spec.id);
+  str("prompt", spec.prompt);
+  str("model", spec.model);
+  w.Key("seconds");
+  w.Int(spec.seconds);
+  str("orientation", to_string(spec.orientation));
+  str("size", spec.size);
+  str("remote_id", job.rec.remote_id);
+  str("submitted_at", format_iso8601(job.rec.submitted_at));
+  str("completed_at", format_iso8601(job.rec.completed_at));
+  str("downloaded_at", format_iso8601(now));
+  w.Key("bytes");
+  w.Int64(video.bytes);
+  str("sha256", video.sha256);
+  w.EndObject();
+  auto paths = output_paths(m_e.m_config.output, job.rec.batch, spec.id);
+  if (paths) {
+    if (auto status = write_file_atomically(paths->sidecar, buf.GetString()); !status) {
+      m_e.m_observer.on_notice("could not write the sidecar: " + status.error().describe());
+    }
+  }
+}
+
+}  // namespace vb

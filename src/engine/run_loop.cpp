@@ -1,0 +1,382 @@
+// The scheduling half of the run loop: what to start, when, within which limits.
+#include "engine/run_loop.h"
+
+#include <algorithm>
+
+namespace vb {
+
+namespace {
+
+constexpr int k_queue_page = 256;
+constexpr Millis k_max_wait_ms = 100;        // loop turn ceiling: signals are noticed this fast
+constexpr Millis k_stop_grace_ms = 5000;     // in-flight requests may finish this long after a stop
+constexpr Millis k_tick_interval_ms = 250;
+
+double burst_for(double per_second) {
+  // Enough tokens to cover one loop turn, never less than one.
+  return std::max(1.0, per_second * 0.5);
+}
+
+bool counts_at_provider(JobState s) {
+  return s == JobState::submitting || s == JobState::submitted || s == JobState::running;
+}
+
+}  // namespace
+
+std::int64_t RunCounts::total() const {
+  std::int64_t sum = 0;
+  for (auto n : by_state) {
+    sum += n;
+  }
+  return sum;
+}
+
+RunEngine::Loop::Loop(RunEngine& engine, const RunScope& scope)
+    : m_e(engine),
+      m_scope(scope),
+      m_submit_limiter(engine.m_config.limits.submits_per_minute / 60.0,
+                       burst_for(engine.m_config.limits.submits_per_minute / 60.0)),
+      m_poll_limiter(engine.m_config.limits.polls_per_second,
+                     burst_for(engine.m_config.limits.polls_per_second)) {}
+
+bool RunEngine::Loop::in_scope(const JobRecord& rec) const {
+  return !m_scope.batch || rec.batch == *m_scope.batch;
+}
+
+Status RunEngine::Loop::load_live_jobs() {
+  auto counts = m_e.m_store.count_states();
+  if (!counts) {
+    return std::unexpected(counts.error());
+  }
+  for (const auto& c : *counts) {
+    if (!m_scope.batch || c.batch == *m_scope.batch) {
+      m_counts.by_state[static_cast<std::size_t>(c.state)] += c.count;
+    }
+  }
+  const JobState live_states[] = {JobState::submitted, JobState::running, JobState::ready};
+  Millis now = m_e.m_clock.now_ms();
+  std::int64_t cursor = 0;
+  while (true) {
+    auto page = m_e.m_store.jobs_in_states(live_states, cursor, 1000);
+    if (!page) {
+      return std::unexpected(page.error());
+    }
+    for (auto& rec : *page) {
+      cursor = rec.row_id;
+      if (!in_scope(rec)) {
+        continue;
+      }
+      LiveJob& job = m_live[rec.row_id];
+      job.rec = std::move(rec);
+      job.poll_interval = m_e.m_config.limits.poll_interval_ms;
+      m_at_provider += counts_at_provider(job.rec.state) ? 1 : 0;
+      schedule(job, now);  // a fresh status first: stored URLs may have expired
+    }
+    if (page->size() < 1000) {
+      return {};
+    }
+  }
+}
+
+void RunEngine::Loop::fill_queue() {
+  if (m_queue_exhausted || m_queue.size() >= k_queue_page / 2) {
+    return;
+  }
+  const JobState queued[] = {JobState::queued};
+  while (m_queue.size() < k_queue_page && !m_queue_exhausted) {
+    auto page = m_e.m_store.jobs_in_states(queued, m_queue_cursor, k_queue_page);
+    if (!page) {
+      set_fatal(page.error());
+      return;
+    }
+    m_queue_exhausted = page->size() < static_cast<std::size_t>(k_queue_page);
+    for (auto& rec : *page) {
+      m_queue_cursor = rec.row_id;
+      if (in_scope(rec)) {
+        m_queue.push_back(std::move(rec));
+      }
+    }
+  }
+}
+
+void RunEngine::Loop::start_submissions(Millis now) {
+  const auto& limits = m_e.m_config.limits;
+  std::vector<LiveJob*> batch;
+  fill_queue();
+  while (!m_queue.empty() && m_at_provider < static_cast<std::size_t>(limits.max_in_flight) &&
+         m_queue.front().not_before <= now && m_submit_limiter.try_take(now)) {
+    JobRecord rec = std::move(m_queue.front());
+    m_queue.pop_front();
+    LiveJob& job = m_live[rec.row_id];
+    job.rec = std::move(rec);
+    job.poll_interval = limits.poll_interval_ms;
+    JobUpdate update;
+    update.increment_attempt = true;
+    transition(job, JobState::submitting, "create request sent (attempt " +
+                                              std::to_string(job.rec.attempt + 1) + ")",
+               update);
+    batch.push_back(&job);
+    fill_queue();
+  }
+  if (batch.empty()) {
+    return;
+  }
+  flush();  // `submitting` is durable before any create request leaves
+  if (m_fatal) {
+    return;
+  }
+  for (LiveJob* job : batch) {
+    auto request = m_e.m_provider.create_request(job->rec.spec);
+    if (!request) {
+      fail_job(*job, "invalid_request", request.error().describe());
+      continue;
+    }
+    request->timeout_ms = m_e.m_config.http.request_timeout_ms;
+    job->in_flight = RequestKind::submit;
+    m_e.m_transport.start(std::move(*request), static_cast<std::uint64_t>(job->rec.row_id));
+  }
+}
+
+void RunEngine::Loop::schedule(LiveJob& job, Millis at) {
+  job.due = at;
+  job.timer_seq += 1;
+  m_timers.push(Timer{at, job.rec.row_id, job.timer_seq});
+}
+
+void RunEngine::Loop::run_timers(Millis now) {
+  std::vector<Timer> later;
+  while (!m_timers.empty() && m_timers.top().at <= now) {
+    Timer timer = m_timers.top();
+    m_timers.pop();
+    auto it = m_live.find(timer.row_id);
+    if (it == m_live.end() || it->second.timer_seq != timer.seq ||
+        it->second.in_flight != RequestKind::none) {
+      continue;  // superseded
+    }
+    LiveJob& job = it->second;
+    if (job.rec.state == JobState::queued) {
+      // A create retry is due: back to the submission queue, first in line.
+      m_queue.push_front(job.rec);
+      m_live.erase(it);
+      continue;
+    }
+    bool download = (job.rec.state == JobState::ready && job.status_fresh) ||
+                    job.rec.state == JobState::downloading;
+    if (download && m_downloads >= static_cast<std::size_t>(m_e.m_config.limits.max_downloads)) {
+      later.push_back({now + 50, job.rec.row_id, job.timer_seq});
+      continue;
+    }
+    if (download) {
+      start_download(job, now);
+    } else if (m_poll_limiter.try_take(now)) {
+      start_poll(job, now);
+    } else {
+      later.push_back({m_poll_limiter.next_available(now), job.rec.row_id, job.timer_seq});
+    }
+  }
+  for (const auto& timer : later) {
+    m_timers.push(timer);
+  }
+}
+
+void RunEngine::Loop::start_poll(LiveJob& job, Millis) {
+  HttpRequest request = m_e.m_provider.query_request(job.rec.remote_id);
+  request.timeout_ms = m_e.m_config.http.request_timeout_ms;
+  job.in_flight = RequestKind::poll;
+  m_e.m_transport.start(std::move(request), static_cast<std::uint64_t>(job.rec.row_id));
+}
+
+void RunEngine::Loop::start_download(LiveJob& job, Millis) {
+  if (!job.file) {
+    auto paths = output_paths(m_e.m_config.output, job.rec.batch, job.rec.spec.id);
+    auto file = paths ? VideoFile::create(*paths) : Result<std::unique_ptr<VideoFile>>(
+                                                        std::unexpected(paths.error()));
+    if (!file) {
+      // The disk refuses files: every job would fail the same way, so stop the run.
+      set_fatal(file.error());
+      return;
+    }
+    job.file = std::move(*file);
+    transition(job, JobState::downloading, "downloading");
+  }
+  HttpRequest request = m_e.m_provider.download_request(job.rec.remote_id, job.last);
+  if (!job.redirect_url.empty()) {
+    request = HttpRequest{};
+    request.url = job.redirect_url;
+    request.with_auth = true;  // dropped by the transport unless it is the provider's origin
+  }
+  request.sink = job.file.get();
+  request.range_from = job.file->size();
+  request.timeout_ms = m_e.m_config.http.download_timeout_ms;
+  request.low_speed_time_ms = m_e.m_config.http.low_speed_time_ms;
+  job.in_flight = RequestKind::download;
+  m_downloads += 1;
+  m_e.m_transport.start(std::move(request), static_cast<std::uint64_t>(job.rec.row_id));
+}
+
+void RunEngine::Loop::transition(LiveJob& job, JobState to, const std::string& message,
+                                 JobUpdate update, int http_status) {
+  JobState from = job.rec.state;
+  Millis now = m_e.m_clock.now_ms();
+  Transition t{job.rec.row_id, from, to, now, http_status, message, update};
+  // Mirror the ledger in memory at once; flush() makes it durable.
+  job.rec.state = to;
+  if (update.remote_id) job.rec.remote_id = *update.remote_id;
+  if (update.progress) job.rec.progress = *update.progress;
+  if (update.not_before) job.rec.not_before = *update.not_before;
+  if (update.error_code) job.rec.error_code = *update.error_code;
+  if (update.error_message) job.rec.error_message = *update.error_message;
+  if (update.submitted_at) job.rec.submitted_at = *update.submitted_at;
+  if (update.completed_at) job.rec.completed_at = *update.completed_at;
+  if (update.increment_attempt) job.rec.attempt += 1;
+  m_at_provider += counts_at_provider(to) ? 1 : 0;
+  m_at_provider -= counts_at_provider(from) ? 1 : 0;
+  m_counts.by_state[static_cast<std::size_t>(from)] -= 1;
+  m_counts.by_state[static_cast<std::size_t>(to)] += 1;
+  m_pending_notes.emplace_back(job.rec, t);
+  m_pending.push_back(std::move(t));
+}
+
+void RunEngine::Loop::flush() {
+  if (m_pending.empty()) {
+    return;
+  }
+  auto status = m_e.m_store.apply(m_pending);
+  if (!status) {
+    set_fatal(status.error());
+  }
+  for (const auto& [rec, t] : m_pending_notes) {
+    m_e.m_observer.on_transition(rec, t.from, t.to, t.message);
+  }
+  m_pending.clear();
+  m_pending_notes.clear();
+}
+
+void RunEngine::Loop::set_fatal(Error error) {
+  if (!m_fatal) {
+    m_e.m_observer.on_notice("stopping: " + error.describe());
+    m_fatal = std::move(error);
+  }
+  m_stopping = true;
+}
+
+void RunEngine::Loop::forget(LiveJob& job) {
+  if (job.file) {
+    job.file->discard();
+  }
+  std::int64_t id = job.rec.row_id;  // erase() must not read the key from the dying node
+  m_live.erase(id);
+}
+
+bool RunEngine::Loop::finished() const {
+  if (m_e.m_transport.in_flight() > 0) {
+    return false;
+  }
+  if (m_stopping) {
+    return true;
+  }
+  return m_live.empty() && m_queue.empty() && m_queue_exhausted;
+}
+
+Millis RunEngine::Loop::next_wake(Millis now) const {
+  Millis wake = now + k_max_wait_ms;
+  if (!m_timers.empty()) {
+    wake = std::min(wake, m_timers.top().at);
+  }
+  if (!m_queue.empty() && m_at_provider < static_cast<std::size_t>(m_e.m_config.limits.max_in_flight)) {
+    wake = std::min(wake, std::max(m_queue.front().not_before, m_submit_limiter.next_available(now)));
+  }
+  return std::max(wake, now);
+}
+
+void RunEngine::Loop::tick(Millis now, bool force) {
+  if (force || now - m_last_tick >= k_tick_interval_ms) {
+    m_last_tick = now;
+    m_e.m_observer.on_tick(m_counts, now);
+  }
+}
+
+Result<RunSummary> RunEngine::Loop::run(const std::atomic<int>& stop_requests) {
+  if (auto status = load_live_jobs(); !status) {
+    return std::unexpected(status.error());
+  }
+  while (true) {
+    Millis now = m_e.m_clock.now_ms();
+    if (stop_requests.load() >= 1 && !m_stopping) {
+      m_stopping = true;
+      m_stop_deadline = now + k_stop_grace_ms;
+      m_e.m_observer.on_notice("interrupted: finishing requests in flight (Ctrl-C again to abort)");
+    }
+    if (m_stopping && m_stop_deadline == 0) {
+      m_stop_deadline = now + k_stop_grace_ms;
+    }
+    if (stop_requests.load() >= 2 || (m_stopping && now >= m_stop_deadline)) {
+      m_e.m_transport.abort_all();
+    }
+    if (!m_stopping) {
+      start_submissions(now);
+      run_timers(now);
+    }
+    flush();
+    tick(now, false);
+    if (finished()) {
+      break;
+    }
+    auto results = m_e.m_transport.poll(next_wake(now) - now);
+    now = m_e.m_clock.now_ms();
+    for (auto& result : results) {
+      handle(std::move(result), now);
+    }
+    flush();
+  }
+  tick(m_e.m_clock.now_ms(), true);
+  RunSummary summary;
+  summary.counts = m_counts;
+  summary.interrupted = stop_requests.load() >= 1;
+  summary.fatal = m_fatal;
+  return summary;
+}
+
+RunEngine::RunEngine(JobStore& store, const VideoProvider& provider, HttpTransport& transport,
+                     const Clock& clock, const Config& config, RunObserver& observer)
+    : m_store(store),
+      m_provider(provider),
+      m_transport(transport),
+      m_clock(clock),
+      m_config(config),
+      m_observer(observer) {}
+
+RunEngine::~RunEngine() = default;
+
+Result<RunSummary> RunEngine::run(const RunScope& scope, const std::atomic<int>& stop_requests) {
+  Loop loop(*this, scope);
+  return loop.run(stop_requests);
+}
+
+Result<int> recover_interrupted_jobs(JobStore& store, Millis now) {
+  const JobState stuck[] = {JobState::submitting, JobState::downloading};
+  auto jobs = store.jobs_in_states(stuck, 0, 1 << 30);
+  if (!jobs) {
+    return std::unexpected(jobs.error());
+  }
+  std::vector<Transition> moves;
+  for (const auto& job : *jobs) {
+    Transition t{job.row_id, job.state, JobState::ready, now, 0, "", {}};
+    if (job.state == JobState::submitting) {
+      t.to = JobState::ambiguous;
+      t.message = "the previous run stopped after the create request left and before its "
+                  "answer was stored; a video may have been started";
+      t.update.error_code = "create_ambiguous";
+      t.update.error_message = t.message;
+    } else {
+      t.message = "the previous run stopped mid-download; downloading again";
+    }
+    moves.push_back(std::move(t));
+  }
+  if (auto status = store.apply(moves); !status) {
+    return std::unexpected(status.error());
+  }
+  return static_cast<int>(moves.size());
+}
+
+}  // namespace vb

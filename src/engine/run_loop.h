@@ -1,0 +1,105 @@
+// Internal to the engine module: the state of one run (RunEngine::Loop).
+// Scheduling lives in run_loop.cpp, answer handling in run_handlers.cpp.
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <queue>
+#include <random>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/rate_limiter.h"
+#include "engine/retry_policy.h"
+#include "engine/run_engine.h"
+#include "output/video_file.h"
+
+namespace vb {
+
+enum class RequestKind { none, submit, poll, download };
+
+// A job this run is working on (everything past queued, plus queued jobs
+// waiting for a retry time). Queued jobs stay in the ledger until picked.
+struct LiveJob {
+  JobRecord rec;
+  RequestKind in_flight = RequestKind::none;
+  Millis due = 0;                 // next action not before
+  std::uint64_t timer_seq = 0;    // invalidates older heap entries
+  Millis poll_interval = 0;
+  int phase_attempts = 0;         // consecutive failures in the current phase
+  RemoteStatus last;              // last status seen
+  bool status_fresh = false;      // `last` came from this run (URLs not stale)
+  std::unique_ptr<VideoFile> file;
+  std::string redirect_url;       // a JSON content answer's video URL
+  int redirects = 0;
+  bool unknown_status_noted = false;
+};
+
+struct Timer {
+  Millis at;
+  std::int64_t row_id;
+  std::uint64_t seq;
+  bool operator>(const Timer& o) const { return at > o.at; }
+};
+
+class RunEngine::Loop {
+ public:
+  Loop(RunEngine& engine, const RunScope& scope);
+  Result<RunSummary> run(const std::atomic<int>& stop_requests);
+
+ private:
+  // run_loop.cpp: scheduling
+  Status load_live_jobs();
+  bool in_scope(const JobRecord& rec) const;
+  void fill_queue();
+  void start_submissions(Millis now);
+  void run_timers(Millis now);
+  void start_poll(LiveJob& job, Millis now);
+  void start_download(LiveJob& job, Millis now);
+  void schedule(LiveJob& job, Millis at);
+  Millis next_wake(Millis now) const;
+  bool finished() const;
+  void transition(LiveJob& job, JobState to, const std::string& message, JobUpdate update = {},
+                  int http_status = 0);
+  void flush();
+  void set_fatal(Error error);
+  void tick(Millis now, bool force);
+  void forget(LiveJob& job);
+  std::size_t at_provider() const { return m_at_provider; }
+
+  // run_handlers.cpp: answers
+  void handle(HttpResult result, Millis now);
+  void on_submit_answer(LiveJob& job, HttpResult& result, Millis now);
+  void on_poll_answer(LiveJob& job, HttpResult& result, Millis now);
+  void on_download_answer(LiveJob& job, HttpResult& result, Millis now);
+  void apply_remote_status(LiveJob& job, const RemoteStatus& status, int http_status, Millis now);
+  void on_request_failed(LiveJob& job, RequestPhase phase, const HttpResult& result, Millis now);
+  void finish_download(LiveJob& job, const HttpResult& result, Millis now);
+  void fail_job(LiveJob& job, const std::string& code, const std::string& message,
+                int http_status = 0);
+  void write_sidecar(const LiveJob& job, const FinishedVideo& video, Millis now);
+  double jitter() { return m_uniform(m_rng); }
+
+  RunEngine& m_e;
+  RunScope m_scope;
+  std::unordered_map<std::int64_t, LiveJob> m_live;
+  std::priority_queue<Timer, std::vector<Timer>, std::greater<>> m_timers;
+  std::deque<JobRecord> m_queue;            // queued jobs fetched from the ledger
+  std::int64_t m_queue_cursor = 0;
+  bool m_queue_exhausted = false;
+  std::vector<Transition> m_pending;        // committed together by flush()
+  std::vector<std::pair<JobRecord, Transition>> m_pending_notes;
+  RateLimiter m_submit_limiter;
+  RateLimiter m_poll_limiter;
+  std::size_t m_at_provider = 0;            // live jobs submitting/submitted/running
+  std::size_t m_downloads = 0;
+  bool m_stopping = false;
+  Millis m_stop_deadline = 0;
+  std::optional<Error> m_fatal;
+  Millis m_last_tick = 0;
+  RunCounts m_counts;
+  std::mt19937_64 m_rng{std::random_device{}()};
+  std::uniform_real_distribution<double> m_uniform{0.0, 1.0};
+};
+
+}  // namespace vb

@@ -1,0 +1,395 @@
+// CurlMultiTransport: HttpTransport on libcurl's multi interface, in the shape
+// of curl's docs/examples/10-at-a-time.c: every transfer carries a Transfer
+// context (CURLOPT_PRIVATE), and poll() drains CURLMSG_DONE messages, copying
+// what it needs before the easy handle is removed.
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <memory>
+#include <unordered_map>
+
+#include "http/http_transport.h"
+
+namespace vb {
+
+namespace {
+
+constexpr std::size_t k_max_memory_body = 16u << 20;
+
+struct CurlGlobal {
+  CurlGlobal() { curl_global_init(CURL_GLOBAL_DEFAULT); }
+  ~CurlGlobal() { curl_global_cleanup(); }
+  CurlGlobal(const CurlGlobal&) = delete;
+  CurlGlobal& operator=(const CurlGlobal&) = delete;
+};
+
+void ensure_curl_global() {
+  static CurlGlobal global;
+}
+
+struct EasyDeleter {
+  void operator()(CURL* easy) const { curl_easy_cleanup(easy); }
+};
+struct MultiDeleter {
+  void operator()(CURLM* multi) const { curl_multi_cleanup(multi); }
+};
+struct SlistDeleter {
+  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
+};
+struct MimeDeleter {
+  void operator()(curl_mime* mime) const { curl_mime_free(mime); }
+};
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+std::string trim(std::string_view text) {
+  auto begin = text.find_first_not_of(" \t\r\n");
+  if (begin == std::string_view::npos) {
+    return {};
+  }
+  auto end = text.find_last_not_of(" \t\r\n");
+  return std::string(text.substr(begin, end - begin + 1));
+}
+
+// Everything one transfer owns, alive from start() until its completion is returned.
+struct Transfer {
+  std::uint64_t tag = 0;
+  std::unique_ptr<CURL, EasyDeleter> easy;
+  std::unique_ptr<curl_slist, SlistDeleter> headers;
+  std::unique_ptr<curl_mime, MimeDeleter> mime;
+  std::string body;        // request body (curl reads it in place)
+  BodySink* sink = nullptr;
+  bool sink_started = false;
+  bool sink_failed = false;
+  bool too_large = false;
+  HttpResult result;
+  char error[CURL_ERROR_SIZE] = {};
+};
+
+std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  std::size_t n = size * count;
+  t->result.body_bytes += static_cast<std::int64_t>(n);
+  if (t->sink != nullptr) {
+    if (!t->sink_started) {
+      long status = 0;
+      curl_easy_getinfo(t->easy.get(), CURLINFO_RESPONSE_CODE, &status);
+      t->sink_started = true;
+      if (!t->sink->begin(static_cast<int>(status))) {
+        t->sink_failed = true;
+        return 0;
+      }
+    }
+    if (!t->sink->write(data, n)) {
+      t->sink_failed = true;
+      return 0;
+    }
+    return n;
+  }
+  if (t->result.response.body.size() + n > k_max_memory_body) {
+    t->too_large = true;
+    return 0;
+  }
+  t->result.response.body.append(data, n);
+  return n;
+}
+
+std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  std::size_t n = size * count;
+  std::string_view line(data, n);
+  if (line.starts_with("HTTP/")) {
+    // A new response (redirect or 100-continue): only the last one's headers count.
+    t->result.response.headers.clear();
+    t->result.response.content_length.reset();
+    return n;
+  }
+  auto colon = line.find(':');
+  if (colon == std::string_view::npos) {
+    return n;
+  }
+  HttpHeader header{lower(trim(line.substr(0, colon))), trim(line.substr(colon + 1))};
+  if (header.name == "content-length") {
+    try {
+      t->result.response.content_length = std::stoll(header.value);
+    } catch (...) {
+      // A malformed length is treated as absent.
+    }
+  }
+  t->result.response.headers.push_back(std::move(header));
+  return n;
+}
+
+TransportFailure classify(CURLcode code, long request_size) {
+  switch (code) {
+    case CURLE_OK:
+      return TransportFailure::none;
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_CONNECT:
+      return TransportFailure::not_sent;
+    case CURLE_WRITE_ERROR:
+      return TransportFailure::sink_failed;  // refined by the caller (too_large)
+    default:
+      break;
+  }
+  if (request_size == 0 &&
+      (code == CURLE_OPERATION_TIMEDOUT || code == CURLE_SSL_CONNECT_ERROR ||
+       code == CURLE_SEND_ERROR)) {
+    return TransportFailure::not_sent;  // failed before a byte of the request left
+  }
+  switch (code) {
+    case CURLE_OPERATION_TIMEDOUT:
+      return TransportFailure::timeout;
+    case CURLE_GOT_NOTHING:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+      return TransportFailure::connection_lost;
+    default:
+      return TransportFailure::other;
+  }
+}
+
+class CurlMultiTransport final : public HttpTransport {
+ public:
+  explicit CurlMultiTransport(TransportOptions options)
+      : m_options(std::move(options)), m_auth_origin(url_origin(m_options.auth_origin)) {
+    ensure_curl_global();
+    m_multi.reset(curl_multi_init());
+  }
+
+  ~CurlMultiTransport() override {
+    for (auto& [easy, transfer] : m_transfers) {
+      curl_multi_remove_handle(m_multi.get(), easy);
+    }
+  }
+
+  void start(HttpRequest request, std::uint64_t tag) override;
+  std::vector<HttpResult> poll(Millis max_wait_ms) override;
+  void abort_all() override;
+  void wakeup() override { curl_multi_wakeup(m_multi.get()); }
+  std::size_t in_flight() const override { return m_transfers.size(); }
+
+ private:
+  void configure(Transfer& t, HttpRequest& request);
+  HttpResult finish(CURL* easy, CURLcode code);
+
+  TransportOptions m_options;
+  std::string m_auth_origin;
+  std::unique_ptr<CURLM, MultiDeleter> m_multi;
+  std::unordered_map<CURL*, std::unique_ptr<Transfer>> m_transfers;
+  std::vector<HttpResult> m_aborted;
+};
+
+void CurlMultiTransport::configure(Transfer& t, HttpRequest& request) {
+  CURL* easy = t.easy.get();
+  curl_easy_setopt(easy, CURLOPT_URL, request.url.c_str());
+  curl_easy_setopt(easy, CURLOPT_PRIVATE, &t);
+  curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, t.error);
+  curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(easy, CURLOPT_WRITEDATA, &t);
+  curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(easy, CURLOPT_HEADERDATA, &t);
+  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(m_options.connect_timeout_ms));
+  curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout_ms));
+  curl_easy_setopt(easy, CURLOPT_USERAGENT, m_options.user_agent.c_str());
+  curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 1L);
+  curl_easy_setopt(easy, CURLOPT_MAXREDIRS, 5L);
+  curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  if (m_options.insecure) {
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 0L);
+  }
+  if (request.low_speed_time_ms > 0) {
+    curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+    curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME,
+                     std::max(1L, static_cast<long>(request.low_speed_time_ms / 1000)));
+  }
+  if (request.range_from > 0) {
+    std::string range = std::to_string(request.range_from) + "-";
+    curl_easy_setopt(easy, CURLOPT_RANGE, range.c_str());  // libcurl copies the string
+  }
+  // The token travels as libcurl credentials (CURLAUTH_BEARER), which libcurl
+  // does not forward to another host on redirect, unlike a custom header.
+  if (request.with_auth && !m_options.bearer_token.empty() &&
+      url_origin(request.url) == m_auth_origin) {
+    curl_easy_setopt(easy, CURLOPT_HTTPAUTH, CURLAUTH_BEARER);
+    curl_easy_setopt(easy, CURLOPT_XOAUTH2_BEARER, m_options.bearer_token.c_str());
+  }
+  curl_slist* headers = nullptr;
+  for (const auto& h : request.headers) {
+    headers = curl_slist_append(headers, (h.name + ": " + h.value).c_str());
+  }
+  headers = curl_slist_append(headers, "Expect:");  // no 100-continue round trip
+  t.headers.reset(headers);
+  curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
+
+  if (!request.form.empty()) {
+    t.mime.reset(curl_mime_init(easy));
+    for (const auto& part : request.form) {
+      curl_mimepart* p = curl_mime_addpart(t.mime.get());
+      curl_mime_name(p, part.name.c_str());
+      if (!part.file_path.empty()) {
+        curl_mime_filedata(p, part.file_path.c_str());
+      } else {
+        curl_mime_data(p, part.value.data(), part.value.size());
+      }
+      if (!part.content_type.empty()) {
+        curl_mime_type(p, part.content_type.c_str());
+      }
+    }
+    curl_easy_setopt(easy, CURLOPT_MIMEPOST, t.mime.get());
+  } else if (request.method == "POST") {
+    t.body = std::move(request.body);
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, t.body.data());
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(t.body.size()));
+  }
+  if (request.method != "GET" && request.method != "POST") {
+    curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+  }
+}
+
+void CurlMultiTransport::start(HttpRequest request, std::uint64_t tag) {
+  auto t = std::make_unique<Transfer>();
+  t->tag = tag;
+  t->sink = request.sink;
+  t->easy.reset(curl_easy_init());
+  configure(*t, request);
+  CURL* easy = t->easy.get();
+  CURLMcode rc = curl_multi_add_handle(m_multi.get(), easy);
+  if (rc != CURLM_OK) {
+    HttpResult r;
+    r.tag = tag;
+    r.failure = TransportFailure::not_sent;
+    r.error_text = curl_multi_strerror(rc);
+    m_aborted.push_back(std::move(r));
+    return;
+  }
+  m_transfers.emplace(easy, std::move(t));
+}
+
+HttpResult CurlMultiTransport::finish(CURL* easy, CURLcode code) {
+  auto it = m_transfers.find(easy);
+  std::unique_ptr<Transfer> t = std::move(it->second);
+  m_transfers.erase(it);
+  curl_multi_remove_handle(m_multi.get(), easy);
+
+  long status = 0;
+  long request_size = 0;
+  char* effective = nullptr;
+  curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+  curl_easy_getinfo(easy, CURLINFO_REQUEST_SIZE, &request_size);
+  curl_easy_getinfo(easy, CURLINFO_EFFECTIVE_URL, &effective);
+  HttpResult result = std::move(t->result);
+  result.tag = t->tag;
+  result.response.status = static_cast<int>(status);
+  result.effective_url = effective != nullptr ? effective : "";
+  result.failure = classify(code, request_size);
+  if (t->too_large) {
+    result.failure = TransportFailure::too_large;
+  } else if (code == CURLE_WRITE_ERROR && !t->sink_failed) {
+    result.failure = TransportFailure::other;
+  }
+  if (result.failure != TransportFailure::none) {
+    result.error_text = t->error[0] != '\0' ? t->error : curl_easy_strerror(code);
+  }
+  return result;
+}
+
+std::vector<HttpResult> CurlMultiTransport::poll(Millis max_wait_ms) {
+  std::vector<HttpResult> done = std::move(m_aborted);
+  m_aborted.clear();
+  int running = 0;
+  curl_multi_perform(m_multi.get(), &running);
+  if (done.empty() && max_wait_ms > 0) {
+    curl_multi_poll(m_multi.get(), nullptr, 0, static_cast<int>(max_wait_ms), nullptr);
+    curl_multi_perform(m_multi.get(), &running);
+  }
+  int left = 0;
+  while (CURLMsg* msg = curl_multi_info_read(m_multi.get(), &left)) {
+    if (msg->msg == CURLMSG_DONE) {
+      CURL* easy = msg->easy_handle;
+      CURLcode code = msg->data.result;  // copied before the handle goes away
+      done.push_back(finish(easy, code));
+    }
+  }
+  return done;
+}
+
+void CurlMultiTransport::abort_all() {
+  std::vector<CURL*> easies;
+  for (const auto& entry : m_transfers) {
+    easies.push_back(entry.first);
+  }
+  for (CURL* easy : easies) {
+    HttpResult r = finish(easy, CURLE_OPERATION_TIMEDOUT);
+    r.failure = TransportFailure::timeout;  // the request may have reached the server
+    r.error_text = "aborted by vidbatch (shutting down)";
+    m_aborted.push_back(std::move(r));
+  }
+}
+
+}  // namespace
+
+const char* to_string(TransportFailure f) {
+  switch (f) {
+    case TransportFailure::none: return "none";
+    case TransportFailure::not_sent: return "not_sent";
+    case TransportFailure::timeout: return "timeout";
+    case TransportFailure::connection_lost: return "connection_lost";
+    case TransportFailure::sink_failed: return "sink_failed";
+    case TransportFailure::too_large: return "too_large";
+    case TransportFailure::other: return "other";
+  }
+  return "other";
+}
+
+std::optional<std::string> HttpResponse::header(std::string_view lower_name) const {
+  for (const auto& h : headers) {
+    if (h.name == lower_name) {
+      return h.value;
+    }
+  }
+  return std::nullopt;
+}
+
+std::string url_origin(std::string_view url) {
+  auto scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) {
+    return {};
+  }
+  auto host_end = url.find_first_of("/?#", scheme_end + 3);
+  std::string origin = lower(url.substr(0, host_end));
+  // Make the default port explicit so "https://h" and "https://h:443" compare equal.
+  auto authority = origin.substr(scheme_end + 3);
+  auto at = authority.rfind('@');
+  if (at != std::string::npos) {
+    authority = authority.substr(at + 1);
+  }
+  bool has_port = authority.find(':', authority.rfind(']') == std::string::npos
+                                          ? 0
+                                          : authority.rfind(']')) != std::string::npos;
+  std::string scheme = origin.substr(0, scheme_end);
+  if (!has_port) {
+    authority += scheme == "https" ? ":443" : ":80";
+  }
+  return scheme + "://" + authority;
+}
+
+std::unique_ptr<HttpTransport> make_curl_transport(const TransportOptions& options) {
+  return std::make_unique<CurlMultiTransport>(options);
+}
+
+}  // namespace vb

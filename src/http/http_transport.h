@@ -1,0 +1,115 @@
+// HttpTransport: the network edge. Many transfers run at once on one thread;
+// the caller starts requests tagged with its own number and collects the
+// completed ones from poll(). CurlMultiTransport implements it with libcurl's
+// multi interface (one event loop, connection reuse, no thread per request).
+//
+// Secrets: the bearer token is attached only to requests marked `with_auth`
+// whose origin (scheme://host:port) equals the provider origin given at
+// construction, and is never sent across a redirect to another origin.
+//
+// Not thread-safe: start() and poll() from one thread; wakeup() from any.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "util/clock.h"
+
+namespace vb {
+
+struct HttpHeader {
+  std::string name;   // lower case in responses
+  std::string value;
+};
+
+// One multipart/form-data field: a value, or a file's content when file_path is set.
+struct FormPart {
+  std::string name;
+  std::string value;
+  std::string file_path;
+  std::string content_type;
+};
+
+// Receives a response body as it streams in (downloads). Returning false aborts the transfer.
+class BodySink {
+ public:
+  virtual ~BodySink() = default;
+  // Called once per response before its first body byte, with the HTTP status
+  // (so a sink can start over when a server ignores a Range request).
+  virtual bool begin(int http_status) = 0;
+  virtual bool write(const char* data, std::size_t size) = 0;
+};
+
+struct HttpRequest {
+  std::string method = "GET";
+  std::string url;
+  std::vector<HttpHeader> headers;
+  std::string body;               // sent as is (set a content-type header)
+  std::vector<FormPart> form;     // non-empty: multipart/form-data, body ignored
+  bool with_auth = false;         // attach the bearer token (provider origin only)
+  Millis timeout_ms = 60000;      // whole transfer
+  Millis low_speed_time_ms = 0;   // >0: abort when below 1 KiB/s this long
+  std::int64_t range_from = 0;    // >0: ask for bytes from this offset (Range: bytes=N-)
+  BodySink* sink = nullptr;       // null: collect the body in memory (capped at 16 MiB)
+};
+
+enum class TransportFailure {
+  none,             // an HTTP answer arrived in full (any status)
+  not_sent,         // connection never established: the server certainly saw nothing
+  timeout,          // no complete answer in time, the request may have arrived
+  connection_lost,  // reset, empty reply, truncated body after the request left
+  sink_failed,      // the body sink refused data (e.g. disk full)
+  too_large,        // an in-memory body passed the cap
+  other,            // anything else libcurl reports (TLS, bad URL...)
+};
+
+const char* to_string(TransportFailure f);
+
+struct HttpResponse {
+  int status = 0;                      // 0 when no HTTP answer
+  std::vector<HttpHeader> headers;     // of the last response after redirects
+  std::string body;                    // when the request had no sink
+  std::optional<std::int64_t> content_length;  // declared length of this body, if any
+
+  std::optional<std::string> header(std::string_view lower_name) const;
+};
+
+struct HttpResult {
+  std::uint64_t tag = 0;
+  TransportFailure failure = TransportFailure::none;
+  std::string error_text;       // libcurl's explanation when failure != none
+  HttpResponse response;
+  std::int64_t body_bytes = 0;  // bytes of body received in this transfer
+  std::string effective_url;
+};
+
+struct TransportOptions {
+  std::string bearer_token;          // empty: never authenticate
+  std::string auth_origin;           // e.g. "https://api.openai.com"; requests elsewhere get no token
+  Millis connect_timeout_ms = 10000;
+  std::string user_agent = "vidbatch";
+  bool insecure = false;             // skip TLS verification (local testing only)
+};
+
+class HttpTransport {
+ public:
+  virtual ~HttpTransport() = default;
+  virtual void start(HttpRequest request, std::uint64_t tag) = 0;
+  // Drives transfers for at most max_wait_ms and returns those that finished.
+  virtual std::vector<HttpResult> poll(Millis max_wait_ms) = 0;
+  // Aborts every transfer in flight; they are returned by the next poll() as timeouts.
+  virtual void abort_all() = 0;
+  virtual void wakeup() = 0;
+  virtual std::size_t in_flight() const = 0;
+};
+
+std::unique_ptr<HttpTransport> make_curl_transport(const TransportOptions& options);
+
+// "scheme://host[:port]" of a URL, lower-cased; empty if it has none.
+std::string url_origin(std::string_view url);
+
+}  // namespace vb

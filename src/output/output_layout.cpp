@@ -1,0 +1,50 @@
+#include "output/output_layout.h"
+
+#include <filesystem>
+
+namespace vb {
+
+namespace {
+
+void replace_all(std::string& text, const std::string& from, const std::string& to) {
+  for (auto pos = text.find(from); pos != std::string::npos; pos = text.find(from, pos + to.size())) {
+    text.replace(pos, from.size(), to);
+  }
+}
+
+bool escapes_root(const std::filesystem::path& relative) {
+  if (relative.is_absolute() || relative.has_root_name()) {
+    return true;
+  }
+  for (const auto& part : relative) {
+    if (part == "..") {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+Result<OutputPaths> output_paths(const OutputConfig& output, const std::string& batch,
+                                 const std::string& job_id) {
+  std::string relative = output.layout;
+  replace_all(relative, "{batch}", batch);
+  replace_all(relative, "{id}", job_id);
+  std::filesystem::path rel(relative);
+  if (relative.empty() || escapes_root(rel) || relative.find('\0') != std::string::npos) {
+    return fail(ErrorCode::invalid_input,
+                "output.layout expands to '" + relative + "', which is outside the output root",
+                "job " + batch + "/" + job_id);
+  }
+  std::filesystem::path video = std::filesystem::path(output.root) / rel;
+  OutputPaths paths;
+  paths.video = video.string();
+  paths.part = paths.video + ".part";
+  std::filesystem::path sidecar = video;
+  sidecar.replace_extension(".json");
+  paths.sidecar = sidecar.string();
+  return paths;
+}
+
+}  // namespace vb

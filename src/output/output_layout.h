@@ -1,0 +1,24 @@
+// OutputLayout: every file name vidbatch writes in the output tree comes from
+// here (final video, temporary part file, sidecar). Pure; thread-safe.
+// Ids and batch names are validated by the manifest ([A-Za-z0-9._-]+), and the
+// expanded layout is checked again so that nothing lands outside the root.
+#pragma once
+
+#include <string>
+
+#include "config/config.h"
+#include "util/error.h"
+
+namespace vb {
+
+struct OutputPaths {
+  std::string video;     // root/<layout expanded>
+  std::string part;      // video + ".part": written, checked, fsynced, then renamed
+  std::string sidecar;   // video without extension + ".json"
+};
+
+// Expands {batch} and {id}; fails (invalid_input) if the result would escape the root.
+Result<OutputPaths> output_paths(const OutputConfig& output, const std::string& batch,
+                                 const std::string& job_id);
+
+}  // namespace vb

@@ -1,0 +1,182 @@
+#include "output/video_file.h"
+
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+namespace vb {
+
+namespace {
+
+constexpr std::size_t k_head_bytes = 64 * 1024;
+
+std::string errno_text(int err) {
+  return std::strerror(err);
+}
+
+// fsync of the folder makes the rename itself durable.
+void sync_directory(const std::string& file) {
+  std::filesystem::path dir = std::filesystem::path(file).parent_path();
+  int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+}
+
+bool has_mp4_signature(const std::string& head) {
+  return head.size() >= 8 && head.compare(4, 4, "ftyp") == 0;
+}
+
+}  // namespace
+
+struct VideoFile::Hash {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  Hash() { EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr); }
+  ~Hash() { EVP_MD_CTX_free(ctx); }
+  void reset() { EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr); }
+  std::string hex() {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_DigestFinal_ex(ctx, digest, &len);
+    static const char* k_hex = "0123456789abcdef";
+    std::string out;
+    for (unsigned int i = 0; i < len; ++i) {
+      out += k_hex[digest[i] >> 4];
+      out += k_hex[digest[i] & 15];
+    }
+    return out;
+  }
+};
+
+VideoFile::VideoFile(OutputPaths paths, int fd)
+    : m_paths(std::move(paths)), m_fd(fd), m_hash(std::make_unique<Hash>()) {}
+
+VideoFile::~VideoFile() {
+  if (m_fd >= 0) {
+    ::close(m_fd);
+  }
+}
+
+Result<std::unique_ptr<VideoFile>> VideoFile::create(const OutputPaths& paths) {
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(paths.part).parent_path(), ec);
+  if (ec) {
+    return fail(ErrorCode::io, "cannot create the output folder: " + ec.message(), paths.part);
+  }
+  int fd = ::open(paths.part.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  if (fd < 0) {
+    return fail(ErrorCode::io, "cannot create the download file: " + errno_text(errno), paths.part);
+  }
+  return std::unique_ptr<VideoFile>(new VideoFile(paths, fd));
+}
+
+bool VideoFile::begin(int http_status) {
+  if (http_status != 206 && m_size > 0) {
+    return restart().has_value();
+  }
+  return true;
+}
+
+bool VideoFile::write(const char* data, std::size_t size) {
+  std::size_t done = 0;
+  while (done < size) {
+    ssize_t n = ::write(m_fd, data + done, size - done);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      m_write_error = errno_text(errno);
+      return false;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  EVP_DigestUpdate(m_hash->ctx, data, size);
+  if (m_head.size() < k_head_bytes) {
+    m_head.append(data, std::min(size, k_head_bytes - m_head.size()));
+  }
+  m_size += static_cast<std::int64_t>(size);
+  return true;
+}
+
+Status VideoFile::restart() {
+  if (::ftruncate(m_fd, 0) != 0 || ::lseek(m_fd, 0, SEEK_SET) != 0) {
+    return fail(ErrorCode::io, "cannot truncate the download file: " + errno_text(errno),
+                m_paths.part);
+  }
+  m_size = 0;
+  m_head.clear();
+  m_write_error.clear();
+  m_hash->reset();
+  return {};
+}
+
+Result<FinishedVideo> VideoFile::finish(std::int64_t expected_bytes) {
+  if (expected_bytes >= 0 && expected_bytes != m_size) {
+    return fail(ErrorCode::network,
+                "truncated download: got " + std::to_string(m_size) + " of " +
+                    std::to_string(expected_bytes) + " bytes",
+                m_paths.part);
+  }
+  if (!has_mp4_signature(m_head)) {
+    return fail(ErrorCode::protocol, "the downloaded file is not an MP4 (no ftyp box)",
+                m_paths.part);
+  }
+  if (::fsync(m_fd) != 0) {
+    return fail(ErrorCode::io, "cannot flush the video to disk: " + errno_text(errno),
+                m_paths.part);
+  }
+  ::close(m_fd);
+  m_fd = -1;
+  if (::rename(m_paths.part.c_str(), m_paths.video.c_str()) != 0) {
+    return fail(ErrorCode::io, "cannot rename the finished video: " + errno_text(errno),
+                m_paths.video);
+  }
+  sync_directory(m_paths.video);
+  return FinishedVideo{m_paths.video, m_size, m_hash->hex()};
+}
+
+void VideoFile::discard() {
+  if (m_fd >= 0) {
+    ::close(m_fd);
+    m_fd = -1;
+  }
+  ::unlink(m_paths.part.c_str());
+}
+
+Status write_file_atomically(const std::string& path, const std::string& content) {
+  std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  if (fd < 0) {
+    return fail(ErrorCode::io, "cannot create file: " + errno_text(errno), tmp);
+  }
+  std::size_t done = 0;
+  while (done < content.size()) {
+    ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return fail(ErrorCode::io, "cannot write file: " + errno_text(err), tmp);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  bool ok = ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    return fail(ErrorCode::io, "cannot save file: " + errno_text(err), path);
+  }
+  sync_directory(path);
+  return {};
+}
+
+}  // namespace vb

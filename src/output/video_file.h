@@ -1,0 +1,65 @@
+// VideoFile: one download on its way into the output tree. It is the
+// transport's BodySink: bytes stream into `<video>.part` while a SHA-256 is
+// computed. finish() checks the length and the MP4 signature (an `ftyp` box),
+// fsyncs, and renames into place, so a final name never holds a partial file.
+// A broken transfer keeps the part file and its hash state, so the retry can
+// continue with an HTTP Range request from size(). Not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "http/http_transport.h"
+#include "output/output_layout.h"
+#include "util/error.h"
+
+namespace vb {
+
+struct FinishedVideo {
+  std::string path;
+  std::int64_t bytes = 0;
+  std::string sha256;   // lower-case hex
+};
+
+class VideoFile final : public BodySink {
+ public:
+  // Creates the folders and a fresh part file (removing a stale one from a crash).
+  static Result<std::unique_ptr<VideoFile>> create(const OutputPaths& paths);
+  ~VideoFile() override;
+  VideoFile(const VideoFile&) = delete;
+  VideoFile& operator=(const VideoFile&) = delete;
+
+  // A full answer (200) after a partial download starts the file over.
+  bool begin(int http_status) override;
+  bool write(const char* data, std::size_t size) override;
+
+  std::int64_t size() const { return m_size; }
+  // errno text of the write that failed (ENOSPC...), empty if none failed.
+  const std::string& write_error() const { return m_write_error; }
+  // Forgets everything written (a server that ignored our Range, or a JSON answer).
+  Status restart();
+  // The first bytes written, for sniffing a JSON answer (at most 64 KiB kept).
+  const std::string& head() const { return m_head; }
+
+  // Verifies (expected_bytes < 0: unknown), fsyncs and renames into place.
+  Result<FinishedVideo> finish(std::int64_t expected_bytes);
+  // Deletes the part file.
+  void discard();
+
+ private:
+  VideoFile(OutputPaths paths, int fd);
+
+  struct Hash;
+  OutputPaths m_paths;
+  int m_fd = -1;
+  std::int64_t m_size = 0;
+  std::string m_head;
+  std::string m_write_error;
+  std::unique_ptr<Hash> m_hash;
+};
+
+// Writes `content` to `path` via a temporary file, fsync and rename.
+Status write_file_atomically(const std::string& path, const std::string& content);
+
+}  // namespace vb

@@ -1,0 +1,214 @@
+#include "provider/answer_parser.h"
+
+#include <rapidjson/document.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+
+namespace vb {
+
+namespace {
+
+using Value = rapidjson::Value;
+
+const Value* member(const Value& obj, const char* key) {
+  if (!obj.IsObject()) {
+    return nullptr;
+  }
+  auto it = obj.FindMember(key);
+  return it == obj.MemberEnd() ? nullptr : &it->value;
+}
+
+const Value* path(const Value& root, std::initializer_list<const char*> keys) {
+  const Value* v = &root;
+  for (const char* key : keys) {
+    v = member(*v, key);
+    if (v == nullptr) {
+      return nullptr;
+    }
+  }
+  return v;
+}
+
+std::string text(const Value* v) {
+  if (v == nullptr || !v->IsString()) {
+    return {};
+  }
+  return std::string(v->GetString(), v->GetStringLength());
+}
+
+std::optional<double> number(const Value* v) {
+  if (v == nullptr) {
+    return std::nullopt;
+  }
+  if (v->IsNumber()) {
+    return v->GetDouble();
+  }
+  if (v->IsString()) {
+    // Some gateways send progress as a string ("0", "45%").
+    const char* s = v->GetString();
+    char* end = nullptr;
+    double d = std::strtod(s, &end);
+    if (end != s) {
+      return d;
+    }
+  }
+  return std::nullopt;
+}
+
+bool is_http_url(const std::string& url) {
+  return url.starts_with("https://") || url.starts_with("http://");
+}
+
+// progress (percent) or progress_pct (a 0..1 fraction); nonsense is dropped, never divided by.
+std::optional<double> read_progress(const Value& root) {
+  std::optional<double> pct = number(member(root, "progress"));
+  if (!pct) {
+    if (auto fraction = number(path(root, {"detail", "pending_info", "progress_pct"}))) {
+      pct = *fraction * 100.0;
+    }
+  }
+  if (!pct || !std::isfinite(*pct) || *pct < 0.0 || *pct > 100.0) {
+    return std::nullopt;
+  }
+  return pct;
+}
+
+std::optional<Millis> read_expiry(const Value& root) {
+  auto v = number(member(root, "expires_at"));
+  if (!v || *v <= 0) {
+    return std::nullopt;
+  }
+  // Seconds in the official object; a value past 1e12 is already milliseconds.
+  return *v > 1e12 ? static_cast<Millis>(*v) : static_cast<Millis>(*v * 1000.0);
+}
+
+void read_failure(const Value& root, RemoteStatus& status) {
+  const Value* error = member(root, "error");
+  if (error != nullptr && error->IsObject()) {
+    status.error_code = text(member(*error, "code"));
+    status.error_message = text(member(*error, "message"));
+  } else if (error != nullptr && error->IsString()) {
+    status.error_message = text(error);
+  }
+  const Value* pending = path(root, {"detail", "pending_info"});
+  if (pending != nullptr) {
+    if (status.error_message.empty()) {
+      status.error_message = text(member(*pending, "failure_reason"));
+    }
+    std::string moderation = text(path(*pending, {"moderation_result", "type"}));
+    if (status.error_code.empty() && !moderation.empty() && moderation != "passed") {
+      status.error_code = "moderation_blocked";
+    }
+  }
+  if (status.error_message.empty()) {
+    status.error_message = text(member(root, "fail_reason"));
+  }
+}
+
+std::string url_in(const Value& root) {
+  for (auto keys : {std::initializer_list<const char*>{"video_url"}, {"url"}, {"detail", "url"},
+                    {"detail", "draft_info", "downloadable_url"}, {"metadata", "url"}}) {
+    std::string url = text(path(root, keys));
+    if (is_http_url(url)) {
+      return url;
+    }
+  }
+  return {};
+}
+
+Result<rapidjson::Document> parse_object(std::string_view body) {
+  rapidjson::Document doc;
+  doc.Parse(body.data(), body.size());
+  if (doc.HasParseError() || !doc.IsObject()) {
+    return fail(ErrorCode::protocol,
+                "the answer is not a JSON object: " + error_message_from_body(body));
+  }
+  return doc;
+}
+
+}  // namespace
+
+Result<RemoteStatus> parse_status_answer(std::string_view body) {
+  auto doc = parse_object(body);
+  if (!doc) {
+    return std::unexpected(doc.error());
+  }
+  RemoteStatus status;
+  status.raw_status = text(member(*doc, "status"));
+  if (status.raw_status.empty()) {
+    return fail(ErrorCode::protocol, "the answer has no status: " + error_message_from_body(body));
+  }
+  status.phase = map_status(status.raw_status);
+  status.progress = read_progress(*doc);
+  status.video_url = url_in(*doc);
+  status.thumbnail_url = text(member(*doc, "thumbnail_url"));
+  status.expires_at = read_expiry(*doc);
+  if (status.phase == RemotePhase::failed) {
+    read_failure(*doc, status);
+    if (status.error_code.empty()) {
+      status.error_code = "generation_failed";
+    }
+  }
+  return status;
+}
+
+Result<std::string> parse_answer_id(std::string_view body) {
+  auto doc = parse_object(body);
+  if (!doc) {
+    return std::unexpected(doc.error());
+  }
+  std::string id = text(member(*doc, "id"));
+  if (id.empty() || id.size() > 512) {
+    return fail(ErrorCode::protocol, "the create answer has no usable id: " +
+                                         error_message_from_body(body));
+  }
+  return id;
+}
+
+std::string find_video_url(std::string_view body) {
+  auto doc = parse_object(body);
+  return doc ? url_in(*doc) : std::string{};
+}
+
+std::string encode_path_segment(std::string_view in) {
+  static const char* k_hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : in) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == ':' || c == '@') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += k_hex[c >> 4];
+      out += k_hex[c & 15];
+    }
+  }
+  return out;
+}
+
+std::string error_message_from_body(std::string_view body) {
+  rapidjson::Document doc;
+  doc.Parse(body.data(), body.size());
+  if (!doc.HasParseError() && doc.IsObject()) {
+    const Value* error = member(doc, "error");
+    std::string message = error != nullptr && error->IsObject() ? text(member(*error, "message"))
+                                                                : text(error);
+    if (message.empty()) {
+      message = text(member(doc, "message"));
+    }
+    if (!message.empty()) {
+      return message.substr(0, 500);
+    }
+  }
+  std::string excerpt;
+  for (char c : body.substr(0, 200)) {
+    excerpt += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? ' ' : c;
+  }
+  if (body.size() > 200) {
+    excerpt += "...";
+  }
+  return excerpt.empty() ? "(empty body)" : excerpt;
+}
+
+}  // namespace vb

@@ -1,0 +1,26 @@
+// Defensive reading of provider answers shared by the dialects: the official
+// Video object and the gateway task shape (api-reference 1.3, 2.2) both become
+// a RemoteStatus. Internal to the provider module.
+#pragma once
+
+#include <string_view>
+
+#include "provider/video_provider.h"
+
+namespace vb {
+
+// Parses a query/create answer body. Fails (ErrorCode::protocol) on non-JSON,
+// a non-object, or an answer without a status word.
+Result<RemoteStatus> parse_status_answer(std::string_view body);
+
+// The id of a create answer (top-level "id", a non-empty string).
+Result<std::string> parse_answer_id(std::string_view body);
+
+// A video URL named in a JSON body: video_url, url, detail.url,
+// detail.draft_info.downloadable_url, metadata.url (first non-empty, http(s) only).
+std::string find_video_url(std::string_view body);
+
+// Percent-encodes a path segment, keeping unreserved characters and ':' '@'.
+std::string encode_path_segment(std::string_view text);
+
+}  // namespace vb

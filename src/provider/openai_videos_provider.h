@@ -1,0 +1,34 @@
+// OpenAiVideosProvider: the OpenAI video format (POST /videos, GET /videos/{id},
+// GET /videos/{id}/content), as spoken by OpenAI and by the gateways that relay
+// Sora, Veo and others (api-reference sections 1 and 2.3). Creates go as
+// multipart/form-data like the official SDKs (seconds as a string, a local
+// image as the `input_reference` file); an image URL goes as JSON
+// `input_reference: {image_url}`, which multipart cannot carry.
+#pragma once
+
+#include "provider/video_provider.h"
+
+namespace vb {
+
+class OpenAiVideosProvider final : public VideoProvider {
+ public:
+  explicit OpenAiVideosProvider(ProviderConfig config);
+
+  std::string_view dialect() const override { return "openai"; }
+  Status check(const JobSpec& spec) const override;
+  Result<HttpRequest> create_request(const JobSpec& spec) const override;
+  Result<CreateAnswer> parse_create(const HttpResponse& response) const override;
+  HttpRequest query_request(const std::string& remote_id) const override;
+  Result<RemoteStatus> parse_query(const HttpResponse& response) const override;
+  HttpRequest download_request(const std::string& remote_id,
+                               const RemoteStatus& status) const override;
+  Result<std::string> parse_content_redirect(std::string_view json_body) const override;
+
+  // small/large by orientation to the OpenAI sizes; "WxH" passes through.
+  static std::string wire_size(const JobSpec& spec);
+
+ private:
+  ProviderConfig m_config;
+};
+
+}  // namespace vb

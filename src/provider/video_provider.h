@@ -1,0 +1,69 @@
+// VideoProvider: one provider dialect, as pure translation between JobSpecs
+// and HTTP messages. No I/O, no state: requests are built here, sent by the
+// engine through HttpTransport, and answers are parsed back here. A new
+// gateway route (Kling, Wan, the unified task format...) is one more class.
+// Parsers never trust the answer: any shape, type or size is handled with an
+// Error (ErrorCode::protocol), never a crash. Thread-safe (const methods).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "config/config.h"
+#include "http/http_transport.h"
+#include "job/job_spec.h"
+#include "util/error.h"
+
+namespace vb {
+
+enum class RemotePhase { queued, running, completed, failed, unknown };
+
+const char* to_string(RemotePhase p);
+
+// What one query (or create) answer says about a remote video.
+struct RemoteStatus {
+  RemotePhase phase = RemotePhase::unknown;
+  std::string raw_status;           // as the provider wrote it, for logs
+  std::optional<double> progress;   // 0..100, only when the answer had a sane number
+  std::string video_url;            // where to download, when the answer names one
+  std::string thumbnail_url;
+  std::string error_code;           // for failed videos: e.g. moderation_blocked
+  std::string error_message;
+  std::optional<Millis> expires_at; // when the downloadable assets expire
+};
+
+struct CreateAnswer {
+  std::string remote_id;   // verbatim: poll with exactly this id
+  RemoteStatus status;
+};
+
+class VideoProvider {
+ public:
+  virtual ~VideoProvider() = default;
+  virtual std::string_view dialect() const = 0;
+  // Dialect rules a manifest cannot know (allowed seconds, image kinds...).
+  // The Error names the field, e.g. "seconds: ...".
+  virtual Status check(const JobSpec& spec) const = 0;
+  virtual Result<HttpRequest> create_request(const JobSpec& spec) const = 0;
+  virtual Result<CreateAnswer> parse_create(const HttpResponse& response) const = 0;
+  virtual HttpRequest query_request(const std::string& remote_id) const = 0;
+  virtual Result<RemoteStatus> parse_query(const HttpResponse& response) const = 0;
+  // Downloads the video: from the answer's URL when it has one, else the content route.
+  virtual HttpRequest download_request(const std::string& remote_id,
+                                       const RemoteStatus& status) const = 0;
+  // A content answer that is JSON instead of bytes names the URL to follow.
+  virtual Result<std::string> parse_content_redirect(std::string_view json_body) const = 0;
+};
+
+std::unique_ptr<VideoProvider> make_provider(const ProviderConfig& config);
+
+// Maps any provider's status word to a phase with one table (api-reference 2.4).
+RemotePhase map_status(std::string_view raw);
+
+// The message of an error answer: the OpenAI envelope's error.message, else a
+// bounded, printable excerpt of the body.
+std::string error_message_from_body(std::string_view body);
+
+}  // namespace vb

@@ -1,0 +1,149 @@
+// JobStore: the SQLite ledger, the system of record for every job and every
+// state transition. All SQL of vidbatch lives in this module (so that a
+// PostgreSQL ledger can later implement the same contract).
+//
+// Durability: WAL mode, `synchronous` as configured (FULL by default), busy
+// timeout 5 s. Every call that writes is one IMMEDIATE transaction: it commits
+// whole or not at all. A transition is applied only if the job is still in
+// its `from` state (compare-and-set), so a stale writer cannot overwrite
+// newer state. The schema is migrated on open from the versioned SQL files in
+// schema/ (embedded at build time), keyed on PRAGMA user_version.
+//
+// Not thread-safe: one JobStore per thread. SQLite types never leave the module.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "job/job_spec.h"
+#include "job/job_state.h"
+#include "util/clock.h"
+#include "util/error.h"
+
+namespace vb {
+
+struct JobRecord {
+  std::int64_t row_id = 0;
+  std::string batch;
+  JobSpec spec;
+  JobState state = JobState::queued;
+  int attempt = 0;              // create requests sent so far
+  std::string remote_id;        // exactly as the provider's create answer gave it
+  std::optional<double> progress;  // 0..100 when known
+  Millis not_before = 0;        // earliest time of the next action (retry back-off)
+  Millis created_at = 0;
+  Millis submitted_at = 0;      // create answer stored
+  Millis completed_at = 0;      // provider reported completion
+  Millis downloaded_at = 0;
+  std::string output_path;
+  std::int64_t bytes = 0;
+  std::string sha256;
+  std::string error_code;
+  std::string error_message;
+  int polls = 0;
+  int retries = 0;              // retried requests of any phase
+};
+
+// Field changes that travel with a state change; unset fields stay as they are.
+struct JobUpdate {
+  std::optional<std::string> remote_id;
+  std::optional<double> progress;
+  std::optional<Millis> not_before;
+  std::optional<Millis> submitted_at;
+  std::optional<Millis> completed_at;
+  std::optional<Millis> downloaded_at;
+  std::optional<std::string> output_path;
+  std::optional<std::int64_t> bytes;
+  std::optional<std::string> sha256;
+  std::optional<std::string> error_code;      // "" clears
+  std::optional<std::string> error_message;   // "" clears
+  bool increment_attempt = false;
+};
+
+struct Transition {
+  std::int64_t row_id = 0;
+  JobState from = JobState::queued;
+  JobState to = JobState::queued;
+  Millis at = 0;
+  int http_status = 0;          // 0 = none
+  std::string message;
+  JobUpdate update;
+};
+
+struct EventRecord {
+  std::int64_t id = 0;
+  std::int64_t job_row_id = 0;
+  std::string batch;
+  std::string job_id;
+  Millis at = 0;
+  std::optional<JobState> from;  // nullopt for the creation event
+  JobState to = JobState::queued;
+  std::optional<double> progress;
+  int http_status = 0;
+  std::string message;
+};
+
+struct ImportSummary {
+  std::string batch;
+  int added = 0;
+  int unchanged = 0;
+  int replaced = 0;   // only with allow_spec_changes, and only for jobs still queued
+};
+
+struct StateCount {
+  std::string batch;
+  JobState state = JobState::queued;
+  std::int64_t count = 0;
+};
+
+struct JobFilter {
+  std::optional<std::string> batch;
+  std::optional<JobState> state;
+};
+
+enum class SyncMode { off, normal, full };
+
+class JobStore {
+ public:
+  // Opens (creating if needed) and migrates the database at `path`.
+  // Fails with ErrorCode::database naming the path, leaving the file untouched
+  // when it is not a vidbatch database or is newer than this build.
+  static Result<std::unique_ptr<JobStore>> open(const std::string& path,
+                                                SyncMode sync = SyncMode::full);
+  virtual ~JobStore() = default;
+
+  // Inserts the batch and its jobs (state queued, one creation event each) in one
+  // transaction. Jobs already present with the same canonical spec are left
+  // alone. A job present with a different spec fails the whole import with
+  // ErrorCode::conflict naming the job, unless allow_spec_changes (then a job
+  // still queued is replaced; one past queued is still a conflict).
+  virtual Result<ImportSummary> import_jobs(const std::string& batch,
+                                            const std::vector<JobSpec>& jobs, Millis now,
+                                            bool allow_spec_changes) = 0;
+
+  // Applies every transition in one transaction, each as compare-and-set on
+  // `from`, writing the job row and one events row. If any job is no longer in
+  // its `from` state, or the edge is not allowed, nothing is written and the
+  // error (ErrorCode::conflict) names the job.
+  virtual Status apply(std::span<const Transition> transitions) = 0;
+
+  // Counts a retried request or a poll against a job without a state change.
+  virtual Status note_activity(std::int64_t row_id, int polls, int retries) = 0;
+
+  // Jobs in any of `states` with row_id > after_row_id, ascending, at most `limit`.
+  virtual Result<std::vector<JobRecord>> jobs_in_states(std::span<const JobState> states,
+                                                        std::int64_t after_row_id,
+                                                        int limit) = 0;
+  virtual Result<std::optional<JobRecord>> find_job(const std::string& batch,
+                                                    const std::string& job_id) = 0;
+  virtual Result<std::vector<JobRecord>> list_jobs(const JobFilter& filter) = 0;
+  virtual Result<std::vector<StateCount>> count_states() = 0;
+  // Events in insertion order, optionally for one job.
+  virtual Result<std::vector<EventRecord>> events(std::optional<std::int64_t> row_id) = 0;
+};
+
+}  // namespace vb
