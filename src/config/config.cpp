@@ -1,0 +1,180 @@
+#include "config/config.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include <toml++/toml.h>
+
+#include "config/config_rules.h"
+#include "manifest/text_util.h"
+
+namespace vb {
+
+namespace {
+
+// A config file is a few hundred bytes; anything this big is the wrong file.
+constexpr std::uintmax_t k_max_config_bytes = 1024 * 1024;
+constexpr const char* k_default_config = "vidbatch.toml";
+
+// One line per problem: "file:line:col: path: message", source line, caret.
+// toml++ tables iterate in key order, so sort back into file order.
+std::string render(std::vector<ConfigProblem> problems, const std::string& file,
+                   std::string_view text) {
+  std::stable_sort(problems.begin(), problems.end(), [](const auto& a, const auto& b) {
+    return std::pair(a.line, a.column) < std::pair(b.line, b.column);
+  });
+  const LineIndex lines(text);
+  std::string out;
+  for (const auto& p : problems) {
+    const std::string where = p.line > 0 ? file + ":" + std::to_string(p.line) + ":" +
+                                               std::to_string(p.column)
+                                         : p.origin;
+    const std::string source = p.line > 0 ? lines.line_text(p.line) : "";
+    out += (out.empty() ? "" : "\n") + render_diagnostic(where, p.path, p.message, source, p.column);
+  }
+  return out;
+}
+
+Result<std::string> read_config_file(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) {
+    return fail(ErrorCode::io, "is not a regular file", path);
+  }
+  if (fs::file_size(path, ec) > k_max_config_bytes) {
+    return fail(ErrorCode::invalid_input, "config file is larger than 1 MiB", path);
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (!in) {
+    return fail(ErrorCode::io, "cannot read the config file", path);
+  }
+  return std::move(text).str();
+}
+
+// Environment layer: only OPENAI_BASE_URL today. An empty variable counts as unset.
+void apply_env(const EnvLookup& env, Config& config, std::vector<ConfigProblem>& problems) {
+  const auto base_url = env("OPENAI_BASE_URL");
+  if (!base_url || base_url->empty()) {
+    return;
+  }
+  if (auto error = check_base_url(*base_url)) {
+    problems.push_back({0, 0, "environment variable OPENAI_BASE_URL", "provider.base_url",
+                        std::move(*error)});
+    return;
+  }
+  config.provider.base_url = *base_url;
+}
+
+void apply_string_flag(const std::optional<std::string>& flag, const char* name,
+                       const char* path, std::string& target,
+                       std::vector<ConfigProblem>& problems) {
+  if (!flag) {
+    return;
+  }
+  const auto error = std::string(path) == "provider.base_url" ? check_base_url(*flag)
+                                                              : check_non_empty(*flag);
+  if (error) {
+    problems.push_back({0, 0, name, path, *error});
+    return;
+  }
+  target = *flag;
+}
+
+void apply_flags(const ConfigOverrides& flags, Config& config,
+                 std::vector<ConfigProblem>& problems) {
+  apply_string_flag(flags.base_url, "--base-url", "provider.base_url", config.provider.base_url,
+                    problems);
+  apply_string_flag(flags.out_dir, "--out", "output.root", config.output.root, problems);
+  apply_string_flag(flags.db_path, "--db", "store.path", config.db_path, problems);
+  if (flags.concurrency) {
+    if (*flags.concurrency < 1) {
+      problems.push_back({0, 0, "--concurrency", "limits.max_in_flight",
+                          "expected a positive integer, got " +
+                              std::to_string(*flags.concurrency)});
+    } else {
+      config.limits.max_in_flight = *flags.concurrency;
+    }
+  }
+}
+
+// Which file to read: --config (must exist), else ./vidbatch.toml if present.
+Result<std::optional<std::string>> choose_config_file(const ConfigOverrides& overrides) {
+  std::error_code ec;
+  if (overrides.config_path) {
+    if (!std::filesystem::exists(*overrides.config_path, ec)) {
+      return fail(ErrorCode::not_found, "config file given with --config does not exist",
+                  *overrides.config_path);
+    }
+    return overrides.config_path;
+  }
+  if (std::filesystem::exists(k_default_config, ec)) {
+    return std::optional<std::string>(k_default_config);
+  }
+  return std::optional<std::string>();
+}
+
+}  // namespace
+
+EnvLookup process_env() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    const char* value = std::getenv(name.c_str());
+    return value == nullptr ? std::nullopt : std::optional<std::string>(value);
+  };
+}
+
+Result<Config> parse_config_text(const std::string& text, const std::string& file_name) {
+  Config config;
+  config.config_path = file_name;
+  std::vector<ConfigProblem> problems;
+  try {
+    const toml::table root = toml::parse(text, file_name);
+    apply_toml(root, config, problems);
+    if (problems.empty()) {
+      check_consistency(root, config, problems);
+    }
+  } catch (const toml::parse_error& e) {
+    const auto& begin = e.source().begin;
+    problems.push_back({static_cast<int>(begin.line), static_cast<int>(begin.column), "", "",
+                        "TOML syntax error: " + std::string(e.description())});
+  }
+  if (!problems.empty()) {
+    return fail(ErrorCode::invalid_input, render(problems, file_name, text), file_name);
+  }
+  config.provider.base_url = strip_trailing_slashes(config.provider.base_url);
+  return config;
+}
+
+Result<Config> load_config(const ConfigOverrides& overrides, const EnvLookup& env) {
+  const auto file = choose_config_file(overrides);
+  if (!file) {
+    return std::unexpected(file.error());
+  }
+  Config config;
+  if (*file) {
+    const auto text = read_config_file(**file);
+    if (!text) {
+      return std::unexpected(text.error());
+    }
+    auto parsed = parse_config_text(*text, **file);
+    if (!parsed) {
+      return parsed;
+    }
+    config = std::move(*parsed);
+  }
+  std::vector<ConfigProblem> problems;
+  apply_env(env, config, problems);
+  apply_flags(overrides, config, problems);
+  if (!problems.empty()) {
+    return fail(ErrorCode::invalid_input, render(problems, "", ""), "");
+  }
+  config.provider.base_url = strip_trailing_slashes(config.provider.base_url);
+  return config;
+}
+
+}  // namespace vb

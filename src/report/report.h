@@ -1,0 +1,51 @@
+// Reports: what happened to every job, read from the JobStore and written for
+// people (status table) or programs (CSV, JSON, JSON Lines). Read-only; no SQL
+// here, only JobStore calls. Functions are stateless; the JobStore is not
+// thread-safe, so call from the thread that owns it.
+//
+// One report row per job, in this column order:
+//   batch, id, state, remote_id, model, size, seconds, attempts, submitted_at,
+//   completed_at, downloaded_at, output_path, bytes, sha256, error_code,
+//   error_message, prompt
+// Times are ISO 8601 UTC with milliseconds ("2026-11-24T21:18:57.123Z").
+//   csv:   RFC 4180, UTF-8, one header row, CRLF after every record (as the RFC
+//          says; spreadsheets and Python's csv module expect it). Fields with a
+//          comma, quote, CR or LF are quoted, quotes doubled. Unknown times are
+//          empty fields.
+//   json:  {"generated_at": time, "jobs": [ {column: value, ...}, ... ]};
+//          numbers are JSON numbers, unknown times are null, other text "".
+//   jsonl: the same job objects, one per line ("\n"), no envelope.
+#pragma once
+
+#include <optional>
+#include <ostream>
+#include <string_view>
+
+#include "store/job_store.h"
+#include "util/clock.h"
+#include "util/error.h"
+
+namespace vb {
+
+enum class ReportFormat { csv, json, jsonl };
+
+// "csv", "json" or "jsonl"; nullopt for anything else.
+std::optional<ReportFormat> parse_report_format(std::string_view text);
+
+// Writes the jobs matching `filter`, ordered by batch then import order.
+// Fails with the store's Error (nothing useful written), or ErrorCode::io when
+// `out` goes bad. `generated_at` is the time the json envelope reports.
+Status write_report(JobStore& store, const JobFilter& filter, ReportFormat format,
+                    std::ostream& out);
+Status write_report(JobStore& store, const JobFilter& filter, ReportFormat format,
+                    std::ostream& out, Millis generated_at);
+
+// Jobs per state per batch, then every ambiguous job by id with what to do.
+// Table for people, or when `json`:
+//   {"batches": {"name": {"queued": n, ..., "total": n}, ...},
+//    "totals": {"queued": n, ..., "total": n},
+//    "ambiguous": [{"batch": b, "id": j, "remote_id": r, "attempts": n}, ...]}
+// Every state appears in the JSON objects, with 0 when no job is in it.
+Status write_status(JobStore& store, bool json, std::ostream& out);
+
+}  // namespace vb

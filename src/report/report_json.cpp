@@ -1,0 +1,108 @@
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <string>
+
+#include "report/report_writers.h"
+
+namespace vb::report_detail {
+
+namespace {
+
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void put_string(JsonWriter& w, const std::string& text) {
+  w.String(text.c_str(), static_cast<rapidjson::SizeType>(text.size()));
+}
+
+// Unknown times (0) are null rather than "" so that consumers can tell them apart.
+void put_time(JsonWriter& w, Millis ms) {
+  if (ms == 0) {
+    w.Null();
+  } else {
+    put_string(w, format_iso8601(ms));
+  }
+}
+
+// Keys and order as k_columns (a test holds them together); types per report/report.h.
+void put_job(JsonWriter& w, const JobRecord& job) {
+  w.StartObject();
+  w.Key("batch");
+  put_string(w, job.batch);
+  w.Key("id");
+  put_string(w, job.spec.id);
+  w.Key("state");
+  w.String(to_string(job.state));
+  w.Key("remote_id");
+  put_string(w, job.remote_id);
+  w.Key("model");
+  put_string(w, job.spec.model);
+  w.Key("size");
+  put_string(w, job.spec.size);
+  w.Key("seconds");
+  w.Int(job.spec.seconds);
+  w.Key("attempts");
+  w.Int(job.attempt);
+  w.Key("submitted_at");
+  put_time(w, job.submitted_at);
+  w.Key("completed_at");
+  put_time(w, job.completed_at);
+  w.Key("downloaded_at");
+  put_time(w, job.downloaded_at);
+  w.Key("output_path");
+  put_string(w, job.output_path);
+  w.Key("bytes");
+  w.Int64(job.bytes);
+  w.Key("sha256");
+  put_string(w, job.sha256);
+  w.Key("error_code");
+  put_string(w, job.error_code);
+  w.Key("error_message");
+  put_string(w, job.error_message);
+  w.Key("prompt");
+  put_string(w, job.spec.prompt);
+  w.EndObject();
+}
+
+// Moves what the writer produced so far to `out`, keeping memory flat for large reports.
+void drain(rapidjson::StringBuffer& buffer, std::ostream& out) {
+  out.write(buffer.GetString(), static_cast<std::streamsize>(buffer.GetSize()));
+  buffer.Clear();
+}
+
+void write_lines(const std::vector<JobRecord>& jobs, std::ostream& out) {
+  rapidjson::StringBuffer buffer;
+  for (const JobRecord& job : jobs) {
+    JsonWriter w(buffer);  // one writer per line: each line is a complete document
+    put_job(w, job);
+    drain(buffer, out);
+    out << '\n';
+  }
+}
+
+}  // namespace
+
+void write_json(const std::vector<JobRecord>& jobs, Millis generated_at, bool lines,
+                std::ostream& out) {
+  if (lines) {
+    write_lines(jobs, out);
+    return;
+  }
+  rapidjson::StringBuffer buffer;
+  JsonWriter w(buffer);
+  w.StartObject();
+  w.Key("generated_at");
+  put_time(w, generated_at);
+  w.Key("jobs");
+  w.StartArray();
+  for (const JobRecord& job : jobs) {
+    put_job(w, job);
+    drain(buffer, out);
+  }
+  w.EndArray();
+  w.EndObject();
+  drain(buffer, out);
+  out << '\n';
+}
+
+}  // namespace vb::report_detail

@@ -1,0 +1,185 @@
+// `vidbatch status`: jobs per state per batch, and the ambiguous jobs that wait
+// for the user (they must never be missed, so they are listed one by one).
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <algorithm>
+#include <array>
+#include <iomanip>
+#include <map>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "report/report.h"
+
+namespace vb {
+
+namespace {
+
+using Counts = std::array<std::int64_t, k_job_state_count>;
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+
+struct StatusData {
+  std::map<std::string, Counts> batches;  // ordered by name
+  Counts totals{};
+  std::vector<JobRecord> ambiguous;
+};
+
+std::int64_t total(const Counts& counts) {
+  return std::accumulate(counts.begin(), counts.end(), std::int64_t{0});
+}
+
+Result<StatusData> gather(JobStore& store) {
+  auto counts = store.count_states();
+  if (!counts) {
+    return std::unexpected(std::move(counts.error()));
+  }
+  auto ambiguous = store.list_jobs(JobFilter{std::nullopt, JobState::ambiguous});
+  if (!ambiguous) {
+    return std::unexpected(std::move(ambiguous.error()));
+  }
+  StatusData data;
+  for (const StateCount& count : *counts) {
+    const auto state = static_cast<std::size_t>(count.state);
+    data.batches[count.batch][state] += count.count;
+    data.totals[state] += count.count;
+  }
+  data.ambiguous = std::move(*ambiguous);
+  return data;
+}
+
+using Row = std::vector<std::string>;
+
+// Columns only for states some job is in, so the table stays narrow.
+Row count_cells(const std::string& name, const Counts& counts, const Counts& totals) {
+  Row row{name};
+  for (std::size_t s = 0; s < counts.size(); ++s) {
+    if (totals[s] > 0) {
+      row.push_back(std::to_string(counts[s]));
+    }
+  }
+  row.push_back(std::to_string(total(counts)));
+  return row;
+}
+
+Row header_cells(const Counts& totals) {
+  Row row{"batch"};
+  for (std::size_t s = 0; s < totals.size(); ++s) {
+    if (totals[s] > 0) {
+      row.push_back(to_string(static_cast<JobState>(s)));
+    }
+  }
+  row.push_back("total");
+  return row;
+}
+
+// Batch names left-aligned, counts right-aligned, columns two spaces apart.
+void write_table(const StatusData& data, std::ostream& out) {
+  std::vector<Row> rows{header_cells(data.totals)};
+  for (const auto& [name, counts] : data.batches) {
+    rows.push_back(count_cells(name, counts, data.totals));
+  }
+  if (data.batches.size() > 1) {
+    rows.push_back(count_cells("total", data.totals, data.totals));
+  }
+  std::vector<std::size_t> widths(rows.front().size(), 0);
+  for (const Row& row : rows) {
+    for (std::size_t c = 0; c < row.size(); ++c) {
+      widths[c] = std::max(widths[c], row[c].size());
+    }
+  }
+  for (const Row& row : rows) {
+    out << std::left << std::setw(static_cast<int>(widths[0])) << row[0] << std::right;
+    for (std::size_t c = 1; c < row.size(); ++c) {
+      out << "  " << std::setw(static_cast<int>(widths[c])) << row[c];
+    }
+    out << '\n';
+  }
+}
+
+void write_ambiguous_text(const std::vector<JobRecord>& jobs, std::ostream& out) {
+  if (jobs.empty()) {
+    return;
+  }
+  out << '\n'
+      << jobs.size() << " ambiguous job(s): the create request was sent but its answer was lost,\n"
+      << "so the provider may have started a (paid) video. vidbatch never resubmits these on\n"
+      << "its own: check them at the provider, then resolve each one explicitly.\n";
+  for (const JobRecord& job : jobs) {
+    out << "  " << job.batch << '/' << job.spec.id << "  attempt " << job.attempt
+        << "  remote id: " << (job.remote_id.empty() ? "(unknown)" : job.remote_id) << '\n';
+  }
+}
+
+void put_counts(JsonWriter& w, const Counts& counts) {
+  w.StartObject();
+  for (std::size_t s = 0; s < counts.size(); ++s) {
+    w.Key(to_string(JobState(s)));
+    w.Int64(counts[s]);
+  }
+  w.Key("total");
+  w.Int64(total(counts));
+  w.EndObject();
+}
+
+void put_string(JsonWriter& w, const std::string& text) {
+  w.String(text.c_str(), static_cast<rapidjson::SizeType>(text.size()));
+}
+
+void write_json(const StatusData& data, std::ostream& out) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter w(buffer);
+  w.StartObject();
+  w.Key("batches");
+  w.StartObject();
+  for (const auto& [name, counts] : data.batches) {
+    put_string(w, name);  // as the key
+    put_counts(w, counts);
+  }
+  w.EndObject();
+  w.Key("totals");
+  put_counts(w, data.totals);
+  w.Key("ambiguous");
+  w.StartArray();
+  for (const JobRecord& job : data.ambiguous) {
+    w.StartObject();
+    w.Key("batch");
+    put_string(w, job.batch);
+    w.Key("id");
+    put_string(w, job.spec.id);
+    w.Key("remote_id");
+    put_string(w, job.remote_id);
+    w.Key("attempts");
+    w.Int(job.attempt);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  out.write(buffer.GetString(), static_cast<std::streamsize>(buffer.GetSize()));
+  out << '\n';
+}
+
+}  // namespace
+
+Status write_status(JobStore& store, bool json, std::ostream& out) {
+  auto data = gather(store);
+  if (!data) {
+    return std::unexpected(std::move(data.error()));
+  }
+  if (json) {
+    write_json(*data, out);
+  } else if (data->batches.empty()) {
+    out << "No jobs yet: import a manifest first.\n";
+  } else {
+    write_table(*data, out);
+    write_ambiguous_text(data->ambiguous, out);
+  }
+  out.flush();
+  if (!out) {
+    return fail(ErrorCode::io, "could not write the status (output closed or disk full?)");
+  }
+  return {};
+}
+
+}  // namespace vb

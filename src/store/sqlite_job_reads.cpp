@@ -1,0 +1,194 @@
+// The read side of SqliteJobStore: queries that never write. Each runs as one
+// statement, so it sees one consistent snapshot (WAL), never half a transition.
+#include <algorithm>
+
+#include "store/sqlite_job_store.h"
+#include "store/sqlite_util.h"
+
+namespace vb::store_detail {
+
+namespace {
+
+// Column order read by read_job().
+constexpr const char* k_job_select = R"sql(
+SELECT j.id, b.name, j.spec_json, j.state, j.attempt, j.remote_id, j.progress, j.not_before,
+       j.created_at, j.submitted_at, j.completed_at, j.downloaded_at, j.output_path, j.bytes,
+       j.sha256, j.error_code, j.error_message, j.polls, j.retries
+FROM jobs j JOIN batches b ON b.id = j.batch_id )sql";
+
+constexpr const char* k_event_select = R"sql(
+SELECT e.id, e.job_id, b.name, j.job_key, e.at, e.from_state, e.to_state, e.progress,
+       e.http_status, e.message
+FROM events e JOIN jobs j ON j.id = e.job_id JOIN batches b ON b.id = j.batch_id )sql";
+
+Result<JobRecord> read_job(const SQLite::Statement& row, const std::string& path) {
+  JobRecord job;
+  job.row_id = row.getColumn(0).getInt64();
+  job.batch = row.getColumn(1).getString();
+  const std::string where = "job " + job.batch + " row " + std::to_string(job.row_id);
+  auto spec = job_spec_from_json(row.getColumn(2).getString());
+  if (!spec) {
+    return fail(ErrorCode::database, "the stored spec of this job is not valid JSON: " + path,
+                where);
+  }
+  job.spec = std::move(*spec);
+  auto state = state_from_column(row.getColumn(3), where);
+  if (!state) {
+    return std::unexpected(std::move(state.error()));
+  }
+  job.state = *state;
+  job.attempt = row.getColumn(4).getInt();
+  job.remote_id = row.getColumn(5).getString();
+  job.progress = optional_double(row.getColumn(6));
+  job.not_before = row.getColumn(7).getInt64();
+  job.created_at = row.getColumn(8).getInt64();
+  job.submitted_at = row.getColumn(9).getInt64();
+  job.completed_at = row.getColumn(10).getInt64();
+  job.downloaded_at = row.getColumn(11).getInt64();
+  job.output_path = row.getColumn(12).getString();
+  job.bytes = row.getColumn(13).getInt64();
+  job.sha256 = row.getColumn(14).getString();
+  job.error_code = row.getColumn(15).getString();
+  job.error_message = row.getColumn(16).getString();
+  job.polls = row.getColumn(17).getInt();
+  job.retries = row.getColumn(18).getInt();
+  return job;
+}
+
+Result<EventRecord> read_event(const SQLite::Statement& row) {
+  EventRecord event;
+  event.id = row.getColumn(0).getInt64();
+  event.job_row_id = row.getColumn(1).getInt64();
+  event.batch = row.getColumn(2).getString();
+  event.job_id = row.getColumn(3).getString();
+  event.at = row.getColumn(4).getInt64();
+  const std::string where = "event " + std::to_string(event.id);
+  if (!row.getColumn(5).isNull()) {
+    auto from = state_from_column(row.getColumn(5), where);
+    if (!from) {
+      return std::unexpected(std::move(from.error()));
+    }
+    event.from = *from;
+  }
+  auto to = state_from_column(row.getColumn(6), where);
+  if (!to) {
+    return std::unexpected(std::move(to.error()));
+  }
+  event.to = *to;
+  event.progress = optional_double(row.getColumn(7));
+  event.http_status = row.getColumn(8).getInt();
+  event.message = row.getColumn(9).getString();
+  return event;
+}
+
+}  // namespace
+
+Result<std::vector<JobRecord>> SqliteJobStore::read_jobs(SQLite::Statement& query) {
+  std::vector<JobRecord> jobs;
+  while (query.executeStep()) {
+    auto job = read_job(query, m_path);
+    if (!job) {
+      return std::unexpected(std::move(job.error()));
+    }
+    jobs.push_back(std::move(*job));
+  }
+  return jobs;
+}
+
+Result<std::vector<JobRecord>> SqliteJobStore::jobs_in_states(std::span<const JobState> states,
+                                                              std::int64_t after_row_id,
+                                                              int limit) {
+  if (states.empty() || limit <= 0) {
+    return std::vector<JobRecord>{};
+  }
+  return guard_sql(m_path, [&]() -> Result<std::vector<JobRecord>> {
+    std::string sql = std::string(k_job_select) + "WHERE j.id > ?1 AND j.state IN (";
+    for (std::size_t i = 0; i < states.size(); ++i) {
+      sql += (i == 0 ? "?" : ", ?") + std::to_string(i + 3);
+    }
+    sql += ") ORDER BY j.id LIMIT ?2";
+    SQLite::Statement query(*m_db, sql);
+    query.bind(1, after_row_id);
+    query.bind(2, limit);
+    for (std::size_t i = 0; i < states.size(); ++i) {
+      query.bind(static_cast<int>(i) + 3, to_string(states[i]));
+    }
+    return read_jobs(query);
+  });
+}
+
+Result<std::optional<JobRecord>> SqliteJobStore::find_job(const std::string& batch,
+                                                          const std::string& job_id) {
+  return guard_sql(m_path, [&]() -> Result<std::optional<JobRecord>> {
+    SQLite::Statement query(*m_db,
+                            std::string(k_job_select) + "WHERE b.name = ?1 AND j.job_key = ?2");
+    query.bind(1, batch);
+    query.bind(2, job_id);
+    auto jobs = read_jobs(query);
+    if (!jobs) {
+      return std::unexpected(std::move(jobs.error()));
+    }
+    if (jobs->empty()) {
+      return std::optional<JobRecord>{};
+    }
+    return std::optional<JobRecord>{std::move(jobs->front())};
+  });
+}
+
+Result<std::vector<JobRecord>> SqliteJobStore::list_jobs(const JobFilter& filter) {
+  return guard_sql(m_path, [&]() -> Result<std::vector<JobRecord>> {
+    SQLite::Statement query(*m_db, std::string(k_job_select) +
+                                       "WHERE (?1 IS NULL OR b.name = ?1) "
+                                       "AND (?2 IS NULL OR j.state = ?2) "
+                                       "ORDER BY b.name, j.id");
+    bind_optional(query, 1, filter.batch);
+    if (filter.state) {
+      query.bind(2, to_string(*filter.state));
+    }
+    return read_jobs(query);
+  });
+}
+
+Result<std::vector<StateCount>> SqliteJobStore::count_states() {
+  return guard_sql(m_path, [&]() -> Result<std::vector<StateCount>> {
+    SQLite::Statement query(*m_db,
+                            "SELECT b.name, j.state, count(*) FROM jobs j "
+                            "JOIN batches b ON b.id = j.batch_id GROUP BY b.name, j.state");
+    std::vector<StateCount> counts;
+    while (query.executeStep()) {
+      auto state = state_from_column(query.getColumn(1), m_path);
+      if (!state) {
+        return std::unexpected(std::move(state.error()));
+      }
+      counts.push_back({query.getColumn(0).getString(), *state, query.getColumn(2).getInt64()});
+    }
+    // By batch name, then in the order of the state machine rather than alphabetically.
+    std::ranges::sort(counts, [](const StateCount& a, const StateCount& b) {
+      return a.batch != b.batch ? a.batch < b.batch : a.state < b.state;
+    });
+    return counts;
+  });
+}
+
+Result<std::vector<EventRecord>> SqliteJobStore::events(std::optional<std::int64_t> row_id) {
+  return guard_sql(m_path, [&]() -> Result<std::vector<EventRecord>> {
+    // Two texts rather than "?1 IS NULL OR ...", which would stop the planner using events_by_job.
+    SQLite::Statement query(*m_db, std::string(k_event_select) +
+                                       (row_id ? "WHERE e.job_id = ?1 ORDER BY e.id"
+                                               : "ORDER BY e.id"));
+    if (row_id) {
+      query.bind(1, *row_id);
+    }
+    std::vector<EventRecord> events;
+    while (query.executeStep()) {
+      auto event = read_event(query);
+      if (!event) {
+        return std::unexpected(std::move(event.error()));
+      }
+      events.push_back(std::move(*event));
+    }
+    return events;
+  });
+}
+
+}  // namespace vb::store_detail

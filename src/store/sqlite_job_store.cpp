@@ -1,0 +1,410 @@
+#include "store/sqlite_job_store.h"
+
+#include <unordered_set>
+#include <utility>
+
+#include "store/migrations.h"
+#include "store/sqlite_util.h"
+
+namespace vb {
+
+namespace store_detail {
+
+namespace {
+
+constexpr int k_busy_timeout_ms = 5000;
+
+// Optional fields use COALESCE(?, column): an unbound (NULL) parameter keeps the column.
+constexpr const char* k_update_job_sql = R"sql(
+UPDATE jobs SET state = ?1,
+  remote_id = COALESCE(?2, remote_id), progress = COALESCE(?3, progress),
+  not_before = COALESCE(?4, not_before), submitted_at = COALESCE(?5, submitted_at),
+  completed_at = COALESCE(?6, completed_at), downloaded_at = COALESCE(?7, downloaded_at),
+  output_path = COALESCE(?8, output_path), bytes = COALESCE(?9, bytes),
+  sha256 = COALESCE(?10, sha256), error_code = COALESCE(?11, error_code),
+  error_message = COALESCE(?12, error_message), attempt = attempt + ?13, updated_at = ?14
+WHERE id = ?15 AND state = ?16)sql";
+
+constexpr const char* k_insert_event_sql = R"sql(
+INSERT INTO events (job_id, at, from_state, to_state, progress, http_status, message)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7))sql";
+
+constexpr const char* k_job_identity_sql = R"sql(
+SELECT b.name || '/' || j.job_key, j.state FROM jobs j JOIN batches b ON b.id = j.batch_id
+WHERE j.id = ?1)sql";
+
+constexpr const char* k_insert_job_sql = R"sql(
+INSERT INTO jobs (batch_id, job_key, spec_json, model, size, seconds, orientation, prompt,
+                  state, created_at, updated_at)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'queued', ?9, ?9))sql";
+
+constexpr const char* k_replace_spec_sql = R"sql(
+UPDATE jobs SET spec_json = ?1, model = ?2, size = ?3, seconds = ?4, orientation = ?5,
+  prompt = ?6, updated_at = ?7
+WHERE id = ?8 AND state = 'queued')sql";
+
+const char* sync_pragma(SyncMode sync) {
+  switch (sync) {
+    case SyncMode::off:
+      return "PRAGMA synchronous = OFF";
+    case SyncMode::normal:
+      return "PRAGMA synchronous = NORMAL";
+    case SyncMode::full:
+      return "PRAGMA synchronous = FULL";
+  }
+  return "PRAGMA synchronous = FULL";
+}
+
+Status configure_connection(SQLite::Database& db, SyncMode sync, const std::string& path) {
+  return guard_sql(path, [&]() -> Status {
+    const std::string mode = db.execAndGet("PRAGMA journal_mode = WAL").getString();
+    // ":memory:" databases report "memory"; they cannot use WAL and need not.
+    if (mode != "wal" && mode != "memory") {
+      return fail(ErrorCode::database,
+                  "cannot switch the database to WAL mode (journal_mode stays '" + mode +
+                      "'); put it on a local filesystem",
+                  path);
+    }
+    db.exec(sync_pragma(sync));
+    db.exec("PRAGMA foreign_keys = ON");
+    return {};
+  });
+}
+
+struct ImportStep {
+  const JobSpec* spec = nullptr;
+  std::string json;
+  std::int64_t replace_row_id = 0;  // 0: insert a new job
+};
+
+struct ImportPlan {
+  std::vector<ImportStep> steps;
+  int unchanged = 0;
+  int conflicts = 0;
+  std::optional<Error> first_conflict;
+};
+
+Error spec_conflict(const std::string& batch, const JobSpec& spec, const ExistingJob& existing,
+                    bool allow_spec_changes) {
+  const std::string job = "job '" + spec.id + "' of batch '" + batch + "'";
+  std::string message;
+  if (allow_spec_changes) {
+    message = job + " has a different spec but is already " + existing.state +
+              ", so it can no longer be replaced; nothing was imported. Rename the job in "
+              "the manifest to make a new video";
+  } else {
+    message = job + " is already recorded with a different spec (now " + existing.state +
+              "); nothing was imported. Rename the job in the manifest to make a new "
+              "video, or pass --allow-spec-change to replace jobs that are still queued";
+  }
+  return Error{ErrorCode::conflict, std::move(message), "job " + batch + "/" + spec.id};
+}
+
+// Decides, without writing, what importing `jobs` does; conflicts are collected
+// so that the error can say how many jobs are affected.
+Result<ImportPlan> plan_import(const std::string& batch, const std::vector<JobSpec>& jobs,
+                               const std::unordered_map<std::string, ExistingJob>& known,
+                               bool allow_spec_changes) {
+  ImportPlan plan;
+  plan.steps.reserve(jobs.size());
+  std::unordered_set<std::string_view> seen;
+  seen.reserve(jobs.size());
+  for (const JobSpec& spec : jobs) {
+    if (!seen.insert(spec.id).second) {
+      return fail(ErrorCode::invalid_input,
+                  "job id '" + spec.id + "' appears twice in batch '" + batch + "'",
+                  "job " + batch + "/" + spec.id);
+    }
+    std::string json = spec.canonical_json();
+    auto it = known.find(spec.id);
+    if (it == known.end()) {
+      plan.steps.push_back({&spec, std::move(json), 0});
+    } else if (it->second.spec_json == json) {
+      ++plan.unchanged;
+    } else if (allow_spec_changes && it->second.state == to_string(JobState::queued)) {
+      plan.steps.push_back({&spec, std::move(json), it->second.row_id});
+    } else if (plan.conflicts++ == 0) {
+      plan.first_conflict = spec_conflict(batch, spec, it->second, allow_spec_changes);
+    }
+  }
+  return plan;
+}
+
+}  // namespace
+
+SqliteJobStore::Statements::Statements(SQLite::Database& db)
+    : update_job(db, k_update_job_sql),
+      insert_event(db, k_insert_event_sql),
+      job_identity(db, k_job_identity_sql),
+      note_activity(db,
+                    "UPDATE jobs SET polls = polls + ?1, retries = retries + ?2 WHERE id = ?3"),
+      find_batch(db, "SELECT id FROM batches WHERE name = ?1"),
+      insert_batch(db, "INSERT INTO batches (name, created_at) VALUES (?1, ?2)"),
+      batch_jobs(db, "SELECT id, job_key, spec_json, state FROM jobs WHERE batch_id = ?1"),
+      insert_job(db, k_insert_job_sql),
+      replace_spec(db, k_replace_spec_sql) {}
+
+SqliteJobStore::SqliteJobStore(std::unique_ptr<SQLite::Database> db, std::string path)
+    : m_path(std::move(path)),
+      m_db(std::move(db)),
+      m_statements(std::make_unique<Statements>(*m_db)) {}
+
+SqliteJobStore::~SqliteJobStore() = default;
+
+// ---- import ----------------------------------------------------------------
+
+Result<ImportSummary> SqliteJobStore::import_jobs(const std::string& batch,
+                                                  const std::vector<JobSpec>& jobs, Millis now,
+                                                  bool allow_spec_changes) {
+  return guard_sql(m_path, [&]() -> Result<ImportSummary> {
+    SQLite::Transaction transaction(*m_db, SQLite::TransactionBehavior::IMMEDIATE);
+    const std::optional<std::int64_t> batch_id = find_batch_id(batch);
+    const auto known = batch_id ? load_batch_jobs(*batch_id)
+                                : std::unordered_map<std::string, ExistingJob>{};
+    auto plan = plan_import(batch, jobs, known, allow_spec_changes);
+    if (!plan) {
+      return std::unexpected(std::move(plan.error()));
+    }
+    if (plan->first_conflict) {
+      Error error = std::move(*plan->first_conflict);
+      if (plan->conflicts > 1) {
+        error.message += " (" + std::to_string(plan->conflicts - 1) + " more jobs conflict)";
+      }
+      return std::unexpected(std::move(error));
+    }
+    ImportSummary summary{batch, 0, plan->unchanged, 0};
+    const std::int64_t id = batch_id ? *batch_id : ensure_batch(batch, now);
+    for (const ImportStep& step : plan->steps) {
+      if (step.replace_row_id == 0) {
+        insert_job(id, *step.spec, step.json, now);
+        ++summary.added;
+      } else {
+        replace_spec(step.replace_row_id, *step.spec, step.json, now);
+        ++summary.replaced;
+      }
+    }
+    transaction.commit();
+    return summary;
+  });
+}
+
+std::optional<std::int64_t> SqliteJobStore::find_batch_id(const std::string& batch) {
+  SQLite::Statement& query = m_statements->find_batch;
+  StatementReset reset(query);
+  query.bind(1, batch);
+  if (!query.executeStep()) {
+    return std::nullopt;
+  }
+  return query.getColumn(0).getInt64();
+}
+
+std::int64_t SqliteJobStore::ensure_batch(const std::string& batch, Millis now) {
+  SQLite::Statement& insert = m_statements->insert_batch;
+  StatementReset reset(insert);
+  insert.bind(1, batch);
+  insert.bind(2, now);
+  insert.exec();
+  return m_db->getLastInsertRowid();
+}
+
+std::unordered_map<std::string, ExistingJob> SqliteJobStore::load_batch_jobs(
+    std::int64_t batch_id) {
+  std::unordered_map<std::string, ExistingJob> known;
+  SQLite::Statement& query = m_statements->batch_jobs;
+  StatementReset reset(query);
+  query.bind(1, batch_id);
+  while (query.executeStep()) {
+    known.emplace(query.getColumn(1).getString(),
+                  ExistingJob{query.getColumn(0).getInt64(), query.getColumn(2).getString(),
+                              query.getColumn(3).getString()});
+  }
+  return known;
+}
+
+void SqliteJobStore::insert_job(std::int64_t batch_id, const JobSpec& spec,
+                                const std::string& json, Millis now) {
+  SQLite::Statement& insert = m_statements->insert_job;
+  {
+    StatementReset reset(insert);
+    insert.bind(1, batch_id);
+    insert.bind(2, spec.id);
+    insert.bind(3, json);
+    insert.bind(4, spec.model);
+    insert.bind(5, spec.size);
+    insert.bind(6, spec.seconds);
+    insert.bind(7, to_string(spec.orientation));
+    insert.bind(8, spec.prompt);
+    insert.bind(9, now);
+    insert.exec();
+  }
+  insert_event(m_db->getLastInsertRowid(), now, std::nullopt, JobState::queued, std::nullopt, 0,
+               "imported");
+}
+
+void SqliteJobStore::replace_spec(std::int64_t row_id, const JobSpec& spec,
+                                  const std::string& json, Millis now) {
+  SQLite::Statement& update = m_statements->replace_spec;
+  {
+    StatementReset reset(update);
+    update.bind(1, json);
+    update.bind(2, spec.model);
+    update.bind(3, spec.size);
+    update.bind(4, spec.seconds);
+    update.bind(5, to_string(spec.orientation));
+    update.bind(6, spec.prompt);
+    update.bind(7, now);
+    update.bind(8, row_id);
+    update.exec();  // the plan saw the job queued inside this same transaction
+  }
+  insert_event(row_id, now, JobState::queued, JobState::queued, std::nullopt, 0,
+               "spec replaced");
+}
+
+// ---- transitions -----------------------------------------------------------
+
+Status SqliteJobStore::apply(std::span<const Transition> transitions) {
+  if (transitions.empty()) {
+    return {};
+  }
+  return guard_sql(m_path, [&]() -> Status {
+    SQLite::Transaction transaction(*m_db, SQLite::TransactionBehavior::IMMEDIATE);
+    for (const Transition& transition : transitions) {
+      if (auto applied = apply_one(transition); !applied) {
+        return applied;  // ~Transaction rolls back the transitions already applied
+      }
+    }
+    transaction.commit();
+    return {};
+  });
+}
+
+Status SqliteJobStore::apply_one(const Transition& t) {
+  if (!is_allowed_transition(t.from, t.to)) {
+    return std::unexpected(transition_error(t, false));
+  }
+  const JobUpdate& u = t.update;
+  SQLite::Statement& update = m_statements->update_job;
+  int changed = 0;
+  {
+    StatementReset reset(update);
+    update.bind(1, to_string(t.to));
+    bind_optional(update, 2, u.remote_id);
+    bind_optional(update, 3, u.progress);
+    bind_optional(update, 4, u.not_before);
+    bind_optional(update, 5, u.submitted_at);
+    bind_optional(update, 6, u.completed_at);
+    bind_optional(update, 7, u.downloaded_at);
+    bind_optional(update, 8, u.output_path);
+    bind_optional(update, 9, u.bytes);
+    bind_optional(update, 10, u.sha256);
+    bind_optional(update, 11, u.error_code);
+    bind_optional(update, 12, u.error_message);
+    update.bind(13, u.increment_attempt ? 1 : 0);
+    update.bind(14, t.at);
+    update.bind(15, t.row_id);
+    update.bind(16, to_string(t.from));
+    changed = update.exec();
+  }
+  // Compare-and-set: zero rows means the job left `from` (or never existed).
+  if (changed != 1) {
+    return std::unexpected(transition_error(t, true));
+  }
+  insert_event(t.row_id, t.at, t.from, t.to, u.progress, t.http_status, t.message);
+  return {};
+}
+
+Error SqliteJobStore::transition_error(const Transition& t, bool edge_allowed) {
+  const std::string edge = std::string(to_string(t.from)) + " -> " + to_string(t.to);
+  const std::optional<JobIdentity> job = identify_job(t.row_id);
+  if (!job) {
+    return Error{ErrorCode::not_found,
+                 "no job has row id " + std::to_string(t.row_id) + "; nothing was written",
+                 "job row " + std::to_string(t.row_id)};
+  }
+  std::string message;
+  if (!edge_allowed) {
+    message = "transition " + edge + " is not allowed; nothing was written";
+  } else {
+    message = "job is " + job->state + ", not " + to_string(t.from) + " as the transition " +
+              edge + " expects (another writer changed it); nothing was written";
+  }
+  return Error{ErrorCode::conflict, std::move(message), "job " + job->name};
+}
+
+std::optional<JobIdentity> SqliteJobStore::identify_job(std::int64_t row_id) {
+  SQLite::Statement& query = m_statements->job_identity;
+  StatementReset reset(query);
+  query.bind(1, row_id);
+  if (!query.executeStep()) {
+    return std::nullopt;
+  }
+  return JobIdentity{query.getColumn(0).getString(), query.getColumn(1).getString()};
+}
+
+void SqliteJobStore::insert_event(std::int64_t row_id, Millis at, std::optional<JobState> from,
+                                  JobState to, std::optional<double> progress, int http_status,
+                                  const std::string& message) {
+  SQLite::Statement& insert = m_statements->insert_event;
+  StatementReset reset(insert);
+  insert.bind(1, row_id);
+  insert.bind(2, at);
+  if (from) {
+    insert.bind(3, to_string(*from));
+  } else {
+    insert.bind(3);
+  }
+  insert.bind(4, to_string(to));
+  bind_optional(insert, 5, progress);
+  insert.bind(6, http_status);
+  insert.bind(7, message);
+  insert.exec();
+}
+
+Status SqliteJobStore::note_activity(std::int64_t row_id, int polls, int retries) {
+  return guard_sql(m_path, [&]() -> Status {
+    SQLite::Transaction transaction(*m_db, SQLite::TransactionBehavior::IMMEDIATE);
+    SQLite::Statement& update = m_statements->note_activity;
+    StatementReset reset(update);
+    update.bind(1, polls);
+    update.bind(2, retries);
+    update.bind(3, row_id);
+    if (update.exec() != 1) {
+      return fail(ErrorCode::not_found, "no job has row id " + std::to_string(row_id),
+                  "job row " + std::to_string(row_id));
+    }
+    transaction.commit();
+    return {};
+  });
+}
+
+}  // namespace store_detail
+
+// ---- open ------------------------------------------------------------------
+
+Result<std::unique_ptr<JobStore>> JobStore::open(const std::string& path, SyncMode sync) {
+  using namespace store_detail;
+  std::unique_ptr<SQLite::Database> db;
+  try {
+    db = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE,
+                                            k_busy_timeout_ms);
+  } catch (const SQLite::Exception& e) {
+    Error error = database_error(e, path);
+    error.message = "cannot open the database: " + error.message;
+    return std::unexpected(std::move(error));
+  }
+  // Identity first: WAL mode and migrations write, and a foreign or newer file must stay untouched.
+  if (auto checked = check_database_identity(*db, path); !checked) {
+    return std::unexpected(std::move(checked.error()));
+  }
+  if (auto configured = configure_connection(*db, sync, path); !configured) {
+    return std::unexpected(std::move(configured.error()));
+  }
+  if (auto migrated = migrate(*db, path); !migrated) {
+    return std::unexpected(std::move(migrated.error()));
+  }
+  return guard_sql(path, [&]() -> Result<std::unique_ptr<JobStore>> {
+    return std::make_unique<SqliteJobStore>(std::move(db), path);
+  });
+}
+
+}  // namespace vb

@@ -1,0 +1,62 @@
+// A scratch folder with a manifest, a config tuned for fast tests, and helpers
+// to run the real `vidbatch` binary against a real simulator over loopback.
+#pragma once
+
+#include <rapidjson/document.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "store/job_store.h"
+#include "support/sim_process.h"
+#include "support/subprocess.h"
+
+namespace vb::test {
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+class E2eFolder {
+ public:
+  E2eFolder();
+  ~E2eFolder();
+
+  const std::string& dir() const { return m_dir; }
+  std::string path(const std::string& name) const { return m_dir + "/" + name; }
+  std::string db() const { return path("ledger.db"); }
+  std::string out() const { return path("out"); }
+
+  // Writes a manifest of `count` jobs named job-0..; `prompt_suffix` lets tests make prompts fail.
+  std::string write_manifest(const std::string& batch, int count,
+                             const std::map<int, std::string>& prompt_overrides = {}) const;
+  // Writes the config used by run(); `extra` is appended (TOML, new tables only).
+  void write_config(int max_in_flight = 16, const std::string& extra = "") const;
+
+  // Starts vidbatch with args (+ --db/--out/--config/--base-url for run/resume).
+  std::unique_ptr<vidbatch::test::Subprocess> start(const std::vector<std::string>& args,
+                                                    const std::string& base_url,
+                                                    const std::string& tag = "run") const;
+  CommandResult run(const std::vector<std::string>& args, const std::string& base_url = "") const;
+  CommandResult finish(vidbatch::test::Subprocess& process, const std::string& tag = "run") const;
+
+  std::unique_ptr<JobStore> open_store() const;
+
+ private:
+  std::string m_dir;
+  mutable int m_runs = 0;
+};
+
+std::string read_file(const std::string& path);
+std::string sha256_file(const std::string& path);
+rapidjson::Document parse_json(const std::string& text);
+// The simulator's count of created videos for a prompt.
+int creates_for(const rapidjson::Document& stats, const std::string& prompt);
+// Checks that every job's events chain: first from NULL, each from = previous to, last to = state.
+void require_consistent_events(JobStore& store);
+
+}  // namespace vb::test

@@ -1,0 +1,219 @@
+// End-to-end: the real vidbatch binary against the real simulator over loopback,
+// with real SQLite files. Each test checks the simulator's own counters to prove
+// that no video was paid for twice.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <csignal>
+#include <fstream>
+#include <filesystem>
+#include <thread>
+
+#include "e2e/e2e_fixture.h"
+
+using namespace vb;
+using namespace vb::test;
+using vidbatch::test::SimProcess;
+
+namespace {
+
+std::string prompt_of(int i, const std::string& batch) {
+  return "Prompt " + std::to_string(i) + " of batch " + batch;
+}
+
+// Every job done, its file's hash equal to the simulator's, a sidecar next to it.
+void require_all_downloaded(JobStore& store, const rapidjson::Document& stats, int expected) {
+  std::map<std::string, std::string> served;  // remote id -> sha256
+  for (const auto& v : stats["videos"].GetArray()) {
+    served[v["id"].GetString()] = v["sha256"].GetString();
+  }
+  auto jobs = store.list_jobs({});
+  REQUIRE(jobs.has_value());
+  REQUIRE(static_cast<int>(jobs->size()) == expected);
+  for (const auto& job : *jobs) {
+    INFO("job " << job.spec.id);
+    REQUIRE(job.state == JobState::done);
+    REQUIRE(std::filesystem::exists(job.output_path));
+    REQUIRE(sha256_file(job.output_path) == job.sha256);
+    REQUIRE(served.at(job.remote_id) == job.sha256);
+    REQUIRE(std::filesystem::exists(std::filesystem::path(job.output_path).replace_extension(".json")));
+    REQUIRE_FALSE(std::filesystem::exists(job.output_path + ".part"));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("a batch runs end to end and a re-run creates nothing new", "[e2e]") {
+  SimProcess sim({"--gen-ms", "300", "--quiet"});
+  E2eFolder folder;
+  std::string manifest = folder.write_manifest("alpha", 8);
+
+  CommandResult first = folder.run({"run", manifest}, sim.base_url());
+  INFO(first.err);
+  REQUIRE(first.exit_code == 0);
+  auto stats = parse_json(sim.stats());
+  REQUIRE(stats["creates_total"].GetInt() == 8);
+  for (int i = 0; i < 8; ++i) {
+    REQUIRE(creates_for(stats, prompt_of(i, "alpha")) == 1);
+  }
+  auto store = folder.open_store();
+  require_all_downloaded(*store, stats, 8);
+  require_consistent_events(*store);
+
+  CommandResult again = folder.run({"run", manifest}, sim.base_url());
+  REQUIRE(again.exit_code == 0);
+  REQUIRE(again.err.find("0 new, 8 already known") != std::string::npos);
+  REQUIRE(parse_json(sim.stats())["creates_total"].GetInt() == 8);
+
+  CommandResult report = folder.run({"report", "--format", "csv"});
+  REQUIRE(report.exit_code == 0);
+  REQUIRE(std::count(report.out.begin(), report.out.end(), '\n') == 9);  // header + 8 jobs
+}
+
+TEST_CASE("a job re-imported with a different spec is refused and nothing is written", "[e2e]") {
+  SimProcess sim({"--gen-ms", "100", "--quiet"});
+  E2eFolder folder;
+  std::string manifest = folder.write_manifest("beta", 2);
+  REQUIRE(folder.run({"run", manifest}, sim.base_url()).exit_code == 0);
+  auto before = folder.open_store()->events(std::nullopt)->size();
+
+  folder.write_manifest("beta", 2, {{1, "A different prompt"}});
+  CommandResult changed = folder.run({"run", manifest}, sim.base_url());
+  REQUIRE(changed.exit_code == 2);
+  REQUIRE(changed.err.find("job-1") != std::string::npos);
+  REQUIRE(folder.open_store()->events(std::nullopt)->size() == before);
+  REQUIRE(parse_json(sim.stats())["creates_total"].GetInt() == 2);
+}
+
+TEST_CASE("SIGINT stops a run with 130 and resume finishes it without paying twice", "[e2e]") {
+  SimProcess sim({"--gen-ms", "1500", "--quiet"});
+  E2eFolder folder;
+  folder.write_config(6);
+  std::string manifest = folder.write_manifest("gamma", 20);
+
+  auto process = folder.start({"run", manifest}, sim.base_url(), "interrupted");
+  for (int i = 0; i < 200 && parse_json(sim.stats())["creates_total"].GetInt() < 4; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  process->send_signal(SIGINT);
+  CommandResult stopped = folder.finish(*process, "interrupted");
+  INFO(stopped.err);
+  REQUIRE(stopped.exit_code == 130);
+  int created = parse_json(sim.stats())["creates_total"].GetInt();
+  REQUIRE(created < 20);  // it really stopped part-way
+
+  CommandResult resumed = folder.run({"resume"}, sim.base_url());
+  INFO(resumed.err);
+  REQUIRE(resumed.exit_code == 0);
+  auto stats = parse_json(sim.stats());
+  REQUIRE(stats["creates_total"].GetInt() == 20);
+  for (int i = 0; i < 20; ++i) {
+    REQUIRE(creates_for(stats, prompt_of(i, "gamma")) == 1);
+  }
+  auto store = folder.open_store();
+  require_all_downloaded(*store, stats, 20);
+  require_consistent_events(*store);
+}
+
+TEST_CASE("a storm of 429s and 500s still completes, each video created once", "[e2e]") {
+  SimProcess sim({"--gen-ms", "200", "--quiet", "--rate-429", "0.3", "--rate-500", "0.2",
+                  "--retry-after-ms", "50", "--seed", "7"});
+  E2eFolder folder;
+  std::string manifest = folder.write_manifest("storm", 12);
+  CommandResult result = folder.run({"run", manifest}, sim.base_url());
+  INFO(result.err);
+  REQUIRE(result.exit_code == 0);
+  auto stats = parse_json(sim.stats());
+  REQUIRE(stats["faults_injected"]["429"].GetInt() > 0);
+  REQUIRE(stats["faults_injected"]["500"].GetInt() > 0);
+  for (int i = 0; i < 12; ++i) {
+    REQUIRE(creates_for(stats, prompt_of(i, "storm")) == 1);
+  }
+  auto store = folder.open_store();
+  require_all_downloaded(*store, stats, 12);
+  require_consistent_events(*store);
+}
+
+TEST_CASE("a lost create answer leaves the job ambiguous, never a second video", "[e2e]") {
+  SimProcess sim({"--gen-ms", "100", "--quiet", "--lose-create-answers", "1"});
+  E2eFolder folder;
+  folder.write_config(1);
+  std::string manifest = folder.write_manifest("lost", 3);
+  CommandResult result = folder.run({"run", manifest}, sim.base_url());
+  INFO(result.err);
+  REQUIRE(result.exit_code == 1);
+  auto stats = parse_json(sim.stats());
+  REQUIRE(stats["faults_injected"]["lost_create"].GetInt() == 1);
+  REQUIRE(stats["creates_total"].GetInt() == 3);  // one each, the lost one included
+  auto job = folder.open_store()->find_job("lost", "job-0");
+  REQUIRE(job.has_value());
+  REQUIRE((*job)->state == JobState::ambiguous);
+  REQUIRE((*job)->error_code == "create_ambiguous");
+
+  CommandResult status = folder.run({"status"});
+  REQUIRE(status.out.find("job-0") != std::string::npos);
+  CommandResult resumed = folder.run({"resume"}, sim.base_url());
+  REQUIRE(resumed.exit_code == 1);
+  REQUIRE(parse_json(sim.stats())["creates_total"].GetInt() == 3);
+}
+
+TEST_CASE("provider-side failures, truncated downloads and the gateway task shape", "[e2e]") {
+  SECTION("a moderated prompt fails with its reason, the others finish") {
+    SimProcess sim({"--gen-ms", "100", "--quiet"});
+    E2eFolder folder;
+    std::string manifest = folder.write_manifest("mod", 3, {{2, "A forbidden scene [[fail]]"}});
+    CommandResult result = folder.run({"run", manifest}, sim.base_url());
+    REQUIRE(result.exit_code == 1);
+    auto job = folder.open_store()->find_job("mod", "job-2");
+    REQUIRE((*job)->state == JobState::failed);
+    REQUIRE((*job)->error_code == "moderation_blocked");
+    REQUIRE(folder.open_store()->find_job("mod", "job-0").value()->state == JobState::done);
+  }
+  SECTION("downloads cut half-way resume and verify") {
+    SimProcess sim({"--gen-ms", "100", "--quiet", "--truncate-downloads", "3",
+                    "--video-bytes", "300000"});
+    E2eFolder folder;
+    std::string manifest = folder.write_manifest("trunc", 4);
+    CommandResult result = folder.run({"run", manifest}, sim.base_url());
+    INFO(result.err);
+    REQUIRE(result.exit_code == 0);
+    auto stats = parse_json(sim.stats());
+    REQUIRE(stats["faults_injected"]["truncate"].GetInt() == 3);
+    require_all_downloaded(*folder.open_store(), stats, 4);
+  }
+  SECTION("task-shaped answers and JSON content answers") {
+    SimProcess sim({"--gen-ms", "300", "--quiet", "--shape", "task", "--content-mode", "json"});
+    E2eFolder folder;
+    std::string manifest = folder.write_manifest("task", 4);
+    CommandResult result = folder.run({"run", manifest}, sim.base_url());
+    INFO(result.err);
+    REQUIRE(result.exit_code == 0);
+    auto store = folder.open_store();
+    require_all_downloaded(*store, parse_json(sim.stats()), 4);
+    REQUIRE(store->find_job("task", "job-0").value()->remote_id.starts_with("sora-2:task_"));
+  }
+}
+
+TEST_CASE("a refused API key stops the run at once with a clear message", "[e2e]") {
+  SimProcess sim({"--gen-ms", "100", "--quiet", "--require-key", "the-right-key"});
+  E2eFolder folder;
+  std::string manifest = folder.write_manifest("auth", 5);
+  CommandResult result = folder.run({"run", manifest}, sim.base_url());
+  REQUIRE(result.exit_code == 3);
+  REQUIRE(result.err.find("refused the API key") != std::string::npos);
+  auto jobs = folder.open_store()->list_jobs({});
+  for (const auto& job : *jobs) {
+    REQUIRE(job.state == JobState::queued);  // nothing failed one by one, nothing lost
+  }
+  REQUIRE(parse_json(sim.stats())["creates_total"].GetInt() == 0);
+}
+
+TEST_CASE("validate reports manifest errors with file and line, and exit 2", "[e2e]") {
+  E2eFolder folder;
+  std::string bad = folder.path("bad.yaml");
+  std::ofstream(bad) << "batch: x\njobs:\n  - id: a\n    prompt: hi\n    seconds: eight\n";
+  CommandResult result = folder.run({"validate", bad});
+  REQUIRE(result.exit_code == 2);
+  REQUIRE(result.err.find("bad.yaml:5:") != std::string::npos);
+  REQUIRE_FALSE(std::filesystem::exists(folder.db()));
+}

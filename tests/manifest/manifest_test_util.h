@@ -1,0 +1,67 @@
+// Helpers for the manifest tests: temporary folders and short-hand parsing.
+#pragma once
+
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+
+#include "manifest/manifest.h"
+
+#ifndef VIDBATCH_SOURCE_DIR
+#error "VIDBATCH_SOURCE_DIR must be defined by tests/CMakeLists.txt"
+#endif
+
+namespace vb::test {
+
+// A fresh folder under /tmp, removed with its contents at scope exit.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "vidbatch-manifest-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) {
+      throw std::runtime_error("mkdtemp failed");
+    }
+    m_path = pattern;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(m_path, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const std::filesystem::path& path() const { return m_path; }
+
+  std::filesystem::path write(const std::string& name, const std::string& text) const {
+    const auto file = m_path / name;
+    std::filesystem::create_directories(file.parent_path());
+    std::ofstream(file, std::ios::binary) << text;
+    return file;
+  }
+
+ private:
+  std::filesystem::path m_path;
+};
+
+inline std::string example_path(const std::string& relative) {
+  return std::string(VIDBATCH_SOURCE_DIR) + "/jobs/examples/" + relative;
+}
+
+inline ManifestParse parse_text(const std::string& text) {
+  return parse_manifest(text, "m.yaml", "/nonexistent-base");
+}
+
+// All diagnostics rendered, one after another, as load_manifest shows them.
+inline std::string rendered(const ManifestParse& parse) {
+  std::string out;
+  for (const auto& d : parse.diagnostics) {
+    out += (out.empty() ? "" : "\n") + d.render();
+  }
+  return out;
+}
+
+}  // namespace vb::test

@@ -1,0 +1,272 @@
+// [store] transitions: the compare-and-set writes, their events, and the queries.
+#include <csignal>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "store/store_fixtures.h"
+
+using namespace vb;
+using namespace vb::test;
+
+namespace {
+
+Status apply_one(JobStore& store, const Transition& t) {
+  return store.apply({&t, 1});
+}
+
+JobRecord job_at(JobStore& store, std::int64_t row_id) {
+  auto jobs = store.list_jobs({});
+  REQUIRE(jobs.has_value());
+  for (JobRecord& job : *jobs) {
+    if (job.row_id == row_id) {
+      return job;
+    }
+  }
+  FAIL("no job with row id " << row_id);
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("a job walks the happy path with one consistent event per step", "[store]") {
+  auto store = open_store(":memory:");
+  REQUIRE(store->import_jobs("nightly", make_specs(2), 1000, false).has_value());
+  const auto row = row_of(*store, "nightly", "job-1");
+  const std::vector<JobState> path = {JobState::queued,  JobState::submitting,
+                                      JobState::submitted, JobState::running,
+                                      JobState::ready,   JobState::downloading,
+                                      JobState::done};
+  for (std::size_t i = 1; i < path.size(); ++i) {
+    auto t = step(row, path[i - 1], path[i], 1000 + static_cast<Millis>(i));
+    t.http_status = 200;
+    t.message = "step " + std::to_string(i);
+    auto applied = apply_one(*store, t);
+    INFO((applied ? std::string() : applied.error().describe()));
+    REQUIRE(applied.has_value());
+  }
+  CHECK(job_at(*store, row).state == JobState::done);
+
+  auto events = store->events(row);
+  REQUIRE(events.has_value());
+  REQUIRE(events->size() == path.size());
+  CHECK_FALSE(events->front().from.has_value());
+  for (std::size_t i = 1; i < events->size(); ++i) {
+    const EventRecord& e = (*events)[i];
+    CHECK(e.from == (*events)[i - 1].to);
+    CHECK(e.to == path[i]);
+    CHECK(e.id > (*events)[i - 1].id);
+    CHECK(e.at == 1000 + static_cast<Millis>(i));
+    CHECK(e.http_status == 200);
+    CHECK(e.job_id == "job-1");
+    CHECK(e.job_row_id == row);
+  }
+  auto all = store->events(std::nullopt);
+  CHECK(all->size() == 2 + path.size() - 1);
+}
+
+TEST_CASE("JobUpdate fields are persisted, unset ones kept", "[store]") {
+  auto store = open_store(":memory:");
+  REQUIRE(store->import_jobs("b", make_specs(1), 1000, false).has_value());
+  const auto row = row_of(*store, "b", "job-0");
+
+  auto submit = step(row, JobState::queued, JobState::submitting, 2000);
+  submit.update.increment_attempt = true;
+  submit.update.error_code = "rate_limited";
+  submit.update.error_message = "429 earlier";
+  REQUIRE(apply_one(*store, submit).has_value());
+  auto accepted = step(row, JobState::submitting, JobState::submitted, 3000);
+  accepted.update.remote_id = "video_68d7512d07848190b3e45da0ecbebcde";
+  accepted.update.submitted_at = 3000;
+  accepted.update.progress = 0.0;
+  accepted.update.error_code = "";  // "" clears
+  accepted.update.error_message = "";
+  REQUIRE(apply_one(*store, accepted).has_value());
+  auto running = step(row, JobState::submitted, JobState::running, 4000);
+  running.update.progress = 42.5;
+  running.update.not_before = 9000;
+  REQUIRE(apply_one(*store, running).has_value());
+  auto ready = step(row, JobState::running, JobState::ready, 5000);
+  ready.update.completed_at = 5000;
+  REQUIRE(apply_one(*store, ready).has_value());
+  auto fetch = step(row, JobState::ready, JobState::downloading, 6000);
+  REQUIRE(apply_one(*store, fetch).has_value());
+  auto done = step(row, JobState::downloading, JobState::done, 7000);
+  done.update.downloaded_at = 7000;
+  done.update.output_path = "out/b/job-0.mp4";
+  done.update.bytes = 1234567;
+  done.update.sha256 = std::string(64, 'a');
+  REQUIRE(apply_one(*store, done).has_value());
+
+  const JobRecord job = job_at(*store, row);
+  CHECK(job.state == JobState::done);
+  CHECK(job.attempt == 1);
+  CHECK(job.remote_id == "video_68d7512d07848190b3e45da0ecbebcde");
+  REQUIRE(job.progress.has_value());
+  CHECK(*job.progress == Approx(42.5));
+  CHECK(job.not_before == 9000);
+  CHECK(job.created_at == 1000);
+  CHECK(job.submitted_at == 3000);
+  CHECK(job.completed_at == 5000);
+  CHECK(job.downloaded_at == 7000);
+  CHECK(job.output_path == "out/b/job-0.mp4");
+  CHECK(job.bytes == 1234567);
+  CHECK(job.sha256 == std::string(64, 'a'));
+  CHECK(job.error_code.empty());
+  CHECK(job.error_message.empty());
+
+  auto events = store->events(row);
+  REQUIRE(events->size() == 7);
+  CHECK((*events)[3].progress == Approx(42.5));
+  CHECK_FALSE((*events)[1].progress.has_value());
+}
+
+TEST_CASE("a stale from state rolls back every transition of the call", "[store]") {
+  TempDir dir;
+  auto store = open_store(dir.file("ledger.db"));
+  REQUIRE(store->import_jobs("b", make_specs(3), 1000, false).has_value());
+  const auto r0 = row_of(*store, "b", "job-0");
+  const auto r1 = row_of(*store, "b", "job-1");
+  const auto r2 = row_of(*store, "b", "job-2");
+  REQUIRE(apply_one(*store, step(r1, JobState::queued, JobState::submitting)).has_value());
+
+  const std::vector<Transition> batch = {
+      step(r0, JobState::queued, JobState::submitting),
+      step(r2, JobState::queued, JobState::canceled),
+      step(r1, JobState::queued, JobState::submitting),  // stale: r1 is already submitting
+  };
+  auto result = store->apply(batch);
+  REQUIRE_FALSE(result.has_value());
+  CHECK(result.error().code == ErrorCode::conflict);
+  CHECK(result.error().where == "job b/job-1");
+  CHECK_THAT(result.error().message, Catch::Contains("submitting"));
+  CHECK(job_at(*store, r0).state == JobState::queued);
+  CHECK(job_at(*store, r2).state == JobState::queued);
+  CHECK(store->events(std::nullopt)->size() == 4);
+
+  SECTION("the store stays usable after the rollback") {
+    REQUIRE(store->apply({batch.data(), 2}).has_value());
+    CHECK(job_at(*store, r0).state == JobState::submitting);
+    CHECK(job_at(*store, r2).state == JobState::canceled);
+  }
+}
+
+TEST_CASE("transitions that are not edges of the state machine are rejected", "[store]") {
+  auto store = open_store(":memory:");
+  REQUIRE(store->import_jobs("b", make_specs(1), 1000, false).has_value());
+  const auto row = row_of(*store, "b", "job-0");
+  auto result = apply_one(*store, step(row, JobState::queued, JobState::done));
+  REQUIRE_FALSE(result.has_value());
+  CHECK(result.error().code == ErrorCode::conflict);
+  CHECK(result.error().where == "job b/job-0");
+  CHECK_THAT(result.error().message, Catch::Contains("queued -> done"));
+  CHECK(job_at(*store, row).state == JobState::queued);
+
+  auto missing = apply_one(*store, step(row + 100, JobState::queued, JobState::submitting));
+  REQUIRE_FALSE(missing.has_value());
+  CHECK(missing.error().code == ErrorCode::not_found);
+  CHECK(store->events(std::nullopt)->size() == 1);
+}
+
+TEST_CASE("note_activity counts polls and retries", "[store]") {
+  auto store = open_store(":memory:");
+  REQUIRE(store->import_jobs("b", make_specs(1), 1000, false).has_value());
+  const auto row = row_of(*store, "b", "job-0");
+  REQUIRE(store->note_activity(row, 1, 0).has_value());
+  REQUIRE(store->note_activity(row, 2, 1).has_value());
+  const JobRecord job = job_at(*store, row);
+  CHECK(job.polls == 3);
+  CHECK(job.retries == 1);
+  auto missing = store->note_activity(row + 1, 1, 0);
+  REQUIRE_FALSE(missing.has_value());
+  CHECK(missing.error().code == ErrorCode::not_found);
+}
+
+TEST_CASE("jobs_in_states pages in row order", "[store]") {
+  auto store = open_store(":memory:");
+  REQUIRE(store->import_jobs("b", make_specs(10), 1000, false).has_value());
+  for (int i = 0; i < 10; i += 3) {  // job-0, 3, 6, 9 -> submitting
+    const auto row = row_of(*store, "b", "job-" + std::to_string(i));
+    REQUIRE(apply_one(*store, step(row, JobState::queued, JobState::submitting)).has_value());
+  }
+  const std::array<JobState, 1> queued = {JobState::queued};
+  std::vector<std::string> seen;
+  std::int64_t after = 0;
+  for (;;) {
+    auto page = store->jobs_in_states(queued, after, 4);
+    REQUIRE(page.has_value());
+    if (page->empty()) {
+      break;
+    }
+    CHECK(page->size() <= 4);
+    for (const JobRecord& job : *page) {
+      CHECK(job.row_id > after);
+      after = job.row_id;
+      seen.push_back(job.spec.id);
+    }
+  }
+  CHECK(seen == std::vector<std::string>{"job-1", "job-2", "job-4", "job-5", "job-7", "job-8"});
+
+  const std::array<JobState, 2> both = {JobState::submitting, JobState::queued};
+  CHECK(store->jobs_in_states(both, 0, 100)->size() == 10);
+  CHECK(store->jobs_in_states(both, 0, 0)->empty());
+  CHECK(store->jobs_in_states({}, 0, 100)->empty());
+}
+
+TEST_CASE("count_states and list_jobs group and filter by batch and state", "[store]") {
+  auto store = open_store(":memory:");
+  REQUIRE(store->import_jobs("weekly", make_specs(2), 1000, false).has_value());
+  REQUIRE(store->import_jobs("nightly", make_specs(3), 1000, false).has_value());
+  const auto row = row_of(*store, "nightly", "job-2");
+  REQUIRE(apply_one(*store, step(row, JobState::queued, JobState::canceled)).has_value());
+
+  auto counts = store->count_states();
+  REQUIRE(counts.has_value());
+  REQUIRE(counts->size() == 3);
+  CHECK((*counts)[0].batch == "nightly");
+  CHECK((*counts)[0].state == JobState::queued);
+  CHECK((*counts)[0].count == 2);
+  CHECK((*counts)[1].state == JobState::canceled);
+  CHECK((*counts)[1].count == 1);
+  CHECK((*counts)[2].batch == "weekly");
+  CHECK((*counts)[2].count == 2);
+
+  auto all = store->list_jobs({});
+  REQUIRE(all->size() == 5);
+  CHECK(all->front().batch == "nightly");
+  CHECK(all->front().spec.id == "job-0");
+  CHECK(all->back().batch == "weekly");
+  CHECK(store->list_jobs({"weekly", std::nullopt})->size() == 2);
+  CHECK(store->list_jobs({std::nullopt, JobState::canceled})->size() == 1);
+  CHECK(store->list_jobs({"weekly", JobState::canceled})->empty());
+}
+
+TEST_CASE("a committed transition survives kill -9", "[store]") {
+  TempDir dir;
+  const std::string path = dir.file("ledger.db");
+  {
+    auto store = open_store(path, SyncMode::full);
+    REQUIRE(store->import_jobs("b", make_specs(2), 1000, false).has_value());
+  }
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    // No Catch2 in the child: report through the exit status or die by SIGKILL.
+    auto store = JobStore::open(path, SyncMode::full);
+    if (!store) {
+      ::_exit(2);
+    }
+    const Transition t = step(1, JobState::queued, JobState::submitting);
+    if (!(*store)->apply({&t, 1})) {
+      ::_exit(3);
+    }
+    ::raise(SIGKILL);
+    ::_exit(4);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  REQUIRE(WIFSIGNALED(status));
+  CHECK(WTERMSIG(status) == SIGKILL);
+  auto store = open_store(path, SyncMode::full);
+  CHECK(job_at(*store, 1).state == JobState::submitting);
+  CHECK(job_at(*store, 2).state == JobState::queued);
+}

@@ -1,0 +1,84 @@
+// Test helpers shared by the [store] and [report] tests: a temporary directory
+// removed at scope exit, spec factories, and transition shorthands.
+#pragma once
+
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "store/job_store.h"
+
+namespace vb::test {
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "vbstore-XXXXXX").string();
+    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
+    m_path = pattern;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(m_path, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  std::string file(const std::string& name) const { return (m_path / name).string(); }
+
+ private:
+  std::filesystem::path m_path;
+};
+
+inline std::string read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+inline JobSpec make_spec(const std::string& id, const std::string& prompt = "a cat surfing") {
+  JobSpec spec;
+  spec.id = id;
+  spec.prompt = prompt;
+  return spec;
+}
+
+inline std::vector<JobSpec> make_specs(int count, const std::string& prefix = "job-") {
+  std::vector<JobSpec> specs;
+  specs.reserve(static_cast<std::size_t>(count));
+  for (int i = 0; i < count; ++i) {
+    specs.push_back(make_spec(prefix + std::to_string(i), "prompt number " + std::to_string(i)));
+  }
+  return specs;
+}
+
+inline std::unique_ptr<JobStore> open_store(const std::string& path,
+                                            SyncMode sync = SyncMode::normal) {
+  auto store = JobStore::open(path, sync);
+  INFO((store ? std::string() : store.error().describe()));
+  REQUIRE(store.has_value());
+  return std::move(*store);
+}
+
+inline Transition step(std::int64_t row_id, JobState from, JobState to, Millis at = 1000) {
+  Transition t;
+  t.row_id = row_id;
+  t.from = from;
+  t.to = to;
+  t.at = at;
+  return t;
+}
+
+inline std::int64_t row_of(JobStore& store, const std::string& batch, const std::string& id) {
+  auto job = store.find_job(batch, id);
+  REQUIRE(job.has_value());
+  REQUIRE(job->has_value());
+  return (*job)->row_id;
+}
+
+}  // namespace vb::test

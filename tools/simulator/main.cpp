@@ -1,0 +1,137 @@
+// vidbatch-sim entry point: parses flags, binds the API and CDN listeners on 127.0.0.1, publishes
+// the ports (stdout line + atomic port files), serves until SIGTERM/SIGINT.
+#include "options.h"
+#include "routes.h"
+#include "sim_context.h"
+
+#include <httplib.h>
+
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <pthread.h>
+#include <thread>
+#include <unistd.h>
+
+namespace {
+
+// Write-temp-then-rename, so a poller never reads a half-written port number.
+bool write_port_file(const std::string& path, int port)
+{
+  if (path.empty()) {
+    return true;
+  }
+  const std::string temp = path + ".tmp." + std::to_string(::getpid());
+  {
+    std::ofstream out(temp, std::ios::trunc);
+    out << port << "\n";
+    if (!out.flush()) {
+      return false;
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(temp, path, ec);
+  return !ec;
+}
+
+// Our bodies are sliced by our own Range code; httplib must not slice them (or error
+// envelopes) a second time, so its parsed ranges are dropped before routing.
+void configure_server(httplib::Server& server, const sim::SimContext& ctx)
+{
+  const int threads = ctx.options.threads;
+  server.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  server.set_pre_routing_handler([](const httplib::Request& req, httplib::Response&) {
+    const_cast<httplib::Request&>(req).ranges.clear();
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  server.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty() || res.content_length_ > 0) {
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
+    res.set_content(sim::error_json("Invalid URL (" + req.method + " " + req.path + ")", "invalid_request_error"),
+                    "application/json");
+    return httplib::Server::HandlerResponse::Handled;
+  }));
+  if (!ctx.options.quiet) {
+    server.set_logger([](const httplib::Request& req, const httplib::Response& res) {
+      std::fprintf(stderr, "%s %s -> %d\n", req.method.c_str(), req.target.c_str(), res.status);
+    });
+  }
+}
+
+int bind_loopback(httplib::Server& server, int port)
+{
+  if (port == 0) {
+    return server.bind_to_any_port("127.0.0.1");
+  }
+  return server.bind_to_port("127.0.0.1", port) ? port : -1;
+}
+
+// Signals are blocked in every thread and collected here, so stop() never runs in a handler.
+void wait_for_signal(sim::SimContext& ctx, httplib::Server& api, httplib::Server& cdn)
+{
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  int signal_number = 0;
+  sigwait(&set, &signal_number);
+  ctx.shutdown.trigger();
+  // stop() is a no-op until listen has started, so repeat it until both loops are down.
+  while (api.is_running() || cdn.is_running()) {
+    api.stop();
+    cdn.stop();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+  sim::Options options;
+  if (const int rc = sim::parse_options(argc, argv, options); rc >= 0) {
+    return rc;
+  }
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  std::signal(SIGPIPE, SIG_IGN); // a client hanging up mid-download must not kill the server
+
+  sim::SimContext ctx(options);
+  httplib::Server api;
+  httplib::Server cdn;
+  configure_server(api, ctx);
+  configure_server(cdn, ctx);
+  sim::register_admin_routes(api, ctx);
+  sim::register_gateway_routes(api, ctx);
+  sim::register_content_routes(api, ctx);
+  sim::register_video_routes(api, ctx);
+  sim::register_cdn_routes(cdn, ctx);
+
+  const int api_port = bind_loopback(api, options.port);
+  const int cdn_port = bind_loopback(cdn, options.cdn_port);
+  if (api_port <= 0 || cdn_port <= 0) {
+    std::cerr << "vidbatch-sim: cannot bind 127.0.0.1 (api port " << options.port << ", cdn port "
+              << options.cdn_port << ")\n";
+    return 2;
+  }
+  ctx.api_port = api_port;
+  ctx.cdn_port = cdn_port;
+  std::thread cdn_thread([&cdn] { cdn.listen_after_bind(); });
+  std::thread signal_thread([&] { wait_for_signal(ctx, api, cdn); });
+  if (!write_port_file(options.cdn_port_file, cdn_port) || !write_port_file(options.port_file, api_port)) {
+    std::cerr << "vidbatch-sim: cannot write port file\n";
+    return 2;
+  }
+  std::cout << "vidbatch-sim listening on http://127.0.0.1:" << api_port << "/v1" << std::endl;
+  std::cout << "vidbatch-sim cdn on http://127.0.0.1:" << cdn_port << "/files" << std::endl;
+  api.listen_after_bind();
+  signal_thread.join();
+  cdn_thread.join();
+  return 0;
+}

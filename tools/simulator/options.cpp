@@ -1,0 +1,69 @@
+#include "options.h"
+
+#include <CLI/CLI.hpp>
+
+namespace sim {
+
+namespace {
+
+void add_server_flags(CLI::App& app, Options& o)
+{
+  app.add_option("--port", o.port, "Port of the API listener on 127.0.0.1 (0 = pick a free one)");
+  app.add_option("--port-file", o.port_file, "Write the bound API port here once listening");
+  app.add_option("--cdn-port", o.cdn_port, "Port of the signed-URL file listener (0 = free)");
+  app.add_option("--cdn-port-file", o.cdn_port_file, "Write the bound CDN port here");
+  app.add_option("--threads", o.threads, "Worker threads per listener")->check(CLI::Range(2, 1024));
+  app.add_flag("--quiet", o.quiet, "Do not log each request to stderr");
+}
+
+void add_behaviour_flags(CLI::App& app, Options& o)
+{
+  app.add_option("--shape", o.shape, "Query answer shape")->check(CLI::IsMember({"openai", "task"}));
+  app.add_option("--content-mode", o.content_mode, "What /content answers")
+    ->check(CLI::IsMember({"bytes", "json"}));
+  app.add_option("--gen-ms", o.gen_ms, "Generation time per video in ms")->check(CLI::NonNegativeNumber);
+  app.add_option("--fail-marker", o.fail_marker, "Prompts containing this fail moderation");
+  app.add_option("--video-bytes", o.video_bytes, "Size of each generated MP4")
+    ->check(CLI::Range(int64_t{64}, int64_t{1} << 30));
+  app.add_option("--url-ttl-ms", o.url_ttl_ms, "Lifetime of signed CDN URLs");
+  app.add_option("--require-key", o.require_key, "Only this bearer key is accepted");
+  app.add_flag("--forbid", o.forbid, "Answer 403 to every authenticated API request");
+  app.add_option("--seed", o.seed, "Seed of the fault-injection PRNG");
+}
+
+void add_fault_flags(CLI::App& app, FaultConfig& f)
+{
+  const auto probability = CLI::Range(0.0, 1.0);
+  app.add_option("--rate-429", f.rate_429, "Probability of an injected 429")->check(probability);
+  app.add_option("--rate-500", f.rate_500, "Probability of an injected 500")->check(probability);
+  app.add_option("--rate-drop", f.rate_drop, "Probability a GET answer is cut off")->check(probability);
+  app.add_option("--rate-lost-create", f.rate_lost_create, "Probability a create's answer is lost")
+    ->check(probability);
+  app.add_option("--lose-create-answers", f.lose_create_answers, "Lose the answers of the first N creates");
+  app.add_option("--lost-answer-mode", f.lost_answer_mode, "abort: cut the answer; delay: stall then cut")
+    ->check(CLI::IsMember({"abort", "delay"}));
+  app.add_option("--lost-answer-delay-ms", f.lost_answer_delay_ms, "Stall before cutting (delay mode)");
+  app.add_option("--truncate-downloads", f.truncate_downloads, "Cut the first N downloads half-way");
+  app.add_option("--latency-ms", f.latency_ms, "Added to every API answer");
+  app.add_option("--retry-after-ms", f.retry_after_ms, "Value of the retry-after-ms header on 429");
+  app.add_option("--rpm", f.rpm, "Max creates per rolling 60 s (0 = unlimited)");
+  app.add_option("--max-in-flight", f.max_in_flight, "Max unfinished videos (0 = unlimited)");
+}
+
+} // namespace
+
+int parse_options(int argc, char** argv, Options& out)
+{
+  CLI::App app{"vidbatch-sim: fake OpenAI video API / gateway with fault injection"};
+  add_server_flags(app, out);
+  add_behaviour_flags(app, out);
+  add_fault_flags(app, out.faults);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  return -1;
+}
+
+} // namespace sim

@@ -1,0 +1,52 @@
+// Command-line options of vidbatch-sim. Parsed once in main(), then read-only except for the
+// fault knobs, which live in FaultConfig and may be replaced at run time via POST /__faults
+// (see faults.h for their thread-safety).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace sim {
+
+// Every knob that POST /__faults may change. Plain value type: copied under FaultInjector's lock.
+struct FaultConfig
+{
+  double rate_429 = 0.0;
+  double rate_500 = 0.0;
+  double rate_drop = 0.0;
+  double rate_lost_create = 0.0;
+  int64_t lose_create_answers = 0; // the first N accepted creates lose their answer
+  int64_t truncate_downloads = 0;  // the first N content downloads stop half-way
+  int64_t latency_ms = 0;
+  int64_t retry_after_ms = 200;
+  int64_t rpm = 0;           // 0 = unlimited
+  int64_t max_in_flight = 0; // 0 = unlimited
+  int64_t lost_answer_delay_ms = 30000;
+  std::string lost_answer_mode = "abort"; // abort | delay
+};
+
+struct Options
+{
+  int port = 0;
+  std::string port_file;
+  int cdn_port = 0;
+  std::string cdn_port_file;
+  std::string shape = "openai";       // openai | task
+  std::string content_mode = "bytes"; // bytes | json
+  int64_t gen_ms = 3000;
+  std::string fail_marker = "[[fail]]";
+  int64_t video_bytes = 65536;
+  int64_t url_ttl_ms = 600000;
+  std::string require_key;
+  bool forbid = false;
+  uint64_t seed = 1;
+  int threads = 64;
+  bool quiet = false;
+  FaultConfig faults;
+};
+
+// Parses argv into `out`. Returns -1 on success, otherwise the exit code main() should return
+// (0 for --help, non-zero for bad flags; CLI11 has already printed the message).
+int parse_options(int argc, char** argv, Options& out);
+
+} // namespace sim

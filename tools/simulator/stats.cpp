@@ -1,0 +1,133 @@
+#include "stats.h"
+
+#include "video_store.h"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <algorithm>
+
+namespace sim {
+
+namespace {
+
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void write_counts(JsonWriter& w, const std::map<std::string, int64_t>& counts)
+{
+  w.StartObject();
+  for (const auto& [key, count] : counts) {
+    w.Key(key.c_str(), static_cast<rapidjson::SizeType>(key.size()));
+    w.Int64(count);
+  }
+  w.EndObject();
+}
+
+void write_videos(JsonWriter& w, const VideoStore& store)
+{
+  w.StartArray();
+  for (const auto& video : store.all()) {
+    w.StartObject();
+    w.Key("id"); w.String(video.id.c_str());
+    w.Key("prompt"); w.String(video.prompt.c_str(), static_cast<rapidjson::SizeType>(video.prompt.size()));
+    w.Key("sha256"); w.String(video.sha256.c_str());
+    w.Key("bytes"); w.Int64(static_cast<int64_t>(video.content->size()));
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
+} // namespace
+
+void Stats::count_request(const std::string& route)
+{
+  std::lock_guard lock(m_mutex);
+  ++m_requests_total;
+  ++m_requests_by_route[route];
+}
+
+void Stats::count_create(const std::string& prompt)
+{
+  std::lock_guard lock(m_mutex);
+  ++m_creates_total;
+  ++m_creates_by_prompt[prompt];
+}
+
+void Stats::count_query()
+{
+  std::lock_guard lock(m_mutex);
+  ++m_queries;
+}
+
+void Stats::count_content_request()
+{
+  std::lock_guard lock(m_mutex);
+  ++m_content_requests;
+}
+
+void Stats::add_content_bytes(int64_t bytes)
+{
+  std::lock_guard lock(m_mutex);
+  m_content_bytes += bytes;
+}
+
+void Stats::count_fault(const std::string& kind)
+{
+  std::lock_guard lock(m_mutex);
+  ++m_faults[kind];
+}
+
+void Stats::observe_in_flight(int64_t in_flight)
+{
+  std::lock_guard lock(m_mutex);
+  m_max_in_flight_seen = std::max(m_max_in_flight_seen, in_flight);
+}
+
+void Stats::count_auth_on_files()
+{
+  std::lock_guard lock(m_mutex);
+  ++m_auth_on_files;
+}
+
+void Stats::reset()
+{
+  std::lock_guard lock(m_mutex);
+  m_creates_total = 0;
+  m_creates_by_prompt.clear();
+  m_requests_total = 0;
+  m_requests_by_route.clear();
+  m_queries = 0;
+  m_content_requests = 0;
+  m_content_bytes = 0;
+  m_faults.clear();
+  m_max_in_flight_seen = 0;
+  m_auth_on_files = 0;
+}
+
+std::string Stats::to_json(const VideoStore& store) const
+{
+  std::lock_guard lock(m_mutex);
+  // The five documented fault kinds always appear, so tests can read them without a lookup miss.
+  std::map<std::string, int64_t> faults = {{"429", 0}, {"500", 0}, {"drop", 0}, {"lost_create", 0}, {"truncate", 0}};
+  for (const auto& [kind, count] : m_faults) {
+    faults[kind] = count;
+  }
+  rapidjson::StringBuffer buffer;
+  JsonWriter w(buffer);
+  w.StartObject();
+  w.Key("creates_total"); w.Int64(m_creates_total);
+  w.Key("creates_by_prompt"); write_counts(w, m_creates_by_prompt);
+  w.Key("requests_total"); w.Int64(m_requests_total);
+  w.Key("requests_by_route"); write_counts(w, m_requests_by_route);
+  w.Key("queries"); w.Int64(m_queries);
+  w.Key("content_requests"); w.Int64(m_content_requests);
+  w.Key("content_bytes_served"); w.Int64(m_content_bytes);
+  w.Key("faults_injected"); write_counts(w, faults);
+  w.Key("max_in_flight_seen"); w.Int64(m_max_in_flight_seen);
+  w.Key("auth_headers_seen_on_files"); w.Int64(m_auth_on_files);
+  w.Key("videos"); write_videos(w, store);
+  w.EndObject();
+  return buffer.GetString();
+}
+
+} // namespace sim

@@ -1,0 +1,43 @@
+// Counters behind GET /__stats. Thread-safe (one mutex); the video list is rendered from the
+// VideoStore at read time, so Stats itself only holds counters.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+
+namespace sim {
+
+class VideoStore;
+
+class Stats
+{
+public:
+  void count_request(const std::string& route);
+  void count_create(const std::string& prompt);
+  void count_query();
+  void count_content_request();
+  void add_content_bytes(int64_t bytes);
+  void count_fault(const std::string& kind); // "429", "500", "drop", "lost_create", "truncate", ...
+  void observe_in_flight(int64_t in_flight);
+  void count_auth_on_files();
+  void reset();
+
+  std::string to_json(const VideoStore& store) const;
+
+private:
+  mutable std::mutex m_mutex;
+  int64_t m_creates_total = 0;
+  std::map<std::string, int64_t> m_creates_by_prompt;
+  int64_t m_requests_total = 0;
+  std::map<std::string, int64_t> m_requests_by_route;
+  int64_t m_queries = 0;
+  int64_t m_content_requests = 0;
+  int64_t m_content_bytes = 0;
+  std::map<std::string, int64_t> m_faults;
+  int64_t m_max_in_flight_seen = 0;
+  int64_t m_auth_on_files = 0;
+};
+
+} // namespace sim

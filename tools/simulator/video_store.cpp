@@ -1,0 +1,184 @@
+#include "video_store.h"
+
+#include <algorithm>
+#include <chrono>
+
+namespace sim {
+
+namespace {
+
+constexpr const char* k_hex = "0123456789abcdef";
+constexpr const char* k_crockford = "0123456789abcdefghjkmnpqrstvwxyz";
+
+int64_t count_unfinished(const std::unordered_map<std::string, Video>& videos, int64_t now)
+{
+  return std::count_if(videos.begin(), videos.end(), [now](const auto& entry) {
+    return !is_terminal(video_state(entry.second, now).phase);
+  });
+}
+
+} // namespace
+
+int64_t now_ms()
+{
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+bool is_terminal(Phase phase)
+{
+  return phase == Phase::completed || phase == Phase::failed;
+}
+
+VideoState video_state(const Video& video, int64_t now)
+{
+  VideoState state;
+  const int64_t elapsed = std::max<int64_t>(0, now - video.created_ms);
+  const int64_t queue_ms = video.gen_ms / 10;
+  state.started_ms = video.created_ms + queue_ms;
+  state.finished_ms = video.created_ms + video.gen_ms;
+  if (elapsed >= video.gen_ms) {
+    state.phase = video.will_fail ? Phase::failed : Phase::completed;
+    state.progress = video.will_fail ? 0 : 100;
+    state.progress_pct = video.will_fail ? 0.0 : 1.0;
+    state.status_update_ms = state.finished_ms;
+    return state;
+  }
+  if (elapsed < queue_ms) {
+    state.status_update_ms = video.created_ms;
+    return state;
+  }
+  state.phase = Phase::in_progress;
+  const double fraction = static_cast<double>(elapsed) / static_cast<double>(video.gen_ms);
+  state.progress = std::clamp(static_cast<int>(fraction * 100.0), 0, 99);
+  state.progress_pct = std::clamp(fraction, 0.0, 0.999);
+  state.status_update_ms = state.started_ms;
+  return state;
+}
+
+VideoStore::VideoStore() : m_rng(std::random_device{}())
+{
+}
+
+std::string VideoStore::random_hex(size_t chars)
+{
+  std::string out(chars, '0');
+  for (auto& c : out) {
+    c = k_hex[m_rng() % 16];
+  }
+  return out;
+}
+
+std::string VideoStore::new_video_id()
+{
+  std::lock_guard lock(m_mutex);
+  return "video_" + random_hex(48);
+}
+
+std::string VideoStore::new_task_id(const std::string& model)
+{
+  std::lock_guard lock(m_mutex);
+  // ULID layout: 10 chars of millisecond time, then 16 random chars, Crockford base32 lowercase.
+  std::string ulid(26, '0');
+  uint64_t t = static_cast<uint64_t>(now_ms());
+  for (int i = 9; i >= 0; --i) {
+    ulid[static_cast<size_t>(i)] = k_crockford[t % 32];
+    t /= 32;
+  }
+  for (size_t i = 10; i < ulid.size(); ++i) {
+    ulid[i] = k_crockford[m_rng() % 32];
+  }
+  return model + ":task_" + ulid;
+}
+
+std::string VideoStore::new_character_id()
+{
+  std::lock_guard lock(m_mutex);
+  return "char_" + random_hex(32);
+}
+
+int64_t VideoStore::add(Video video)
+{
+  std::lock_guard lock(m_mutex);
+  m_order.push_back(video.id);
+  m_videos.emplace(video.id, std::move(video));
+  return count_unfinished(m_videos, now_ms());
+}
+
+std::optional<Video> VideoStore::find(const std::string& id) const
+{
+  std::lock_guard lock(m_mutex);
+  const auto it = m_videos.find(id);
+  if (it == m_videos.end()) {
+    return std::nullopt;
+  }
+  return it->second;
+}
+
+bool VideoStore::remove(const std::string& id)
+{
+  std::lock_guard lock(m_mutex);
+  if (m_videos.erase(id) == 0) {
+    return false;
+  }
+  std::erase(m_order, id);
+  return true;
+}
+
+VideoPage VideoStore::list(bool descending, const std::string& after, size_t limit) const
+{
+  std::lock_guard lock(m_mutex);
+  std::vector<std::string> ids = m_order;
+  if (descending) {
+    std::reverse(ids.begin(), ids.end());
+  }
+  auto begin = ids.begin();
+  if (!after.empty()) {
+    const auto cursor = std::find(ids.begin(), ids.end(), after);
+    begin = cursor == ids.end() ? ids.end() : cursor + 1;
+  }
+  VideoPage page;
+  for (auto it = begin; it != ids.end(); ++it) {
+    if (page.items.size() == limit) {
+      page.has_more = true;
+      break;
+    }
+    page.items.push_back(m_videos.at(*it));
+  }
+  return page;
+}
+
+std::vector<Video> VideoStore::all() const
+{
+  std::lock_guard lock(m_mutex);
+  std::vector<Video> out;
+  out.reserve(m_order.size());
+  for (const auto& id : m_order) {
+    out.push_back(m_videos.at(id));
+  }
+  return out;
+}
+
+int64_t VideoStore::count_in_flight(int64_t now) const
+{
+  std::lock_guard lock(m_mutex);
+  return count_unfinished(m_videos, now);
+}
+
+void VideoStore::add_character(Character character)
+{
+  std::lock_guard lock(m_mutex);
+  m_characters[character.id] = std::move(character);
+}
+
+std::optional<Character> VideoStore::find_character(const std::string& id) const
+{
+  std::lock_guard lock(m_mutex);
+  const auto it = m_characters.find(id);
+  if (it == m_characters.end()) {
+    return std::nullopt;
+  }
+  return it->second;
+}
+
+} // namespace sim

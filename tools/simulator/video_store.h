@@ -1,0 +1,100 @@
+// In-memory state of the simulator: videos (with their deterministic content) and characters.
+// A video's lifecycle is a pure function of wall time (created_ms + gen_ms), so nothing has to
+// tick in the background. VideoStore is thread-safe; it hands out copies (content is shared and
+// immutable), never references into its maps.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace sim {
+
+enum class Phase { queued, in_progress, completed, failed };
+
+struct Video
+{
+  std::string id;
+  std::string model;
+  std::string prompt;
+  std::string size;    // OpenAI "720x1280" or gateway "small"/"large"
+  std::string seconds; // always a string, as in the OpenAI object
+  std::string orientation = "portrait";
+  std::vector<std::string> images;
+  std::string remixed_from; // empty = null
+  int width = 720;
+  int height = 1280;
+  int64_t created_ms = 0;
+  int64_t gen_ms = 0;
+  bool will_fail = false;
+  std::shared_ptr<const std::string> content; // the MP4 bytes
+  std::string sha256;                         // hex of *content
+};
+
+struct VideoState
+{
+  Phase phase = Phase::queued;
+  int progress = 0;         // 0..100, OpenAI shape
+  double progress_pct = 0;  // 0..1, task shape
+  int64_t status_update_ms = 0;
+  int64_t started_ms = 0;   // when it left the queue
+  int64_t finished_ms = 0;  // completion or failure time
+};
+
+// Derives the phase at `now_ms`: queued for the first 10% of gen_ms, then in progress.
+VideoState video_state(const Video& video, int64_t now_ms);
+bool is_terminal(Phase phase);
+
+struct Character
+{
+  std::string id;
+  std::string name;
+  int64_t created_s = 0;
+};
+
+struct VideoPage
+{
+  std::vector<Video> items;
+  bool has_more = false;
+};
+
+class VideoStore
+{
+public:
+  VideoStore();
+  VideoStore(const VideoStore&) = delete;
+  VideoStore& operator=(const VideoStore&) = delete;
+
+  std::string new_video_id();                        // video_<48 hex>
+  std::string new_task_id(const std::string& model); // <model>:task_<26 ulid-like>
+  std::string new_character_id();                    // char_<32 hex>
+
+  // Adds the video; returns how many videos are unfinished afterwards (for max_in_flight_seen).
+  int64_t add(Video video);
+  std::optional<Video> find(const std::string& id) const;
+  bool remove(const std::string& id);
+  VideoPage list(bool descending, const std::string& after, size_t limit) const;
+  std::vector<Video> all() const;
+  int64_t count_in_flight(int64_t now_ms) const;
+
+  void add_character(Character character);
+  std::optional<Character> find_character(const std::string& id) const;
+
+private:
+  std::string random_hex(size_t chars);
+
+  mutable std::mutex m_mutex;
+  std::mt19937_64 m_rng; // ids only; seeded from random_device so ids differ between runs
+  std::vector<std::string> m_order; // creation order
+  std::unordered_map<std::string, Video> m_videos;
+  std::unordered_map<std::string, Character> m_characters;
+};
+
+int64_t now_ms();
+
+} // namespace sim
