@@ -8,7 +8,7 @@
 #include "store/store_fixtures.h"
 
 using namespace vb;
-using namespace vb::test;
+using namespace vb::store_test;
 
 namespace {
 

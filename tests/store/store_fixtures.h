@@ -1,4 +1,5 @@
-// Test helpers shared by the [store] and [report] tests: a temporary directory
+// Test helpers shared by the [store] and [report] tests (own namespace: tests/manifest
+// has another vb::test::TempDir, and one binary must not hold two): a temporary directory
 // removed at scope exit, spec factories, and transition shorthands.
 #pragma once
 
@@ -14,7 +15,7 @@
 
 #include "store/job_store.h"
 
-namespace vb::test {
+namespace vb::store_test {
 
 class TempDir {
  public:
@@ -81,4 +82,4 @@ inline std::int64_t row_of(JobStore& store, const std::string& batch, const std:
   return (*job)->row_id;
 }
 
-}  // namespace vb::test
+}  // namespace vb::store_test
