@@ -34,7 +34,8 @@ std::string render(std::vector<ConfigProblem> problems, const std::string& file,
                                                std::to_string(p.column)
                                          : p.origin;
     const std::string source = p.line > 0 ? lines.line_text(p.line) : "";
-    out += (out.empty() ? "" : "\n") + render_diagnostic(where, p.path, p.message, source, p.column);
+    out.append(out.empty() ? "" : "\n");
+    out += render_diagnostic(where, p.path, p.message, source, p.column);
   }
   return out;
 }

@@ -37,6 +37,11 @@ struct RetryConfig {
   int download_attempts = 5;
   Millis base_delay_ms = 500;
   Millis max_delay_ms = 30000;
+  // Ambiguous creates (answer lost). Where the dialect can list videos they are
+  // reconciled; a create younger than this may still be in process at the provider.
+  Millis ambiguous_settle_ms = 60000;
+  // Where the dialect cannot list: "hold" (wait for `vidbatch resolve`), "resubmit", "fail".
+  std::string ambiguous_policy = "hold";
 };
 
 struct OutputConfig {

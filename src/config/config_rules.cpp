@@ -25,7 +25,7 @@ struct KeyRule {
 
 std::string describe(const toml::node& node) {
   if (const auto* s = node.as_string()) {
-    return "\"" + excerpt(s->get()) + "\"";
+    return std::string("\"").append(excerpt(s->get())).append("\"");
   }
   if (const auto* i = node.as_integer()) {
     return std::to_string(i->get());
@@ -118,7 +118,7 @@ StringCheck one_of(std::vector<std::string_view> choices) {
     std::string message = "expected ";
     for (std::size_t i = 0; i < choices.size(); ++i) {
       message += (i == 0 ? "" : i + 1 == choices.size() ? " or " : ", ");
-      message += "\"" + std::string(choices[i]) + "\"";
+      message.append("\"").append(choices[i]).append("\"");
     }
     message += ", got \"" + excerpt(text) + "\"";
     if (const auto match = closest_match(text, choices)) {
@@ -197,6 +197,11 @@ const std::vector<KeyRule>& rules() {
        int_key([](Config& c) -> auto& { return c.retry.download_attempts; })},
       {"retry", "base_delay_ms", millis_key([](Config& c) -> auto& { return c.retry.base_delay_ms; })},
       {"retry", "max_delay_ms", millis_key([](Config& c) -> auto& { return c.retry.max_delay_ms; })},
+      {"retry", "ambiguous_settle_ms",
+       millis_key([](Config& c) -> auto& { return c.retry.ambiguous_settle_ms; })},
+      {"retry", "ambiguous_policy",
+       string_key([](Config& c) -> auto& { return c.retry.ambiguous_policy; },
+                  one_of({"hold", "resubmit", "fail"}))},
       {"output", "root", string_key([](Config& c) -> auto& { return c.output.root; }, check_non_empty)},
       {"output", "layout", string_key([](Config& c) -> auto& { return c.output.layout; }, check_layout)},
       {"http", "connect_timeout_ms",

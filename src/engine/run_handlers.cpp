@@ -43,6 +43,10 @@ std::int64_t expected_size(const HttpResult& r, std::int64_t had_before) {
 }  // namespace
 
 void RunEngine::Loop::handle(HttpResult result, Millis now) {
+  if (result.tag == k_list_tag) {
+    on_list_answer(result, now);
+    return;
+  }
   auto it = m_live.find(static_cast<std::int64_t>(result.tag));
   if (it == m_live.end()) {
     return;
@@ -79,6 +83,7 @@ void RunEngine::Loop::on_submit_answer(LiveJob& job, HttpResult& result, Millis 
     update.error_message = "the create answer could not be read (" +
                            answer.error().message + "); a video may have been started";
     transition(job, JobState::ambiguous, *update.error_message, update, result.response.status);
+    note_ambiguous(job.rec, job.sent_at, now);
     forget(job);
     return;
   }
@@ -256,6 +261,7 @@ void RunEngine::Loop::on_request_failed(LiveJob& job, RequestPhase phase, const 
       update.error_code = d.error_code;
       update.error_message = d.reason;
       transition(job, JobState::ambiguous, d.reason, update, outcome.http_status);
+      note_ambiguous(job.rec, job.sent_at, now);
       forget(job);
       return;
     }

@@ -110,6 +110,7 @@ void RunEngine::Loop::start_submissions(Millis now) {
     LiveJob& job = m_live[rec.row_id];
     job.rec = std::move(rec);
     job.poll_interval = limits.poll_interval_ms;
+    job.sent_at = now;
     JobUpdate update;
     update.increment_attempt = true;
     transition(job, JobState::submitting, "create request sent (attempt " +
@@ -275,13 +276,16 @@ bool RunEngine::Loop::finished() const {
   if (m_stopping) {
     return true;
   }
-  return m_live.empty() && m_queue.empty() && m_queue_exhausted;
+  return m_live.empty() && m_queue.empty() && m_queue_exhausted && m_ambiguous.empty();
 }
 
 Millis RunEngine::Loop::next_wake(Millis now) const {
   Millis wake = now + k_max_wait_ms;
   if (!m_timers.empty()) {
     wake = std::min(wake, m_timers.top().at);
+  }
+  if (!m_ambiguous.empty() && !m_listing_in_flight) {
+    wake = std::min(wake, m_reconcile_due);
   }
   if (!m_queue.empty() && m_at_provider < static_cast<std::size_t>(m_e.m_config.limits.max_in_flight)) {
     wake = std::min(wake, std::max(m_queue.front().not_before, m_submit_limiter.next_available(now)));
@@ -300,6 +304,9 @@ Result<RunSummary> RunEngine::Loop::run(const std::atomic<int>& stop_requests) {
   if (auto status = load_live_jobs(); !status) {
     return std::unexpected(status.error());
   }
+  if (auto status = load_ambiguous_jobs(); !status) {
+    return std::unexpected(status.error());
+  }
   while (true) {
     Millis now = m_e.m_clock.now_ms();
     if (stop_requests.load() >= 1 && !m_stopping) {
@@ -314,6 +321,7 @@ Result<RunSummary> RunEngine::Loop::run(const std::atomic<int>& stop_requests) {
       m_e.m_transport.abort_all();
     }
     if (!m_stopping) {
+      start_listing(now);
       start_submissions(now);
       run_timers(now);
     }

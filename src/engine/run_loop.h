@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/rate_limiter.h"
+#include "engine/reconciler.h"
 #include "engine/retry_policy.h"
 #include "engine/run_engine.h"
 #include "output/video_file.h"
@@ -33,6 +34,7 @@ struct LiveJob {
   std::string redirect_url;       // a JSON content answer's video URL
   int redirects = 0;
   bool unknown_status_noted = false;
+  Millis sent_at = 0;             // when the last create request left
 };
 
 struct Timer {
@@ -67,6 +69,14 @@ class RunEngine::Loop {
   void forget(LiveJob& job);
   std::size_t at_provider() const { return m_at_provider; }
 
+  // run_reconcile.cpp: ambiguous creates
+  Status load_ambiguous_jobs();
+  void note_ambiguous(const JobRecord& rec, Millis sent_at, Millis now);
+  void start_listing(Millis now);
+  void on_list_answer(HttpResult& result, Millis now);
+  void decide_ambiguous(Millis now);
+  void apply_ambiguous_policy(Millis now);
+
   // run_handlers.cpp: answers
   void handle(HttpResult result, Millis now);
   void on_submit_answer(LiveJob& job, HttpResult& result, Millis now);
@@ -80,7 +90,17 @@ class RunEngine::Loop {
   void write_sidecar(const LiveJob& job, const FinishedVideo& video, Millis now);
   double jitter() { return m_uniform(m_rng); }
 
+  static constexpr std::uint64_t k_list_tag = 0;  // row ids start at 1
+
   RunEngine& m_e;
+  std::vector<AmbiguousCreate> m_ambiguous;  // waiting for reconciliation
+  std::unordered_map<std::int64_t, JobRecord> m_ambiguous_records;
+  Listing m_listing;
+  std::string m_listing_last_id;
+  bool m_listing_in_flight = false;
+  int m_listing_pages = 0;
+  int m_listing_failures = 0;
+  Millis m_reconcile_due = 0;
   RunScope m_scope;
   std::unordered_map<std::int64_t, LiveJob> m_live;
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> m_timers;

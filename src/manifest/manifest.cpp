@@ -101,7 +101,8 @@ void ManifestParser::read_defaults(const YamlEntry& entry) {
   for_each_entry(m_tree, entry.value, entry.field, m_sink, [&](const YamlEntry& option) {
     if (option.key.text == "id" || option.key.text == "prompt") {
       m_sink.add(option.key, option.field,
-                 "'" + std::string(option.key.text) + "' cannot have a default; set it on each job");
+                 std::string("'").append(option.key.text).append(
+                     "' cannot have a default; set it on each job"));
     } else if (!apply_job_option(m_tree, option, m_images, m_sink, m_defaults)) {
       report_unknown_key(option, k_default_keys, m_sink);
     }
@@ -289,7 +290,8 @@ Result<Manifest> load_manifest(const std::string& path) {
   std::string message;
   const std::size_t shown = std::min(parse.diagnostics.size(), k_max_rendered);
   for (std::size_t i = 0; i < shown; ++i) {
-    message += (i == 0 ? "" : "\n") + parse.diagnostics[i].render();
+    message.append(i == 0 ? "" : "\n");
+    message += parse.diagnostics[i].render();
   }
   if (parse.diagnostics.size() > shown) {
     message += "\n... and " + std::to_string(parse.diagnostics.size() - shown) + " more problems";

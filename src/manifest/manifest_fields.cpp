@@ -31,12 +31,12 @@ std::optional<long long> parse_integer(std::string_view text) {
 }
 
 bool is_dimension(std::string_view text) {
-  const auto value = parse_integer(text);
-  return value && text.size() <= 5 && std::isdigit(static_cast<unsigned char>(text[0])) &&
-         *value > 0;
+  return !text.empty() && text.size() <= 5 && text[0] >= '1' && text[0] <= '9' &&
+         std::all_of(text.begin(), text.end(),
+                     [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
 }
 
-// "1280x720": two positive integers of at most five digits.
+// "1280x720": two positive integers of at most five digits, no leading zeros.
 bool is_exact_size(std::string_view text) {
   const auto x = text.find('x');
   return x != std::string_view::npos && is_dimension(text.substr(0, x)) &&

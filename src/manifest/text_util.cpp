@@ -48,6 +48,23 @@ std::size_t utf8_sequence_length(std::string_view text, std::size_t i) {
   return len;
 }
 
+// A forgotten suffix ("base_delay" for "base_delay_ms") is too many edits for
+// the distance rule, but still an obvious intent when only one key fits.
+std::optional<std::string> only_extension_of(std::string_view word,
+                                             const std::vector<std::string_view>& candidates) {
+  constexpr std::size_t k_min_prefix = 4;
+  std::optional<std::string> found;
+  for (const auto candidate : candidates) {
+    if (word.size() >= k_min_prefix && candidate.starts_with(word)) {
+      if (found) {
+        return std::nullopt;
+      }
+      found = std::string(candidate);
+    }
+  }
+  return found;
+}
+
 }  // namespace
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
@@ -85,7 +102,7 @@ std::optional<std::string> closest_match(std::string_view word,
       best_distance = distance;
     }
   }
-  return best;
+  return best ? best : only_extension_of(word, candidates);
 }
 
 std::optional<std::size_t> find_invalid_utf8(std::string_view text) {

@@ -16,7 +16,8 @@ std::size_t edit_distance(std::string_view a, std::string_view b);
 
 // The candidate closest to `word` if it is close enough to be a likely typo:
 // at most two edits (a swap of neighbours counts as one), and fewer edits than
-// the shorter word has characters.
+// the shorter word has characters; failing that, the only candidate that
+// extends the word ("base_delay" -> "base_delay_ms").
 std::optional<std::string> closest_match(std::string_view word,
                                          const std::vector<std::string_view>& candidates);
 

@@ -167,6 +167,46 @@ Result<std::string> parse_answer_id(std::string_view body) {
   return id;
 }
 
+Result<RemotePage> parse_video_list(std::string_view body) {
+  auto doc = parse_object(body);
+  if (!doc) {
+    return std::unexpected(doc.error());
+  }
+  const Value* data = member(*doc, "data");
+  if (data == nullptr || !data->IsArray()) {
+    return fail(ErrorCode::protocol, "the video list has no data array: " +
+                                         error_message_from_body(body));
+  }
+  RemotePage page;
+  for (const auto& item : data->GetArray()) {
+    RemoteVideo v;
+    v.id = text(member(item, "id"));
+    if (v.id.empty()) {
+      continue;
+    }
+    v.prompt = text(member(item, "prompt"));
+    v.model = text(member(item, "model"));
+    v.size = text(member(item, "size"));
+    v.seconds = text(member(item, "seconds"));
+    if (auto secs = number(member(item, "seconds")); secs && v.seconds.empty()) {
+      v.seconds = std::to_string(static_cast<int>(*secs));
+    }
+    if (auto created = number(member(item, "created_at"))) {
+      v.created_at = *created > 1e12 ? static_cast<Millis>(*created)
+                                     : static_cast<Millis>(*created * 1000.0);
+    }
+    v.phase = map_status(text(member(item, "status")));
+    page.videos.push_back(std::move(v));
+  }
+  const Value* more = member(*doc, "has_more");
+  page.has_more = more != nullptr && more->IsBool() && more->GetBool();
+  page.last_id = text(member(*doc, "last_id"));
+  if (page.last_id.empty() && !page.videos.empty()) {
+    page.last_id = page.videos.back().id;
+  }
+  return page;
+}
+
 std::string find_video_url(std::string_view body) {
   auto doc = parse_object(body);
   return doc ? url_in(*doc) : std::string{};

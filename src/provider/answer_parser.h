@@ -20,6 +20,9 @@ Result<std::string> parse_answer_id(std::string_view body);
 // detail.draft_info.downloadable_url, metadata.url (first non-empty, http(s) only).
 std::string find_video_url(std::string_view body);
 
+// Parses an OpenAI VideoListResource {data: [...], has_more, last_id}.
+Result<RemotePage> parse_video_list(std::string_view body);
+
 // Percent-encodes a path segment, keeping unreserved characters and ':' '@'.
 std::string encode_path_segment(std::string_view text);
 

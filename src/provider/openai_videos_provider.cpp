@@ -157,6 +157,25 @@ Result<std::string> OpenAiVideosProvider::parse_content_redirect(std::string_vie
   return url;
 }
 
+HttpRequest OpenAiVideosProvider::list_request(const std::string& after_id) const {
+  HttpRequest req;
+  req.url = m_config.base_url + "/videos?order=desc&limit=100";
+  if (!after_id.empty()) {
+    req.url += "&after=" + encode_path_segment(after_id);
+  }
+  req.with_auth = true;
+  return req;
+}
+
+Result<RemotePage> OpenAiVideosProvider::parse_list(const HttpResponse& response) const {
+  return parse_video_list(response.body);
+}
+
+bool OpenAiVideosProvider::matches(const JobSpec& spec, const RemoteVideo& video) const {
+  return video.prompt == spec.prompt && video.model == spec.model &&
+         video.size == wire_size(spec) && video.seconds == std::to_string(spec.seconds);
+}
+
 std::unique_ptr<VideoProvider> make_provider(const ProviderConfig& config) {
   return std::make_unique<OpenAiVideosProvider>(config);
 }

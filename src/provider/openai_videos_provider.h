@@ -23,6 +23,10 @@ class OpenAiVideosProvider final : public VideoProvider {
   HttpRequest download_request(const std::string& remote_id,
                                const RemoteStatus& status) const override;
   Result<std::string> parse_content_redirect(std::string_view json_body) const override;
+  bool can_list() const override { return true; }
+  HttpRequest list_request(const std::string& after_id) const override;
+  Result<RemotePage> parse_list(const HttpResponse& response) const override;
+  bool matches(const JobSpec& spec, const RemoteVideo& video) const override;
 
   // small/large by orientation to the OpenAI sizes; "WxH" passes through.
   static std::string wire_size(const JobSpec& spec);

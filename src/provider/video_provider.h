@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "config/config.h"
 #include "http/http_transport.h"
@@ -34,6 +35,23 @@ struct RemoteStatus {
   std::optional<Millis> expires_at; // when the downloadable assets expire
 };
 
+// One entry of a provider's video listing, for reconciling ambiguous creates.
+struct RemoteVideo {
+  std::string id;
+  std::string prompt;
+  std::string model;
+  std::string size;      // as the provider writes it ("1280x720")
+  std::string seconds;   // as the provider writes it ("8")
+  Millis created_at = 0;
+  RemotePhase phase = RemotePhase::unknown;
+};
+
+struct RemotePage {
+  std::vector<RemoteVideo> videos;   // newest first
+  bool has_more = false;
+  std::string last_id;               // cursor for the next page
+};
+
 struct CreateAnswer {
   std::string remote_id;   // verbatim: poll with exactly this id
   RemoteStatus status;
@@ -55,6 +73,14 @@ class VideoProvider {
                                        const RemoteStatus& status) const = 0;
   // A content answer that is JSON instead of bytes names the URL to follow.
   virtual Result<std::string> parse_content_redirect(std::string_view json_body) const = 0;
+
+  // Listing recent videos (newest first), where the dialect has it: the only
+  // proof that an ambiguous create did or did not start a video.
+  virtual bool can_list() const = 0;
+  virtual HttpRequest list_request(const std::string& after_id) const = 0;
+  virtual Result<RemotePage> parse_list(const HttpResponse& response) const = 0;
+  // Whether a listed video has exactly the parameters this spec would send.
+  virtual bool matches(const JobSpec& spec, const RemoteVideo& video) const = 0;
 };
 
 std::unique_ptr<VideoProvider> make_provider(const ProviderConfig& config);

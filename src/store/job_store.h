@@ -142,6 +142,11 @@ class JobStore {
                                                     const std::string& job_id) = 0;
   virtual Result<std::vector<JobRecord>> list_jobs(const JobFilter& filter) = 0;
   virtual Result<std::vector<StateCount>> count_states() = 0;
+  // When the job last entered `state` (its latest such event), 0 if never.
+  virtual Result<Millis> last_entered(std::int64_t row_id, JobState state) = 0;
+  // Which of `remote_ids` some job of the ledger already holds.
+  virtual Result<std::vector<std::string>> known_remote_ids(
+      const std::vector<std::string>& remote_ids) = 0;
   // Events in insertion order, optionally for one job.
   virtual Result<std::vector<EventRecord>> events(std::optional<std::int64_t> row_id) = 0;
 };

@@ -191,4 +191,32 @@ Result<std::vector<EventRecord>> SqliteJobStore::events(std::optional<std::int64
   });
 }
 
+Result<Millis> SqliteJobStore::last_entered(std::int64_t row_id, JobState state) {
+  return guard_sql(m_path, [&]() -> Result<Millis> {
+    SQLite::Statement query(*m_db,
+                            "SELECT COALESCE(MAX(at), 0) FROM events WHERE job_id = ?1 AND "
+                            "to_state = ?2");
+    query.bind(1, row_id);
+    query.bind(2, to_string(state));
+    query.executeStep();
+    return query.getColumn(0).getInt64();
+  });
+}
+
+Result<std::vector<std::string>> SqliteJobStore::known_remote_ids(
+    const std::vector<std::string>& remote_ids) {
+  return guard_sql(m_path, [&]() -> Result<std::vector<std::string>> {
+    SQLite::Statement query(*m_db, "SELECT 1 FROM jobs WHERE remote_id = ?1 LIMIT 1");
+    std::vector<std::string> known;
+    for (const auto& id : remote_ids) {
+      query.reset();
+      query.bind(1, id);
+      if (query.executeStep()) {
+        known.push_back(id);
+      }
+    }
+    return known;
+  });
+}
+
 }  // namespace vb::store_detail

@@ -45,6 +45,9 @@ class SqliteJobStore final : public JobStore {
   Result<std::vector<JobRecord>> list_jobs(const JobFilter& filter) override;
   Result<std::vector<StateCount>> count_states() override;
   Result<std::vector<EventRecord>> events(std::optional<std::int64_t> row_id) override;
+  Result<Millis> last_entered(std::int64_t row_id, JobState state) override;
+  Result<std::vector<std::string>> known_remote_ids(
+      const std::vector<std::string>& remote_ids) override;
 
  private:
   // Prepared once per store: apply() is the hot path.

@@ -52,14 +52,14 @@ void E2eFolder::write_config(int max_in_flight, const std::string& extra) const 
                                           "polls_per_second = 200\n"
                                           "poll_interval_ms = 100\n"
                                           "poll_interval_max_ms = 400\n"
+                                          "[http]\n"
+                                          "request_timeout_ms = 5000\n"
                                           "[retry]\n"
                                           "base_delay_ms = 20\n"
                                           "max_delay_ms = 300\n"
                                           "submit_attempts = 20\n"
                                           "poll_attempts = 20\n"
                                           "download_attempts = 20\n"
-                                          "[http]\n"
-                                          "request_timeout_ms = 5000\n"
                                        << extra;
 }
 

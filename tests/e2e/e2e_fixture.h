@@ -34,7 +34,7 @@ class E2eFolder {
   // Writes a manifest of `count` jobs named job-0..; `prompt_suffix` lets tests make prompts fail.
   std::string write_manifest(const std::string& batch, int count,
                              const std::map<int, std::string>& prompt_overrides = {}) const;
-  // Writes the config used by run(); `extra` is appended (TOML, new tables only).
+  // Writes the config used by run(); `extra` is appended: keys of [retry] (the last table), then new tables.
   void write_config(int max_in_flight = 16, const std::string& extra = "") const;
 
   // Starts vidbatch with args (+ --db/--out/--config/--base-url for run/resume).

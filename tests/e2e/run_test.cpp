@@ -134,27 +134,50 @@ TEST_CASE("a storm of 429s and 500s still completes, each video created once", "
   require_consistent_events(*store);
 }
 
-TEST_CASE("a lost create answer leaves the job ambiguous, never a second video", "[e2e]") {
+TEST_CASE("a lost create answer is reconciled from the listing, never a second video", "[e2e]") {
   SimProcess sim({"--gen-ms", "100", "--quiet", "--lose-create-answers", "1"});
   E2eFolder folder;
   folder.write_config(1);
   std::string manifest = folder.write_manifest("lost", 3);
   CommandResult result = folder.run({"run", manifest}, sim.base_url());
   INFO(result.err);
-  REQUIRE(result.exit_code == 1);
+  REQUIRE(result.exit_code == 0);
   auto stats = parse_json(sim.stats());
   REQUIRE(stats["faults_injected"]["lost_create"].GetInt() == 1);
   REQUIRE(stats["creates_total"].GetInt() == 3);  // one each, the lost one included
-  auto job = folder.open_store()->find_job("lost", "job-0");
-  REQUIRE(job.has_value());
-  REQUIRE((*job)->state == JobState::ambiguous);
-  REQUIRE((*job)->error_code == "create_ambiguous");
+  auto store = folder.open_store();
+  auto job = store->find_job("lost", "job-0");
+  REQUIRE((*job)->state == JobState::done);
+  REQUIRE((*job)->attempt == 1);
+  auto events = store->events((*job)->row_id);
+  bool adopted = std::any_of(events->begin(), events->end(), [](const EventRecord& e) {
+    return e.from == JobState::ambiguous && e.to == JobState::submitted;
+  });
+  REQUIRE(adopted);
+  require_all_downloaded(*store, stats, 3);
+  require_consistent_events(*store);
+}
 
-  CommandResult status = folder.run({"status"});
-  REQUIRE(status.out.find("job-0") != std::string::npos);
-  CommandResult resumed = folder.run({"resume"}, sim.base_url());
-  REQUIRE(resumed.exit_code == 1);
-  REQUIRE(parse_json(sim.stats())["creates_total"].GetInt() == 3);
+TEST_CASE("a create lost in transit is resubmitted once the listing proves it absent", "[e2e]") {
+  SimProcess sim({"--gen-ms", "100", "--quiet", "--drop-creates", "1"});
+  E2eFolder folder;
+  folder.write_config(2, "ambiguous_settle_ms = 500\n");
+  std::string manifest = folder.write_manifest("transit", 2);
+  CommandResult result = folder.run({"run", manifest}, sim.base_url());
+  INFO(result.err);
+  REQUIRE(result.exit_code == 0);
+  auto stats = parse_json(sim.stats());
+  REQUIRE(stats["faults_injected"]["dropped_create"].GetInt() == 1);
+  for (int i = 0; i < 2; ++i) {
+    REQUIRE(creates_for(stats, prompt_of(i, "transit")) == 1);
+  }
+  auto store = folder.open_store();
+  int resubmitted = 0;
+  for (const auto& e : *store->events(std::nullopt)) {
+    resubmitted += e.from == JobState::ambiguous && e.to == JobState::queued ? 1 : 0;
+  }
+  REQUIRE(resubmitted == 1);
+  require_all_downloaded(*store, stats, 2);
 }
 
 TEST_CASE("provider-side failures, truncated downloads and the gateway task shape", "[e2e]") {

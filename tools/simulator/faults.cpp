@@ -65,6 +65,16 @@ bool FaultInjector::take_lost_create(bool dice_says_lose)
   return dice_says_lose;
 }
 
+bool FaultInjector::take_dropped_create()
+{
+  std::lock_guard lock(m_mutex);
+  if (m_dropped_creates < m_config.drop_creates) {
+    ++m_dropped_creates;
+    return true;
+  }
+  return false;
+}
+
 bool FaultInjector::take_truncate()
 {
   std::lock_guard lock(m_mutex);
@@ -108,6 +118,9 @@ std::string FaultInjector::update_from_json(const std::string& body)
       ok = set_rate(v, next.rate_drop);
     } else if (key == "rate_lost_create") {
       ok = set_rate(v, next.rate_lost_create);
+    } else if (key == "drop_creates") {
+      ok = set_count(v, next.drop_creates);
+      m_dropped_creates = 0;
     } else if (key == "lose_create_answers") {
       ok = set_count(v, next.lose_create_answers);
       m_lost_used = 0;
@@ -156,6 +169,7 @@ std::string FaultInjector::config_json() const
   w.Key("rate_drop"); w.Double(c.rate_drop);
   w.Key("rate_lost_create"); w.Double(c.rate_lost_create);
   w.Key("lose_create_answers"); w.Int64(c.lose_create_answers);
+  w.Key("drop_creates"); w.Int64(c.drop_creates);
   w.Key("truncate_downloads"); w.Int64(c.truncate_downloads);
   w.Key("latency_ms"); w.Int64(c.latency_ms);
   w.Key("retry_after_ms"); w.Int64(c.retry_after_ms);

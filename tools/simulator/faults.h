@@ -31,6 +31,7 @@ public:
 
   // True when this accepted create must lose its answer (first-N budget, then the dice).
   bool take_lost_create(bool dice_says_lose);
+  bool take_dropped_create();
   // True when this download must stop half-way (first-N budget).
   bool take_truncate();
   // Admits a create under --rpm; records it when admitted.
@@ -46,6 +47,7 @@ private:
   FaultConfig m_config;
   std::mt19937_64 m_rng;
   int64_t m_lost_used = 0;
+  int64_t m_dropped_creates = 0;
   int64_t m_truncate_used = 0;
   std::deque<int64_t> m_create_times; // admitted creates within the last 60 s
 };

@@ -40,6 +40,7 @@ void add_fault_flags(CLI::App& app, FaultConfig& f)
   app.add_option("--rate-lost-create", f.rate_lost_create, "Probability a create's answer is lost")
     ->check(probability);
   app.add_option("--lose-create-answers", f.lose_create_answers, "Lose the answers of the first N creates");
+  app.add_option("--drop-creates", f.drop_creates, "Cut the first N creates before creating anything");
   app.add_option("--lost-answer-mode", f.lost_answer_mode, "abort: cut the answer; delay: stall then cut")
     ->check(CLI::IsMember({"abort", "delay"}));
   app.add_option("--lost-answer-delay-ms", f.lost_answer_delay_ms, "Stall before cutting (delay mode)");

@@ -16,6 +16,7 @@ struct FaultConfig
   double rate_drop = 0.0;
   double rate_lost_create = 0.0;
   int64_t lose_create_answers = 0; // the first N accepted creates lose their answer
+  int64_t drop_creates = 0;        // the first N creates are cut before any video exists
   int64_t truncate_downloads = 0;  // the first N content downloads stop half-way
   int64_t latency_ms = 0;
   int64_t retry_after_ms = 200;

@@ -266,6 +266,11 @@ void finish_create(SimContext& ctx, httplib::Response& res, NewVideo spec, const
     ctx.stats.count_fault("rpm_429");
     return send_rate_limited(ctx, res, "Rate limit reached for requests per minute. Please try again later.");
   }
+  if (ctx.faults.take_dropped_create()) {
+    // The request reached us but no video exists: the connection breaks first.
+    ctx.stats.count_fault("dropped_create");
+    return cut_answer(res, "application/json", 512);
+  }
   Video video;
   video.id = spec.task_id ? ctx.store.new_task_id(spec.model) : ctx.store.new_video_id();
   video.model = spec.model;
