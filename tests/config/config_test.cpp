@@ -71,7 +71,8 @@ std::string dump(const Config& c) {
       << c.limits.poll_interval_max_ms << '|' << c.limits.max_downloads << '|'
       << c.retry.submit_attempts << '|' << c.retry.poll_attempts << '|'
       << c.retry.download_attempts << '|' << c.retry.base_delay_ms << '|'
-      << c.retry.max_delay_ms << '|' << c.output.root << '|' << c.output.layout << '|'
+      << c.retry.max_delay_ms << '|' << c.retry.ambiguous_settle_ms << '|'
+      << c.retry.ambiguous_policy << '|' << c.output.root << '|' << c.output.layout << '|'
       << c.http.connect_timeout_ms << '|' << c.http.request_timeout_ms << '|'
       << c.http.download_timeout_ms << '|' << c.http.low_speed_time_ms << '|' << c.db_path << '|'
       << c.sync;
@@ -212,15 +213,15 @@ TEST_CASE("string values are checked", "[config]") {
 
 TEST_CASE("all errors are listed, not just the first", "[config]") {
   const std::string message = error_of(
-      "[limits]\nmax_in_flight = -1\nmax_downloads = \"4\"\n[retry]\nretries = 3\n");
+      "[limits]\nmax_in_flight = -1\nmax_downloads = \"4\"\n[http]\nconect_timeout_ms = 3\n");
   CHECK(message ==
         "t.toml:2:17: limits.max_in_flight: expected a positive integer, got -1\n"
         "max_in_flight = -1\n                ^\n"
         "t.toml:3:17: limits.max_downloads: expected a positive integer, got \"4\"\n"
         "max_downloads = \"4\"\n                ^\n"
-        "t.toml:5:1: retry.retries: unknown key 'retries'; expected one of: submit_attempts, "
-        "poll_attempts, download_attempts, base_delay_ms, max_delay_ms\n"
-        "retries = 3\n^");
+        "t.toml:5:1: http.conect_timeout_ms: unknown key 'conect_timeout_ms' (did you mean "
+        "'connect_timeout_ms'?)\n"
+        "conect_timeout_ms = 3\n^");
 }
 
 TEST_CASE("keys that must be ordered are checked together", "[config]") {

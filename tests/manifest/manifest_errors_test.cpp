@@ -9,8 +9,8 @@
 namespace vb {
 namespace {
 
-using test::parse_text;
-using test::rendered;
+using manifest_test::parse_text;
+using manifest_test::rendered;
 
 // The first line of each rendered diagnostic ("file:line:col: field: message").
 std::vector<std::string> headlines(const ManifestParse& parse) {
@@ -38,7 +38,7 @@ TEST_CASE("a diagnostic renders like a compiler error with a caret", "[manifest]
 }
 
 TEST_CASE("every problem of a bad manifest is listed, in file order", "[manifest]") {
-  const auto path = test::example_path("bad/many_problems.yaml");
+  const auto path = manifest_test::example_path("bad/many_problems.yaml");
   const auto result = load_manifest(path);
   REQUIRE_FALSE(result.has_value());
   CHECK(result.error().code == ErrorCode::invalid_input);
@@ -71,7 +71,7 @@ TEST_CASE("every problem of a bad manifest is listed, in file order", "[manifest
 }
 
 TEST_CASE("load_manifest joins the rendered diagnostics with newlines", "[manifest]") {
-  const auto path = test::example_path("bad/top_level_typo.yaml");
+  const auto path = manifest_test::example_path("bad/top_level_typo.yaml");
   const auto result = load_manifest(path);
   REQUIRE_FALSE(result.has_value());
   CHECK(result.error().message ==
@@ -81,7 +81,7 @@ TEST_CASE("load_manifest joins the rendered diagnostics with newlines", "[manife
 }
 
 TEST_CASE("YAML syntax errors carry yaml-cpp's position", "[manifest]") {
-  const auto path = test::example_path("bad/syntax_error.yaml");
+  const auto path = manifest_test::example_path("bad/syntax_error.yaml");
   const auto result = load_manifest(path);
   REQUIRE_FALSE(result.has_value());
   CHECK(result.error().message == path +
@@ -99,11 +99,11 @@ TEST_CASE("empty input and an empty job list are errors", "[manifest]") {
   CHECK(rendered(parse_text("")) == "m.yaml: the manifest is empty; it needs 'batch' and 'jobs'");
   CHECK(rendered(parse_text("# only a comment\n")) ==
         "m.yaml: the manifest is empty; it needs 'batch' and 'jobs'");
-  const auto path = test::example_path("bad/empty_jobs.yaml");
+  const auto path = manifest_test::example_path("bad/empty_jobs.yaml");
   const auto result = load_manifest(path);
   REQUIRE_FALSE(result.has_value());
   CHECK(result.error().message == path + ":2:7: jobs: must contain at least one job\njobs: []\n      ^");
-  CHECK_FALSE(load_manifest(test::example_path("bad/empty.yaml")).has_value());
+  CHECK_FALSE(load_manifest(manifest_test::example_path("bad/empty.yaml")).has_value());
 }
 
 TEST_CASE("a missing manifest file is not_found", "[manifest]") {
@@ -114,10 +114,10 @@ TEST_CASE("a missing manifest file is not_found", "[manifest]") {
 }
 
 TEST_CASE("a missing image file is named with its resolved path", "[manifest]") {
-  const auto path = test::example_path("bad/missing_image.yaml");
+  const auto path = manifest_test::example_path("bad/missing_image.yaml");
   const auto result = load_manifest(path);
   REQUIRE_FALSE(result.has_value());
-  const auto missing = std::filesystem::path(test::example_path("bad/refs/does-not-exist.png"))
+  const auto missing = std::filesystem::path(manifest_test::example_path("bad/refs/does-not-exist.png"))
                            .lexically_normal()
                            .string();
   CHECK(result.error().message ==
@@ -127,7 +127,7 @@ TEST_CASE("a missing image file is named with its resolved path", "[manifest]") 
 }
 
 TEST_CASE("image lists must hold paths or http(s) URLs", "[manifest]") {
-  test::TempDir dir;
+  manifest_test::TempDir dir;
   dir.write("folder/x.txt", "");
   const auto parse = parse_manifest(
       "batch: b\njobs:\n  - id: a\n    prompt: p\n    images: one.png\n"
@@ -248,6 +248,28 @@ TEST_CASE("size guards: 16 MiB of text and 200000 jobs", "[manifest]") {
   CHECK(headlines(parse_text(many)) ==
         std::vector<std::string>{"m.yaml:2:7: jobs: has 200001 jobs; the limit is 200000 per "
                                  "manifest (split it into several batches)"});
+}
+
+}  // namespace
+}  // namespace vb
+
+namespace vb {
+namespace {
+
+TEST_CASE("size accepts small, large and WIDTHxHEIGHT only", "[manifest]") {
+  const auto accepts = [](const std::string& size) {
+    return manifest_test::parse_text("batch: b\njobs:\n  - id: a\n    prompt: p\n    size: " + size + "\n")
+        .manifest.has_value();
+  };
+  CHECK(accepts("small"));
+  CHECK(accepts("large"));
+  CHECK(accepts("1280x720"));
+  CHECK(accepts("720x1280"));
+  CHECK_FALSE(accepts("0720x1280"));
+  CHECK_FALSE(accepts("1280X720"));
+  CHECK_FALSE(accepts("1280x"));
+  CHECK_FALSE(accepts("123456x720"));
+  CHECK_FALSE(accepts("Small"));
 }
 
 }  // namespace

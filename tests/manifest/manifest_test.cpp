@@ -10,8 +10,8 @@
 namespace vb {
 namespace {
 
-using test::parse_text;
-using test::TempDir;
+using manifest_test::parse_text;
+using manifest_test::TempDir;
 
 const JobSpec& job_named(const Manifest& manifest, const std::string& id) {
   for (const auto& job : manifest.jobs) {
@@ -24,7 +24,7 @@ const JobSpec& job_named(const Manifest& manifest, const std::string& id) {
 }
 
 TEST_CASE("demo.yaml loads with defaults and per-job overrides", "[manifest]") {
-  const auto manifest = load_manifest(test::example_path("demo.yaml"));
+  const auto manifest = load_manifest(manifest_test::example_path("demo.yaml"));
   REQUIRE(manifest.has_value());
   CHECK(manifest->batch == "demo");
   REQUIRE(manifest->jobs.size() == 6);
@@ -140,7 +140,8 @@ TEST_CASE("YAML anchors and aliases can share values between jobs", "[manifest]"
   CHECK(parse.manifest->jobs[1].prompt == "shared prompt");
 }
 
-TEST_CASE("100k-job manifest validates quickly", "[manifest][.perf]") {
+// Hidden (timing depends on the machine): run with `vidbatch_tests "[perf]"`.
+TEST_CASE("100k-job manifest validates quickly", "[.][perf]") {
   std::string text = "batch: big\ndefaults:\n  seconds: 8\njobs:\n";
   for (int i = 0; i < 100000; ++i) {
     text += "  - id: job-" + std::to_string(i) + "\n    prompt: \"A cat surfing a wave, take " +

@@ -14,7 +14,7 @@
 #error "VIDBATCH_SOURCE_DIR must be defined by tests/CMakeLists.txt"
 #endif
 
-namespace vb::test {
+namespace vb::manifest_test {
 
 // A fresh folder under /tmp, removed with its contents at scope exit.
 class TempDir {
@@ -59,9 +59,10 @@ inline ManifestParse parse_text(const std::string& text) {
 inline std::string rendered(const ManifestParse& parse) {
   std::string out;
   for (const auto& d : parse.diagnostics) {
-    out += (out.empty() ? "" : "\n") + d.render();
+    out.append(out.empty() ? "" : "\n");
+    out += d.render();
   }
   return out;
 }
 
-}  // namespace vb::test
+}  // namespace vb::manifest_test

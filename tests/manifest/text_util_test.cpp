@@ -20,6 +20,8 @@ TEST_CASE("closest_match suggests only near misses", "[manifest]") {
   CHECK(closest_match("second", keys) == "seconds");
   CHECK(closest_match("colour", keys) == std::nullopt);
   CHECK(closest_match("x", keys) == std::nullopt);  // two edits from "id" is not a typo of it
+  CHECK(closest_match("base_delay", {"base_delay_ms", "max_delay_ms"}) == "base_delay_ms");
+  CHECK(closest_match("poll", {"poll_interval_ms", "poll_attempts"}) == std::nullopt);  // ambiguous
 }
 
 TEST_CASE("UTF-8 validation rejects malformed sequences", "[manifest]") {
