@@ -19,6 +19,13 @@ struct CommandEntry {
 constexpr CommandEntry k_commands[] = {
     {"run", register_run},       {"resume", register_resume}, {"status", register_status},
     {"report", register_report}, {"validate", register_validate},
+    {"resolve", register_resolve},
+    {"jobs", register_jobs},
+    {"events", register_events},
+    {"plan", register_plan},
+    {"retry", register_retry},
+    {"cancel", register_cancel},
+    {"completion", register_completion},
 };
 
 std::atomic<int> g_stop_requests{0};

@@ -1,6 +1,5 @@
-// Read-only commands: `status`, `report`, `validate`.
+// Read-only commands: `status`, `validate` (`report` is in cmd_report.cpp).
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 
 #include "cli/cli.h"
@@ -42,50 +41,6 @@ void register_status(CLI::App& app, CommandContext& ctx) {
       }
       auto status = write_status(**store, *json, std::cout);
       return status ? static_cast<int>(k_exit_ok) : report_error(status.error());
-    };
-  });
-}
-
-void register_report(CLI::App& app, CommandContext& ctx) {
-  struct Flags {
-    std::string format = "csv";
-    std::string output;
-    std::string batch;
-  };
-  auto flags = std::make_shared<Flags>();
-  CLI::App* cmd = app.add_subcommand("report", "one row per job, as CSV, JSON or JSON Lines");
-  cmd->footer("Example: vidbatch report --format csv --output report.csv");
-  cmd->add_option("--format", flags->format, "csv | json | jsonl")
-      ->check(CLI::IsMember({"csv", "json", "jsonl"}));
-  cmd->add_option("--output", flags->output, "write to FILE instead of stdout");
-  cmd->add_option("--batch", flags->batch, "only this batch");
-  add_common_flags(*cmd, ctx, false);
-  cmd->callback([&ctx, flags] {
-    ctx.action = [&ctx, flags] {
-      auto store = open_existing(ctx);
-      if (!store) {
-        return report_error(store.error());
-      }
-      JobFilter filter;
-      if (!flags->batch.empty()) {
-        filter.batch = flags->batch;
-      }
-      auto format = *parse_report_format(flags->format);
-      if (flags->output.empty()) {
-        auto status = write_report(**store, filter, format, std::cout);
-        return status ? static_cast<int>(k_exit_ok) : report_error(status.error());
-      }
-      std::string tmp = flags->output + ".tmp";
-      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-      auto status = out ? write_report(**store, filter, format, out)
-                        : Status(fail(ErrorCode::io, "cannot create the report file", tmp));
-      out.close();
-      if (!status || !out || std::rename(tmp.c_str(), flags->output.c_str()) != 0) {
-        std::filesystem::remove(tmp);
-        return report_error(status ? Error{ErrorCode::io, "cannot write the report", flags->output}
-                                   : status.error());
-      }
-      return static_cast<int>(k_exit_ok);
     };
   });
 }

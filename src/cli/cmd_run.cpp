@@ -5,6 +5,7 @@
 #include "cli/commands.h"
 #include "cli/console_observer.h"
 #include "cli/run_lock.h"
+#include "config/api_key.h"
 #include "engine/run_engine.h"
 #include "manifest/manifest.h"
 #include "provider/video_provider.h"
@@ -37,14 +38,9 @@ Status check_jobs(const Manifest& manifest, const VideoProvider& provider) {
   return {};
 }
 
+// The environment variable when set, else provider.api_key_file (config/api_key.h).
 Result<std::string> api_key(const Config& config) {
-  auto key = process_env()(config.provider.api_key_env);
-  if (!key || key->empty()) {
-    return fail(ErrorCode::invalid_input,
-                "no API key: set the environment variable " + config.provider.api_key_env +
-                    " (or name another one with provider.api_key_env in the config)");
-  }
-  return *key;
+  return resolve_api_key(config.provider, process_env());
 }
 
 void print_summary(const RunSummary& summary, const Config& config) {

@@ -8,7 +8,9 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "config/config.h"
 #include "store/job_store.h"
@@ -34,6 +36,13 @@ void register_resume(CLI::App& app, CommandContext& ctx);
 void register_status(CLI::App& app, CommandContext& ctx);
 void register_report(CLI::App& app, CommandContext& ctx);
 void register_validate(CLI::App& app, CommandContext& ctx);
+void register_resolve(CLI::App& app, CommandContext& ctx);
+void register_jobs(CLI::App& app, CommandContext& ctx);
+void register_events(CLI::App& app, CommandContext& ctx);
+void register_plan(CLI::App& app, CommandContext& ctx);
+void register_retry(CLI::App& app, CommandContext& ctx);
+void register_cancel(CLI::App& app, CommandContext& ctx);
+void register_completion(CLI::App& app, CommandContext& ctx);
 
 // --db/--config/--out/--base-url/--concurrency on `cmd`, filling ctx.flags.
 void add_common_flags(CLI::App& cmd, CommandContext& ctx, bool engine_flags);
@@ -47,6 +56,22 @@ Result<Config> resolve_config(const CommandContext& ctx);
 
 // Opens the ledger named by the configuration (ErrorCode::database on failure).
 Result<std::unique_ptr<JobStore>> open_store(const Config& config);
+
+// An existing ledger (never created here) and the configuration that names it.
+struct Ledger {
+  Config config;
+  std::unique_ptr<JobStore> store;
+};
+// Fails with ErrorCode::not_found when the database file does not exist.
+Result<Ledger> open_ledger(const CommandContext& ctx);
+
+// The jobs named by `ids` (in `batch` when not empty), once each, in the order given.
+// Fails with not_found for an unknown id, invalid_input when an id is in several batches.
+Result<std::vector<JobRecord>> find_jobs_by_id(JobStore& store, const std::string& batch,
+                                               const std::vector<std::string>& ids);
+
+// A --state value: nullopt for "", invalid_input naming the valid states otherwise.
+Result<std::optional<JobState>> parse_state_flag(const std::string& text);
 
 // Set by SIGINT/SIGTERM: 1 = stop gracefully, 2 = abort now.
 std::atomic<int>& stop_requests();

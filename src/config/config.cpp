@@ -1,6 +1,7 @@
 #include "config/config.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -93,6 +94,15 @@ void apply_flags(const ConfigOverrides& flags, Config& config,
                     problems);
   apply_string_flag(flags.out_dir, "--out", "output.root", config.output.root, problems);
   apply_string_flag(flags.db_path, "--db", "store.path", config.db_path, problems);
+  if (flags.budget_usd) {
+    if (!std::isfinite(*flags.budget_usd) || *flags.budget_usd <= 0) {
+      problems.push_back({0, 0, "--budget", "limits.budget_usd",
+                          "expected a positive number of USD, got " +
+                              std::to_string(*flags.budget_usd)});
+    } else {
+      config.budget_usd = flags.budget_usd;
+    }
+  }
   if (flags.concurrency) {
     if (*flags.concurrency < 1) {
       problems.push_back({0, 0, "--concurrency", "limits.max_in_flight",
@@ -122,6 +132,17 @@ Result<std::optional<std::string>> choose_config_file(const ConfigOverrides& ove
 
 }  // namespace
 
+PriceTable default_prices() {
+  PriceTable table;
+  auto& p = table.usd_per_second;
+  p["sora-2"] = {{"1280x720", 0.10}, {"720x1280", 0.10}};
+  p["sora-2-pro"] = {{"1280x720", 0.30},
+                     {"720x1280", 0.30},
+                     {"1792x1024", 0.50},
+                     {"1024x1792", 0.50}};
+  return table;
+}
+
 EnvLookup process_env() {
   return [](const std::string& name) -> std::optional<std::string> {
     const char* value = std::getenv(name.c_str());
@@ -148,6 +169,12 @@ Result<Config> parse_config_text(const std::string& text, const std::string& fil
     return fail(ErrorCode::invalid_input, render(problems, file_name, text), file_name);
   }
   config.provider.base_url = strip_trailing_slashes(config.provider.base_url);
+  // The key file, like a manifest's images, is named relative to the file naming it.
+  if (!config.provider.api_key_file.empty() &&
+      std::filesystem::path(config.provider.api_key_file).is_relative()) {
+    config.provider.api_key_file =
+        (std::filesystem::path(file_name).parent_path() / config.provider.api_key_file).string();
+  }
   return config;
 }
 

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -20,6 +21,9 @@ struct ProviderConfig {
   std::string dialect = "openai";                  // "openai" (the /videos format)
   std::string base_url = "https://api.openai.com/v1";
   std::string api_key_env = "OPENAI_API_KEY";      // name of the variable holding the key
+  // A file whose first line is the key, used when the variable is unset or empty
+  // (config/api_key.h). Relative paths are resolved against the config file's folder.
+  std::string api_key_file;
 };
 
 struct LimitsConfig {
@@ -29,6 +33,8 @@ struct LimitsConfig {
   Millis poll_interval_ms = 5000;     // first poll this long after submit, then per job
   Millis poll_interval_max_ms = 30000;  // per-job back-off ceiling
   int max_downloads = 4;              // concurrent downloads
+  Millis job_timeout_ms = 10800000;   // a job at the provider longer than this is stuck
+  std::string on_job_timeout = "fail";  // "fail" (reason timeout) or "poll" (warn, keep polling)
 };
 
 struct RetryConfig {
@@ -56,9 +62,24 @@ struct HttpConfig {
   Millis low_speed_time_ms = 30000;      // abort a download slower than 1 KiB/s for this long
 };
 
+// USD per second of generated video, by model, then by the size the provider is
+// sent ("1280x720"). Third-party list prices: a [prices] table in the config
+// adds to or overrides these defaults entry by entry (see config/vidbatch.toml).
+struct PriceTable {
+  std::map<std::string, std::map<std::string, double>, std::less<>> usd_per_second;
+};
+
+// The OpenAI list prices of 2026 (api-reference section 1.8): sora-2 720p 0.10,
+// sora-2-pro 720p 0.30, sora-2-pro 1024x1792 / 1792x1024 0.50.
+PriceTable default_prices();
+
 struct Config {
   ProviderConfig provider;
   LimitsConfig limits;
+  PriceTable prices = default_prices();
+  // Submissions stop before the estimated cost of the jobs submitted by the
+  // ledger would pass this many USD ([limits] budget_usd, --budget). None: no limit.
+  std::optional<double> budget_usd;
   RetryConfig retry;
   OutputConfig output;
   HttpConfig http;
@@ -74,6 +95,7 @@ struct ConfigOverrides {
   std::optional<std::string> out_dir;       // --out
   std::optional<std::string> base_url;      // --base-url
   std::optional<int> concurrency;           // --concurrency (limits.max_in_flight)
+  std::optional<double> budget_usd;         // --budget (limits.budget_usd)
 };
 
 using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;

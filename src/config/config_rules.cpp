@@ -181,6 +181,8 @@ const std::vector<KeyRule>& rules() {
        string_key([](Config& c) -> auto& { return c.provider.base_url; }, check_base_url)},
       {"provider", "api_key_env",
        string_key([](Config& c) -> auto& { return c.provider.api_key_env; }, check_env_name)},
+      {"provider", "api_key_file",
+       string_key([](Config& c) -> auto& { return c.provider.api_key_file; }, check_non_empty)},
       {"limits", "max_in_flight", int_key([](Config& c) -> auto& { return c.limits.max_in_flight; })},
       {"limits", "submits_per_minute",
        rate_key([](Config& c) -> auto& { return c.limits.submits_per_minute; })},
@@ -197,6 +199,11 @@ const std::vector<KeyRule>& rules() {
        int_key([](Config& c) -> auto& { return c.retry.download_attempts; })},
       {"retry", "base_delay_ms", millis_key([](Config& c) -> auto& { return c.retry.base_delay_ms; })},
       {"retry", "max_delay_ms", millis_key([](Config& c) -> auto& { return c.retry.max_delay_ms; })},
+      {"limits", "job_timeout_ms",
+       millis_key([](Config& c) -> auto& { return c.limits.job_timeout_ms; })},
+      {"limits", "on_job_timeout",
+       string_key([](Config& c) -> auto& { return c.limits.on_job_timeout; },
+                  one_of({"fail", "poll"}))},
       {"retry", "ambiguous_settle_ms",
        millis_key([](Config& c) -> auto& { return c.retry.ambiguous_settle_ms; })},
       {"retry", "ambiguous_policy",
@@ -212,6 +219,7 @@ const std::vector<KeyRule>& rules() {
        millis_key([](Config& c) -> auto& { return c.http.download_timeout_ms; })},
       {"http", "low_speed_time_ms",
        millis_key([](Config& c) -> auto& { return c.http.low_speed_time_ms; })},
+      {"limits", "budget_usd", rate_key([](Config& c) -> auto& { return c.budget_usd; })},
       {"store", "path", string_key([](Config& c) -> auto& { return c.db_path; }, check_non_empty)},
       {"store", "sync",
        string_key([](Config& c) -> auto& { return c.sync; }, one_of({"off", "normal", "full"}))},
@@ -219,8 +227,8 @@ const std::vector<KeyRule>& rules() {
   return k_rules;
 }
 
-const std::vector<std::string_view> k_sections = {"provider", "limits", "retry",
-                                                  "output",   "http",   "store"};
+const std::vector<std::string_view> k_sections = {"provider", "limits", "retry", "output",
+                                                  "http",     "store",  "prices"};
 
 void add_problem(std::vector<ConfigProblem>& problems, const toml::source_region& where,
                  std::string path, std::string message) {
@@ -260,13 +268,39 @@ void apply_section(std::string_view section, const toml::table& table, Config& c
   for (auto&& [key, node] : table) {
     const std::string path = std::string(section) + "." + std::string(key.str());
     const auto& all = rules();
+    // A copy, not the structured binding: clang before 16 cannot capture bindings (fuzz build).
+    const std::string_view name = key.str();
     const auto rule = std::find_if(all.begin(), all.end(), [&](const KeyRule& r) {
-      return r.section == section && r.key == key.str();
+      return r.section == section && r.key == name;
     });
     if (rule == all.end()) {
       add_problem(problems, key.source(), path, unknown_key_message(section, key.str()));
     } else if (auto error = rule->set(node, config)) {
       add_problem(problems, node.source(), path, std::move(*error));
+    }
+  }
+}
+
+// [prices.MODEL] "WxH" = USD per second; entries add to or replace the defaults.
+void apply_prices(const toml::table& table, Config& config, std::vector<ConfigProblem>& problems) {
+  for (auto&& [model, node] : table) {
+    const std::string path = "prices." + std::string(model.str());
+    const auto* sizes = node.as_table();
+    if (sizes == nullptr) {
+      add_problem(problems, node.source(), path,
+                  "expected a table of sizes, e.g. [prices." + excerpt(model.str()) +
+                      "] \"1280x720\" = 0.10, got " + describe(node));
+      continue;
+    }
+    for (auto&& [size, price] : *sizes) {
+      const auto value = price.value<double>();
+      const bool number = price.is_integer() || price.is_floating_point();
+      if (!number || !value || !std::isfinite(*value) || *value < 0) {
+        add_problem(problems, price.source(), path + "." + std::string(size.str()),
+                    "expected USD per second of video (a number >= 0), got " + describe(price));
+        continue;
+      }
+      config.prices.usd_per_second[std::string(model.str())][std::string(size.str())] = *value;
     }
   }
 }
@@ -305,11 +339,14 @@ void apply_toml(const toml::table& root, Config& config, std::vector<ConfigProbl
       const auto match = closest_match(name, k_sections);
       std::string message = "unknown section [" + excerpt(name) + "]";
       message += match ? " (did you mean [" + *match + "]?)"
-                       : "; expected [provider], [limits], [retry], [output], [http] or [store]";
+                       : "; expected [provider], [limits], [retry], [output], [http], [store] "
+                         "or [prices]";
       add_problem(problems, key.source(), name, std::move(message));
     } else if (!node.is_table()) {
       add_problem(problems, node.source(), name,
                   "expected a table [" + name + "], got " + describe(node));
+    } else if (name == "prices") {
+      apply_prices(*node.as_table(), config, problems);
     } else {
       apply_section(name, *node.as_table(), config, problems);
     }

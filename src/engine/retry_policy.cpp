@@ -107,12 +107,24 @@ RetryDecision decide_retry(const RetryConfig& config, RequestPhase phase, int at
   return d;
 }
 
+namespace {
+
+constexpr double k_max_hint_ms = 24.0 * 3600 * 1000;  // nobody waits longer than a day
+
+std::optional<Millis> hint_ms(double ms) {
+  if (!std::isfinite(ms) || ms < 0) {
+    return std::nullopt;
+  }
+  return static_cast<Millis>(std::min(ms, k_max_hint_ms));
+}
+
+}  // namespace
+
 std::optional<Millis> parse_retry_after(const HttpResponse& response, Millis now_ms) {
   if (auto ms = response.header("retry-after-ms")) {
     try {
-      double v = std::stod(*ms);
-      if (v >= 0) {
-        return static_cast<Millis>(v);
+      if (auto v = hint_ms(std::stod(*ms))) {
+        return v;
       }
     } catch (...) {
       // Fall through to Retry-After.
@@ -125,8 +137,8 @@ std::optional<Millis> parse_retry_after(const HttpResponse& response, Millis now
   try {
     std::size_t used = 0;
     double secs = std::stod(*value, &used);
-    if (used == value->size() && secs >= 0) {
-      return static_cast<Millis>(secs * 1000.0);
+    if (used == value->size()) {
+      return hint_ms(secs * 1000.0);
     }
   } catch (...) {
     // Not a number: try an HTTP date.
@@ -152,7 +164,7 @@ AttemptOutcome outcome_of(const HttpResult& result, Millis now_ms) {
   o.retry_after_ms = parse_retry_after(result.response, now_ms);
   rapidjson::Document doc;
   const std::string& body = result.response.body;
-  doc.Parse(body.data(), body.size());
+  doc.Parse<rapidjson::kParseIterativeFlag>(body.data(), body.size());
   o.json_error_body = !doc.HasParseError() && doc.IsObject() && doc.HasMember("error");
   if (o.json_error_body) {
     const auto& error = doc["error"];

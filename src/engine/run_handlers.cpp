@@ -94,7 +94,7 @@ void RunEngine::Loop::on_submit_answer(LiveJob& job, HttpResult& result, Millis 
   update.error_message = "";
   transition(job, JobState::submitted, "accepted as " + answer->remote_id, update,
              result.response.status);
-  job.phase_attempts = 0;
+  job.failures_of(RequestPhase::submit) = 0;
   std::int64_t id = job.rec.row_id;
   apply_remote_status(job, answer->status, result.response.status, now);
   auto it = m_live.find(id);  // a failed answer has removed the job
@@ -117,14 +117,29 @@ void RunEngine::Loop::on_poll_answer(LiveJob& job, HttpResult& result, Millis no
     on_request_failed(job, RequestPhase::poll, result, now);
     return;
   }
-  job.phase_attempts = 0;
+  job.failures_of(RequestPhase::poll) = 0;
   std::int64_t id = job.rec.row_id;
-  m_e.m_store.note_activity(id, 1, 0);
+  job.unsaved_polls += 1;
   apply_remote_status(job, *status, result.response.status, now);
   auto it = m_live.find(id);  // a failed answer has removed the job
   if (it != m_live.end() && (it->second.rec.state == JobState::submitted ||
                              it->second.rec.state == JobState::running)) {
     LiveJob& live = it->second;
+    if (now - live.rec.submitted_at > m_e.m_config.limits.job_timeout_ms &&
+        live.rec.submitted_at > 0) {
+      if (m_e.m_config.limits.on_job_timeout == "fail") {
+        fail_job(live, "timeout",
+                 "no result from the provider " +
+                     std::to_string((now - live.rec.submitted_at) / 1000) +
+                     " s after it accepted the job (limits.job_timeout_ms)");
+        return;
+      }
+      if (!live.timeout_noted) {
+        live.timeout_noted = true;
+        m_e.m_observer.on_notice("job " + live.rec.spec.id +
+                                 " passed limits.job_timeout_ms; still polling it");
+      }
+    }
     live.poll_interval =
         std::min(m_e.m_config.limits.poll_interval_max_ms, live.poll_interval * 3 / 2);
     schedule(live, now + live.poll_interval);
@@ -181,6 +196,17 @@ void RunEngine::Loop::on_download_answer(LiveJob& job, HttpResult& result, Milli
       return;
     }
   }
+  if (result.failure == TransportFailure::none && result.response.status == 416) {
+    // Our Range starts at the end: either every byte is already here, or the file is off.
+    std::int64_t total = expected_size(result, job.file->size());
+    if (total == job.file->size()) {
+      finish_download(job, result, now);
+      return;
+    }
+    job.file->restart();
+    result.failure = TransportFailure::connection_lost;
+    result.error_text = "the server refused the resume range (HTTP 416); starting over";
+  }
   if (!is_success(result)) {
     on_request_failed(job, RequestPhase::download, result, now);
     return;
@@ -188,29 +214,52 @@ void RunEngine::Loop::on_download_answer(LiveJob& job, HttpResult& result, Milli
   finish_download(job, result, now);
 }
 
-void RunEngine::Loop::finish_download(LiveJob& job, const HttpResult& result, Millis now) {
+void RunEngine::Loop::finish_download(LiveJob& job, const HttpResult& result, Millis) {
   std::int64_t had_before = job.file->size() - result.body_bytes;
-  auto video = job.file->finish(expected_size(result, had_before));
-  if (!video) {
-    HttpResult as_failure = result;
+  auto paths = output_paths(m_e.m_config.output, job.rec.batch, job.rec.spec.id);
+  FinishTask task;
+  task.row_id = job.rec.row_id;
+  task.file = std::move(job.file);
+  task.expected_bytes = expected_size(result, had_before);
+  task.sidecar_path = paths ? paths->sidecar : std::string{};
+  task.sidecar = [rec = job.rec, now = m_e.m_clock.now_ms()](const FinishedVideo& video) {
+    return sidecar_json(rec, video, now);
+  };
+  job.in_flight = RequestKind::finishing;
+  job.finish_status = result.response.status;
+  m_finisher->submit(std::move(task));
+}
+
+void RunEngine::Loop::on_finished(FinishOutcome& outcome, Millis now) {
+  auto it = m_live.find(outcome.row_id);
+  if (it == m_live.end()) {
+    return;
+  }
+  LiveJob& job = it->second;
+  job.in_flight = RequestKind::none;
+  if (!outcome.video) {
+    job.file = std::move(outcome.file);
+    HttpResult as_failure;
     as_failure.failure = TransportFailure::connection_lost;
-    as_failure.error_text = video.error().message;
-    if (video.error().code == ErrorCode::protocol) {
+    as_failure.error_text = outcome.video.error().message;
+    if (outcome.video.error().code == ErrorCode::protocol) {
       job.file->restart();  // not a video: start over rather than resume
     }
     on_request_failed(job, RequestPhase::download, as_failure, now);
     return;
   }
-  write_sidecar(job, *video, now);
+  if (!outcome.sidecar_error.empty()) {
+    m_e.m_observer.on_notice("could not write the sidecar: " + outcome.sidecar_error);
+  }
+  const FinishedVideo& video = *outcome.video;
   JobUpdate update;
-  update.output_path = video->path;
-  update.bytes = video->bytes;
-  update.sha256 = video->sha256;
+  update.output_path = video.path;
+  update.bytes = video.bytes;
+  update.sha256 = video.sha256;
   update.downloaded_at = now;
   update.error_code = "";
   update.error_message = "";
-  job.file.reset();
-  transition(job, JobState::done, "saved " + video->path, update, result.response.status);
+  transition(job, JobState::done, "saved " + video.path, update, job.finish_status);
   forget(job);
 }
 
@@ -232,7 +281,7 @@ void RunEngine::Loop::on_request_failed(LiveJob& job, RequestPhase phase, const 
   bool expired = phase == RequestPhase::download &&
                  (outcome.http_status == 401 || outcome.http_status == 403 ||
                   outcome.http_status == 404 || outcome.http_status == 410);
-  job.phase_attempts += 1;
+  int attempts = ++job.failures_of(phase);
   if (expired) {
     // A signed URL past its expiry, or content gone: ask for a fresh status first.
     outcome.http_status = 503;
@@ -240,7 +289,7 @@ void RunEngine::Loop::on_request_failed(LiveJob& job, RequestPhase phase, const 
     job.status_fresh = false;
     job.redirect_url.clear();
   }
-  RetryDecision d = decide_retry(m_e.m_config.retry, phase, job.phase_attempts, outcome, jitter());
+  RetryDecision d = decide_retry(m_e.m_config.retry, phase, attempts, outcome, jitter());
   if (outcome.http_status == 429 && d.verdict == Verdict::retry) {
     // The provider is overloaded for everyone: slow the whole run down.
     Millis until = now + std::max<Millis>(d.delay_ms, 1000);
@@ -276,7 +325,7 @@ void RunEngine::Loop::on_request_failed(LiveJob& job, RequestPhase phase, const 
     case Verdict::retry:
       break;
   }
-  m_e.m_store.note_activity(job.rec.row_id, 0, 1);
+  job.unsaved_retries += 1;
   if (phase == RequestPhase::submit) {
     JobUpdate update;
     update.not_before = now + d.delay_ms;
@@ -285,6 +334,8 @@ void RunEngine::Loop::on_request_failed(LiveJob& job, RequestPhase phase, const 
     transition(job, JobState::queued, "create not accepted (" + d.reason + "); retrying", update,
                outcome.http_status);
   } else if (phase == RequestPhase::download && expired && job.rec.state == JobState::downloading) {
+    job.file->discard();  // the next download starts over, recorded as ready -> downloading
+    job.file.reset();
     transition(job, JobState::ready, "download refused (HTTP " +
                                          std::to_string(result.response.status) +
                                          "); fetching a fresh status");
@@ -301,16 +352,16 @@ void RunEngine::Loop::fail_job(LiveJob& job, const std::string& code, const std:
   forget(job);
 }
 
-void RunEngine::Loop::write_sidecar(const LiveJob& job, const FinishedVideo& video, Millis now) {
+std::string sidecar_json(const JobRecord& rec, const FinishedVideo& video, Millis now) {
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
   auto str = [&](const char* key, const std::string& value) {
     w.Key(key);
     w.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
   };
-  const JobSpec& spec = job.rec.spec;
+  const JobSpec& spec = rec.spec;
   w.StartObject();
-  str("batch", job.rec.batch);
+  str("batch", rec.batch);
   str("id", spec.id);
   str("prompt", spec.prompt);
   str("model", spec.model);
@@ -318,20 +369,15 @@ void RunEngine::Loop::write_sidecar(const LiveJob& job, const FinishedVideo& vid
   w.Int(spec.seconds);
   str("orientation", to_string(spec.orientation));
   str("size", spec.size);
-  str("remote_id", job.rec.remote_id);
-  str("submitted_at", format_iso8601(job.rec.submitted_at));
-  str("completed_at", format_iso8601(job.rec.completed_at));
+  str("remote_id", rec.remote_id);
+  str("submitted_at", format_iso8601(rec.submitted_at));
+  str("completed_at", format_iso8601(rec.completed_at));
   str("downloaded_at", format_iso8601(now));
   w.Key("bytes");
   w.Int64(video.bytes);
   str("sha256", video.sha256);
   w.EndObject();
-  auto paths = output_paths(m_e.m_config.output, job.rec.batch, spec.id);
-  if (paths) {
-    if (auto status = write_file_atomically(paths->sidecar, buf.GetString()); !status) {
-      m_e.m_observer.on_notice("could not write the sidecar: " + status.error().describe());
-    }
-  }
+  return {buf.GetString(), buf.GetSize()};
 }
 
 }  // namespace vb

@@ -11,6 +11,7 @@ constexpr int k_queue_page = 256;
 constexpr Millis k_max_wait_ms = 100;        // loop turn ceiling: signals are noticed this fast
 constexpr Millis k_stop_grace_ms = 5000;     // in-flight requests may finish this long after a stop
 constexpr Millis k_tick_interval_ms = 250;
+constexpr int k_finish_threads = 4;          // fsyncs wait on the disk, not the CPU
 
 double burst_for(double per_second) {
   // Enough tokens to cover one loop turn, never less than one.
@@ -33,6 +34,8 @@ std::int64_t RunCounts::total() const {
 
 RunEngine::Loop::Loop(RunEngine& engine, const RunScope& scope)
     : m_e(engine),
+      m_finisher(std::make_unique<FinishPool>(k_finish_threads,
+                                              [&engine] { engine.m_transport.wakeup(); })),
       m_scope(scope),
       m_submit_limiter(engine.m_config.limits.submits_per_minute / 60.0,
                        burst_for(engine.m_config.limits.submits_per_minute / 60.0)),
@@ -111,6 +114,10 @@ void RunEngine::Loop::start_submissions(Millis now) {
     job.rec = std::move(rec);
     job.poll_interval = limits.poll_interval_ms;
     job.sent_at = now;
+    if (auto failed = m_submit_failures.find(job.rec.row_id); failed != m_submit_failures.end()) {
+      job.failures_of(RequestPhase::submit) = failed->second;  // retries keep counting
+      m_submit_failures.erase(failed);
+    }
     JobUpdate update;
     update.increment_attempt = true;
     transition(job, JobState::submitting, "create request sent (attempt " +
@@ -157,6 +164,7 @@ void RunEngine::Loop::run_timers(Millis now) {
     LiveJob& job = it->second;
     if (job.rec.state == JobState::queued) {
       // A create retry is due: back to the submission queue, first in line.
+      m_submit_failures[job.rec.row_id] = job.failures_of(RequestPhase::submit);
       m_queue.push_front(job.rec);
       m_live.erase(it);
       continue;
@@ -219,6 +227,10 @@ void RunEngine::Loop::transition(LiveJob& job, JobState to, const std::string& m
                                  JobUpdate update, int http_status) {
   JobState from = job.rec.state;
   Millis now = m_e.m_clock.now_ms();
+  update.add_polls += job.unsaved_polls;
+  update.add_retries += job.unsaved_retries;
+  job.unsaved_polls = 0;
+  job.unsaved_retries = 0;
   Transition t{job.rec.row_id, from, to, now, http_status, message, update};
   // Mirror the ledger in memory at once; flush() makes it durable.
   job.rec.state = to;
@@ -270,7 +282,7 @@ void RunEngine::Loop::forget(LiveJob& job) {
 }
 
 bool RunEngine::Loop::finished() const {
-  if (m_e.m_transport.in_flight() > 0) {
+  if (m_e.m_transport.in_flight() > 0 || m_finisher->pending() > 0) {
     return false;
   }
   if (m_stopping) {
@@ -334,6 +346,9 @@ Result<RunSummary> RunEngine::Loop::run(const std::atomic<int>& stop_requests) {
     now = m_e.m_clock.now_ms();
     for (auto& result : results) {
       handle(std::move(result), now);
+    }
+    for (auto& outcome : m_finisher->take_done()) {
+      on_finished(outcome, now);
     }
     flush();
   }

@@ -2,6 +2,7 @@
 // Scheduling lives in run_loop.cpp, answer handling in run_handlers.cpp.
 #pragma once
 
+#include <array>
 #include <deque>
 #include <memory>
 #include <queue>
@@ -13,11 +14,12 @@
 #include "engine/reconciler.h"
 #include "engine/retry_policy.h"
 #include "engine/run_engine.h"
+#include "output/finish_pool.h"
 #include "output/video_file.h"
 
 namespace vb {
 
-enum class RequestKind { none, submit, poll, download };
+enum class RequestKind { none, submit, poll, download, finishing };
 
 // A job this run is working on (everything past queued, plus queued jobs
 // waiting for a retry time). Queued jobs stay in the ledger until picked.
@@ -27,14 +29,21 @@ struct LiveJob {
   Millis due = 0;                 // next action not before
   std::uint64_t timer_seq = 0;    // invalidates older heap entries
   Millis poll_interval = 0;
-  int phase_attempts = 0;         // consecutive failures in the current phase
+  // Failed attempts per phase (submit, poll, download). A successful poll does
+  // not reset the download count: an expired URL must not retry forever.
+  std::array<int, 3> failures{};
+  int& failures_of(RequestPhase phase) { return failures[static_cast<std::size_t>(phase)]; }
   RemoteStatus last;              // last status seen
   bool status_fresh = false;      // `last` came from this run (URLs not stale)
   std::unique_ptr<VideoFile> file;
   std::string redirect_url;       // a JSON content answer's video URL
   int redirects = 0;
   bool unknown_status_noted = false;
+  bool timeout_noted = false;
+  int unsaved_polls = 0;          // written with the next transition
+  int unsaved_retries = 0;
   Millis sent_at = 0;             // when the last create request left
+  int finish_status = 0;          // HTTP status of the download being finished
 };
 
 struct Timer {
@@ -43,6 +52,9 @@ struct Timer {
   std::uint64_t seq;
   bool operator>(const Timer& o) const { return at > o.at; }
 };
+
+// The sidecar `{id}.json` next to a video: a readable copy of its ledger row.
+std::string sidecar_json(const JobRecord& rec, const FinishedVideo& video, Millis now);
 
 class RunEngine::Loop {
  public:
@@ -85,14 +97,15 @@ class RunEngine::Loop {
   void apply_remote_status(LiveJob& job, const RemoteStatus& status, int http_status, Millis now);
   void on_request_failed(LiveJob& job, RequestPhase phase, const HttpResult& result, Millis now);
   void finish_download(LiveJob& job, const HttpResult& result, Millis now);
+  void on_finished(FinishOutcome& outcome, Millis now);
   void fail_job(LiveJob& job, const std::string& code, const std::string& message,
                 int http_status = 0);
-  void write_sidecar(const LiveJob& job, const FinishedVideo& video, Millis now);
   double jitter() { return m_uniform(m_rng); }
 
   static constexpr std::uint64_t k_list_tag = 0;  // row ids start at 1
 
   RunEngine& m_e;
+  std::unique_ptr<FinishPool> m_finisher;
   std::vector<AmbiguousCreate> m_ambiguous;  // waiting for reconciliation
   std::unordered_map<std::int64_t, JobRecord> m_ambiguous_records;
   Listing m_listing;
@@ -105,6 +118,7 @@ class RunEngine::Loop {
   std::unordered_map<std::int64_t, LiveJob> m_live;
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> m_timers;
   std::deque<JobRecord> m_queue;            // queued jobs fetched from the ledger
+  std::unordered_map<std::int64_t, int> m_submit_failures;  // of jobs waiting to retry a create
   std::int64_t m_queue_cursor = 0;
   bool m_queue_exhausted = false;
   std::vector<Transition> m_pending;        // committed together by flush()

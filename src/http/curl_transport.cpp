@@ -67,6 +67,7 @@ struct Transfer {
   std::string body;        // request body (curl reads it in place)
   BodySink* sink = nullptr;
   bool sink_started = false;
+  bool sink_bypassed = false;  // an error answer's body goes to memory, not the sink
   bool sink_failed = false;
   bool too_large = false;
   HttpResult result;
@@ -77,16 +78,18 @@ std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user)
   auto* t = static_cast<Transfer*>(user);
   std::size_t n = size * count;
   t->result.body_bytes += static_cast<std::int64_t>(n);
-  if (t->sink != nullptr) {
-    if (!t->sink_started) {
-      long status = 0;
-      curl_easy_getinfo(t->easy.get(), CURLINFO_RESPONSE_CODE, &status);
-      t->sink_started = true;
-      if (!t->sink->begin(static_cast<int>(status))) {
-        t->sink_failed = true;
-        return 0;
-      }
+  if (t->sink != nullptr && !t->sink_started) {
+    long status = 0;
+    curl_easy_getinfo(t->easy.get(), CURLINFO_RESPONSE_CODE, &status);
+    t->sink_started = true;
+    // Only a successful answer is the file; an error page must not overwrite saved bytes.
+    t->sink_bypassed = status < 200 || status >= 300;
+    if (!t->sink_bypassed && !t->sink->begin(static_cast<int>(status))) {
+      t->sink_failed = true;
+      return 0;
     }
+  }
+  if (t->sink != nullptr && !t->sink_bypassed) {
     if (!t->sink->write(data, n)) {
       t->sink_failed = true;
       return 0;

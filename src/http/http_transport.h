@@ -34,7 +34,9 @@ struct FormPart {
   std::string content_type;
 };
 
-// Receives a response body as it streams in (downloads). Returning false aborts the transfer.
+// Receives a successful (2xx) response body as it streams in (downloads); the
+// body of an error answer goes to HttpResponse::body instead. Returning false
+// aborts the transfer.
 class BodySink {
  public:
   virtual ~BodySink() = default;

@@ -61,7 +61,7 @@ std::optional<std::string> string_member(const rapidjson::Value& obj, const char
 
 std::optional<JobSpec> job_spec_from_json(const std::string& json) {
   rapidjson::Document doc;
-  doc.Parse(json.c_str(), json.size());
+  doc.Parse<rapidjson::kParseIterativeFlag>(json.c_str(), json.size());
   if (doc.HasParseError() || !doc.IsObject()) {
     return std::nullopt;
   }

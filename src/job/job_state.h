@@ -3,7 +3,8 @@
 //   queued -> submitting -> submitted -> running -> ready -> downloading -> done
 //                 |  \-> queued (create certainly not received: retry later)
 //                 \-> ambiguous (request left, answer lost: never resubmitted automatically)
-//   any non-terminal -> failed | canceled
+//   any state but submitting/downloading/done -> failed | canceled (a create or
+//   download in flight must end first: it may already have been paid for)
 //
 // `submitting` is committed before the create request leaves; a job found in
 // `submitting` at start-up had its answer lost and becomes `ambiguous`.

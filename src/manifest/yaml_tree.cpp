@@ -162,7 +162,10 @@ YamlTree parse_yaml_tree(std::string_view text) {
   TreeBuilder builder(tree);
   try {
     YAML::Parser parser(in);
-    while (parser.HandleNextDocument(builder)) {
+    // A manifest is one document: stop at the second. This also ends the endless
+    // stream of empty documents yaml-cpp 0.7 yields for a stray top-level ','
+    // (a hang found by tools/fuzz; regression in tests/fuzz/regressions/manifest/).
+    while (parser.HandleNextDocument(builder) && tree.document_count < 2) {
     }
   } catch (const YAML::Exception& e) {
     tree.errors.push_back({e.mark.line + 1, e.mark.column + 1, e.msg});

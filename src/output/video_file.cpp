@@ -148,7 +148,7 @@ void VideoFile::discard() {
   ::unlink(m_paths.part.c_str());
 }
 
-Status write_file_atomically(const std::string& path, const std::string& content) {
+Status write_file_atomically(const std::string& path, const std::string& content, bool durable) {
   std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
   if (fd < 0) {
@@ -168,14 +168,16 @@ Status write_file_atomically(const std::string& path, const std::string& content
     }
     done += static_cast<std::size_t>(n);
   }
-  bool ok = ::fsync(fd) == 0;
+  bool ok = !durable || ::fsync(fd) == 0;
   ::close(fd);
   if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
     int err = errno;
     ::unlink(tmp.c_str());
     return fail(ErrorCode::io, "cannot save file: " + errno_text(err), path);
   }
-  sync_directory(path);
+  if (durable) {
+    sync_directory(path);
+  }
   return {};
 }
 

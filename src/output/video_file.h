@@ -59,7 +59,9 @@ class VideoFile final : public BodySink {
   std::unique_ptr<Hash> m_hash;
 };
 
-// Writes `content` to `path` via a temporary file, fsync and rename.
-Status write_file_atomically(const std::string& path, const std::string& content);
+// Writes `content` to `path` via a temporary file and a rename, so readers never
+// see half a file; `durable` adds the fsyncs that make it survive a power loss.
+Status write_file_atomically(const std::string& path, const std::string& content,
+                             bool durable = true);
 
 }  // namespace vb

@@ -75,13 +75,24 @@ std::optional<double> read_progress(const Value& root) {
   return pct;
 }
 
-std::optional<Millis> read_expiry(const Value& root) {
-  auto v = number(member(root, "expires_at"));
-  if (!v || *v <= 0) {
+// A timestamp in seconds (the official object) or, past 1e12, already in
+// milliseconds. Nonsense (negative, not finite, past the range of Millis) is
+// dropped: converting such a double to an integer is undefined behaviour
+// (found by tools/fuzz; regressions in tests/fuzz/regressions/answer/).
+std::optional<Millis> epoch_millis(double v) {
+  if (!std::isfinite(v) || v <= 0) {
     return std::nullopt;
   }
-  // Seconds in the official object; a value past 1e12 is already milliseconds.
-  return *v > 1e12 ? static_cast<Millis>(*v) : static_cast<Millis>(*v * 1000.0);
+  const double ms = v > 1e12 ? v : v * 1000.0;
+  if (ms >= 9.0e18) {
+    return std::nullopt;
+  }
+  return static_cast<Millis>(ms);
+}
+
+std::optional<Millis> read_expiry(const Value& root) {
+  auto v = number(member(root, "expires_at"));
+  return v ? epoch_millis(*v) : std::nullopt;
 }
 
 void read_failure(const Value& root, RemoteStatus& status) {
@@ -120,7 +131,7 @@ std::string url_in(const Value& root) {
 
 Result<rapidjson::Document> parse_object(std::string_view body) {
   rapidjson::Document doc;
-  doc.Parse(body.data(), body.size());
+  doc.Parse<rapidjson::kParseIterativeFlag>(body.data(), body.size());
   if (doc.HasParseError() || !doc.IsObject()) {
     return fail(ErrorCode::protocol,
                 "the answer is not a JSON object: " + error_message_from_body(body));
@@ -188,12 +199,12 @@ Result<RemotePage> parse_video_list(std::string_view body) {
     v.model = text(member(item, "model"));
     v.size = text(member(item, "size"));
     v.seconds = text(member(item, "seconds"));
-    if (auto secs = number(member(item, "seconds")); secs && v.seconds.empty()) {
+    if (auto secs = number(member(item, "seconds"));
+        secs && v.seconds.empty() && std::isfinite(*secs) && *secs >= 0 && *secs < 1e9) {
       v.seconds = std::to_string(static_cast<int>(*secs));
     }
     if (auto created = number(member(item, "created_at"))) {
-      v.created_at = *created > 1e12 ? static_cast<Millis>(*created)
-                                     : static_cast<Millis>(*created * 1000.0);
+      v.created_at = epoch_millis(*created).value_or(0);
     }
     v.phase = map_status(text(member(item, "status")));
     page.videos.push_back(std::move(v));
@@ -229,7 +240,7 @@ std::string encode_path_segment(std::string_view in) {
 
 std::string error_message_from_body(std::string_view body) {
   rapidjson::Document doc;
-  doc.Parse(body.data(), body.size());
+  doc.Parse<rapidjson::kParseIterativeFlag>(body.data(), body.size());
   if (!doc.HasParseError() && doc.IsObject()) {
     const Value* error = member(doc, "error");
     std::string message = error != nullptr && error->IsObject() ? text(member(*error, "message"))

@@ -1,8 +1,36 @@
 #include "report/report.h"
 
+#include <unordered_set>
+
 #include "report/report_writers.h"
 
 namespace vb {
+
+namespace {
+
+Result<std::vector<EventRecord>> events_of(JobStore& store, const std::vector<JobRecord>& jobs,
+                                           const JobFilter& filter) {
+  auto events = filter.batch ? store.batch_events(*filter.batch) : store.events(std::nullopt);
+  if (!events || !filter.state) {
+    return events;
+  }
+  std::unordered_set<std::int64_t> rows;
+  for (const JobRecord& job : jobs) {
+    rows.insert(job.row_id);
+  }
+  std::erase_if(*events, [&](const EventRecord& e) { return !rows.contains(e.job_row_id); });
+  return events;
+}
+
+std::string title_of(const JobFilter& filter) {
+  std::string title = filter.batch ? "batch " + *filter.batch : "all batches";
+  if (filter.state) {
+    title += std::string(", ") + to_string(*filter.state) + " jobs";
+  }
+  return title;
+}
+
+}  // namespace
 
 std::optional<ReportFormat> parse_report_format(std::string_view text) {
   if (text == "csv") {
@@ -14,6 +42,12 @@ std::optional<ReportFormat> parse_report_format(std::string_view text) {
   if (text == "jsonl") {
     return ReportFormat::jsonl;
   }
+  if (text == "md") {
+    return ReportFormat::md;
+  }
+  if (text == "html") {
+    return ReportFormat::html;
+  }
   return std::nullopt;
 }
 
@@ -24,20 +58,45 @@ Status write_report(JobStore& store, const JobFilter& filter, ReportFormat forma
 
 Status write_report(JobStore& store, const JobFilter& filter, ReportFormat format,
                     std::ostream& out, Millis generated_at) {
-  auto jobs = store.list_jobs(filter);
+  ReportOptions options;
+  options.filter = filter;
+  options.format = format;
+  options.generated_at = generated_at;
+  return write_report(store, options, out);
+}
+
+Status write_report(JobStore& store, const ReportOptions& options, std::ostream& out) {
+  const Millis generated_at =
+      options.generated_at != 0 ? options.generated_at : SystemClock().now_ms();
+  auto jobs = store.list_jobs(options.filter);
   if (!jobs) {
     return std::unexpected(std::move(jobs.error()));
   }
-  switch (format) {
-    case ReportFormat::csv:
-      report_detail::write_csv(*jobs, out);
-      break;
-    case ReportFormat::json:
-      report_detail::write_json(*jobs, generated_at, false, out);
-      break;
-    case ReportFormat::jsonl:
-      report_detail::write_json(*jobs, generated_at, true, out);
-      break;
+  if (options.format == ReportFormat::csv) {
+    report_detail::write_csv(*jobs, out);
+  } else if (options.format == ReportFormat::jsonl) {
+    report_detail::write_json(*jobs, generated_at, true, out);
+  } else {
+    auto events = events_of(store, *jobs, options.filter);
+    if (!events) {
+      return std::unexpected(std::move(events.error()));
+    }
+    report_detail::ReportData data;
+    data.summary = summarize(*jobs, *events, options.prices);
+    if (options.format == ReportFormat::json) {
+      report_detail::write_json(*jobs, generated_at, false, out, &data.summary);
+    } else {
+      data.jobs = std::move(*jobs);
+      data.events = std::move(*events);
+      data.generated_at = generated_at;
+      data.title = title_of(options.filter);
+      data.report_dir = options.report_dir;
+      if (options.format == ReportFormat::md) {
+        report_detail::write_markdown(data, out);
+      } else {
+        report_detail::write_html(data, out);
+      }
+    }
   }
   out.flush();
   if (!out) {

@@ -15,21 +15,43 @@
 //   json:  {"generated_at": time, "jobs": [ {column: value, ...}, ... ]};
 //          numbers are JSON numbers, unknown times are null, other text "".
 //   jsonl: the same job objects, one per line ("\n"), no envelope.
+//   json also carries "summary" (report/summary.h) between generated_at and jobs:
+//          {"jobs": n, "states": {state: n, ... every state}, "success_rate": 0..1|null,
+//           "queue_s"|"generation_s"|"download_s": {"count","total","mean","p50","p95"},
+//           "videos_downloaded", "bytes_downloaded", "retries", "http_429",
+//           "estimated_cost_usd", "submitted_cost_usd", "unpriced_jobs"}
+//   md:    the summary as a table, then one table row per job (pipes escaped,
+//          newlines as <br>, '<' '>' '&' as entities).
+//   html:  one self-contained page (inline CSS and SVG, no script, no network):
+//          summary, a timeline of jobs per state drawn from the events, and a
+//          contact sheet with one <article class="card"> per job: an inline
+//          <video> of the local file (by path relative to ReportOptions::report_dir;
+//          a poster when <video stem>.webp exists), prompt, parameters, state,
+//          timings and error. Every text from the ledger is HTML-escaped.
 #pragma once
 
 #include <optional>
 #include <ostream>
 #include <string_view>
 
+#include "config/config.h"
 #include "store/job_store.h"
 #include "util/clock.h"
 #include "util/error.h"
 
 namespace vb {
 
-enum class ReportFormat { csv, json, jsonl };
+enum class ReportFormat { csv, json, jsonl, md, html };
 
-// "csv", "json" or "jsonl"; nullopt for anything else.
+struct ReportOptions {
+  JobFilter filter;
+  ReportFormat format = ReportFormat::csv;
+  Millis generated_at = 0;               // 0: now
+  PriceTable prices = default_prices();  // for the estimated cost
+  std::string report_dir = ".";          // where the report will live (html video links)
+};
+
+// "csv", "json", "jsonl", "md" or "html"; nullopt for anything else.
 std::optional<ReportFormat> parse_report_format(std::string_view text);
 
 // Writes the jobs matching `filter`, ordered by batch then import order.
@@ -39,6 +61,7 @@ Status write_report(JobStore& store, const JobFilter& filter, ReportFormat forma
                     std::ostream& out);
 Status write_report(JobStore& store, const JobFilter& filter, ReportFormat format,
                     std::ostream& out, Millis generated_at);
+Status write_report(JobStore& store, const ReportOptions& options, std::ostream& out);
 
 // Jobs per state per batch, then every ambiguous job by id with what to do.
 // Table for people, or when `json`:

@@ -1,6 +1,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <cmath>
 #include <string>
 
 #include "report/report_writers.h"
@@ -80,10 +81,69 @@ void write_lines(const std::vector<JobRecord>& jobs, std::ostream& out) {
   }
 }
 
+void put_optional(JsonWriter& w, std::optional<double> value) {
+  if (value) {
+    w.Double(std::round(*value * 1000.0) / 1000.0);
+  } else {
+    w.Null();
+  }
+}
+
+void put_durations(JsonWriter& w, const DurationStats& d) {
+  w.StartObject();
+  w.Key("count");
+  w.Int64(d.count);
+  w.Key("total");
+  put_optional(w, d.total_s);
+  w.Key("mean");
+  put_optional(w, d.mean_s);
+  w.Key("p50");
+  put_optional(w, d.p50_s);
+  w.Key("p95");
+  put_optional(w, d.p95_s);
+  w.EndObject();
+}
+
+void put_summary(JsonWriter& w, const ReportSummary& s) {
+  w.StartObject();
+  w.Key("jobs");
+  w.Int64(s.total_jobs);
+  w.Key("states");
+  w.StartObject();
+  for (int i = 0; i < k_job_state_count; ++i) {
+    w.Key(to_string(static_cast<JobState>(i)));
+    w.Int64(s.by_state[static_cast<std::size_t>(i)]);
+  }
+  w.EndObject();
+  w.Key("success_rate");
+  put_optional(w, s.success_rate);
+  w.Key("queue_s");
+  put_durations(w, s.queue);
+  w.Key("generation_s");
+  put_durations(w, s.generation);
+  w.Key("download_s");
+  put_durations(w, s.download);
+  w.Key("videos_downloaded");
+  w.Int64(s.videos_downloaded);
+  w.Key("bytes_downloaded");
+  w.Int64(s.bytes_downloaded);
+  w.Key("retries");
+  w.Int64(s.retries);
+  w.Key("http_429");
+  w.Int64(s.http_429);
+  w.Key("estimated_cost_usd");
+  put_optional(w, std::round(s.estimated_cost_usd * 100.0) / 100.0);
+  w.Key("submitted_cost_usd");
+  put_optional(w, std::round(s.submitted_cost_usd * 100.0) / 100.0);
+  w.Key("unpriced_jobs");
+  w.Int64(s.unpriced_jobs);
+  w.EndObject();
+}
+
 }  // namespace
 
 void write_json(const std::vector<JobRecord>& jobs, Millis generated_at, bool lines,
-                std::ostream& out) {
+                std::ostream& out, const ReportSummary* summary) {
   if (lines) {
     write_lines(jobs, out);
     return;
@@ -93,6 +153,10 @@ void write_json(const std::vector<JobRecord>& jobs, Millis generated_at, bool li
   w.StartObject();
   w.Key("generated_at");
   put_time(w, generated_at);
+  if (summary != nullptr) {
+    w.Key("summary");
+    put_summary(w, *summary);
+  }
   w.Key("jobs");
   w.StartArray();
   for (const JobRecord& job : jobs) {

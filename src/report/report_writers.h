@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "report/summary.h"
 #include "store/job_store.h"
 
 namespace vb::report_detail {
@@ -18,12 +19,34 @@ inline constexpr std::array<const char*, 17> k_columns = {
     "output_path",   "bytes",      "sha256",      "error_code",    "error_message",
     "prompt"};
 
+// Everything the md and html writers draw from.
+struct ReportData {
+  std::vector<JobRecord> jobs;
+  std::vector<EventRecord> events;  // of these jobs only, in insertion order
+  ReportSummary summary;
+  Millis generated_at = 0;
+  std::string title;                // "batch nightly", "all batches", + state filter
+  std::string report_dir;
+};
+
 // One field as RFC 4180 wants it: quoted (quotes doubled) only when needed.
 std::string csv_field(std::string_view text);
+// Text safe in HTML element content and in quoted attribute values.
+std::string html_escape(std::string_view text);
+// A table cell for Markdown: pipes escaped, line breaks as <br>, HTML specials as entities.
+std::string md_cell(std::string_view text);
+// A relative URL from `dir` to `file`, percent-encoded per segment ("../out/a%20b.mp4").
+std::string relative_url(const std::string& file, const std::string& dir);
+// "1.5 s", "2 min 03 s", "1 h 02 min"; "–" for nullopt.
+std::string format_duration(std::optional<double> seconds);
+std::string format_bytes(std::int64_t bytes);
 
 void write_csv(const std::vector<JobRecord>& jobs, std::ostream& out);
-// `lines`: JSON Lines (one job object per line) instead of one document.
+// `lines`: JSON Lines (one job object per line) instead of one document;
+// `summary` goes into the document's envelope (ignored for lines).
 void write_json(const std::vector<JobRecord>& jobs, Millis generated_at, bool lines,
-                std::ostream& out);
+                std::ostream& out, const ReportSummary* summary = nullptr);
+void write_markdown(const ReportData& data, std::ostream& out);
+void write_html(const ReportData& data, std::ostream& out);
 
 }  // namespace vb::report_detail

@@ -62,6 +62,8 @@ struct JobUpdate {
   std::optional<std::string> error_code;      // "" clears
   std::optional<std::string> error_message;   // "" clears
   bool increment_attempt = false;
+  int add_polls = 0;      // polls and retried requests since the last transition,
+  int add_retries = 0;    // counted with it rather than in a transaction of their own
 };
 
 struct Transition {
@@ -149,6 +151,8 @@ class JobStore {
       const std::vector<std::string>& remote_ids) = 0;
   // Events in insertion order, optionally for one job.
   virtual Result<std::vector<EventRecord>> events(std::optional<std::int64_t> row_id) = 0;
+  // Events of every job of `batch` in insertion order; empty for an unknown batch.
+  virtual Result<std::vector<EventRecord>> batch_events(const std::string& batch) = 0;
 };
 
 }  // namespace vb

@@ -179,16 +179,28 @@ Result<std::vector<EventRecord>> SqliteJobStore::events(std::optional<std::int64
     if (row_id) {
       query.bind(1, *row_id);
     }
-    std::vector<EventRecord> events;
-    while (query.executeStep()) {
-      auto event = read_event(query);
-      if (!event) {
-        return std::unexpected(std::move(event.error()));
-      }
-      events.push_back(std::move(*event));
-    }
-    return events;
+    return read_events(query);
   });
+}
+
+Result<std::vector<EventRecord>> SqliteJobStore::batch_events(const std::string& batch) {
+  return guard_sql(m_path, [&]() -> Result<std::vector<EventRecord>> {
+    SQLite::Statement query(*m_db, std::string(k_event_select) + "WHERE b.name = ?1 ORDER BY e.id");
+    query.bind(1, batch);
+    return read_events(query);
+  });
+}
+
+Result<std::vector<EventRecord>> SqliteJobStore::read_events(SQLite::Statement& query) {
+  std::vector<EventRecord> events;
+  while (query.executeStep()) {
+    auto event = read_event(query);
+    if (!event) {
+      return std::unexpected(std::move(event.error()));
+    }
+    events.push_back(std::move(*event));
+  }
+  return events;
 }
 
 Result<Millis> SqliteJobStore::last_entered(std::int64_t row_id, JobState state) {

@@ -22,7 +22,8 @@ UPDATE jobs SET state = ?1,
   completed_at = COALESCE(?6, completed_at), downloaded_at = COALESCE(?7, downloaded_at),
   output_path = COALESCE(?8, output_path), bytes = COALESCE(?9, bytes),
   sha256 = COALESCE(?10, sha256), error_code = COALESCE(?11, error_code),
-  error_message = COALESCE(?12, error_message), attempt = attempt + ?13, updated_at = ?14
+  error_message = COALESCE(?12, error_message), attempt = attempt + ?13, updated_at = ?14,
+  polls = polls + ?17, retries = retries + ?18
 WHERE id = ?15 AND state = ?16)sql";
 
 constexpr const char* k_insert_event_sql = R"sql(
@@ -303,6 +304,8 @@ Status SqliteJobStore::apply_one(const Transition& t) {
     update.bind(14, t.at);
     update.bind(15, t.row_id);
     update.bind(16, to_string(t.from));
+    update.bind(17, u.add_polls);
+    update.bind(18, u.add_retries);
     changed = update.exec();
   }
   // Compare-and-set: zero rows means the job left `from` (or never existed).

@@ -45,6 +45,7 @@ class SqliteJobStore final : public JobStore {
   Result<std::vector<JobRecord>> list_jobs(const JobFilter& filter) override;
   Result<std::vector<StateCount>> count_states() override;
   Result<std::vector<EventRecord>> events(std::optional<std::int64_t> row_id) override;
+  Result<std::vector<EventRecord>> batch_events(const std::string& batch) override;
   Result<Millis> last_entered(std::int64_t row_id, JobState state) override;
   Result<std::vector<std::string>> known_remote_ids(
       const std::vector<std::string>& remote_ids) override;
@@ -81,6 +82,7 @@ class SqliteJobStore final : public JobStore {
   Error transition_error(const Transition& transition, bool edge_allowed);
 
   Result<std::vector<JobRecord>> read_jobs(SQLite::Statement& query);
+  Result<std::vector<EventRecord>> read_events(SQLite::Statement& query);
 
   std::string m_path;
   std::unique_ptr<SQLite::Database> m_db;

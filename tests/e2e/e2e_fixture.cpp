@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -63,6 +64,10 @@ void E2eFolder::write_config(int max_in_flight, const std::string& extra) const 
                                        << extra;
 }
 
+void E2eFolder::write_raw_config(const std::string& toml) const {
+  std::ofstream(path("vidbatch.toml")) << toml;
+}
+
 std::unique_ptr<Subprocess> E2eFolder::start(const std::vector<std::string>& args,
                                              const std::string& base_url,
                                              const std::string& tag) const {
@@ -73,8 +78,10 @@ std::unique_ptr<Subprocess> E2eFolder::start(const std::vector<std::string>& arg
   if (!args.empty() && args[0] != "validate") {
     options.argv.insert(options.argv.end(), {"--db", db(), "--config", path("vidbatch.toml")});
   }
-  if (engine) {
+  if (engine && std::find(args.begin(), args.end(), "--out") == args.end()) {
     options.argv.insert(options.argv.end(), {"--out", out()});
+  }
+  if (engine) {
     if (!base_url.empty()) {
       options.argv.insert(options.argv.end(), {"--base-url", base_url});
     }

@@ -36,6 +36,8 @@ class E2eFolder {
                              const std::map<int, std::string>& prompt_overrides = {}) const;
   // Writes the config used by run(); `extra` is appended: keys of [retry] (the last table), then new tables.
   void write_config(int max_in_flight = 16, const std::string& extra = "") const;
+  // Replaces the config with exactly `toml`.
+  void write_raw_config(const std::string& toml) const;
 
   // Starts vidbatch with args (+ --db/--out/--config/--base-url for run/resume).
   std::unique_ptr<vidbatch::test::Subprocess> start(const std::vector<std::string>& args,

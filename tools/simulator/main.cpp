@@ -5,6 +5,8 @@
 #include "sim_context.h"
 
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <csignal>
 #include <cstdio>
@@ -61,12 +63,32 @@ void configure_server(httplib::Server& server, const sim::SimContext& ctx)
   }
 }
 
+// Debian's compiled cpp-httplib listens with a backlog of 5, so a client that opens dozens of
+// connections at once sees resets no real provider would send. listen(2) on a listening socket
+// only updates its backlog, so find our socket by its port and raise it.
+void raise_listen_backlog(int port)
+{
+  for (int fd = 0; fd < 1024; ++fd) {
+    sockaddr_in addr{};
+    socklen_t len = sizeof addr;
+    int listening = 0;
+    socklen_t opt_len = sizeof listening;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0 && addr.sin_family == AF_INET &&
+        ntohs(addr.sin_port) == port &&
+        getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &opt_len) == 0 && listening != 0) {
+      ::listen(fd, 4096);
+    }
+  }
+}
+
 int bind_loopback(httplib::Server& server, int port)
 {
-  if (port == 0) {
-    return server.bind_to_any_port("127.0.0.1");
+  int bound = port == 0 ? server.bind_to_any_port("127.0.0.1")
+                        : (server.bind_to_port("127.0.0.1", port) ? port : -1);
+  if (bound > 0) {
+    raise_listen_backlog(bound);
   }
-  return server.bind_to_port("127.0.0.1", port) ? port : -1;
+  return bound;
 }
 
 // Signals are blocked in every thread and collected here, so stop() never runs in a handler.

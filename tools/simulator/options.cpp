@@ -14,6 +14,7 @@ void add_server_flags(CLI::App& app, Options& o)
   app.add_option("--cdn-port-file", o.cdn_port_file, "Write the bound CDN port here");
   app.add_option("--threads", o.threads, "Worker threads per listener")->check(CLI::Range(2, 1024));
   app.add_flag("--quiet", o.quiet, "Do not log each request to stderr");
+  app.add_flag("--no-list", o.no_list, "Answer 404 to GET /v1/videos (no listing)");
 }
 
 void add_behaviour_flags(CLI::App& app, Options& o)
@@ -21,8 +22,14 @@ void add_behaviour_flags(CLI::App& app, Options& o)
   app.add_option("--shape", o.shape, "Query answer shape")->check(CLI::IsMember({"openai", "task"}));
   app.add_option("--content-mode", o.content_mode, "What /content answers")
     ->check(CLI::IsMember({"bytes", "json"}));
+  app.add_option("--content-url-port", o.content_url_port,
+                 "Where a json /content answer points: api (same origin) or cdn (signed URL, other origin)")
+    ->check(CLI::IsMember({"api", "cdn"}));
   app.add_option("--gen-ms", o.gen_ms, "Generation time per video in ms")->check(CLI::NonNegativeNumber);
   app.add_option("--fail-marker", o.fail_marker, "Prompts containing this fail moderation");
+  app.add_option("--stuck-marker", o.stuck_marker, "Prompts containing this never finish");
+  app.add_option("--content-ttl-ms", o.content_ttl_ms, "Content expires this long after completion")
+      ->check(CLI::PositiveNumber);
   app.add_option("--video-bytes", o.video_bytes, "Size of each generated MP4")
     ->check(CLI::Range(int64_t{64}, int64_t{1} << 30));
   app.add_option("--url-ttl-ms", o.url_ttl_ms, "Lifetime of signed CDN URLs");

@@ -34,8 +34,11 @@ struct Options
   std::string cdn_port_file;
   std::string shape = "openai";       // openai | task
   std::string content_mode = "bytes"; // bytes | json
+  std::string content_url_port = "api"; // json content answers name a URL on: api | cdn (signed)
   int64_t gen_ms = 3000;
   std::string fail_marker = "[[fail]]";
+  std::string stuck_marker = "[[stuck]]";  // prompts with it never finish
+  int64_t content_ttl_ms = 3600000;        // content answers 404 this long after completion
   int64_t video_bytes = 65536;
   int64_t url_ttl_ms = 600000;
   std::string require_key;
@@ -43,6 +46,7 @@ struct Options
   uint64_t seed = 1;
   int threads = 64;
   bool quiet = false;
+  bool no_list = false;  // GET /v1/videos answers 404, like gateways without a listing
   FaultConfig faults;
 };
 

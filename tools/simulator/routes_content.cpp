@@ -98,7 +98,9 @@ void serve_body(SimContext& ctx, const httplib::Request& req, httplib::Response&
 std::string content_json(SimContext& ctx, const Video& video)
 {
   const std::string url =
-    "http://127.0.0.1:" + std::to_string(ctx.api_port.load()) + "/files/" + video.id + ".mp4";
+    ctx.options.content_url_port == "cdn"
+      ? signed_url(ctx, video.id + ".mp4", now_ms() + ctx.options.url_ttl_ms)
+      : "http://127.0.0.1:" + std::to_string(ctx.api_port.load()) + "/files/" + video.id + ".mp4";
   const std::string escaped_id = video.id; // ids contain only [a-z0-9_:-]; no JSON escaping needed
   return "{\"id\":\"" + escaped_id + "\",\"object\":\"video\",\"status\":\"completed\",\"progress\":100,"
          "\"url\":\"" + url + "\",\"video_url\":\"" + url + "\",\"size\":\"" + video.size +
@@ -122,6 +124,11 @@ void handle_content(SimContext& ctx, const httplib::Request& req, httplib::Respo
   }
   if (phase != Phase::completed) {
     return send_error(res, 400, "Video is not ready yet, use GET /v1/videos/{video_id} to check status.");
+  }
+  if (now_ms() > video_state(*video, now_ms()).finished_ms + ctx.options.content_ttl_ms) {
+    ctx.stats.count_fault("expired");
+    return send_error(res, 404, "The content of video '" + id + "' has expired.", "invalid_request_error",
+                      {}, "video_id");
   }
   const std::string variant = req.has_param("variant") ? req.get_param_value("variant") : "video";
   if (variant != "video" && variant != "thumbnail") {

@@ -171,6 +171,9 @@ void handle_list(SimContext& ctx, const httplib::Request& req, httplib::Response
   if (!api_prologue(ctx, req, res, "GET /v1/videos", dice) || apply_drop(ctx, dice, res)) {
     return;
   }
+  if (ctx.options.no_list) {
+    return send_error(res, 404, "Invalid URL (GET /v1/videos)", "invalid_request_error", {}, {});
+  }
   const std::string order = req.has_param("order") ? req.get_param_value("order") : "desc";
   if (order != "asc" && order != "desc") {
     return send_error(res, 400, "Invalid value: '" + order + "'. Supported values are: 'asc' and 'desc'.",
@@ -285,6 +288,7 @@ void finish_create(SimContext& ctx, httplib::Response& res, NewVideo spec, const
   video.created_ms = now;
   video.gen_ms = ctx.options.gen_ms;
   video.will_fail = video.prompt.find(ctx.options.fail_marker) != std::string::npos;
+  video.never_finishes = video.prompt.find(ctx.options.stuck_marker) != std::string::npos;
   video.content = std::make_shared<const std::string>(make_mp4(video.id, static_cast<size_t>(ctx.options.video_bytes)));
   video.sha256 = sha256_hex(*video.content);
   ctx.stats.count_create(video.prompt);

@@ -37,7 +37,7 @@ VideoState video_state(const Video& video, int64_t now)
   const int64_t queue_ms = video.gen_ms / 10;
   state.started_ms = video.created_ms + queue_ms;
   state.finished_ms = video.created_ms + video.gen_ms;
-  if (elapsed >= video.gen_ms) {
+  if (elapsed >= video.gen_ms && !video.never_finishes) {
     state.phase = video.will_fail ? Phase::failed : Phase::completed;
     state.progress = video.will_fail ? 0 : 100;
     state.progress_pct = video.will_fail ? 0.0 : 1.0;
@@ -49,7 +49,9 @@ VideoState video_state(const Video& video, int64_t now)
     return state;
   }
   state.phase = Phase::in_progress;
-  const double fraction = static_cast<double>(elapsed) / static_cast<double>(video.gen_ms);
+  const double fraction = video.never_finishes
+                              ? 0.5
+                              : static_cast<double>(elapsed) / static_cast<double>(video.gen_ms);
   state.progress = std::clamp(static_cast<int>(fraction * 100.0), 0, 99);
   state.progress_pct = std::clamp(fraction, 0.0, 0.999);
   state.status_update_ms = state.started_ms;

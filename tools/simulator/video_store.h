@@ -32,6 +32,7 @@ struct Video
   int64_t created_ms = 0;
   int64_t gen_ms = 0;
   bool will_fail = false;
+  bool never_finishes = false;  // stuck at the provider forever
   std::shared_ptr<const std::string> content; // the MP4 bytes
   std::string sha256;                         // hex of *content
 };

@@ -1,0 +1,134 @@
+// `vidbatch events`: the transition history of jobs, for people or as JSON Lines.
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <cmath>
+#include <iostream>
+
+#include "cli/cli.h"
+#include "cli/commands.h"
+
+namespace vb {
+
+namespace {
+
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void put_string(JsonWriter& w, const std::string& text) {
+  w.String(text.c_str(), static_cast<rapidjson::SizeType>(text.size()));
+}
+
+void write_json_line(const EventRecord& e, std::ostream& out) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter w(buffer);
+  w.StartObject();
+  w.Key("event");
+  w.Int64(e.id);
+  w.Key("at");
+  put_string(w, format_iso8601(e.at));
+  w.Key("batch");
+  put_string(w, e.batch);
+  w.Key("job");
+  put_string(w, e.job_id);
+  w.Key("from");
+  if (e.from) {
+    w.String(to_string(*e.from));
+  } else {
+    w.Null();
+  }
+  w.Key("to");
+  w.String(to_string(e.to));
+  w.Key("progress");
+  if (e.progress) {
+    w.Double(*e.progress);
+  } else {
+    w.Null();
+  }
+  w.Key("http_status");
+  if (e.http_status != 0) {
+    w.Int(e.http_status);
+  } else {
+    w.Null();
+  }
+  w.Key("message");
+  put_string(w, e.message);
+  w.EndObject();
+  out.write(buffer.GetString(), static_cast<std::streamsize>(buffer.GetSize()));
+  out << '\n';
+}
+
+// "2026-11-24T21:18:57.123Z  demo/cat  submitting -> ambiguous  (http 502)  message"
+void write_text_line(const EventRecord& e, std::ostream& out) {
+  out << format_iso8601(e.at) << "  " << e.batch << '/' << e.job_id << "  "
+      << (e.from ? std::string(to_string(*e.from)) + " -> " : std::string("created -> "))
+      << to_string(e.to);
+  if (e.progress && e.to == JobState::running) {
+    out << "  " << std::lround(*e.progress) << '%';
+  }
+  if (e.http_status != 0) {
+    out << "  (http " << e.http_status << ')';
+  }
+  if (!e.message.empty()) {
+    std::string message = e.message;
+    for (char& c : message) {
+      c = (c == '\n' || c == '\r') ? ' ' : c;
+    }
+    out << "  " << message;
+  }
+  out << '\n';
+}
+
+}  // namespace
+
+void register_events(CLI::App& app, CommandContext& ctx) {
+  struct Flags {
+    std::string job;
+    std::string batch;
+    bool json = false;
+  };
+  auto flags = std::make_shared<Flags>();
+  CLI::App* cmd = app.add_subcommand("events", "the state transitions of jobs, oldest first");
+  cmd->footer(
+      "Examples:\n"
+      "  vidbatch events --batch demo --job cat-surfing\n"
+      "  vidbatch events --json | jq 'select(.http_status == 429)'");
+  cmd->add_option("--job", flags->job, "only this job (add --batch when ids repeat across batches)");
+  cmd->add_option("--batch", flags->batch, "only this batch");
+  cmd->add_flag("--json", flags->json, "one JSON object per event and line (JSON Lines)");
+  add_common_flags(*cmd, ctx, false);
+  cmd->callback([&ctx, flags] {
+    ctx.action = [&ctx, flags] {
+      auto ledger = open_ledger(ctx);
+      if (!ledger) {
+        return report_error(ledger.error());
+      }
+      JobStore& store = *ledger->store;
+      Result<std::vector<EventRecord>> events;
+      if (!flags->job.empty()) {
+        auto jobs = find_jobs_by_id(store, flags->batch, {flags->job});
+        if (!jobs) {
+          return report_error(jobs.error());
+        }
+        events = store.events(jobs->front().row_id);
+      } else if (!flags->batch.empty()) {
+        events = store.batch_events(flags->batch);
+      } else {
+        events = store.events(std::nullopt);
+      }
+      if (!events) {
+        return report_error(events.error());
+      }
+      for (const EventRecord& e : *events) {
+        if (flags->json) {
+          write_json_line(e, std::cout);
+        } else {
+          write_text_line(e, std::cout);
+        }
+      }
+      std::cout.flush();
+      return std::cout ? static_cast<int>(k_exit_ok) : static_cast<int>(k_exit_runtime);
+    };
+  });
+}
+
+}  // namespace vb

@@ -1,0 +1,27 @@
+// API key resolution: where the bearer token comes from, and the checks that
+// keep it a secret. The key is only ever returned, never logged or put into an
+// Error message (messages name the variable or the file, not the content).
+//
+// Precedence: the environment variable provider.api_key_env when it is set and
+// non-empty, else the file provider.api_key_file. The file must be a regular
+// file that neither group nor others can read ((st_mode & 077) == 0, i.e.
+// chmod 600 or 400); its first line, trimmed of whitespace, is the key.
+// Thread-safe (reads the environment through EnvLookup and the file system).
+#pragma once
+
+#include <string>
+
+#include "config/config.h"
+#include "util/error.h"
+
+namespace vb {
+
+// The key, or ErrorCode::invalid_input naming the variable/file and the fix
+// (no key anywhere, file readable by others, empty, control characters, too big),
+// or ErrorCode::not_found / io when the file cannot be opened.
+Result<std::string> resolve_api_key(const ProviderConfig& provider, const EnvLookup& env);
+
+// Reads and checks a key file as described above.
+Result<std::string> read_api_key_file(const std::string& path);
+
+}  // namespace vb

@@ -1,0 +1,45 @@
+// Plan: what a manifest would do, computed without touching a ledger or the
+// network: the validated, expanded jobs, the seconds of video they ask for
+// and their estimated cost. `vidbatch plan` prints it; `run --dry-run` is
+// meant to print the same. Pure apart from the output stream; thread-safe.
+#pragma once
+
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "manifest/manifest.h"
+#include "provider/video_provider.h"
+#include "util/error.h"
+
+namespace vb {
+
+struct PlannedJob {
+  JobSpec spec;
+  std::string size;                 // as the provider will be sent it ("1280x720")
+  std::optional<double> cost_usd;   // nullopt when the price table has no entry
+};
+
+struct Plan {
+  std::string batch;
+  std::vector<PlannedJob> jobs;     // manifest order
+  long long total_seconds = 0;      // of video, over every job
+  double priced_cost_usd = 0;       // sum over the jobs that have a price
+  int unpriced_jobs = 0;            // jobs left out of priced_cost_usd
+  std::optional<double> budget_usd; // from the config, for the "fits the budget" line
+};
+
+// Checks every job against the provider's dialect rules (all problems in one
+// ErrorCode::invalid_input Error, "file:line:col: jobs[i].field: message" per
+// line, as `run` reports them), then prices each job.
+Result<Plan> make_plan(const Manifest& manifest, const VideoProvider& provider,
+                       const Config& config);
+
+// People: one line per job then the totals. json: one document
+// {"batch", "jobs": [{"id","model","size","seconds","prompt","cost_usd"|null}],
+//  "total_jobs", "total_seconds", "estimated_cost_usd", "unpriced_jobs", "budget_usd"|null}.
+void write_plan(const Plan& plan, bool json, std::ostream& out);
+
+}  // namespace vb

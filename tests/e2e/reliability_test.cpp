@@ -1,0 +1,156 @@
+// Failure modes of issue 4 beyond the chaos test, each against the real simulator.
+#include <catch2/catch.hpp>
+
+#include <sys/mount.h>
+
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "e2e/e2e_fixture.h"
+
+using namespace vb;
+using namespace vb::test;
+using vidbatch::test::SimProcess;
+
+namespace {
+
+int count_state(JobStore& store, JobState state) {
+  JobFilter filter;
+  filter.state = state;
+  return static_cast<int>(store.list_jobs(filter)->size());
+}
+
+}  // namespace
+
+TEST_CASE("vidbatch stays within the provider's RPM and in-flight caps", "[e2e]") {
+  SimProcess sim({"--gen-ms", "300", "--quiet", "--rpm", "40", "--max-in-flight", "3"});
+  E2eFolder folder;
+  folder.write_raw_config(
+      "[limits]\nmax_in_flight = 3\nsubmits_per_minute = 36\npolls_per_second = 50\n"
+      "poll_interval_ms = 100\npoll_interval_max_ms = 200\n");
+  std::string manifest = folder.write_manifest("paced", 8);
+  CommandResult result = folder.run({"run", manifest}, sim.base_url());
+  INFO(result.err);
+  REQUIRE(result.exit_code == 0);
+  auto stats = parse_json(sim.stats());
+  REQUIRE(stats["creates_total"].GetInt() == 8);
+  const auto& faults = stats["faults_injected"];
+  REQUIRE((!faults.HasMember("rpm_429") || faults["rpm_429"].GetInt() == 0));
+  REQUIRE((!faults.HasMember("in_flight_429") || faults["in_flight_429"].GetInt() == 0));
+  REQUIRE(stats["max_in_flight_seen"].GetInt() <= 3);
+}
+
+TEST_CASE("a second process on the same ledger is refused while the first runs", "[e2e]") {
+  SimProcess sim({"--gen-ms", "1500", "--quiet"});
+  E2eFolder folder;
+  std::string manifest = folder.write_manifest("twice", 4);
+  auto first = folder.start({"run", manifest}, sim.base_url(), "first");
+  for (int i = 0; i < 200 && parse_json(sim.stats())["creates_total"].GetInt() < 1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  CommandResult second = folder.run({"resume"}, sim.base_url());
+  REQUIRE(second.exit_code == 3);
+  REQUIRE(second.err.find("another vidbatch process") != std::string::npos);
+  REQUIRE(folder.finish(*first, "first").exit_code == 0);
+  REQUIRE(parse_json(sim.stats())["creates_total"].GetInt() == 4);
+}
+
+TEST_CASE("a job stuck at the provider fails with reason timeout", "[e2e]") {
+  SimProcess sim({"--gen-ms", "200", "--quiet"});
+  E2eFolder folder;
+  folder.write_raw_config(
+      "[limits]\npoll_interval_ms = 100\npoll_interval_max_ms = 200\njob_timeout_ms = 1500\n"
+      "submits_per_minute = 600\npolls_per_second = 50\n");
+  std::string manifest = folder.write_manifest("stuck", 2, {{1, "Never ending [[stuck]]"}});
+  CommandResult result = folder.run({"run", manifest}, sim.base_url());
+  REQUIRE(result.exit_code == 1);
+  auto job = folder.open_store()->find_job("stuck", "job-1");
+  REQUIRE((*job)->state == JobState::failed);
+  REQUIRE((*job)->error_code == "timeout");
+  REQUIRE(folder.open_store()->find_job("stuck", "job-0").value()->state == JobState::done);
+}
+
+TEST_CASE("expired content ends in content_expired, not a new generation", "[e2e]") {
+  SimProcess sim({"--gen-ms", "100", "--quiet", "--content-ttl-ms", "1"});
+  E2eFolder folder;
+  std::string manifest = folder.write_manifest("expired", 2);
+  CommandResult result = folder.run({"run", manifest}, sim.base_url());
+  REQUIRE(result.exit_code == 1);
+  auto store = folder.open_store();
+  for (const auto& job : *store->list_jobs({})) {
+    REQUIRE(job.state == JobState::failed);
+    REQUIRE(job.error_code == "content_expired");
+  }
+  REQUIRE(parse_json(sim.stats())["creates_total"].GetInt() == 2);
+}
+
+TEST_CASE("without a listing, ambiguous jobs are held until the user resolves them", "[e2e]") {
+  SimProcess sim({"--gen-ms", "100", "--quiet", "--no-list", "--lose-create-answers", "2"});
+  E2eFolder folder;
+  folder.write_config(1);
+  std::string manifest = folder.write_manifest("held", 3);
+  CommandResult result = folder.run({"run", manifest}, sim.base_url());
+  REQUIRE(result.exit_code == 1);
+  auto store = folder.open_store();
+  REQUIRE(count_state(*store, JobState::ambiguous) == 2);
+  store.reset();
+  CommandResult status = folder.run({"status"});
+  REQUIRE(status.out.find("job-0") != std::string::npos);
+  REQUIRE(status.out.find("job-1") != std::string::npos);
+
+  CommandResult wrong = folder.run({"resolve", "--resubmit", "job-2"});
+  REQUIRE(wrong.exit_code == 2);
+  REQUIRE(wrong.err.find("not ambiguous") != std::string::npos);
+
+  REQUIRE(folder.run({"resolve", "--resubmit", "job-0"}).exit_code == 0);
+  REQUIRE(folder.run({"resolve", "--fail", "job-1"}).exit_code == 0);
+  CommandResult resumed = folder.run({"resume"}, sim.base_url());
+  REQUIRE(resumed.exit_code == 1);  // job-1 failed by decision
+  store = folder.open_store();
+  REQUIRE(store->find_job("held", "job-0").value()->state == JobState::done);
+  REQUIRE(store->find_job("held", "job-1").value()->state == JobState::failed);
+  auto stats = parse_json(sim.stats());
+  REQUIRE(creates_for(stats, "Prompt 0 of batch held") == 2);  // the user chose to pay again
+  REQUIRE(creates_for(stats, "Prompt 1 of batch held") == 1);
+  require_consistent_events(*store);
+}
+
+TEST_CASE("a full disk stops the run cleanly and the jobs stay retriable", "[e2e]") {
+  E2eFolder folder;
+  std::string small = folder.path("small-disk");
+  std::filesystem::create_directories(small);
+  if (::mount("tmpfs", small.c_str(), "tmpfs", 0, "size=700k") != 0) {
+    WARN("cannot mount a tmpfs here (not root?): the disk-full test is skipped");
+    return;
+  }
+  SimProcess sim({"--gen-ms", "100", "--quiet", "--video-bytes", "300000"});
+  std::string manifest = folder.write_manifest("full", 4);
+  struct Unmount {
+    std::string dir;
+    ~Unmount() { ::umount(dir.c_str()); }
+  } unmount{small};
+  auto process = folder.start({"run", manifest, "--out", small}, sim.base_url(), "full");
+  CommandResult result = folder.finish(*process, "full");
+  std::vector<std::string> leftovers;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(small)) {
+    if (entry.path().extension() == ".part") {
+      leftovers.push_back(entry.path());
+    }
+  }
+  INFO(result.err);
+  REQUIRE(result.exit_code == 3);
+  REQUIRE(result.err.find("No space left") != std::string::npos);
+  REQUIRE(leftovers.empty());
+  auto store = folder.open_store();
+  REQUIRE(count_state(*store, JobState::failed) == 0);
+  store.reset();
+
+  CommandResult resumed = folder.run({"resume"}, sim.base_url());  // now to the roomy default out/
+  INFO(resumed.err);
+  REQUIRE(resumed.exit_code == 0);
+  store = folder.open_store();
+  REQUIRE(count_state(*store, JobState::done) == 4);
+  REQUIRE(parse_json(sim.stats())["creates_total"].GetInt() == 4);
+}

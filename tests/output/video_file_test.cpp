@@ -1,0 +1,257 @@
+// [output] VideoFile: streaming into `.part`, hashing, checking, renaming; atomic writes.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <string>
+
+#include "output/video_file.h"
+#include "support/fake_fs.h"
+
+using namespace vb;
+using vb::fake::fake_mp4;
+using vb::fake::reference_sha256;
+using vb::fake::ScratchDir;
+using vb::fake::slurp;
+using vb::fake::spit;
+
+namespace fs = std::filesystem;
+
+namespace {
+
+OutputPaths paths_in(const ScratchDir& dir, const std::string& name = "b/clip.mp4") {
+  auto p = output_paths(OutputConfig{dir.file("out"), name}, "b", "clip");
+  REQUIRE(p.has_value());
+  return *p;
+}
+
+std::unique_ptr<VideoFile> open_file(const OutputPaths& paths) {
+  auto f = VideoFile::create(paths);
+  INFO((f ? std::string() : f.error().describe()));
+  REQUIRE(f.has_value());
+  return std::move(*f);
+}
+
+bool put(VideoFile& f, const std::string& data) { return f.write(data.data(), data.size()); }
+
+}  // namespace
+
+TEST_CASE("video file: the reference hash matches the known vector", "[output]") {
+  CHECK(reference_sha256("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  CHECK(reference_sha256("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
+TEST_CASE("video file: writes, hashes and renames into place", "[output]") {
+  ScratchDir dir;
+  OutputPaths paths = paths_in(dir);
+  auto f = open_file(paths);
+  CHECK(fs::exists(paths.part));   // created with its folders
+  CHECK_FALSE(fs::exists(paths.video));
+  const std::string video = fake_mp4(100000);
+  REQUIRE(f->begin(200));
+  // In uneven chunks, as a network delivers them.
+  std::size_t at = 0;
+  for (std::size_t chunk : {1u, 7u, 4096u, 16384u, 100000u}) {
+    std::size_t n = std::min(chunk, video.size() - at);
+    REQUIRE(f->write(video.data() + at, n));
+    at += n;
+  }
+  REQUIRE(at == video.size());
+  CHECK(f->size() == static_cast<std::int64_t>(video.size()));
+  CHECK(f->write_error().empty());
+  CHECK(f->head() == video.substr(0, 64 * 1024));
+
+  auto done = f->finish(static_cast<std::int64_t>(video.size()));
+  INFO((done ? std::string() : done.error().describe()));
+  REQUIRE(done.has_value());
+  CHECK(done->path == paths.video);
+  CHECK(done->bytes == static_cast<std::int64_t>(video.size()));
+  CHECK(done->sha256 == reference_sha256(video));
+  CHECK(slurp(paths.video) == video);
+  CHECK_FALSE(fs::exists(paths.part));
+}
+
+TEST_CASE("video file: unknown length (-1) is accepted", "[output]") {
+  ScratchDir dir;
+  OutputPaths paths = paths_in(dir);
+  auto f = open_file(paths);
+  const std::string video = fake_mp4(10);
+  REQUIRE(put(*f, video));
+  auto done = f->finish(-1);
+  REQUIRE(done.has_value());
+  CHECK(done->sha256 == reference_sha256(video));
+}
+
+TEST_CASE("video file: finish refuses a length mismatch and keeps no final file", "[output]") {
+  ScratchDir dir;
+  OutputPaths paths = paths_in(dir);
+  auto f = open_file(paths);
+  const std::string video = fake_mp4(76);   // 100 bytes
+  REQUIRE(put(*f, video));
+  for (std::int64_t expected : {200, 99, 0}) {
+    INFO("expected " << expected);
+    auto r = f->finish(expected);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code == ErrorCode::network);
+    CHECK(r.error().message ==
+          "truncated download: got 100 of " + std::to_string(expected) + " bytes");
+    CHECK(r.error().where == paths.part);
+    CHECK_FALSE(fs::exists(paths.video));
+    CHECK(fs::exists(paths.part));   // kept for a Range resume
+  }
+  // The part file is still usable: the rest arrives and finish succeeds.
+  const std::string more = "tail-bytes";
+  REQUIRE(put(*f, more));
+  auto r = f->finish(110);
+  REQUIRE(r.has_value());
+  CHECK(r->sha256 == reference_sha256(video + more));
+  CHECK(slurp(paths.video) == video + more);
+}
+
+TEST_CASE("video file: finish refuses what is not an MP4", "[output]") {
+  const std::string not_videos[] = {
+      R"({"error":{"message":"Task is not completed yet"}})",
+      "<html><body>AccessDenied</body></html>",
+      std::string("\0\0\0\x18" "ftzpisom", 12),
+      std::string("ftypisom"),            // ftyp at offset 0, not 4
+      std::string("\0\0\0\x18" "fty", 7), // too short
+      "",
+  };
+  for (const std::string& body : not_videos) {
+    INFO("body: " << body.substr(0, 40));
+    ScratchDir dir;
+    OutputPaths paths = paths_in(dir);
+    auto f = open_file(paths);
+    REQUIRE(put(*f, body));
+    auto r = f->finish(static_cast<std::int64_t>(body.size()));
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().code == ErrorCode::protocol);
+    CHECK(r.error().message == "the downloaded file is not an MP4 (no ftyp box)");
+    CHECK_FALSE(fs::exists(paths.video));
+  }
+}
+
+TEST_CASE("video file: a failed finish never replaces an existing final file", "[output]") {
+  ScratchDir dir;
+  OutputPaths paths = paths_in(dir);
+  auto f = open_file(paths);
+  spit(paths.video, "previous video");
+  REQUIRE(put(*f, "garbage"));
+  REQUIRE_FALSE(f->finish(7).has_value());
+  CHECK(slurp(paths.video) == "previous video");
+}
+
+TEST_CASE("video file: begin(200) after partial data restarts, begin(206) continues", "[output]") {
+  ScratchDir dir;
+  OutputPaths paths = paths_in(dir);
+  const std::string video = fake_mp4(5000);
+  const std::string first = video.substr(0, 1234);
+  const std::string rest = video.substr(1234);
+
+  SECTION("206 continues after the bytes we have") {
+    auto f = open_file(paths);
+    REQUIRE(f->begin(200));
+    REQUIRE(put(*f, first));
+    REQUIRE(f->begin(206));
+    CHECK(f->size() == 1234);
+    REQUIRE(put(*f, rest));
+    auto done = f->finish(static_cast<std::int64_t>(video.size()));
+    REQUIRE(done.has_value());
+    CHECK(done->sha256 == reference_sha256(video));
+    CHECK(slurp(paths.video) == video);
+  }
+  SECTION("200 starts over: the server ignored our Range") {
+    auto f = open_file(paths);
+    REQUIRE(f->begin(200));
+    REQUIRE(put(*f, first));
+    REQUIRE(f->begin(200));
+    CHECK(f->size() == 0);
+    CHECK(f->head().empty());
+    REQUIRE(put(*f, video));
+    auto done = f->finish(static_cast<std::int64_t>(video.size()));
+    REQUIRE(done.has_value());
+    CHECK(done->bytes == static_cast<std::int64_t>(video.size()));
+    CHECK(done->sha256 == reference_sha256(video));
+    CHECK(slurp(paths.video) == video);
+  }
+  SECTION("begin(200) on an empty file is a no-op") {
+    auto f = open_file(paths);
+    REQUIRE(f->begin(200));
+    REQUIRE(f->begin(200));
+    REQUIRE(put(*f, video));
+    CHECK(f->finish(static_cast<std::int64_t>(video.size())).has_value());
+  }
+}
+
+TEST_CASE("video file: restart forgets everything written", "[output]") {
+  ScratchDir dir;
+  OutputPaths paths = paths_in(dir);
+  auto f = open_file(paths);
+  REQUIRE(put(*f, R"({"url":"https://cdn.test/v.mp4"})"));
+  CHECK(f->head() == R"({"url":"https://cdn.test/v.mp4"})");
+  REQUIRE(f->restart().has_value());
+  CHECK(f->size() == 0);
+  CHECK(f->head().empty());
+  CHECK(fs::file_size(paths.part) == 0);
+  const std::string video = fake_mp4(300);
+  REQUIRE(put(*f, video));
+  auto done = f->finish(static_cast<std::int64_t>(video.size()));
+  REQUIRE(done.has_value());
+  CHECK(done->sha256 == reference_sha256(video));   // the hash restarted too
+  CHECK(slurp(paths.video) == video);
+}
+
+TEST_CASE("video file: head keeps at most 64 KiB", "[output]") {
+  ScratchDir dir;
+  auto f = open_file(paths_in(dir));
+  const std::string video = fake_mp4(200000);
+  REQUIRE(put(*f, video));
+  CHECK(f->head().size() == 64 * 1024);
+  CHECK(f->head() == video.substr(0, 64 * 1024));
+}
+
+TEST_CASE("video file: create truncates a stale part file, discard deletes it", "[output]") {
+  ScratchDir dir;
+  OutputPaths paths = paths_in(dir);
+  fs::create_directories(fs::path(paths.part).parent_path());
+  spit(paths.part, "stale bytes from a crash");
+  auto f = open_file(paths);
+  CHECK(f->size() == 0);
+  CHECK(fs::file_size(paths.part) == 0);
+  REQUIRE(put(*f, "abc"));
+  f->discard();
+  CHECK_FALSE(fs::exists(paths.part));
+  CHECK_FALSE(fs::exists(paths.video));
+}
+
+TEST_CASE("video file: create fails with an io error when the folder cannot exist", "[output]") {
+  ScratchDir dir;
+  spit(dir.file("blocker"), "a file where a folder should be");
+  OutputPaths paths;
+  paths.video = dir.file("blocker/clip.mp4");
+  paths.part = paths.video + ".part";
+  paths.sidecar = dir.file("blocker/clip.json");
+  auto f = VideoFile::create(paths);
+  REQUIRE_FALSE(f.has_value());
+  CHECK(f.error().code == ErrorCode::io);
+  CHECK(f.error().where == paths.part);
+}
+
+TEST_CASE("write_file_atomically", "[output]") {
+  ScratchDir dir;
+  const std::string path = dir.file("clip.json");
+  REQUIRE(write_file_atomically(path, R"({"a":1})").has_value());
+  CHECK(slurp(path) == R"({"a":1})");
+  REQUIRE(write_file_atomically(path, "second").has_value());
+  CHECK(slurp(path) == "second");
+  REQUIRE(write_file_atomically(path, "").has_value());
+  CHECK(slurp(path).empty());
+  CHECK(fs::exists(path));
+  CHECK_FALSE(fs::exists(path + ".tmp"));
+
+  auto bad = write_file_atomically(dir.file("missing/clip.json"), "x");
+  REQUIRE_FALSE(bad.has_value());
+  CHECK(bad.error().code == ErrorCode::io);
+  CHECK(bad.error().message == "cannot create file: No such file or directory");
+  CHECK(bad.error().where == dir.file("missing/clip.json.tmp"));
+  CHECK_FALSE(fs::exists(dir.file("missing")));
+}
