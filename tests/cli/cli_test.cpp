@@ -1,0 +1,236 @@
+// [cli] The command line through the real binary: jobs, events, report, plan,
+// retry, cancel, completion and --help. Tests that need a provider run the
+// simulator and are tagged [e2e] as well.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "cli/run_lock.h"
+#include "e2e/e2e_fixture.h"
+
+using namespace vb;
+using namespace vb::test;
+using vidbatch::test::SimProcess;
+using vidbatch::test::Subprocess;
+using vidbatch::test::SubprocessOptions;
+
+namespace {
+
+// Runs vidbatch with exactly `args` in `dir` (no flags added).
+CommandResult run_cli(const std::string& dir, const std::vector<std::string>& args) {
+  SubprocessOptions options;
+  options.argv = {VIDBATCH_BIN};
+  options.argv.insert(options.argv.end(), args.begin(), args.end());
+  options.env = {{"OPENAI_API_KEY", "sk-cli-test"}};
+  options.cwd = dir;
+  options.stdout_path = dir + "/cli.out";
+  options.stderr_path = dir + "/cli.err";
+  Subprocess process(options);
+  CommandResult result;
+  result.exit_code = process.wait();
+  result.out = read_file(dir + "/cli.out");
+  result.err = read_file(dir + "/cli.err");
+  return result;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    lines.push_back(line);
+  }
+  return lines;
+}
+
+std::vector<std::string> ledger_flags(const E2eFolder& folder) {
+  return {"--db", folder.db(), "--config", folder.path("vidbatch.toml")};
+}
+
+CommandResult on_ledger(const E2eFolder& folder, std::vector<std::string> args) {
+  auto flags = ledger_flags(folder);
+  args.insert(args.end(), flags.begin(), flags.end());
+  return run_cli(folder.dir(), args);
+}
+
+// A finished batch "cli" of `count` jobs; job-1 fails moderation.
+void run_batch(const E2eFolder& folder, const SimProcess& sim, int count) {
+  std::string manifest = folder.write_manifest("cli", count, {{1, "Please [[fail]] this one"}});
+  CommandResult run = folder.run({"run", manifest}, sim.base_url());
+  INFO(run.err);
+  REQUIRE(run.exit_code == 1);  // one job failed
+}
+
+}  // namespace
+
+TEST_CASE("jobs, events and reports read a finished batch", "[cli][e2e]") {
+  SimProcess sim({"--gen-ms", "200", "--quiet"});
+  E2eFolder folder;
+  run_batch(folder, sim, 4);
+
+  CommandResult jobs = on_ledger(folder, {"jobs", "--json"});
+  REQUIRE(jobs.exit_code == 0);
+  auto job_lines = lines_of(jobs.out);
+  REQUIRE(job_lines.size() == 4);
+  auto first = parse_json(job_lines[0]);
+  CHECK(std::string(first["state"].GetString()) == "done");
+  CHECK(first["progress"].GetDouble() == 100);
+  CHECK(std::string(first["output_path"].GetString()).ends_with("cli/job-0.mp4"));
+
+  CommandResult failed = on_ledger(folder, {"jobs", "--state", "failed"});
+  REQUIRE(failed.exit_code == 0);
+  CHECK(lines_of(failed.out).size() == 2);  // header + job-1
+  CHECK_THAT(failed.out, Catch::Contains("job-1"));
+  CHECK(on_ledger(folder, {"jobs", "--state", "finished"}).exit_code == 2);
+
+  CommandResult events = on_ledger(folder, {"events", "--job", "job-0", "--json"});
+  REQUIRE(events.exit_code == 0);
+  auto event_lines = lines_of(events.out);
+  REQUIRE(event_lines.size() >= 5);
+  CHECK(parse_json(event_lines.front())["from"].IsNull());
+  CHECK(std::string(parse_json(event_lines.back())["to"].GetString()) == "done");
+  CommandResult text = on_ledger(folder, {"events", "--batch", "cli"});
+  REQUIRE(text.exit_code == 0);
+  CHECK_THAT(text.out, Catch::Contains("cli/job-0  created -> queued"));
+  CHECK(lines_of(text.out).size() == folder.open_store()->events(std::nullopt)->size());
+  CommandResult missing = on_ledger(folder, {"events", "--job", "nope"});
+  CHECK(missing.exit_code == 2);
+  CHECK_THAT(missing.err, Catch::Contains("job nope"));
+
+  CommandResult md = on_ledger(folder, {"report", "--format", "md"});
+  REQUIRE(md.exit_code == 0);
+  CHECK_THAT(md.out, Catch::Contains("| Jobs | 4 (done 3, failed 1) |"));
+  CHECK_THAT(md.out, Catch::Contains("| Success rate | 75.0 %"));
+
+  CommandResult html = on_ledger(
+      folder, {"report", "--format", "html", "--batch", "cli", "--output", "reports/r.html"});
+  REQUIRE(html.exit_code == 0);
+  std::string page = read_file(folder.path("reports/r.html"));
+  std::size_t cards = 0;
+  for (auto at = page.find("<article class=\"card\""); at != std::string::npos;
+       at = page.find("<article class=\"card\"", at + 1)) {
+    ++cards;
+  }
+  CHECK(cards == 4);
+  CHECK_THAT(page, Catch::Contains("src=\"../out/cli/job-0.mp4\""));
+  CHECK_FALSE(std::filesystem::exists(folder.path("reports/r.html.tmp")));
+}
+
+TEST_CASE("retry queues failed jobs again and cancel stops unfinished ones", "[cli][e2e]") {
+  SimProcess sim({"--gen-ms", "200", "--quiet"});
+  E2eFolder folder;
+  run_batch(folder, sim, 3);
+
+  CHECK(on_ledger(folder, {"retry"}).exit_code == 2);  // which jobs?
+  CommandResult not_failed = on_ledger(folder, {"retry", "--job", "job-0"});
+  CHECK(not_failed.exit_code == 2);
+  CHECK_THAT(not_failed.err, Catch::Contains("the job is done"));
+
+  CommandResult retry = on_ledger(folder, {"retry", "--batch", "cli", "--failed"});
+  INFO(retry.err);
+  REQUIRE(retry.exit_code == 0);
+  CHECK_THAT(retry.out, Catch::Contains("1 job(s) queued again"));
+  {
+    auto store = folder.open_store();
+    auto job = store->find_job("cli", "job-1");
+    REQUIRE(job->has_value());
+    CHECK((*job)->state == JobState::queued);
+    CHECK((*job)->attempt == 1);  // keeps counting: the next create is attempt 2
+    CHECK((*job)->error_code.empty());
+    auto events = store->events((*job)->row_id);
+    CHECK(events->back().from == JobState::failed);
+    CHECK_THAT(events->back().message, Catch::Contains("retry requested by the user"));
+    require_consistent_events(*store);
+  }
+  CHECK_THAT(on_ledger(folder, {"retry", "--failed"}).out, Catch::Contains("no failed jobs"));
+
+  // Both refuse while a run holds the ledger.
+  {
+    auto lock = RunLock::acquire(folder.db());
+    REQUIRE(lock.has_value());
+    CommandResult busy_retry = on_ledger(folder, {"retry", "--canceled"});
+    CHECK(busy_retry.exit_code == 3);
+    CommandResult busy_cancel = on_ledger(folder, {"cancel", "--batch", "cli"});
+    CHECK(busy_cancel.exit_code == 3);
+    CHECK(folder.open_store()->find_job("cli", "job-1")->value().state == JobState::queued);
+  }
+
+  CHECK(on_ledger(folder, {"cancel"}).exit_code == 2);
+  CHECK(on_ledger(folder, {"cancel", "--job", "job-0"}).exit_code == 2);  // done
+  CommandResult cancel = on_ledger(folder, {"cancel", "--batch", "cli"});
+  INFO(cancel.err);
+  REQUIRE(cancel.exit_code == 0);
+  CHECK_THAT(cancel.out, Catch::Contains("1 job(s) canceled"));
+  CHECK(folder.open_store()->find_job("cli", "job-1")->value().state == JobState::canceled);
+  CHECK(on_ledger(folder, {"cancel", "--batch", "nope"}).exit_code == 2);
+
+  // A canceled job comes back with retry --canceled and then runs to the end.
+  REQUIRE(on_ledger(folder, {"retry", "--job", "job-1"}).exit_code == 0);
+  folder.write_manifest("cli", 3, {{1, "Please [[fail]] this one"}});
+  CommandResult resume = folder.run({"resume"}, sim.base_url());
+  CHECK(resume.exit_code == 1);  // it fails moderation again, as its prompt says
+  auto job = folder.open_store()->find_job("cli", "job-1");
+  CHECK((*job)->state == JobState::failed);
+  CHECK((*job)->attempt == 2);
+  require_consistent_events(*folder.open_store());
+}
+
+TEST_CASE("plan prints jobs, seconds and cost and touches no ledger", "[cli]") {
+  E2eFolder folder;
+  std::string manifest = folder.write_manifest("promo", 3);
+  CommandResult plan = run_cli(folder.dir(), {"plan", manifest, "--budget", "1"});
+  INFO(plan.err);
+  REQUIRE(plan.exit_code == 0);
+  CHECK_THAT(plan.out, Catch::Contains("3 job(s), 12 s of video, estimated cost $1.20"));
+  CHECK_THAT(plan.out, Catch::Contains("budget $1.00: NOT enough"));
+  CHECK_FALSE(std::filesystem::exists(folder.path("vidbatch.db")));
+  CHECK_FALSE(std::filesystem::exists(folder.db()));
+
+  CommandResult json = run_cli(folder.dir(), {"plan", manifest, "--json"});
+  REQUIRE(json.exit_code == 0);
+  auto doc = parse_json(json.out);
+  CHECK(doc["total_jobs"].GetInt() == 3);
+  CHECK(doc["estimated_cost_usd"].GetDouble() == Approx(1.2));
+
+  std::ofstream(folder.path("bad.yaml")) << "batch: x\njobs:\n  - {id: a, prompt: p, seconds: 5}\n";
+  CommandResult bad = run_cli(folder.dir(), {"plan", "bad.yaml"});
+  CHECK(bad.exit_code == 2);
+  CHECK_THAT(bad.err, Catch::Contains("bad.yaml:3:"));
+  CHECK(bad.out.empty());
+}
+
+TEST_CASE("every command has --help with an example, and bash completion knows them", "[cli]") {
+  E2eFolder folder;
+  CommandResult completion = run_cli(folder.dir(), {"completion", "bash"});
+  REQUIRE(completion.exit_code == 0);
+  const std::vector<std::string> commands = {"run",  "resume", "status", "report", "validate",
+                                             "jobs", "events", "plan",   "retry",  "cancel",
+                                             "completion"};
+  for (const auto& command : commands) {
+    INFO(command);
+    CommandResult help = run_cli(folder.dir(), {command, "--help"});
+    CHECK(help.exit_code == 0);
+    CHECK_THAT(help.out, Catch::Contains("Example"));
+    CHECK_THAT(completion.out, Catch::Contains(" " + command));
+  }
+  CHECK_THAT(completion.out, Catch::Contains("complete -o default -F _vidbatch vidbatch"));
+  CHECK_THAT(completion.out, Catch::Contains("--format"));
+  std::ofstream(folder.path("completion.bash")) << completion.out;
+  // The script is valid bash and completes a subcommand and a flag.
+  SubprocessOptions options;
+  options.argv = {"/bin/bash", "-c",
+                  "source completion.bash; COMP_WORDS=(vidbatch rep); COMP_CWORD=1; _vidbatch; "
+                  "echo \"${COMPREPLY[*]}\"; COMP_WORDS=(vidbatch report --for); COMP_CWORD=2; "
+                  "_vidbatch; echo \"${COMPREPLY[*]}\"; COMP_WORDS=(vidbatch jobs --state fa); "
+                  "COMP_CWORD=3; _vidbatch; echo \"${COMPREPLY[*]}\""};
+  options.cwd = folder.dir();
+  options.stdout_path = folder.path("bash.out");
+  options.stderr_path = folder.path("bash.err");
+  Subprocess bash(options);
+  REQUIRE(bash.wait() == 0);
+  CHECK(read_file(folder.path("bash.err")).empty());
+  const auto replies = lines_of(read_file(folder.path("bash.out")));
+  CHECK(replies == std::vector<std::string>{"report", "--format", "failed"});
+  CHECK(run_cli(folder.dir(), {"completion", "zsh"}).exit_code == 2);
+}
