@@ -18,7 +18,7 @@
 namespace vb {
 
 struct ProviderConfig {
-  std::string dialect = "openai";                  // "openai" (the /videos format)
+  std::string dialect = "openai";   // "openai" (/videos) or "unified" (the gateways' /video/create)
   std::string base_url = "https://api.openai.com/v1";
   std::string api_key_env = "OPENAI_API_KEY";      // name of the variable holding the key
   // A file whose first line is the key, used when the variable is unset or empty

@@ -176,7 +176,7 @@ std::optional<std::string> check_layout(const std::string& layout) {
 const std::vector<KeyRule>& rules() {
   static const std::vector<KeyRule> k_rules = {
       {"provider", "dialect", string_key([](Config& c) -> auto& { return c.provider.dialect; },
-                                         one_of({"openai"}))},
+                                         one_of({"openai", "unified"}))},
       {"provider", "base_url",
        string_key([](Config& c) -> auto& { return c.provider.base_url; }, check_base_url)},
       {"provider", "api_key_env",

@@ -4,6 +4,7 @@
 #include <rapidjson/writer.h>
 
 #include "provider/answer_parser.h"
+#include "provider/unified_task_provider.h"
 
 namespace vb {
 
@@ -177,6 +178,9 @@ bool OpenAiVideosProvider::matches(const JobSpec& spec, const RemoteVideo& video
 }
 
 std::unique_ptr<VideoProvider> make_provider(const ProviderConfig& config) {
+  if (config.dialect == "unified") {
+    return std::make_unique<UnifiedTaskProvider>(config);
+  }
   return std::make_unique<OpenAiVideosProvider>(config);
 }
 

@@ -19,9 +19,10 @@ using vidbatch::test::SimProcess;
 TEST_CASE("kill -9 at random moments, resume each time: every video exactly once", "[e2e][chaos]") {
   constexpr int k_jobs = 200;
   constexpr int k_kills = 10;
-  SimProcess sim({"--gen-ms", "400", "--quiet", "--video-bytes", "200000"});
+  // Long enough generations that the batch cannot finish between two kills.
+  SimProcess sim({"--gen-ms", "1500", "--quiet", "--video-bytes", "200000"});
   E2eFolder folder;
-  folder.write_config(24, "ambiguous_settle_ms = 300\n");
+  folder.write_config(16, "ambiguous_settle_ms = 300\n");
   std::string manifest = folder.write_manifest("chaos", k_jobs);
 
   std::mt19937 rng(Catch::rngSeed());

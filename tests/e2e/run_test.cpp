@@ -240,3 +240,28 @@ TEST_CASE("validate reports manifest errors with file and line, and exit 2", "[e
   REQUIRE(result.err.find("bad.yaml:5:") != std::string::npos);
   REQUIRE_FALSE(std::filesystem::exists(folder.db()));
 }
+
+TEST_CASE("the unified task dialect runs a batch, downloading from the CDN without the key", "[e2e]") {
+  SimProcess sim({"--gen-ms", "300", "--quiet"});
+  E2eFolder folder;
+  folder.write_config(16, "[provider]\ndialect = \"unified\"\n");
+  std::string file = folder.path("unified.yaml");
+  std::ofstream(file) << "batch: uni\ndefaults: {model: sora-2, seconds: 10}\njobs:\n"
+                         "  - id: a\n    prompt: \"Unified one\"\n"
+                         "  - id: b\n    prompt: \"Unified two\"\n    orientation: portrait\n";
+  CommandResult result = folder.run({"run", file}, sim.base_url());
+  INFO(result.err);
+  REQUIRE(result.exit_code == 0);
+  auto stats = parse_json(sim.stats());
+  REQUIRE(creates_for(stats, "Unified one") == 1);
+  REQUIRE(creates_for(stats, "Unified two") == 1);
+  REQUIRE(stats["auth_headers_seen_on_files"].GetInt() == 0);
+  auto store = folder.open_store();
+  require_all_downloaded(*store, stats, 2);
+  REQUIRE(store->find_job("uni", "a").value()->remote_id.starts_with("sora-2:task_"));
+
+  std::ofstream(file) << "batch: uni2\njobs:\n  - id: c\n    prompt: \"x\"\n    seconds: 8\n";
+  CommandResult refused = folder.run({"run", file}, sim.base_url());
+  REQUIRE(refused.exit_code == 2);
+  REQUIRE(refused.err.find("seconds") != std::string::npos);
+}

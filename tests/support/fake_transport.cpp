@@ -108,6 +108,14 @@ HttpResult FakeTransport::deliver(Pending& p, bool aborted) {
   return r;
 }
 
+void FakeTransport::wakeup() {
+  {
+    std::lock_guard lock(m_wake_mutex);
+    m_woken = true;
+  }
+  m_wake_cv.notify_all();
+}
+
 std::vector<HttpResult> FakeTransport::poll(Millis max_wait_ms) {
   std::vector<HttpResult> out;
   m_polls += 1;
@@ -133,6 +141,12 @@ std::vector<HttpResult> FakeTransport::poll(Millis max_wait_ms) {
     earliest = earliest ? std::min(*earliest, p.ready_at) : p.ready_at;
   }
   if (!earliest || *earliest > deadline) {
+    // Nothing scripted is due: give the engine's worker threads a moment of real time,
+    // as a real poll() would, before fake time jumps ahead.
+    std::unique_lock lock(m_wake_mutex);
+    m_wake_cv.wait_for(lock, std::chrono::milliseconds(20), [this] { return m_woken; });
+    m_woken = false;
+    lock.unlock();
     m_clock.set(deadline);
     return out;
   }

@@ -10,7 +10,9 @@
 
 #include <atomic>
 #include <cstdint>
+#include <condition_variable>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -64,7 +66,8 @@ class FakeTransport final : public HttpTransport {
   void start(HttpRequest request, std::uint64_t tag) override;
   std::vector<HttpResult> poll(Millis max_wait_ms) override;
   void abort_all() override { m_aborting = true; }
-  void wakeup() override {}
+  // Like curl_multi_wakeup: ends an idle poll() early (called by the engine's disk workers).
+  void wakeup() override;
   std::size_t in_flight() const override { return m_pending.size(); }
 
   const std::vector<StartedRequest>& started() const { return m_started; }
@@ -103,6 +106,9 @@ class FakeTransport final : public HttpTransport {
   int m_max_polls = 1000000;
   int m_polls = 0;
   bool m_budget_exceeded = false;
+  std::mutex m_wake_mutex;
+  std::condition_variable m_wake_cv;
+  bool m_woken = false;
 };
 
 }  // namespace vb::fake

@@ -1,0 +1,35 @@
+// UnifiedTaskProvider: the gateways' unified task format (api-reference 2.1,
+// 2.2): POST {base}/video/create with a JSON body, GET {base}/video/query?id=
+// with the id exactly as create returned it, and the video at a signed URL on
+// another origin (downloaded without the API key; the transport enforces it).
+// The gateways offer no listing, so an ambiguous create cannot be reconciled
+// here: retry.ambiguous_policy decides (hold by default).
+#pragma once
+
+#include "provider/video_provider.h"
+
+namespace vb {
+
+class UnifiedTaskProvider final : public VideoProvider {
+ public:
+  explicit UnifiedTaskProvider(ProviderConfig config);
+
+  std::string_view dialect() const override { return "unified"; }
+  Status check(const JobSpec& spec) const override;
+  Result<HttpRequest> create_request(const JobSpec& spec) const override;
+  Result<CreateAnswer> parse_create(const HttpResponse& response) const override;
+  HttpRequest query_request(const std::string& remote_id) const override;
+  Result<RemoteStatus> parse_query(const HttpResponse& response) const override;
+  HttpRequest download_request(const std::string& remote_id,
+                               const RemoteStatus& status) const override;
+  Result<std::string> parse_content_redirect(std::string_view json_body) const override;
+  bool can_list() const override { return false; }
+  HttpRequest list_request(const std::string& after_id) const override;
+  Result<RemotePage> parse_list(const HttpResponse& response) const override;
+  bool matches(const JobSpec& spec, const RemoteVideo& video) const override;
+
+ private:
+  ProviderConfig m_config;
+};
+
+}  // namespace vb
