@@ -87,6 +87,9 @@ void add_common_flags(CLI::App& cmd, CommandContext& ctx, bool engine_flags) {
          "--concurrency", [&o](int v) { o.concurrency = v; },
          "maximum jobs in flight at the provider")
       ->check(CLI::PositiveNumber);
+  cmd.add_option_function<double>(
+      "--budget", [&o](double v) { o.budget_usd = v; },
+      "stop submitting before the estimated cost would pass this many USD");
 }
 
 Result<Config> resolve_config(const CommandContext& ctx) {

@@ -8,6 +8,7 @@
 #include "config/api_key.h"
 #include "engine/run_engine.h"
 #include "manifest/manifest.h"
+#include "plan/plan.h"
 #include "provider/video_provider.h"
 
 namespace vb {
@@ -16,6 +17,7 @@ namespace {
 
 struct RunFlags {
   std::string manifest_path;
+  bool dry_run = false;
   bool allow_spec_change = false;
   bool insecure = false;
 };
@@ -49,6 +51,10 @@ void print_summary(const RunSummary& summary, const Config& config) {
             << c.of(JobState::failed) << ", ambiguous " << c.of(JobState::ambiguous)
             << ", canceled " << c.of(JobState::canceled) << "\n";
   std::cout << "videos: " << config.output.root << "\nledger: " << config.db_path << "\n";
+  if (summary.budget_reached) {
+    std::cout << "stopped at the budget: " << c.of(JobState::queued)
+              << " job(s) left queued; raise limits.budget_usd (or --budget) and resume\n";
+  }
   if (c.of(JobState::ambiguous) > 0) {
     std::cout << "ambiguous jobs may have been started and billed by the provider; see "
                  "`vidbatch status` before resubmitting them\n";
@@ -58,6 +64,9 @@ void print_summary(const RunSummary& summary, const Config& config) {
 int exit_code(const RunSummary& summary) {
   if (summary.interrupted) {
     return k_exit_interrupted;
+  }
+  if (summary.budget_reached) {
+    return k_exit_runtime;
   }
   if (summary.fatal) {
     return exit_code_for(*summary.fatal) == k_exit_usage ? k_exit_runtime
@@ -145,6 +154,8 @@ void register_run(CLI::App& app, CommandContext& ctx) {
   CLI::App* cmd = app.add_subcommand("run", "import a manifest and run its jobs to the end");
   cmd->footer("Example: vidbatch run jobs/examples/demo.yaml --base-url http://127.0.0.1:8080/v1");
   cmd->add_option("manifest", flags->manifest_path, "YAML manifest of jobs")->required();
+  cmd->add_flag("--dry-run", flags->dry_run,
+                "validate, expand and price the jobs; submit nothing, write no database");
   cmd->add_flag("--allow-spec-change", flags->allow_spec_change,
                 "replace queued jobs whose spec changed instead of failing");
   cmd->add_flag("--insecure", flags->insecure, "skip TLS verification (local testing only)");
@@ -158,6 +169,15 @@ void register_run(CLI::App& app, CommandContext& ctx) {
       auto config = resolve_config(ctx);
       if (!config) {
         return report_error(config.error());
+      }
+      if (flags->dry_run) {
+        auto provider = make_provider(config->provider);
+        auto plan = make_plan(*manifest, *provider, *config);
+        if (!plan) {
+          return report_error(plan.error());
+        }
+        write_plan(*plan, false, std::cout);
+        return static_cast<int>(k_exit_ok);
       }
       return execute(*config, *flags, *manifest);
     };

@@ -51,6 +51,7 @@ struct RunSummary {
   RunCounts counts;                   // jobs in scope per state at the end
   bool interrupted = false;           // stopped by a signal before finishing
   std::optional<Error> fatal;         // the run could not go on (auth, disk, database)
+  bool budget_reached = false;        // submissions stopped at limits.budget_usd
 };
 
 class RunEngine {

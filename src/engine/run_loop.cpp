@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "plan/pricing.h"
+
 namespace vb {
 
 namespace {
@@ -107,7 +109,8 @@ void RunEngine::Loop::start_submissions(Millis now) {
   std::vector<LiveJob*> batch;
   fill_queue();
   while (!m_queue.empty() && m_at_provider < static_cast<std::size_t>(limits.max_in_flight) &&
-         m_queue.front().not_before <= now && m_submit_limiter.try_take(now)) {
+         m_queue.front().not_before <= now && m_submit_limiter.try_take(now) &&
+         within_budget(m_queue.front())) {
     JobRecord rec = std::move(m_queue.front());
     m_queue.pop_front();
     LiveJob& job = m_live[rec.row_id];
@@ -288,7 +291,8 @@ bool RunEngine::Loop::finished() const {
   if (m_stopping) {
     return true;
   }
-  return m_live.empty() && m_queue.empty() && m_queue_exhausted && m_ambiguous.empty();
+  bool queue_done = (m_queue.empty() && m_queue_exhausted) || m_budget_reached;
+  return m_live.empty() && queue_done && m_ambiguous.empty();
 }
 
 Millis RunEngine::Loop::next_wake(Millis now) const {
@@ -317,6 +321,9 @@ Result<RunSummary> RunEngine::Loop::run(const std::atomic<int>& stop_requests) {
     return std::unexpected(status.error());
   }
   if (auto status = load_ambiguous_jobs(); !status) {
+    return std::unexpected(status.error());
+  }
+  if (auto status = load_budget(); !status) {
     return std::unexpected(status.error());
   }
   while (true) {
@@ -357,6 +364,7 @@ Result<RunSummary> RunEngine::Loop::run(const std::atomic<int>& stop_requests) {
   summary.counts = m_counts;
   summary.interrupted = stop_requests.load() >= 1;
   summary.fatal = m_fatal;
+  summary.budget_reached = m_budget_reached;
   return summary;
 }
 
@@ -374,6 +382,46 @@ RunEngine::~RunEngine() = default;
 Result<RunSummary> RunEngine::run(const RunScope& scope, const std::atomic<int>& stop_requests) {
   Loop loop(*this, scope);
   return loop.run(stop_requests);
+}
+
+Status RunEngine::Loop::load_budget() {
+  if (!m_e.m_config.budget_usd) {
+    return {};
+  }
+  // What the ledger has already sent to the provider counts against the budget.
+  auto jobs = m_e.m_store.list_jobs({});
+  if (!jobs) {
+    return std::unexpected(jobs.error());
+  }
+  for (const auto& job : *jobs) {
+    bool sent = job.submitted_at != 0 || job.state == JobState::submitting ||
+                job.state == JobState::ambiguous;
+    if (sent) {
+      m_spent_usd += estimate_cost(job.spec, m_e.m_config.prices).value_or(0.0);
+    }
+  }
+  return {};
+}
+
+bool RunEngine::Loop::within_budget(const JobRecord& rec) {
+  if (!m_e.m_config.budget_usd || m_budget_reached) {
+    return !m_budget_reached;
+  }
+  double budget = *m_e.m_config.budget_usd;
+  auto cost = estimate_cost(rec.spec, m_e.m_config.prices);
+  if (!cost || m_spent_usd + *cost > budget) {
+    m_budget_reached = true;
+    m_e.m_observer.on_notice(
+        !cost ? "budget: no price for " + rec.spec.model + " " + priced_size(rec.spec) +
+                    " in [prices]; submissions stopped (add a price or remove the budget)"
+              : "budget: submitting " + rec.batch + "/" + rec.spec.id + " (" + format_usd(cost) +
+                    ") would pass limits.budget_usd (" + format_usd(budget) + ", " +
+                    format_usd(m_spent_usd) + " already sent); the rest stays queued. Raise "
+                    "the budget and run `vidbatch resume` to go on");
+    return false;
+  }
+  m_spent_usd += *cost;
+  return true;
 }
 
 Result<int> recover_interrupted_jobs(JobStore& store, Millis now) {

@@ -81,6 +81,9 @@ class RunEngine::Loop {
   void forget(LiveJob& job);
   std::size_t at_provider() const { return m_at_provider; }
 
+  Status load_budget();
+  bool within_budget(const JobRecord& rec);
+
   // run_reconcile.cpp: ambiguous creates
   Status load_ambiguous_jobs();
   void note_ambiguous(const JobRecord& rec, Millis sent_at, Millis now);
@@ -128,6 +131,8 @@ class RunEngine::Loop {
   std::size_t m_at_provider = 0;            // live jobs submitting/submitted/running
   std::size_t m_downloads = 0;
   bool m_stopping = false;
+  double m_spent_usd = 0;                   // estimated cost of every create sent so far
+  bool m_budget_reached = false;
   Millis m_stop_deadline = 0;
   std::optional<Error> m_fatal;
   Millis m_last_tick = 0;

@@ -265,3 +265,29 @@ TEST_CASE("the unified task dialect runs a batch, downloading from the CDN witho
   REQUIRE(refused.exit_code == 2);
   REQUIRE(refused.err.find("seconds") != std::string::npos);
 }
+
+TEST_CASE("a budget stops submissions, and raising it goes on; dry-run writes nothing", "[e2e]") {
+  SimProcess sim({"--gen-ms", "100", "--quiet"});
+  E2eFolder folder;
+  std::string manifest = folder.write_manifest("budget", 4);  // sora-2, 4 s: $0.40 each
+
+  CommandResult dry = folder.run({"run", manifest, "--dry-run"}, sim.base_url());
+  REQUIRE(dry.exit_code == 0);
+  REQUIRE(dry.out.find("1.60") != std::string::npos);
+  REQUIRE_FALSE(std::filesystem::exists(folder.db()));
+
+  CommandResult capped = folder.run({"run", manifest, "--budget", "1.00"}, sim.base_url());
+  INFO(capped.err);
+  REQUIRE(capped.exit_code == 3);
+  REQUIRE(capped.err.find("budget") != std::string::npos);
+  REQUIRE(parse_json(sim.stats())["creates_total"].GetInt() == 2);
+  {
+    auto store = folder.open_store();
+    JobFilter queued;
+    queued.state = JobState::queued;
+    REQUIRE(store->list_jobs(queued)->size() == 2);
+  }
+  CommandResult raised = folder.run({"resume", "--budget", "2.00"}, sim.base_url());
+  REQUIRE(raised.exit_code == 0);
+  REQUIRE(parse_json(sim.stats())["creates_total"].GetInt() == 4);
+}
