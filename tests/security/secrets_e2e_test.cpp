@@ -26,7 +26,7 @@ void use_key_file(const E2eFolder& folder, const std::string& key, mode_t mode,
   const std::string key_path = folder.path("openai.key");
   std::ofstream(key_path) << key << "\n";
   ::chmod(key_path.c_str(), mode);
-  folder.write_config(8, extra + "\n[provider]\napi_key_env = \"VB_LEAKCHECK_NEVER_SET\"\n"
+  folder.write_config(8, extra + "\n[provider]\napi_key_env = \"VB_KEY_VARIABLE_NEVER_SET\"\n"
                                   "api_key_file = \"openai.key\"\n");
 }
 
@@ -86,8 +86,8 @@ TEST_CASE("a whole batch with the key from a key file leaves the key in no file 
   REQUIRE(stats["creates_total"].GetInt() == 6);  // ...and the simulator accepted the key
   write_reports(folder);
   REQUIRE(files_seen(folder) > 10);  // db, wal, videos, sidecars, reports, outputs
-  CHECK(files_containing(folder, k_key).empty());
-  CHECK(files_containing(folder, "LEAKCHECK").empty());
+  CHECK(files_containing(folder, k_key) == std::vector<std::string>{});
+  CHECK(files_containing(folder, "LEAKCHECK") == std::vector<std::string>{});
 }
 
 TEST_CASE("a rejected key (401) is not echoed in errors, the ledger or the output",
@@ -100,7 +100,7 @@ TEST_CASE("a rejected key (401) is not echoed in errors, the ledger or the outpu
   INFO(run.err);
   REQUIRE(run.exit_code != 0);
   write_reports(folder);
-  CHECK(files_containing(folder, "LEAKCHECK").empty());
+  CHECK(files_containing(folder, "LEAKCHECK") == std::vector<std::string>{});
 }
 
 TEST_CASE("a key file readable by group or others is refused before anything is sent",
@@ -115,7 +115,7 @@ TEST_CASE("a key file readable by group or others is refused before anything is 
   CHECK(run.err.find(folder.path("openai.key")) != std::string::npos);
   CHECK(run.err.find("group or others") != std::string::npos);
   CHECK(parse_json(sim.stats())["requests_total"].GetInt() == 0);
-  CHECK(files_containing(folder, "LEAKCHECK").empty());
+  CHECK(files_containing(folder, "LEAKCHECK") == std::vector<std::string>{});
 }
 
 TEST_CASE("the key never reaches a download host on another origin", "[e2e][security]") {
