@@ -15,7 +15,7 @@ namespace vb {
 
 namespace {
 
-// Guards against feeding yaml-cpp something absurd; documented in the README.
+// Guards against feeding the YAML parser something absurd; documented in the README.
 constexpr std::size_t k_max_manifest_bytes = 16u * 1024 * 1024;
 constexpr std::size_t k_max_jobs = 200000;
 // load_manifest's error text stops here; parse_manifest still returns them all.
@@ -247,12 +247,24 @@ Result<std::string> read_file(const std::string& path) {
                 path);
   }
   std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
   if (!in) {
     return fail(ErrorCode::io, "cannot read the manifest file", path);
   }
-  return std::move(text).str();
+  // One read into a string of the file's size: a stringstream copied a large
+  // manifest several times while it grew. Anything past that size (a file
+  // still being written, or one without a size) is appended.
+  std::string text;
+  if (!ec) {
+    text.resize(static_cast<std::size_t>(size));
+    in.read(text.data(), static_cast<std::streamsize>(text.size()));
+    text.resize(static_cast<std::size_t>(in.gcount()));
+  }
+  if (in) {
+    std::ostringstream rest;
+    rest << in.rdbuf();
+    text += std::move(rest).str();
+  }
+  return text;
 }
 
 }  // namespace

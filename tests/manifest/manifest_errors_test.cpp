@@ -80,12 +80,13 @@ TEST_CASE("load_manifest joins the rendered diagnostics with newlines", "[manife
             path + ":4:1: jbos: unknown key 'jbos' (did you mean 'jobs'?)\njbos:\n^");
 }
 
-TEST_CASE("YAML syntax errors carry yaml-cpp's position", "[manifest]") {
+TEST_CASE("YAML syntax errors carry libyaml's problem, context and position", "[manifest]") {
   const auto path = manifest_test::example_path("bad/syntax_error.yaml");
   const auto result = load_manifest(path);
   REQUIRE_FALSE(result.has_value());
   CHECK(result.error().message == path +
-                                      ":5:7: YAML syntax error: end of sequence flow not found\n"
+                                      ":5:7: YAML syntax error: did not find expected ',' or ']' "
+                                      "while parsing a flow sequence started at line 4, column 13\n"
                                       "  - id: two\n"
                                       "      ^");
 
@@ -270,6 +271,68 @@ TEST_CASE("size accepts small, large and WIDTHxHEIGHT only", "[manifest]") {
   CHECK_FALSE(accepts("1280x"));
   CHECK_FALSE(accepts("123456x720"));
   CHECK_FALSE(accepts("Small"));
+}
+
+}  // namespace
+}  // namespace vb
+
+// The YAML parser is libyaml; these pin what the manifest saw with yaml-cpp before.
+namespace vb {
+namespace {
+
+using manifest_test::parse_text;
+
+TEST_CASE("positions are 1-based byte columns, also after non-ASCII text and a BOM",
+          "[manifest]") {
+  const auto parse = parse_text(
+      "\xEF\xBB\xBF"
+      "batch: bad batch\njobs:\n  - {id: \"\xC3\xA9\xE2\x82\xAC\", prompt: p, seconds: eight}\n");
+  CHECK(headlines(parse) ==
+        std::vector<std::string>{
+            "m.yaml:1:8: batch: expected 1 to 64 characters from [A-Za-z0-9._-], got 'bad batch'",
+            "m.yaml:3:10: jobs[0].id: expected 1 to 128 characters from [A-Za-z0-9._-], got "
+            "'\xC3\xA9\xE2\x82\xAC'",
+            "m.yaml:3:39: jobs[0].seconds: expected an integer, got 'eight'"});
+}
+
+TEST_CASE("an empty list item points at the next token", "[manifest]") {
+  CHECK(headlines(parse_text("batch: b\njobs:\n  -\n  - id: x\n    prompt: p\n  - # none\n")) ==
+        std::vector<std::string>{
+            "m.yaml:4:3: jobs[0]: expected a map with 'id' and 'prompt', got an empty value",
+            "m.yaml:7:1: jobs[2]: expected a map with 'id' and 'prompt', got an empty value"});
+}
+
+TEST_CASE("control characters and Unicode line separators stay part of the text",
+          "[manifest]") {
+  // libyaml alone would refuse the control characters and break lines at a lone
+  // CR, NEL, LS and PS; yaml-cpp read them all as text, and so do we.
+  const std::string prompt = "a\x07z\rb\xC2\x85" "c\xE2\x80\xA8" "d\xE2\x80\xA9" "e\x7F";
+  const auto plain = parse_text("batch: b\njobs:\n  - id: a\n    prompt: " + prompt + "\n");
+  REQUIRE(plain.manifest.has_value());
+  CHECK(plain.manifest->jobs[0].prompt == prompt);
+  const auto quoted = parse_text("batch: b\njobs:\n  - id: a\n    prompt: \"" + prompt + "\"\n");
+  REQUIRE(quoted.manifest.has_value());
+  CHECK(quoted.manifest->jobs[0].prompt == prompt);
+  const auto after = parse_text("batch: b\njobs:\n  - id: a\n    prompt: \"\x07\xC2\x85\"\n    seconds: x\n");
+  CHECK(headlines(after) ==
+        std::vector<std::string>{"m.yaml:5:14: jobs[0].seconds: expected an integer, got 'x'"});
+  // A NUL byte was refused before and still is.
+  const auto nul = parse_text(std::string("batch: b\njobs:\n  - id: a\n    prompt: x\0y\n", 39));
+  CHECK(headlines(nul) == std::vector<std::string>{
+                              "m.yaml:4:14: YAML syntax error: control characters are not "
+                              "allowed (byte 0x00)"});
+}
+
+TEST_CASE("undefined aliases and absurd nesting are syntax errors", "[manifest]") {
+  CHECK(headlines(parse_text("batch: b\njobs:\n  - id: a\n    prompt: *nope\n")) ==
+        std::vector<std::string>{"m.yaml:4:13: YAML syntax error: found undefined alias 'nope'"});
+  CHECK(parse_text("batch: b\njobs:\n  - id: a\n    prompt: p\nx: " + std::string(498, '[') +
+                   std::string(498, ']') + "\n")
+            .diagnostics.size() == 1);  // only "unknown key 'x'"
+  CHECK(headlines(parse_text("x: " + std::string(499, '[') + std::string(499, ']') + "\n")) ==
+        std::vector<std::string>{
+            "m.yaml:1:502: YAML syntax error: lists and maps are nested more than 499 levels "
+            "deep"});
 }
 
 }  // namespace
