@@ -79,7 +79,8 @@ TEST_CASE("expired content ends in content_expired, not a new generation", "[e2e
   CommandResult result = folder.run({"run", manifest}, sim.base_url());
   REQUIRE(result.exit_code == 1);
   auto store = folder.open_store();
-  for (const auto& job : *store->list_jobs({})) {
+  auto jobs = store->list_jobs({});  // keep the Result alive through the loop
+  for (const auto& job : *jobs) {
     REQUIRE(job.state == JobState::failed);
     REQUIRE(job.error_code == "content_expired");
   }

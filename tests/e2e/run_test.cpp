@@ -173,7 +173,8 @@ TEST_CASE("a create lost in transit is resubmitted once the listing proves it ab
   }
   auto store = folder.open_store();
   int resubmitted = 0;
-  for (const auto& e : *store->events(std::nullopt)) {
+  auto events = store->events(std::nullopt);  // keep the Result alive through the loop
+  for (const auto& e : *events) {
     resubmitted += e.from == JobState::ambiguous && e.to == JobState::queued ? 1 : 0;
   }
   REQUIRE(resubmitted == 1);
