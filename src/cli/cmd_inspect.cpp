@@ -5,6 +5,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "manifest/manifest.h"
+#include "plan/plan.h"
 #include "provider/video_provider.h"
 #include "report/report.h"
 
@@ -64,17 +65,8 @@ void register_validate(CLI::App& app, CommandContext& ctx) {
         return report_error(config.error());
       }
       auto provider = make_provider(config->provider);
-      std::string problems;
-      for (std::size_t i = 0; i < manifest->jobs.size(); ++i) {
-        if (auto s = provider->check(manifest->jobs[i]); !s) {
-          problems += "\n" + manifest->jobs[i].location.describe() + ": jobs[" +
-                      std::to_string(i) + "]." + s.error().message;
-        }
-      }
-      if (!problems.empty()) {
-        std::cerr << "vidbatch: " << *path << ": invalid for the " << provider->dialect()
-                  << " provider:" << problems << "\n";
-        return static_cast<int>(k_exit_usage);
+      if (auto status = check_jobs(*manifest, *provider); !status) {
+        return report_error(status.error());
       }
       std::cout << *path << ": ok, batch " << manifest->batch << ", " << manifest->jobs.size()
                 << " jobs\n";

@@ -22,24 +22,6 @@ struct RunFlags {
   bool insecure = false;
 };
 
-// Dialect rules checked for every job before anything is written.
-Status check_jobs(const Manifest& manifest, const VideoProvider& provider) {
-  std::string problems;
-  for (std::size_t i = 0; i < manifest.jobs.size(); ++i) {
-    const JobSpec& spec = manifest.jobs[i];
-    if (auto status = provider.check(spec); !status) {
-      problems += (problems.empty() ? "" : "\n") + spec.location.describe() + ": jobs[" +
-                  std::to_string(i) + "]." + status.error().message;
-    }
-  }
-  if (!problems.empty()) {
-    return fail(ErrorCode::invalid_input,
-                "the " + std::string(provider.dialect()) + " provider cannot run these jobs:\n" +
-                    problems);
-  }
-  return {};
-}
-
 // The environment variable when set, else provider.api_key_file (config/api_key.h).
 Result<std::string> api_key(const Config& config) {
   return resolve_api_key(config.provider, process_env());

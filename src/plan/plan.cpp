@@ -117,8 +117,7 @@ void write_text(const Plan& plan, std::ostream& out) {
 
 }  // namespace
 
-Result<Plan> make_plan(const Manifest& manifest, const VideoProvider& provider,
-                       const Config& config) {
+Status check_jobs(const Manifest& manifest, const VideoProvider& provider) {
   std::string problems;
   for (std::size_t i = 0; i < manifest.jobs.size(); ++i) {
     const JobSpec& spec = manifest.jobs[i];
@@ -131,6 +130,14 @@ Result<Plan> make_plan(const Manifest& manifest, const VideoProvider& provider,
     return fail(ErrorCode::invalid_input,
                 "the " + std::string(provider.dialect()) + " provider cannot run these jobs:\n" +
                     problems);
+  }
+  return {};
+}
+
+Result<Plan> make_plan(const Manifest& manifest, const VideoProvider& provider,
+                       const Config& config) {
+  if (auto status = check_jobs(manifest, provider); !status) {
+    return std::unexpected(status.error());
   }
   Plan plan;
   plan.batch = manifest.batch;

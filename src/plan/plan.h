@@ -37,6 +37,10 @@ struct Plan {
 Result<Plan> make_plan(const Manifest& manifest, const VideoProvider& provider,
                        const Config& config);
 
+// The provider dialect's rules for every job of the manifest, all problems in one
+// Error (invalid_input), one "file:line:col: jobs[i].field: ..." line each.
+Status check_jobs(const Manifest& manifest, const VideoProvider& provider);
+
 // People: one line per job then the totals. json: one document
 // {"batch", "jobs": [{"id","model","size","seconds","prompt","cost_usd"|null}],
 //  "total_jobs", "total_seconds", "estimated_cost_usd", "unpriced_jobs", "budget_usd"|null}.
