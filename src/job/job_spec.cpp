@@ -10,6 +10,16 @@ const char* to_string(Orientation o) {
   return o == Orientation::portrait ? "portrait" : "landscape";
 }
 
+const char* to_string(DerivedKind k) {
+  switch (k) {
+    case DerivedKind::remix: return "remix_of";
+    case DerivedKind::edit: return "edit_of";
+    case DerivedKind::extend: return "extend_of";
+    case DerivedKind::none: break;
+  }
+  return "";
+}
+
 std::string SourceLocation::describe() const {
   std::string out = file;
   if (line > 0) {
@@ -43,6 +53,34 @@ std::string JobSpec::canonical_json() const {
     w.String(image.c_str(), static_cast<rapidjson::SizeType>(image.size()));
   }
   w.EndArray();
+  const auto put = [&w](const char* key, const std::string& value) {
+    if (!value.empty()) {
+      w.Key(key);
+      w.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
+    }
+  };
+  put("provider", provider);
+  if (derived != DerivedKind::none) {
+    put(to_string(derived), parent);
+  }
+  if (!characters.empty()) {
+    w.Key("characters");
+    w.StartArray();
+    for (const auto& name : characters) {
+      w.String(name.c_str(), static_cast<rapidjson::SizeType>(name.size()));
+    }
+    w.EndArray();
+  }
+  put("character_url", character_url);
+  put("character_timestamps", character_timestamps);
+  if (watermark) {
+    w.Key("watermark");
+    w.Bool(*watermark);
+  }
+  if (private_video) {
+    w.Key("private");
+    w.Bool(*private_video);
+  }
   w.EndObject();
   return {buf.GetString(), buf.GetSize()};
 }
@@ -55,6 +93,41 @@ std::optional<std::string> string_member(const rapidjson::Value& obj, const char
     return std::nullopt;
   }
   return std::string(it->value.GetString(), it->value.GetStringLength());
+}
+
+std::optional<bool> bool_member(const rapidjson::Value& obj, const char* key) {
+  auto it = obj.FindMember(key);
+  if (it == obj.MemberEnd() || !it->value.IsBool()) {
+    return std::nullopt;
+  }
+  return it->value.GetBool();
+}
+
+// The fields canonical_json() writes only when set; false on a wrong type.
+bool read_optional_fields(const rapidjson::Value& doc, JobSpec& spec) {
+  spec.provider = string_member(doc, "provider").value_or("");
+  for (auto kind : {DerivedKind::remix, DerivedKind::edit, DerivedKind::extend}) {
+    if (auto parent = string_member(doc, to_string(kind))) {
+      spec.derived = kind;
+      spec.parent = *parent;
+    }
+  }
+  if (auto it = doc.FindMember("characters"); it != doc.MemberEnd()) {
+    if (!it->value.IsArray()) {
+      return false;
+    }
+    for (const auto& name : it->value.GetArray()) {
+      if (!name.IsString()) {
+        return false;
+      }
+      spec.characters.emplace_back(name.GetString(), name.GetStringLength());
+    }
+  }
+  spec.character_url = string_member(doc, "character_url").value_or("");
+  spec.character_timestamps = string_member(doc, "character_timestamps").value_or("");
+  spec.watermark = bool_member(doc, "watermark");
+  spec.private_video = bool_member(doc, "private");
+  return true;
 }
 
 }  // namespace
@@ -89,7 +162,7 @@ std::optional<JobSpec> job_spec_from_json(const std::string& json) {
     }
     spec.images.emplace_back(image.GetString(), image.GetStringLength());
   }
-  return spec;
+  return read_optional_fields(doc, spec) ? std::optional<JobSpec>(std::move(spec)) : std::nullopt;
 }
 
 }  // namespace vb

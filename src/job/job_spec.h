@@ -14,6 +14,12 @@ enum class Orientation { landscape, portrait };
 
 const char* to_string(Orientation o);
 
+// How a job builds on another job's finished video (manifest remix_of /
+// edit_of / extend_of). The parent is a job id of the same batch.
+enum class DerivedKind { none, remix, edit, extend };
+
+const char* to_string(DerivedKind k);   // "", "remix_of", "edit_of", "extend_of"
+
 // Where something came from in a manifest, for error messages (1-based; 0 = unknown).
 struct SourceLocation {
   std::string file;
@@ -31,11 +37,30 @@ struct JobSpec {
   Orientation orientation = Orientation::landscape;
   std::string size = "small";        // small | large | WxH
   std::vector<std::string> images;   // URLs, or absolute local paths (resolved against the manifest)
+  std::string provider;              // a [providers.NAME] of the config; empty: the default provider
+  DerivedKind derived = DerivedKind::none;
+  std::string parent;                // the parent job's id when derived != none
+  std::vector<std::string> characters;  // names from the manifest's `characters` section
+  std::string character_url;         // unified dialect: a video with the (non-human) character
+  std::string character_timestamps;  // "start,end" seconds within character_url
+  std::optional<bool> watermark;     // unified dialect; unset: the provider's default
+  std::optional<bool> private_video; // manifest `private`; unified dialect
   SourceLocation location;           // the job's entry in the manifest; not part of identity
 
   // Stable JSON of every field that defines the video (not `location`); two specs
-  // are the same job iff their canonical JSON is equal.
+  // are the same job iff their canonical JSON is equal. Fields at their default
+  // are left out, so ledgers written before a field existed still match.
   std::string canonical_json() const;
+};
+
+// A character (cameo) of the manifest's `characters` section: created once at
+// the provider from a local video (OpenAI format POST /videos/characters); its
+// id is kept in the ledger and jobs refer to it by name.
+struct CharacterSpec {
+  std::string name;         // 1..80 characters, unique in the manifest
+  std::string video;        // absolute local path (resolved against the manifest)
+  std::string provider;     // empty: the default provider
+  SourceLocation location;
 };
 
 // Inverse of canonical_json(); used by the store. Fails on malformed text.

@@ -22,6 +22,7 @@ struct Manifest {
   std::string path;              // as given
   std::string batch;
   std::vector<JobSpec> jobs;     // in file order, defaults applied
+  std::vector<CharacterSpec> characters;  // the `characters` section, in file order
 };
 
 struct ManifestDiagnostic {

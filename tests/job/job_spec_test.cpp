@@ -47,6 +47,32 @@ TEST_CASE("job spec: canonical_json round-trips through job_spec_from_json", "[j
   CHECK(back->location.line == 0);
 }
 
+TEST_CASE("job spec: the optional fields round-trip and are left out when unset", "[job]") {
+  JobSpec s = full_spec();
+  const std::string plain = s.canonical_json();
+  CHECK(plain.find("provider") == std::string::npos);
+  CHECK(plain.find("watermark") == std::string::npos);
+  s.provider = "gateway";
+  s.derived = DerivedKind::edit;
+  s.parent = "base-shot";
+  s.characters = {"mira", "otto"};
+  s.character_url = "https://cdn.example/c.mp4";
+  s.character_timestamps = "1,3";
+  s.watermark = false;
+  s.private_video = true;
+  auto back = job_spec_from_json(s.canonical_json());
+  REQUIRE(back.has_value());
+  CHECK(back->provider == "gateway");
+  CHECK(back->derived == DerivedKind::edit);
+  CHECK(back->parent == "base-shot");
+  CHECK(back->characters == s.characters);
+  CHECK(back->character_url == s.character_url);
+  CHECK(back->character_timestamps == "1,3");
+  CHECK(back->watermark == std::optional<bool>(false));
+  CHECK(back->private_video == std::optional<bool>(true));
+  CHECK(back->canonical_json() == s.canonical_json());
+}
+
 TEST_CASE("job spec: location is not part of identity", "[job]") {
   JobSpec a = full_spec();
   JobSpec b = full_spec();
@@ -57,7 +83,7 @@ TEST_CASE("job spec: location is not part of identity", "[job]") {
 
 TEST_CASE("job spec: every identity field changes the canonical JSON", "[job]") {
   const JobSpec base = full_spec();
-  auto change = GENERATE(range(0, 8));
+  auto change = GENERATE(range(0, 16));
   JobSpec other = base;
   switch (change) {
     case 0: other.id = "cat-surfing.v3"; break;
@@ -68,6 +94,14 @@ TEST_CASE("job spec: every identity field changes the canonical JSON", "[job]") 
     case 5: other.size = "large"; break;
     case 6: other.images.pop_back(); break;
     case 7: std::swap(other.images[0], other.images[1]); break;  // order matters
+    case 8: other.provider = "veo"; break;
+    case 9: other.derived = DerivedKind::remix; other.parent = "base"; break;
+    case 10: other.derived = DerivedKind::extend; other.parent = "base"; break;
+    case 11: other.characters = {"mira"}; break;
+    case 12: other.character_url = "https://cdn.example/c.mp4"; break;
+    case 13: other.character_timestamps = "1,3"; break;
+    case 14: other.watermark = false; break;
+    case 15: other.private_video = true; break;
   }
   INFO("change " << change);
   CHECK(other.canonical_json() != base.canonical_json());
