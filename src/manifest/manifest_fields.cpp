@@ -1,10 +1,9 @@
 #include "manifest/manifest_fields.h"
 
 #include <algorithm>
+#include <numeric>
+#include <tuple>
 #include <cctype>
-#include <charconv>
-#include <filesystem>
-#include <system_error>
 
 #include "manifest/text_util.h"
 
@@ -12,106 +11,20 @@ namespace vb {
 
 namespace {
 
-bool is_name_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '.' || c == '_' || c == '-';
-}
-
-// Strict decimal integer as YAML 1.2 core schema writes it: no '8.0', no '0x8'.
-std::optional<long long> parse_integer(std::string_view text) {
-  if (!text.empty() && text.front() == '+') {
-    text.remove_prefix(1);
-  }
-  long long value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc{} || end != text.data() + text.size() || text.empty()) {
-    return std::nullopt;
-  }
-  return value;
-}
-
-bool is_dimension(std::string_view text) {
-  return !text.empty() && text.size() <= 5 && text[0] >= '1' && text[0] <= '9' &&
-         std::all_of(text.begin(), text.end(),
-                     [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
-}
-
-// "1280x720": two positive integers of at most five digits, no leading zeros.
-bool is_exact_size(std::string_view text) {
-  const auto x = text.find('x');
-  return x != std::string_view::npos && is_dimension(text.substr(0, x)) &&
-         is_dimension(text.substr(x + 1));
-}
-
-std::string with_suggestion(std::string message, std::string_view word,
-                            const std::vector<std::string_view>& candidates) {
-  if (const auto match = closest_match(word, candidates)) {
-    message += " (did you mean '" + *match + "'?)";
-  }
-  return message;
-}
-
-bool is_url(std::string_view text) {
-  return text.starts_with("http://") || text.starts_with("https://");
-}
-
-std::optional<int> read_seconds(const YamlEntry& entry, DiagnosticSink& sink) {
+// true / false, as YAML 1.2 writes booleans; YAML 1.1's yes/no/on/off are
+// refused because they surprise ("no" as a country code).
+std::optional<bool> read_bool(const YamlEntry& entry, DiagnosticSink& sink) {
   const YamlNode& value = entry.value;
-  const auto number = value.kind == YamlKind::scalar && !value.quoted
-                          ? parse_integer(value.text)
-                          : std::nullopt;
-  if (!number) {
-    sink.add(entry.anchor(), entry.field, "expected an integer, got " + describe_value(value));
-    return std::nullopt;
+  if (value.kind == YamlKind::scalar && !value.quoted) {
+    if (value.text == "true" || value.text == "True" || value.text == "TRUE") {
+      return true;
+    }
+    if (value.text == "false" || value.text == "False" || value.text == "FALSE") {
+      return false;
+    }
   }
-  if (*number < 1 || *number > k_max_seconds) {
-    sink.add(value, entry.field,
-             "must be between 1 and " + std::to_string(k_max_seconds) + ", got " +
-                 std::string(value.text));
-    return std::nullopt;
-  }
-  return static_cast<int>(*number);
-}
-
-std::optional<Orientation> read_orientation(const YamlEntry& entry, DiagnosticSink& sink) {
-  const auto text = read_text(entry, sink);
-  if (!text) {
-    return std::nullopt;
-  }
-  if (*text == "landscape") {
-    return Orientation::landscape;
-  }
-  if (*text == "portrait") {
-    return Orientation::portrait;
-  }
-  sink.add(entry.anchor(), entry.field,
-           with_suggestion("expected 'landscape' or 'portrait', got '" + excerpt(*text) + "'",
-                           *text, {"landscape", "portrait"}));
+  sink.add(entry.anchor(), entry.field, "expected true or false, got " + describe_value(value));
   return std::nullopt;
-}
-
-std::optional<std::string> read_size(const YamlEntry& entry, DiagnosticSink& sink) {
-  auto text = read_text(entry, sink);
-  if (!text) {
-    return std::nullopt;
-  }
-  if (*text == "small" || *text == "large" || is_exact_size(*text)) {
-    return text;
-  }
-  sink.add(entry.anchor(), entry.field,
-           with_suggestion("expected 'small', 'large' or WIDTHxHEIGHT like '1280x720', got '" +
-                               excerpt(*text) + "'",
-                           *text, {"small", "large"}));
-  return std::nullopt;
-}
-
-std::optional<std::string> read_model(const YamlEntry& entry, DiagnosticSink& sink) {
-  auto text = read_text(entry, sink);
-  if (text && text->empty()) {
-    sink.add(entry.anchor(), entry.field, "must not be empty");
-    return std::nullopt;
-  }
-  return text;
 }
 
 }  // namespace
@@ -122,20 +35,46 @@ void DiagnosticSink::add(int line, int column, std::string field, std::string me
   diagnostic.field = std::move(field);
   diagnostic.message = std::move(message);
   m_items.push_back(std::move(diagnostic));
+  m_keys.push_back({line, column, 0, 0, false});
+}
+
+void DiagnosticSink::add(const DiagnosticPlace& at, std::string field, std::string message) {
+  if (at.file == nullptr) {
+    add(at.line, at.column, std::move(field), std::move(message));
+    return;
+  }
+  ManifestDiagnostic diagnostic;
+  diagnostic.location = {at.file->name, at.line, at.column};
+  diagnostic.field = std::move(field);
+  diagnostic.message = std::move(message);
+  diagnostic.source_line = at.file->lines.line_text(at.line);
+  m_items.push_back(std::move(diagnostic));
+  m_keys.push_back({at.file->anchor_line, at.file->anchor_column, at.line, at.column, true});
 }
 
 std::vector<ManifestDiagnostic> DiagnosticSink::finish(std::string_view text) {
-  std::stable_sort(m_items.begin(), m_items.end(), [](const auto& a, const auto& b) {
-    return std::pair(a.location.line, a.location.column) <
-           std::pair(b.location.line, b.location.column);
-  });
-  if (!m_items.empty()) {
-    const LineIndex lines(text);
-    for (auto& item : m_items) {
-      item.source_line = lines.line_text(item.location.line);
-    }
+  std::vector<std::size_t> order(m_items.size());
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    order[i] = i;
   }
-  return std::move(m_items);
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    const SortKey& x = m_keys[a];
+    const SortKey& y = m_keys[b];
+    return std::tie(x.line, x.column, x.inner_line, x.inner_column) <
+           std::tie(y.line, y.column, y.inner_line, y.inner_column);
+  });
+  std::vector<ManifestDiagnostic> sorted;
+  sorted.reserve(m_items.size());
+  const LineIndex lines(m_items.empty() ? std::string_view() : text);
+  for (const std::size_t i : order) {
+    if (!m_keys[i].external) {
+      m_items[i].source_line = lines.line_text(m_items[i].location.line);
+    }
+    sorted.push_back(std::move(m_items[i]));
+  }
+  m_items.clear();
+  m_keys.clear();
+  return sorted;
 }
 
 void for_each_entry(const YamlTree& tree, const YamlNode& map, const std::string& path,
@@ -203,72 +142,44 @@ std::optional<std::string> read_text(const YamlEntry& entry, DiagnosticSink& sin
 
 std::optional<std::string> read_name(const YamlEntry& entry, std::size_t max_chars,
                                      DiagnosticSink& sink) {
-  auto text = read_text(entry, sink);
-  if (!text) {
-    return std::nullopt;
-  }
-  const bool valid = !text->empty() && text->size() <= max_chars &&
-                     std::all_of(text->begin(), text->end(), is_name_char);
-  if (!valid) {
-    sink.add(entry.anchor(), entry.field,
-             "expected 1 to " + std::to_string(max_chars) +
-                 " characters from [A-Za-z0-9._-], got '" + excerpt(*text) + "'");
-    return std::nullopt;
-  }
-  if (*text == "." || *text == "..") {
-    sink.add(entry.anchor(), entry.field, "'.' and '..' are not allowed as names");
-    return std::nullopt;
-  }
-  return text;
+  return read_checked<std::string>(
+      entry, sink, [max_chars](std::string_view text) { return check_name(text, max_chars); });
 }
 
 std::optional<std::string> read_prompt(const YamlEntry& entry, DiagnosticSink& sink) {
-  auto text = read_text(entry, sink);
-  if (!text) {
-    return std::nullopt;
-  }
-  const bool blank = std::all_of(text->begin(), text->end(),
-                                 [](char c) { return std::isspace(static_cast<unsigned char>(c)); });
-  if (blank) {
-    sink.add(entry.anchor(), entry.field, "must not be empty");
-    return std::nullopt;
-  }
-  const std::size_t chars = count_code_points(*text);
-  if (chars > k_max_prompt_chars) {
-    sink.add(entry.anchor(), entry.field,
-             "is " + std::to_string(chars) + " characters long; the limit is " +
-                 std::to_string(k_max_prompt_chars));
-    return std::nullopt;
-  }
-  return text;
+  return read_checked<std::string>(entry, sink, check_prompt);
 }
 
-const ImageResolver::Resolved& ImageResolver::resolve(const std::string& reference) {
-  const auto cached = m_cache.find(reference);
-  if (cached != m_cache.end()) {
-    return cached->second;
+std::optional<int> read_integer(const YamlEntry& entry, DiagnosticSink& sink,
+                                const std::function<Checked<int>(std::string_view)>& rule) {
+  const YamlNode& value = entry.value;
+  if (value.kind != YamlKind::scalar || value.quoted || !parse_integer(value.text)) {
+    sink.add(entry.anchor(), entry.field, "expected an integer, got " + describe_value(value));
+    return std::nullopt;
   }
-  namespace fs = std::filesystem;
-  Resolved result;
-  std::error_code ec;
-  fs::path path(reference);
-  if (path.is_relative()) {
-    path = fs::path(m_base_dir) / path;
+  auto number = rule(value.text);
+  if (!number) {
+    sink.add(value, entry.field, std::move(number.error()));
+    return std::nullopt;
   }
-  path = fs::absolute(path, ec).lexically_normal();
-  result.path = path.string();
-  const auto status = fs::status(path, ec);
-  if (!fs::exists(status)) {
-    result.error = "image file not found: " + result.path;
-  } else if (!fs::is_regular_file(status)) {
-    result.error = "image is not a regular file: " + result.path;
-  }
-  return m_cache.emplace(reference, std::move(result)).first->second;
+  return *number;
 }
 
-std::optional<std::vector<std::string>> ImageResolver::read_images(const YamlTree& tree,
-                                                                   const YamlEntry& entry,
-                                                                   DiagnosticSink& sink) {
+std::optional<FieldSetting> read_field(JobField field, const YamlEntry& entry,
+                                       DiagnosticSink& sink) {
+  if (field == JobField::seconds) {
+    const auto seconds = read_integer(entry, sink, check_seconds);
+    if (!seconds) {
+      return std::nullopt;
+    }
+    return FieldSetting{JobField::seconds, {}, *seconds, Orientation::landscape};
+  }
+  return read_checked<FieldSetting>(
+      entry, sink, [field](std::string_view text) { return check_field(field, text); });
+}
+
+std::optional<std::vector<std::string>> read_images(const YamlTree& tree, const YamlEntry& entry,
+                                                    LocalFiles& files, DiagnosticSink& sink) {
   if (entry.value.kind != YamlKind::sequence) {
     sink.add(entry.anchor(), entry.field,
              "expected a list of image paths or URLs, got " + describe_value(entry.value));
@@ -288,13 +199,13 @@ std::optional<std::vector<std::string>> ImageResolver::read_images(const YamlTre
     }
     if (text->empty()) {
       error = "must not be empty";
-    } else if (is_url(*text)) {
+    } else if (text->starts_with("http://") || text->starts_with("https://")) {
       images.push_back(std::move(*text));
       continue;
     } else if (text->find("://") != std::string::npos) {
       error = "unsupported URL '" + excerpt(*text) + "'; use http://, https:// or a local path";
     } else {
-      const Resolved& resolved = resolve(*text);
+      const auto& resolved = files.resolve(*text, LocalFileKind::image);
       error = resolved.error;
       images.push_back(resolved.path);
     }
@@ -306,19 +217,30 @@ std::optional<std::vector<std::string>> ImageResolver::read_images(const YamlTre
   return ok ? std::optional(std::move(images)) : std::nullopt;
 }
 
-bool apply_job_option(const YamlTree& tree, const YamlEntry& entry, ImageResolver& images,
+bool apply_job_option(const YamlTree& tree, const YamlEntry& entry, LocalFiles& files,
                       DiagnosticSink& sink, JobSpec& spec) {
   const std::string_view key = entry.key.text;
-  if (key == "model") {
-    spec.model = read_model(entry, sink).value_or(spec.model);
-  } else if (key == "seconds") {
-    spec.seconds = read_seconds(entry, sink).value_or(spec.seconds);
-  } else if (key == "orientation") {
-    spec.orientation = read_orientation(entry, sink).value_or(spec.orientation);
-  } else if (key == "size") {
-    spec.size = read_size(entry, sink).value_or(spec.size);
+  if (const auto field = job_field_named(key)) {
+    if (const auto setting = read_field(*field, entry, sink)) {
+      apply_field(*setting, spec);
+    }
   } else if (key == "images") {
-    spec.images = images.read_images(tree, entry, sink).value_or(spec.images);
+    spec.images = read_images(tree, entry, files, sink).value_or(spec.images);
+  } else if (key == "watermark") {
+    if (const auto watermark = read_bool(entry, sink)) {
+      spec.watermark = *watermark;
+    }
+  } else if (key == "private") {
+    if (const auto private_video = read_bool(entry, sink)) {
+      spec.private_video = *private_video;
+    }
+  } else if (key == "character_url") {
+    spec.character_url =
+        read_checked<std::string>(entry, sink, check_character_url).value_or(spec.character_url);
+  } else if (key == "character_timestamps") {
+    spec.character_timestamps =
+        read_checked<std::string>(entry, sink, check_character_timestamps)
+            .value_or(spec.character_timestamps);
   } else {
     return false;
   }

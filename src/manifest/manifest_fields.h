@@ -1,27 +1,51 @@
 // Validation of single manifest values (internal to the manifest module).
 // Each reader checks one YAML value, reports every problem to the
-// DiagnosticSink, and returns the value only if it is valid.
+// DiagnosticSink, and returns the value only if it is valid. The rules
+// themselves live in field_rules.h, shared with matrices and prompt files.
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "job/job_spec.h"
+#include "manifest/field_rules.h"
+#include "manifest/local_files.h"
 #include "manifest/manifest.h"
+#include "manifest/text_util.h"
 #include "manifest/yaml_tree.h"
 
 namespace vb {
 
-constexpr int k_max_seconds = 60;
-constexpr std::size_t k_max_prompt_chars = 32000;
-constexpr std::size_t k_max_batch_chars = 64;
-constexpr std::size_t k_max_id_chars = 128;
+// A file the manifest refers to whose own lines are reported (a prompt file).
+// Its diagnostics sort under the manifest position that names it.
+struct ExternalFile {
+  std::string name;         // as shown in diagnostics: the manifest's folder + the reference
+  std::string text;
+  LineIndex lines{""};
+  int anchor_line = 0;      // the `prompts_from` value in the manifest
+  int anchor_column = 0;
 
-// Collects diagnostics; source lines are attached once, at the end.
+  ExternalFile(std::string shown_name, std::string content, int line, int column)
+      : name(std::move(shown_name)), text(std::move(content)), lines(text),
+        anchor_line(line), anchor_column(column) {}
+  ExternalFile(const ExternalFile&) = delete;
+  ExternalFile& operator=(const ExternalFile&) = delete;
+};
+
+// Where a diagnostic points: the manifest (file == nullptr) or an external file.
+struct DiagnosticPlace {
+  int line = 0;
+  int column = 0;
+  const ExternalFile* file = nullptr;
+
+  static DiagnosticPlace at(const YamlNode& node) { return {node.line, node.column, nullptr}; }
+};
+
+// Collects diagnostics; source lines of the manifest are attached once, at the end.
 class DiagnosticSink {
  public:
   explicit DiagnosticSink(std::string file) : m_file(std::move(file)) {}
@@ -30,15 +54,26 @@ class DiagnosticSink {
   void add(const YamlNode& at, std::string field, std::string message) {
     add(at.line, at.column, std::move(field), std::move(message));
   }
+  void add(const DiagnosticPlace& at, std::string field, std::string message);
   bool empty() const { return m_items.empty(); }
+  std::size_t size() const { return m_items.size(); }
   const std::string& file() const { return m_file; }
 
-  // Sorted by position, with source lines taken from `text`.
+  // In manifest order (an external file's problems under the line that names
+  // it), with the manifest's source lines taken from `text`.
   std::vector<ManifestDiagnostic> finish(std::string_view text);
 
  private:
+  struct SortKey {
+    int line;
+    int column;
+    int inner_line;    // position inside an external file; 0 in the manifest
+    int inner_column;
+    bool external;
+  };
   std::string m_file;
   std::vector<ManifestDiagnostic> m_items;
+  std::vector<SortKey> m_keys;  // parallel to m_items
 };
 
 // One key: value pair of a YAML map, with the dotted path used in messages.
@@ -67,38 +102,45 @@ std::string describe_value(const YamlNode& value);
 // A scalar used as text (plain scalars such as 42 count as text too).
 std::optional<std::string> read_text(const YamlEntry& entry, DiagnosticSink& sink);
 
+// read_text, then `rule`; the rule's message is reported at the value.
+template <typename T>
+std::optional<T> read_checked(const YamlEntry& entry, DiagnosticSink& sink,
+                              const std::function<Checked<T>(std::string_view)>& rule) {
+  const auto text = read_text(entry, sink);
+  if (!text) {
+    return std::nullopt;
+  }
+  auto value = rule(*text);
+  if (!value) {
+    sink.add(entry.anchor(), entry.field, std::move(value.error()));
+    return std::nullopt;
+  }
+  return std::move(*value);
+}
+
 // batch and id: 1..max_chars of [A-Za-z0-9._-], never "." or "..".
 std::optional<std::string> read_name(const YamlEntry& entry, std::size_t max_chars,
                                      DiagnosticSink& sink);
 
 std::optional<std::string> read_prompt(const YamlEntry& entry, DiagnosticSink& sink);
 
-// Resolves image references and checks that local files exist. Each distinct
-// path is checked once, since many jobs often share one reference image.
-class ImageResolver {
- public:
-  explicit ImageResolver(std::string base_dir) : m_base_dir(std::move(base_dir)) {}
+// An unquoted integer (quoted "8" is refused, as for seconds), then `rule`.
+std::optional<int> read_integer(const YamlEntry& entry, DiagnosticSink& sink,
+                                const std::function<Checked<int>(std::string_view)>& rule);
 
-  // Reads an `images` list; nullopt if any item is bad (all are reported).
-  std::optional<std::vector<std::string>> read_images(const YamlTree& tree,
-                                                      const YamlEntry& entry,
-                                                      DiagnosticSink& sink);
+// A value for one of the JobFields a matrix or a CSV column can set,
+// validated as the field itself is.
+std::optional<FieldSetting> read_field(JobField field, const YamlEntry& entry,
+                                       DiagnosticSink& sink);
 
- private:
-  // The absolute path, or an error message.
-  struct Resolved {
-    std::string path;
-    std::string error;
-  };
-  const Resolved& resolve(const std::string& reference);
-
-  std::string m_base_dir;
-  std::unordered_map<std::string, Resolved> m_cache;
-};
+// Reads an `images` list; nullopt if any item is bad (all are reported).
+std::optional<std::vector<std::string>> read_images(const YamlTree& tree, const YamlEntry& entry,
+                                                    LocalFiles& files, DiagnosticSink& sink);
 
 // Applies one of the keys shared by `defaults` and jobs (model, seconds,
-// orientation, size, images) to `spec`. Returns false if `key` is not one of them.
-bool apply_job_option(const YamlTree& tree, const YamlEntry& entry, ImageResolver& images,
+// orientation, size, images, provider, watermark, private, character_url,
+// character_timestamps) to `spec`. Returns false if `key` is not one of them.
+bool apply_job_option(const YamlTree& tree, const YamlEntry& entry, LocalFiles& files,
                       DiagnosticSink& sink, JobSpec& spec);
 
 }  // namespace vb

@@ -99,8 +99,8 @@ TEST_CASE("block scalars and plain numbers are accepted as prompt text", "[manif
 
 TEST_CASE("relative images resolve against the manifest folder; URLs stay as is", "[manifest]") {
   TempDir dir;
-  const auto image = dir.write("refs/street.png", "png");
-  dir.write("shared.png", "png");
+  const auto image = dir.write("refs/street.png", manifest_test::k_png_bytes);
+  dir.write("shared.png", manifest_test::k_png_bytes);
   const auto path = dir.write("jobs/m.yaml", R"(batch: refs
 defaults:
   images: [../shared.png]
@@ -125,7 +125,7 @@ jobs:
 
 TEST_CASE("an absolute image path is kept and checked", "[manifest]") {
   TempDir dir;
-  const auto image = dir.write("a.png", "png");
+  const auto image = dir.write("a.png", manifest_test::k_png_bytes);
   const auto parse = parse_manifest("batch: b\njobs:\n  - id: a\n    prompt: p\n    images: [" +
                                         image.string() + "]\n",
                                     "m.yaml", "/somewhere/else");
