@@ -19,7 +19,7 @@ const char* noun(LocalFileKind kind) {
   switch (kind) {
     case LocalFileKind::image: return "image";
     case LocalFileKind::video: return "video";
-    case LocalFileKind::text: return "prompt file";
+    case LocalFileKind::text: return "prompt";
   }
   return "file";
 }

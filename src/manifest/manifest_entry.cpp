@@ -140,16 +140,23 @@ class EntryReader {
     if (!m_matrix) {
       return;
     }
+    check_matrix_conflicts();
     auto matrix = vb::read_matrix(m_context.tree, *m_matrix, m_context.sink);
-    if (!matrix) {
-      m_matrix_failed = true;
+    m_matrix_failed = !matrix.has_value();
+    m_entry.matrix = std::move(matrix).value_or(Matrix{});
+  }
+
+  // A field set both by the entry and by a matrix variable has no single value.
+  void check_matrix_conflicts() {
+    if (m_matrix->value.kind != YamlKind::map) {
       return;
     }
-    m_entry.matrix = std::move(*matrix);
-    for (const JobField field : m_entry.matrix.fields()) {
+    const auto children = m_context.tree.children(m_matrix->value);
+    for (std::size_t i = 0; i < children.size(); i += 2) {
+      const YamlNode& variable = m_context.tree.at(children[i]);
       for (const YamlNode* key : m_explicit) {
-        if (key->text == to_string(field)) {
-          m_context.sink.add(*key, m_entry.path + "." + to_string(field),
+        if (job_field_named(variable.text) && key->text == variable.text) {
+          m_context.sink.add(*key, m_entry.path + "." + std::string(key->text),
                              "is also a variable of this job's matrix; set it in one place");
         }
       }

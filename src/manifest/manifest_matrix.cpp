@@ -184,13 +184,14 @@ bool has_placeholder(std::string_view text) {
 std::string slugify(std::string_view value, std::string_view fallback) {
   std::string out;
   for (const char c : value) {
-    if (is_name_char(c)) {
+    const bool dash = c == '-' || !is_name_char(c);
+    if (!dash) {
       out += c;
     } else if (!out.empty() && out.back() != '-') {
       out += '-';
     }
   }
-  while (!out.empty() && out.back() == '-') {
+  if (!out.empty() && out.back() == '-') {
     out.pop_back();
   }
   return out.empty() || out == "." || out == ".." ? std::string(fallback) : out;

@@ -72,8 +72,8 @@ class TextTemplate {
 // True if `text` has a placeholder, whatever its name.
 bool has_placeholder(std::string_view text);
 
-// "film noir" -> "film-noir": characters outside [A-Za-z0-9._-] become '-'
-// (one for a run), none at either end; `fallback` if nothing is left.
+// "film noir" -> "film-noir": characters outside [A-Za-z0-9._] become '-',
+// one for a run and none at either end; `fallback` if nothing is left.
 std::string slugify(std::string_view value, std::string_view fallback);
 
 // Reads `matrix:`; nullopt if anything is wrong (all reported).
