@@ -126,13 +126,13 @@ Result<std::string> read_text_file(const std::string& path, std::string_view wha
 std::optional<EncodingProblem> find_encoding_problem(std::string_view text) {
   // Editors on Windows save "Unicode" as UTF-16: name it rather than report byte 0xff.
   if (text.starts_with("\xFF\xFE") || text.starts_with("\xFE\xFF")) {
-    return EncodingProblem{0, "the file is UTF-16 (it starts with the byte order mark " +
+    return EncodingProblem{0, true, "the file is UTF-16 (it starts with the byte order mark " +
                                   hex_byte(static_cast<unsigned char>(text[0])) + " " +
                                   hex_byte(static_cast<unsigned char>(text[1])) + ")"};
   }
   if (const auto bad = find_invalid_utf8(text)) {
     return EncodingProblem{
-        *bad, "invalid UTF-8 (byte " + hex_byte(static_cast<unsigned char>(text[*bad])) + ")"};
+        *bad, false, "invalid UTF-8 (byte " + hex_byte(static_cast<unsigned char>(text[*bad])) + ")"};
   }
   return std::nullopt;
 }

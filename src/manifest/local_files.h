@@ -49,6 +49,7 @@ Result<std::string> read_text_file(const std::string& path, std::string_view wha
 // is fine): its byte offset and message, e.g. "invalid UTF-8 (byte 0xe9)".
 struct EncodingProblem {
   std::size_t offset = 0;
+  bool whole_file = false;  // no position worth showing (UTF-16)
   std::string message;
 };
 std::optional<EncodingProblem> find_encoding_problem(std::string_view text);

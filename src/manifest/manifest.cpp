@@ -120,7 +120,8 @@ bool check_text(std::string_view text, DiagnosticSink& sink) {
     return false;
   }
   if (const auto problem = find_encoding_problem(text)) {
-    const auto [line, column] = LineIndex(text).position_of(problem->offset);
+    const auto [line, column] = problem->whole_file ? std::pair(0, 0)
+                                                    : LineIndex(text).position_of(problem->offset);
     sink.add(line, column, "", problem->message + "; save the manifest as UTF-8");
     return false;
   }

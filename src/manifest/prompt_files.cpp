@@ -269,7 +269,8 @@ std::optional<std::vector<PromptSource>> read_prompt_file(ManifestContext& conte
       shown_name(context, *reference), std::move(*text), at.line, at.column));
   const std::size_t problems_before = context.sink.size();
   if (const auto problem = find_encoding_problem(file.text)) {
-    const auto [line, column] = file.lines.position_of(problem->offset);
+    const auto [line, column] =
+        problem->whole_file ? std::pair(0, 0) : file.lines.position_of(problem->offset);
     context.sink.add(DiagnosticPlace{line, column, &file}, "",
                      problem->message + "; save the prompt file as UTF-8");
     return std::nullopt;

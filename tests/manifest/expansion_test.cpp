@@ -335,7 +335,7 @@ TEST_CASE("prompt file headers, syntax and files themselves are checked", "[mani
       "m.yaml:7:27: jobs[4].prompts_from: the prompt file empty.txt has no prompts",
       "empty.csv:1:1: the file is empty; it needs a header row with a 'prompt' column",
       "latin1.txt:1:4: invalid UTF-8 (byte 0xe9); save the prompt file as UTF-8",
-      "utf16.txt:1:1: the file is UTF-16 (it starts with the byte order mark 0xff 0xfe); save "
+      "utf16.txt: the file is UTF-16 (it starts with the byte order mark 0xff 0xfe); save "
       "the prompt file as UTF-8",
       "m.yaml:11:27: jobs[8].prompts_from: expected a .txt or .csv file, got 'notes.md'",
       "m.yaml:12:27: jobs[9].prompts_from: prompt file not found: " + base + "/missing.txt",

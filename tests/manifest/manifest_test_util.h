@@ -50,7 +50,7 @@ class TempDir {
 // The first bytes of real files: the manifest checks magic bytes, not names.
 inline const std::string k_png_bytes = std::string("\x89PNG\r\n\x1A\n\0\0\0\rIHDR", 16);
 inline const std::string k_jpeg_bytes = "\xFF\xD8\xFF\xE0 JFIF";
-inline const std::string k_webp_bytes = "RIFF\x24\x00\x00\x00WEBPVP8 ";
+inline const std::string k_webp_bytes = std::string("RIFF\x24\0\0\0WEBPVP8 ", 16);
 inline const std::string k_mp4_bytes = std::string("\0\0\0\x18" "ftypmp42\0\0\0\0mp42isom", 24);
 
 inline std::string example_path(const std::string& relative) {
