@@ -101,7 +101,7 @@ void ManifestParser::read_jobs(const YamlEntry& entry, std::vector<JobSpec>& job
   jobs.reserve(items.size());
   JobExpander expander(sink, m_context, jobs);
   for (std::size_t i = 0; i < items.size(); ++i) {
-    const auto job_entry = read_job_entry(m_context, m_context.tree.at(items[i]), i);
+    auto job_entry = read_job_entry(m_context, m_context.tree.at(items[i]), i);
     if (job_entry && job_entry->ok) {
       expander.expand(*job_entry);
     } else if (job_entry) {

@@ -207,12 +207,10 @@ class EntryReader {
     PromptSource source;
     source.id = id;
     source.id_at = DiagnosticPlace::at(m_id ? m_id->anchor() : m_item);
-    source.id_field = m_entry.path + ".id";
     source.location = m_entry.spec.location;
     if (m_prompt) {
       source.prompt = read_prompt(*m_prompt, m_context.sink).value_or("");
       source.prompt_at = DiagnosticPlace::at(m_prompt->anchor());
-      source.prompt_field = m_prompt->field;
     }
     m_entry.prompts.push_back(std::move(source));
   }
@@ -232,8 +230,8 @@ class EntryReader {
       }
     };
     for (const auto& source : m_entry.prompts) {
-      check(source.prompt, source.prompt_at, source.prompt_field);
-      check(source.id, source.id_at, source.id_field);
+      check(source.prompt, source.prompt_at, field_of(m_entry, source, "prompt"));
+      check(source.id, source.id_at, field_of(m_entry, source, "id"));
       check_setting_conflicts(source);
     }
     if (m_parent) {

@@ -24,8 +24,6 @@ struct PromptSource {
   std::vector<FieldSetting> settings;  // a CSV row's field columns, applied over the entry's
   DiagnosticPlace id_at;
   DiagnosticPlace prompt_at;
-  std::string id_field;                // "jobs[2].id", or "id" in a prompt file
-  std::string prompt_field;
   SourceLocation location;             // JobSpec::location of the jobs it makes
 };
 
@@ -44,6 +42,13 @@ struct JobEntry {
   std::string characters_field;
   DiagnosticPlace at;                  // the entry itself
 };
+
+// The field a problem with a source's `key` ("id", "prompt") is reported
+// under: "jobs[2].id" in the manifest, plain "id" in a prompt file.
+inline std::string field_of(const JobEntry& entry, const PromptSource& source,
+                            std::string_view key) {
+  return source.id_at.file != nullptr ? std::string(key) : entry.path + "." + std::string(key);
+}
 
 // What reading the job entries shares: settings from the top-level sections,
 // and the prompt files read so far (their text backs diagnostics).

@@ -46,7 +46,7 @@ std::string matrix_id(const PromptSource& source, const TextTemplate& id_templat
 
 }  // namespace
 
-void JobExpander::expand(const JobEntry& entry) {
+void JobExpander::expand(JobEntry& entry) {
   const std::size_t count = saturating_multiply(
       saturating_multiply(entry.prompts.size(), entry.matrix.combinations()),
       static_cast<std::size_t>(entry.variants));
@@ -68,8 +68,9 @@ void JobExpander::expand(const JobEntry& entry) {
   }
   EntryReport report;
   report.check_ids = generates_ids(entry);
-  for (const auto& source : entry.prompts) {
-    expand_source(entry, source, report);
+  for (std::size_t i = 0; i < entry.prompts.size(); ++i) {
+    const bool last = i + 1 == entry.prompts.size();
+    expand_source(entry, entry.prompts[i], last, report);
   }
   if (report.duplicates > 1) {
     m_sink.add(entry.at, entry.path,
@@ -89,16 +90,17 @@ void JobExpander::register_failed(const JobEntry& entry) {
   register_id(entry, entry.prompts.front(), report);
 }
 
-void JobExpander::expand_source(const JobEntry& entry, const PromptSource& source,
+void JobExpander::expand_source(JobEntry& entry, PromptSource& source, bool last,
                                 EntryReport& report) {
-  JobSpec base = entry.spec;
+  // The entry is used up: the last source may take its spec (most entries have one).
+  JobSpec base = last ? std::move(entry.spec) : entry.spec;
   for (const auto& setting : source.settings) {
     apply_field(setting, base);
   }
-  base.location = source.location;
+  base.location = std::move(source.location);
   if (entry.matrix.empty()) {
-    base.prompt = source.prompt;
-    base.id = source.id;
+    base.prompt = std::move(source.prompt);
+    base.id = std::move(source.id);
     base.parent = entry.parent;
     add_job(entry, source, std::move(base), report);
     return;
@@ -122,7 +124,7 @@ void JobExpander::expand_source(const JobEntry& entry, const PromptSource& sourc
     job.parent = parent.render(entry.matrix, combination, true);
     if (auto checked = check_prompt(job.prompt); !checked && !report.prompt_rule) {
       report.prompt_rule = true;
-      m_sink.add(source.prompt_at, source.prompt_field,
+      m_sink.add(source.prompt_at, field_of(entry, source, "prompt"),
                  "with the matrix values of job '" + job.id + "': " + checked.error());
     }
     add_job(entry, source, std::move(job), report);
@@ -139,7 +141,7 @@ void JobExpander::add_job(const JobEntry& entry, const PromptSource& source, Job
     if (report.check_ids && !report.id_rule) {
       if (auto checked = check_name(take.id, k_max_id_chars); !checked) {
         report.id_rule = true;
-        m_sink.add(source.id_at, source.id_field,
+        m_sink.add(source.id_at, field_of(entry, source, "id"),
                    "generated id '" + excerpt(take.id) + "': " + checked.error());
       }
     }
@@ -166,10 +168,10 @@ void JobExpander::register_id(const JobEntry& entry, const PromptSource& source,
   }
   const std::string& first = m_jobs[it->second.job].id;
   if (first == id) {
-    m_sink.add(source.id_at, source.id_field,
+    m_sink.add(source.id_at, field_of(entry, source, "id"),
                "duplicate id '" + id + "' (first used by " + describe(it->second) + ")");
   } else {
-    m_sink.add(source.id_at, source.id_field,
+    m_sink.add(source.id_at, field_of(entry, source, "id"),
                "id '" + id + "' differs from '" + first + "' (" + describe(it->second) +
                    ") only in letter case; on a case-insensitive disk both would write the "
                    "same file");

@@ -22,7 +22,8 @@ class JobExpander {
   JobExpander(DiagnosticSink& sink, const ManifestContext& context, std::vector<JobSpec>& jobs)
       : m_sink(sink), m_context(context), m_jobs(jobs) {}
 
-  void expand(const JobEntry& entry);
+  // Uses the entry up (moves its spec and prompts into the jobs).
+  void expand(JobEntry& entry);
   // An entry with problems: only a plain id is registered (a made-up one
   // could not be trusted), so that a duplicate of it is still reported.
   void register_failed(const JobEntry& entry);
@@ -54,7 +55,7 @@ class JobExpander {
     std::size_t duplicates = 0;
   };
 
-  void expand_source(const JobEntry& entry, const PromptSource& source, EntryReport& report);
+  void expand_source(JobEntry& entry, PromptSource& source, bool last, EntryReport& report);
   void add_job(const JobEntry& entry, const PromptSource& source, JobSpec job,
                EntryReport& report);
   void register_id(const JobEntry& entry, const PromptSource& source, EntryReport& report);

@@ -69,8 +69,6 @@ class PromptFileReader {
     source.id = m_base_id + "-" + std::to_string(line);
     source.id_at = place(line, column);
     source.prompt_at = source.id_at;
-    source.id_field = "id";
-    source.prompt_field = "prompt";
     source.location = {m_file.name, line, column};
     return source;
   }
