@@ -80,11 +80,21 @@ void JobExpander::expand(JobEntry& entry) {
 }
 
 void JobExpander::register_failed(const JobEntry& entry) {
-  if (entry.prompts.size() != 1 || generates_ids(entry) || entry.prompts.front().id.empty()) {
+  // A template's placeholders stay unfilled when the matrix has problems.
+  if (entry.prompts.size() != 1 || generates_ids(entry) || entry.prompts.front().id.empty() ||
+      has_placeholder(entry.prompts.front().id)) {
     return;
   }
-  JobSpec placeholder;  // never used: a manifest with problems has no jobs
+  JobSpec placeholder;  // never used as a job: a manifest with problems has none
   placeholder.id = entry.prompts.front().id;
+  // Its parent is still checked, so that a missing one is reported with the rest.
+  if (entry.spec.derived != DerivedKind::none && !entry.parent.empty() &&
+      !has_placeholder(entry.parent)) {
+    placeholder.derived = entry.spec.derived;
+    placeholder.parent = entry.parent;
+    m_sites.push_back({entry.parent_at, entry.parent_field});
+    m_links.push_back({m_jobs.size(), m_sites.size() - 1});
+  }
   m_jobs.push_back(std::move(placeholder));
   EntryReport report;
   register_id(entry, entry.prompts.front(), report);

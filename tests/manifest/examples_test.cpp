@@ -129,6 +129,28 @@ TEST_CASE("examples: unified.yaml uses the unified-only fields", "[manifest]") {
   CHECK(snow.seconds == 15);
 }
 
+TEST_CASE("bad/chain_and_matrix.yaml: problems of the newer keys, all of them", "[manifest]") {
+  const auto path = manifest_test::example_path("bad/chain_and_matrix.yaml");
+  const auto result = load_manifest(path);
+  REQUIRE_FALSE(result.has_value());
+  std::vector<std::string> lines;
+  std::string message = result.error().message;
+  for (std::size_t start = 0; start < message.size();) {
+    const std::size_t end = std::min(message.find('\n', start), message.size());
+    if (message.compare(start, path.size(), path) == 0) {
+      lines.push_back(message.substr(start + path.size(), end - start - path.size()));
+    }
+    start = end + 1;
+  }
+  CHECK(lines == std::vector<std::string>{
+      ":4:13: defaults.variants: must be between 1 and 100, got 0",
+      ":8:15: jobs[0].remix_of: jobs form a cycle: a -> b -> a",
+      ":15:14: jobs[2].matrix.style: must list at least one value",
+      ":18:15: jobs[3].remix_of: no job 'nowhere' in this manifest",
+      ":19:16: jobs[3].watermark: expected true or false, got 'yes'",
+      ":20:27: jobs[3].character_timestamps: must span 1 to 3 seconds, got '2,9'"});
+}
+
 TEST_CASE("every jobs/examples/bad/*.yaml fails to load", "[manifest]") {
   for (const auto& file :
        std::filesystem::directory_iterator(manifest_test::example_path("bad"))) {
