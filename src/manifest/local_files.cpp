@@ -4,7 +4,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <system_error>
 
 #include "manifest/text_util.h"
@@ -104,17 +103,18 @@ Result<std::string> read_text_file(const std::string& path, std::string_view wha
   }
   // One read into a string of the file's size: a stringstream copied a large
   // file several times while it grew. Anything past that size (a file still
-  // being written, or one without a size) is appended.
+  // being written, or one without a size) is appended below.
   std::string text;
   if (!ec) {
     text.resize(static_cast<std::size_t>(size));
     in.read(text.data(), static_cast<std::streamsize>(text.size()));
     text.resize(static_cast<std::size_t>(in.gcount()));
   }
-  if (in) {
-    std::ostringstream rest;
-    rest << in.rdbuf();
-    text += std::move(rest).str();
+  // Bounded, so that a file without a size (a pipe, /proc) cannot fill memory.
+  char chunk[64 * 1024];
+  while (in && text.size() <= k_max_text_file_bytes) {
+    in.read(chunk, sizeof chunk);
+    text.append(chunk, static_cast<std::size_t>(in.gcount()));
   }
   if (text.size() > k_max_text_file_bytes) {
     return fail(ErrorCode::invalid_input,

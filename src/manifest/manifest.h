@@ -1,11 +1,15 @@
 // Manifest: a YAML file of jobs, parsed and validated into plain JobSpecs.
 //
-// Format (README "Manifest"): `batch`, optional `defaults`, `jobs` (list of
-// maps with `id`, `prompt`, and optional `model`, `seconds`, `orientation`,
-// `size`, `images`). Unknown keys are errors. Every problem is reported, not
-// the first only, as "file:line:col: field: message" like a compiler.
-// Local image paths are resolved against the manifest's folder and must exist.
-// Pure apart from reading the manifest (and checking that images exist); thread-safe.
+// Format (README "Manifest"): `batch`, optional `defaults`, optional
+// `characters` (list of {name, video, provider}), `jobs` (list of maps with
+// `id` and `prompt` or `prompts_from`, and optional job fields). An entry may
+// expand into several JobSpecs: rows of a prompt file x `matrix` combinations
+// x `variants`. Unknown keys are errors. Every problem is reported, not the
+// first only, as "file:line:col: field: message" like a compiler; problems
+// inside a prompt file carry that file's name and position.
+// Local files (images, character videos, prompt files) are resolved against
+// the manifest's folder and must exist (images and videos: with the right
+// magic bytes). Pure apart from reading those files; thread-safe.
 #pragma once
 
 #include <optional>
@@ -21,7 +25,7 @@ namespace vb {
 struct Manifest {
   std::string path;              // as given
   std::string batch;
-  std::vector<JobSpec> jobs;     // in file order, defaults applied
+  std::vector<JobSpec> jobs;     // in file order, expanded, defaults applied
   std::vector<CharacterSpec> characters;  // the `characters` section, in file order
 };
 
@@ -40,8 +44,8 @@ struct ManifestParse {
   std::vector<ManifestDiagnostic> diagnostics;
 };
 
-// Parses manifest text; `file_name` is used in diagnostics and `base_dir`
-// resolves relative image paths.
+// Parses manifest text; `file_name` is used in diagnostics (its folder also
+// prefixes prompt file names in them) and `base_dir` resolves relative paths.
 ManifestParse parse_manifest(std::string_view text, const std::string& file_name,
                              const std::string& base_dir);
 

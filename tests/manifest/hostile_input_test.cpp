@@ -95,6 +95,10 @@ TEST_CASE("empty, blank and enormous manifest files give clear errors", "[manife
   REQUIRE_FALSE(result.has_value());
   CHECK(result.error().message ==
         "the manifest is 16777217 bytes; the limit is 16 MiB (split it into several batches)");
+  // A file without a size is read only up to the limit.
+  const auto endless = load_manifest("/dev/zero");
+  REQUIRE_FALSE(endless.has_value());
+  CHECK(endless.error().message == "the manifest is larger than the limit of 16 MiB");
   const auto folder = load_manifest(dir.path().string());
   REQUIRE_FALSE(folder.has_value());
   CHECK(folder.error().message == "is a directory, not a manifest file");
