@@ -168,17 +168,19 @@ void PromptFileReader::read_row(const CsvRecord& record, const Columns& columns,
     add(prompt.line, prompt.column, "prompt", std::move(checked.error()));
     ok = false;
   }
-  if (columns.id && !cells[*columns.id].text.empty()) {
+  // Blanks around a value are a hand-written CSV's ("a, 8"), not part of it.
+  if (columns.id && !trim(cells[*columns.id].text).empty()) {
     const CsvCell& id = cells[*columns.id];
-    source.id = id.text;
+    source.id = trim(id.text);
     source.id_at = place(id.line, id.column);
   }
   for (const auto& [index, field] : columns.fields) {
     const CsvCell& cell = cells[index];
-    if (cell.text.empty()) {
+    const std::string_view value = trim(cell.text);
+    if (value.empty()) {
       continue;  // the entry's value applies
     }
-    auto setting = check_field(field, cell.text);
+    auto setting = check_field(field, value);
     if (setting) {
       source.settings.push_back(std::move(*setting));
     } else {

@@ -230,7 +230,7 @@ TEST_CASE("prompts_from a .csv file: columns, quoting, per-row fields", "[manife
             "\xEF\xBB\xBFprompt,id,seconds,model,size\r\n"
             "\"one, with comma\",first,8,,\r\n"
             "\"say \"\"hi\"\"\",,,sora-2-pro,large\r\n"
-            "\"two\nlines\",third,,,\r\n");
+            "\"two\nlines\", third , 12 ,,\r\n");
   const auto parse = parse_manifest("batch: b\ndefaults: {seconds: 4}\njobs:\n"
                                     "  - id: row\n    prompts_from: rows.csv\n"
                                     "    orientation: portrait\n",
@@ -245,6 +245,7 @@ TEST_CASE("prompts_from a .csv file: columns, quoting, per-row fields", "[manife
   CHECK(jobs[1].model == "sora-2-pro");
   CHECK(jobs[1].size == "large");
   CHECK(jobs[2].prompt == "two\nlines");
+  CHECK(jobs[2].seconds == 12);  // blanks around a value are ignored
   for (const auto& job : jobs) {
     CHECK(job.orientation == Orientation::portrait);
   }
