@@ -63,8 +63,26 @@ int exit_code_for(const Error& error) {
 }
 
 int report_error(const Error& error) {
-  std::cerr << "vidbatch: " << error.describe() << "\n";
+  LogEvent event;
+  event.level = LogLevel::error;
+  event.event = "error";
+  event.message = error.describe();
+  event.text = "vidbatch: " + event.message;
+  cli_log().write(event);
   return exit_code_for(error);
+}
+
+void add_log_flags(CLI::App& cmd, CommandContext& ctx) {
+  cmd.add_flag_function(
+      "-q,--quiet", [&ctx](std::int64_t) { ctx.log.quiet = true; },
+      "print only errors (and the final summary on stdout)");
+  cmd.add_option_function<std::string>(
+         "--log-format",
+         [&ctx](const std::string& v) {
+           ctx.log.format = v == "json" ? LogFormat::json : LogFormat::text;
+         },
+         "stderr as text (default) or json: one JSON object per event and line, for log shippers")
+      ->check(CLI::IsMember({"text", "json"}));
 }
 
 void add_common_flags(CLI::App& cmd, CommandContext& ctx, bool engine_flags) {
@@ -120,6 +138,7 @@ int cli_main(int argc, char** argv) {
   if (!ctx.action) {
     return k_exit_usage;
   }
+  CliLogScope log(ctx.log);
   return ctx.action();
 }
 

@@ -7,8 +7,6 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
-#include "cli/run_lock.h"
-#include "engine/run_engine.h"
 
 namespace vb {
 
@@ -51,24 +49,10 @@ Result<std::vector<JobRecord>> select_jobs(JobStore& store, const CancelFlags& f
 }
 
 int cancel(const CommandContext& ctx, const CancelFlags& flags) {
-  auto config = resolve_config(ctx);
-  if (!config) {
-    return report_error(config.error());
-  }
-  auto lock = RunLock::acquire(config->db_path);
-  if (!lock) {
-    report_error(lock.error());
-    return k_exit_runtime;
-  }
-  auto ledger = open_ledger(ctx);
-  if (!ledger) {
-    return report_error(ledger.error());
-  }
   const Millis now = SystemClock().now_ms();
-  // A run killed mid-request left submitting/downloading jobs; make them cancelable.
-  if (auto recovered = recover_interrupted_jobs(*ledger->store, now); !recovered) {
-    report_error(recovered.error());
-    return k_exit_runtime;
+  auto ledger = lock_ledger(ctx, now);
+  if (!ledger) {
+    return ledger.error();
   }
   auto jobs = select_jobs(*ledger->store, flags);
   if (!jobs) {
@@ -122,6 +106,7 @@ void register_cancel(CLI::App& app, CommandContext& ctx) {
   cmd->add_option("--batch", flags->batch, "every unfinished job of this batch (or with --job: their batch)");
   cmd->add_option("--job", flags->jobs, "these jobs (repeat, or list several ids)");
   add_common_flags(*cmd, ctx, false);
+  add_log_flags(*cmd, ctx);
   cmd->callback([&ctx, flags] {
     ctx.action = [&ctx, flags] {
       if (flags->batch.empty() && flags->jobs.empty()) {

@@ -1,5 +1,4 @@
 // Read-only commands: `status`, `validate` (`report` is in cmd_report.cpp).
-#include <filesystem>
 #include <iostream>
 
 #include "cli/cli.h"
@@ -11,23 +10,6 @@
 
 namespace vb {
 
-namespace {
-
-// Opens an existing ledger without creating one.
-Result<std::unique_ptr<JobStore>> open_existing(const CommandContext& ctx) {
-  auto config = resolve_config(ctx);
-  if (!config) {
-    return std::unexpected(config.error());
-  }
-  if (!std::filesystem::exists(config->db_path)) {
-    return fail(ErrorCode::not_found, "no ledger here; run a manifest first or pass --db FILE",
-                config->db_path);
-  }
-  return open_store(*config);
-}
-
-}  // namespace
-
 void register_status(CLI::App& app, CommandContext& ctx) {
   auto json = std::make_shared<bool>(false);
   CLI::App* cmd = app.add_subcommand("status", "jobs per state, per batch; lists ambiguous jobs");
@@ -36,11 +18,11 @@ void register_status(CLI::App& app, CommandContext& ctx) {
   add_common_flags(*cmd, ctx, false);
   cmd->callback([&ctx, json] {
     ctx.action = [&ctx, json] {
-      auto store = open_existing(ctx);
-      if (!store) {
-        return report_error(store.error());
+      auto ledger = open_ledger(ctx);
+      if (!ledger) {
+        return report_error(ledger.error());
       }
-      auto status = write_status(**store, *json, std::cout);
+      auto status = write_status(*ledger->store, *json, std::cout);
       return status ? static_cast<int>(k_exit_ok) : report_error(status.error());
     };
   });
@@ -64,8 +46,7 @@ void register_validate(CLI::App& app, CommandContext& ctx) {
       if (!config) {
         return report_error(config.error());
       }
-      auto provider = make_provider(config->provider);
-      if (auto status = check_jobs(*manifest, *provider); !status) {
+      if (auto status = check_jobs(*manifest, *config); !status) {
         return report_error(status.error());
       }
       std::cout << *path << ": ok, batch " << manifest->batch << ", " << manifest->jobs.size()

@@ -1,70 +1,17 @@
 // `vidbatch jobs`: one line per job with its state, progress and output path;
-// and the ledger helpers the read/act commands share (open_ledger, find_jobs_by_id).
+// and parse_state_flag, shared with `report`.
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
 #include <iomanip>
 #include <iostream>
-#include <map>
 
 #include "cli/cli.h"
 #include "cli/commands.h"
 
 namespace vb {
-
-Result<Ledger> open_ledger(const CommandContext& ctx) {
-  auto config = resolve_config(ctx);
-  if (!config) {
-    return std::unexpected(config.error());
-  }
-  if (!std::filesystem::exists(config->db_path)) {
-    return fail(ErrorCode::not_found, "no ledger here; run a manifest first or pass --db FILE",
-                config->db_path);
-  }
-  auto store = open_store(*config);
-  if (!store) {
-    return std::unexpected(store.error());
-  }
-  return Ledger{std::move(*config), std::move(*store)};
-}
-
-Result<std::vector<JobRecord>> find_jobs_by_id(JobStore& store, const std::string& batch,
-                                               const std::vector<std::string>& ids) {
-  JobFilter filter;
-  if (!batch.empty()) {
-    filter.batch = batch;
-  }
-  auto jobs = store.list_jobs(filter);
-  if (!jobs) {
-    return std::unexpected(jobs.error());
-  }
-  std::multimap<std::string, const JobRecord*> by_id;
-  for (const JobRecord& job : *jobs) {
-    by_id.emplace(job.spec.id, &job);
-  }
-  std::vector<JobRecord> found;
-  for (const std::string& id : ids) {
-    auto [first, last] = by_id.equal_range(id);
-    if (first == last) {
-      return fail(ErrorCode::not_found,
-                  "no job with this id" + (batch.empty() ? "" : " in batch " + batch),
-                  "job " + id);
-    }
-    if (std::next(first) != last) {
-      return fail(ErrorCode::invalid_input,
-                  "several batches have a job with this id; add --batch NAME", "job " + id);
-    }
-    bool duplicate = std::any_of(found.begin(), found.end(),
-                                 [&](const JobRecord& j) { return j.row_id == first->second->row_id; });
-    if (!duplicate) {
-      found.push_back(*first->second);
-    }
-  }
-  return found;
-}
 
 Result<std::optional<JobState>> parse_state_flag(const std::string& text) {
   if (text.empty()) {

@@ -4,8 +4,6 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
-#include "cli/run_lock.h"
-#include "engine/run_engine.h"
 
 namespace vb {
 
@@ -18,67 +16,37 @@ struct ResolveFlags {
   std::vector<std::string> jobs;
 };
 
-// The ambiguous job named `id` (in `batch` when given); an error names what is wrong.
-Result<JobRecord> find_ambiguous(JobStore& store, const std::string& batch, const std::string& id) {
-  JobFilter filter;
-  if (!batch.empty()) {
-    filter.batch = batch;
-  }
-  auto jobs = store.list_jobs(filter);
+// The jobs named by `ids`, each of which must be ambiguous; an error names what is wrong.
+Result<std::vector<JobRecord>> find_ambiguous(JobStore& store, const std::string& batch,
+                                              const std::vector<std::string>& ids) {
+  auto jobs = find_jobs_by_id(store, batch, ids);
   if (!jobs) {
-    return std::unexpected(jobs.error());
+    return jobs;
   }
-  std::vector<JobRecord> matches;
-  for (auto& job : *jobs) {
-    if (job.spec.id == id) {
-      matches.push_back(std::move(job));
+  for (const JobRecord& job : *jobs) {
+    if (job.state != JobState::ambiguous) {
+      return fail(ErrorCode::invalid_input,
+                  std::string("the job is ") + to_string(job.state) +
+                      ", not ambiguous; only ambiguous jobs need resolving",
+                  "job " + job.batch + "/" + job.spec.id);
     }
   }
-  if (matches.empty()) {
-    return fail(ErrorCode::not_found, "no job with this id" + (batch.empty() ? "" : " in batch " + batch),
-                "job " + id);
-  }
-  if (matches.size() > 1) {
-    return fail(ErrorCode::invalid_input, "several batches have a job with this id; add --batch",
-                "job " + id);
-  }
-  if (matches.front().state != JobState::ambiguous) {
-    return fail(ErrorCode::invalid_input,
-                std::string("the job is ") + to_string(matches.front().state) +
-                    ", not ambiguous; only ambiguous jobs need resolving",
-                "job " + matches.front().batch + "/" + id);
-  }
-  return matches.front();
+  return jobs;
 }
 
 int resolve(const CommandContext& ctx, const ResolveFlags& flags) {
-  auto config = resolve_config(ctx);
-  if (!config) {
-    return report_error(config.error());
+  const Millis now = SystemClock().now_ms();
+  auto ledger = lock_ledger(ctx, now);
+  if (!ledger) {
+    return ledger.error();
   }
-  auto lock = RunLock::acquire(config->db_path);
-  if (!lock) {
-    report_error(lock.error());
-    return k_exit_runtime;
-  }
-  auto store = open_store(*config);
-  if (!store) {
-    report_error(store.error());
-    return k_exit_runtime;
-  }
-  Millis now = SystemClock().now_ms();
-  // A run killed mid-create left `submitting` jobs: they are ambiguous too.
-  if (auto recovered = recover_interrupted_jobs(**store, now); !recovered) {
-    report_error(recovered.error());
-    return k_exit_runtime;
+  auto jobs = find_ambiguous(*ledger->store, flags.batch, flags.jobs);
+  if (!jobs) {
+    return report_error(jobs.error());
   }
   std::vector<Transition> moves;
-  for (const auto& id : flags.jobs) {
-    auto job = find_ambiguous(**store, flags.batch, id);
-    if (!job) {
-      return report_error(job.error());
-    }
-    Transition t{job->row_id, JobState::ambiguous, JobState::queued, now, 0, "", {}};
+  for (const JobRecord& job : *jobs) {
+    Transition t{job.row_id, JobState::ambiguous, JobState::queued, now, 0, "", {}};
     if (flags.resubmit) {
       t.message = "resolved by the user: submit again (the lost create may also be billed)";
       t.update.error_code = "";
@@ -89,7 +57,7 @@ int resolve(const CommandContext& ctx, const ResolveFlags& flags) {
     }
     moves.push_back(std::move(t));
   }
-  if (auto status = (*store)->apply(moves); !status) {
+  if (auto status = ledger->store->apply(moves); !status) {
     report_error(status.error());
     return k_exit_runtime;
   }
@@ -111,6 +79,7 @@ void register_resolve(CLI::App& app, CommandContext& ctx) {
   cmd->add_option("--batch", flags->batch, "the batch of the jobs");
   cmd->add_option("jobs", flags->jobs, "job ids")->required();
   add_common_flags(*cmd, ctx, false);
+  add_log_flags(*cmd, ctx);
   cmd->callback([&ctx, flags] {
     ctx.action = [&ctx, flags] {
       if (!flags->resubmit && !flags->fail) {

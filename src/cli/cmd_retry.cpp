@@ -5,7 +5,6 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
-#include "cli/run_lock.h"
 
 namespace vb {
 
@@ -59,18 +58,10 @@ Result<std::vector<JobRecord>> select_jobs(JobStore& store, const RetryFlags& fl
 }
 
 int retry(const CommandContext& ctx, const RetryFlags& flags) {
-  auto config = resolve_config(ctx);
-  if (!config) {
-    return report_error(config.error());
-  }
-  auto lock = RunLock::acquire(config->db_path);
-  if (!lock) {
-    report_error(lock.error());
-    return k_exit_runtime;
-  }
-  auto ledger = open_ledger(ctx);
+  const Millis now = SystemClock().now_ms();
+  auto ledger = lock_ledger(ctx, now);
   if (!ledger) {
-    return report_error(ledger.error());
+    return ledger.error();
   }
   auto jobs = select_jobs(*ledger->store, flags);
   if (!jobs) {
@@ -84,7 +75,6 @@ int retry(const CommandContext& ctx, const RetryFlags& flags) {
               << " to retry\n";
     return k_exit_ok;
   }
-  const Millis now = SystemClock().now_ms();
   std::vector<Transition> moves;
   for (const JobRecord& job : *jobs) {
     Transition t;
@@ -131,6 +121,7 @@ void register_retry(CLI::App& app, CommandContext& ctx) {
   auto* jobs = cmd->add_option("--job", flags->jobs, "these jobs (repeat, or list several ids)");
   jobs->excludes(failed)->excludes(canceled);
   add_common_flags(*cmd, ctx, false);
+  add_log_flags(*cmd, ctx);
   cmd->callback([&ctx, flags] {
     ctx.action = [&ctx, flags] {
       if (!flags->failed && !flags->canceled && flags->jobs.empty()) {

@@ -109,7 +109,7 @@ int execute(const Config& config, const RunFlags& flags, const std::optional<Man
     std::cerr << "vidbatch: warning: TLS certificate verification is OFF (--insecure)\n";
   }
   auto transport = make_curl_transport(transport_options);
-  ConsoleObserver observer;
+  ConsoleObserver observer(cli_log(), **store, clock, manifest ? manifest->batch : std::string());
   RunEngine engine(**store, *provider, *transport, clock, config, observer);
   install_signal_handlers();
   RunScope scope;
@@ -142,6 +142,7 @@ void register_run(CLI::App& app, CommandContext& ctx) {
                 "replace queued jobs whose spec changed instead of failing");
   cmd->add_flag("--insecure", flags->insecure, "skip TLS verification (local testing only)");
   add_common_flags(*cmd, ctx, true);
+  add_log_flags(*cmd, ctx);
   cmd->callback([&ctx, flags] {
     ctx.action = [&ctx, flags] {
       auto manifest = load_manifest(flags->manifest_path);
@@ -172,6 +173,7 @@ void register_resume(CLI::App& app, CommandContext& ctx) {
   cmd->footer("Example: vidbatch resume --db vidbatch.db");
   cmd->add_flag("--insecure", flags->insecure, "skip TLS verification (local testing only)");
   add_common_flags(*cmd, ctx, true);
+  add_log_flags(*cmd, ctx);
   cmd->callback([&ctx, flags] {
     ctx.action = [&ctx, flags] {
       auto config = resolve_config(ctx);

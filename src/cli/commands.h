@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "cli/cli_log.h"
+#include "cli/run_lock.h"
 #include "config/config.h"
 #include "store/job_store.h"
 #include "util/error.h"
@@ -26,6 +28,7 @@ struct CommonFlags {
 
 struct CommandContext {
   CommonFlags flags;
+  LogOptions log;                // --quiet, --log-format (stderr for the whole command)
   std::function<int()> action;   // set by the chosen subcommand's callback
 };
 
@@ -47,7 +50,10 @@ void register_completion(CLI::App& app, CommandContext& ctx);
 // --db/--config/--out/--base-url/--concurrency on `cmd`, filling ctx.flags.
 void add_common_flags(CLI::App& cmd, CommandContext& ctx, bool engine_flags);
 
-// Prints "vidbatch: <where>: <message>" to stderr and returns the exit code for it.
+// --quiet and --log-format text|json on `cmd`, filling ctx.log.
+void add_log_flags(CLI::App& cmd, CommandContext& ctx);
+
+// Prints "vidbatch: <where>: <message>" to stderr (an error event of cli_log()) and returns the exit code for it.
 int report_error(const Error& error);
 int exit_code_for(const Error& error);
 
@@ -64,6 +70,18 @@ struct Ledger {
 };
 // Fails with ErrorCode::not_found when the database file does not exist.
 Result<Ledger> open_ledger(const CommandContext& ctx);
+
+// A ledger held for writing by retry, cancel or resolve: the run lock (a running
+// `run` makes it fail), the existing database (never created here), and jobs a
+// crashed run left mid-request recovered (submitting -> ambiguous, downloading ->
+// ready). On failure the error is printed and its exit code returned: 2 for a
+// missing ledger or bad config, 3 for a held lock or a database error.
+struct LockedLedger {
+  std::unique_ptr<RunLock> lock;
+  Config config;
+  std::unique_ptr<JobStore> store;
+};
+std::expected<LockedLedger, int> lock_ledger(const CommandContext& ctx, Millis now);
 
 // The jobs named by `ids` (in `batch` when not empty), once each, in the order given.
 // Fails with not_found for an unknown id, invalid_input when an id is in several batches.

@@ -1,79 +1,82 @@
 #include "cli/console_observer.h"
 
-#include <unistd.h>
-
-#include <cstdio>
-#include <string>
+#include <set>
 
 namespace vb {
 
-namespace {
-
-std::string format_eta(Millis ms) {
-  std::int64_t secs = ms / 1000;
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%lld:%02lld", static_cast<long long>(secs / 60),
-                static_cast<long long>(secs % 60));
-  return buf;
+ConsoleObserver::ConsoleObserver(CliLog& log, JobStore& store, const Clock& clock,
+                                 const std::string& scope_batch)
+    : m_log(log), m_store(store), m_clock(clock), m_board(clock.now_ms()) {
+  auto counts = store.count_states();
+  if (!counts) {
+    return;  // the engine reports database problems; the display starts from zero
+  }
+  std::set<std::string> shown;
+  for (const StateCount& c : *counts) {
+    if (scope_batch.empty() ? !is_settled(c.state) && c.count > 0 : c.batch == scope_batch) {
+      shown.insert(c.batch);
+    }
+  }
+  for (const StateCount& c : *counts) {
+    if (shown.contains(c.batch)) {
+      m_board.seed(c.batch, c.state, c.count);
+    }
+  }
 }
 
-}  // namespace
-
-ConsoleObserver::ConsoleObserver() : m_live(isatty(STDOUT_FILENO) && isatty(STDERR_FILENO)) {}
+int ConsoleObserver::http_status_of(const JobRecord& job) {
+  auto events = m_store.events(job.row_id);
+  return events && !events->empty() ? events->back().http_status : 0;
+}
 
 void ConsoleObserver::on_transition(const JobRecord& job, JobState from, JobState to,
                                     const std::string& message) {
-  if (m_live && to != JobState::failed && to != JobState::ambiguous) {
-    return;  // the live line shows the counts; only problems get their own line
+  m_board.apply(job.batch, from, to, m_clock.now_ms());
+  LogEvent event;
+  event.level = to == JobState::failed      ? LogLevel::error
+                : to == JobState::ambiguous ? LogLevel::warn
+                                            : LogLevel::info;
+  if (m_log.live() && event.level == LogLevel::info) {
+    return;  // the live block shows the counts; only problems get their own line
   }
-  close();
-  std::fprintf(stderr, "%s %s/%s %s -> %s: %s\n", format_iso8601(SystemClock().now_ms()).c_str(),
-               job.batch.c_str(), job.spec.id.c_str(), to_string(from), to_string(to),
-               message.c_str());
-}
-
-void ConsoleObserver::on_tick(const RunCounts& counts, Millis now) {
-  std::int64_t done = counts.of(JobState::done);
-  if (m_done_at_start < 0) {
-    m_done_at_start = done;
-    m_started = now;
-  }
-  if (!m_live) {
+  if (m_log.options().quiet && event.level != LogLevel::error) {
     return;
   }
-  std::int64_t at_provider =
-      counts.of(JobState::submitting) + counts.of(JobState::submitted) + counts.of(JobState::running);
-  std::int64_t downloading = counts.of(JobState::ready) + counts.of(JobState::downloading);
-  std::int64_t remaining = counts.total() - done - counts.of(JobState::failed) -
-                           counts.of(JobState::canceled) - counts.of(JobState::ambiguous);
-  std::string eta = "--:--";
-  std::int64_t finished_here = done - m_done_at_start;
-  if (finished_here > 0 && now > m_started) {
-    // From observed throughput, never from the providers' progress numbers.
-    eta = format_eta(remaining * (now - m_started) / finished_here);
+  event.event = "transition";
+  event.batch = job.batch;
+  event.job = job.spec.id;
+  event.from = from;
+  event.to = to;
+  event.message = message;
+  event.text = format_iso8601(m_clock.now_ms()) + " " + job.batch + "/" + job.spec.id + " " +
+               to_string(from) + " -> " + to_string(to) + ": " + message;
+  if (m_log.options().format == LogFormat::json) {
+    // The ledger's event row (committed before this call) holds the HTTP status.
+    event.http_status = http_status_of(job);
   }
-  std::fprintf(stderr,
-               "\r[vidbatch] done %lld/%lld | queued %lld | at provider %lld | downloading %lld | "
-               "failed %lld | ambiguous %lld | ETA %s\x1b[K",
-               static_cast<long long>(done), static_cast<long long>(counts.total()),
-               static_cast<long long>(counts.of(JobState::queued)),
-               static_cast<long long>(at_provider), static_cast<long long>(downloading),
-               static_cast<long long>(counts.of(JobState::failed)),
-               static_cast<long long>(counts.of(JobState::ambiguous)), eta.c_str());
-  std::fflush(stderr);
-  m_line_open = true;
+  m_log.write(event);
+}
+
+void ConsoleObserver::on_tick(const RunCounts&, Millis now) {
+  if (m_log.live() && m_board.redraw_due(now)) {
+    m_log.draw(m_board.lines(now, m_log.width()));
+  }
 }
 
 void ConsoleObserver::on_notice(const std::string& message) {
-  close();
-  std::fprintf(stderr, "vidbatch: %s\n", message.c_str());
+  LogEvent event;
+  event.event = "notice";
+  event.level = message.starts_with("stopping:") ? LogLevel::error : LogLevel::warn;
+  event.message = message;
+  event.text = "vidbatch: " + message;
+  m_log.write(event);
 }
 
 void ConsoleObserver::close() {
-  if (m_line_open) {
-    std::fputc('\n', stderr);
-    m_line_open = false;
+  if (m_log.live()) {
+    m_log.draw(m_board.lines(m_clock.now_ms(), m_log.width()));
   }
+  m_log.end_live();
 }
 
 }  // namespace vb

@@ -1,30 +1,42 @@
-// ConsoleObserver: what a person sees while a run goes on. On a terminal (both
-// stdout and stderr are TTYs) one live status line on stderr, redrawn at most
-// four times a second; otherwise one plain log line per transition on stderr.
-// Data never goes to stderr and logs never go to stdout.
+// ConsoleObserver: what a person (or a log shipper) sees while a run goes on.
+// Everything goes to stderr through the command's CliLog (cli/cli_log.h):
+// - on a terminal, a live block with one progress line per batch (done/total,
+//   per-state counts, rate and ETA from the throughput of finished jobs),
+//   redrawn in place at most four times a second, with failed and ambiguous
+//   jobs logged above it;
+// - otherwise one line per transition (text), or one JSON object per
+//   transition and notice (--log-format json); --quiet keeps errors only.
+// Per-batch counts are kept here: seeded from the ledger at construction, then
+// moved by every transition (the engine's ticks count the whole scope).
+// Single-threaded: called from the engine's thread, which also owns `store`.
 #pragma once
 
 #include <string>
 
+#include "cli/cli_log.h"
+#include "cli/progress.h"
 #include "engine/run_engine.h"
 
 namespace vb {
 
 class ConsoleObserver final : public RunObserver {
  public:
-  ConsoleObserver();
+  // `scope_batch`: the batch being run, or "" for every batch with unfinished jobs.
+  ConsoleObserver(CliLog& log, JobStore& store, const Clock& clock, const std::string& scope_batch);
   void on_transition(const JobRecord& job, JobState from, JobState to,
                      const std::string& message) override;
   void on_tick(const RunCounts& counts, Millis now) override;
   void on_notice(const std::string& message) override;
-  // Ends the live line so that later output starts on a fresh line.
+  // Draws the last state of the live block and moves below it.
   void close();
 
  private:
-  bool m_live;
-  bool m_line_open = false;
-  Millis m_started = 0;
-  std::int64_t m_done_at_start = -1;
+  int http_status_of(const JobRecord& job);
+
+  CliLog& m_log;
+  JobStore& m_store;
+  const Clock& m_clock;
+  ProgressBoard m_board;
 };
 
 }  // namespace vb

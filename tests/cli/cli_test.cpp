@@ -9,9 +9,11 @@
 
 #include "cli/run_lock.h"
 #include "e2e/e2e_fixture.h"
+#include "support/lines.h"
 
 using namespace vb;
 using namespace vb::test;
+using vidbatch::test::lines_of;
 using vidbatch::test::SimProcess;
 using vidbatch::test::Subprocess;
 using vidbatch::test::SubprocessOptions;
@@ -33,15 +35,6 @@ CommandResult run_cli(const std::string& dir, const std::vector<std::string>& ar
   result.out = read_file(dir + "/cli.out");
   result.err = read_file(dir + "/cli.err");
   return result;
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    lines.push_back(line);
-  }
-  return lines;
 }
 
 std::vector<std::string> ledger_flags(const E2eFolder& folder) {
@@ -205,13 +198,20 @@ TEST_CASE("every command has --help with an example, and bash completion knows t
   CommandResult completion = run_cli(folder.dir(), {"completion", "bash"});
   REQUIRE(completion.exit_code == 0);
   const std::vector<std::string> commands = {"run",  "resume", "status", "report", "validate",
-                                             "jobs", "events", "plan",   "retry",  "cancel",
-                                             "completion"};
+                                             "resolve", "jobs", "events", "plan", "retry",
+                                             "cancel", "completion"};
   for (const auto& command : commands) {
     INFO(command);
     CommandResult help = run_cli(folder.dir(), {command, "--help"});
     CHECK(help.exit_code == 0);
     CHECK_THAT(help.out, Catch::Contains("Example"));
+    // The help ends with the example: its last line runs this very command.
+    auto help_lines = lines_of(help.out);
+    while (!help_lines.empty() && help_lines.back().empty()) {
+      help_lines.pop_back();
+    }
+    REQUIRE_FALSE(help_lines.empty());
+    CHECK_THAT(help_lines.back(), Catch::Contains("vidbatch " + command + " "));
     CHECK_THAT(completion.out, Catch::Contains(" " + command));
   }
   CHECK_THAT(completion.out, Catch::Contains("complete -o default -F _vidbatch vidbatch"));

@@ -8,6 +8,7 @@
 #include "output/output_layout.h"
 #include "provider/answer_parser.h"
 #include "provider/openai_videos_provider.h"
+#include "provider/unified_task_provider.h"
 
 namespace vb::fuzz {
 
@@ -59,6 +60,11 @@ const OpenAiVideosProvider& provider() {
   return p;
 }
 
+const UnifiedTaskProvider& unified_provider() {
+  static const UnifiedTaskProvider p{ProviderConfig{}};
+  return p;
+}
+
 std::string check_status(std::string_view where, const RemoteStatus& s) {
   if (s.progress && (!std::isfinite(*s.progress) || *s.progress < 0 || *s.progress > 100)) {
     return std::string(where) + ": progress out of range";
@@ -68,6 +74,24 @@ std::string check_status(std::string_view where, const RemoteStatus& s) {
     return std::string(where) + ": non-http video URL " + s.video_url;
   }
   return check_message(where, s.error_message);
+}
+
+// A create answer: an error with a bounded message, or a non-empty id and a sane status.
+std::string check_create(std::string_view where, const Result<CreateAnswer>& answer) {
+  if (!answer) {
+    return check_message(std::string(where) + " error", answer.error().message);
+  }
+  if (answer->remote_id.empty()) {
+    return std::string(where) + " accepted an empty id";
+  }
+  return check_status(where, answer->status);
+}
+
+std::string check_query(std::string_view where, const Result<RemoteStatus>& status) {
+  if (!status) {
+    return check_message(std::string(where) + " error", status.error().message);
+  }
+  return check_status(where, *status);
 }
 
 }  // namespace
@@ -108,22 +132,23 @@ std::string config(std::string_view data) {
 }
 
 std::string provider_create(std::string_view data) {
-  auto answer = provider().parse_create(response_from(data));
-  if (!answer) {
-    return check_message("parse_create error", answer.error().message);
-  }
-  if (answer->remote_id.empty()) {
-    return "parse_create accepted an empty id";
-  }
-  return check_status("parse_create", answer->status);
+  return check_create("parse_create", provider().parse_create(response_from(data)));
 }
 
 std::string provider_query(std::string_view data) {
-  auto status = provider().parse_query(response_from(data));
-  if (!status) {
-    return check_message("parse_query error", status.error().message);
+  return check_query("parse_query", provider().parse_query(response_from(data)));
+}
+
+std::string unified_create(std::string_view data) {
+  return check_create("unified parse_create", unified_provider().parse_create(response_from(data)));
+}
+
+std::string unified_query(std::string_view data) {
+  auto status = unified_provider().parse_query(response_from(data));
+  if (status && status->phase == RemotePhase::completed && status->video_url.empty()) {
+    return "unified parse_query: completed without a video URL";
   }
-  return check_status("parse_query", *status);
+  return check_query("unified parse_query", status);
 }
 
 std::string provider_list(std::string_view data) {
@@ -183,6 +208,8 @@ const std::vector<NamedTarget>& all_targets() {
       {"provider_query", &provider_query},
       {"provider_list", &provider_list},
       {"provider_content", &provider_content},
+      {"unified_create", &unified_create},
+      {"unified_query", &unified_query},
       {"answer", &answer},
   };
   return k_targets;

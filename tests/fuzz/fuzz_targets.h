@@ -33,6 +33,11 @@ std::string provider_create(std::string_view data);
 std::string provider_query(std::string_view data);
 std::string provider_list(std::string_view data);
 std::string provider_content(std::string_view data);
+// unified_create / unified_query: the UnifiedTaskProvider parsers (the gateways'
+//   /video/create and /video/query answers), same byte convention and invariants as
+//   provider_create / provider_query; a completed query always names a video URL.
+std::string unified_create(std::string_view data);
+std::string unified_query(std::string_view data);
 // answer: parse_status_answer, parse_answer_id, find_video_url, parse_video_list,
 //   error_message_from_body on the same body; progress in 0..100, URLs http(s), messages bounded.
 std::string answer(std::string_view data);

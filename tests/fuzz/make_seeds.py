@@ -76,6 +76,30 @@ write("provider_query", [b"\x00" + b for b in bodies] + [b"\x0c" + bodies[-7], b
 write("provider_create", [b"\x00" + b for b in bodies])
 write("provider_list", [b"\x00" + dump(l) for l in lists] + [b"\x00" + p for p in proxy])
 write("provider_content", [dump(c) for c in contents] + proxy)
+# The gateways' unified format (api-reference 2.1, 2.2): create and query answers.
+unified_creates = [
+    {"id": "sora-2:task_01k6x15vhrff09dkkqjrzwhm60", "status": "pending",
+     "status_update_time": 1759763427208},
+    {"id": "jimeng:7391ad0e-8c1b-4a53-9b1e-0e0a3bd5d3a1", "status": "pending"},
+    {"id": "video_5c6a605a-1d3e", "object": "video", "model": "sora-2", "status": "queued",
+     "progress": 0, "created_at": 1761622232, "seconds": "10", "size": "1280x720"},
+]
+unified_queries = [
+    {"id": "sora-2:task_01k6x", "object": "video", "model": "sora-2", "status": "pending",
+     "progress": "0", "created_at": 1762010621, "size": "large",
+     "status_update_time": 1762010621323, "detail": {"input": {"aspect_ratio": "9:16"}}},
+    {"id": "7391ad0e", "status": "success", "video_url": "https://cdn.test/v.mp4",
+     "enhanced_prompt": "a cat"},
+    {"id": "sora-2:task_01k6x", "status": "completed", "detail": {"url": "https://c.test/d.mp4"}},
+    {"id": "sora-2:task_01k6x", "status": "completed",
+     "detail": {"draft_info": {"downloadable_url": "https://videos.openai.com/src.mp4"}}},
+    {"id": "sora-2:task_01k6x", "status": "completed"},
+    {"id": "sora-2:task_01k6x", "status": "cancelled", "created_at": 1760341326742},
+]
+unified_bodies = [dump(a) for a in unified_queries] + bodies
+write("unified_create", [b"\x00" + dump(a) for a in unified_creates] + [b"\x00" + b for b in bodies]
+      + [b"\x0c" + bodies[-7], b"\x0d" + proxy[0]])
+write("unified_query", [b"\x00" + b for b in unified_bodies] + [b"\x0c" + bodies[-7]])
 manifests = sorted((root / "jobs" / "examples").rglob("*.yaml"))
 write("manifest", [m.read_bytes() for m in manifests])
 configs = sorted((root / "config").glob("*.toml"))
