@@ -208,6 +208,36 @@ def child_of(pid):
     return None
 
 
+def cmd_sync_tree(args):
+    """sync-tree SRC DST: make DST a copy of SRC, rewriting only the files whose bytes differ (and
+    deleting those SRC lacks), so that make rebuilds only what changed between two snapshots."""
+    src, dst = args
+    kept = set()
+    for root, _, files in os.walk(src):
+        rel = os.path.relpath(root, src)
+        os.makedirs(os.path.join(dst, rel), exist_ok=True)
+        for name in files:
+            s = os.path.join(root, name)
+            d = os.path.normpath(os.path.join(dst, rel, name))
+            kept.add(d)
+            with open(s, "rb") as f:
+                data = f.read()
+            try:
+                with open(d, "rb") as f:
+                    if f.read() == data:
+                        continue
+            except FileNotFoundError:
+                pass
+            with open(d, "wb") as f:
+                f.write(data)
+            os.chmod(d, os.stat(s).st_mode)
+    for root, _, files in os.walk(dst):
+        for name in files:
+            d = os.path.normpath(os.path.join(root, name))
+            if d not in kept:
+                os.remove(d)
+
+
 # ---- summary ---------------------------------------------------------------
 
 def load_results(path):
@@ -337,6 +367,7 @@ COMMANDS = {
     "poll-rate": cmd_poll_rate,
     "import-probe": cmd_import_probe,
     "summary": cmd_summary,
+    "sync-tree": cmd_sync_tree,
 }
 
 if __name__ == "__main__":

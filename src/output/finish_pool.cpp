@@ -42,7 +42,7 @@ std::size_t FinishPool::pending() const {
 }
 
 FinishOutcome FinishPool::finish(FinishTask& task) {
-  FinishOutcome outcome{task.row_id, task.file->finish(task.expected_bytes), nullptr, {}};
+  FinishOutcome outcome{task.row_id, task.file->finish(task.expected_bytes, &m_folders), nullptr, {}};
   if (!outcome.video) {
     outcome.file = std::move(task.file);
     return outcome;

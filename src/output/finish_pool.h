@@ -53,6 +53,7 @@ class FinishPool {
   FinishOutcome finish(FinishTask& task);
 
   std::function<void()> m_wake;
+  DirectorySync m_folders;  // the workers share folder fsyncs
   mutable std::mutex m_mutex;
   std::condition_variable m_ready;
   std::deque<FinishTask> m_tasks;

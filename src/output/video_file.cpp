@@ -13,19 +13,28 @@ namespace vb {
 namespace {
 
 constexpr std::size_t k_head_bytes = 64 * 1024;
+constexpr std::size_t k_write_buffer_bytes = 128 * 1024;
 
 std::string errno_text(int err) {
   return std::strerror(err);
 }
 
-// fsync of the folder makes the rename itself durable.
-void sync_directory(const std::string& file) {
-  std::filesystem::path dir = std::filesystem::path(file).parent_path();
-  int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY);
+std::string folder_of(const std::string& file) {
+  std::string dir = std::filesystem::path(file).parent_path().string();
+  return dir.empty() ? "." : dir;
+}
+
+void fsync_folder(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd >= 0) {
     ::fsync(fd);
     ::close(fd);
   }
+}
+
+// fsync of the folder makes the rename itself durable.
+void sync_directory(const std::string& file) {
+  fsync_folder(folder_of(file));
 }
 
 bool has_mp4_signature(const std::string& head) {
@@ -33,6 +42,26 @@ bool has_mp4_signature(const std::string& head) {
 }
 
 }  // namespace
+
+void DirectorySync::sync(const std::string& dir) {
+  std::unique_lock lock(m_mutex);
+  Folder& folder = m_folders[dir];
+  const std::uint64_t ticket = ++folder.requested;  // our rename is done by now
+  while (folder.completed < ticket) {
+    if (folder.running) {
+      m_done.wait(lock);  // that fsync may have begun before our rename: wait for the next
+      continue;
+    }
+    folder.running = true;
+    const std::uint64_t covers = folder.requested;  // every rename done before this fsync
+    lock.unlock();
+    fsync_folder(dir);
+    lock.lock();
+    folder.completed = covers;
+    folder.running = false;
+    m_done.notify_all();
+  }
+}
 
 struct VideoFile::Hash {
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
@@ -82,7 +111,7 @@ bool VideoFile::begin(int http_status) {
   return true;
 }
 
-bool VideoFile::write(const char* data, std::size_t size) {
+bool VideoFile::write_all(const char* data, std::size_t size) {
   std::size_t done = 0;
   while (done < size) {
     ssize_t n = ::write(m_fd, data + done, size - done);
@@ -95,6 +124,33 @@ bool VideoFile::write(const char* data, std::size_t size) {
     }
     done += static_cast<std::size_t>(n);
   }
+  return true;
+}
+
+bool VideoFile::flush() {
+  if (m_buffered == 0) {
+    return m_write_error.empty();
+  }
+  const std::size_t n = m_buffered;
+  m_buffered = 0;
+  return write_all(m_buffer.get(), n);
+}
+
+bool VideoFile::write(const char* data, std::size_t size) {
+  if (!m_write_error.empty() || (m_buffered + size > k_write_buffer_bytes && !flush())) {
+    return false;
+  }
+  if (size >= k_write_buffer_bytes) {
+    if (!write_all(data, size)) {
+      return false;
+    }
+  } else {
+    if (!m_buffer) {
+      m_buffer = std::make_unique_for_overwrite<char[]>(k_write_buffer_bytes);
+    }
+    std::memcpy(m_buffer.get() + m_buffered, data, size);
+    m_buffered += size;
+  }
   EVP_DigestUpdate(m_hash->ctx, data, size);
   if (m_head.size() < k_head_bytes) {
     m_head.append(data, std::min(size, k_head_bytes - m_head.size()));
@@ -104,6 +160,7 @@ bool VideoFile::write(const char* data, std::size_t size) {
 }
 
 Status VideoFile::restart() {
+  m_buffered = 0;
   if (::ftruncate(m_fd, 0) != 0 || ::lseek(m_fd, 0, SEEK_SET) != 0) {
     return fail(ErrorCode::io, "cannot truncate the download file: " + errno_text(errno),
                 m_paths.part);
@@ -115,7 +172,7 @@ Status VideoFile::restart() {
   return {};
 }
 
-Result<FinishedVideo> VideoFile::finish(std::int64_t expected_bytes) {
+Result<FinishedVideo> VideoFile::finish(std::int64_t expected_bytes, DirectorySync* folders) {
   if (expected_bytes >= 0 && expected_bytes != m_size) {
     return fail(ErrorCode::network,
                 "truncated download: got " + std::to_string(m_size) + " of " +
@@ -126,6 +183,10 @@ Result<FinishedVideo> VideoFile::finish(std::int64_t expected_bytes) {
     return fail(ErrorCode::protocol, "the downloaded file is not an MP4 (no ftyp box)",
                 m_paths.part);
   }
+  if (!flush()) {
+    return fail(ErrorCode::io, "cannot write the download file: " + m_write_error, m_paths.part);
+  }
+  m_buffer.reset();
   if (::fsync(m_fd) != 0) {
     return fail(ErrorCode::io, "cannot flush the video to disk: " + errno_text(errno),
                 m_paths.part);
@@ -136,11 +197,16 @@ Result<FinishedVideo> VideoFile::finish(std::int64_t expected_bytes) {
     return fail(ErrorCode::io, "cannot rename the finished video: " + errno_text(errno),
                 m_paths.video);
   }
-  sync_directory(m_paths.video);
+  if (folders != nullptr) {
+    folders->sync(folder_of(m_paths.video));
+  } else {
+    sync_directory(m_paths.video);
+  }
   return FinishedVideo{m_paths.video, m_size, m_hash->hex()};
 }
 
 void VideoFile::discard() {
+  m_buffered = 0;
   if (m_fd >= 0) {
     ::close(m_fd);
     m_fd = -1;

@@ -1,14 +1,18 @@
 // VideoFile: one download on its way into the output tree. It is the
-// transport's BodySink: bytes stream into `<video>.part` while a SHA-256 is
-// computed. finish() checks the length and the MP4 signature (an `ftyp` box),
+// transport's BodySink: bytes stream into `<video>.part` (through a 128 KiB
+// buffer: one write(2) per 128 KiB rather than one per network chunk) while a
+// SHA-256 is computed. finish() checks the length and the MP4 signature (an `ftyp` box),
 // fsyncs, and renames into place, so a final name never holds a partial file.
 // A broken transfer keeps the part file and its hash state, so the retry can
 // continue with an HTTP Range request from size(). Not thread-safe.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <unordered_map>
 
 #include "http/http_transport.h"
 #include "output/output_layout.h"
@@ -20,6 +24,25 @@ struct FinishedVideo {
   std::string path;
   std::int64_t bytes = 0;
   std::string sha256;   // lower-case hex
+};
+
+// Makes renames into a folder durable (fsync of the folder) with group commit: callers on
+// several threads that finished their renames before one fsync of the folder began all share
+// it, instead of queueing one folder fsync each. Thread-safe.
+class DirectorySync {
+ public:
+  // Returns once an fsync of `dir` that began after this call has ended.
+  void sync(const std::string& dir);
+
+ private:
+  struct Folder {
+    std::uint64_t requested = 0;   // sync() calls so far
+    std::uint64_t completed = 0;   // calls covered by a finished fsync
+    bool running = false;
+  };
+  std::mutex m_mutex;
+  std::condition_variable m_done;
+  std::unordered_map<std::string, Folder> m_folders;  // element references survive rehashing
 };
 
 class VideoFile final : public BodySink {
@@ -34,6 +57,8 @@ class VideoFile final : public BodySink {
   bool begin(int http_status) override;
   bool write(const char* data, std::size_t size) override;
 
+  // Bytes received so far (some may still sit in the write buffer; a Range resume continues
+  // from here because this object, buffer included, lives on between attempts).
   std::int64_t size() const { return m_size; }
   // errno text of the write that failed (ENOSPC...), empty if none failed.
   const std::string& write_error() const { return m_write_error; }
@@ -42,13 +67,16 @@ class VideoFile final : public BodySink {
   // The first bytes written, for sniffing a JSON answer (at most 64 KiB kept).
   const std::string& head() const { return m_head; }
 
-  // Verifies (expected_bytes < 0: unknown), fsyncs and renames into place.
-  Result<FinishedVideo> finish(std::int64_t expected_bytes);
+  // Verifies (expected_bytes < 0: unknown), fsyncs and renames into place, then fsyncs the
+  // folder (through `folders` when given, shared with other finishers).
+  Result<FinishedVideo> finish(std::int64_t expected_bytes, DirectorySync* folders = nullptr);
   // Deletes the part file.
   void discard();
 
  private:
   VideoFile(OutputPaths paths, int fd);
+  bool write_all(const char* data, std::size_t size);  // false: m_write_error says why
+  bool flush();
 
   struct Hash;
   OutputPaths m_paths;
@@ -57,6 +85,8 @@ class VideoFile final : public BodySink {
   std::string m_head;
   std::string m_write_error;
   std::unique_ptr<Hash> m_hash;
+  std::unique_ptr<char[]> m_buffer;  // allocated by the first write
+  std::size_t m_buffered = 0;
 };
 
 // Writes `content` to `path` via a temporary file and a rename, so readers never

@@ -1,0 +1,136 @@
+// [store] the read paths of status and report: filters, order, and the index they rely on
+// (schema 003, jobs_by_batch_state).
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include "store/migrations.h"
+#include "store/schema_sql.h"
+#include "store/store_fixtures.h"
+
+using namespace vb;
+using namespace vb::store_test;
+
+namespace {
+
+std::vector<std::string> names(const Result<std::vector<JobRecord>>& jobs) {
+  REQUIRE(jobs.has_value());
+  std::vector<std::string> out;
+  for (const JobRecord& job : *jobs) {
+    out.push_back(job.batch + "/" + job.spec.id);
+  }
+  return out;
+}
+
+Status apply_step(JobStore& store, const Transition& t) {
+  return store.apply({&t, 1});
+}
+
+bool has_index(const std::string& path, const std::string& name) {
+  SQLite::Database db(path, SQLite::OPEN_READONLY);
+  SQLite::Statement query(db, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = ?");
+  query.bind(1, name);
+  query.executeStep();
+  return query.getColumn(0).getInt() == 1;
+}
+
+// The plan SQLite picks for `sql` on the ledger at `path`, one detail per line.
+std::string plan_of(const std::string& path, const std::string& sql) {
+  SQLite::Database db(path, SQLite::OPEN_READONLY);
+  SQLite::Statement query(db, "EXPLAIN QUERY PLAN " + sql);
+  std::string plan;
+  while (query.executeStep()) {
+    plan += query.getColumn(3).getString() + "\n";
+  }
+  return plan;
+}
+
+}  // namespace
+
+TEST_CASE("list_jobs: every filter combination, batches by name, jobs in row order", "[store]") {
+  auto store = open_store(":memory:");
+  // Imported out of name order so that row order and name order differ.
+  REQUIRE(store->import_jobs("weekly", make_specs(3), 1000, false).has_value());
+  REQUIRE(store->import_jobs("nightly", make_specs(3), 1000, false).has_value());
+  for (const auto& [batch, id] : {std::pair{"weekly", "job-0"}, std::pair{"weekly", "job-2"},
+                                  std::pair{"nightly", "job-1"}}) {
+    REQUIRE(apply_step(*store, step(row_of(*store, batch, id), JobState::queued,
+                                    JobState::canceled))
+                .has_value());
+  }
+
+  CHECK(names(store->list_jobs({})) ==
+        std::vector<std::string>{"nightly/job-0", "nightly/job-1", "nightly/job-2",
+                                 "weekly/job-0", "weekly/job-1", "weekly/job-2"});
+  CHECK(names(store->list_jobs({"weekly", std::nullopt})) ==
+        std::vector<std::string>{"weekly/job-0", "weekly/job-1", "weekly/job-2"});
+  CHECK(names(store->list_jobs({std::nullopt, JobState::canceled})) ==
+        std::vector<std::string>{"nightly/job-1", "weekly/job-0", "weekly/job-2"});
+  CHECK(names(store->list_jobs({"weekly", JobState::canceled})) ==
+        std::vector<std::string>{"weekly/job-0", "weekly/job-2"});
+  CHECK(names(store->list_jobs({"nightly", JobState::queued})) ==
+        std::vector<std::string>{"nightly/job-0", "nightly/job-2"});
+  CHECK(names(store->list_jobs({"monthly", std::nullopt})).empty());
+  CHECK(names(store->list_jobs({std::nullopt, JobState::done})).empty());
+
+  // Every column read back as stored, whichever statement text was used.
+  auto one = store->list_jobs({"nightly", JobState::canceled});
+  REQUIRE(one->size() == 1);
+  CHECK(one->front().spec.prompt == "prompt number 1");
+  CHECK(one->front().state == JobState::canceled);
+}
+
+TEST_CASE("schema 003: status and filtered reports use jobs_by_batch_state", "[store]") {
+  TempDir dir;
+  const std::string path = dir.file("ledger.db");
+  {
+    auto store = open_store(path);
+    REQUIRE(store->import_jobs("b", make_specs(3), 1000, false).has_value());
+  }
+  REQUIRE(has_index(path, "jobs_by_batch_state"));
+  // The count of `status` walks the index in order: no temporary b-tree over every row.
+  const std::string counts = plan_of(
+      path,
+      "SELECT b.name, j.state, count(*) FROM jobs j JOIN batches b ON b.id = j.batch_id "
+      "GROUP BY b.name, j.state");
+  INFO(counts);
+  CHECK(counts.find("jobs_by_batch_state") != std::string::npos);
+  CHECK(counts.find("TEMP B-TREE") == std::string::npos);
+  const std::string one_state = plan_of(
+      path,
+      "SELECT j.id FROM jobs j JOIN batches b ON b.id = j.batch_id "
+      "WHERE b.name = 'b' AND j.state = 'ambiguous' ORDER BY b.name, j.id");
+  INFO(one_state);
+  CHECK(one_state.find("jobs_by_batch_state (batch_id=? AND state=?)") != std::string::npos);
+  CHECK(one_state.find("TEMP B-TREE") == std::string::npos);
+}
+
+TEST_CASE("schema 003 upgrades a version 2 ledger in place", "[store]") {
+  TempDir dir;
+  const std::string path = dir.file("ledger.db");
+  {
+    // A ledger as vidbatch wrote it before schema 003.
+    SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    for (const auto& file : store_detail::k_schema_files) {
+      if (file.version <= 2) {
+        db.exec(file.sql);
+      }
+    }
+    db.exec("PRAGMA user_version = 2");
+    db.exec("PRAGMA application_id = " + std::to_string(store_detail::k_application_id));
+    db.exec("INSERT INTO batches (name, created_at) VALUES ('old', 1)");
+    db.exec("INSERT INTO jobs (batch_id, job_key, spec_json, model, size, seconds, orientation, "
+            "prompt, state, created_at, updated_at) VALUES (1, 'a', '{}', 'm', 's', 4, "
+            "'landscape', 'p', 'queued', 1, 1)");
+  }
+  REQUIRE_FALSE(has_index(path, "jobs_by_batch_state"));
+  {
+    auto store = open_store(path);
+    auto counts = store->count_states();
+    REQUIRE(counts.has_value());
+    REQUIRE(counts->size() == 1);
+    CHECK((*counts)[0].batch == "old");
+    CHECK((*counts)[0].count == 1);
+  }
+  CHECK(has_index(path, "jobs_by_batch_state"));
+  SQLite::Database db(path, SQLite::OPEN_READONLY);
+  CHECK(db.execAndGet("PRAGMA user_version").getInt() >= 3);
+}
