@@ -25,6 +25,8 @@ constexpr int k_max_variants = 100;
 // Jobs per manifest after expansion (matrix, variants, prompt files): keeps
 // one batch's database work and memory bounded.
 constexpr std::size_t k_max_jobs = 200000;
+// Prompt text of all expanded jobs together: 200000 jobs of 1300 bytes.
+constexpr std::size_t k_max_expanded_prompt_bytes = 256u * 1024 * 1024;
 
 template <typename T>
 using Checked = std::expected<T, std::string>;

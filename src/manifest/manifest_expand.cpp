@@ -68,7 +68,7 @@ void JobExpander::expand(JobEntry& entry) {
   }
   EntryReport report;
   report.check_ids = generates_ids(entry);
-  for (std::size_t i = 0; i < entry.prompts.size(); ++i) {
+  for (std::size_t i = 0; i < entry.prompts.size() && !m_over_limit; ++i) {
     const bool last = i + 1 == entry.prompts.size();
     expand_source(entry, entry.prompts[i], last, report);
   }
@@ -135,14 +135,24 @@ void JobExpander::expand_source(JobEntry& entry, PromptSource& source, bool last
     if (auto checked = check_prompt(job.prompt); !checked && !report.prompt_rule) {
       report.prompt_rule = true;
       m_sink.add(source.prompt_at, field_of(entry, source, "prompt"),
-                 "with the matrix values of job '" + job.id + "': " + checked.error());
+                 "with the matrix values of job '" + excerpt(job.id) + "': " + checked.error());
     }
     add_job(entry, source, std::move(job), report);
-  } while (combination.next(entry.matrix));
+  } while (!m_over_limit && combination.next(entry.matrix));
 }
 
 void JobExpander::add_job(const JobEntry& entry, const PromptSource& source, JobSpec job,
                           EntryReport& report) {
+  // A long prompt times a large matrix is a memory bomb well inside the job limit.
+  m_prompt_bytes += job.prompt.size() * static_cast<std::size_t>(entry.variants);
+  if (m_prompt_bytes > k_max_expanded_prompt_bytes) {
+    m_sink.add(entry.at, entry.path,
+               "the prompts of the expanded jobs pass " +
+                   std::to_string(k_max_expanded_prompt_bytes >> 20) +
+                   " MiB in total (split the manifest into several batches)");
+    m_over_limit = true;
+    return;
+  }
   check_characters(entry, job, report);
   const std::string base_id = std::move(job.id);
   for (int variant = 1; variant <= entry.variants; ++variant) {
@@ -206,8 +216,9 @@ void JobExpander::check_characters(const JobEntry& entry, const JobSpec& job,
     if (!character.provider.empty() && character.provider != job.provider) {
       report.characters = true;
       m_sink.add(entry.characters_at, entry.characters_field,
-                 "character '" + name + "' is created at provider '" + character.provider +
-                     "', but job '" + job.id + "' runs at provider '" + job.provider + "'");
+                 "character '" + excerpt(name) + "' is created at provider '" +
+                     character.provider + "', but job '" + job.id + "' runs at provider '" +
+                     job.provider + "'");
       return;
     }
   }
@@ -264,9 +275,17 @@ void JobExpander::report_cycle(std::size_t start, const std::vector<std::size_t>
   for (std::size_t job = parent_of[start]; job != start; job = parent_of[job]) {
     first = std::min(first, job);
   }
+  // A long cycle is shortened: its start, its length, and back to the start.
+  constexpr std::size_t k_shown = 8;
   std::string chain = m_jobs[first].id;
-  for (std::size_t job = parent_of[first]; job != first; job = parent_of[job]) {
-    chain += " -> " + m_jobs[job].id;
+  std::size_t length = 1;
+  for (std::size_t job = parent_of[first]; job != first; job = parent_of[job], ++length) {
+    if (length < k_shown) {
+      chain += " -> " + m_jobs[job].id;
+    }
+  }
+  if (length > k_shown) {
+    chain += " -> ... (" + std::to_string(length) + " jobs)";
   }
   chain += " -> " + m_jobs[first].id;
   const LinkSite& site = m_sites[link_of(first)->site];

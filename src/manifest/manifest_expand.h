@@ -70,7 +70,8 @@ class JobExpander {
   std::unordered_map<std::string, FirstUse> m_ids;
   std::vector<LinkSite> m_sites;
   std::vector<Link> m_links;   // in job order
-  bool m_over_limit = false;
+  std::size_t m_prompt_bytes = 0;  // of all jobs so far
+  bool m_over_limit = false;       // reported once; nothing more is expanded
 };
 
 }  // namespace vb

@@ -222,13 +222,17 @@ std::string unknown_placeholder_message(const std::vector<std::string>& unknown,
   for (const auto& variable : matrix.variables) {
     names.push_back(variable.name);
   }
-  std::string message = "unknown placeholder {" + unknown.front() + "}";
+  std::string message = "unknown placeholder {" + excerpt(unknown.front()) + "}";
   if (const auto match = closest_match(unknown.front(), names)) {
     return message + " (did you mean {" + *match + "}?)";
   }
+  constexpr std::size_t k_listed = 10;  // a long list would bury the message
   message += "; the matrix has";
-  for (const auto name : names) {
-    message += (message.ends_with("has") ? " {" : ", {") + std::string(name) + "}";
+  for (std::size_t i = 0; i < names.size() && i < k_listed; ++i) {
+    message += (i == 0 ? " {" : ", {") + excerpt(names[i]) + "}";
+  }
+  if (names.size() > k_listed) {
+    message += ", ...";
   }
   return message;
 }

@@ -203,6 +203,21 @@ TEST_CASE("limit: expanded jobs count against 200000 per manifest", "[manifest]"
                                  "(split it into several batches)"});
 }
 
+TEST_CASE("limit: the prompt text of all expanded jobs stays under 256 MiB", "[manifest]") {
+  // 10000 values x 100 variants x a 30000-character prompt would be 30 GB.
+  std::string values = "[";
+  for (int i = 0; i < 10000; ++i) {
+    values += std::to_string(i) + ",";
+  }
+  values += "]";
+  const auto parse = parse_text("batch: b\njobs:\n  - id: m\n    prompt: \"" +
+                                std::string(30000, 'p') + "{x}\"\n    variants: 20\n"
+                                "    matrix: {x: " + values + "}\n");
+  CHECK(headlines(parse) ==
+        std::vector<std::string>{"m.yaml:3:5: jobs[0]: the prompts of the expanded jobs pass "
+                                 "256 MiB in total (split the manifest into several batches)"});
+}
+
 // --- prompts_from ------------------------------------------------------------
 
 TEST_CASE("prompts_from a .txt file: one job per line, comments and blanks skipped",

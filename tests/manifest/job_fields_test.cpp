@@ -134,6 +134,17 @@ TEST_CASE("a cycle of parents is reported once, naming the cycle", "[manifest]")
         std::vector<std::string>{"m.yaml:5:15: jobs[0].remix_of: jobs form a cycle: x -> y -> x"});
 }
 
+TEST_CASE("a long cycle is shortened in its message", "[manifest]") {
+  std::string text = "batch: b\njobs:\n";
+  for (int i = 0; i < 20; ++i) {
+    text += "  - {id: j" + std::to_string(i) + ", prompt: p, remix_of: j" +
+            std::to_string((i + 1) % 20) + "}\n";
+  }
+  CHECK(headlines(parse_text(text)) ==
+        std::vector<std::string>{"m.yaml:3:35: jobs[0].remix_of: jobs form a cycle: j0 -> j1 -> "
+                                 "j2 -> j3 -> j4 -> j5 -> j6 -> j7 -> ... (20 jobs) -> j0"});
+}
+
 TEST_CASE("a remix or edit takes no images; an extension may", "[manifest]") {
   TempDir dir;
   dir.write("ref.png", manifest_test::k_png_bytes);
