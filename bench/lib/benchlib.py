@@ -85,6 +85,38 @@ def cmd_ledger_download(args):
     print(f"{prefix}.dl_mib_per_s {nbytes / secs / 1048576:.1f}")
 
 
+def cmd_list_poll_estimate(args):
+    """list-poll-estimate PREFIX DB INTERVAL_MS: how many `GET /videos?limit=100` pages would have
+    told the run the status of every job it polled, from the run's own timeline in the ledger.
+    Every INTERVAL_MS, one sweep pages through the listing (newest first) back to the oldest
+    video still generating; a job's last state change before it ended generation bounds it."""
+    prefix, db, interval = args[0], args[1], int(args[2])
+    con = ledger(db)
+    rows = con.execute(
+        "select j.id, j.submitted_at, coalesce((select min(at) from events e where e.job_id = j.id "
+        "and e.to_state in ('ready', 'failed', 'canceled')), 0) from jobs j "
+        "where j.submitted_at > 0").fetchall()
+    if not rows:
+        print(f"{prefix}.list_error 1")
+        return
+    created = sorted(r[1] for r in rows)
+    spans = [(r[1], r[2] or created[-1]) for r in rows]
+    t, end = min(created), max(e for _, e in spans)
+    pages = 0
+    sweeps = 0
+    import bisect
+    while t <= end:
+        generating = [c for c, e in spans if c <= t < e]
+        if generating:
+            oldest = min(generating)
+            listed = bisect.bisect_right(created, t) - bisect.bisect_left(created, oldest)
+            pages += (listed + 99) // 100
+            sweeps += 1
+        t += interval
+    print(f"{prefix}.list_sweeps {sweeps}")
+    print(f"{prefix}.list_pages {pages}")
+
+
 def cmd_remote_ids(args):
     """remote-ids DB: one remote id a line."""
     con = ledger(args[0])
@@ -331,6 +363,7 @@ def cmd_summary(args):
     out.append(f"  wall {fmt(v.get('flight.wall'), ' s')}  cpu {fmt(v.get('flight.cpu'), ' s')}  rss {fmt(v.get('flight.rss_mb'), ' MB', 1)}")
     out.append(f"  jobs done {fmt(v.get('flight.jobs_done'), '', 0)}; simulator requests {fmt(v.get('flight.sim_requests'), '', 0)} ({fmt(v.get('flight.req_per_s'), ' req/s', 0)}); max in flight seen by the simulator {fmt(v.get('flight.sim_max_in_flight_seen'), '', 0)}")
     out.append(f"  CPU per completed job {fmt(v.get('flight.cpu_ms_per_job'), ' ms', 3)}")
+    out.append(f"  status polls sent {fmt(v.get('flight.sim_queries'), '', 0)}; the same knowledge from the list endpoint (GET /videos?limit=100, one sweep per poll_interval_ms back to the oldest video generating): {fmt(v.get('flight.list_pages'), ' pages', 0)} in {fmt(v.get('flight.list_sweeps'), ' sweeps', 0)}")
     verdict("in flight: peak RSS", v.get("flight.rss_mb"), "<=", 150, " MB", 1)
     verdict("in flight: CPU per completed job", v.get("flight.cpu_ms_per_job"), "<=", 1.0, " ms", 3)
 
@@ -362,6 +395,7 @@ COMMANDS = {
     "ledger-run": cmd_ledger_run,
     "ledger-download": cmd_ledger_download,
     "remote-ids": cmd_remote_ids,
+    "list-poll-estimate": cmd_list_poll_estimate,
     "sim-stats": cmd_sim_stats,
     "sample-queries": cmd_sample_queries,
     "poll-rate": cmd_poll_rate,
