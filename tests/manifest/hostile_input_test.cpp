@@ -13,14 +13,7 @@ namespace {
 using manifest_test::parse_text;
 using manifest_test::TempDir;
 
-std::vector<std::string> headlines(const ManifestParse& parse) {
-  std::vector<std::string> out;
-  for (const auto& d : parse.diagnostics) {
-    const std::string text = d.render();
-    out.push_back(text.substr(0, text.find('\n')));
-  }
-  return out;
-}
+using manifest_test::headlines;
 
 TEST_CASE("ids that differ only in letter case are an error naming both", "[manifest]") {
   CHECK(headlines(parse_text("batch: b\njobs:\n  - id: Cat-Surfing\n    prompt: p\n"

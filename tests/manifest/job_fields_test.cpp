@@ -11,14 +11,7 @@ namespace {
 using manifest_test::parse_text;
 using manifest_test::TempDir;
 
-std::vector<std::string> headlines(const ManifestParse& parse) {
-  std::vector<std::string> out;
-  for (const auto& d : parse.diagnostics) {
-    const std::string text = d.render();
-    out.push_back(text.substr(0, text.find('\n')));
-  }
-  return out;
-}
+using manifest_test::headlines;
 
 // One job with `extra` lines (indented by four spaces) after id and prompt.
 ManifestParse one_job(const std::string& extra, const std::string& defaults = "") {

@@ -12,15 +12,7 @@ namespace {
 using manifest_test::parse_text;
 using manifest_test::rendered;
 
-// The first line of each rendered diagnostic ("file:line:col: field: message").
-std::vector<std::string> headlines(const ManifestParse& parse) {
-  std::vector<std::string> out;
-  for (const auto& d : parse.diagnostics) {
-    const std::string text = d.render();
-    out.push_back(text.substr(0, text.find('\n')));
-  }
-  return out;
-}
+using manifest_test::headlines;
 
 TEST_CASE("a diagnostic renders like a compiler error with a caret", "[manifest]") {
   const auto parse = parse_text("batch: b\njobs:\n  - id: a\n    prompt: p\n    seconds: eight\n");

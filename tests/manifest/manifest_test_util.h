@@ -7,6 +7,7 @@
 #include <fstream>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "manifest/manifest.h"
 
@@ -67,6 +68,16 @@ inline std::string rendered(const ManifestParse& parse) {
   for (const auto& d : parse.diagnostics) {
     out.append(out.empty() ? "" : "\n");
     out += d.render();
+  }
+  return out;
+}
+
+// The first line of each rendered diagnostic ("file:line:col: field: message").
+inline std::vector<std::string> headlines(const ManifestParse& parse) {
+  std::vector<std::string> out;
+  for (const auto& d : parse.diagnostics) {
+    const std::string text = d.render();
+    out.push_back(text.substr(0, text.find('\n')));
   }
   return out;
 }
