@@ -77,14 +77,12 @@ void CliLog::write(const LogEvent& event) {
   if (m_options.quiet && event.level != LogLevel::error) {
     return;
   }
-  std::vector<std::string> block = m_block;
-  erase_block();
+  erase_block();  // the next draw() puts it back below this line
   std::string line = m_options.format == LogFormat::json
                          ? format_json_event(event, m_clock.now_ms())
                          : (event.text.empty() ? event.message : event.text);
   line += '\n';
   std::fwrite(line.data(), 1, line.size(), m_out);
-  draw(block);
   std::fflush(m_out);
 }
 

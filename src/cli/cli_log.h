@@ -59,7 +59,8 @@ class CliLog {
   CliLog& operator=(const CliLog&) = delete;
 
   const LogOptions& options() const { return m_options; }
-  // Prints the event unless --quiet hides it (above the live block, if drawn).
+  // Prints the event unless --quiet hides it; a live block is erased first and
+  // comes back below the line at the next draw().
   void write(const LogEvent& event);
   // True when the live progress is drawn: text format, not quiet, a terminal.
   bool live() const { return m_live; }
