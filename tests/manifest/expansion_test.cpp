@@ -271,6 +271,17 @@ TEST_CASE("prompts_from with a matrix: every row times every combination", "[man
   CHECK(parse.manifest->jobs[3].prompt == "a ink dog");
 }
 
+TEST_CASE("a field set both by a prompt file column and by the matrix is an error",
+          "[manifest]") {
+  TempDir dir;
+  dir.write("p.csv", "prompt,seconds\na,8\nb,\n");
+  CHECK(headlines(parse_manifest("batch: b\njobs:\n  - id: r\n    prompts_from: p.csv\n"
+                                 "    matrix:\n      seconds: [4, 12]\n",
+                                 "m.yaml", dir.path().string())) ==
+        std::vector<std::string>{"m.yaml:6:7: jobs[0].matrix.seconds: is also a column of the "
+                                 "prompt file; set it in one place"});
+}
+
 TEST_CASE("prompt file problems name the file, its line and column, and the column name",
           "[manifest]") {
   TempDir dir;
