@@ -36,8 +36,7 @@ void register_plan(CLI::App& app, CommandContext& ctx) {
       if (!config) {
         return report_error(config.error());
       }
-      auto provider = make_provider(config->provider);
-      auto plan = make_plan(*manifest, *provider, *config);
+      auto plan = make_plan(*manifest, *config);
       if (!plan) {
         return report_error(plan.error());
       }

@@ -1,4 +1,5 @@
 // `vidbatch run MANIFEST` and `vidbatch resume`: import, then drive jobs to the end.
+#include <algorithm>
 #include <iostream>
 
 #include "cli/cli.h"
@@ -6,7 +7,7 @@
 #include "cli/console_observer.h"
 #include "cli/run_lock.h"
 #include "config/api_key.h"
-#include "engine/run_engine.h"
+#include "engine/provider_runs.h"
 #include "manifest/manifest.h"
 #include "plan/plan.h"
 #include "provider/video_provider.h"
@@ -22,9 +23,90 @@ struct RunFlags {
   bool insecure = false;
 };
 
-// The environment variable when set, else provider.api_key_file (config/api_key.h).
-Result<std::string> api_key(const Config& config) {
-  return resolve_api_key(config.provider, process_env());
+// The providers this run needs: those the manifest's jobs name, or for a
+// resume those of the ledger's unfinished jobs ("" = the default provider).
+Result<std::vector<std::string>> providers_needed(const std::optional<Manifest>& manifest,
+                                                  const Config& config) {
+  std::vector<std::string> names;
+  if (manifest) {
+    for (const auto& spec : manifest->jobs) {
+      names.push_back(spec.provider);
+    }
+  } else {
+    auto store = open_store(config);
+    if (!store) {
+      return std::unexpected(store.error());
+    }
+    auto unfinished = (*store)->unfinished_providers();
+    if (!unfinished) {
+      return std::unexpected(unfinished.error());
+    }
+    names = std::move(*unfinished);
+  }
+  for (auto& name : names) {
+    if (name.empty()) {
+      name = config.default_provider;
+    }
+  }
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  if (names.empty()) {
+    names.push_back(config.default_provider);
+  }
+  return names;
+}
+
+// One provider's engine parts: its dialect, its key (the environment variable
+// when set, else its api_key_file) and a transport that sends the key to its
+// origin only. The ledger connection is opened later, after the import.
+Result<ProviderRun> make_provider_run(const Config& config, const std::string& name,
+                                      const RunFlags& flags) {
+  const ProviderConfig* chosen = config.find_provider(name);
+  if (chosen == nullptr) {
+    return fail(ErrorCode::invalid_input,
+                "the ledger has jobs for provider \"" + name +
+                    "\", which the config does not define; add [providers." + name + "]",
+                config.config_path);
+  }
+  auto key = resolve_api_key(*chosen, process_env());
+  if (!key) {
+    return std::unexpected(key.error());
+  }
+  ProviderRun run;
+  run.config = config.for_provider(*chosen);
+  run.provider = make_provider(*chosen);
+  TransportOptions options;
+  options.bearer_token = *key;
+  options.auth_origin = url_origin(chosen->base_url);
+  options.connect_timeout_ms = config.http.connect_timeout_ms;
+  options.insecure = flags.insecure;
+  run.transport = make_curl_transport(options);
+  return run;
+}
+
+// Each provider's engine runs on its own thread with its own connection.
+Status open_stores(const Config& config, std::vector<ProviderRun>& runs) {
+  for (auto& run : runs) {
+    auto store = open_store(config);
+    if (!store) {
+      return std::unexpected(store.error());
+    }
+    run.store = std::move(*store);
+  }
+  return {};
+}
+
+Result<std::vector<ProviderRun>> make_provider_runs(const Config& config, const RunFlags& flags,
+                                                    const std::vector<std::string>& names) {
+  std::vector<ProviderRun> runs;
+  for (const auto& name : names) {
+    auto run = make_provider_run(config, name, flags);
+    if (!run) {
+      return std::unexpected(run.error());
+    }
+    runs.push_back(std::move(*run));
+  }
+  return runs;
 }
 
 void print_summary(const RunSummary& summary, const Config& config) {
@@ -66,20 +148,25 @@ int exit_code(const RunSummary& summary) {
 
 // Shared by run and resume once the configuration is known.
 int execute(const Config& config, const RunFlags& flags, const std::optional<Manifest>& manifest) {
-  auto provider = make_provider(config.provider);
   if (manifest) {
-    if (auto status = check_jobs(*manifest, *provider); !status) {
+    if (auto status = check_jobs(*manifest, config); !status) {
       return report_error(status.error());
     }
-  }
-  auto key = api_key(config);
-  if (!key) {
-    return report_error(key.error());
   }
   auto lock = RunLock::acquire(config.db_path);
   if (!lock) {
     report_error(lock.error());
     return k_exit_runtime;
+  }
+  auto names = providers_needed(manifest, config);
+  if (!names) {
+    report_error(names.error());
+    return k_exit_runtime;
+  }
+  // Keys and providers are checked before the ledger is touched.
+  auto runs = make_provider_runs(config, flags, *names);
+  if (!runs) {
+    return report_error(runs.error());
   }
   auto store = open_store(config);
   if (!store) {
@@ -100,23 +187,20 @@ int execute(const Config& config, const RunFlags& flags, const std::optional<Man
     report_error(recovered.error());
     return k_exit_runtime;
   }
-  TransportOptions transport_options;
-  transport_options.bearer_token = *key;
-  transport_options.auth_origin = url_origin(config.provider.base_url);
-  transport_options.connect_timeout_ms = config.http.connect_timeout_ms;
-  transport_options.insecure = flags.insecure;
   if (flags.insecure) {
     std::cerr << "vidbatch: warning: TLS certificate verification is OFF (--insecure)\n";
   }
-  auto transport = make_curl_transport(transport_options);
+  if (auto opened = open_stores(config, *runs); !opened) {
+    report_error(opened.error());
+    return k_exit_runtime;
+  }
   ConsoleObserver observer(cli_log(), **store, clock, manifest ? manifest->batch : std::string());
-  RunEngine engine(**store, *provider, *transport, clock, config, observer);
   install_signal_handlers();
   RunScope scope;
   if (manifest) {
     scope.batch = manifest->batch;
   }
-  auto summary = engine.run(scope, stop_requests());
+  auto summary = run_providers(*runs, clock, observer, scope, stop_requests());
   observer.close();
   if (!summary) {
     report_error(summary.error());
@@ -154,8 +238,7 @@ void register_run(CLI::App& app, CommandContext& ctx) {
         return report_error(config.error());
       }
       if (flags->dry_run) {
-        auto provider = make_provider(config->provider);
-        auto plan = make_plan(*manifest, *provider, *config);
+        auto plan = make_plan(*manifest, *config);
         if (!plan) {
           return report_error(plan.error());
         }

@@ -110,6 +110,9 @@ void apply_flags(const ConfigOverrides& flags, Config& config,
                               std::to_string(*flags.concurrency)});
     } else {
       config.limits.max_in_flight = *flags.concurrency;
+      for (auto& provider : config.providers) {
+        provider.max_in_flight.reset();  // the flag beats every file value
+      }
     }
   }
 }
@@ -130,7 +133,42 @@ Result<std::optional<std::string>> choose_config_file(const ConfigOverrides& ove
   return std::optional<std::string>();
 }
 
+void tidy_provider(ProviderConfig& provider, const std::string& file_name) {
+  provider.base_url = strip_trailing_slashes(provider.base_url);
+  // The key file, like a manifest's images, is named relative to the file naming it.
+  if (!provider.api_key_file.empty() && std::filesystem::path(provider.api_key_file).is_relative()) {
+    provider.api_key_file =
+        (std::filesystem::path(file_name).parent_path() / provider.api_key_file).string();
+  }
+}
+
 }  // namespace
+
+const ProviderConfig* Config::find_provider(std::string_view name) const {
+  if (name.empty()) {
+    name = default_provider;
+  }
+  for (const auto& p : providers) {
+    if (p.name == name) {
+      return &p;
+    }
+  }
+  return name == "default" ? &provider : nullptr;
+}
+
+Config Config::for_provider(const ProviderConfig& chosen) const {
+  Config out = *this;
+  out.provider = chosen;
+  out.limits.max_in_flight = chosen.max_in_flight.value_or(limits.max_in_flight);
+  out.limits.submits_per_minute = chosen.submits_per_minute.value_or(limits.submits_per_minute);
+  out.limits.polls_per_second = chosen.polls_per_second.value_or(limits.polls_per_second);
+  for (const auto& [model, sizes] : chosen.prices.usd_per_second) {
+    for (const auto& [size, price] : sizes) {
+      out.prices.usd_per_second[model][size] = price;
+    }
+  }
+  return out;
+}
 
 PriceTable default_prices() {
   PriceTable table;
@@ -168,12 +206,9 @@ Result<Config> parse_config_text(const std::string& text, const std::string& fil
   if (!problems.empty()) {
     return fail(ErrorCode::invalid_input, render(problems, file_name, text), file_name);
   }
-  config.provider.base_url = strip_trailing_slashes(config.provider.base_url);
-  // The key file, like a manifest's images, is named relative to the file naming it.
-  if (!config.provider.api_key_file.empty() &&
-      std::filesystem::path(config.provider.api_key_file).is_relative()) {
-    config.provider.api_key_file =
-        (std::filesystem::path(file_name).parent_path() / config.provider.api_key_file).string();
+  tidy_provider(config.provider, file_name);
+  for (auto& provider : config.providers) {
+    tidy_provider(provider, file_name);
   }
   return config;
 }

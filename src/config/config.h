@@ -11,19 +11,35 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "util/clock.h"
 #include "util/error.h"
 
 namespace vb {
 
+// USD per second of generated video, by model, then by the size the provider is
+// sent ("1280x720"). Third-party list prices: a [prices] table in the config
+// adds to or overrides these defaults entry by entry (see config/vidbatch.toml).
+struct PriceTable {
+  std::map<std::string, std::map<std::string, double>, std::less<>> usd_per_second;
+};
+
+// One provider: the [provider] table (named "default") or a [providers.NAME] table.
 struct ProviderConfig {
+  std::string name = "default";
   std::string dialect = "openai";   // "openai" (/videos) or "unified" (the gateways' /video/create)
   std::string base_url = "https://api.openai.com/v1";
   std::string api_key_env = "OPENAI_API_KEY";      // name of the variable holding the key
   // A file whose first line is the key, used when the variable is unset or empty
   // (config/api_key.h). Relative paths are resolved against the config file's folder.
   std::string api_key_file;
+  // This provider's own rate control; unset: the [limits] value.
+  std::optional<int> max_in_flight;
+  std::optional<double> submits_per_minute;
+  std::optional<double> polls_per_second;
+  PriceTable prices;   // entries that add to or replace Config::prices for this provider
 };
 
 struct LimitsConfig {
@@ -62,19 +78,14 @@ struct HttpConfig {
   Millis low_speed_time_ms = 30000;      // abort a download slower than 1 KiB/s for this long
 };
 
-// USD per second of generated video, by model, then by the size the provider is
-// sent ("1280x720"). Third-party list prices: a [prices] table in the config
-// adds to or overrides these defaults entry by entry (see config/vidbatch.toml).
-struct PriceTable {
-  std::map<std::string, std::map<std::string, double>, std::less<>> usd_per_second;
-};
-
 // The OpenAI list prices of 2026 (api-reference section 1.8): sora-2 720p 0.10,
 // sora-2-pro 720p 0.30, sora-2-pro 1024x1792 / 1792x1024 0.50.
 PriceTable default_prices();
 
 struct Config {
-  ProviderConfig provider;
+  ProviderConfig provider;              // [provider]: the provider named "default"
+  std::vector<ProviderConfig> providers;  // [providers.NAME] tables, in file order
+  std::string default_provider = "default";  // [providers] default = "NAME"
   LimitsConfig limits;
   PriceTable prices = default_prices();
   // Submissions stop before the estimated cost of the jobs submitted by the
@@ -86,6 +97,12 @@ struct Config {
   std::string db_path = "vidbatch.db";
   std::string sync = "full";             // SQLite synchronous: off | normal | full
   std::string config_path;               // the file that was read, empty if none
+
+  // The provider called `name` ("" = the default provider), or null.
+  const ProviderConfig* find_provider(std::string_view name) const;
+  // This configuration as seen by one provider's run: `provider` is that one,
+  // its own limits replace [limits], its prices add to [prices].
+  Config for_provider(const ProviderConfig& chosen) const;
 };
 
 // Values given on the command line; unset ones fall through to the next layer.

@@ -227,8 +227,12 @@ const std::vector<KeyRule>& rules() {
   return k_rules;
 }
 
-const std::vector<std::string_view> k_sections = {"provider", "limits", "retry", "output",
-                                                  "http",     "store",  "prices"};
+const std::vector<std::string_view> k_sections = {"provider", "providers", "limits", "retry",
+                                                  "output",   "http",      "store",  "prices"};
+
+// The [limits] keys a [providers.NAME] table may set for itself.
+const std::vector<std::string_view> k_provider_limits = {"max_in_flight", "submits_per_minute",
+                                                         "polls_per_second"};
 
 void add_problem(std::vector<ConfigProblem>& problems, const toml::source_region& where,
                  std::string path, std::string message) {
@@ -282,13 +286,15 @@ void apply_section(std::string_view section, const toml::table& table, Config& c
 }
 
 // [prices.MODEL] "WxH" = USD per second; entries add to or replace the defaults.
-void apply_prices(const toml::table& table, Config& config, std::vector<ConfigProblem>& problems) {
+// `prefix` is where the table sits ("prices", "providers.veo.prices").
+void apply_prices(const toml::table& table, PriceTable& prices, const std::string& prefix,
+                  std::vector<ConfigProblem>& problems) {
   for (auto&& [model, node] : table) {
-    const std::string path = "prices." + std::string(model.str());
+    const std::string path = prefix + "." + std::string(model.str());
     const auto* sizes = node.as_table();
     if (sizes == nullptr) {
       add_problem(problems, node.source(), path,
-                  "expected a table of sizes, e.g. [prices." + excerpt(model.str()) +
+                  "expected a table of sizes, e.g. [" + prefix + "." + excerpt(model.str()) +
                       "] \"1280x720\" = 0.10, got " + describe(node));
       continue;
     }
@@ -300,7 +306,90 @@ void apply_prices(const toml::table& table, Config& config, std::vector<ConfigPr
                     "expected USD per second of video (a number >= 0), got " + describe(price));
         continue;
       }
-      config.prices.usd_per_second[std::string(model.str())][std::string(size.str())] = *value;
+      prices.usd_per_second[std::string(model.str())][std::string(size.str())] = *value;
+    }
+  }
+}
+
+const KeyRule* find_rule(std::string_view section, std::string_view key) {
+  const auto& all = rules();
+  const auto rule = std::find_if(all.begin(), all.end(), [&](const KeyRule& r) {
+    return r.section == section && r.key == key;
+  });
+  return rule == all.end() ? nullptr : &*rule;
+}
+
+bool valid_provider_name(std::string_view name) {
+  return !name.empty() && name.size() <= 64 &&
+         std::all_of(name.begin(), name.end(), [](char c) {
+           return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+         });
+}
+
+// One [providers.NAME] table: the [provider] keys, the per-provider limits and
+// a prices table. Values are checked by the same rules, on a scratch Config.
+void apply_provider_table(const std::string& name, const toml::table& table, Config& config,
+                          std::vector<ConfigProblem>& problems) {
+  Config scratch;
+  scratch.provider.name = name;
+  for (auto&& [key, node] : table) {
+    const std::string k(key.str());
+    const std::string path = "providers." + name + "." + k;
+    const bool limit = std::find(k_provider_limits.begin(), k_provider_limits.end(), k) !=
+                       k_provider_limits.end();
+    if (k == "prices" && node.is_table()) {
+      apply_prices(*node.as_table(), scratch.provider.prices, path, problems);
+      continue;
+    }
+    const KeyRule* rule = find_rule(limit ? "limits" : "provider", k);
+    if (rule == nullptr) {
+      std::string message = unknown_key_message("provider", k);
+      if (!message.ends_with("?)")) {
+        message += ", max_in_flight, submits_per_minute, polls_per_second, prices";
+      }
+      add_problem(problems, key.source(), path, std::move(message));
+      continue;
+    }
+    if (auto error = rule->set(node, scratch)) {
+      add_problem(problems, node.source(), path, std::move(*error));
+    } else if (k == "max_in_flight") {
+      scratch.provider.max_in_flight = scratch.limits.max_in_flight;
+    } else if (k == "submits_per_minute") {
+      scratch.provider.submits_per_minute = scratch.limits.submits_per_minute;
+    } else if (k == "polls_per_second") {
+      scratch.provider.polls_per_second = scratch.limits.polls_per_second;
+    }
+  }
+  config.providers.push_back(std::move(scratch.provider));
+}
+
+// [providers]: `default = "NAME"` and one sub-table per provider, kept in file order.
+void apply_providers(const toml::table& table, Config& config,
+                     std::vector<ConfigProblem>& problems) {
+  std::vector<std::pair<const toml::key*, const toml::node*>> entries;
+  for (auto&& [key, node] : table) {
+    entries.emplace_back(&key, &node);
+  }
+  std::stable_sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
+    return a.first->source().begin.line < b.first->source().begin.line;
+  });
+  for (const auto& [key, node] : entries) {
+    const std::string name(key->str());
+    const std::string path = "providers." + name;
+    if (name == "default" && node->is_string()) {
+      config.default_provider = node->as_string()->get();
+    } else if (name == "default") {
+      add_problem(problems, node->source(), path,
+                  "expected the name of the default provider, got " + describe(*node));
+    } else if (!node->is_table()) {
+      add_problem(problems, node->source(), path,
+                  "expected a table [providers." + excerpt(name) + "], got " + describe(*node));
+    } else if (!valid_provider_name(name)) {
+      add_problem(problems, key->source(), path,
+                  "a provider name is 1 to 64 letters, digits, '_' or '-', got \"" +
+                      excerpt(name) + "\"");
+    } else {
+      apply_provider_table(name, *node->as_table(), config, problems);
     }
   }
 }
@@ -339,14 +428,16 @@ void apply_toml(const toml::table& root, Config& config, std::vector<ConfigProbl
       const auto match = closest_match(name, k_sections);
       std::string message = "unknown section [" + excerpt(name) + "]";
       message += match ? " (did you mean [" + *match + "]?)"
-                       : "; expected [provider], [limits], [retry], [output], [http], [store] "
-                         "or [prices]";
+                       : "; expected [provider], [providers.NAME], [limits], [retry], [output], "
+                         "[http], [store] or [prices]";
       add_problem(problems, key.source(), name, std::move(message));
     } else if (!node.is_table()) {
       add_problem(problems, node.source(), name,
                   "expected a table [" + name + "], got " + describe(node));
     } else if (name == "prices") {
-      apply_prices(*node.as_table(), config, problems);
+      apply_prices(*node.as_table(), config.prices, "prices", problems);
+    } else if (name == "providers") {
+      apply_providers(*node.as_table(), config, problems);
     } else {
       apply_section(name, *node.as_table(), config, problems);
     }
@@ -359,6 +450,16 @@ void check_consistency(const toml::table& root, const Config& config,
               "poll_interval_max_ms", config.limits.poll_interval_max_ms, problems);
   check_order(root, "retry", "base_delay_ms", config.retry.base_delay_ms, "max_delay_ms",
               config.retry.max_delay_ms, problems);
+  if (config.find_provider(config.default_provider) == nullptr) {
+    const toml::node* node = find(root, "providers", "default");
+    std::string message = "no provider named \"" + excerpt(config.default_provider) +
+                          "\"; expected \"default\" (the [provider] table)";
+    for (const auto& p : config.providers) {
+      message += " or \"" + p.name + "\"";
+    }
+    add_problem(problems, node != nullptr ? node->source() : toml::source_region{},
+                "providers.default", std::move(message));
+  }
 }
 
 std::optional<std::string> check_base_url(const std::string& url) {

@@ -13,10 +13,12 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "config/config.h"
+#include "engine/shared_budget.h"
 #include "http/http_transport.h"
 #include "job/job_state.h"
 #include "provider/video_provider.h"
@@ -68,6 +70,9 @@ class RunEngine {
   // Fails only when the ledger cannot be read at start.
   Result<RunSummary> run(const RunScope& scope, const std::atomic<int>& stop_requests);
 
+  // Several providers' engines in one run spend from one budget.
+  void share_budget(std::shared_ptr<SharedBudget> budget);
+
  private:
   class Loop;
   JobStore& m_store;
@@ -76,6 +81,7 @@ class RunEngine {
   const Clock& m_clock;
   const Config& m_config;
   RunObserver& m_observer;
+  std::shared_ptr<SharedBudget> m_budget;
 };
 
 // Moves jobs left mid-flight by a crash to where a new run can take them:

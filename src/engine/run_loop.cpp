@@ -44,8 +44,14 @@ RunEngine::Loop::Loop(RunEngine& engine, const RunScope& scope)
       m_poll_limiter(engine.m_config.limits.polls_per_second,
                      burst_for(engine.m_config.limits.polls_per_second)) {}
 
+bool RunEngine::Loop::for_this_provider(const JobRecord& rec) const {
+  const Config& config = m_e.m_config;
+  const std::string& named = rec.spec.provider.empty() ? config.default_provider : rec.spec.provider;
+  return named == config.provider.name;
+}
+
 bool RunEngine::Loop::in_scope(const JobRecord& rec) const {
-  return !m_scope.batch || rec.batch == *m_scope.batch;
+  return (!m_scope.batch || rec.batch == *m_scope.batch) && for_this_provider(rec);
 }
 
 Status RunEngine::Loop::load_live_jobs() {
@@ -106,11 +112,22 @@ void RunEngine::Loop::fill_queue() {
 
 void RunEngine::Loop::start_submissions(Millis now) {
   const auto& limits = m_e.m_config.limits;
-  std::vector<LiveJob*> batch;
+  std::vector<std::pair<LiveJob*, CreateContext>> batch;
   fill_queue();
   while (!m_queue.empty() && m_at_provider < static_cast<std::size_t>(limits.max_in_flight) &&
-         m_queue.front().not_before <= now && m_submit_limiter.try_take(now) &&
-         within_budget(m_queue.front())) {
+         m_queue.front().not_before <= now) {
+    CreateContext context;
+    const ParentGate gate = gate_on_parent(context);
+    if (gate == ParentGate::stop) {
+      break;
+    }
+    if (gate == ParentGate::skipped) {
+      fill_queue();
+      continue;
+    }
+    if (!m_submit_limiter.try_take(now) || !within_budget(m_queue.front())) {
+      break;
+    }
     JobRecord rec = std::move(m_queue.front());
     m_queue.pop_front();
     LiveJob& job = m_live[rec.row_id];
@@ -126,7 +143,7 @@ void RunEngine::Loop::start_submissions(Millis now) {
     transition(job, JobState::submitting, "create request sent (attempt " +
                                               std::to_string(job.rec.attempt + 1) + ")",
                update);
-    batch.push_back(&job);
+    batch.emplace_back(&job, std::move(context));
     fill_queue();
   }
   if (batch.empty()) {
@@ -136,8 +153,8 @@ void RunEngine::Loop::start_submissions(Millis now) {
   if (m_fatal) {
     return;
   }
-  for (LiveJob* job : batch) {
-    auto request = m_e.m_provider.create_request(job->rec.spec);
+  for (auto& [job, context] : batch) {
+    auto request = m_e.m_provider.create_request(job->rec.spec, context);
     if (!request) {
       fail_job(*job, "invalid_request", request.error().describe());
       continue;
@@ -145,6 +162,85 @@ void RunEngine::Loop::start_submissions(Millis now) {
     request->timeout_ms = m_e.m_config.http.request_timeout_ms;
     job->in_flight = RequestKind::submit;
     m_e.m_transport.start(std::move(*request), static_cast<std::uint64_t>(job->rec.row_id));
+  }
+}
+
+std::string RunEngine::Loop::waiting_key(const std::string& batch, const std::string& job_id) {
+  return batch + '\n' + job_id;
+}
+
+// A derived job (remix_of, edit_of, extend_of) is sent once its parent is done,
+// with the parent's remote id; it waits while the parent is still on its way
+// and fails when the parent failed or was canceled.
+RunEngine::Loop::ParentGate RunEngine::Loop::gate_on_parent(CreateContext& context) {
+  const JobRecord& rec = m_queue.front();
+  if (rec.spec.derived == DerivedKind::none) {
+    return ParentGate::submit;
+  }
+  auto parent = m_e.m_store.find_job(rec.batch, rec.spec.parent);
+  if (!parent) {
+    set_fatal(parent.error());
+    return ParentGate::stop;
+  }
+  const JobState state = *parent ? (*parent)->state : JobState::failed;
+  if (state == JobState::done && !(*parent)->remote_id.empty()) {
+    context.parent_remote_id = (*parent)->remote_id;
+    return ParentGate::submit;
+  }
+  JobRecord child = std::move(m_queue.front());
+  m_queue.pop_front();
+  if (state == JobState::failed || state == JobState::canceled || state == JobState::done) {
+    fail_child(std::move(child), *parent ? std::optional<JobRecord>(**parent) : std::nullopt);
+  } else {
+    m_waiting[waiting_key(child.batch, child.spec.parent)].push_back(std::move(child));
+  }
+  return ParentGate::skipped;
+}
+
+void RunEngine::Loop::fail_child(JobRecord child, const std::optional<JobRecord>& parent) {
+  std::string why = !parent ? "is not in the ledger"
+                    : parent->state == JobState::done
+                        ? "is done but has no remote id"
+                        : std::string("ended ") + to_string(parent->state) +
+                              (parent->error_code.empty() ? "" : " (" + parent->error_code + ")");
+  LiveJob& job = m_live[child.row_id];
+  const std::string message = std::string(to_string(child.spec.derived)) + ": parent job '" +
+                              child.spec.parent + "' " + why;
+  job.rec = std::move(child);
+  fail_job(job, "parent_failed", message);
+}
+
+void RunEngine::Loop::note_waiting_children() {
+  std::size_t count = 0;
+  const JobRecord* example = nullptr;
+  for (const auto& [key, children] : m_waiting) {
+    count += children.size();
+    example = &children.front();
+  }
+  if (example != nullptr) {
+    m_e.m_observer.on_notice(std::to_string(count) + " derived job(s) stay queued: their parent "
+                             "is not done (e.g. " + example->batch + "/" + example->spec.id +
+                             " waits for " + example->spec.parent + "); resume once it is");
+  }
+}
+
+// Called on every transition: children waiting for this job go on or fail with it.
+void RunEngine::Loop::release_children(const JobRecord& parent) {
+  if (m_waiting.empty() || !is_terminal(parent.state)) {
+    return;
+  }
+  auto it = m_waiting.find(waiting_key(parent.batch, parent.spec.id));
+  if (it == m_waiting.end()) {
+    return;
+  }
+  std::vector<JobRecord> children = std::move(it->second);
+  m_waiting.erase(it);
+  for (auto& child : children) {
+    if (parent.state == JobState::done) {
+      m_queue.push_front(std::move(child));
+    } else {
+      fail_child(std::move(child), parent);
+    }
   }
 }
 
@@ -251,6 +347,7 @@ void RunEngine::Loop::transition(LiveJob& job, JobState to, const std::string& m
   m_counts.by_state[static_cast<std::size_t>(to)] += 1;
   m_pending_notes.emplace_back(job.rec, t);
   m_pending.push_back(std::move(t));
+  release_children(job.rec);
 }
 
 void RunEngine::Loop::flush() {
@@ -360,6 +457,7 @@ Result<RunSummary> RunEngine::Loop::run(const std::atomic<int>& stop_requests) {
     flush();
   }
   tick(m_e.m_clock.now_ms(), true);
+  note_waiting_children();
   RunSummary summary;
   summary.counts = m_counts;
   summary.interrupted = stop_requests.load() >= 1;
@@ -375,9 +473,14 @@ RunEngine::RunEngine(JobStore& store, const VideoProvider& provider, HttpTranspo
       m_transport(transport),
       m_clock(clock),
       m_config(config),
-      m_observer(observer) {}
+      m_observer(observer),
+      m_budget(std::make_shared<SharedBudget>(config.budget_usd)) {}
 
 RunEngine::~RunEngine() = default;
+
+void RunEngine::share_budget(std::shared_ptr<SharedBudget> budget) {
+  m_budget = std::move(budget);
+}
 
 Result<RunSummary> RunEngine::run(const RunScope& scope, const std::atomic<int>& stop_requests) {
   Loop loop(*this, scope);
@@ -385,43 +488,45 @@ Result<RunSummary> RunEngine::run(const RunScope& scope, const std::atomic<int>&
 }
 
 Status RunEngine::Loop::load_budget() {
-  if (!m_e.m_config.budget_usd) {
+  if (!m_e.m_budget->limit()) {
     return {};
   }
-  // What the ledger has already sent to the provider counts against the budget.
+  // What the ledger has already sent to this provider counts against the budget.
   auto jobs = m_e.m_store.list_jobs({});
   if (!jobs) {
     return std::unexpected(jobs.error());
   }
+  double spent = 0;
   for (const auto& job : *jobs) {
     bool sent = job.submitted_at != 0 || job.state == JobState::submitting ||
                 job.state == JobState::ambiguous;
-    if (sent) {
-      m_spent_usd += estimate_cost(job.spec, m_e.m_config.prices).value_or(0.0);
+    if (sent && for_this_provider(job)) {
+      spent += estimate_cost(job.spec, m_e.m_config.prices).value_or(0.0);
     }
   }
+  m_e.m_budget->add_spent(spent);
   return {};
 }
 
 bool RunEngine::Loop::within_budget(const JobRecord& rec) {
-  if (!m_e.m_config.budget_usd || m_budget_reached) {
+  const auto budget = m_e.m_budget->limit();
+  if (!budget || m_budget_reached) {
     return !m_budget_reached;
   }
-  double budget = *m_e.m_config.budget_usd;
   auto cost = estimate_cost(rec.spec, m_e.m_config.prices);
-  if (!cost || m_spent_usd + *cost > budget) {
-    m_budget_reached = true;
-    m_e.m_observer.on_notice(
-        !cost ? "budget: no price for " + rec.spec.model + " " + priced_size(rec.spec) +
-                    " in [prices]; submissions stopped (add a price or remove the budget)"
-              : "budget: submitting " + rec.batch + "/" + rec.spec.id + " (" + format_usd(cost) +
-                    ") would pass limits.budget_usd (" + format_usd(budget) + ", " +
-                    format_usd(m_spent_usd) + " already sent); the rest stays queued. Raise "
-                    "the budget and run `vidbatch resume` to go on");
-    return false;
+  if (cost && m_e.m_budget->try_spend(*cost)) {
+    return true;
   }
-  m_spent_usd += *cost;
-  return true;
+  m_budget_reached = true;
+  m_e.m_budget->mark_reached();
+  m_e.m_observer.on_notice(
+      !cost ? "budget: no price for " + rec.spec.model + " " + priced_size(rec.spec) +
+                  " in [prices]; submissions stopped (add a price or remove the budget)"
+            : "budget: submitting " + rec.batch + "/" + rec.spec.id + " (" + format_usd(cost) +
+                  ") would pass limits.budget_usd (" + format_usd(*budget) + ", " +
+                  format_usd(m_e.m_budget->spent()) + " already sent); the rest stays queued. "
+                  "Raise the budget and run `vidbatch resume` to go on");
+  return false;
 }
 
 Result<int> recover_interrupted_jobs(JobStore& store, Millis now) {

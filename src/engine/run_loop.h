@@ -65,6 +65,8 @@ class RunEngine::Loop {
   // run_loop.cpp: scheduling
   Status load_live_jobs();
   bool in_scope(const JobRecord& rec) const;
+  bool for_this_provider(const JobRecord& rec) const;
+  void note_waiting_children();
   void fill_queue();
   void start_submissions(Millis now);
   void run_timers(Millis now);
@@ -80,6 +82,13 @@ class RunEngine::Loop {
   void tick(Millis now, bool force);
   void forget(LiveJob& job);
   std::size_t at_provider() const { return m_at_provider; }
+
+  // Chains: derived jobs wait in m_waiting until their parent is done.
+  enum class ParentGate { submit, skipped, stop };
+  ParentGate gate_on_parent(CreateContext& context);
+  void fail_child(JobRecord child, const std::optional<JobRecord>& parent);
+  void release_children(const JobRecord& parent);
+  static std::string waiting_key(const std::string& batch, const std::string& job_id);
 
   Status load_budget();
   bool within_budget(const JobRecord& rec);
@@ -121,6 +130,7 @@ class RunEngine::Loop {
   std::unordered_map<std::int64_t, LiveJob> m_live;
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> m_timers;
   std::deque<JobRecord> m_queue;            // queued jobs fetched from the ledger
+  std::unordered_map<std::string, std::vector<JobRecord>> m_waiting;  // by parent (waiting_key)
   std::unordered_map<std::int64_t, int> m_submit_failures;  // of jobs waiting to retry a create
   std::int64_t m_queue_cursor = 0;
   bool m_queue_exhausted = false;
@@ -131,8 +141,7 @@ class RunEngine::Loop {
   std::size_t m_at_provider = 0;            // live jobs submitting/submitted/running
   std::size_t m_downloads = 0;
   bool m_stopping = false;
-  double m_spent_usd = 0;                   // estimated cost of every create sent so far
-  bool m_budget_reached = false;
+  bool m_budget_reached = false;           // this loop stopped submitting at the budget
   Millis m_stop_deadline = 0;
   std::optional<Error> m_fatal;
   Millis m_last_tick = 0;

@@ -117,33 +117,90 @@ void write_text(const Plan& plan, std::ostream& out) {
 
 }  // namespace
 
-Status check_jobs(const Manifest& manifest, const VideoProvider& provider) {
+ProviderCatalog::ProviderCatalog(const Config& config) : m_config(config) {}
+
+const ProviderCatalog::Entry* ProviderCatalog::find(const std::string& name) {
+  const std::string& key = name.empty() ? m_config.default_provider : name;
+  if (auto it = m_entries.find(key); it != m_entries.end()) {
+    return &it->second;
+  }
+  const ProviderConfig* chosen = m_config.find_provider(key);
+  if (chosen == nullptr) {
+    return nullptr;
+  }
+  Entry entry{m_config.for_provider(*chosen), make_provider(*chosen)};
+  return &m_entries.emplace(key, std::move(entry)).first->second;
+}
+
+std::string ProviderCatalog::known_names() const {
+  std::string names = "\"default\" ([provider])";
+  for (const auto& p : m_config.providers) {
+    names += ", \"" + p.name + "\"";
+  }
+  return names;
+}
+
+namespace {
+
+// The provider-independent rules: the provider exists, and a derived job
+// stays with its parent's provider (remote ids mean nothing elsewhere).
+std::string check_placement(const Manifest& manifest, const JobSpec& spec,
+                            ProviderCatalog& catalog) {
+  if (catalog.find(spec.provider) == nullptr) {
+    return "provider: no provider named \"" + spec.provider + "\" in the config; known: " +
+           catalog.known_names();
+  }
+  if (spec.derived == DerivedKind::none) {
+    return "";
+  }
+  const auto parent = std::find_if(manifest.jobs.begin(), manifest.jobs.end(),
+                                   [&](const JobSpec& j) { return j.id == spec.parent; });
+  if (parent != manifest.jobs.end() &&
+      catalog.find(parent->provider) != catalog.find(spec.provider)) {
+    return std::string(to_string(spec.derived)) + ": the parent '" + spec.parent +
+           "' runs on another provider; a derived job must use its parent's provider";
+  }
+  return "";
+}
+
+}  // namespace
+
+Status check_jobs(const Manifest& manifest, const Config& config) {
+  ProviderCatalog catalog(config);
   std::string problems;
   for (std::size_t i = 0; i < manifest.jobs.size(); ++i) {
     const JobSpec& spec = manifest.jobs[i];
-    if (auto status = provider.check(spec); !status) {
+    std::string problem = check_placement(manifest, spec, catalog);
+    if (problem.empty()) {
+      const auto* entry = catalog.find(spec.provider);
+      if (auto status = entry->dialect->check(spec); !status) {
+        problem = status.error().message + " (provider \"" + entry->config.provider.name +
+                  "\", dialect " + std::string(entry->dialect->dialect()) + ")";
+      }
+    }
+    if (!problem.empty()) {
       problems += (problems.empty() ? "" : "\n") + spec.location.describe() + ": jobs[" +
-                  std::to_string(i) + "]." + status.error().message;
+                  std::to_string(i) + "]." + problem;
     }
   }
   if (!problems.empty()) {
-    return fail(ErrorCode::invalid_input,
-                "the " + std::string(provider.dialect()) + " provider cannot run these jobs:\n" +
-                    problems);
+    return fail(ErrorCode::invalid_input, "the configured providers cannot run these jobs:\n" +
+                                              problems);
   }
   return {};
 }
 
-Result<Plan> make_plan(const Manifest& manifest, const VideoProvider& provider,
-                       const Config& config) {
-  if (auto status = check_jobs(manifest, provider); !status) {
+Result<Plan> make_plan(const Manifest& manifest, const Config& config) {
+  if (auto status = check_jobs(manifest, config); !status) {
     return std::unexpected(status.error());
   }
+  ProviderCatalog catalog(config);
   Plan plan;
   plan.batch = manifest.batch;
   plan.budget_usd = config.budget_usd;
   for (const JobSpec& spec : manifest.jobs) {
-    PlannedJob job{spec, priced_size(spec), estimate_cost(spec, config.prices)};
+    const auto& prices = catalog.find(spec.provider)->config.prices;
+    PlannedJob job{spec, priced_size(spec), estimate_cost(spec, prices)};
     plan.total_seconds += spec.seconds;
     if (job.cost_usd) {
       plan.priced_cost_usd += *job.cost_usd;

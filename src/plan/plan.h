@@ -4,6 +4,8 @@
 // meant to print the same. Pure apart from the output stream; thread-safe.
 #pragma once
 
+#include <map>
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -31,15 +33,33 @@ struct Plan {
   std::optional<double> budget_usd; // from the config, for the "fits the budget" line
 };
 
+// The configured providers by name, each with its effective configuration
+// (Config::for_provider) and its dialect, built on first use.
+class ProviderCatalog {
+ public:
+  struct Entry {
+    Config config;
+    std::unique_ptr<VideoProvider> dialect;
+  };
+  explicit ProviderCatalog(const Config& config);
+  // "" = the default provider; null for a name the config does not define.
+  const Entry* find(const std::string& name);
+  std::string known_names() const;   // for messages
+
+ private:
+  const Config& m_config;
+  std::map<std::string, Entry, std::less<>> m_entries;
+};
+
 // Checks every job against the provider's dialect rules (all problems in one
 // ErrorCode::invalid_input Error, "file:line:col: jobs[i].field: message" per
-// line, as `run` reports them), then prices each job.
-Result<Plan> make_plan(const Manifest& manifest, const VideoProvider& provider,
-                       const Config& config);
+// line, as `run` reports them), then prices each job with its provider's prices.
+Result<Plan> make_plan(const Manifest& manifest, const Config& config);
 
-// The provider dialect's rules for every job of the manifest, all problems in one
+// For every job of the manifest: its provider exists, a derived job uses its
+// parent's provider, and the provider's dialect accepts it. All problems in one
 // Error (invalid_input), one "file:line:col: jobs[i].field: ..." line each.
-Status check_jobs(const Manifest& manifest, const VideoProvider& provider);
+Status check_jobs(const Manifest& manifest, const Config& config);
 
 // People: one line per job then the totals. json: one document
 // {"batch", "jobs": [{"id","model","size","seconds","prompt","cost_usd"|null}],

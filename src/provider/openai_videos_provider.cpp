@@ -4,6 +4,7 @@
 #include <rapidjson/writer.h>
 
 #include "provider/answer_parser.h"
+#include "provider/gateway_fields.h"
 #include "provider/unified_task_provider.h"
 
 namespace vb {
@@ -29,24 +30,90 @@ std::string image_content_type(const std::string& path) {
   return "image/jpeg";
 }
 
-std::string json_create_body(const JobSpec& spec, const std::string& size) {
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void put(JsonWriter& w, const char* key, const std::string& value) {
+  w.Key(key);
+  w.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
+}
+
+void put_characters(JsonWriter& w, const CreateContext& context) {
+  if (context.character_ids.empty()) {
+    return;
+  }
+  w.Key("characters");
+  w.StartArray();
+  for (const auto& id : context.character_ids) {
+    w.StartObject();
+    put(w, "id", id);
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
+std::string json_create_body(const JobSpec& spec, const std::string& size,
+                             const CreateContext& context) {
   rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  auto str = [&](const char* key, const std::string& value) {
-    w.Key(key);
-    w.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
-  };
+  JsonWriter w(buf);
   w.StartObject();
-  str("model", spec.model);
-  str("prompt", spec.prompt);
-  str("seconds", std::to_string(spec.seconds));
-  str("size", size);
+  put(w, "model", spec.model);
+  put(w, "prompt", spec.prompt);
+  put(w, "seconds", std::to_string(spec.seconds));
+  put(w, "size", size);
   w.Key("input_reference");
   w.StartObject();
-  str("image_url", spec.images.front());
+  put(w, "image_url", spec.images.front());
   w.EndObject();
+  write_gateway_fields(w, spec);
+  put_characters(w, context);
   w.EndObject();
   return {buf.GetString(), buf.GetSize()};
+}
+
+// Remix: {prompt}; edit: {video: {id}, prompt}; extend: the same plus seconds.
+std::string json_derived_body(const JobSpec& spec, const std::string& parent_id) {
+  rapidjson::StringBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  put(w, "prompt", spec.prompt);
+  if (spec.derived != DerivedKind::remix) {
+    w.Key("video");
+    w.StartObject();
+    put(w, "id", parent_id);
+    w.EndObject();
+  }
+  if (spec.derived == DerivedKind::extend) {
+    put(w, "seconds", std::to_string(spec.seconds));
+  }
+  w.EndObject();
+  return {buf.GetString(), buf.GetSize()};
+}
+
+std::string derived_path(const JobSpec& spec, const std::string& parent_id) {
+  switch (spec.derived) {
+    case DerivedKind::remix: return "/videos/" + encode_path_segment(parent_id) + "/remix";
+    case DerivedKind::edit: return "/videos/edits";
+    case DerivedKind::extend: return "/videos/extensions";
+    case DerivedKind::none: break;
+  }
+  return "/videos";
+}
+
+void add_multipart_extras(HttpRequest& req, const JobSpec& spec, const CreateContext& context) {
+  if (!spec.character_url.empty()) {
+    req.form.push_back({"character_url", spec.character_url, "", ""});
+    req.form.push_back({"character_timestamps", spec.character_timestamps, "", ""});
+  }
+  if (spec.watermark) {
+    req.form.push_back({"watermark", *spec.watermark ? "true" : "false", "", ""});
+  }
+  if (spec.private_video) {
+    req.form.push_back({"private", *spec.private_video ? "true" : "false", "", ""});
+  }
+  // Arrays of objects the way the official SDKs write them in multipart forms.
+  for (const auto& id : context.character_ids) {
+    req.form.push_back({"characters[][id]", id, "", ""});
+  }
 }
 
 }  // namespace
@@ -65,6 +132,15 @@ std::string OpenAiVideosProvider::wire_size(const JobSpec& spec) {
 }
 
 Status OpenAiVideosProvider::check(const JobSpec& spec) const {
+  if (spec.derived == DerivedKind::extend && spec.seconds != 4 && spec.seconds != 8 &&
+      spec.seconds != 12) {
+    return fail(ErrorCode::invalid_input, "seconds: an extension adds 4, 8 or 12 seconds to " +
+                                              spec.parent + ", got " +
+                                              std::to_string(spec.seconds));
+  }
+  if (spec.derived != DerivedKind::none) {
+    return {};  // the parent's model and size apply
+  }
   if (spec.images.size() > 1) {
     return fail(ErrorCode::invalid_input,
                 "images: the OpenAI video format takes one reference image, got " +
@@ -89,15 +165,25 @@ Status OpenAiVideosProvider::check(const JobSpec& spec) const {
   return {};
 }
 
-Result<HttpRequest> OpenAiVideosProvider::create_request(const JobSpec& spec) const {
+Result<HttpRequest> OpenAiVideosProvider::create_request(const JobSpec& spec,
+                                                         const CreateContext& context) const {
   HttpRequest req;
   req.method = "POST";
-  req.url = m_config.base_url + "/videos";
+  req.url = m_config.base_url + derived_path(spec, context.parent_remote_id);
   req.with_auth = true;
+  if (spec.derived != DerivedKind::none) {
+    if (context.parent_remote_id.empty()) {
+      return fail(ErrorCode::invalid_input, std::string(to_string(spec.derived)) + ": job '" +
+                                                spec.parent + "' has no video at the provider");
+    }
+    req.headers.push_back({"Content-Type", "application/json"});
+    req.body = json_derived_body(spec, context.parent_remote_id);
+    return req;
+  }
   std::string size = wire_size(spec);
   if (!spec.images.empty() && is_url(spec.images.front())) {
     req.headers.push_back({"Content-Type", "application/json"});
-    req.body = json_create_body(spec, size);
+    req.body = json_create_body(spec, size, context);
     return req;
   }
   req.form.push_back({"model", spec.model, "", ""});
@@ -108,6 +194,7 @@ Result<HttpRequest> OpenAiVideosProvider::create_request(const JobSpec& spec) co
     const std::string& image = spec.images.front();
     req.form.push_back({"input_reference", "", image, image_content_type(image)});
   }
+  add_multipart_extras(req, spec, context);
   return req;
 }
 
@@ -173,6 +260,9 @@ Result<RemotePage> OpenAiVideosProvider::parse_list(const HttpResponse& response
 }
 
 bool OpenAiVideosProvider::matches(const JobSpec& spec, const RemoteVideo& video) const {
+  if (spec.derived != DerivedKind::none) {
+    return video.prompt == spec.prompt;  // model and size are the parent's
+  }
   return video.prompt == spec.prompt && video.model == spec.model &&
          video.size == wire_size(spec) && video.seconds == std::to_string(spec.seconds);
 }

@@ -16,7 +16,8 @@ class OpenAiVideosProvider final : public VideoProvider {
 
   std::string_view dialect() const override { return "openai"; }
   Status check(const JobSpec& spec) const override;
-  Result<HttpRequest> create_request(const JobSpec& spec) const override;
+  Result<HttpRequest> create_request(const JobSpec& spec,
+                                     const CreateContext& context) const override;
   Result<CreateAnswer> parse_create(const HttpResponse& response) const override;
   HttpRequest query_request(const std::string& remote_id) const override;
   Result<RemoteStatus> parse_query(const HttpResponse& response) const override;

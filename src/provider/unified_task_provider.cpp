@@ -4,6 +4,7 @@
 #include <rapidjson/writer.h>
 
 #include "provider/answer_parser.h"
+#include "provider/gateway_fields.h"
 
 namespace vb {
 
@@ -23,6 +24,17 @@ std::string query_escape(std::string_view text) {
 UnifiedTaskProvider::UnifiedTaskProvider(ProviderConfig config) : m_config(std::move(config)) {}
 
 Status UnifiedTaskProvider::check(const JobSpec& spec) const {
+  if (spec.derived != DerivedKind::none) {
+    return fail(ErrorCode::invalid_input,
+                std::string(to_string(spec.derived)) +
+                    ": the unified task format has no remix, edit or extension route; give this "
+                    "job a provider with dialect = \"openai\"");
+  }
+  if (!spec.characters.empty()) {
+    return fail(ErrorCode::invalid_input,
+                "characters: the unified task format has no character route; use "
+                "character_url and character_timestamps");
+  }
   for (const auto& image : spec.images) {
     if (!is_url(image)) {
       return fail(ErrorCode::invalid_input,
@@ -49,7 +61,8 @@ Status UnifiedTaskProvider::check(const JobSpec& spec) const {
   return {};
 }
 
-Result<HttpRequest> UnifiedTaskProvider::create_request(const JobSpec& spec) const {
+Result<HttpRequest> UnifiedTaskProvider::create_request(const JobSpec& spec,
+                                                        const CreateContext&) const {
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
   auto str = [&](const char* key, const std::string& value) {
@@ -69,6 +82,7 @@ Result<HttpRequest> UnifiedTaskProvider::create_request(const JobSpec& spec) con
   str("size", spec.size);
   w.Key("duration");
   w.Int(spec.seconds);
+  write_gateway_fields(w, spec);
   w.EndObject();
 
   HttpRequest req;

@@ -52,6 +52,12 @@ struct RemotePage {
   std::string last_id;               // cursor for the next page
 };
 
+// What a create request needs beyond the spec, found in the ledger at submit time.
+struct CreateContext {
+  std::string parent_remote_id;              // the parent's video, when spec.derived != none
+  std::vector<std::string> character_ids;    // in the order of spec.characters
+};
+
 struct CreateAnswer {
   std::string remote_id;   // verbatim: poll with exactly this id
   RemoteStatus status;
@@ -64,7 +70,8 @@ class VideoProvider {
   // Dialect rules a manifest cannot know (allowed seconds, image kinds...).
   // The Error names the field, e.g. "seconds: ...".
   virtual Status check(const JobSpec& spec) const = 0;
-  virtual Result<HttpRequest> create_request(const JobSpec& spec) const = 0;
+  virtual Result<HttpRequest> create_request(const JobSpec& spec,
+                                             const CreateContext& context) const = 0;
   virtual Result<CreateAnswer> parse_create(const HttpResponse& response) const = 0;
   virtual HttpRequest query_request(const std::string& remote_id) const = 0;
   virtual Result<RemoteStatus> parse_query(const HttpResponse& response) const = 0;

@@ -149,6 +149,8 @@ class JobStore {
   // Which of `remote_ids` some job of the ledger already holds.
   virtual Result<std::vector<std::string>> known_remote_ids(
       const std::vector<std::string>& remote_ids) = 0;
+  // The providers named by jobs that are not terminal ("" = the default provider), each once.
+  virtual Result<std::vector<std::string>> unfinished_providers() = 0;
   // Events in insertion order, optionally for one job.
   virtual Result<std::vector<EventRecord>> events(std::optional<std::int64_t> row_id) = 0;
   // Events of every job of `batch` in insertion order; empty for an unknown batch.

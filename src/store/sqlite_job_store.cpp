@@ -380,6 +380,19 @@ Status SqliteJobStore::note_activity(std::int64_t row_id, int polls, int retries
   });
 }
 
+Result<std::vector<std::string>> SqliteJobStore::unfinished_providers() {
+  return guard_sql(m_path, [&]() -> Result<std::vector<std::string>> {
+    SQLite::Statement query(*m_db,
+                            "SELECT DISTINCT coalesce(json_extract(spec_json, '$.provider'), '') "
+                            "FROM jobs WHERE state NOT IN ('done', 'failed', 'canceled')");
+    std::vector<std::string> names;
+    while (query.executeStep()) {
+      names.push_back(query.getColumn(0).getString());
+    }
+    return names;
+  });
+}
+
 }  // namespace store_detail
 
 // ---- open ------------------------------------------------------------------

@@ -44,6 +44,7 @@ class SqliteJobStore final : public JobStore {
                                             const std::string& job_id) override;
   Result<std::vector<JobRecord>> list_jobs(const JobFilter& filter) override;
   Result<std::vector<StateCount>> count_states() override;
+  Result<std::vector<std::string>> unfinished_providers() override;
   Result<std::vector<EventRecord>> events(std::optional<std::int64_t> row_id) override;
   Result<std::vector<EventRecord>> batch_events(const std::string& batch) override;
   Result<Millis> last_entered(std::int64_t row_id, JobState state) override;

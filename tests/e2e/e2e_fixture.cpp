@@ -87,6 +87,9 @@ std::unique_ptr<Subprocess> E2eFolder::start(const std::vector<std::string>& arg
     }
   }
   options.env = {{"OPENAI_API_KEY", "sk-e2e-test-key"}};
+  for (const auto& [name, value] : m_env) {
+    options.env.emplace_back(name, value);
+  }
   options.cwd = m_dir;
   options.stdout_path = path(tag + ".out");
   options.stderr_path = path(tag + ".err");

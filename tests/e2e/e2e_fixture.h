@@ -47,10 +47,13 @@ class E2eFolder {
   CommandResult finish(vidbatch::test::Subprocess& process, const std::string& tag = "run") const;
 
   std::unique_ptr<JobStore> open_store() const;
+  // An extra environment variable for every later command (e.g. a second provider's key).
+  void set_env(const std::string& name, const std::string& value) { m_env[name] = value; }
 
  private:
   std::string m_dir;
   mutable int m_runs = 0;
+  std::map<std::string, std::string> m_env;
 };
 
 std::string read_file(const std::string& path);

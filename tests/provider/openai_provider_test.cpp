@@ -53,7 +53,7 @@ std::optional<std::string> header(const HttpRequest& req, const std::string& nam
 
 TEST_CASE("openai provider: create is multipart with seconds as a string", "[provider]") {
   OpenAiVideosProvider p(test_config());
-  auto req = p.create_request(spec("sora-2", 8));
+  auto req = p.create_request(spec("sora-2", 8), {});
   REQUIRE(req.has_value());
   CHECK(req->method == "POST");
   CHECK(req->url == "https://api.test/v1/videos");
@@ -92,7 +92,7 @@ TEST_CASE("openai provider: sizes by orientation, WxH passes through", "[provide
     INFO(c.size << " " << to_string(c.o));
     JobSpec s = spec("sora-2-pro", 4, c.size, c.o);
     CHECK(OpenAiVideosProvider::wire_size(s) == c.wire);
-    auto req = p.create_request(s);
+    auto req = p.create_request(s, {});
     REQUIRE(req.has_value());
     REQUIRE(part(*req, "size") != nullptr);
     CHECK(part(*req, "size")->value == c.wire);
@@ -114,7 +114,7 @@ TEST_CASE("openai provider: a local image is the input_reference file part", "[p
     INFO(c.path);
     JobSpec s = spec();
     s.images = {c.path};
-    auto req = p.create_request(s);
+    auto req = p.create_request(s, {});
     REQUIRE(req.has_value());
     CHECK(req->form.size() == 5);
     const FormPart* ref = part(*req, "input_reference");
@@ -131,7 +131,7 @@ TEST_CASE("openai provider: an image URL goes as JSON input_reference.image_url"
   JobSpec s = spec("sora-2", 12, "small", Orientation::portrait);
   s.prompt = "quote \" and \\ backslash";
   s.images = {"https://cdn.example.com/ref.png?sig=a&b=c"};
-  auto req = p.create_request(s);
+  auto req = p.create_request(s, {});
   REQUIRE(req.has_value());
   CHECK(req->method == "POST");
   CHECK(req->url == "https://api.test/v1/videos");
@@ -299,4 +299,60 @@ TEST_CASE("openai provider: make_provider gives the openai dialect", "[provider]
   REQUIRE(p != nullptr);
   CHECK(p->dialect() == "openai");
   CHECK(p->query_request("v1").url == "https://api.test/v1/videos/v1");
+}
+
+TEST_CASE("openai provider: remix, edit and extend go to their routes with the parent's id", "[provider]") {
+  OpenAiVideosProvider p(test_config());
+  JobSpec s = spec("sora-2", 8);
+  s.parent = "base";
+  CreateContext context{"video_parent 1", {}};
+
+  s.derived = DerivedKind::remix;
+  auto remix = p.create_request(s, context);
+  REQUIRE(remix.has_value());
+  CHECK(remix->url == "https://api.test/v1/videos/video_parent%201/remix");
+  CHECK(remix->body == R"({"prompt":"A calico cat surfing"})");
+  CHECK(header(*remix, "content-type") == "application/json");
+
+  s.derived = DerivedKind::edit;
+  auto edit = p.create_request(s, context);
+  REQUIRE(edit.has_value());
+  CHECK(edit->url == "https://api.test/v1/videos/edits");
+  CHECK(edit->body == R"({"prompt":"A calico cat surfing","video":{"id":"video_parent 1"}})");
+
+  s.derived = DerivedKind::extend;
+  auto extend = p.create_request(s, context);
+  REQUIRE(extend.has_value());
+  CHECK(extend->url == "https://api.test/v1/videos/extensions");
+  CHECK(extend->body ==
+        R"({"prompt":"A calico cat surfing","video":{"id":"video_parent 1"},"seconds":"8"})");
+
+  // Without the parent's video there is nothing to remix: an error, never a plain create.
+  CHECK_FALSE(p.create_request(s, CreateContext{}).has_value());
+  s.seconds = 10;
+  CHECK_FALSE(p.check(s).has_value());   // extensions add 4, 8 or 12 seconds
+}
+
+TEST_CASE("openai provider: gateway fields and character ids travel with a create", "[provider]") {
+  OpenAiVideosProvider p(test_config());
+  JobSpec s = spec();
+  s.character_url = "https://cdn.test/mascot.mp4";
+  s.character_timestamps = "1,3";
+  s.watermark = false;
+  s.private_video = true;
+  auto req = p.create_request(s, CreateContext{"", {"char_123", "char_456"}});
+  REQUIRE(req.has_value());
+  REQUIRE(part(*req, "character_url") != nullptr);
+  CHECK(part(*req, "character_url")->value == "https://cdn.test/mascot.mp4");
+  CHECK(part(*req, "character_timestamps")->value == "1,3");
+  CHECK(part(*req, "watermark")->value == "false");
+  CHECK(part(*req, "private")->value == "true");
+  int characters = 0;
+  for (const auto& f : req->form) {
+    if (f.name == "characters[][id]") {
+      CHECK(f.value == (characters == 0 ? "char_123" : "char_456"));
+      ++characters;
+    }
+  }
+  CHECK(characters == 2);
 }

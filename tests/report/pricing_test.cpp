@@ -96,8 +96,7 @@ TEST_CASE("a plan prices every job and totals seconds and cost", "[report][plan]
   REQUIRE(parsed.manifest.has_value());
   Config config;
   config.budget_usd = 5.0;
-  auto provider = make_provider(config.provider);
-  auto plan = make_plan(*parsed.manifest, *provider, config);
+  auto plan = make_plan(*parsed.manifest, config);
   REQUIRE(plan.has_value());
   CHECK(plan->jobs.size() == 4);
   CHECK(plan->total_seconds == 32);
@@ -127,8 +126,7 @@ TEST_CASE("a plan refuses jobs the provider cannot run, naming each", "[report][
       "promo.yaml", ".");
   REQUIRE(parsed.manifest.has_value());
   Config config;
-  auto provider = make_provider(config.provider);
-  auto plan = make_plan(*parsed.manifest, *provider, config);
+  auto plan = make_plan(*parsed.manifest, config);
   REQUIRE_FALSE(plan.has_value());
   CHECK(plan.error().code == ErrorCode::invalid_input);
   CHECK_THAT(plan.error().message, Catch::Contains("promo.yaml:3:"));

@@ -15,6 +15,8 @@ void add_server_flags(CLI::App& app, Options& o)
   app.add_option("--threads", o.threads, "Worker threads per listener")->check(CLI::Range(2, 1024));
   app.add_flag("--quiet", o.quiet, "Do not log each request to stderr");
   app.add_flag("--no-list", o.no_list, "Answer 404 to GET /v1/videos (no listing)");
+  app.add_flag("--gateway-seconds", o.gateway_seconds,
+               "POST /v1/videos also accepts seconds 10, 15, 25 (gateways relaying Sora)");
 }
 
 void add_behaviour_flags(CLI::App& app, Options& o)

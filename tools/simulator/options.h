@@ -46,6 +46,7 @@ struct Options
   uint64_t seed = 1;
   int threads = 64;
   bool quiet = false;
+  bool gateway_seconds = false;  // /v1/videos also takes 10, 15, 25 like gateways relaying Sora
   bool no_list = false;  // GET /v1/videos answers 404, like gateways without a listing
   FaultConfig faults;
 };

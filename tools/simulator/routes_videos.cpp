@@ -38,7 +38,7 @@ std::optional<Invalid> check_prompt(const Fields& fields)
   return std::nullopt;
 }
 
-std::optional<Invalid> check_seconds(const Fields& fields, const std::string& name)
+std::optional<Invalid> check_seconds(const Fields& fields, const std::string& name, bool gateway)
 {
   const auto it = fields.find(name);
   if (it == fields.end()) {
@@ -50,7 +50,8 @@ std::optional<Invalid> check_seconds(const Fields& fields, const std::string& na
                    "invalid_type", name};
   }
   const std::string& v = it->second.text;
-  if (it->second.kind != FieldKind::string || (v != "4" && v != "8" && v != "12")) {
+  const bool relayed = gateway && (v == "10" || v == "15" || v == "25");
+  if (it->second.kind != FieldKind::string || (v != "4" && v != "8" && v != "12" && !relayed)) {
     return Invalid{"Invalid value: '" + v + "'. Supported values are: '4', '8', and '12'.", "invalid_value",
                    name};
   }
@@ -106,7 +107,7 @@ void handle_create(SimContext& ctx, const httplib::Request& req, httplib::Respon
   NewVideo spec;
   spec.model = string_field(fields, "model").value_or("sora-2");
   std::optional<Invalid> invalid = check_model(fields);
-  for (auto check : {check_prompt(fields), check_seconds(fields, "seconds"), check_size(fields, spec.model)}) {
+  for (auto check : {check_prompt(fields), check_seconds(fields, "seconds", ctx.options.gateway_seconds), check_size(fields, spec.model)}) {
     invalid = invalid ? invalid : check;
   }
   if (invalid) {

@@ -1,0 +1,109 @@
+// Config: several providers ([providers.NAME]), the default provider, and what
+// each provider's run sees (Config::for_provider).
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "config/config.h"
+
+using namespace vb;
+
+namespace {
+
+const char* k_two_providers = R"([limits]
+max_in_flight = 10
+polls_per_second = 4
+
+[providers]
+default = "gateway"
+
+[providers.gateway]
+dialect = "unified"
+base_url = "https://api.dataeyes.ai/v1/"
+api_key_env = "DATAEYES_API_KEY"
+max_in_flight = 3
+
+[providers.gateway.prices.sora-2]
+"small" = 0.05
+
+[providers.veo]
+base_url = "https://gateway.example/v1"
+api_key_env = "VEO_KEY"
+submits_per_minute = 12
+)";
+
+}  // namespace
+
+TEST_CASE("config: [providers.NAME] tables, in file order, with their own limits", "[config]") {
+  auto config = parse_config_text(k_two_providers, "p.toml");
+  INFO((config ? "" : config.error().describe()));
+  REQUIRE(config.has_value());
+  REQUIRE(config->providers.size() == 2);
+  CHECK(config->providers[0].name == "gateway");
+  CHECK(config->providers[0].dialect == "unified");
+  CHECK(config->providers[0].base_url == "https://api.dataeyes.ai/v1");  // slash removed
+  CHECK(config->providers[1].name == "veo");
+  CHECK(config->providers[1].dialect == "openai");
+  CHECK(config->default_provider == "gateway");
+
+  const ProviderConfig* fallback = config->find_provider("");
+  REQUIRE(fallback != nullptr);
+  CHECK(fallback->name == "gateway");
+  CHECK(config->find_provider("default") == &config->provider);  // [provider] stays usable
+  CHECK(config->find_provider("nope") == nullptr);
+
+  const Config gateway = config->for_provider(*config->find_provider("gateway"));
+  CHECK(gateway.provider.name == "gateway");
+  CHECK(gateway.limits.max_in_flight == 3);
+  CHECK(gateway.limits.polls_per_second == 4);        // not set: [limits]
+  CHECK(gateway.prices.usd_per_second.at("sora-2").at("small") == 0.05);
+  CHECK(gateway.prices.usd_per_second.at("sora-2").at("1280x720") == 0.10);  // defaults stay
+
+  const Config veo = config->for_provider(*config->find_provider("veo"));
+  CHECK(veo.limits.max_in_flight == 10);
+  CHECK(veo.limits.submits_per_minute == 12);
+  CHECK(veo.prices.usd_per_second.at("sora-2").count("small") == 0);  // gateway's own prices only
+}
+
+TEST_CASE("config: bad provider tables are named by their TOML path", "[config]") {
+  struct Case {
+    const char* toml;
+    const char* expected;
+  };
+  auto c = GENERATE(values<Case>({
+      {"[providers.a]\ndialect = \"kling\"\n", "p.toml:2:11: providers.a.dialect: expected \"openai\" or \"unified\""},
+      {"[providers.a]\nmax_in_flight = 0\n", "p.toml:2:17: providers.a.max_in_flight: expected a positive integer"},
+      {"[providers.a]\nbase_url = \"ftp://x\"\n", "providers.a.base_url: expected a URL"},
+      {"[providers.a]\nbase_ur = \"https://x\"\n", "providers.a.base_ur: unknown key 'base_ur' (did you mean 'base_url'?)"},
+      {"[providers.a]\npoll_interval_ms = 5\n", "providers.a.poll_interval_ms: unknown key"},
+      {"[providers]\ndefault = \"b\"\n[providers.a]\n", "providers.default: no provider named \"b\""},
+      {"[providers]\na = 3\n", "providers.a: expected a table [providers.a], got 3"},
+      {"[providers.\"a b\"]\n", "a provider name is 1 to 64 letters"},
+      {"[providers.a.prices.sora-2]\n\"small\" = \"cheap\"\n", "providers.a.prices.sora-2.small: expected USD per second"},
+  }));
+  auto config = parse_config_text(c.toml, "p.toml");
+  REQUIRE_FALSE(config.has_value());
+  INFO(config.error().describe());
+  CHECK(config.error().describe().find(c.expected) != std::string::npos);
+}
+
+TEST_CASE("config: --concurrency beats every provider's max_in_flight", "[config]") {
+  const std::string path =
+      (std::filesystem::temp_directory_path() / ("vidbatch-providers-" + std::to_string(::getpid()) + ".toml")).string();
+  std::ofstream(path) << k_two_providers;
+  ConfigOverrides flags;
+  flags.config_path = path;
+  auto no_env = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
+  auto plain = load_config(flags, no_env);
+  REQUIRE(plain.has_value());
+  CHECK(plain->for_provider(*plain->find_provider("gateway")).limits.max_in_flight == 3);
+  flags.concurrency = 2;
+  auto capped = load_config(flags, no_env);
+  std::filesystem::remove(path);
+  REQUIRE(capped.has_value());
+  CHECK(capped->for_provider(*capped->find_provider("gateway")).limits.max_in_flight == 2);
+  CHECK(capped->for_provider(*capped->find_provider("veo")).limits.max_in_flight == 2);
+}
