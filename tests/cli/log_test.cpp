@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -155,6 +156,14 @@ TEST_CASE("--quiet prints errors only; off a terminal no escape codes or carriag
           "[cli][e2e]") {
   SimProcess sim({"--gen-ms", "200", "--quiet"});
   E2eFolder folder;
+  // retry, cancel and resolve never create a ledger (lock_ledger): exit 2, nothing written.
+  for (const std::string command : {"retry", "cancel", "resolve"}) {
+    INFO(command);
+    CommandResult none = folder.run({command, command == "resolve" ? "--fail" : "--job", "job-0"});
+    CHECK(none.exit_code == 2);
+    CHECK_THAT(none.err, Catch::Contains("no ledger here"));
+    CHECK_FALSE(std::filesystem::exists(folder.db()));
+  }
   CommandResult quiet = folder.run(
       {"run", folder.write_manifest("hush", 3, {{1, "Please [[fail]] this one"}}), "--quiet"},
       sim.base_url());
@@ -172,6 +181,12 @@ TEST_CASE("--quiet prints errors only; off a terminal no escape codes or carriag
   CHECK_FALSE(has_control_codes(plain.out));
   CHECK_FALSE(has_control_codes(plain.err));
   CHECK_THAT(plain.err, Catch::Contains("plain/job-0 downloading -> done"));
+
+  // retry's errors in json mode too.
+  CommandResult unknown = folder.run({"retry", "--job", "nope", "--log-format", "json"});
+  CHECK(unknown.exit_code == 2);
+  REQUIRE(lines_of(unknown.err).size() == 1);
+  CHECK_THAT(field(parse_json(unknown.err), "message"), Catch::Contains("job nope"));
 
   // A bad manifest in json mode: the error is one JSON object (the diagnostics in its message).
   std::ofstream(folder.path("bad.yaml")) << "batch: b\njobs:\n  - id: a\n    prompt: p\n    seconds: x\n";
