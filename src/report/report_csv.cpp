@@ -1,3 +1,4 @@
+#include <sstream>
 #include <string>
 
 #include "report/report_writers.h"
@@ -9,61 +10,67 @@ namespace {
 // RFC 4180 ends every record, the last one too, with CRLF.
 constexpr std::string_view k_record_end = "\r\n";
 
-void write_record(const std::array<std::string, k_columns.size()>& fields, std::ostream& out) {
-  for (std::size_t i = 0; i < fields.size(); ++i) {
-    if (i > 0) {
-      out << ',';
-    }
-    out << csv_field(fields[i]);
+// Writes one field, quoted only when it must be, straight to the stream: a 100k-job report
+// builds no per-row strings.
+void put_field(std::string_view text, std::ostream& out) {
+  if (text.find_first_of(",\"\r\n") == std::string_view::npos) {
+    out.write(text.data(), static_cast<std::streamsize>(text.size()));
+    return;
   }
-  out << k_record_end;
+  out.put('"');
+  std::size_t from = 0;
+  for (std::size_t quote = text.find('"'); quote != std::string_view::npos;
+       quote = text.find('"', from)) {
+    out.write(text.data() + from, static_cast<std::streamsize>(quote + 1 - from));
+    out.put('"');  // a quote inside a field is doubled
+    from = quote + 1;
+  }
+  out.write(text.data() + from, static_cast<std::streamsize>(text.size() - from));
+  out.put('"');
 }
 
-std::array<std::string, k_columns.size()> job_fields(const JobRecord& job) {
-  return {job.batch,
-          job.spec.id,
-          to_string(job.state),
-          job.remote_id,
-          job.spec.model,
-          job.spec.size,
-          std::to_string(job.spec.seconds),
-          std::to_string(job.attempt),
-          format_iso8601(job.submitted_at),
-          format_iso8601(job.completed_at),
-          format_iso8601(job.downloaded_at),
-          job.output_path,
-          std::to_string(job.bytes),
-          job.sha256,
-          job.error_code,
-          job.error_message,
-          job.spec.prompt};
+// Fields in the order of k_columns; the text fields are written from the record in place.
+void write_job(const JobRecord& job, std::ostream& out) {
+  const std::string seconds = std::to_string(job.spec.seconds);
+  const std::string attempt = std::to_string(job.attempt);
+  const std::string submitted = format_iso8601(job.submitted_at);
+  const std::string completed = format_iso8601(job.completed_at);
+  const std::string downloaded = format_iso8601(job.downloaded_at);
+  const std::string bytes = std::to_string(job.bytes);
+  const std::string_view fields[] = {job.batch,      job.spec.id,     to_string(job.state),
+                                     job.remote_id,  job.spec.model,  job.spec.size,
+                                     seconds,        attempt,         submitted,
+                                     completed,      downloaded,      job.output_path,
+                                     bytes,          job.sha256,      job.error_code,
+                                     job.error_message, job.spec.prompt};
+  static_assert(std::size(fields) == k_columns.size());
+  for (std::size_t i = 0; i < std::size(fields); ++i) {
+    if (i > 0) {
+      out.put(',');
+    }
+    put_field(fields[i], out);
+  }
+  out << k_record_end;
 }
 
 }  // namespace
 
 std::string csv_field(std::string_view text) {
-  if (text.find_first_of(",\"\r\n") == std::string_view::npos) {
-    return std::string(text);
-  }
-  std::string quoted = "\"";
-  for (char c : text) {
-    if (c == '"') {
-      quoted += '"';
-    }
-    quoted += c;
-  }
-  quoted += '"';
-  return quoted;
+  std::ostringstream out;
+  put_field(text, out);
+  return std::move(out).str();
 }
 
 void write_csv(const std::vector<JobRecord>& jobs, std::ostream& out) {
-  std::array<std::string, k_columns.size()> header;
   for (std::size_t i = 0; i < k_columns.size(); ++i) {
-    header[i] = k_columns[i];
+    if (i > 0) {
+      out.put(',');
+    }
+    put_field(k_columns[i], out);
   }
-  write_record(header, out);
+  out << k_record_end;
   for (const JobRecord& job : jobs) {
-    write_record(job_fields(job), out);
+    write_job(job, out);
   }
 }
 

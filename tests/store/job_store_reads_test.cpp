@@ -78,7 +78,7 @@ TEST_CASE("list_jobs: every filter combination, batches by name, jobs in row ord
   CHECK(one->front().state == JobState::canceled);
 }
 
-TEST_CASE("schema 003: status and filtered reports use jobs_by_batch_state", "[store]") {
+TEST_CASE("schema 003: status and reports read through its indexes, without sorting", "[store]") {
   TempDir dir;
   const std::string path = dir.file("ledger.db");
   {
@@ -86,6 +86,7 @@ TEST_CASE("schema 003: status and filtered reports use jobs_by_batch_state", "[s
     REQUIRE(store->import_jobs("b", make_specs(3), 1000, false).has_value());
   }
   REQUIRE(has_index(path, "jobs_by_batch_state"));
+  REQUIRE(has_index(path, "jobs_by_batch"));
   // The count of `status` walks the index in order: no temporary b-tree over every row.
   const std::string counts = plan_of(
       path,
@@ -101,6 +102,12 @@ TEST_CASE("schema 003: status and filtered reports use jobs_by_batch_state", "[s
   INFO(one_state);
   CHECK(one_state.find("jobs_by_batch_state (batch_id=? AND state=?)") != std::string::npos);
   CHECK(one_state.find("TEMP B-TREE") == std::string::npos);
+  // The whole ledger in report order (batch name, row): batch by batch, no sort.
+  const std::string all = plan_of(
+      path, "SELECT j.id FROM jobs j JOIN batches b ON b.id = j.batch_id ORDER BY b.name, j.id");
+  INFO(all);
+  CHECK(all.find("jobs_by_batch (batch_id=?)") != std::string::npos);
+  CHECK(all.find("TEMP B-TREE") == std::string::npos);
 }
 
 TEST_CASE("schema 003 upgrades a version 2 ledger in place", "[store]") {
@@ -122,6 +129,7 @@ TEST_CASE("schema 003 upgrades a version 2 ledger in place", "[store]") {
             "'landscape', 'p', 'queued', 1, 1)");
   }
   REQUIRE_FALSE(has_index(path, "jobs_by_batch_state"));
+  REQUIRE_FALSE(has_index(path, "jobs_by_batch"));
   {
     auto store = open_store(path);
     auto counts = store->count_states();
@@ -131,6 +139,7 @@ TEST_CASE("schema 003 upgrades a version 2 ledger in place", "[store]") {
     CHECK((*counts)[0].count == 1);
   }
   CHECK(has_index(path, "jobs_by_batch_state"));
+  CHECK(has_index(path, "jobs_by_batch"));
   SQLite::Database db(path, SQLite::OPEN_READONLY);
   CHECK(db.execAndGet("PRAGMA user_version").getInt() >= 3);
 }
