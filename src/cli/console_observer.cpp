@@ -24,9 +24,18 @@ ConsoleObserver::ConsoleObserver(CliLog& log, JobStore& store, const Clock& cloc
   }
 }
 
-int ConsoleObserver::http_status_of(const JobRecord& job) {
+int ConsoleObserver::http_status_of(const JobRecord& job, JobState from, JobState to) {
+  // The latest event of this edge: a loop turn may commit several transitions of one job.
   auto events = m_store.events(job.row_id);
-  return events && !events->empty() ? events->back().http_status : 0;
+  if (!events) {
+    return 0;
+  }
+  for (auto it = events->rbegin(); it != events->rend(); ++it) {
+    if (it->from == from && it->to == to) {
+      return it->http_status;
+    }
+  }
+  return 0;
 }
 
 void ConsoleObserver::on_transition(const JobRecord& job, JobState from, JobState to,
@@ -52,7 +61,7 @@ void ConsoleObserver::on_transition(const JobRecord& job, JobState from, JobStat
                to_string(from) + " -> " + to_string(to) + ": " + message;
   if (m_log.options().format == LogFormat::json) {
     // The ledger's event row (committed before this call) holds the HTTP status.
-    event.http_status = http_status_of(job);
+    event.http_status = http_status_of(job, from, to);
   }
   m_log.write(event);
 }

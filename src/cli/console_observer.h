@@ -31,7 +31,7 @@ class ConsoleObserver final : public RunObserver {
   void close();
 
  private:
-  int http_status_of(const JobRecord& job);
+  int http_status_of(const JobRecord& job, JobState from, JobState to);
 
   CliLog& m_log;
   JobStore& m_store;
