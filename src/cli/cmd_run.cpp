@@ -56,6 +56,16 @@ Result<std::vector<std::string>> providers_needed(const std::optional<Manifest>&
   return names;
 }
 
+// The manifest's characters as ledger rows, each under its provider's name.
+std::vector<CharacterRecord> character_records(const Manifest& manifest, const Config& config) {
+  std::vector<CharacterRecord> records;
+  for (const auto& c : manifest.characters) {
+    const std::string& provider = c.provider.empty() ? config.default_provider : c.provider;
+    records.push_back({provider, c.name, c.video, CharacterState::pending, "", 0});
+  }
+  return records;
+}
+
 // One provider's engine parts: its dialect, its key (the environment variable
 // when set, else its api_key_file) and a transport that sends the key to its
 // origin only. The ledger connection is opened later, after the import.
@@ -182,6 +192,11 @@ int execute(const Config& config, const RunFlags& flags, const std::optional<Man
     }
     std::cerr << "vidbatch: batch " << imported->batch << ": " << imported->added << " new, "
               << imported->unchanged << " already known\n";
+    if (auto characters = (*store)->import_characters(character_records(*manifest, config),
+                                                      clock.now_ms());
+        !characters) {
+      return report_error(characters.error());
+    }
   }
   if (auto recovered = recover_interrupted_jobs(**store, clock.now_ms()); !recovered) {
     report_error(recovered.error());

@@ -47,6 +47,10 @@ void RunEngine::Loop::handle(HttpResult result, Millis now) {
     on_list_answer(result, now);
     return;
   }
+  if (is_character_tag(result.tag)) {
+    on_character_answer(result, now);
+    return;
+  }
   auto it = m_live.find(static_cast<std::int64_t>(result.tag));
   if (it == m_live.end()) {
     return;

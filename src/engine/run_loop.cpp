@@ -117,7 +117,10 @@ void RunEngine::Loop::start_submissions(Millis now) {
   while (!m_queue.empty() && m_at_provider < static_cast<std::size_t>(limits.max_in_flight) &&
          m_queue.front().not_before <= now) {
     CreateContext context;
-    const ParentGate gate = gate_on_parent(context);
+    ParentGate gate = gate_on_parent(context);
+    if (gate == ParentGate::submit) {
+      gate = gate_on_characters(context);
+    }
     if (gate == ParentGate::stop) {
       break;
     }
@@ -400,6 +403,11 @@ Millis RunEngine::Loop::next_wake(Millis now) const {
   if (!m_ambiguous.empty() && !m_listing_in_flight) {
     wake = std::min(wake, m_reconcile_due);
   }
+  for (const auto& task : m_characters) {
+    if (!task.in_flight && !task.waiting.empty() && task.state == CharacterState::pending) {
+      wake = std::min(wake, task.due);
+    }
+  }
   if (!m_queue.empty() && m_at_provider < static_cast<std::size_t>(m_e.m_config.limits.max_in_flight)) {
     wake = std::min(wake, std::max(m_queue.front().not_before, m_submit_limiter.next_available(now)));
   }
@@ -438,6 +446,7 @@ Result<RunSummary> RunEngine::Loop::run(const std::atomic<int>& stop_requests) {
     }
     if (!m_stopping) {
       start_listing(now);
+      start_characters(now);
       start_submissions(now);
       run_timers(now);
     }

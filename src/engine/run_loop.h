@@ -90,6 +90,24 @@ class RunEngine::Loop {
   void release_children(const JobRecord& parent);
   static std::string waiting_key(const std::string& batch, const std::string& job_id);
 
+  // run_characters.cpp: jobs wait for their characters, created once.
+  struct CharacterTask {
+    std::string name;
+    std::string video_path;
+    CharacterState state = CharacterState::pending;
+    bool in_flight = false;
+    bool noted = false;              // the "held" notice was shown
+    int failures = 0;
+    Millis due = 0;                  // next create attempt not before
+    std::vector<JobRecord> waiting;  // queued jobs that need it
+  };
+  static bool is_character_tag(std::uint64_t tag);
+  CharacterTask& character_task(const std::string& name);
+  ParentGate gate_on_characters(CreateContext& context);
+  void start_characters(Millis now);
+  void on_character_answer(HttpResult& result, Millis now);
+  void settle_failed_character(CharacterTask& task, const RetryDecision& decision, Millis now);
+
   Status load_budget();
   bool within_budget(const JobRecord& rec);
 
@@ -131,6 +149,8 @@ class RunEngine::Loop {
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> m_timers;
   std::deque<JobRecord> m_queue;            // queued jobs fetched from the ledger
   std::unordered_map<std::string, std::vector<JobRecord>> m_waiting;  // by parent (waiting_key)
+  std::vector<CharacterTask> m_characters;  // tag = k_character_tag_base + index
+  std::unordered_map<std::string, std::size_t> m_character_index;
   std::unordered_map<std::int64_t, int> m_submit_failures;  // of jobs waiting to retry a create
   std::int64_t m_queue_cursor = 0;
   bool m_queue_exhausted = false;

@@ -150,6 +150,15 @@ std::string check_placement(const Manifest& manifest, const JobSpec& spec,
     return "provider: no provider named \"" + spec.provider + "\" in the config; known: " +
            catalog.known_names();
   }
+  for (const auto& name : spec.characters) {
+    const auto character = std::find_if(manifest.characters.begin(), manifest.characters.end(),
+                                        [&](const CharacterSpec& c) { return c.name == name; });
+    if (character != manifest.characters.end() &&
+        catalog.find(character->provider) != catalog.find(spec.provider)) {
+      return "characters: '" + name + "' is created by another provider than this job's; a "
+             "character id is only valid at the provider that made it";
+    }
+  }
   if (spec.derived == DerivedKind::none) {
     return "";
   }

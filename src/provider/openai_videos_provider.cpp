@@ -267,6 +267,21 @@ bool OpenAiVideosProvider::matches(const JobSpec& spec, const RemoteVideo& video
          video.size == wire_size(spec) && video.seconds == std::to_string(spec.seconds);
 }
 
+HttpRequest OpenAiVideosProvider::character_request(const std::string& name,
+                                                    const std::string& video_path) const {
+  HttpRequest req;
+  req.method = "POST";
+  req.url = m_config.base_url + "/videos/characters";
+  req.with_auth = true;
+  req.form.push_back({"name", name, "", ""});
+  req.form.push_back({"video", "", video_path, "video/mp4"});
+  return req;
+}
+
+Result<std::string> OpenAiVideosProvider::parse_character(const HttpResponse& response) const {
+  return parse_answer_id(response.body);  // {id, name, created_at}; a null id is an error
+}
+
 std::unique_ptr<VideoProvider> make_provider(const ProviderConfig& config) {
   if (config.dialect == "unified") {
     return std::make_unique<UnifiedTaskProvider>(config);

@@ -28,6 +28,10 @@ class OpenAiVideosProvider final : public VideoProvider {
   HttpRequest list_request(const std::string& after_id) const override;
   Result<RemotePage> parse_list(const HttpResponse& response) const override;
   bool matches(const JobSpec& spec, const RemoteVideo& video) const override;
+  bool can_create_characters() const override { return true; }
+  HttpRequest character_request(const std::string& name,
+                                const std::string& video_path) const override;
+  Result<std::string> parse_character(const HttpResponse& response) const override;
 
   // small/large by orientation to the OpenAI sizes; "WxH" passes through.
   static std::string wire_size(const JobSpec& spec);

@@ -152,4 +152,12 @@ bool UnifiedTaskProvider::matches(const JobSpec&, const RemoteVideo&) const {
   return false;
 }
 
+HttpRequest UnifiedTaskProvider::character_request(const std::string&, const std::string&) const {
+  return {};  // never called: can_create_characters() is false
+}
+
+Result<std::string> UnifiedTaskProvider::parse_character(const HttpResponse&) const {
+  return fail(ErrorCode::protocol, "the unified format has no character route");
+}
+
 }  // namespace vb

@@ -28,6 +28,10 @@ class UnifiedTaskProvider final : public VideoProvider {
   HttpRequest list_request(const std::string& after_id) const override;
   Result<RemotePage> parse_list(const HttpResponse& response) const override;
   bool matches(const JobSpec& spec, const RemoteVideo& video) const override;
+  bool can_create_characters() const override { return false; }
+  HttpRequest character_request(const std::string& name,
+                                const std::string& video_path) const override;
+  Result<std::string> parse_character(const HttpResponse& response) const override;
 
  private:
   ProviderConfig m_config;

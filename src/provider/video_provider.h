@@ -88,6 +88,13 @@ class VideoProvider {
   virtual Result<RemotePage> parse_list(const HttpResponse& response) const = 0;
   // Whether a listed video has exactly the parameters this spec would send.
   virtual bool matches(const JobSpec& spec, const RemoteVideo& video) const = 0;
+
+  // Characters (cameos) where the dialect has them: created from a local video,
+  // answered with the id that create requests then carry (CreateContext).
+  virtual bool can_create_characters() const = 0;
+  virtual HttpRequest character_request(const std::string& name,
+                                        const std::string& video_path) const = 0;
+  virtual Result<std::string> parse_character(const HttpResponse& response) const = 0;
 };
 
 std::unique_ptr<VideoProvider> make_provider(const ProviderConfig& config);

@@ -107,6 +107,20 @@ struct JobFilter {
   std::optional<JobState> state;
 };
 
+enum class CharacterState { pending, creating, created, ambiguous };
+
+const char* to_string(CharacterState s);
+
+// A character (cameo) of a provider, created once and then used by name.
+struct CharacterRecord {
+  std::string provider;     // the config provider's name (never "")
+  std::string name;
+  std::string video_path;
+  CharacterState state = CharacterState::pending;
+  std::string remote_id;    // set when created
+  Millis updated_at = 0;
+};
+
 enum class SyncMode { off, normal, full };
 
 class JobStore {
@@ -149,6 +163,18 @@ class JobStore {
   // Which of `remote_ids` some job of the ledger already holds.
   virtual Result<std::vector<std::string>> known_remote_ids(
       const std::vector<std::string>& remote_ids) = 0;
+  // Adds the characters the ledger does not know yet (state pending), in one
+  // transaction. One already known from another video is an ErrorCode::conflict
+  // (its id belongs to that video), and nothing is written.
+  virtual Status import_characters(const std::vector<CharacterRecord>& characters, Millis now) = 0;
+  virtual Result<std::optional<CharacterRecord>> find_character(const std::string& provider,
+                                                                const std::string& name) = 0;
+  // Compare-and-set of a character's state; `remote_id` is stored when non-empty.
+  // ErrorCode::conflict when it is no longer in `from`.
+  virtual Status set_character_state(const std::string& provider, const std::string& name,
+                                     CharacterState from, CharacterState to,
+                                     const std::string& remote_id, Millis now) = 0;
+
   // The providers named by jobs that are not terminal ("" = the default provider), each once.
   virtual Result<std::vector<std::string>> unfinished_providers() = 0;
   // Events in insertion order, optionally for one job.

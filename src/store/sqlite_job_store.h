@@ -45,6 +45,12 @@ class SqliteJobStore final : public JobStore {
   Result<std::vector<JobRecord>> list_jobs(const JobFilter& filter) override;
   Result<std::vector<StateCount>> count_states() override;
   Result<std::vector<std::string>> unfinished_providers() override;
+  Status import_characters(const std::vector<CharacterRecord>& characters, Millis now) override;
+  Result<std::optional<CharacterRecord>> find_character(const std::string& provider,
+                                                        const std::string& name) override;
+  Status set_character_state(const std::string& provider, const std::string& name,
+                             CharacterState from, CharacterState to, const std::string& remote_id,
+                             Millis now) override;
   Result<std::vector<EventRecord>> events(std::optional<std::int64_t> row_id) override;
   Result<std::vector<EventRecord>> batch_events(const std::string& batch) override;
   Result<Millis> last_entered(std::int64_t row_id, JobState state) override;

@@ -203,3 +203,47 @@ TEST_CASE("two providers in one config: own keys, own origins, own limits", "[e2
   REQUIRE(refused.err.find("no provider named \"gatway\"") != std::string::npos);
   REQUIRE_FALSE(store->find_job("typo", "x").value().has_value());
 }
+
+TEST_CASE("characters are created once per provider and name, and jobs carry their ids", "[e2e]") {
+  SimProcess sim({"--gen-ms", "200", "--quiet"});
+  E2eFolder folder;
+  std::filesystem::create_directories(folder.path("assets"));
+  std::ofstream(folder.path("assets/otter.mp4"), std::ios::binary)
+      << std::string("\0\0\0\x18" "ftypisom\0\0\x02\0isomiso2", 24) << std::string(200, 'x');
+  auto write_batch = [&](const std::string& batch, const std::string& jobs) {
+    std::ofstream(folder.path(batch + ".yaml"))
+        << "batch: " << batch << "\ndefaults: {model: sora-2, seconds: 4}\n"
+        << "characters:\n  - name: Otto\n    video: assets/otter.mp4\n"
+           "  - name: Pip\n    video: assets/otter.mp4\n"
+        << "jobs:\n" << jobs;
+    return folder.path(batch + ".yaml");
+  };
+  std::string first = write_batch("cameo",
+      "  - id: one\n    prompt: \"Otto the otter juggles shells\"\n    characters: [Otto]\n"
+      "  - id: two\n    prompt: \"Otto and Pip race along a pier\"\n    characters: [Otto, Pip]\n"
+      "  - id: none\n    prompt: \"An empty pier at dusk\"\n");
+  CommandResult result = folder.run({"run", first}, sim.base_url());
+  INFO(result.err);
+  REQUIRE(result.exit_code == 0);
+  auto stats = parse_json(sim.stats());
+  REQUIRE(stats["requests_by_route"]["POST /v1/videos/characters"].GetInt() == 2);
+  REQUIRE(stats["creates_total"].GetInt() == 3);
+  {
+    auto store = folder.open_store();
+    auto otto = store->find_character("default", "Otto");
+    REQUIRE(otto.has_value());
+    REQUIRE(otto->has_value());
+    REQUIRE((*otto)->state == CharacterState::created);
+    REQUIRE((*otto)->remote_id.starts_with("char_"));
+  }
+
+  // Another batch using Otto reuses the stored id: no second character is made.
+  std::string second = write_batch("cameo2",
+      "  - id: three\n    prompt: \"Otto naps on a buoy\"\n    characters: [Otto]\n");
+  CommandResult again = folder.run({"run", second}, sim.base_url());
+  INFO(again.err);
+  REQUIRE(again.exit_code == 0);
+  stats = parse_json(sim.stats());
+  REQUIRE(stats["requests_by_route"]["POST /v1/videos/characters"].GetInt() == 2);
+  REQUIRE(stats["creates_total"].GetInt() == 4);
+}
