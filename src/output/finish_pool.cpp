@@ -20,6 +20,7 @@ FinishPool::~FinishPool() {
 }
 
 void FinishPool::submit(FinishTask task) {
+  task.file->settle();  // no buffers kept while it waits for a worker
   {
     std::lock_guard lock(m_mutex);
     m_tasks.push_back(std::move(task));

@@ -14,6 +14,7 @@ namespace {
 
 constexpr std::size_t k_head_bytes = 64 * 1024;
 constexpr std::size_t k_write_buffer_bytes = 128 * 1024;
+constexpr std::size_t k_signature_bytes = 8;  // size + "ftyp" of the first MP4 box
 
 std::string errno_text(int err) {
   return std::strerror(err);
@@ -38,7 +39,7 @@ void sync_directory(const std::string& file) {
 }
 
 bool has_mp4_signature(const std::string& head) {
-  return head.size() >= 8 && head.compare(4, 4, "ftyp") == 0;
+  return head.size() >= k_signature_bytes && head.compare(4, 4, "ftyp") == 0;
 }
 
 }  // namespace
@@ -152,11 +153,21 @@ bool VideoFile::write(const char* data, std::size_t size) {
     m_buffered += size;
   }
   EVP_DigestUpdate(m_hash->ctx, data, size);
-  if (m_head.size() < k_head_bytes) {
+  if (m_head.size() < k_head_bytes && !m_head_trimmed) {
     m_head.append(data, std::min(size, k_head_bytes - m_head.size()));
   }
   m_size += static_cast<std::int64_t>(size);
   return true;
+}
+
+void VideoFile::settle() {
+  flush();  // a failure is kept in m_write_error
+  m_buffer.reset();
+  if (m_head.size() > k_signature_bytes) {
+    m_head.resize(k_signature_bytes);
+  }
+  m_head.shrink_to_fit();
+  m_head_trimmed = true;
 }
 
 Status VideoFile::restart() {
@@ -167,6 +178,7 @@ Status VideoFile::restart() {
   }
   m_size = 0;
   m_head.clear();
+  m_head_trimmed = false;
   m_write_error.clear();
   m_hash->reset();
   return {};

@@ -64,8 +64,14 @@ class VideoFile final : public BodySink {
   const std::string& write_error() const { return m_write_error; }
   // Forgets everything written (a server that ignored our Range, or a JSON answer).
   Status restart();
-  // The first bytes written, for sniffing a JSON answer (at most 64 KiB kept).
+  // The first bytes written, for sniffing a JSON answer (at most 64 KiB kept; after settle(),
+  // only the few that finish() checks).
   const std::string& head() const { return m_head; }
+
+  // The transfer is over: writes out the buffer and frees what only the transfer needed. A
+  // file queued for finishing then holds no buffers (thousands may queue behind a slow disk).
+  // A failed write shows in write_error() and makes finish() fail.
+  void settle();
 
   // Verifies (expected_bytes < 0: unknown), fsyncs and renames into place, then fsyncs the
   // folder (through `folders` when given, shared with other finishers).
@@ -83,6 +89,7 @@ class VideoFile final : public BodySink {
   int m_fd = -1;
   std::int64_t m_size = 0;
   std::string m_head;
+  bool m_head_trimmed = false;  // settle() kept only the signature bytes
   std::string m_write_error;
   std::unique_ptr<Hash> m_hash;
   std::unique_ptr<char[]> m_buffer;  // allocated by the first write
