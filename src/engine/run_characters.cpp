@@ -2,6 +2,8 @@
 // each of them has an id at the provider. A character is created at most once
 // per provider and name: `creating` is committed before its request leaves,
 // and a request whose answer is lost leaves it `ambiguous` for the user.
+#include <algorithm>
+
 #include "engine/run_loop.h"
 
 namespace vb {
@@ -64,6 +66,13 @@ RunEngine::Loop::ParentGate RunEngine::Loop::gate_on_characters(CreateContext& c
     return ParentGate::skipped;
   }
   return ParentGate::submit;
+}
+
+// A character still to be created keeps the run going for the jobs that wait on it.
+bool RunEngine::Loop::characters_pending() const {
+  return std::any_of(m_characters.begin(), m_characters.end(), [](const CharacterTask& task) {
+    return !task.waiting.empty() && task.state == CharacterState::pending;
+  });
 }
 
 void RunEngine::Loop::start_characters(Millis now) {

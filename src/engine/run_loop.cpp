@@ -392,7 +392,7 @@ bool RunEngine::Loop::finished() const {
     return true;
   }
   bool queue_done = (m_queue.empty() && m_queue_exhausted) || m_budget_reached;
-  return m_live.empty() && queue_done && m_ambiguous.empty();
+  return m_live.empty() && queue_done && m_ambiguous.empty() && !characters_pending();
 }
 
 Millis RunEngine::Loop::next_wake(Millis now) const {

@@ -105,6 +105,7 @@ class RunEngine::Loop {
   CharacterTask& character_task(const std::string& name);
   ParentGate gate_on_characters(CreateContext& context);
   void start_characters(Millis now);
+  bool characters_pending() const;
   void on_character_answer(HttpResult& result, Millis now);
   void settle_failed_character(CharacterTask& task, const RetryDecision& decision, Millis now);
 

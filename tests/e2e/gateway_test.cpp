@@ -247,3 +247,40 @@ TEST_CASE("characters are created once per provider and name, and jobs carry the
   REQUIRE(stats["requests_by_route"]["POST /v1/videos/characters"].GetInt() == 2);
   REQUIRE(stats["creates_total"].GetInt() == 4);
 }
+
+TEST_CASE("every example manifest runs against the simulator with config/gateways.toml", "[e2e]") {
+  SimProcess sim({"--gen-ms", "150", "--quiet", "--gateway-seconds"});
+  const std::string source = VIDBATCH_SOURCE_DIR;
+  std::string toml = read_file(source + "/config/gateways.toml");
+  for (std::size_t at = toml.find("https://api.dataeyes.ai/v1"); at != std::string::npos;
+       at = toml.find("https://api.dataeyes.ai/v1")) {
+    toml.replace(at, std::string("https://api.dataeyes.ai/v1").size(), sim.base_url());
+  }
+  const std::string limits = "[limits]\nmax_in_flight = 16\nsubmits_per_minute = 60\npolls_per_second = 5\n";
+  REQUIRE(toml.find(limits) != std::string::npos);
+  toml.replace(toml.find(limits), limits.size(),
+               "[limits]\nmax_in_flight = 16\nsubmits_per_minute = 6000\npolls_per_second = 200\n"
+               "poll_interval_ms = 100\npoll_interval_max_ms = 300\n");
+  for (const auto& entry : std::filesystem::directory_iterator(source + "/jobs/examples")) {
+    if (entry.path().extension() != ".yaml") {
+      continue;
+    }
+    DYNAMIC_SECTION(entry.path().filename().string()) {
+      E2eFolder folder;
+      folder.write_raw_config(toml);
+      folder.set_env("DATAEYES_API_KEY", "sk-gateway-example");
+      CommandResult result = folder.run({"run", entry.path().string()}, sim.base_url());
+      INFO(result.err);
+      REQUIRE(result.exit_code == 0);
+      auto store = folder.open_store();
+      const auto jobs = store->list_jobs({});
+      REQUIRE_FALSE(jobs->empty());
+      for (const auto& job : *jobs) {
+        INFO(job.spec.id);
+        REQUIRE(job.state == JobState::done);
+        REQUIRE(std::filesystem::exists(job.output_path));
+      }
+    }
+  }
+  REQUIRE(parse_json(sim.stats())["auth_headers_seen_on_files"].GetInt() == 0);
+}
