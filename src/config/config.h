@@ -69,6 +69,7 @@ struct RetryConfig {
 struct OutputConfig {
   std::string root = "out";
   std::string layout = "{batch}/{id}.mp4";   // placeholders: {batch} {id}
+  bool thumbnails = true;  // fetch the dialect's thumbnail next to each video, when it has one
 };
 
 struct HttpConfig {

@@ -93,6 +93,18 @@ Setter rate_key(Get get) {
   };
 }
 
+template <typename Get>
+Setter bool_key(Get get) {
+  return [get](const toml::node& node, Config& config) -> std::optional<std::string> {
+    const auto* value = node.as_boolean();
+    if (value == nullptr) {
+      return "expected true or false, got " + describe(node);
+    }
+    get(config) = value->get();
+    return std::nullopt;
+  };
+}
+
 using StringCheck = std::function<std::optional<std::string>(const std::string&)>;
 
 template <typename Get>
@@ -211,6 +223,7 @@ const std::vector<KeyRule>& rules() {
                   one_of({"hold", "resubmit", "fail"}))},
       {"output", "root", string_key([](Config& c) -> auto& { return c.output.root; }, check_non_empty)},
       {"output", "layout", string_key([](Config& c) -> auto& { return c.output.layout; }, check_layout)},
+      {"output", "thumbnails", bool_key([](Config& c) -> auto& { return c.output.thumbnails; })},
       {"http", "connect_timeout_ms",
        millis_key([](Config& c) -> auto& { return c.http.connect_timeout_ms; })},
       {"http", "request_timeout_ms",

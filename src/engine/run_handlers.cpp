@@ -47,6 +47,10 @@ void RunEngine::Loop::handle(HttpResult result, Millis now) {
     on_list_answer(result, now);
     return;
   }
+  if (is_thumbnail_tag(result.tag)) {
+    on_thumbnail_answer(result, now);
+    return;
+  }
   if (is_character_tag(result.tag)) {
     on_character_answer(result, now);
     return;
@@ -264,6 +268,7 @@ void RunEngine::Loop::on_finished(FinishOutcome& outcome, Millis now) {
   update.error_code = "";
   update.error_message = "";
   transition(job, JobState::done, "saved " + video.path, update, job.finish_status);
+  queue_thumbnail(job, now);
   forget(job);
 }
 

@@ -392,7 +392,8 @@ bool RunEngine::Loop::finished() const {
     return true;
   }
   bool queue_done = (m_queue.empty() && m_queue_exhausted) || m_budget_reached;
-  return m_live.empty() && queue_done && m_ambiguous.empty() && !characters_pending();
+  return m_live.empty() && queue_done && m_ambiguous.empty() && !characters_pending() &&
+         m_thumbnails.empty();
 }
 
 Millis RunEngine::Loop::next_wake(Millis now) const {
@@ -408,6 +409,7 @@ Millis RunEngine::Loop::next_wake(Millis now) const {
       wake = std::min(wake, task.due);
     }
   }
+  wake = next_thumbnail_due(wake);
   if (!m_queue.empty() && m_at_provider < static_cast<std::size_t>(m_e.m_config.limits.max_in_flight)) {
     wake = std::min(wake, std::max(m_queue.front().not_before, m_submit_limiter.next_available(now)));
   }
@@ -447,6 +449,7 @@ Result<RunSummary> RunEngine::Loop::run(const std::atomic<int>& stop_requests) {
     if (!m_stopping) {
       start_listing(now);
       start_characters(now);
+      start_thumbnails(now);
       start_submissions(now);
       run_timers(now);
     }

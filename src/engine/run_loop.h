@@ -109,6 +109,23 @@ class RunEngine::Loop {
   void on_character_answer(HttpResult& result, Millis now);
   void settle_failed_character(CharacterTask& task, const RetryDecision& decision, Millis now);
 
+  // run_thumbnails.cpp: a done video's thumbnail, fetched beside it (best effort).
+  struct ThumbnailTask {
+    HttpRequest request;
+    std::string path;        // where it is saved
+    std::string job;         // "batch/id", for notices
+    int attempts = 0;
+    bool in_flight = false;
+    Millis due = 0;
+  };
+  static bool is_thumbnail_tag(std::uint64_t tag);
+  void queue_thumbnail(const LiveJob& job, Millis now);
+  void start_thumbnails(Millis now);
+  Millis next_thumbnail_due(Millis wake) const;
+  void on_thumbnail_answer(HttpResult& result, Millis now);
+  void note_thumbnail_failure(const ThumbnailTask& task, const HttpResult& result,
+                              const std::string& problem);
+
   Status load_budget();
   bool within_budget(const JobRecord& rec);
 
@@ -152,6 +169,10 @@ class RunEngine::Loop {
   std::unordered_map<std::string, std::vector<JobRecord>> m_waiting;  // by parent (waiting_key)
   std::vector<CharacterTask> m_characters;  // tag = k_character_tag_base + index
   std::unordered_map<std::string, std::size_t> m_character_index;
+  std::unordered_map<std::uint64_t, ThumbnailTask> m_thumbnails;  // by tag (k_thumbnail_tag_base + row id)
+  int m_thumbnails_saved = 0;
+  int m_thumbnail_failures = 0;
+  bool m_thumbnails_off = false;            // the provider refused them: not asked again
   std::unordered_map<std::int64_t, int> m_submit_failures;  // of jobs waiting to retry a create
   std::int64_t m_queue_cursor = 0;
   bool m_queue_exhausted = false;

@@ -44,6 +44,9 @@ Result<OutputPaths> output_paths(const OutputConfig& output, const std::string& 
   std::filesystem::path sidecar = video;
   sidecar.replace_extension(".json");
   paths.sidecar = sidecar.string();
+  std::filesystem::path thumbnail = video;
+  thumbnail.replace_extension(video.extension() == ".webp" ? ".thumbnail.webp" : ".webp");
+  paths.thumbnail = thumbnail.string();
   return paths;
 }
 

@@ -1,5 +1,5 @@
 // OutputLayout: every file name vidbatch writes in the output tree comes from
-// here (final video, temporary part file, sidecar). Pure; thread-safe.
+// here (final video, temporary part file, sidecar, thumbnail). Pure; thread-safe.
 // Ids and batch names are validated by the manifest ([A-Za-z0-9._-]+), and the
 // expanded layout is checked again so that nothing lands outside the root.
 #pragma once
@@ -15,6 +15,7 @@ struct OutputPaths {
   std::string video;     // root/<layout expanded>
   std::string part;      // video + ".part": written, checked, fsynced, then renamed
   std::string sidecar;   // video without extension + ".json"
+  std::string thumbnail; // video without extension + ".webp" (".thumbnail.webp" if the video is .webp)
 };
 
 // Expands {batch} and {id}; fails (invalid_input) if the result would escape the root.

@@ -236,6 +236,22 @@ HttpRequest OpenAiVideosProvider::download_request(const std::string& remote_id,
   return req;
 }
 
+// The answer's thumbnail URL where a gateway gives one, else the content route's
+// `thumbnail` variant (image/webp), authenticated like the video.
+std::optional<HttpRequest> OpenAiVideosProvider::thumbnail_request(
+    const std::string& remote_id, const RemoteStatus& status) const {
+  HttpRequest req;
+  req.with_auth = true;  // the transport drops it for any origin but the provider's
+  if (!status.thumbnail_url.empty()) {
+    req.url = status.thumbnail_url;
+  } else {
+    req.url = m_config.base_url + "/videos/" + encode_path_segment(remote_id) +
+              "/content?variant=thumbnail";
+    req.headers.push_back({"Accept", "image/webp"});
+  }
+  return req;
+}
+
 Result<std::string> OpenAiVideosProvider::parse_content_redirect(std::string_view body) const {
   std::string url = find_video_url(body);
   if (url.empty()) {

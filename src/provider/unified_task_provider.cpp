@@ -131,6 +131,17 @@ HttpRequest UnifiedTaskProvider::download_request(const std::string&,
   return req;
 }
 
+// Only the query answer's signed `thumbnail_url` (another origin): no key needed.
+std::optional<HttpRequest> UnifiedTaskProvider::thumbnail_request(
+    const std::string&, const RemoteStatus& status) const {
+  if (status.thumbnail_url.empty()) {
+    return std::nullopt;
+  }
+  HttpRequest req;
+  req.url = status.thumbnail_url;
+  return req;
+}
+
 Result<std::string> UnifiedTaskProvider::parse_content_redirect(std::string_view body) const {
   std::string url = find_video_url(body);
   if (url.empty()) {

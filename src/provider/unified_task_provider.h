@@ -23,6 +23,8 @@ class UnifiedTaskProvider final : public VideoProvider {
   Result<RemoteStatus> parse_query(const HttpResponse& response) const override;
   HttpRequest download_request(const std::string& remote_id,
                                const RemoteStatus& status) const override;
+  std::optional<HttpRequest> thumbnail_request(const std::string& remote_id,
+                                               const RemoteStatus& status) const override;
   Result<std::string> parse_content_redirect(std::string_view json_body) const override;
   bool can_list() const override { return false; }
   HttpRequest list_request(const std::string& after_id) const override;

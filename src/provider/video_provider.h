@@ -78,6 +78,11 @@ class VideoProvider {
   // Downloads the video: from the answer's URL when it has one, else the content route.
   virtual HttpRequest download_request(const std::string& remote_id,
                                        const RemoteStatus& status) const = 0;
+  // The thumbnail (a small still image) of a completed video, where the dialect
+  // offers one: nullopt when it has none for this answer. The body is small and
+  // collected in memory (no sink).
+  virtual std::optional<HttpRequest> thumbnail_request(const std::string& remote_id,
+                                                       const RemoteStatus& status) const = 0;
   // A content answer that is JSON instead of bytes names the URL to follow.
   virtual Result<std::string> parse_content_redirect(std::string_view json_body) const = 0;
 

@@ -49,6 +49,13 @@ TEST_CASE("the HTML report renders in headless Chromium without console errors",
     ++cards;
   }
   CHECK(cards == static_cast<std::size_t>(jobs));
+  // Each of the 5 done videos shows its thumbnail (output.thumbnails) as the poster.
+  std::size_t posters = 0;
+  for (auto at = dom.find(" poster=\"out/browser/"); at != std::string::npos;
+       at = dom.find(" poster=\"out/browser/", at + 1)) {
+    ++posters;
+  }
+  CHECK(posters == static_cast<std::size_t>(jobs - 1));
   CHECK(dom.find("<script") == std::string::npos);
   CHECK_THAT(dom, Catch::Contains("&lt;script&gt;alert('x')&lt;/script&gt;"));
   CHECK(std::filesystem::file_size(folder.path("shot/report.png")) > 10000);

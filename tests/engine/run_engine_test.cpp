@@ -114,6 +114,7 @@ struct Harness {
     config.retry.base_delay_ms = 100;
     config.retry.max_delay_ms = 5000;
     config.output.root = dir.file("out");
+    config.output.thumbnails = false;  // the thumbnail tests below turn them on
     config.db_path = dir.file("ledger.db");
     auto s = JobStore::open(config.db_path, SyncMode::normal);
     INFO((s ? std::string() : s.error().describe()));
@@ -647,4 +648,103 @@ TEST_CASE("engine: a 416 after all bytes arrived finishes the download", "[engin
   INFO(job.error_code << ": " << job.error_message);
   CHECK(job.state == JobState::done);
   CHECK(job.sha256 == reference_sha256(video));
+}
+
+// Thumbnails (output.thumbnails): fetched after the video, saved beside it, never a job failure.
+namespace {
+
+FakeAnswer webp_answer() {
+  FakeAnswer a;
+  a.body = std::string("RIFF\x14\0\0\0WEBPVP8L", 16) + std::string(8, 'x');
+  a.headers = {{"content-type", "image/webp"}};
+  return a;
+}
+
+}  // namespace
+
+TEST_CASE("engine: a done video's thumbnail is saved beside it", "[engine]") {
+  Harness h;
+  h.config.output.thumbnails = true;
+  h.import(2);
+  const std::string video = fake_mp4(1000);
+  h.net.on("GET", "variant=thumbnail", std::vector<FakeAnswer>{webp_answer()});
+  h.net.on("GET", "/content", cdn(video));
+  h.create_script();
+  h.poll_script({{"video_0", {video_json("video_0", "completed", 100)}},
+                 {"video_1", {video_json("video_1", "completed", 100)}}});
+  RunSummary summary = h.run();
+  CHECK(summary.counts.of(JobState::done) == 2);
+  auto thumbs = h.net.started("GET", "variant=thumbnail");
+  REQUIRE(thumbs.size() == 2);
+  for (const auto& t : thumbs) {
+    CHECK(t.request.with_auth);
+    CHECK(t.request.sink == nullptr);
+    CHECK(t.request.timeout_ms == h.config.http.request_timeout_ms);
+    // Only after its video is saved.
+    auto video_id = t.request.url.substr(t.request.url.find("video_"), 7);
+    auto downloads = h.net.started("GET", video_id + "/content");
+    REQUIRE_FALSE(downloads.empty());
+    CHECK(t.started_at >= downloads.front().done_at);
+  }
+  for (const char* id : {"job-0", "job-1"}) {
+    const std::string thumb = h.config.output.root + "/b1/" + id + ".webp";
+    CHECK(slurp(thumb) == webp_answer().body);
+    CHECK_FALSE(std::filesystem::exists(thumb + ".tmp"));
+  }
+  CHECK(h.observer.notices.empty());
+}
+
+TEST_CASE("engine: a thumbnail that fails is retried once, then only noted", "[engine]") {
+  Harness h;
+  h.config.output.thumbnails = true;
+  h.import(1);
+  h.net.on("GET", "variant=thumbnail",
+           std::vector<FakeAnswer>{FakeAnswer::json(503, R"({"error":{"message":"busy"}})")});
+  h.net.on("GET", "/content", cdn(fake_mp4(1000)));
+  h.create_script();
+  h.poll_script({{"video_0", {video_json("video_0", "completed", 100)}}});
+  RunSummary summary = h.run();
+  CHECK_FALSE(summary.fatal.has_value());
+  CHECK(h.job("job-0").state == JobState::done);
+  CHECK(h.net.started("GET", "variant=thumbnail").size() == 2);
+  CHECK_FALSE(std::filesystem::exists(h.config.output.root + "/b1/job-0.webp"));
+  REQUIRE(h.observer.notices.size() == 1);
+  CHECK(h.observer.notices[0] ==
+        "thumbnail of b1/job-0 not saved (HTTP 503: busy); the video is fine");
+}
+
+TEST_CASE("engine: a provider refusing thumbnails is not asked for each video", "[engine]") {
+  Harness h;
+  h.config.output.thumbnails = true;
+  h.config.limits.max_in_flight = 1;  // one video after the other
+  h.import(6);
+  h.net.on("GET", "variant=thumbnail", [](const HttpRequest&, int) {
+    return FakeAnswer::json(400, R"({"error":{"message":"Invalid value: 'thumbnail'"}})");
+  });
+  h.net.on("GET", "/content", cdn(fake_mp4(1000)));
+  h.create_script();
+  std::map<std::string, std::vector<std::string>> polls;
+  for (int i = 0; i < 6; ++i) {
+    const std::string id = "video_" + std::to_string(i);
+    polls[id] = {video_json(id, "completed", 100)};
+  }
+  h.poll_script(polls);
+  RunSummary summary = h.run();
+  CHECK(summary.counts.of(JobState::done) == 6);
+  CHECK(h.net.started("GET", "variant=thumbnail").size() == 3);  // a refusal is not retried
+  REQUIRE(h.observer.notices.size() == 4);
+  CHECK(h.observer.notices[2].ends_with("; further thumbnail failures are not shown"));
+  CHECK(h.observer.notices[3].starts_with("the provider refused 3 thumbnail requests"));
+}
+
+TEST_CASE("engine: no thumbnail request when output.thumbnails is false", "[engine]") {
+  Harness h;  // thumbnails off
+  h.import(1);
+  h.net.on("GET", "/content", cdn(fake_mp4(1000)));
+  h.create_script();
+  h.poll_script({{"video_0", {video_json("video_0", "completed", 100)}}});
+  h.run();
+  CHECK(h.job("job-0").state == JobState::done);
+  CHECK(h.net.started("GET", "variant=thumbnail").empty());
+  CHECK(h.net.started("GET", "/content").size() == 1);
 }

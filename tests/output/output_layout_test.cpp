@@ -76,3 +76,14 @@ TEST_CASE("output paths: layouts that leave the root are refused", "[output]") {
     CHECK(p.error().where == std::string("job ") + c.batch + "/" + c.id);
   }
 }
+
+TEST_CASE("output paths: the thumbnail sits next to the video", "[output]") {
+  auto p = output_paths(OutputConfig{"/srv/out", "{batch}/{id}.mp4"}, "spring", "cat.v2");
+  REQUIRE(p.has_value());
+  CHECK(p->thumbnail == "/srv/out/spring/cat.v2.webp");
+  // A video saved as .webp must not be overwritten by its own thumbnail.
+  auto webp = output_paths(OutputConfig{"out", "{id}.webp"}, "b", "clip");
+  REQUIRE(webp.has_value());
+  CHECK(webp->thumbnail == "out/clip.thumbnail.webp");
+  CHECK(webp->thumbnail != webp->video);
+}
