@@ -44,6 +44,8 @@ void configure_server(httplib::Server& server, const sim::SimContext& ctx)
 {
   const int threads = ctx.options.threads;
   server.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  // httplib closes a connection after 5 requests by default; real providers keep them open.
+  server.set_keep_alive_max_count(1000);
   server.set_pre_routing_handler([](const httplib::Request& req, httplib::Response&) {
     const_cast<httplib::Request&>(req).ranges.clear();
     return httplib::Server::HandlerResponse::Unhandled;
