@@ -104,7 +104,7 @@ TEST_CASE("examples: characters.yaml defines characters from a local MP4", "[man
   CHECK(manifest.characters[0].video ==
         std::filesystem::path(manifest_test::example_path("assets/mira.mp4")).lexically_normal());
   CHECK(manifest.characters[0].provider.empty());
-  CHECK(manifest.characters[1].provider == "default");
+  CHECK(manifest.characters[1].provider.empty());  // each made by the default provider
   CHECK(manifest.jobs[1].characters == std::vector<std::string>{"Mira", "Otto"});
   for (const auto& job : manifest.jobs) {
     for (const auto& name : job.characters) {
