@@ -6,7 +6,7 @@ namespace vb {
 
 ConsoleObserver::ConsoleObserver(CliLog& log, JobStore& store, const Clock& clock,
                                  const std::string& scope_batch)
-    : m_log(log), m_store(store), m_clock(clock), m_board(clock.now_ms()) {
+    : m_log(log), m_clock(clock), m_board(clock.now_ms()) {
   auto counts = store.count_states();
   if (!counts) {
     return;  // the engine reports database problems; the display starts from zero
@@ -24,22 +24,8 @@ ConsoleObserver::ConsoleObserver(CliLog& log, JobStore& store, const Clock& cloc
   }
 }
 
-int ConsoleObserver::http_status_of(const JobRecord& job, JobState from, JobState to) {
-  // The latest event of this edge: a loop turn may commit several transitions of one job.
-  auto events = m_store.events(job.row_id);
-  if (!events) {
-    return 0;
-  }
-  for (auto it = events->rbegin(); it != events->rend(); ++it) {
-    if (it->from == from && it->to == to) {
-      return it->http_status;
-    }
-  }
-  return 0;
-}
-
 void ConsoleObserver::on_transition(const JobRecord& job, JobState from, JobState to,
-                                    const std::string& message) {
+                                    const std::string& message, int http_status) {
   m_board.apply(job.batch, from, to, m_clock.now_ms());
   LogEvent event;
   event.level = to == JobState::failed      ? LogLevel::error
@@ -59,10 +45,7 @@ void ConsoleObserver::on_transition(const JobRecord& job, JobState from, JobStat
   event.message = message;
   event.text = format_iso8601(m_clock.now_ms()) + " " + job.batch + "/" + job.spec.id + " " +
                to_string(from) + " -> " + to_string(to) + ": " + message;
-  if (m_log.options().format == LogFormat::json) {
-    // The ledger's event row (committed before this call) holds the HTTP status.
-    event.http_status = http_status_of(job, from, to);
-  }
+  event.http_status = http_status;
   m_log.write(event);
 }
 

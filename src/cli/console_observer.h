@@ -8,7 +8,7 @@
 //   transition and notice (--log-format json); --quiet keeps errors only.
 // Per-batch counts are kept here: seeded from the ledger at construction, then
 // moved by every transition (the engine's ticks count the whole scope).
-// Single-threaded: called from the engine's thread, which also owns `store`.
+// Not thread-safe: one engine calls it, or several through run_providers, which serializes them.
 #pragma once
 
 #include <string>
@@ -24,17 +24,14 @@ class ConsoleObserver final : public RunObserver {
   // `scope_batch`: the batch being run, or "" for every batch with unfinished jobs.
   ConsoleObserver(CliLog& log, JobStore& store, const Clock& clock, const std::string& scope_batch);
   void on_transition(const JobRecord& job, JobState from, JobState to,
-                     const std::string& message) override;
+                     const std::string& message, int http_status) override;
   void on_tick(const RunCounts& counts, Millis now) override;
   void on_notice(const std::string& message) override;
   // Draws the last state of the live block and moves below it.
   void close();
 
  private:
-  int http_status_of(const JobRecord& job, JobState from, JobState to);
-
   CliLog& m_log;
-  JobStore& m_store;
   const Clock& m_clock;
   ProgressBoard m_board;
 };

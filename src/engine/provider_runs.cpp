@@ -14,11 +14,11 @@ class MergedObserver final : public RunObserver {
   MergedObserver(RunObserver& inner, RunCounts seed) : m_inner(inner), m_counts(seed) {}
 
   void on_transition(const JobRecord& job, JobState from, JobState to,
-                     const std::string& message) override {
+                     const std::string& message, int http_status) override {
     std::lock_guard lock(m_mutex);
     m_counts.by_state[static_cast<std::size_t>(from)] -= 1;
     m_counts.by_state[static_cast<std::size_t>(to)] += 1;
-    m_inner.on_transition(job, from, to, message);
+    m_inner.on_transition(job, from, to, message, http_status);
   }
   void on_tick(const RunCounts&, Millis now) override {
     std::lock_guard lock(m_mutex);

@@ -38,8 +38,9 @@ struct RunCounts {
 class RunObserver {
  public:
   virtual ~RunObserver() = default;
+  // `http_status`: the answer that caused it, 0 when none.
   virtual void on_transition(const JobRecord& job, JobState from, JobState to,
-                             const std::string& message) = 0;
+                             const std::string& message, int http_status) = 0;
   // Called at most a few times per second with the counts of the jobs in scope.
   virtual void on_tick(const RunCounts& counts, Millis now) = 0;
   virtual void on_notice(const std::string& message) = 0;

@@ -362,7 +362,7 @@ void RunEngine::Loop::flush() {
     set_fatal(status.error());
   }
   for (const auto& [rec, t] : m_pending_notes) {
-    m_e.m_observer.on_transition(rec, t.from, t.to, t.message);
+    m_e.m_observer.on_transition(rec, t.from, t.to, t.message, t.http_status);
   }
   m_pending.clear();
   m_pending_notes.clear();

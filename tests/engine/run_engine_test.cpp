@@ -33,7 +33,7 @@ struct Seen {
 class RecordingObserver final : public RunObserver {
  public:
   void on_transition(const JobRecord& job, JobState from, JobState to,
-                     const std::string& message) override {
+                     const std::string& message, int) override {
     transitions.push_back({job.spec.id, from, to, message});
     // Jobs holding a generation at the provider, as the observer sees them.
     at_provider += (is_at_provider(to) ? 1 : 0) - (is_at_provider(from) ? 1 : 0);
