@@ -141,7 +141,10 @@ TEST_CASE("--log-format json: one JSON event per stderr line, every transition, 
   // Exactly the transitions of the ledger, in its order, with the HTTP status that caused each.
   std::vector<Seen> recorded;
   bool saw_429 = false;
-  for (const auto& e : *folder.open_store()->events(std::nullopt)) {
+  auto store = folder.open_store();
+  const auto events = store->events(std::nullopt);  // kept alive: `*temporary` would dangle
+  REQUIRE(events.has_value());
+  for (const auto& e : *events) {
     if (e.from) {
       recorded.push_back({e.job_id, to_string(*e.from), to_string(e.to), e.http_status});
       saw_429 = saw_429 || e.http_status == 429;
