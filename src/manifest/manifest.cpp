@@ -7,6 +7,7 @@
 #include "manifest/manifest_entry.h"
 #include "manifest/manifest_expand.h"
 #include "manifest/manifest_fields.h"
+#include "manifest/manifest_keys.h"
 #include "manifest/text_util.h"
 #include "manifest/yaml_tree.h"
 
@@ -16,8 +17,6 @@ namespace {
 
 // load_manifest's error text stops here; parse_manifest still returns them all.
 constexpr std::size_t k_max_rendered = 1000;
-
-const std::vector<std::string_view> k_top_keys = {"batch", "defaults", "characters", "jobs"};
 
 // Everything one parse needs; lives for one call of parse_manifest.
 class ManifestParser {
@@ -58,7 +57,7 @@ std::optional<Manifest> ManifestParser::parse(const YamlNode& root) {
     } else if (key == "characters") {
       read_characters(m_context, entry);
     } else if (key != "jobs") {
-      report_unknown_key(entry, k_top_keys, sink);
+      report_unknown_key(entry, k_manifest_top_keys, sink);
     }
   }
   if (!has_batch) {

@@ -2,22 +2,11 @@
 
 #include <algorithm>
 
+#include "manifest/manifest_keys.h"
+
 namespace vb {
 
 namespace {
-
-const std::vector<std::string_view> k_default_keys = {
-    "model",    "seconds",   "orientation", "size",          "images",
-    "provider", "watermark", "private",     "character_url", "character_timestamps",
-    "variants"};
-const std::vector<std::string_view> k_job_keys = {
-    "id",         "prompt",   "prompts_from", "model",         "seconds",
-    "orientation", "size",    "images",       "provider",      "remix_of",
-    "edit_of",    "extend_of", "characters",  "character_url", "character_timestamps",
-    "watermark",  "private",  "matrix",       "variants"};
-// Keys that only make sense on one job.
-const std::vector<std::string_view> k_job_only_keys = {
-    "id", "prompt", "prompts_from", "remix_of", "edit_of", "extend_of", "characters", "matrix"};
 
 std::optional<DerivedKind> derived_kind_named(std::string_view key) {
   for (const auto kind : {DerivedKind::remix, DerivedKind::edit, DerivedKind::extend}) {
@@ -82,7 +71,7 @@ class EntryReader {
                                 m_entry.spec)) {
       m_explicit.push_back(&entry.key);
     } else {
-      report_unknown_key(entry, k_job_keys, m_context.sink);
+      report_unknown_key(entry, k_manifest_job_keys, m_context.sink);
     }
   }
 
@@ -322,7 +311,7 @@ void read_character(ManifestContext& context, const YamlNode& item, const std::s
       character.provider =
           read_checked<std::string>(entry, context.sink, check_provider).value_or("");
     } else {
-      report_unknown_key(entry, {"name", "video", "provider"}, context.sink);
+      report_unknown_key(entry, k_manifest_character_keys, context.sink);
     }
   });
   if (!has_name) {
@@ -356,7 +345,7 @@ void read_defaults(ManifestContext& context, const YamlEntry& entry) {
   for_each_entry(context.tree, entry.value, entry.field, context.sink,
                  [&](const YamlEntry& option) {
     const std::string_view key = option.key.text;
-    if (contains(k_job_only_keys, key)) {
+    if (contains(k_manifest_job_only_keys, key)) {
       context.sink.add(option.key, option.field,
                        "'" + std::string(key) + "' cannot have a default; set it on each job");
     } else if (key == "variants") {
@@ -364,7 +353,7 @@ void read_defaults(ManifestContext& context, const YamlEntry& entry) {
           read_integer(option, context.sink, check_variants).value_or(context.default_variants);
     } else if (!apply_job_option(context.tree, option, context.files, context.sink,
                                  context.defaults)) {
-      report_unknown_key(option, k_default_keys, context.sink);
+      report_unknown_key(option, k_manifest_default_keys, context.sink);
     }
   });
 }
