@@ -21,7 +21,7 @@ bool RunEngine::Loop::is_character_tag(std::uint64_t tag) {
 RunEngine::Loop::CharacterTask& RunEngine::Loop::character_task(const std::string& name) {
   auto [it, added] = m_character_index.try_emplace(name, m_characters.size());
   if (added) {
-    m_characters.push_back(CharacterTask{name});
+    m_characters.emplace_back().name = name;
   }
   return m_characters[it->second];
 }

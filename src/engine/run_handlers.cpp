@@ -74,6 +74,7 @@ void RunEngine::Loop::handle(HttpResult result, Millis now) {
       on_download_answer(job, result, now);
       break;
     case RequestKind::none:
+    case RequestKind::finishing:
       break;
   }
 }

@@ -128,7 +128,8 @@ void RunEngine::Loop::start_submissions(Millis now) {
       fill_queue();
       continue;
     }
-    if (!m_submit_limiter.try_take(now) || !within_budget(m_queue.front())) {
+    if (!connection_free(batch.size()) || !m_submit_limiter.try_take(now) ||
+        !within_budget(m_queue.front())) {
       break;
     }
     JobRecord rec = std::move(m_queue.front());
@@ -253,41 +254,71 @@ void RunEngine::Loop::schedule(LiveJob& job, Millis at) {
   m_timers.push(Timer{at, job.rec.row_id, job.timer_seq});
 }
 
+// Due jobs whose request cannot start yet (no poll token, no free connection, every download
+// slot busy) wait in first-come queues rather than being re-timed: fair, and no heap churn.
 void RunEngine::Loop::run_timers(Millis now) {
-  std::vector<Timer> later;
   while (!m_timers.empty() && m_timers.top().at <= now) {
     Timer timer = m_timers.top();
     m_timers.pop();
-    auto it = m_live.find(timer.row_id);
-    if (it == m_live.end() || it->second.timer_seq != timer.seq ||
-        it->second.in_flight != RequestKind::none) {
+    LiveJob* job = due_job(timer);
+    if (job == nullptr) {
       continue;  // superseded
     }
-    LiveJob& job = it->second;
-    if (job.rec.state == JobState::queued) {
+    if (job->rec.state == JobState::queued) {
       // A create retry is due: back to the submission queue, first in line.
-      m_submit_failures[job.rec.row_id] = job.failures_of(RequestPhase::submit);
-      m_queue.push_front(job.rec);
-      m_live.erase(it);
+      m_submit_failures[job->rec.row_id] = job->failures_of(RequestPhase::submit);
+      m_queue.push_front(job->rec);
+      m_live.erase(timer.row_id);
       continue;
     }
-    bool download = (job.rec.state == JobState::ready && job.status_fresh) ||
-                    job.rec.state == JobState::downloading;
-    if (download && m_downloads >= static_cast<std::size_t>(m_e.m_config.limits.max_downloads)) {
-      later.push_back({now + 50, job.rec.row_id, job.timer_seq});
+    bool download = (job->rec.state == JobState::ready && job->status_fresh) ||
+                    job->rec.state == JobState::downloading;
+    (download ? m_downloads_waiting : m_polls_waiting).push_back(timer);
+  }
+  start_waiting_downloads(now);
+  start_waiting_polls(now);
+}
+
+LiveJob* RunEngine::Loop::due_job(const Timer& timer) {
+  auto it = m_live.find(timer.row_id);
+  if (it == m_live.end() || it->second.timer_seq != timer.seq ||
+      it->second.in_flight != RequestKind::none) {
+    return nullptr;
+  }
+  return &it->second;
+}
+
+void RunEngine::Loop::start_waiting_downloads(Millis now) {
+  const auto slots = static_cast<std::size_t>(m_e.m_config.limits.max_downloads);
+  while (!m_downloads_waiting.empty() && m_downloads < slots && !m_fatal) {
+    LiveJob* job = due_job(m_downloads_waiting.front());
+    m_downloads_waiting.pop_front();
+    if (job != nullptr) {
+      start_download(*job, now);
+    }
+  }
+}
+
+// The poll token is taken only when the request can go on the wire at once: a poll left
+// waiting inside the transport for a connection would reach the provider late, bunched with
+// others, and break the rate the token bucket promised.
+void RunEngine::Loop::start_waiting_polls(Millis now) {
+  while (!m_polls_waiting.empty()) {
+    LiveJob* job = due_job(m_polls_waiting.front());
+    if (job == nullptr) {
+      m_polls_waiting.pop_front();
       continue;
     }
-    if (download) {
-      start_download(job, now);
-    } else if (m_poll_limiter.try_take(now)) {
-      start_poll(job, now);
-    } else {
-      later.push_back({m_poll_limiter.next_available(now), job.rec.row_id, job.timer_seq});
+    if (!connection_free() || !m_poll_limiter.try_take(now)) {
+      return;
     }
+    m_polls_waiting.pop_front();
+    start_poll(*job, now);
   }
-  for (const auto& timer : later) {
-    m_timers.push(timer);
-  }
+}
+
+bool RunEngine::Loop::connection_free(std::size_t reserved) const {
+  return m_e.m_transport.in_flight() + reserved < k_connections_per_origin;
 }
 
 void RunEngine::Loop::start_poll(LiveJob& job, Millis) {
@@ -400,6 +431,9 @@ Millis RunEngine::Loop::next_wake(Millis now) const {
   Millis wake = now + k_max_wait_ms;
   if (!m_timers.empty()) {
     wake = std::min(wake, m_timers.top().at);
+  }
+  if (!m_polls_waiting.empty() && connection_free()) {
+    wake = std::min(wake, m_poll_limiter.next_available(now));
   }
   if (!m_ambiguous.empty() && !m_listing_in_flight) {
     wake = std::min(wake, m_reconcile_due);

@@ -70,6 +70,10 @@ class RunEngine::Loop {
   void fill_queue();
   void start_submissions(Millis now);
   void run_timers(Millis now);
+  LiveJob* due_job(const Timer& timer);  // null when the timer was superseded
+  void start_waiting_downloads(Millis now);
+  void start_waiting_polls(Millis now);
+  bool connection_free(std::size_t reserved = 0) const;
   void start_poll(LiveJob& job, Millis now);
   void start_download(LiveJob& job, Millis now);
   void schedule(LiveJob& job, Millis at);
@@ -165,6 +169,8 @@ class RunEngine::Loop {
   RunScope m_scope;
   std::unordered_map<std::int64_t, LiveJob> m_live;
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> m_timers;
+  std::deque<Timer> m_polls_waiting;        // due, waiting for a poll token or a connection
+  std::deque<Timer> m_downloads_waiting;    // due, waiting for a download slot
   std::deque<JobRecord> m_queue;            // queued jobs fetched from the ledger
   std::unordered_map<std::string, std::vector<JobRecord>> m_waiting;  // by parent (waiting_key)
   std::vector<CharacterTask> m_characters;  // tag = k_character_tag_base + index

@@ -21,7 +21,7 @@ constexpr std::size_t k_max_memory_body = 16u << 20;
 // connection (or, over HTTP/2, share one), instead of opening one connection per request in
 // flight: 2,000 jobs in flight must not mean 2,000 sockets, accept()s and TLS handshakes. A
 // request that times out while waiting never left (CURLINFO_REQUEST_SIZE 0: not_sent).
-constexpr long k_max_host_connections = 256;
+constexpr long k_max_host_connections = static_cast<long>(k_connections_per_origin);
 // Receive buffer of a download (libcurl's default is 16 KiB): four times fewer write callbacks,
 // write(2) calls and hash updates per file, still below malloc's mmap threshold.
 constexpr long k_download_buffer_bytes = 64 * 1024;

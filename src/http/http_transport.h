@@ -109,6 +109,10 @@ class HttpTransport {
   virtual std::size_t in_flight() const = 0;
 };
 
+// Connections open at once to one origin; transfers beyond this wait inside the transport.
+// A caller that needs a request to reach the server when started keeps in_flight() below it.
+constexpr std::size_t k_connections_per_origin = 256;
+
 std::unique_ptr<HttpTransport> make_curl_transport(const TransportOptions& options);
 
 // "scheme://host[:port]" of a URL, lower-cased; empty if it has none.

@@ -1,5 +1,7 @@
 #include "stats.h"
 
+#include <chrono>
+
 #include "video_store.h"
 
 #include <rapidjson/stringbuffer.h>
@@ -55,8 +57,16 @@ void Stats::count_create(const std::string& prompt)
 
 void Stats::count_query()
 {
+  int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::steady_clock::now().time_since_epoch()).count();
   std::lock_guard lock(m_mutex);
   ++m_queries;
+  // Sliding 1 s window: clients promise a polls-per-second rate, tests check it here.
+  m_recent_queries_ms.push_back(now_ms);
+  while (m_recent_queries_ms.front() <= now_ms - 1000) {
+    m_recent_queries_ms.pop_front();
+  }
+  m_max_queries_1s = std::max<int64_t>(m_max_queries_1s, static_cast<int64_t>(m_recent_queries_ms.size()));
 }
 
 void Stats::count_content_request()
@@ -97,6 +107,8 @@ void Stats::reset()
   m_requests_total = 0;
   m_requests_by_route.clear();
   m_queries = 0;
+  m_recent_queries_ms.clear();
+  m_max_queries_1s = 0;
   m_content_requests = 0;
   m_content_bytes = 0;
   m_faults.clear();
@@ -120,6 +132,7 @@ std::string Stats::to_json(const VideoStore& store) const
   w.Key("requests_total"); w.Int64(m_requests_total);
   w.Key("requests_by_route"); write_counts(w, m_requests_by_route);
   w.Key("queries"); w.Int64(m_queries);
+  w.Key("max_queries_in_1s"); w.Int64(m_max_queries_1s);
   w.Key("content_requests"); w.Int64(m_content_requests);
   w.Key("content_bytes_served"); w.Int64(m_content_bytes);
   w.Key("faults_injected"); write_counts(w, faults);

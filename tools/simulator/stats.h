@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <string>
@@ -33,6 +34,8 @@ private:
   int64_t m_requests_total = 0;
   std::map<std::string, int64_t> m_requests_by_route;
   int64_t m_queries = 0;
+  std::deque<int64_t> m_recent_queries_ms; // arrival times within the last second
+  int64_t m_max_queries_1s = 0;            // most queries that arrived within any 1 s
   int64_t m_content_requests = 0;
   int64_t m_content_bytes = 0;
   std::map<std::string, int64_t> m_faults;
