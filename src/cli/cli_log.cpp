@@ -15,6 +15,7 @@ namespace vb {
 namespace {
 
 CliLog* g_active = nullptr;
+constexpr std::size_t k_held_bytes = 64 * 1024;
 
 void put(rapidjson::Writer<rapidjson::StringBuffer>& w, const char* key, const std::string& value) {
   w.Key(key);
@@ -70,6 +71,7 @@ CliLog::CliLog(LogOptions options, std::FILE* out, bool terminal, const Clock& c
       m_clock(clock) {}
 
 CliLog::~CliLog() {
+  flush();
   end_live();
 }
 
@@ -82,7 +84,18 @@ void CliLog::write(const LogEvent& event) {
                          ? format_json_event(event, m_clock.now_ms())
                          : (event.text.empty() ? event.message : event.text);
   line += '\n';
-  std::fwrite(line.data(), 1, line.size(), m_out);
+  m_held += line;
+  bool routine = event.event == "transition" && event.level == LogLevel::info;
+  if (!routine || m_live || m_held.size() >= k_held_bytes) {
+    flush();
+  }
+}
+
+void CliLog::flush() {
+  if (!m_held.empty()) {
+    std::fwrite(m_held.data(), 1, m_held.size(), m_out);
+    m_held.clear();
+  }
   std::fflush(m_out);
 }
 

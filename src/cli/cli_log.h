@@ -60,8 +60,12 @@ class CliLog {
 
   const LogOptions& options() const { return m_options; }
   // Prints the event unless --quiet hides it; a live block is erased first and
-  // comes back below the line at the next draw().
+  // comes back below the line at the next draw(). Off a terminal, routine
+  // transition lines are held until flush(), a problem or 64 KiB: a busy run
+  // makes thousands a second, and each would be one write(2).
   void write(const LogEvent& event);
+  // Writes the held lines (the run calls it on every progress tick).
+  void flush();
   // True when the live progress is drawn: text format, not quiet, a terminal.
   bool live() const { return m_live; }
   // Replaces the live block with `lines` (no-op unless live()).
@@ -79,6 +83,7 @@ class CliLog {
   bool m_live;
   const Clock& m_clock;
   std::vector<std::string> m_block;  // what is drawn now; empty = nothing
+  std::string m_held;                // lines not written yet (see write())
 };
 
 // True when stdout and stderr are terminals and TERM is not "dumb".

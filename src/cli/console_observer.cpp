@@ -50,6 +50,7 @@ void ConsoleObserver::on_transition(const JobRecord& job, JobState from, JobStat
 }
 
 void ConsoleObserver::on_tick(const RunCounts&, Millis now) {
+  m_log.flush();
   if (m_log.live() && m_board.redraw_due(now)) {
     m_log.draw(m_board.lines(now, m_log.width()));
   }
@@ -65,6 +66,7 @@ void ConsoleObserver::on_notice(const std::string& message) {
 }
 
 void ConsoleObserver::close() {
+  m_log.flush();
   if (m_log.live()) {
     m_log.draw(m_board.lines(m_clock.now_ms(), m_log.width()));
   }

@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 #include <rapidjson/document.h>
 
+#include <cstdio>
+
 #include "cli/cli_log.h"
 #include "cli/progress.h"
 
@@ -181,4 +183,42 @@ TEST_CASE("a json log event is one object with the fields that apply", "[cli]") 
   CHECK_FALSE(doc.HasMember("batch"));
   CHECK_FALSE(doc.HasMember("http_status"));
   CHECK(std::string(doc["level"].GetString()) == "info");
+}
+
+TEST_CASE("off a terminal, routine transition lines are held until a flush or a problem", "[cli]") {
+  SystemClock clock;
+  std::FILE* out = std::tmpfile();
+  REQUIRE(out != nullptr);
+  auto written = [out] {
+    std::fflush(out);
+    std::string text(static_cast<std::size_t>(std::ftell(out)), '\0');
+    std::rewind(out);
+    std::size_t n = std::fread(text.data(), 1, text.size(), out);
+    text.resize(n);
+    std::fseek(out, 0, SEEK_END);
+    return text;
+  };
+  {
+    CliLog log(LogOptions{}, out, false, clock);
+    LogEvent routine;
+    routine.event = "transition";
+    routine.text = "b/j1 queued -> submitting";
+    log.write(routine);
+    CHECK(written().empty());  // held: no write(2) per transition
+
+    LogEvent failure = routine;
+    failure.level = LogLevel::error;
+    failure.text = "b/j2 running -> failed";
+    log.write(failure);  // a problem goes out at once, after what was held, in order
+    CHECK(written() == "b/j1 queued -> submitting\nb/j2 running -> failed\n");
+
+    log.write(routine);
+    log.flush();
+    CHECK(written() == "b/j1 queued -> submitting\nb/j2 running -> failed\n"
+                       "b/j1 queued -> submitting\n");
+    log.write(routine);
+  }  // and whatever is still held when the log ends
+  CHECK(written() == "b/j1 queued -> submitting\nb/j2 running -> failed\n"
+                     "b/j1 queued -> submitting\nb/j1 queued -> submitting\n");
+  std::fclose(out);
 }
