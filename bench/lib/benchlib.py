@@ -138,6 +138,8 @@ def cmd_sim_stats(args):
     print(f"{prefix}.sim_creates {s['creates_total']}")
     print(f"{prefix}.sim_content {s['content_requests']}")
     print(f"{prefix}.sim_max_in_flight_seen {s.get('max_in_flight_seen', 0)}")
+    # The simulator's own sliding window over query arrivals (exact, unlike the 0.5 s samples).
+    print(f"{prefix}.sim_max_queries_in_1s {s.get('max_queries_in_1s', 0)}")
     for route, n in sorted(s["requests_by_route"].items()):
         print(f"{prefix}.route[{route.replace(' ', '_')}] {n}", file=sys.stderr)
 
@@ -379,6 +381,7 @@ def cmd_summary(args):
     out.append("== 5. polling rate (simulator GET /__stats `queries`, sampled every 0.5 s) ==")
     for who in ("flight", "vidbatch"):
         out.append(f"  {who}: limit {fmt(v.get(who + '.poll_limit'), '/s', 0)}, highest 1 s window {fmt(v.get(who + '.poll_max_rate_1s'), '/s', 0)}, highest 5 s window {fmt(v.get(who + '.poll_max_rate_5s'), '/s', 0)}, worst excess over the bucket bound {fmt(v.get(who + '.poll_excess_over_bucket'), '', 1)}")
+        out.append(f"  {who}: the simulator's exact highest 1 s window {fmt(v.get(who + '.sim_max_queries_in_1s'), '', 0)} (bucket bound: limit x 1.5)")
     excess = v.get("flight.poll_excess_over_bucket", []) + v.get("vidbatch.poll_excess_over_bucket", [])
     verdict("polling never exceeds polls_per_second", [max(excess)] if excess else [], "<=", 0.0, " excess polls", 1)
 

@@ -5,8 +5,11 @@
 
 namespace vb {
 
-RateLimiter::RateLimiter(double rate_per_second, double burst)
-    : m_rate_per_ms(rate_per_second / 1000.0), m_burst(std::max(1.0, burst)), m_tokens(m_burst) {}
+RateLimiter::RateLimiter(double rate_per_second, double burst, WindowCap cap)
+    : m_rate_per_ms(rate_per_second / 1000.0),
+      m_burst(std::max(1.0, burst)),
+      m_tokens(m_burst),
+      m_cap(cap) {}
 
 void RateLimiter::refill(Millis now) {
   if (m_last >= 0 && now > m_last) {
@@ -19,10 +22,16 @@ void RateLimiter::refill(Millis now) {
 
 bool RateLimiter::try_take(Millis now) {
   refill(now);
-  if (now < m_cool_down_until || m_tokens < 1.0) {
+  if (now < m_cool_down_until || m_tokens < 1.0 || window_full(now)) {
     return false;
   }
   m_tokens -= 1.0;
+  if (m_cap.max_events > 0) {
+    if (m_recent.size() == m_cap.max_events) {
+      m_recent.pop_front();
+    }
+    m_recent.push_back(now);
+  }
   return true;
 }
 
@@ -35,7 +44,15 @@ Millis RateLimiter::next_available(Millis now) const {
   if (tokens < 1.0) {
     at = now + static_cast<Millis>(std::ceil((1.0 - tokens) / m_rate_per_ms));
   }
+  if (window_full(now)) {
+    at = std::max(at, m_recent.front() + m_cap.window_ms);
+  }
   return std::max(at, m_cool_down_until);
+}
+
+bool RateLimiter::window_full(Millis now) const {
+  return m_cap.max_events > 0 && m_recent.size() == m_cap.max_events &&
+         now - m_recent.front() < m_cap.window_ms;
 }
 
 void RateLimiter::cool_down_until(Millis until) {

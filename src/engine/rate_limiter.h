@@ -3,14 +3,24 @@
 // Pure logic, testable with any clock. Not thread-safe.
 #pragma once
 
+#include <cstddef>
+#include <deque>
+
 #include "util/clock.h"
 
 namespace vb {
 
+// A hard ceiling on top of the bucket: at most `max_events` tokens in any
+// `window_ms`. A bucket alone lets rate x window + burst through one window.
+struct WindowCap {
+  std::size_t max_events = 0;  // 0 = no ceiling
+  Millis window_ms = 0;
+};
+
 class RateLimiter {
  public:
   // rate_per_second > 0; burst >= 1 tokens may be taken at once after idling.
-  RateLimiter(double rate_per_second, double burst);
+  RateLimiter(double rate_per_second, double burst, WindowCap cap = {});
 
   // Takes one token if one is available at `now`.
   bool try_take(Millis now);
@@ -22,12 +32,15 @@ class RateLimiter {
 
  private:
   void refill(Millis now);
+  bool window_full(Millis now) const;
 
   double m_rate_per_ms;
   double m_burst;
   double m_tokens;
   Millis m_last = -1;
   Millis m_cool_down_until = 0;
+  WindowCap m_cap;
+  std::deque<Millis> m_recent;  // times of the last cap.max_events tokens
 };
 
 }  // namespace vb

@@ -20,6 +20,15 @@ double burst_for(double per_second) {
   return std::max(1.0, per_second * 0.5);
 }
 
+// polls_per_second is a promise about every second, which a bucket alone breaks by its
+// burst: at most that many polls leave in any 1.05 s (the 50 ms absorb the jitter between
+// leaving here and arriving there).
+WindowCap poll_window(double per_second) {
+  constexpr Millis k_window_ms = 1050;
+  return per_second >= 1.0 ? WindowCap{static_cast<std::size_t>(per_second), k_window_ms}
+                           : WindowCap{};
+}
+
 bool counts_at_provider(JobState s) {
   return s == JobState::submitting || s == JobState::submitted || s == JobState::running;
 }
@@ -42,7 +51,8 @@ RunEngine::Loop::Loop(RunEngine& engine, const RunScope& scope)
       m_submit_limiter(engine.m_config.limits.submits_per_minute / 60.0,
                        burst_for(engine.m_config.limits.submits_per_minute / 60.0)),
       m_poll_limiter(engine.m_config.limits.polls_per_second,
-                     burst_for(engine.m_config.limits.polls_per_second)) {}
+                     burst_for(engine.m_config.limits.polls_per_second),
+                     poll_window(engine.m_config.limits.polls_per_second)) {}
 
 bool RunEngine::Loop::for_this_provider(const JobRecord& rec) const {
   const Config& config = m_e.m_config;

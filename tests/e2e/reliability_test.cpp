@@ -77,10 +77,10 @@ TEST_CASE("polls reach the provider within polls_per_second even when creates fi
   REQUIRE(result.exit_code == 0);
   auto stats = parse_json(sim.stats());
   REQUIRE(stats["creates_total"].GetInt() == 700);
-  // The token bucket allows rate * 1 s + burst (rate / 2) in any second; a quarter second
-  // of scheduling jitter on a shared machine is tolerated on top.
+  // At most k_rate polls leave in any 1.05 s; a poll delayed more than 50 ms on its way
+  // (a loaded machine) may still add one or two to a second.
   INFO("queries " << stats["queries"].GetInt());
-  REQUIRE(stats["max_queries_in_1s"].GetInt() <= k_rate + k_rate / 2 + k_rate / 4);
+  REQUIRE(stats["max_queries_in_1s"].GetInt() <= k_rate + k_rate / 20);
 }
 
 TEST_CASE("a job stuck at the provider fails with reason timeout", "[e2e]") {

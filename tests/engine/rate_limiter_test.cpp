@@ -1,8 +1,10 @@
 // [engine] RateLimiter in virtual time.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
+#include <vector>
 
 #include "engine/rate_limiter.h"
 
@@ -130,4 +132,39 @@ TEST_CASE("rate limiter: never more than rate*T + burst over a long window", "[e
       }
     }
   }
+}
+
+TEST_CASE("rate limiter: a window cap holds every window to max_events, whatever the burst",
+          "[engine]") {
+  // 100/s with a half-second burst: the bucket alone lets 150 through one second.
+  auto most_in_any_second = [](RateLimiter& limiter) {
+    std::vector<Millis> taken;
+    for (Millis t = t0; t < t0 + 10000; ++t) {
+      while (limiter.try_take(t)) {
+        taken.push_back(t);
+      }
+    }
+    std::size_t most = 0;
+    std::size_t first = 0;
+    for (std::size_t last = 0; last < taken.size(); ++last) {
+      while (taken[last] - taken[first] >= 1000) {
+        ++first;
+      }
+      most = std::max(most, last - first + 1);
+    }
+    return std::pair{most, taken.size()};
+  };
+  RateLimiter bucket(100.0, 50);
+  CHECK(most_in_any_second(bucket).first == 149);  // 50 at once, then one per 10 ms
+  RateLimiter capped(100.0, 50, WindowCap{100, 1050});
+  auto [most, total] = most_in_any_second(capped);
+  CHECK(most == 100);
+  CHECK(total >= 900);  // still close to the rate over 10 s (100 per 1.05 s)
+  // next_available names the moment the window frees a slot.
+  RateLimiter small(1000.0, 10, WindowCap{2, 1000});
+  REQUIRE(small.try_take(t0));
+  REQUIRE(small.try_take(t0 + 10));
+  CHECK_FALSE(small.try_take(t0 + 500));
+  CHECK(small.next_available(t0 + 500) == t0 + 1000);
+  CHECK(small.try_take(t0 + 1000));
 }
