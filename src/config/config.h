@@ -49,6 +49,7 @@ struct LimitsConfig {
   Millis poll_interval_ms = 5000;     // first poll this long after submit, then per job
   Millis poll_interval_max_ms = 30000;  // per-job back-off ceiling
   int max_downloads = 4;              // concurrent downloads
+  bool poll_by_listing = true;        // learn "still running" from GET /videos pages where listed
   Millis job_timeout_ms = 10800000;   // a job at the provider longer than this is stuck
   std::string on_job_timeout = "fail";  // "fail" (reason timeout) or "poll" (warn, keep polling)
 };

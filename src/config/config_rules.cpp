@@ -205,6 +205,8 @@ const std::vector<KeyRule>& rules() {
       {"limits", "poll_interval_max_ms",
        millis_key([](Config& c) -> auto& { return c.limits.poll_interval_max_ms; })},
       {"limits", "max_downloads", int_key([](Config& c) -> auto& { return c.limits.max_downloads; })},
+      {"limits", "poll_by_listing",
+       bool_key([](Config& c) -> auto& { return c.limits.poll_by_listing; })},
       {"retry", "submit_attempts", int_key([](Config& c) -> auto& { return c.retry.submit_attempts; })},
       {"retry", "poll_attempts", int_key([](Config& c) -> auto& { return c.retry.poll_attempts; })},
       {"retry", "download_attempts",

@@ -47,6 +47,10 @@ void RunEngine::Loop::handle(HttpResult result, Millis now) {
     on_list_answer(result, now);
     return;
   }
+  if (result.tag == k_sweep_tag) {
+    on_sweep_answer(result, now);
+    return;
+  }
   if (is_thumbnail_tag(result.tag)) {
     on_thumbnail_answer(result, now);
     return;
@@ -127,9 +131,16 @@ void RunEngine::Loop::on_poll_answer(LiveJob& job, HttpResult& result, Millis no
     return;
   }
   job.failures_of(RequestPhase::poll) = 0;
-  std::int64_t id = job.rec.row_id;
   job.unsaved_polls += 1;
-  apply_remote_status(job, *status, result.response.status, now);
+  job.poll_directly = false;
+  on_status(job, *status, result.response.status, now);
+}
+
+// A status learned from the job's own query or from a listing page.
+void RunEngine::Loop::on_status(LiveJob& job, const RemoteStatus& status, int http_status,
+                                Millis now) {
+  std::int64_t id = job.rec.row_id;
+  apply_remote_status(job, status, http_status, now);
   auto it = m_live.find(id);  // a failed answer has removed the job
   if (it != m_live.end() && (it->second.rec.state == JobState::submitted ||
                              it->second.rec.state == JobState::running)) {

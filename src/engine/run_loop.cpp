@@ -283,7 +283,13 @@ void RunEngine::Loop::run_timers(Millis now) {
     }
     bool download = (job->rec.state == JobState::ready && job->status_fresh) ||
                     job->rec.state == JobState::downloading;
-    (download ? m_downloads_waiting : m_polls_waiting).push_back(timer);
+    if (download) {
+      m_downloads_waiting.push_back(timer);
+    } else if (sweep_enabled() && !job->poll_directly) {
+      m_sweep_waiting.push_back(timer);
+    } else {
+      m_polls_waiting.push_back(timer);
+    }
   }
   start_waiting_downloads(now);
   start_waiting_polls(now);
@@ -313,6 +319,7 @@ void RunEngine::Loop::start_waiting_downloads(Millis now) {
 // waiting inside the transport for a connection would reach the provider late, bunched with
 // others, and break the rate the token bucket promised.
 void RunEngine::Loop::start_waiting_polls(Millis now) {
+  advance_sweep(now);  // first: one page may answer for a hundred jobs
   while (!m_polls_waiting.empty()) {
     LiveJob* job = due_job(m_polls_waiting.front());
     if (job == nullptr) {
@@ -442,7 +449,7 @@ Millis RunEngine::Loop::next_wake(Millis now) const {
   if (!m_timers.empty()) {
     wake = std::min(wake, m_timers.top().at);
   }
-  if (!m_polls_waiting.empty() && connection_free()) {
+  if ((!m_polls_waiting.empty() || sweep_wants_page()) && connection_free()) {
     wake = std::min(wake, m_poll_limiter.next_available(now));
   }
   if (!m_ambiguous.empty() && !m_listing_in_flight) {

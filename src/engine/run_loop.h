@@ -8,6 +8,7 @@
 #include <queue>
 #include <random>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "engine/rate_limiter.h"
@@ -44,6 +45,7 @@ struct LiveJob {
   int unsaved_retries = 0;
   Millis sent_at = 0;             // when the last create request left
   int finish_status = 0;          // HTTP status of the download being finished
+  bool poll_directly = false;     // next status from its own query, not a listing
 };
 
 struct Timer {
@@ -133,6 +135,25 @@ class RunEngine::Loop {
   Status load_budget();
   bool within_budget(const JobRecord& rec);
 
+  // run_sweep.cpp: "still running" for many jobs from one listing page (limits.poll_by_listing)
+  struct Sweep {
+    bool active = false;
+    bool in_flight = false;
+    std::vector<Timer> targets;  // the due jobs it looks for
+    std::unordered_map<std::string, std::int64_t> by_remote_id;  // jobs at the provider, unseen
+    std::string after;           // cursor of the next page
+    int pages = 0;
+    int max_pages = 0;
+    int found = 0;
+  };
+  bool sweep_enabled() const;
+  bool sweep_wants_page() const;
+  void advance_sweep(Millis now);
+  void begin_sweep();
+  void on_sweep_answer(HttpResult& result, Millis now);
+  void end_sweep();
+  void stop_sweeping(const std::string& why);
+
   // run_reconcile.cpp: ambiguous creates
   Status load_ambiguous_jobs();
   void note_ambiguous(const JobRecord& rec, Millis sent_at, Millis now);
@@ -145,6 +166,7 @@ class RunEngine::Loop {
   void handle(HttpResult result, Millis now);
   void on_submit_answer(LiveJob& job, HttpResult& result, Millis now);
   void on_poll_answer(LiveJob& job, HttpResult& result, Millis now);
+  void on_status(LiveJob& job, const RemoteStatus& status, int http_status, Millis now);
   void on_download_answer(LiveJob& job, HttpResult& result, Millis now);
   void apply_remote_status(LiveJob& job, const RemoteStatus& status, int http_status, Millis now);
   void on_request_failed(LiveJob& job, RequestPhase phase, const HttpResult& result, Millis now);
@@ -155,6 +177,7 @@ class RunEngine::Loop {
   double jitter() { return m_uniform(m_rng); }
 
   static constexpr std::uint64_t k_list_tag = 0;  // row ids start at 1
+  static constexpr std::uint64_t k_sweep_tag = std::uint64_t{1} << 60;  // below thumbnails' tags
 
   RunEngine& m_e;
   std::unique_ptr<FinishPool> m_finisher;
@@ -171,6 +194,11 @@ class RunEngine::Loop {
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> m_timers;
   std::deque<Timer> m_polls_waiting;        // due, waiting for a poll token or a connection
   std::deque<Timer> m_downloads_waiting;    // due, waiting for a download slot
+  std::vector<Timer> m_sweep_waiting;       // due, for the next listing sweep
+  Sweep m_sweep;
+  int m_sweep_failures = 0;                 // listing pages failed in a row
+  int m_sweeps_empty = 0;                   // sweeps in a row that found none of their jobs
+  bool m_sweep_off = false;
   std::deque<JobRecord> m_queue;            // queued jobs fetched from the ledger
   std::unordered_map<std::string, std::vector<JobRecord>> m_waiting;  // by parent (waiting_key)
   std::vector<CharacterTask> m_characters;  // tag = k_character_tag_base + index

@@ -207,6 +207,7 @@ Result<RemotePage> parse_video_list(std::string_view body) {
       v.created_at = epoch_millis(*created).value_or(0);
     }
     v.phase = map_status(text(member(item, "status")));
+    v.progress = read_progress(item);
     page.videos.push_back(std::move(v));
   }
   const Value* more = member(*doc, "has_more");

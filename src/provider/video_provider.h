@@ -35,7 +35,8 @@ struct RemoteStatus {
   std::optional<Millis> expires_at; // when the downloadable assets expire
 };
 
-// One entry of a provider's video listing, for reconciling ambiguous creates.
+// One entry of a provider's video listing: for reconciling ambiguous creates,
+// and for learning that many jobs are still running with one request.
 struct RemoteVideo {
   std::string id;
   std::string prompt;
@@ -44,6 +45,7 @@ struct RemoteVideo {
   std::string seconds;   // as the provider writes it ("8")
   Millis created_at = 0;
   RemotePhase phase = RemotePhase::unknown;
+  std::optional<double> progress;  // 0..100 when the entry had a sane number
 };
 
 struct RemotePage {

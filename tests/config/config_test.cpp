@@ -69,6 +69,7 @@ std::string dump(const Config& c) {
       << c.limits.max_in_flight << '|' << c.limits.submits_per_minute << '|'
       << c.limits.polls_per_second << '|' << c.limits.poll_interval_ms << '|'
       << c.limits.poll_interval_max_ms << '|' << c.limits.max_downloads << '|'
+      << c.limits.poll_by_listing << '|'
       << c.retry.submit_attempts << '|' << c.retry.poll_attempts << '|'
       << c.retry.download_attempts << '|' << c.retry.base_delay_ms << '|'
       << c.retry.max_delay_ms << '|' << c.retry.ambiguous_settle_ms << '|'

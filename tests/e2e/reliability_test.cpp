@@ -181,3 +181,43 @@ TEST_CASE("a full disk stops the run cleanly and the jobs stay retriable", "[e2e
   REQUIRE(count_state(*store, JobState::done) == 4);
   REQUIRE(parse_json(sim.stats())["creates_total"].GetInt() == 4);
 }
+
+TEST_CASE("listing sweeps replace the status queries of running jobs", "[e2e][sweep]") {
+  // The same 200 jobs, 2 s generations, polled every 100-400 ms: first one query per job and
+  // poll interval, then (the default) pages of GET /videos for the running ones.
+  auto run_with = [](bool by_listing) {
+    SimProcess sim({"--gen-ms", "2000", "--quiet", "--video-bytes", "2000"});
+    E2eFolder folder;
+    folder.write_config(200);
+    if (!by_listing) {
+      std::ifstream in(folder.path("vidbatch.toml"));
+      std::string toml((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      toml.replace(toml.find("[limits]\n"), 9, "[limits]\npoll_by_listing = false\n");
+      folder.write_raw_config(toml);
+    }
+    std::string manifest = folder.write_manifest("sweep", 200);
+    CommandResult result = folder.run({"run", manifest}, sim.base_url());
+    INFO(result.err);
+    REQUIRE(result.exit_code == 0);
+    auto store = folder.open_store();
+    auto jobs = store->list_jobs({});
+    for (const auto& job : *jobs) {
+      REQUIRE(job.state == JobState::done);
+      REQUIRE(sha256_file(job.output_path) == job.sha256);
+    }
+    auto stats = parse_json(sim.stats());
+    REQUIRE(stats["creates_total"].GetInt() == 200);
+    const auto& routes = stats["requests_by_route"];
+    int pages = routes.HasMember("GET /v1/videos") ? routes["GET /v1/videos"].GetInt() : 0;
+    return std::pair{stats["queries"].GetInt(), pages};
+  };
+  auto [queries_alone, pages_alone] = run_with(false);
+  auto [queries_swept, pages_swept] = run_with(true);
+  INFO("one by one: " << queries_alone << " queries; swept: " << queries_swept << " queries + "
+                      << pages_swept << " pages");
+  CHECK(pages_alone == 0);
+  CHECK(queries_alone >= 2 * 200);
+  // Each job is queried once when a page shows it finished (a few more if a page missed one).
+  CHECK(queries_swept <= 200 + 20);
+  CHECK(queries_swept + pages_swept < queries_alone / 2);
+}

@@ -108,6 +108,7 @@ struct Harness {
     config.limits.poll_interval_ms = 1000;
     config.limits.poll_interval_max_ms = 2000;
     config.limits.max_downloads = 2;
+    config.limits.poll_by_listing = false;  // the sweep tests below turn it on
     config.retry.submit_attempts = 3;
     config.retry.poll_attempts = 4;
     config.retry.download_attempts = 4;
@@ -121,10 +122,6 @@ struct Harness {
     REQUIRE(s.has_value());
     store = std::move(*s);
     net.set_budget(&stop, 100000);
-    // Ambiguous creates are reconciled from the provider's video list where it has one;
-    // these tests use a gateway without a list route, so ambiguous jobs are held.
-    net.on("GET", std::string(k_base) + "/videos?",
-           std::vector<FakeAnswer>{FakeAnswer::json(404, R"j({"error":{"message":"Invalid URL (GET /v1/videos)"}})j")});
   }
 
   void import(int count) {
@@ -142,6 +139,11 @@ struct Harness {
   }
 
   RunSummary run() {
+    // Ambiguous creates are reconciled from the provider's video list where it has one;
+    // unless a test scripted one, the gateway has no list route, so ambiguous jobs are held.
+    // (The first matching rule answers: this one comes last.)
+    net.on("GET", std::string(k_base) + "/videos?",
+           std::vector<FakeAnswer>{FakeAnswer::json(404, R"j({"error":{"message":"Invalid URL (GET /v1/videos)"}})j")});
     provider = std::make_unique<OpenAiVideosProvider>(config.provider);
     RunEngine engine(*store, *provider, net, clock, config, observer);
     auto summary = engine.run(RunScope{}, stop);
@@ -747,4 +749,104 @@ TEST_CASE("engine: no thumbnail request when output.thumbnails is false", "[engi
   CHECK(h.job("job-0").state == JobState::done);
   CHECK(h.net.started("GET", "variant=thumbnail").empty());
   CHECK(h.net.started("GET", "/content").size() == 1);
+}
+
+namespace {
+
+// GET /videos?...: video_{count-1} .. video_0 (newest first), 100 a page, `after` honoured;
+// in_progress until `done_at`, then completed. `hidden` never appears.
+FakeTransport::Script listing(FakeClock& clock, int count, Millis done_at, const std::string& hidden) {
+  return [&clock, count, done_at, hidden](const HttpRequest& req, int) {
+    int start = count - 1;
+    if (auto at = req.url.find("after=video_"); at != std::string::npos) {
+      start = std::stoi(req.url.substr(at + 12)) - 1;
+    }
+    std::string data;
+    int index = start;
+    for (int n = 0; n < 100 && index >= 0; ++n, --index) {
+      std::string id = "video_" + std::to_string(index);
+      if (id == hidden) {
+        continue;
+      }
+      bool done = clock.now_ms() >= done_at;
+      data += (data.empty() ? "" : ",") +
+              video_json(id, done ? "completed" : "in_progress", done ? 100 : 30);
+    }
+    std::string last = "video_" + std::to_string(index + 1);
+    return FakeAnswer::json(200, R"({"object":"list","data":[)" + data + R"(],"last_id":")" +
+                                     last + R"(","has_more":)" + (index >= 0 ? "true" : "false") +
+                                     "}");
+  };
+}
+
+std::map<std::string, int> polls_by_video(const FakeTransport& net) {
+  std::map<std::string, int> polls;
+  for (const auto& r : net.started("GET", std::string(k_base) + "/videos/video_")) {
+    if (r.request.url.find("/content") == std::string::npos) {
+      polls[r.request.url.substr(r.request.url.rfind('/') + 1)] += 1;
+    }
+  }
+  return polls;
+}
+
+}  // namespace
+
+TEST_CASE("engine: with a listing, one page answers for many running jobs", "[engine]") {
+  Harness h;
+  h.config.limits.poll_by_listing = true;
+  h.config.limits.max_in_flight = 150;
+  h.config.limits.max_downloads = 8;
+  h.import(150);
+  const std::string video = fake_mp4(500);
+  h.net.on("GET", "/content", cdn(video));
+  h.create_script();
+  // video_7 is missing from every page: it is queried on its own each time.
+  h.net.on("GET", std::string(k_base) + "/videos?",
+           listing(h.clock, 150, h.clock.now_ms() + 6000, "video_7"));
+  std::map<std::string, std::vector<std::string>> answers;
+  for (int i = 0; i < 150; ++i) {
+    std::string id = "video_" + std::to_string(i);
+    answers[id] = {video_json(id, "completed", 100)};
+  }
+  answers["video_7"] = {video_json("video_7", "in_progress", 10),
+                        video_json("video_7", "in_progress", 50),
+                        video_json("video_7", "completed", 100)};
+  h.poll_script(answers);
+
+  RunSummary summary = h.run();
+
+  CHECK(summary.counts.of(JobState::done) == 150);
+  CHECK(h.observer.notices.empty());
+  auto polls = polls_by_video(h.net);
+  for (int i = 0; i < 150; ++i) {
+    std::string id = "video_" + std::to_string(i);
+    INFO(id);
+    // A finished job is queried once, for its own answer; "still running" came from pages.
+    CHECK(polls[id] == (id == "video_7" ? 3 : 1));
+  }
+  auto pages = h.net.started("GET", std::string(k_base) + "/videos?");
+  CHECK(pages.size() >= 4);   // two pages a sweep, at least one sweep before and one after
+  CHECK(pages.size() <= 20);  // instead of ~150 polls per poll interval
+  // Every job went through `running` (learned from a page) before `ready`.
+  CHECK(h.chain("job-42") == "queued>submitting>submitted>running>ready>downloading>done");
+}
+
+TEST_CASE("engine: without a list route, sweeping stops after one page and jobs are queried",
+          "[engine]") {
+  Harness h;
+  h.config.limits.poll_by_listing = true;
+  h.import(3);
+  const std::string video = fake_mp4(500);
+  h.net.on("GET", "/content", cdn(video));
+  h.create_script();
+  h.poll_script({{"video_0", {video_json("video_0", "completed", 100)}},
+                 {"video_1", {video_json("video_1", "completed", 100)}},
+                 {"video_2", {video_json("video_2", "completed", 100)}}});
+  RunSummary summary = h.run();
+  CHECK(summary.counts.of(JobState::done) == 3);
+  CHECK(h.net.started("GET", std::string(k_base) + "/videos?").size() == 1);
+  REQUIRE(h.observer.notices.size() == 1);
+  CHECK(h.observer.notices[0].find("does not list videos here") != std::string::npos);
+  CHECK(h.observer.notices[0].find("querying each job") != std::string::npos);
+  CHECK(polls_by_video(h.net).size() == 3);
 }
