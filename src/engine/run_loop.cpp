@@ -33,6 +33,12 @@ bool counts_at_provider(JobState s) {
   return s == JobState::submitting || s == JobState::submitted || s == JobState::running;
 }
 
+// Generating at the provider: what a listing page can answer for. A `ready` job whose
+// stored status is stale (a resumed run) needs its own answer's URL.
+bool generating(JobState s) {
+  return s == JobState::submitted || s == JobState::running;
+}
+
 }  // namespace
 
 std::int64_t RunCounts::total() const {
@@ -285,7 +291,7 @@ void RunEngine::Loop::run_timers(Millis now) {
                     job->rec.state == JobState::downloading;
     if (download) {
       m_downloads_waiting.push_back(timer);
-    } else if (sweep_enabled() && !job->poll_directly) {
+    } else if (sweep_enabled() && !job->poll_directly && generating(job->rec.state)) {
       m_sweep_waiting.push_back(timer);
     } else {
       m_polls_waiting.push_back(timer);
