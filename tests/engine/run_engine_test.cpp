@@ -850,3 +850,38 @@ TEST_CASE("engine: without a list route, sweeping stops after one page and jobs 
   CHECK(h.observer.notices[0].find("querying each job") != std::string::npos);
   CHECK(polls_by_video(h.net).size() == 3);
 }
+
+TEST_CASE("engine: a resumed ready job gets its own status query, not a listing sweep",
+          "[engine]") {
+  Harness h;
+  h.config.limits.poll_by_listing = true;
+  h.import(3);
+  using S = JobState;
+  std::vector<Transition> moves;
+  for (int i = 0; i < 3; ++i) {
+    std::int64_t row = h.job("job-" + std::to_string(i)).row_id;
+    S path[] = {S::queued, S::submitting, S::submitted, S::running, S::ready};
+    for (int k = 0; k + 1 < 5; ++k) {
+      Transition t;
+      t.row_id = row;
+      t.from = path[k];
+      t.to = path[k + 1];
+      t.at = h.clock.now_ms();
+      if (t.to == S::submitted) t.update.remote_id = "video_" + std::to_string(i);
+      moves.push_back(t);
+    }
+  }
+  REQUIRE(h.store->apply(moves).has_value());
+  const std::string video = fake_mp4(500);
+  h.net.on("GET", "/content", cdn(video));
+  h.net.on("GET", std::string(k_base) + "/videos?", listing(h.clock, 3, 0, ""));
+  h.poll_script({{"video_0", {video_json("video_0", "completed", 100)}},
+                 {"video_1", {video_json("video_1", "completed", 100)}},
+                 {"video_2", {video_json("video_2", "completed", 100)}}});
+  RunSummary summary = h.run();
+  CHECK(summary.counts.of(JobState::done) == 3);
+  // Its stored status may name expired URLs: the job's own answer, and no page for it.
+  CHECK(h.net.started("GET", std::string(k_base) + "/videos?").empty());
+  CHECK(polls_by_video(h.net).size() == 3);
+  CHECK(h.observer.notices.empty());
+}
