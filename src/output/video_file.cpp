@@ -14,6 +14,7 @@ namespace {
 
 constexpr std::size_t k_head_bytes = 64 * 1024;
 constexpr std::size_t k_write_buffer_bytes = 128 * 1024;
+constexpr std::size_t k_direct_write_bytes = 32 * 1024;
 constexpr std::size_t k_signature_bytes = 8;  // size + "ftyp" of the first MP4 box
 
 std::string errno_text(int err) {
@@ -42,6 +43,41 @@ bool has_mp4_signature(const std::string& head) {
   return head.size() >= k_signature_bytes && head.compare(4, 4, "ftyp") == 0;
 }
 
+// SHA-256 of the file's bytes as they are on disk (read back from the page cache), in lower-case
+// hex. Hashing here rather than as bytes arrive keeps the event loop free for the transfers
+// and covers a download resumed with Range as a whole.
+Result<std::string> sha256_of_file(int fd, const std::string& path) {
+  constexpr std::size_t k_read_bytes = 256 * 1024;
+  thread_local std::unique_ptr<char[]> buffer = std::make_unique_for_overwrite<char[]>(k_read_bytes);
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
+  for (off_t offset = 0;;) {
+    ssize_t n = ::pread(fd, buffer.get(), k_read_bytes, offset);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      return fail(ErrorCode::io, "cannot read the download back to hash it: " + errno_text(errno),
+                  path);
+    }
+    if (n == 0) {
+      break;
+    }
+    EVP_DigestUpdate(ctx.get(), buffer.get(), static_cast<std::size_t>(n));
+    offset += n;
+  }
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(ctx.get(), digest, &len);
+  static const char* k_hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < len; ++i) {
+    out += k_hex[digest[i] >> 4];
+    out += k_hex[digest[i] & 15];
+  }
+  return out;
+}
+
 }  // namespace
 
 void DirectorySync::sync(const std::string& dir) {
@@ -64,27 +100,9 @@ void DirectorySync::sync(const std::string& dir) {
   }
 }
 
-struct VideoFile::Hash {
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  Hash() { EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr); }
-  ~Hash() { EVP_MD_CTX_free(ctx); }
-  void reset() { EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr); }
-  std::string hex() {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    EVP_DigestFinal_ex(ctx, digest, &len);
-    static const char* k_hex = "0123456789abcdef";
-    std::string out;
-    for (unsigned int i = 0; i < len; ++i) {
-      out += k_hex[digest[i] >> 4];
-      out += k_hex[digest[i] & 15];
-    }
-    return out;
-  }
-};
 
 VideoFile::VideoFile(OutputPaths paths, int fd)
-    : m_paths(std::move(paths)), m_fd(fd), m_hash(std::make_unique<Hash>()) {}
+    : m_paths(std::move(paths)), m_fd(fd) {}
 
 VideoFile::~VideoFile() {
   if (m_fd >= 0) {
@@ -98,7 +116,7 @@ Result<std::unique_ptr<VideoFile>> VideoFile::create(const OutputPaths& paths) {
   if (ec) {
     return fail(ErrorCode::io, "cannot create the output folder: " + ec.message(), paths.part);
   }
-  int fd = ::open(paths.part.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  int fd = ::open(paths.part.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
   if (fd < 0) {
     return fail(ErrorCode::io, "cannot create the download file: " + errno_text(errno), paths.part);
   }
@@ -138,21 +156,26 @@ bool VideoFile::flush() {
 }
 
 bool VideoFile::write(const char* data, std::size_t size) {
-  if (!m_write_error.empty() || (m_buffered + size > k_write_buffer_bytes && !flush())) {
+  if (!m_write_error.empty()) {
     return false;
   }
-  if (size >= k_write_buffer_bytes) {
-    if (!write_all(data, size)) {
+  if (size >= k_direct_write_bytes) {
+    // Large chunks (plain HTTP fills curl's buffer) go straight from curl's buffer to the file:
+    // copying them through ours cost more CPU than the write(2) calls it saved.
+    if (!flush() || !write_all(data, size)) {
       return false;
     }
   } else {
+    // Small chunks (one TLS record each) are gathered, so a write(2) carries 128 KiB.
+    if (m_buffered + size > k_write_buffer_bytes && !flush()) {
+      return false;
+    }
     if (!m_buffer) {
       m_buffer = std::make_unique_for_overwrite<char[]>(k_write_buffer_bytes);
     }
     std::memcpy(m_buffer.get() + m_buffered, data, size);
     m_buffered += size;
   }
-  EVP_DigestUpdate(m_hash->ctx, data, size);
   if (m_head.size() < k_head_bytes && !m_head_trimmed) {
     m_head.append(data, std::min(size, k_head_bytes - m_head.size()));
   }
@@ -180,7 +203,6 @@ Status VideoFile::restart() {
   m_head.clear();
   m_head_trimmed = false;
   m_write_error.clear();
-  m_hash->reset();
   return {};
 }
 
@@ -199,6 +221,10 @@ Result<FinishedVideo> VideoFile::finish(std::int64_t expected_bytes, DirectorySy
     return fail(ErrorCode::io, "cannot write the download file: " + m_write_error, m_paths.part);
   }
   m_buffer.reset();
+  Result<std::string> sha256 = sha256_of_file(m_fd, m_paths.part);
+  if (!sha256) {
+    return std::unexpected(sha256.error());
+  }
   if (::fsync(m_fd) != 0) {
     return fail(ErrorCode::io, "cannot flush the video to disk: " + errno_text(errno),
                 m_paths.part);
@@ -214,7 +240,7 @@ Result<FinishedVideo> VideoFile::finish(std::int64_t expected_bytes, DirectorySy
   } else {
     sync_directory(m_paths.video);
   }
-  return FinishedVideo{m_paths.video, m_size, m_hash->hex()};
+  return FinishedVideo{m_paths.video, m_size, std::move(*sha256)};
 }
 
 void VideoFile::discard() {

@@ -1,10 +1,10 @@
 // VideoFile: one download on its way into the output tree. It is the
-// transport's BodySink: bytes stream into `<video>.part` (through a 128 KiB
-// buffer: one write(2) per 128 KiB rather than one per network chunk) while a
-// SHA-256 is computed. finish() checks the length and the MP4 signature (an `ftyp` box),
-// fsyncs, and renames into place, so a final name never holds a partial file.
-// A broken transfer keeps the part file and its hash state, so the retry can
-// continue with an HTTP Range request from size(). Not thread-safe.
+// transport's BodySink: bytes stream into `<video>.part` (large chunks written
+// as they come, small ones such as TLS records gathered to 128 KiB per write(2)).
+// finish() checks the length and the MP4 signature (an `ftyp` box), computes the
+// SHA-256 of the file as written, fsyncs, and renames into place, so a final
+// name never holds a partial file. A broken transfer keeps the part file, so the
+// retry can continue with an HTTP Range request from size(). Not thread-safe.
 #pragma once
 
 #include <condition_variable>
@@ -73,7 +73,7 @@ class VideoFile final : public BodySink {
   // A failed write shows in write_error() and makes finish() fail.
   void settle();
 
-  // Verifies (expected_bytes < 0: unknown), fsyncs and renames into place, then fsyncs the
+  // Verifies (expected_bytes < 0: unknown), hashes, fsyncs and renames into place, then fsyncs the
   // folder (through `folders` when given, shared with other finishers).
   Result<FinishedVideo> finish(std::int64_t expected_bytes, DirectorySync* folders = nullptr);
   // Deletes the part file.
@@ -84,14 +84,12 @@ class VideoFile final : public BodySink {
   bool write_all(const char* data, std::size_t size);  // false: m_write_error says why
   bool flush();
 
-  struct Hash;
   OutputPaths m_paths;
   int m_fd = -1;
   std::int64_t m_size = 0;
   std::string m_head;
   bool m_head_trimmed = false;  // settle() kept only the signature bytes
   std::string m_write_error;
-  std::unique_ptr<Hash> m_hash;
   std::unique_ptr<char[]> m_buffer;  // allocated by the first write
   std::size_t m_buffered = 0;
 };

@@ -70,6 +70,28 @@ TEST_CASE("video file: writes, hashes and renames into place", "[output]") {
   CHECK_FALSE(fs::exists(paths.part));
 }
 
+TEST_CASE("video file: gathered small chunks and direct large ones keep their order", "[output]") {
+  // Chunks under 32 KiB are gathered (up to 128 KiB), larger ones are written as they come:
+  // the file must hold the bytes in arrival order whatever the mix.
+  ScratchDir dir;
+  OutputPaths paths = paths_in(dir);
+  auto f = open_file(paths);
+  const std::string video = fake_mp4(600000);
+  REQUIRE(f->begin(200));
+  std::size_t at = 0;
+  for (std::size_t chunk : {20000u, 40000u, 30000u, 30000u, 30000u, 30000u, 30000u, 200000u, 5u,
+                            32768u, 32767u, 1u}) {
+    REQUIRE(f->write(video.data() + at, chunk));
+    at += chunk;
+  }
+  REQUIRE(f->write(video.data() + at, video.size() - at));
+  auto done = f->finish(static_cast<std::int64_t>(video.size()));
+  INFO((done ? std::string() : done.error().describe()));
+  REQUIRE(done.has_value());
+  CHECK(slurp(paths.video) == video);
+  CHECK(done->sha256 == reference_sha256(video));
+}
+
 TEST_CASE("video file: unknown length (-1) is accepted", "[output]") {
   ScratchDir dir;
   OutputPaths paths = paths_in(dir);
