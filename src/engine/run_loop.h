@@ -1,5 +1,6 @@
 // Internal to the engine module: the state of one run (RunEngine::Loop).
-// Scheduling lives in run_loop.cpp, answer handling in run_handlers.cpp.
+// The loop and its submissions live in run_loop.cpp, timers and waiting queues in
+// run_scheduling.cpp, derived jobs in run_chains.cpp, answer handling in run_handlers.cpp.
 #pragma once
 
 #include <array>
@@ -64,21 +65,12 @@ class RunEngine::Loop {
   Result<RunSummary> run(const std::atomic<int>& stop_requests);
 
  private:
-  // run_loop.cpp: scheduling
+  // run_loop.cpp: the loop, submissions, transitions
   Status load_live_jobs();
   bool in_scope(const JobRecord& rec) const;
   bool for_this_provider(const JobRecord& rec) const;
-  void note_waiting_children();
   void fill_queue();
   void start_submissions(Millis now);
-  void run_timers(Millis now);
-  LiveJob* due_job(const Timer& timer);  // null when the timer was superseded
-  void start_waiting_downloads(Millis now);
-  void start_waiting_polls(Millis now);
-  bool connection_free(std::size_t reserved = 0) const;
-  void start_poll(LiveJob& job, Millis now);
-  void start_download(LiveJob& job, Millis now);
-  void schedule(LiveJob& job, Millis at);
   Millis next_wake(Millis now) const;
   bool finished() const;
   void transition(LiveJob& job, JobState to, const std::string& message, JobUpdate update = {},
@@ -89,7 +81,18 @@ class RunEngine::Loop {
   void forget(LiveJob& job);
   std::size_t at_provider() const { return m_at_provider; }
 
-  // Chains: derived jobs wait in m_waiting until their parent is done.
+  // run_scheduling.cpp: timers, and the first-come queues due jobs wait in
+  void run_timers(Millis now);
+  LiveJob* due_job(const Timer& timer);  // null when the timer was superseded
+  void start_waiting_downloads(Millis now);
+  void start_waiting_polls(Millis now);
+  bool connection_free(std::size_t reserved = 0) const;
+  void start_poll(LiveJob& job, Millis now);
+  void start_download(LiveJob& job, Millis now);
+  void schedule(LiveJob& job, Millis at);
+
+  // run_chains.cpp: derived jobs wait in m_waiting until their parent is done.
+  void note_waiting_children();
   enum class ParentGate { submit, skipped, stop };
   ParentGate gate_on_parent(CreateContext& context);
   void fail_child(JobRecord child, const std::optional<JobRecord>& parent);
