@@ -43,6 +43,7 @@ std::int64_t expected_size(const HttpResult& r, std::int64_t had_before) {
 }  // namespace
 
 void RunEngine::Loop::handle(HttpResult result, Millis now) {
+  poll_answered(result.tag, now);
   if (result.tag == k_list_tag) {
     on_list_answer(result, now);
     return;

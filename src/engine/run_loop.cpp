@@ -54,7 +54,8 @@ RunEngine::Loop::Loop(RunEngine& engine, const RunScope& scope)
                        burst_for(engine.m_config.limits.submits_per_minute / 60.0)),
       m_poll_limiter(engine.m_config.limits.polls_per_second,
                      burst_for(engine.m_config.limits.polls_per_second),
-                     poll_window(engine.m_config.limits.polls_per_second)) {}
+                     poll_window(engine.m_config.limits.polls_per_second)),
+      m_poll_concurrency(engine.m_config.limits.polls_per_second, k_connections_per_origin) {}
 
 bool RunEngine::Loop::for_this_provider(const JobRecord& rec) const {
   const Config& config = m_e.m_config;
@@ -257,7 +258,9 @@ Millis RunEngine::Loop::next_wake(Millis now) const {
   if (!m_timers.empty()) {
     wake = std::min(wake, m_timers.top().at);
   }
-  if ((!m_polls_waiting.empty() || sweep_wants_page()) && connection_free()) {
+  // With every poll slot taken, the next answer wakes the loop (no spinning on a free token).
+  if ((!m_polls_waiting.empty() || sweep_wants_page()) && connection_free() &&
+      m_poll_concurrency.may_start(m_polls_sent.size())) {
     wake = std::min(wake, m_poll_limiter.next_available(now));
   }
   if (!m_ambiguous.empty() && !m_listing_in_flight) {

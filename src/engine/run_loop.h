@@ -12,6 +12,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "engine/poll_concurrency.h"
 #include "engine/rate_limiter.h"
 #include "engine/reconciler.h"
 #include "engine/retry_policy.h"
@@ -87,6 +88,9 @@ class RunEngine::Loop {
   void start_waiting_downloads(Millis now);
   void start_waiting_polls(Millis now);
   bool connection_free(std::size_t reserved = 0) const;
+  bool poll_may_start(Millis now);  // takes the poll token when it may
+  void poll_sent(std::uint64_t tag, Millis now);
+  void poll_answered(std::uint64_t tag, Millis now);  // any answer: ignored unless a poll's
   void start_poll(LiveJob& job, Millis now);
   void start_download(LiveJob& job, Millis now);
   void schedule(LiveJob& job, Millis at);
@@ -217,6 +221,8 @@ class RunEngine::Loop {
   std::vector<std::pair<JobRecord, Transition>> m_pending_notes;
   RateLimiter m_submit_limiter;
   RateLimiter m_poll_limiter;
+  PollConcurrency m_poll_concurrency;
+  std::unordered_map<std::uint64_t, Millis> m_polls_sent;  // status requests in flight: tag -> sent
   std::size_t m_at_provider = 0;            // live jobs submitting/submitted/running
   std::size_t m_downloads = 0;
   bool m_stopping = false;

@@ -82,7 +82,7 @@ void RunEngine::Loop::start_waiting_polls(Millis now) {
       m_polls_waiting.pop_front();
       continue;
     }
-    if (!connection_free() || !m_poll_limiter.try_take(now)) {
+    if (!poll_may_start(now)) {
       return;
     }
     m_polls_waiting.pop_front();
@@ -94,10 +94,30 @@ bool RunEngine::Loop::connection_free(std::size_t reserved) const {
   return m_e.m_transport.in_flight() + reserved < k_connections_per_origin;
 }
 
-void RunEngine::Loop::start_poll(LiveJob& job, Millis) {
+// Takes a poll token when a status request (query or listing page) may leave now.
+bool RunEngine::Loop::poll_may_start(Millis now) {
+  return connection_free() && m_poll_concurrency.may_start(m_polls_sent.size()) &&
+         m_poll_limiter.try_take(now);
+}
+
+void RunEngine::Loop::poll_sent(std::uint64_t tag, Millis now) {
+  m_polls_sent[tag] = now;
+}
+
+// By tag, not by job: the answer counts even when its job has left the loop meanwhile.
+void RunEngine::Loop::poll_answered(std::uint64_t tag, Millis now) {
+  auto it = m_polls_sent.find(tag);
+  if (it != m_polls_sent.end()) {
+    m_poll_concurrency.record(now - it->second);
+    m_polls_sent.erase(it);
+  }
+}
+
+void RunEngine::Loop::start_poll(LiveJob& job, Millis now) {
   HttpRequest request = m_e.m_provider.query_request(job.rec.remote_id);
   request.timeout_ms = m_e.m_config.http.request_timeout_ms;
   job.in_flight = RequestKind::poll;
+  poll_sent(static_cast<std::uint64_t>(job.rec.row_id), now);
   m_e.m_transport.start(std::move(request), static_cast<std::uint64_t>(job.rec.row_id));
 }
 

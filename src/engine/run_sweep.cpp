@@ -41,7 +41,7 @@ void RunEngine::Loop::advance_sweep(Millis now) {
       return;
     }
   }
-  if (!connection_free() || !m_poll_limiter.try_take(now)) {
+  if (!poll_may_start(now)) {
     return;
   }
   if (!m_sweep.active) {
@@ -50,6 +50,7 @@ void RunEngine::Loop::advance_sweep(Millis now) {
   HttpRequest request = m_e.m_provider.list_request(m_sweep.after);
   request.timeout_ms = m_e.m_config.http.request_timeout_ms;
   m_sweep.in_flight = true;
+  poll_sent(k_sweep_tag, now);
   m_e.m_transport.start(std::move(request), k_sweep_tag);
 }
 

@@ -40,14 +40,17 @@ bool write_port_file(const std::string& path, int port)
 
 // Our bodies are sliced by our own Range code; httplib must not slice them (or error
 // envelopes) a second time, so its parsed ranges are dropped before routing.
-void configure_server(httplib::Server& server, const sim::SimContext& ctx)
+void configure_server(httplib::Server& server, sim::SimContext& ctx)
 {
   const int threads = ctx.options.threads;
   server.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
   // httplib closes a connection after 5 requests by default; real providers keep them open.
   server.set_keep_alive_max_count(1000);
-  server.set_pre_routing_handler([](const httplib::Request& req, httplib::Response&) {
+  server.set_pre_routing_handler([&stats = ctx.stats](const httplib::Request& req, httplib::Response&) {
     const_cast<httplib::Request&>(req).ranges.clear();
+    if (req.path.rfind("/__", 0) != 0) {
+      stats.observe_connection(req.remote_addr, req.remote_port);
+    }
     return httplib::Server::HandlerResponse::Unhandled;
   });
   server.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {

@@ -48,6 +48,12 @@ void Stats::count_request(const std::string& route)
   ++m_requests_by_route[route];
 }
 
+void Stats::observe_connection(const std::string& address, int port)
+{
+  std::lock_guard lock(m_mutex);
+  m_connections.insert(address + ":" + std::to_string(port));
+}
+
 void Stats::count_create(const std::string& prompt)
 {
   std::lock_guard lock(m_mutex);
@@ -113,6 +119,7 @@ void Stats::reset()
   m_content_bytes = 0;
   m_faults.clear();
   m_max_in_flight_seen = 0;
+  m_connections.clear();
   m_auth_on_files = 0;
 }
 
@@ -137,6 +144,7 @@ std::string Stats::to_json(const VideoStore& store) const
   w.Key("content_bytes_served"); w.Int64(m_content_bytes);
   w.Key("faults_injected"); write_counts(w, faults);
   w.Key("max_in_flight_seen"); w.Int64(m_max_in_flight_seen);
+  w.Key("connections_seen"); w.Int64(static_cast<int64_t>(m_connections.size()));
   w.Key("auth_headers_seen_on_files"); w.Int64(m_auth_on_files);
   w.Key("videos"); write_videos(w, store);
   w.EndObject();

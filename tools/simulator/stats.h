@@ -6,6 +6,7 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 
 namespace sim {
@@ -22,6 +23,8 @@ public:
   void add_content_bytes(int64_t bytes);
   void count_fault(const std::string& kind); // "429", "500", "drop", "lost_create", "truncate", ...
   void observe_in_flight(int64_t in_flight);
+  // A request arrived over this client connection (address and port); admin routes excluded.
+  void observe_connection(const std::string& address, int port);
   void count_auth_on_files();
   void reset();
 
@@ -40,6 +43,7 @@ private:
   int64_t m_content_bytes = 0;
   std::map<std::string, int64_t> m_faults;
   int64_t m_max_in_flight_seen = 0;
+  std::set<std::string> m_connections; // "address:port" of every client connection used
   int64_t m_auth_on_files = 0;
 };
 
