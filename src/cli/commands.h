@@ -63,7 +63,8 @@ Result<Config> resolve_config(const CommandContext& ctx);
 // Opens the ledger named by the configuration (ErrorCode::database on failure).
 Result<std::unique_ptr<JobStore>> open_store(const Config& config);
 
-// An existing ledger (never created here) and the configuration that names it.
+// An existing ledger (never created here), opened for reading only, and the configuration
+// that names it.
 struct Ledger {
   Config config;
   std::unique_ptr<JobStore> store;

@@ -31,7 +31,7 @@ Result<Ledger> open_ledger(const CommandContext& ctx) {
   if (!config) {
     return std::unexpected(config.error());
   }
-  auto store = open_store(*config);
+  auto store = JobStore::open_for_reading(config->db_path);
   if (!store) {
     return std::unexpected(store.error());
   }

@@ -130,6 +130,11 @@ class JobStore {
   // when it is not a vidbatch database or is newer than this build.
   static Result<std::unique_ptr<JobStore>> open(const std::string& path,
                                                 SyncMode sync = SyncMode::full);
+  // Opens an existing ledger for reading only (status, jobs, events, report): nothing is
+  // written, not even the checkpoint of the write-ahead log a stopped run left behind (the
+  // next run does that). A ledger of an older schema is migrated first, through open().
+  // Writes through the returned store fail.
+  static Result<std::unique_ptr<JobStore>> open_for_reading(const std::string& path);
   virtual ~JobStore() = default;
 
   // Inserts the batch and its jobs (state queued, one creation event each) in one

@@ -9,10 +9,14 @@
 
 namespace vb::store_detail {
 
+int schema_version(SQLite::Database& db) {
+  return db.execAndGet("PRAGMA user_version").getInt();
+}
+
 namespace {
 
 int user_version(SQLite::Database& db) {
-  return db.execAndGet("PRAGMA user_version").getInt();
+  return schema_version(db);
 }
 
 // Throws SQLite::Exception; the transaction then rolls back this file only.

@@ -29,6 +29,9 @@ inline constexpr std::int32_t k_application_id = 0x56424348;
 // The newest schema version this build knows.
 int latest_schema_version();
 
+// The database's schema version (its user_version; 0 for a new file).
+int schema_version(SQLite::Database& db);
+
 // Fails (ErrorCode::database, naming `path`) without writing anything when the
 // file is not SQLite, is another application's database, or has a schema newer
 // than this build. Call before anything that could write (journal_mode=WAL does).

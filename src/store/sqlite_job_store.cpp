@@ -397,21 +397,35 @@ Result<std::vector<std::string>> SqliteJobStore::unfinished_providers() {
 
 // ---- open ------------------------------------------------------------------
 
-Result<std::unique_ptr<JobStore>> JobStore::open(const std::string& path, SyncMode sync) {
+namespace {
+
+// Identity is checked first: WAL mode and migrations write, and a foreign or newer file must
+// stay untouched.
+Result<std::unique_ptr<SQLite::Database>> open_database(const std::string& path, int flags) {
   using namespace store_detail;
   std::unique_ptr<SQLite::Database> db;
   try {
-    db = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE,
-                                            k_busy_timeout_ms);
+    db = std::make_unique<SQLite::Database>(path, flags, k_busy_timeout_ms);
   } catch (const SQLite::Exception& e) {
     Error error = database_error(e, path);
     error.message = "cannot open the database: " + error.message;
     return std::unexpected(std::move(error));
   }
-  // Identity first: WAL mode and migrations write, and a foreign or newer file must stay untouched.
   if (auto checked = check_database_identity(*db, path); !checked) {
     return std::unexpected(std::move(checked.error()));
   }
+  return db;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<JobStore>> JobStore::open(const std::string& path, SyncMode sync) {
+  using namespace store_detail;
+  auto opened = open_database(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+  if (!opened) {
+    return std::unexpected(std::move(opened.error()));
+  }
+  std::unique_ptr<SQLite::Database> db = std::move(*opened);
   if (auto configured = configure_connection(*db, sync, path); !configured) {
     return std::unexpected(std::move(configured.error()));
   }
@@ -421,6 +435,32 @@ Result<std::unique_ptr<JobStore>> JobStore::open(const std::string& path, SyncMo
   return guard_sql(path, [&]() -> Result<std::unique_ptr<JobStore>> {
     return std::make_unique<SqliteJobStore>(std::move(db), path);
   });
+}
+
+Result<std::unique_ptr<JobStore>> JobStore::open_for_reading(const std::string& path) {
+  using namespace store_detail;
+  for (int attempt = 0;; ++attempt) {
+    auto opened = open_database(path, SQLite::OPEN_READONLY);
+    if (!opened) {
+      return std::unexpected(std::move(opened.error()));
+    }
+    std::unique_ptr<SQLite::Database> db = std::move(*opened);
+    auto current = guard_sql(path, [&]() -> Result<bool> {
+      return schema_version(*db) == latest_schema_version();
+    });
+    if (!current) {
+      return std::unexpected(std::move(current.error()));
+    }
+    if (*current || attempt > 0) {
+      return guard_sql(path, [&]() -> Result<std::unique_ptr<JobStore>> {
+        return std::make_unique<SqliteJobStore>(std::move(db), path);
+      });
+    }
+    db.reset();
+    if (auto migrated = open(path); !migrated) {  // an older ledger: migrate it once
+      return std::unexpected(std::move(migrated.error()));
+    }
+  }
 }
 
 }  // namespace vb

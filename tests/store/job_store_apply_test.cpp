@@ -240,9 +240,11 @@ TEST_CASE("count_states and list_jobs group and filter by batch and state", "[st
   CHECK(store->list_jobs({"weekly", JobState::canceled})->empty());
 }
 
-TEST_CASE("a committed transition survives kill -9", "[store]") {
-  TempDir dir;
-  const std::string path = dir.file("ledger.db");
+namespace {
+
+// A ledger of two queued jobs whose first job a process moved to `submitting` and then died
+// by SIGKILL: the transition is committed, in the write-ahead log only.
+void ledger_killed_after_a_transition(const std::string& path) {
   {
     auto store = open_store(path, SyncMode::full);
     REQUIRE(store->import_jobs("b", make_specs(2), 1000, false).has_value());
@@ -252,11 +254,8 @@ TEST_CASE("a committed transition survives kill -9", "[store]") {
   if (child == 0) {
     // No Catch2 in the child: report through the exit status or die by SIGKILL.
     auto store = JobStore::open(path, SyncMode::full);
-    if (!store) {
-      ::_exit(2);
-    }
     const Transition t = step(1, JobState::queued, JobState::submitting);
-    if (!(*store)->apply({&t, 1})) {
+    if (!store || !(*store)->apply({&t, 1})) {
       ::_exit(3);
     }
     ::raise(SIGKILL);
@@ -266,6 +265,39 @@ TEST_CASE("a committed transition survives kill -9", "[store]") {
   REQUIRE(::waitpid(child, &status, 0) == child);
   REQUIRE(WIFSIGNALED(status));
   CHECK(WTERMSIG(status) == SIGKILL);
+}
+
+}  // namespace
+
+TEST_CASE("a committed transition survives kill -9", "[store]") {
+  TempDir dir;
+  const std::string path = dir.file("ledger.db");
+  ledger_killed_after_a_transition(path);
+  auto store = open_store(path, SyncMode::full);
+  CHECK(job_at(*store, 1).state == JobState::submitting);
+  CHECK(job_at(*store, 2).state == JobState::queued);
+}
+
+TEST_CASE("open_for_reading reads a killed run's log without writing anything", "[store]") {
+  TempDir dir;
+  const std::string path = dir.file("ledger.db");
+  ledger_killed_after_a_transition(path);
+  const std::string db_before = read_bytes(path);
+  const std::string wal_before = read_bytes(path + "-wal");
+  REQUIRE_FALSE(wal_before.empty());
+  {
+    auto store = JobStore::open_for_reading(path);
+    INFO((store ? std::string() : store.error().describe()));
+    REQUIRE(store.has_value());
+    CHECK(job_at(**store, 1).state == JobState::submitting);  // read from the log
+    const Transition t = step(2, JobState::queued, JobState::submitting);
+    auto written = (*store)->apply({&t, 1});
+    REQUIRE_FALSE(written.has_value());
+    CHECK(written.error().code == ErrorCode::database);
+  }
+  // Closing as the last connection did not checkpoint the log into the ledger.
+  CHECK(read_bytes(path) == db_before);
+  CHECK(read_bytes(path + "-wal") == wal_before);
   auto store = open_store(path, SyncMode::full);
   CHECK(job_at(*store, 1).state == JobState::submitting);
   CHECK(job_at(*store, 2).state == JobState::queued);

@@ -110,24 +110,30 @@ TEST_CASE("schema 003: status and reports read through its indexes, without sort
   CHECK(all.find("TEMP B-TREE") == std::string::npos);
 }
 
+namespace {
+
+// A ledger as vidbatch wrote it before schema 003: one batch, one queued job.
+void write_version_2_ledger(const std::string& path) {
+  SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+  for (const auto& file : store_detail::k_schema_files) {
+    if (file.version <= 2) {
+      db.exec(file.sql);
+    }
+  }
+  db.exec("PRAGMA user_version = 2");
+  db.exec("PRAGMA application_id = " + std::to_string(store_detail::k_application_id));
+  db.exec("INSERT INTO batches (name, created_at) VALUES ('old', 1)");
+  db.exec("INSERT INTO jobs (batch_id, job_key, spec_json, model, size, seconds, orientation, "
+          "prompt, state, created_at, updated_at) VALUES (1, 'a', '{}', 'm', 's', 4, "
+          "'landscape', 'p', 'queued', 1, 1)");
+}
+
+}  // namespace
+
 TEST_CASE("schema 003 upgrades a version 2 ledger in place", "[store]") {
   TempDir dir;
   const std::string path = dir.file("ledger.db");
-  {
-    // A ledger as vidbatch wrote it before schema 003.
-    SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
-    for (const auto& file : store_detail::k_schema_files) {
-      if (file.version <= 2) {
-        db.exec(file.sql);
-      }
-    }
-    db.exec("PRAGMA user_version = 2");
-    db.exec("PRAGMA application_id = " + std::to_string(store_detail::k_application_id));
-    db.exec("INSERT INTO batches (name, created_at) VALUES ('old', 1)");
-    db.exec("INSERT INTO jobs (batch_id, job_key, spec_json, model, size, seconds, orientation, "
-            "prompt, state, created_at, updated_at) VALUES (1, 'a', '{}', 'm', 's', 4, "
-            "'landscape', 'p', 'queued', 1, 1)");
-  }
+  write_version_2_ledger(path);
   REQUIRE_FALSE(has_index(path, "jobs_by_batch_state"));
   REQUIRE_FALSE(has_index(path, "jobs_by_batch"));
   {
@@ -142,4 +148,17 @@ TEST_CASE("schema 003 upgrades a version 2 ledger in place", "[store]") {
   CHECK(has_index(path, "jobs_by_batch"));
   SQLite::Database db(path, SQLite::OPEN_READONLY);
   CHECK(db.execAndGet("PRAGMA user_version").getInt() >= 3);
+}
+
+TEST_CASE("open_for_reading migrates an older ledger first", "[store]") {
+  TempDir dir;
+  const std::string path = dir.file("ledger.db");
+  write_version_2_ledger(path);
+  auto store = JobStore::open_for_reading(path);
+  INFO((store ? std::string() : store.error().describe()));
+  REQUIRE(store.has_value());
+  REQUIRE((*store)->count_states().has_value());
+  CHECK(has_index(path, "jobs_by_batch"));
+  SQLite::Database db(path, SQLite::OPEN_READONLY);
+  CHECK(db.execAndGet("PRAGMA user_version").getInt() == store_detail::latest_schema_version());
 }
