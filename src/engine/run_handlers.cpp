@@ -258,6 +258,15 @@ void RunEngine::Loop::on_finished(FinishOutcome& outcome, Millis now) {
   }
   LiveJob& job = it->second;
   job.in_flight = RequestKind::none;
+  if (!outcome.video && outcome.video.error().code == ErrorCode::io) {
+    // The disk refused the finished file (fsync, rename, reading it back): downloading it
+    // again would meet the same disk, and so would every other video. Stop cleanly instead;
+    // the job stays retriable.
+    job.file = std::move(outcome.file);
+    stop_on_disk_error(job, "cannot save " + job.rec.spec.id + ": " + outcome.video.error().describe(),
+                       "fix the output folder");
+    return;
+  }
   if (!outcome.video) {
     job.file = std::move(outcome.file);
     HttpResult as_failure;
@@ -285,6 +294,16 @@ void RunEngine::Loop::on_finished(FinishOutcome& outcome, Millis now) {
   forget(job);
 }
 
+// A disk error is every video's: the job goes back to `ready` (its part file deleted) and
+// the run stops with what to do.
+void RunEngine::Loop::stop_on_disk_error(LiveJob& job, const std::string& message,
+                                         const std::string& remedy) {
+  job.file->discard();
+  job.file.reset();
+  transition(job, JobState::ready, message);
+  set_fatal(Error{ErrorCode::io, message + "; " + remedy + " and run `vidbatch resume`", ""});
+}
+
 void RunEngine::Loop::on_request_failed(LiveJob& job, RequestPhase phase, const HttpResult& result,
                                         Millis now) {
   AttemptOutcome outcome = outcome_of(result, now);
@@ -293,11 +312,8 @@ void RunEngine::Loop::on_request_failed(LiveJob& job, RequestPhase phase, const 
   }
   if (phase == RequestPhase::download && job.file && !job.file->write_error().empty()) {
     // Disk full or similar: the job stays retriable and the run stops cleanly.
-    std::string message = "cannot write " + job.rec.spec.id + ": " + job.file->write_error();
-    job.file->discard();
-    job.file.reset();
-    transition(job, JobState::ready, message);
-    set_fatal(Error{ErrorCode::io, message + "; free some space and run `vidbatch resume`", ""});
+    stop_on_disk_error(job, "cannot write " + job.rec.spec.id + ": " + job.file->write_error(),
+                       "free some space");
     return;
   }
   bool expired = phase == RequestPhase::download &&

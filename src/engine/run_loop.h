@@ -176,6 +176,7 @@ class RunEngine::Loop {
   void on_status(LiveJob& job, const RemoteStatus& status, int http_status, Millis now);
   void on_download_answer(LiveJob& job, HttpResult& result, Millis now);
   void apply_remote_status(LiveJob& job, const RemoteStatus& status, int http_status, Millis now);
+  void stop_on_disk_error(LiveJob& job, const std::string& message, const std::string& remedy);
   void on_request_failed(LiveJob& job, RequestPhase phase, const HttpResult& result, Millis now);
   void finish_download(LiveJob& job, const HttpResult& result, Millis now);
   void on_finished(FinishOutcome& outcome, Millis now);

@@ -652,6 +652,31 @@ TEST_CASE("engine: a 416 after all bytes arrived finishes the download", "[engin
   CHECK(job.sha256 == reference_sha256(video));
 }
 
+TEST_CASE("engine: a finished video the disk refuses stops the run, the job stays ready",
+          "[engine]") {
+  Harness h;
+  h.import(2);
+  const std::string video = fake_mp4(4000);
+  h.net.on("GET", "/content", cdn(video));
+  h.create_script();
+  h.poll_script({{"video_0", {video_json("video_0", "completed", 100)}},
+                 {"video_1", {video_json("video_1", "completed", 100)}}});
+  // A folder where job-0's video must go: the rename into place fails (EISDIR), as would a
+  // failing fsync. Downloading again would meet the same disk.
+  std::filesystem::create_directories(h.config.output.root + "/b1/job-0.mp4");
+
+  RunSummary summary = h.run();
+
+  REQUIRE(summary.fatal.has_value());
+  CHECK(summary.fatal->code == ErrorCode::io);
+  CHECK(summary.fatal->message.find("cannot save job-0") != std::string::npos);
+  CHECK(summary.fatal->message.find("run `vidbatch resume`") != std::string::npos);
+  JobRecord job = h.job("job-0");
+  CHECK(job.state == JobState::ready);
+  CHECK(h.net.started("GET", "/videos/video_0/content").size() == 1);  // not fetched again
+  CHECK_FALSE(std::filesystem::exists(h.config.output.root + "/b1/job-0.mp4.part"));
+}
+
 // Thumbnails (output.thumbnails): fetched after the video, saved beside it, never a job failure.
 namespace {
 
