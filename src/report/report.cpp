@@ -30,6 +30,26 @@ std::string title_of(const JobFilter& filter) {
   return title;
 }
 
+// CSV and JSON Lines need no summary: rows go out as they are read, so a report of any
+// ledger holds one job in memory. A failed write stops the walk.
+Status stream_rows(JobStore& store, const ReportOptions& options, std::ostream& out) {
+  const bool csv = options.format == ReportFormat::csv;
+  if (csv) {
+    report_detail::write_csv_header(out);
+  }
+  return store.for_each_job(options.filter, [&](const JobRecord& job) -> Status {
+    if (csv) {
+      report_detail::write_csv_row(job, out);
+    } else {
+      report_detail::write_json_line(job, out);
+    }
+    if (!out) {
+      return fail(ErrorCode::io, "could not write the report (output closed or disk full?)");
+    }
+    return {};
+  });
+}
+
 }  // namespace
 
 std::optional<ReportFormat> parse_report_format(std::string_view text) {
@@ -68,15 +88,15 @@ Status write_report(JobStore& store, const JobFilter& filter, ReportFormat forma
 Status write_report(JobStore& store, const ReportOptions& options, std::ostream& out) {
   const Millis generated_at =
       options.generated_at != 0 ? options.generated_at : SystemClock().now_ms();
-  auto jobs = store.list_jobs(options.filter);
-  if (!jobs) {
-    return std::unexpected(std::move(jobs.error()));
-  }
-  if (options.format == ReportFormat::csv) {
-    report_detail::write_csv(*jobs, out);
-  } else if (options.format == ReportFormat::jsonl) {
-    report_detail::write_json(*jobs, generated_at, true, out);
+  if (options.format == ReportFormat::csv || options.format == ReportFormat::jsonl) {
+    if (auto streamed = stream_rows(store, options, out); !streamed) {
+      return streamed;
+    }
   } else {
+    auto jobs = store.list_jobs(options.filter);
+    if (!jobs) {
+      return std::unexpected(std::move(jobs.error()));
+    }
     auto events = events_of(store, *jobs, options.filter);
     if (!events) {
       return std::unexpected(std::move(events.error()));

@@ -29,8 +29,10 @@ void put_field(std::string_view text, std::ostream& out) {
   out.put('"');
 }
 
+}  // namespace
+
 // Fields in the order of k_columns; the text fields are written from the record in place.
-void write_job(const JobRecord& job, std::ostream& out) {
+void write_csv_row(const JobRecord& job, std::ostream& out) {
   const std::string seconds = std::to_string(job.spec.seconds);
   const std::string attempt = std::to_string(job.attempt);
   const std::string submitted = format_iso8601(job.submitted_at);
@@ -53,15 +55,13 @@ void write_job(const JobRecord& job, std::ostream& out) {
   out << k_record_end;
 }
 
-}  // namespace
-
 std::string csv_field(std::string_view text) {
   std::ostringstream out;
   put_field(text, out);
   return std::move(out).str();
 }
 
-void write_csv(const std::vector<JobRecord>& jobs, std::ostream& out) {
+void write_csv_header(std::ostream& out) {
   for (std::size_t i = 0; i < k_columns.size(); ++i) {
     if (i > 0) {
       out.put(',');
@@ -69,8 +69,12 @@ void write_csv(const std::vector<JobRecord>& jobs, std::ostream& out) {
     put_field(k_columns[i], out);
   }
   out << k_record_end;
+}
+
+void write_csv(const std::vector<JobRecord>& jobs, std::ostream& out) {
+  write_csv_header(out);
   for (const JobRecord& job : jobs) {
-    write_job(job, out);
+    write_csv_row(job, out);
   }
 }
 

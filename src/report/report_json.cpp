@@ -71,15 +71,6 @@ void drain(rapidjson::StringBuffer& buffer, std::ostream& out) {
   buffer.Clear();
 }
 
-void write_lines(const std::vector<JobRecord>& jobs, std::ostream& out) {
-  rapidjson::StringBuffer buffer;
-  for (const JobRecord& job : jobs) {
-    JsonWriter w(buffer);  // one writer per line: each line is a complete document
-    put_job(w, job);
-    drain(buffer, out);
-    out << '\n';
-  }
-}
 
 void put_optional(JsonWriter& w, std::optional<double> value) {
   if (value) {
@@ -142,10 +133,20 @@ void put_summary(JsonWriter& w, const ReportSummary& s) {
 
 }  // namespace
 
+void write_json_line(const JobRecord& job, std::ostream& out) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter w(buffer);  // one writer per line: each line is a complete document
+  put_job(w, job);
+  drain(buffer, out);
+  out << '\n';
+}
+
 void write_json(const std::vector<JobRecord>& jobs, Millis generated_at, bool lines,
                 std::ostream& out, const ReportSummary* summary) {
   if (lines) {
-    write_lines(jobs, out);
+    for (const JobRecord& job : jobs) {
+      write_json_line(job, out);
+    }
     return;
   }
   rapidjson::StringBuffer buffer;

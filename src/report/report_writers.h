@@ -42,6 +42,11 @@ std::string format_duration(std::optional<double> seconds);
 std::string format_bytes(std::int64_t bytes);
 
 void write_csv(const std::vector<JobRecord>& jobs, std::ostream& out);
+// One row at a time, for reports streamed from the ledger: the header, then each job.
+void write_csv_header(std::ostream& out);
+void write_csv_row(const JobRecord& job, std::ostream& out);
+// One JSON Lines record (the job object and a newline).
+void write_json_line(const JobRecord& job, std::ostream& out);
 // `lines`: JSON Lines (one job object per line) instead of one document;
 // `summary` goes into the document's envelope (ignored for lines).
 void write_json(const std::vector<JobRecord>& jobs, Millis generated_at, bool lines,

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -162,6 +163,11 @@ class JobStore {
   virtual Result<std::optional<JobRecord>> find_job(const std::string& batch,
                                                     const std::string& job_id) = 0;
   virtual Result<std::vector<JobRecord>> list_jobs(const JobFilter& filter) = 0;
+  // The jobs list_jobs(filter) returns, in the same order and from one snapshot, handed to
+  // `visit` one at a time: memory stays flat whatever the ledger's size. The first failed
+  // visit stops the walk and is returned.
+  virtual Status for_each_job(const JobFilter& filter,
+                              const std::function<Status(const JobRecord&)>& visit) = 0;
   virtual Result<std::vector<StateCount>> count_states() = 0;
   // When the job last entered `state` (its latest such event), 0 if never.
   virtual Result<Millis> last_entered(std::int64_t row_id, JobState state) = 0;

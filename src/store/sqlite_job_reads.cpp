@@ -146,39 +146,69 @@ Result<std::optional<JobRecord>> SqliteJobStore::find_job(const std::string& bat
   });
 }
 
+namespace {
+
+// Only the filters that are set appear in the text: "?1 IS NULL OR ..." would stop the
+// planner from using the indexes of schema 003, and `status` would read the whole table to
+// list its few ambiguous jobs. Without a state filter the rows come batch by batch through
+// jobs_by_batch, already in the order asked for: no sort.
+std::string where_of(const JobFilter& filter) {
+  if (filter.batch && filter.state) {
+    return "WHERE b.name = ?1 AND j.state = ?2 ";
+  }
+  if (filter.batch) {
+    return "WHERE b.name = ?1 ";
+  }
+  return filter.state ? "WHERE j.state = ?2 " : "";
+}
+
+void bind_filter(SQLite::Statement& statement, const JobFilter& filter) {
+  if (filter.batch) {
+    statement.bind(1, *filter.batch);
+  }
+  if (filter.state) {
+    statement.bind(2, to_string(*filter.state));
+  }
+}
+
+std::string jobs_query(const JobFilter& filter) {
+  return std::string(k_job_select) + where_of(filter) + "ORDER BY b.name, j.id";
+}
+
+}  // namespace
+
 Result<std::vector<JobRecord>> SqliteJobStore::list_jobs(const JobFilter& filter) {
   return guard_sql(m_path, [&]() -> Result<std::vector<JobRecord>> {
-    // Only the filters that are set appear in the text: "?1 IS NULL OR ..." would stop the
-    // planner from using the indexes of schema 003, and `status` would read the whole table
-    // to list its few ambiguous jobs. Without a state filter the rows come batch by batch
-    // through jobs_by_batch, already in the order asked for: no sort.
-    const std::string sql = k_job_select;
-    std::string where;
-    if (filter.batch && filter.state) {
-      where = "WHERE b.name = ?1 AND j.state = ?2 ";
-    } else if (filter.batch) {
-      where = "WHERE b.name = ?1 ";
-    } else if (filter.state) {
-      where = "WHERE j.state = ?2 ";
-    }
     // The count (from an index, a few ms for 100k jobs) only sizes the result: a transition
     // committed in between costs one reallocation, never a wrong answer.
     SQLite::Statement count(*m_db,
                             "SELECT count(*) FROM jobs j JOIN batches b ON b.id = j.batch_id " +
-                                where);
-    SQLite::Statement query(*m_db, sql + where + "ORDER BY b.name, j.id");
-    for (SQLite::Statement* statement : {&count, &query}) {
-      if (filter.batch) {
-        statement->bind(1, *filter.batch);
-      }
-      if (filter.state) {
-        statement->bind(2, to_string(*filter.state));
-      }
-    }
+                                where_of(filter));
+    SQLite::Statement query(*m_db, jobs_query(filter));
+    bind_filter(count, filter);
+    bind_filter(query, filter);
     count.executeStep();
     const std::int64_t expected = count.getColumn(0).getInt64();
     count.reset();  // ends its read before the rows are read
     return read_rows(query, m_path, expected);
+  });
+}
+
+Status SqliteJobStore::for_each_job(const JobFilter& filter,
+                                    const std::function<Status(const JobRecord&)>& visit) {
+  return guard_sql(m_path, [&]() -> Status {
+    SQLite::Statement query(*m_db, jobs_query(filter));
+    bind_filter(query, filter);
+    while (query.executeStep()) {
+      JobRecord job;
+      if (auto read = read_job(query, m_path, job); !read) {
+        return read;
+      }
+      if (auto visited = visit(job); !visited) {
+        return visited;
+      }
+    }
+    return {};
   });
 }
 

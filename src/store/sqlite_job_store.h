@@ -43,6 +43,8 @@ class SqliteJobStore final : public JobStore {
   Result<std::optional<JobRecord>> find_job(const std::string& batch,
                                             const std::string& job_id) override;
   Result<std::vector<JobRecord>> list_jobs(const JobFilter& filter) override;
+  Status for_each_job(const JobFilter& filter,
+                      const std::function<Status(const JobRecord&)>& visit) override;
   Result<std::vector<StateCount>> count_states() override;
   Result<std::vector<std::string>> unfinished_providers() override;
   Status import_characters(const std::vector<CharacterRecord>& characters, Millis now) override;

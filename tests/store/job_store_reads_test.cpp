@@ -78,6 +78,44 @@ TEST_CASE("list_jobs: every filter combination, batches by name, jobs in row ord
   CHECK(one->front().state == JobState::canceled);
 }
 
+TEST_CASE("for_each_job: the rows of list_jobs, one at a time; a failed visit stops it",
+          "[store]") {
+  auto store = open_store(":memory:");
+  REQUIRE(store->import_jobs("weekly", make_specs(3), 1000, false).has_value());
+  REQUIRE(store->import_jobs("nightly", make_specs(3), 1000, false).has_value());
+  REQUIRE(apply_step(*store, step(row_of(*store, "weekly", "job-1"), JobState::queued,
+                                  JobState::canceled))
+              .has_value());
+  const std::vector<JobFilter> filters = {{},
+                                          {"weekly", std::nullopt},
+                                          {std::nullopt, JobState::canceled},
+                                          {"nightly", JobState::queued},
+                                          {"monthly", std::nullopt}};
+  for (const JobFilter& filter : filters) {
+    std::vector<JobRecord> visited;
+    auto walked = store->for_each_job(filter, [&](const JobRecord& job) -> Status {
+      visited.push_back(job);
+      return {};
+    });
+    REQUIRE(walked.has_value());
+    auto listed = store->list_jobs(filter);
+    REQUIRE(listed.has_value());
+    REQUIRE(visited.size() == listed->size());
+    for (std::size_t i = 0; i < visited.size(); ++i) {
+      CHECK(visited[i].row_id == (*listed)[i].row_id);
+      CHECK(visited[i].state == (*listed)[i].state);
+      CHECK(visited[i].spec.prompt == (*listed)[i].spec.prompt);
+    }
+  }
+  int calls = 0;
+  auto stopped = store->for_each_job({}, [&](const JobRecord&) -> Status {
+    return ++calls == 2 ? fail(ErrorCode::io, "disk full") : Status{};
+  });
+  REQUIRE_FALSE(stopped.has_value());
+  CHECK(stopped.error().message == "disk full");
+  CHECK(calls == 2);
+}
+
 TEST_CASE("schema 003: status and reports read through its indexes, without sorting", "[store]") {
   TempDir dir;
   const std::string path = dir.file("ledger.db");
