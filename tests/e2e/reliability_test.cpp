@@ -83,36 +83,6 @@ TEST_CASE("polls reach the provider within polls_per_second even when creates fi
   REQUIRE(stats["max_queries_in_1s"].GetInt() <= k_rate + k_rate / 20);
 }
 
-TEST_CASE("status queries open only the connections their rate needs", "[e2e][poll-rate]") {
-  // A run stopped while 300 videos generate; its resume finds all 300 due for a status query
-  // at once, with 200 polls/s allowed (a burst of 100) and answers in a few ms: a handful of
-  // queries in flight suffice. Starting the whole burst at once opened ~100 connections.
-  SimProcess sim({"--gen-ms", "2500", "--threads", "300", "--quiet", "--video-bytes", "64"});
-  E2eFolder folder;
-  folder.write_raw_config("[limits]\nmax_in_flight = 300\nsubmits_per_minute = 600000\n"
-                          "polls_per_second = 200\npoll_by_listing = false\n"
-                          "poll_interval_ms = 5000\npoll_interval_max_ms = 5000\nmax_downloads = 4\n");
-  std::string manifest = folder.write_manifest("conns", 300);
-  auto first = folder.start({"run", manifest}, sim.base_url(), "first");
-  for (int i = 0; i < 3000 && parse_json(sim.stats())["creates_total"].GetInt() < 300; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  REQUIRE(parse_json(sim.stats())["creates_total"].GetInt() == 300);
-  first->send_signal(SIGINT);
-  REQUIRE(folder.finish(*first, "first").exit_code == 130);
-  sim.reset_stats();
-
-  CommandResult resumed = folder.run({"resume"}, sim.base_url());
-  INFO(resumed.err);
-  REQUIRE(resumed.exit_code == 0);
-  auto stats = parse_json(sim.stats());
-  REQUIRE(stats["creates_total"].GetInt() == 0);
-  INFO("queries " << stats["queries"].GetInt());
-  // Polls: at least 8 at once, more as answers slow down (a sanitizer build, a loaded machine);
-  // downloads add 4.
-  REQUIRE(stats["connections_seen"].GetInt() <= 60);  // ~100 when the burst all left at once
-}
-
 TEST_CASE("a job stuck at the provider fails with reason timeout", "[e2e]") {
   SimProcess sim({"--gen-ms", "200", "--quiet"});
   E2eFolder folder;

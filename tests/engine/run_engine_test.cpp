@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/poll_concurrency.h"
 #include "engine/run_engine.h"
 #include "provider/openai_videos_provider.h"
 #include "store/job_store.h"
@@ -874,6 +875,49 @@ TEST_CASE("engine: without a list route, sweeping stops after one page and jobs 
   CHECK(h.observer.notices[0].find("does not list videos here") != std::string::npos);
   CHECK(h.observer.notices[0].find("querying each job") != std::string::npos);
   CHECK(polls_by_video(h.net).size() == 3);
+}
+
+TEST_CASE("engine: a burst of due status queries keeps rate x answer time in flight", "[engine]") {
+  // A resumed run: 300 jobs generating, all due at once; 200 polls/s allowed (a bucket burst of
+  // 100); answers in 5 ms. 200/s x 5 ms is one query in flight: the minimum, 8, is allowed.
+  // Starting the whole burst at once put 100 queries (and connections) in flight.
+  Harness h;
+  h.config.limits.poll_by_listing = false;
+  h.config.limits.polls_per_second = 200;
+  h.import(300);
+  std::vector<Transition> moves;
+  std::map<std::string, std::vector<std::string>> answers;
+  for (int i = 0; i < 300; ++i) {
+    const std::int64_t row = h.job("job-" + std::to_string(i)).row_id;
+    const std::string id = "video_" + std::to_string(i);
+    const JobState path[] = {JobState::queued, JobState::submitting, JobState::submitted,
+                             JobState::running};
+    for (int k = 0; k + 1 < 4; ++k) {
+      Transition t;
+      t.row_id = row;
+      t.from = path[k];
+      t.to = path[k + 1];
+      t.at = h.clock.now_ms();
+      if (t.to == JobState::submitted) {
+        t.update.remote_id = id;
+      }
+      moves.push_back(t);
+    }
+    answers[id] = {video_json(id, "completed", 100)};
+  }
+  REQUIRE(h.store->apply(moves).has_value());
+  h.net.on("GET", "/content", cdn(fake_mp4(500)));
+  h.poll_script(answers, 5);
+  h.net.track([](const HttpRequest& r) {
+    return r.url.find("/videos/video_") != std::string::npos &&
+           r.url.find("/content") == std::string::npos;
+  });
+
+  RunSummary summary = h.run();
+
+  CHECK(summary.counts.of(JobState::done) == 300);
+  CHECK(polls_by_video(h.net).size() == 300);
+  CHECK(h.net.max_tracked_in_flight() <= static_cast<int>(PollConcurrency::k_min));
 }
 
 TEST_CASE("engine: a resumed ready job gets its own status query, not a listing sweep",
