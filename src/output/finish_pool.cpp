@@ -1,5 +1,8 @@
 #include "output/finish_pool.h"
 
+#include <iterator>
+#include <optional>
+
 namespace vb {
 
 FinishPool::FinishPool(int threads, std::function<void()> wake) : m_wake(std::move(wake)) {
@@ -42,36 +45,81 @@ std::size_t FinishPool::pending() const {
   return m_pending;
 }
 
-FinishOutcome FinishPool::finish(FinishTask& task) {
-  FinishOutcome outcome{task.row_id, task.file->finish(task.expected_bytes, &m_folders), nullptr, {}};
-  if (!outcome.video) {
-    outcome.file = std::move(task.file);
-    return outcome;
-  }
-  // The sidecar is a convenience copy of ledger data: no fsync of its own.
+namespace {
+
+constexpr std::size_t k_max_batch = 64;  // files sharing one flush
+
+// The sidecar is a convenience copy of ledger data: no fsync of its own.
+void write_sidecar(FinishTask& task, FinishOutcome& outcome) {
   auto status = write_file_atomically(task.sidecar_path, task.sidecar(*outcome.video), false);
   if (!status) {
     outcome.sidecar_error = status.error().describe();
   }
-  return outcome;
+}
+
+}  // namespace
+
+std::vector<FinishOutcome> FinishPool::finish(std::vector<FinishTask>& tasks) {
+  std::vector<FinishOutcome> outcomes(tasks.size());
+  if (tasks.size() == 1) {
+    outcomes[0].video = tasks[0].file->finish(tasks[0].expected_bytes, &m_folders);
+  } else {
+    finish_together(tasks, outcomes);
+  }
+  for (std::size_t i = 0; i < tasks.size(); ++i) {
+    outcomes[i].row_id = tasks[i].row_id;
+    if (!outcomes[i].video) {
+      outcomes[i].file = std::move(tasks[i].file);  // handed back for a retry
+    } else {
+      write_sidecar(tasks[i], outcomes[i]);
+    }
+  }
+  return outcomes;
+}
+
+// Several files at once: each is verified and hashed, one flush makes them all durable, then
+// each is renamed into place (renames into one folder share its fsync).
+void FinishPool::finish_together(std::vector<FinishTask>& tasks,
+                                 std::vector<FinishOutcome>& outcomes) {
+  std::vector<std::optional<std::string>> hashes(tasks.size());  // set: sealed
+  std::vector<VideoFile*> sealed;
+  for (std::size_t i = 0; i < tasks.size(); ++i) {
+    Result<std::string> sha256 = tasks[i].file->seal(tasks[i].expected_bytes);
+    if (sha256) {
+      hashes[i] = std::move(*sha256);
+      sealed.push_back(tasks[i].file.get());
+    } else {
+      outcomes[i].video = std::unexpected(sha256.error());
+    }
+  }
+  Status synced = sealed.empty() ? Status{} : VideoFile::sync_all(sealed);
+  for (std::size_t i = 0; i < tasks.size(); ++i) {
+    if (hashes[i]) {
+      outcomes[i].video = synced ? tasks[i].file->publish(std::move(*hashes[i]), &m_folders)
+                                 : Result<FinishedVideo>(std::unexpected(synced.error()));
+    }
+  }
 }
 
 void FinishPool::work() {
   while (true) {
-    FinishTask task;
+    std::vector<FinishTask> tasks;
     {
       std::unique_lock lock(m_mutex);
       m_ready.wait(lock, [this] { return m_closing || !m_tasks.empty(); });
       if (m_tasks.empty()) {
         return;  // closing, nothing left
       }
-      task = std::move(m_tasks.front());
-      m_tasks.pop_front();
+      // Everything queued (up to a limit): under load the files share their flush.
+      while (!m_tasks.empty() && tasks.size() < k_max_batch) {
+        tasks.push_back(std::move(m_tasks.front()));
+        m_tasks.pop_front();
+      }
     }
-    FinishOutcome outcome = finish(task);
+    std::vector<FinishOutcome> outcomes = finish(tasks);
     {
       std::lock_guard lock(m_mutex);
-      m_done.push_back(std::move(outcome));
+      std::move(outcomes.begin(), outcomes.end(), std::back_inserter(m_done));
     }
     m_wake();
   }

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "http/http_transport.h"
 #include "output/output_layout.h"
@@ -76,6 +77,12 @@ class VideoFile final : public BodySink {
   // Verifies (expected_bytes < 0: unknown), hashes, fsyncs and renames into place, then fsyncs the
   // folder (through `folders` when given, shared with other finishers).
   Result<FinishedVideo> finish(std::int64_t expected_bytes, DirectorySync* folders = nullptr);
+
+  // finish() in steps, so that several files share one flush: seal() each (verify, write out,
+  // hash: the SHA-256), sync_all() of them, then publish() each (rename, folder fsync).
+  Result<std::string> seal(std::int64_t expected_bytes);
+  static Status sync_all(const std::vector<VideoFile*>& files);
+  Result<FinishedVideo> publish(std::string sha256, DirectorySync* folders);
   // Deletes the part file.
   void discard();
 

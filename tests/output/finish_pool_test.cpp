@@ -1,0 +1,115 @@
+// [output] Finishing several videos together: seal, one flush for all, publish; FinishPool.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "output/finish_pool.h"
+#include "support/fake_fs.h"
+
+using namespace vb;
+using vb::fake::fake_mp4;
+using vb::fake::reference_sha256;
+using vb::fake::ScratchDir;
+using vb::fake::slurp;
+
+namespace fs = std::filesystem;
+
+namespace {
+
+OutputPaths clip_paths(const ScratchDir& dir, int i) {
+  auto p = output_paths(OutputConfig{dir.file("out"), "{batch}/{id}.mp4"}, "b",
+                        "clip-" + std::to_string(i));
+  REQUIRE(p.has_value());
+  return *p;
+}
+
+std::unique_ptr<VideoFile> written_file(const OutputPaths& paths, const std::string& bytes) {
+  auto f = VideoFile::create(paths);
+  REQUIRE(f.has_value());
+  REQUIRE((*f)->write(bytes.data(), bytes.size()));
+  return std::move(*f);
+}
+
+}  // namespace
+
+TEST_CASE("video file: seal, sync_all and publish finish several files with one flush",
+          "[output]") {
+  ScratchDir dir;
+  std::vector<std::unique_ptr<VideoFile>> files;
+  std::vector<std::string> videos;
+  for (int i = 0; i < 3; ++i) {
+    videos.push_back(fake_mp4(1000 + 70000 * i));
+    files.push_back(written_file(clip_paths(dir, i), videos.back()));
+  }
+  std::vector<std::string> hashes;
+  for (auto& f : files) {
+    auto sha256 = f->seal(f->size());
+    REQUIRE(sha256.has_value());
+    hashes.push_back(*sha256);
+  }
+  CHECK_FALSE(fs::exists(clip_paths(dir, 0).video));  // sealed is not published
+  REQUIRE(VideoFile::sync_all({files[0].get(), files[1].get(), files[2].get()}).has_value());
+  DirectorySync folders;
+  for (int i = 0; i < 3; ++i) {
+    auto done = files[i]->publish(hashes[i], &folders);
+    REQUIRE(done.has_value());
+    CHECK(done->sha256 == reference_sha256(videos[i]));
+    CHECK(done->bytes == static_cast<std::int64_t>(videos[i].size()));
+    CHECK(slurp(clip_paths(dir, i).video) == videos[i]);
+    CHECK_FALSE(fs::exists(clip_paths(dir, i).part));
+  }
+}
+
+TEST_CASE("finish pool: every queued video is finished, hashed, with its sidecar; a bad one is handed back",
+          "[output]") {
+  ScratchDir dir;
+  std::atomic<int> wakes{0};
+  FinishPool pool(1, [&] { wakes += 1; });
+  constexpr int k_files = 40;
+  std::vector<std::string> videos;
+  for (int i = 0; i < k_files; ++i) {
+    // File 7 is not an MP4: its failure must not hold back the others sharing its flush.
+    videos.push_back(i == 7 ? std::string(5000, 'x') : fake_mp4(20000 + i));
+    OutputPaths paths = clip_paths(dir, i);
+    FinishTask task;
+    task.row_id = i;
+    task.file = written_file(paths, videos.back());
+    task.expected_bytes = static_cast<std::int64_t>(videos.back().size());
+    task.sidecar_path = paths.sidecar;
+    task.sidecar = [](const FinishedVideo& v) { return "{\"sha256\":\"" + v.sha256 + "\"}"; };
+    pool.submit(std::move(task));
+  }
+  std::vector<FinishOutcome> outcomes;
+  for (int spins = 0; outcomes.size() < k_files && spins < 3000; ++spins) {
+    for (auto& o : pool.take_done()) {
+      outcomes.push_back(std::move(o));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  REQUIRE(outcomes.size() == k_files);
+  CHECK(pool.pending() == 0);
+  CHECK(wakes.load() >= 1);
+  for (auto& o : outcomes) {
+    const int i = static_cast<int>(o.row_id);
+    INFO("file " << i);
+    OutputPaths paths = clip_paths(dir, i);
+    if (i == 7) {
+      REQUIRE_FALSE(o.video.has_value());
+      CHECK(o.video.error().code == ErrorCode::protocol);
+      REQUIRE(o.file != nullptr);  // handed back for a retry
+      CHECK(fs::exists(paths.part));
+      CHECK_FALSE(fs::exists(paths.video));
+      continue;
+    }
+    REQUIRE(o.video.has_value());
+    CHECK(o.video->sha256 == reference_sha256(videos[i]));
+    CHECK(slurp(paths.video) == videos[i]);
+    CHECK(slurp(paths.sidecar) == "{\"sha256\":\"" + reference_sha256(videos[i]) + "\"}");
+    CHECK(o.sidecar_error.empty());
+  }
+}
