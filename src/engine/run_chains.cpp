@@ -16,6 +16,7 @@ RunEngine::Loop::ParentGate RunEngine::Loop::gate_on_parent(CreateContext& conte
   if (rec.spec.derived == DerivedKind::none) {
     return ParentGate::submit;
   }
+  flush();  // the parent's latest transition may still be waiting
   auto parent = m_e.m_store.find_job(rec.batch, rec.spec.parent);
   if (!parent) {
     set_fatal(parent.error());

@@ -15,6 +15,11 @@ constexpr int k_queue_page = 256;
 constexpr Millis k_max_wait_ms = 100;        // loop turn ceiling: signals are noticed this fast
 constexpr Millis k_stop_grace_ms = 5000;     // in-flight requests may finish this long after a stop
 constexpr Millis k_tick_interval_ms = 250;
+// Transitions are committed together at most this long after the first of them (group commit:
+// jobs that move together share the pages they dirty). Exceptions commit at once: `submitting`
+// before any create leaves, a remote id as soon as it is known, and before the ledger is read.
+constexpr Millis k_commit_interval_ms = 50;
+constexpr std::size_t k_commit_max_pending = 1024;
 constexpr int k_finish_threads = 4;          // fsyncs wait on the disk, not the CPU
 
 double burst_for(double per_second) {
@@ -108,6 +113,7 @@ void RunEngine::Loop::fill_queue() {
   }
   const JobState queued[] = {JobState::queued};
   while (m_queue.size() < k_queue_page && !m_queue_exhausted) {
+    flush();  // the ledger read below sees every transition
     auto page = m_e.m_store.jobs_in_states(queued, m_queue_cursor, k_queue_page);
     if (!page) {
       set_fatal(page.error());
@@ -205,12 +211,24 @@ void RunEngine::Loop::transition(LiveJob& job, JobState to, const std::string& m
   m_at_provider -= counts_at_provider(from) ? 1 : 0;
   m_counts.by_state[static_cast<std::size_t>(from)] -= 1;
   m_counts.by_state[static_cast<std::size_t>(to)] += 1;
+  m_flush_now = m_flush_now || update.remote_id.has_value();
   m_pending_notes.emplace_back(job.rec, t);
   m_pending.push_back(std::move(t));
   release_children(job.rec);
 }
 
+void RunEngine::Loop::flush_if_due(Millis now) {
+  if (m_pending.empty()) {
+    m_last_flush = now;  // the interval counts from the first transition waiting
+  } else if (m_flush_now || now - m_last_flush >= k_commit_interval_ms ||
+             m_pending.size() >= k_commit_max_pending) {
+    flush();
+    m_last_flush = now;
+  }
+}
+
 void RunEngine::Loop::flush() {
+  m_flush_now = false;
   if (m_pending.empty()) {
     return;
   }
@@ -255,6 +273,9 @@ bool RunEngine::Loop::finished() const {
 
 Millis RunEngine::Loop::next_wake(Millis now) const {
   Millis wake = now + k_max_wait_ms;
+  if (!m_pending.empty()) {
+    wake = std::min(wake, m_last_flush + k_commit_interval_ms);
+  }
   if (!m_timers.empty()) {
     wake = std::min(wake, m_timers.top().at);
   }
@@ -315,9 +336,10 @@ Result<RunSummary> RunEngine::Loop::run(const std::atomic<int>& stop_requests) {
       start_submissions(now);
       run_timers(now);
     }
-    flush();
+    flush_if_due(now);
     tick(now, false);
     if (finished()) {
+      flush();
       break;
     }
     auto results = m_e.m_transport.poll(next_wake(now) - now);
@@ -328,7 +350,7 @@ Result<RunSummary> RunEngine::Loop::run(const std::atomic<int>& stop_requests) {
     for (auto& outcome : m_finisher->take_done()) {
       on_finished(outcome, now);
     }
-    flush();
+    flush_if_due(now);
   }
   tick(m_e.m_clock.now_ms(), true);
   note_waiting_children();

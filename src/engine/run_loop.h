@@ -77,6 +77,7 @@ class RunEngine::Loop {
   void transition(LiveJob& job, JobState to, const std::string& message, JobUpdate update = {},
                   int http_status = 0);
   void flush();
+  void flush_if_due(Millis now);
   void set_fatal(Error error);
   void tick(Millis now, bool force);
   void forget(LiveJob& job);
@@ -231,6 +232,8 @@ class RunEngine::Loop {
   Millis m_stop_deadline = 0;
   std::optional<Error> m_fatal;
   Millis m_last_tick = 0;
+  Millis m_last_flush = 0;
+  bool m_flush_now = false;  // a pending transition carries a remote id: commit at once
   RunCounts m_counts;
   std::mt19937_64 m_rng{std::random_device{}()};
   std::uniform_real_distribution<double> m_uniform{0.0, 1.0};

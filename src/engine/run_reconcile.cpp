@@ -109,6 +109,7 @@ void RunEngine::Loop::decide_ambiguous(Millis now) {
   for (const auto& video : m_listing.videos) {
     ids.push_back(video.id);
   }
+  flush();  // remote ids learnt this turn are in the ledger before it is asked
   auto known = m_e.m_store.known_remote_ids(ids);
   if (!known) {
     set_fatal(known.error());

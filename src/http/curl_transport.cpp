@@ -1,11 +1,18 @@
-// CurlMultiTransport: HttpTransport on libcurl's multi interface, in the shape
-// of curl's docs/examples/10-at-a-time.c: every transfer carries a Transfer
-// context (CURLOPT_PRIVATE), and poll() drains CURLMSG_DONE messages, copying
-// what it needs before the easy handle is removed.
+// CurlMultiTransport: HttpTransport on libcurl's multi_socket interface with an
+// epoll set of our own, in the shape of curl's docs/examples/ephiperfifo.c: libcurl
+// says which sockets to watch and when its next timeout falls, poll() waits on
+// epoll and hands libcurl only the sockets that are ready. (curl_multi_perform
+// visited every transfer, with a poll(2) of its socket, on each call.) Every
+// transfer carries a Transfer context (CURLOPT_PRIVATE), and poll() drains
+// CURLMSG_DONE messages, copying what it needs before the easy handle is removed.
 #include <curl/curl.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <cstring>
 #include <memory>
 #include <unordered_map>
@@ -25,6 +32,8 @@ constexpr long k_max_host_connections = static_cast<long>(k_connections_per_orig
 // Receive buffer of a download (libcurl's default is 16 KiB): four times fewer write callbacks,
 // write(2) calls and hash updates per file, still below malloc's mmap threshold.
 constexpr long k_download_buffer_bytes = 64 * 1024;
+// Easy handles kept for reuse (curl_easy_reset): a request then costs no curl_easy_init.
+constexpr std::size_t k_max_spare_handles = 256;
 
 struct CurlGlobal {
   CurlGlobal() { curl_global_init(CURL_GLOBAL_DEFAULT); }
@@ -182,30 +191,83 @@ class CurlMultiTransport final : public HttpTransport {
     // closes them whenever a lull shrinks the number of transfers, and the next burst of
     // polls reconnects.
     curl_multi_setopt(m_multi.get(), CURLMOPT_MAXCONNECTS, k_max_host_connections);
+    curl_multi_setopt(m_multi.get(), CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(m_multi.get(), CURLMOPT_SOCKETDATA, this);
+    curl_multi_setopt(m_multi.get(), CURLMOPT_TIMERFUNCTION, on_timer);
+    curl_multi_setopt(m_multi.get(), CURLMOPT_TIMERDATA, this);
+    m_epoll = ::epoll_create1(EPOLL_CLOEXEC);
+    m_wake = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = m_wake;
+    ::epoll_ctl(m_epoll, EPOLL_CTL_ADD, m_wake, &ev);
   }
 
   ~CurlMultiTransport() override {
     for (auto& [easy, transfer] : m_transfers) {
       curl_multi_remove_handle(m_multi.get(), easy);
     }
+    m_multi.reset();  // closes the cached connections (socket callbacks) before epoll goes
+    ::close(m_wake);
+    ::close(m_epoll);
   }
 
   void start(HttpRequest request, std::uint64_t tag) override;
   std::vector<HttpResult> poll(Millis max_wait_ms) override;
   void abort_all() override;
-  void wakeup() override { curl_multi_wakeup(m_multi.get()); }
+  void wakeup() override {
+    const std::uint64_t one = 1;
+    [[maybe_unused]] auto n = ::write(m_wake, &one, sizeof one);  // full counter: already woken
+  }
   std::size_t in_flight() const override { return m_transfers.size(); }
 
  private:
+  using SteadyClock = std::chrono::steady_clock;
+
+  static int on_socket(CURL* easy, curl_socket_t fd, int what, void* self, void* known);
+  static int on_timer(CURLM* multi, long timeout_ms, void* self);
   void configure(Transfer& t, HttpRequest& request);
   HttpResult finish(CURL* easy, CURLcode code);
+  int wait_ms(Millis max_wait_ms) const;
+  void act(curl_socket_t fd, int events);
 
   TransportOptions m_options;
   std::string m_auth_origin;
   std::unique_ptr<CURLM, MultiDeleter> m_multi;
   std::unordered_map<CURL*, std::unique_ptr<Transfer>> m_transfers;
+  std::vector<std::unique_ptr<CURL, EasyDeleter>> m_spare;  // finished handles, reused
   std::vector<HttpResult> m_aborted;
+  int m_epoll = -1;
+  int m_wake = -1;                       // eventfd: wakeup() from other threads
+  bool m_timer_set = false;              // libcurl wants CURL_SOCKET_TIMEOUT at m_timer_due
+  SteadyClock::time_point m_timer_due;
 };
+
+// libcurl tells which events a socket waits for (or that it is done with it).
+int CurlMultiTransport::on_socket(CURL*, curl_socket_t fd, int what, void* self, void* known) {
+  auto* transport = static_cast<CurlMultiTransport*>(self);
+  if (what == CURL_POLL_REMOVE) {
+    ::epoll_ctl(transport->m_epoll, EPOLL_CTL_DEL, fd, nullptr);
+    return 0;
+  }
+  epoll_event ev{};
+  ev.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0u) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u);
+  ev.data.fd = fd;
+  if (known == nullptr) {
+    ::epoll_ctl(transport->m_epoll, EPOLL_CTL_ADD, fd, &ev);
+    curl_multi_assign(transport->m_multi.get(), fd, transport);  // marks it as known
+  } else {
+    ::epoll_ctl(transport->m_epoll, EPOLL_CTL_MOD, fd, &ev);
+  }
+  return 0;
+}
+
+int CurlMultiTransport::on_timer(CURLM*, long timeout_ms, void* self) {
+  auto* transport = static_cast<CurlMultiTransport*>(self);
+  transport->m_timer_set = timeout_ms >= 0;
+  transport->m_timer_due = SteadyClock::now() + std::chrono::milliseconds(timeout_ms);
+  return 0;
+}
 
 void CurlMultiTransport::configure(Transfer& t, HttpRequest& request) {
   CURL* easy = t.easy.get();
@@ -286,7 +348,12 @@ void CurlMultiTransport::start(HttpRequest request, std::uint64_t tag) {
   auto t = std::make_unique<Transfer>();
   t->tag = tag;
   t->sink = request.sink;
-  t->easy.reset(curl_easy_init());
+  if (m_spare.empty()) {
+    t->easy.reset(curl_easy_init());
+  } else {
+    t->easy = std::move(m_spare.back());
+    m_spare.pop_back();
+  }
   configure(*t, request);
   CURL* easy = t->easy.get();
   CURLMcode rc = curl_multi_add_handle(m_multi.get(), easy);
@@ -326,17 +393,47 @@ HttpResult CurlMultiTransport::finish(CURL* easy, CURLcode code) {
   if (result.failure != TransportFailure::none) {
     result.error_text = t->error[0] != '\0' ? t->error : curl_easy_strerror(code);
   }
+  if (m_spare.size() < k_max_spare_handles) {
+    curl_easy_reset(easy);  // options off; its allocations stay for the next request
+    m_spare.push_back(std::move(t->easy));
+  }
   return result;
+}
+
+int CurlMultiTransport::wait_ms(Millis max_wait_ms) const {
+  Millis wait = std::max<Millis>(max_wait_ms, 0);
+  if (m_timer_set) {
+    auto until = std::chrono::ceil<std::chrono::milliseconds>(m_timer_due - SteadyClock::now());
+    wait = std::clamp<Millis>(until.count(), 0, wait);
+  }
+  return static_cast<int>(std::min<Millis>(wait, 1 << 30));
+}
+
+void CurlMultiTransport::act(curl_socket_t fd, int events) {
+  int running = 0;
+  curl_multi_socket_action(m_multi.get(), fd, events, &running);
 }
 
 std::vector<HttpResult> CurlMultiTransport::poll(Millis max_wait_ms) {
   std::vector<HttpResult> done = std::move(m_aborted);
   m_aborted.clear();
-  int running = 0;
-  curl_multi_perform(m_multi.get(), &running);
-  if (done.empty() && max_wait_ms > 0) {
-    curl_multi_poll(m_multi.get(), nullptr, 0, static_cast<int>(max_wait_ms), nullptr);
-    curl_multi_perform(m_multi.get(), &running);
+  constexpr int k_max_events = 256;
+  epoll_event events[k_max_events];
+  int n = ::epoll_wait(m_epoll, events, k_max_events, done.empty() ? wait_ms(max_wait_ms) : 0);
+  for (int i = 0; i < n; ++i) {
+    const int fd = events[i].data.fd;
+    if (fd == m_wake) {
+      std::uint64_t count = 0;
+      [[maybe_unused]] auto r = ::read(m_wake, &count, sizeof count);
+      continue;
+    }
+    const std::uint32_t e = events[i].events;
+    act(fd, ((e & EPOLLIN) ? CURL_CSELECT_IN : 0) | ((e & EPOLLOUT) ? CURL_CSELECT_OUT : 0) |
+                ((e & (EPOLLERR | EPOLLHUP)) ? CURL_CSELECT_ERR : 0));
+  }
+  if (m_timer_set && SteadyClock::now() >= m_timer_due) {
+    m_timer_set = false;  // the action below may set the next one
+    act(CURL_SOCKET_TIMEOUT, 0);
   }
   int left = 0;
   while (CURLMsg* msg = curl_multi_info_read(m_multi.get(), &left)) {

@@ -1,5 +1,6 @@
 #include "output/finish_pool.h"
 
+#include <algorithm>
 #include <iterator>
 #include <optional>
 
@@ -78,7 +79,7 @@ std::vector<FinishOutcome> FinishPool::finish(std::vector<FinishTask>& tasks) {
 }
 
 // Several files at once: each is verified and hashed, one flush makes them all durable, then
-// each is renamed into place (renames into one folder share its fsync).
+// each is renamed into place and each folder is fsynced once for all its renames.
 void FinishPool::finish_together(std::vector<FinishTask>& tasks,
                                  std::vector<FinishOutcome>& outcomes) {
   std::vector<std::optional<std::string>> hashes(tasks.size());  // set: sealed
@@ -93,11 +94,23 @@ void FinishPool::finish_together(std::vector<FinishTask>& tasks,
     }
   }
   Status synced = sealed.empty() ? Status{} : VideoFile::sync_all(sealed);
+  std::vector<std::string> folders;
   for (std::size_t i = 0; i < tasks.size(); ++i) {
-    if (hashes[i]) {
-      outcomes[i].video = synced ? tasks[i].file->publish(std::move(*hashes[i]), &m_folders)
-                                 : Result<FinishedVideo>(std::unexpected(synced.error()));
+    if (!hashes[i]) {
+      continue;
     }
+    if (!synced) {
+      outcomes[i].video = std::unexpected(synced.error());
+      continue;
+    }
+    outcomes[i].video = tasks[i].file->place(std::move(*hashes[i]));
+    if (outcomes[i].video &&
+        std::find(folders.begin(), folders.end(), tasks[i].file->folder()) == folders.end()) {
+      folders.push_back(tasks[i].file->folder());
+    }
+  }
+  for (const auto& folder : folders) {
+    m_folders.sync(folder);  // the renames are durable before anyone records them
   }
 }
 

@@ -239,18 +239,29 @@ Result<std::string> VideoFile::seal(std::int64_t expected_bytes) {
 }
 
 Result<FinishedVideo> VideoFile::publish(std::string sha256, DirectorySync* folders) {
+  Result<FinishedVideo> video = place(std::move(sha256));
+  if (video) {
+    if (folders != nullptr) {
+      folders->sync(folder_of(video->path));
+    } else {
+      sync_directory(video->path);
+    }
+  }
+  return video;
+}
+
+Result<FinishedVideo> VideoFile::place(std::string sha256) {
   ::close(m_fd);
   m_fd = -1;
   if (::rename(m_paths.part.c_str(), m_paths.video.c_str()) != 0) {
     return fail(ErrorCode::io, "cannot rename the finished video: " + errno_text(errno),
                 m_paths.video);
   }
-  if (folders != nullptr) {
-    folders->sync(folder_of(m_paths.video));
-  } else {
-    sync_directory(m_paths.video);
-  }
   return FinishedVideo{m_paths.video, m_size, std::move(sha256)};
+}
+
+std::string VideoFile::folder() const {
+  return folder_of(m_paths.video);
 }
 
 Status VideoFile::sync_all(const std::vector<VideoFile*>& files) {

@@ -78,11 +78,14 @@ class VideoFile final : public BodySink {
   // folder (through `folders` when given, shared with other finishers).
   Result<FinishedVideo> finish(std::int64_t expected_bytes, DirectorySync* folders = nullptr);
 
-  // finish() in steps, so that several files share one flush: seal() each (verify, write out,
-  // hash: the SHA-256), sync_all() of them, then publish() each (rename, folder fsync).
+  // finish() in steps, so that several files share their flushes: seal() each (verify, write
+  // out, hash: returns the SHA-256), sync_all() of them, place() each (rename into place), then
+  // one DirectorySync::sync() per folder(). publish() is place() and the folder's fsync.
   Result<std::string> seal(std::int64_t expected_bytes);
   static Status sync_all(const std::vector<VideoFile*>& files);
+  Result<FinishedVideo> place(std::string sha256);
   Result<FinishedVideo> publish(std::string sha256, DirectorySync* folders);
+  std::string folder() const;  // where the video goes
   // Deletes the part file.
   void discard();
 
