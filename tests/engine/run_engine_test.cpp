@@ -308,6 +308,37 @@ TEST_CASE("engine: `submitting` is committed before the create request leaves", 
   CHECK(states_at_start[1] == "job-0=submitting/1 job-1=submitting/1 ");
 }
 
+TEST_CASE("engine: a remote id is committed at once; other transitions wait for the group commit",
+          "[engine]") {
+  Harness h;
+  h.import(1);
+  h.config.limits.poll_interval_ms = 10;  // the first poll leaves 10 ms after the create answer
+  h.config.limits.poll_interval_max_ms = 10;
+  h.create_script();
+  h.net.on("GET", "/content", cdn(fake_mp4(500)));  // before the rule for /videos/
+  h.poll_script({{"video_0", {video_json("video_0", "in_progress", 10),
+                              video_json("video_0", "in_progress", 20),
+                              video_json("video_0", "completed", 100)}}},
+                /*latency=*/5);
+  std::vector<std::string> committed;  // job-0 as a second connection sees it, at each poll
+  h.net.on_start([&](const HttpRequest& req) {
+    if (req.url.ends_with("/videos/video_0")) {
+      auto other = JobStore::open(h.config.db_path, SyncMode::normal);
+      REQUIRE(other.has_value());
+      auto job = (*other)->find_job("b1", "job-0");
+      REQUIRE(job.has_value());
+      committed.push_back(std::string(to_string((**job).state)) + "/" + (**job).remote_id);
+    }
+  });
+  h.run();
+  REQUIRE(committed.size() == 3);
+  // 10 ms after the answer, well inside the 50 ms commit interval: the id is on disk.
+  CHECK(committed[0] == "submitted/video_0");
+  // `running` (learnt 5 ms after the first poll left) waits for the interval.
+  CHECK(committed[1] == "submitted/video_0");
+  CHECK(h.chain("job-0") == "queued>submitting>submitted>running>ready>downloading>done");
+}
+
 TEST_CASE("engine: a create that timed out is ambiguous and never resent", "[engine]") {
   Harness h;
   h.import(1);
