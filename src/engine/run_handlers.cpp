@@ -134,6 +134,10 @@ void RunEngine::Loop::on_poll_answer(LiveJob& job, HttpResult& result, Millis no
   job.failures_of(RequestPhase::poll) = 0;
   job.unsaved_polls += 1;
   job.poll_directly = false;
+  if (job.listed_url) {
+    learn_from_listing(*job.listed_url, *status);
+    job.listed_url.reset();
+  }
   on_status(job, *status, result.response.status, now);
 }
 

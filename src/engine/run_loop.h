@@ -48,6 +48,8 @@ struct LiveJob {
   Millis sent_at = 0;             // when the last create request left
   int finish_status = 0;          // HTTP status of the download being finished
   bool poll_directly = false;     // next status from its own query, not a listing
+  // A page showed it completed, with this download URL: compared with its own answer.
+  std::optional<std::string> listed_url;
 };
 
 struct Timer {
@@ -161,6 +163,7 @@ class RunEngine::Loop {
   void on_sweep_answer(HttpResult& result, Millis now);
   void end_sweep();
   void stop_sweeping(const std::string& why);
+  void learn_from_listing(const std::string& listed_url, const RemoteStatus& answer);
 
   // run_reconcile.cpp: ambiguous creates
   Status load_ambiguous_jobs();
@@ -208,6 +211,9 @@ class RunEngine::Loop {
   int m_sweep_failures = 0;                 // listing pages failed in a row
   int m_sweeps_empty = 0;                   // sweeps in a row that found none of their jobs
   bool m_sweep_off = false;
+  // Whether a page's completed entry can stand for the job's own answer: learnt from the first
+  // job a page showed completed, which is queried anyway.
+  enum class ListedAnswers { unverified, final, not_final } m_listed_answers = ListedAnswers::unverified;
   std::deque<JobRecord> m_queue;            // queued jobs fetched from the ledger
   std::unordered_map<std::string, std::vector<JobRecord>> m_waiting;  // by parent (waiting_key)
   std::vector<CharacterTask> m_characters;  // tag = k_character_tag_base + index

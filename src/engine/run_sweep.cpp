@@ -1,9 +1,11 @@
 // Status by listing (limits.poll_by_listing): where the dialect lists videos,
 // due jobs wait for a sweep of GET /videos pages (100 videos each, one poll
-// token per page) instead of one query each. A page only ever says "still
-// queued or running": a job it shows finished or failed, and a job no page
-// showed, gets its own query next, so URLs and error details always come from
-// the answer the dialect defines for them.
+// token per page) instead of one query each. A page says "still queued or
+// running". A job it shows failed, and a job no page showed, gets its own query
+// next, so error details come from the answer the dialect defines for them. A
+// job it shows completed does too, until one such query has answered with the
+// same download URL as the page (none, for OpenAI's Video objects): from then
+// on a completed entry stands for the job's own answer.
 #include <algorithm>
 
 #include "engine/run_loop.h"
@@ -100,12 +102,14 @@ void RunEngine::Loop::on_sweep_answer(HttpResult& result, Millis now) {
       continue;
     }
     m_sweep.found += 1;
-    if (still_generating(video.phase)) {
-      RemoteStatus status;
-      status.phase = video.phase;
-      status.progress = video.progress;
-      on_status(job, status, result.response.status, now);
+    const bool completed = video.status.phase == RemotePhase::completed;
+    if (still_generating(video.status.phase) ||
+        (completed && m_listed_answers == ListedAnswers::final)) {
+      on_status(job, video.status, result.response.status, now);
     } else {
+      if (completed) {
+        job.listed_url = video.status.video_url;
+      }
       job.poll_directly = true;  // its own answer carries the URL or the error
       schedule(job, now);
     }
@@ -135,6 +139,14 @@ void RunEngine::Loop::end_sweep() {
   m_sweep = Sweep{};
   if (m_sweeps_empty >= k_empty_sweeps_to_stop && !m_sweep_off) {
     stop_sweeping("the provider's listing does not show this run's videos");
+  }
+}
+
+void RunEngine::Loop::learn_from_listing(const std::string& listed_url,
+                                         const RemoteStatus& answer) {
+  if (m_listed_answers == ListedAnswers::unverified && answer.phase == RemotePhase::completed) {
+    m_listed_answers =
+        answer.video_url == listed_url ? ListedAnswers::final : ListedAnswers::not_final;
   }
 }
 

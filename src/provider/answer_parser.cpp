@@ -141,26 +141,36 @@ Result<rapidjson::Document> parse_object(std::string_view body) {
 
 }  // namespace
 
+namespace {
+
+// A video object's status fields, as a query answer or a list entry carries them.
+RemoteStatus status_of(const Value& video) {
+  RemoteStatus status;
+  status.raw_status = text(member(video, "status"));
+  status.phase = map_status(status.raw_status);
+  status.progress = read_progress(video);
+  status.video_url = url_in(video);
+  status.thumbnail_url = text(member(video, "thumbnail_url"));
+  status.expires_at = read_expiry(video);
+  if (status.phase == RemotePhase::failed) {
+    read_failure(video, status);
+    if (status.error_code.empty()) {
+      status.error_code = "generation_failed";
+    }
+  }
+  return status;
+}
+
+}  // namespace
+
 Result<RemoteStatus> parse_status_answer(std::string_view body) {
   auto doc = parse_object(body);
   if (!doc) {
     return std::unexpected(doc.error());
   }
-  RemoteStatus status;
-  status.raw_status = text(member(*doc, "status"));
+  RemoteStatus status = status_of(*doc);
   if (status.raw_status.empty()) {
     return fail(ErrorCode::protocol, "the answer has no status: " + error_message_from_body(body));
-  }
-  status.phase = map_status(status.raw_status);
-  status.progress = read_progress(*doc);
-  status.video_url = url_in(*doc);
-  status.thumbnail_url = text(member(*doc, "thumbnail_url"));
-  status.expires_at = read_expiry(*doc);
-  if (status.phase == RemotePhase::failed) {
-    read_failure(*doc, status);
-    if (status.error_code.empty()) {
-      status.error_code = "generation_failed";
-    }
   }
   return status;
 }
@@ -206,8 +216,7 @@ Result<RemotePage> parse_video_list(std::string_view body) {
     if (auto created = number(member(item, "created_at"))) {
       v.created_at = epoch_millis(*created).value_or(0);
     }
-    v.phase = map_status(text(member(item, "status")));
-    v.progress = read_progress(item);
+    v.status = status_of(item);
     page.videos.push_back(std::move(v));
   }
   const Value* more = member(*doc, "has_more");

@@ -44,8 +44,7 @@ struct RemoteVideo {
   std::string size;      // as the provider writes it ("1280x720")
   std::string seconds;   // as the provider writes it ("8")
   Millis created_at = 0;
-  RemotePhase phase = RemotePhase::unknown;
-  std::optional<double> progress;  // 0..100 when the entry had a sane number
+  RemoteStatus status;   // read as from a query answer (phase, progress, URL, error)
 };
 
 struct RemotePage {
