@@ -20,7 +20,7 @@ constexpr Millis k_tick_interval_ms = 250;
 // before any create leaves, a remote id as soon as it is known, and before the ledger is read.
 constexpr Millis k_commit_interval_ms = 50;
 constexpr std::size_t k_commit_max_pending = 1024;
-constexpr int k_finish_threads = 4;          // fsyncs wait on the disk, not the CPU
+constexpr int k_finish_threads = 2;          // each flush is shared by every file its worker finds waiting
 
 double burst_for(double per_second) {
   // Enough tokens to cover one loop turn, never less than one.

@@ -1,6 +1,7 @@
 #include "output/finish_pool.h"
 
 #include <algorithm>
+#include <chrono>
 #include <iterator>
 #include <optional>
 
@@ -49,6 +50,7 @@ std::size_t FinishPool::pending() const {
 namespace {
 
 constexpr std::size_t k_max_batch = 64;  // files sharing one flush
+constexpr std::chrono::milliseconds k_gather{10};
 
 // The sidecar is a convenience copy of ledger data: no fsync of its own.
 void write_sidecar(FinishTask& task, FinishOutcome& outcome) {
@@ -123,6 +125,9 @@ void FinishPool::work() {
       if (m_tasks.empty()) {
         return;  // closing, nothing left
       }
+      // A few milliseconds for more files to join this flush (group commit); a download's
+      // `done` is that much later, and a busy run flushes a fraction as often.
+      m_ready.wait_for(lock, k_gather, [this] { return m_closing || m_tasks.size() >= k_max_batch; });
       // Everything queued (up to a limit): under load the files share their flush.
       while (!m_tasks.empty() && tasks.size() < k_max_batch) {
         tasks.push_back(std::move(m_tasks.front()));
