@@ -71,6 +71,7 @@ struct OutputConfig {
   std::string root = "out";
   std::string layout = "{batch}/{id}.mp4";   // placeholders: {batch} {id}
   bool thumbnails = true;  // fetch the dialect's thumbnail next to each video, when it has one
+  bool sidecars = true;    // write <name>.json (the job's ledger data) next to each video
 };
 
 struct HttpConfig {

@@ -226,6 +226,7 @@ const std::vector<KeyRule>& rules() {
       {"output", "root", string_key([](Config& c) -> auto& { return c.output.root; }, check_non_empty)},
       {"output", "layout", string_key([](Config& c) -> auto& { return c.output.layout; }, check_layout)},
       {"output", "thumbnails", bool_key([](Config& c) -> auto& { return c.output.thumbnails; })},
+      {"output", "sidecars", bool_key([](Config& c) -> auto& { return c.output.sidecars; })},
       {"http", "connect_timeout_ms",
        millis_key([](Config& c) -> auto& { return c.http.connect_timeout_ms; })},
       {"http", "request_timeout_ms",

@@ -246,10 +246,12 @@ void RunEngine::Loop::finish_download(LiveJob& job, const HttpResult& result, Mi
   task.row_id = job.rec.row_id;
   task.file = std::move(job.file);
   task.expected_bytes = expected_size(result, had_before);
-  task.sidecar_path = paths ? paths->sidecar : std::string{};
-  task.sidecar = [rec = job.rec, now = m_e.m_clock.now_ms()](const FinishedVideo& video) {
-    return sidecar_json(rec, video, now);
-  };
+  if (m_e.m_config.output.sidecars && paths) {
+    task.sidecar_path = paths->sidecar;
+    task.sidecar = [rec = job.rec, now = m_e.m_clock.now_ms()](const FinishedVideo& video) {
+      return sidecar_json(rec, video, now);
+    };
+  }
   job.in_flight = RequestKind::finishing;
   job.finish_status = result.response.status;
   m_finisher->submit(std::move(task));

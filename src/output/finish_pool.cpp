@@ -54,6 +54,9 @@ constexpr std::chrono::milliseconds k_gather{10};
 
 // The sidecar is a convenience copy of ledger data: no fsync of its own.
 void write_sidecar(FinishTask& task, FinishOutcome& outcome) {
+  if (task.sidecar_path.empty()) {
+    return;
+  }
   auto status = write_file_atomically(task.sidecar_path, task.sidecar(*outcome.video), false);
   if (!status) {
     outcome.sidecar_error = status.error().describe();

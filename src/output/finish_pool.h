@@ -26,7 +26,7 @@ struct FinishTask {
   std::int64_t row_id = 0;
   std::unique_ptr<VideoFile> file;
   std::int64_t expected_bytes = -1;   // <0: unknown
-  std::string sidecar_path;
+  std::string sidecar_path;  // empty: no sidecar
   // Builds the sidecar text once the hash is known (called on a worker: must be pure).
   std::function<std::string(const FinishedVideo&)> sidecar;
 };

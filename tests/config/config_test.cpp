@@ -128,6 +128,7 @@ max_delay_ms = 1000
 [output]
 root = "/data/videos"
 layout = "{batch}-{id}.mp4"
+sidecars = false
 [http]
 low_speed_time_ms = 5000
 [store]
@@ -147,6 +148,8 @@ sync = "normal"
   CHECK(config->retry.poll_attempts == 10);  // untouched keys keep defaults
   CHECK(config->output.root == "/data/videos");
   CHECK(config->output.layout == "{batch}-{id}.mp4");
+  CHECK_FALSE(config->output.sidecars);
+  CHECK(config->output.thumbnails);  // untouched
   CHECK(config->http.low_speed_time_ms == 5000);
   CHECK(config->db_path == "state/run.db");
   CHECK(config->sync == "normal");

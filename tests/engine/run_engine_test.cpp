@@ -280,6 +280,26 @@ TEST_CASE("engine: one job from queued to done", "[engine]") {
   CHECK(h.observer.ticks >= 1);
 }
 
+TEST_CASE("engine: output.sidecars = false saves the video and no sidecar", "[engine]") {
+  Harness h;
+  h.config.output.sidecars = false;
+  h.import(2);
+  const std::string video = fake_mp4(4000);
+  h.net.on("GET", "/content", cdn(video));
+  h.create_script();
+  h.poll_script({{"video_0", {video_json("video_0", "completed", 100)}},
+                 {"video_1", {video_json("video_1", "completed", 100)}}});
+  RunSummary summary = h.run();
+  CHECK(summary.counts.of(JobState::done) == 2);
+  for (const std::string id : {"job-0", "job-1"}) {
+    INFO(id);
+    CHECK(slurp(h.job(id).output_path) == video);
+    CHECK(h.job(id).sha256 == reference_sha256(video));
+    CHECK_FALSE(std::filesystem::exists(h.config.output.root + "/b1/" + id + ".json"));
+  }
+  CHECK(h.observer.notices.empty());
+}
+
 TEST_CASE("engine: `submitting` is committed before the create request leaves", "[engine]") {
   Harness h;
   h.import(2);
