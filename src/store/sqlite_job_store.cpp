@@ -58,6 +58,7 @@ const char* sync_pragma(SyncMode sync) {
 
 Status configure_connection(SQLite::Database& db, SyncMode sync, const std::string& path) {
   return guard_sql(path, [&]() -> Status {
+    db.exec("PRAGMA page_size = 16384");  // a new file only (a WAL file's pages keep their size)
     const std::string mode = db.execAndGet("PRAGMA journal_mode = WAL").getString();
     // ":memory:" databases report "memory"; they cannot use WAL and need not.
     if (mode != "wal" && mode != "memory") {
