@@ -113,12 +113,16 @@ VideoFile::~VideoFile() {
 }
 
 Result<std::unique_ptr<VideoFile>> VideoFile::create(const OutputPaths& paths) {
-  std::error_code ec;
-  std::filesystem::create_directories(std::filesystem::path(paths.part).parent_path(), ec);
-  if (ec) {
-    return fail(ErrorCode::io, "cannot create the output folder: " + ec.message(), paths.part);
+  const int flags = O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC;
+  int fd = ::open(paths.part.c_str(), flags, 0666);
+  if (fd < 0 && errno == ENOENT) {  // the first file of its folder: no stat() for the others
+    std::error_code ec;
+    std::filesystem::create_directories(std::filesystem::path(paths.part).parent_path(), ec);
+    if (ec) {
+      return fail(ErrorCode::io, "cannot create the output folder: " + ec.message(), paths.part);
+    }
+    fd = ::open(paths.part.c_str(), flags, 0666);
   }
-  int fd = ::open(paths.part.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
   if (fd < 0) {
     return fail(ErrorCode::io, "cannot create the download file: " + errno_text(errno), paths.part);
   }
