@@ -253,11 +253,13 @@ int CurlMultiTransport::on_socket(CURL*, curl_socket_t fd, int what, void* self,
   epoll_event ev{};
   ev.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0u) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u);
   ev.data.fd = fd;
+  // A descriptor number can come back for a new socket: ADD and MOD each fall back to the other.
+  const int op = known == nullptr ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
+  if (::epoll_ctl(transport->m_epoll, op, fd, &ev) != 0) {
+    ::epoll_ctl(transport->m_epoll, op == EPOLL_CTL_ADD ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, fd, &ev);
+  }
   if (known == nullptr) {
-    ::epoll_ctl(transport->m_epoll, EPOLL_CTL_ADD, fd, &ev);
     curl_multi_assign(transport->m_multi.get(), fd, transport);  // marks it as known
-  } else {
-    ::epoll_ctl(transport->m_epoll, EPOLL_CTL_MOD, fd, &ev);
   }
   return 0;
 }
