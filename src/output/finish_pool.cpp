@@ -65,28 +65,10 @@ void write_sidecar(FinishTask& task, FinishOutcome& outcome) {
 
 }  // namespace
 
+// Each file is verified and hashed, one flush makes them all durable (VideoFile::sync_all), then
+// each is renamed into place and each folder is fsynced once for all its renames.
 std::vector<FinishOutcome> FinishPool::finish(std::vector<FinishTask>& tasks) {
   std::vector<FinishOutcome> outcomes(tasks.size());
-  if (tasks.size() == 1) {
-    outcomes[0].video = tasks[0].file->finish(tasks[0].expected_bytes, &m_folders);
-  } else {
-    finish_together(tasks, outcomes);
-  }
-  for (std::size_t i = 0; i < tasks.size(); ++i) {
-    outcomes[i].row_id = tasks[i].row_id;
-    if (!outcomes[i].video) {
-      outcomes[i].file = std::move(tasks[i].file);  // handed back for a retry
-    } else {
-      write_sidecar(tasks[i], outcomes[i]);
-    }
-  }
-  return outcomes;
-}
-
-// Several files at once: each is verified and hashed, one flush makes them all durable, then
-// each is renamed into place and each folder is fsynced once for all its renames.
-void FinishPool::finish_together(std::vector<FinishTask>& tasks,
-                                 std::vector<FinishOutcome>& outcomes) {
   std::vector<std::optional<std::string>> hashes(tasks.size());  // set: sealed
   std::vector<VideoFile*> sealed;
   for (std::size_t i = 0; i < tasks.size(); ++i) {
@@ -109,14 +91,23 @@ void FinishPool::finish_together(std::vector<FinishTask>& tasks,
       continue;
     }
     outcomes[i].video = tasks[i].file->place(std::move(*hashes[i]));
-    if (outcomes[i].video &&
-        std::find(folders.begin(), folders.end(), tasks[i].file->folder()) == folders.end()) {
-      folders.push_back(tasks[i].file->folder());
+    if (std::string folder = tasks[i].file->folder();
+        outcomes[i].video && std::find(folders.begin(), folders.end(), folder) == folders.end()) {
+      folders.push_back(std::move(folder));
     }
   }
   for (const auto& folder : folders) {
     m_folders.sync(folder);  // the renames are durable before anyone records them
   }
+  for (std::size_t i = 0; i < tasks.size(); ++i) {
+    outcomes[i].row_id = tasks[i].row_id;
+    if (!outcomes[i].video) {
+      outcomes[i].file = std::move(tasks[i].file);  // handed back for a retry
+    } else {
+      write_sidecar(tasks[i], outcomes[i]);
+    }
+  }
+  return outcomes;
 }
 
 void FinishPool::work() {

@@ -1,9 +1,10 @@
 // FinishPool: the disk work of a finished download (verify, hash, fsync, rename,
 // sidecar) on worker threads, so that the event loop keeps every other
 // transfer moving while a disk flushes. A worker takes every file queued (up to
-// 64) and makes them durable with one flush (group commit for videos). The loop hands a VideoFile over with
-// submit() and collects outcomes with take_done(); `wake` is called after each
-// outcome so a loop blocked in poll() returns at once.
+// 64, after up to 10 ms) and makes them durable with one flush (group commit for
+// videos). The loop hands a VideoFile over with submit() and collects outcomes
+// with take_done(); `wake` is called after each batch so a loop blocked in poll()
+// returns at once.
 // Thread-safe: submit(), take_done() and pending() may be called from the loop
 // thread while the workers run.
 #pragma once
@@ -52,7 +53,6 @@ class FinishPool {
  private:
   void work();
   std::vector<FinishOutcome> finish(std::vector<FinishTask>& tasks);
-  void finish_together(std::vector<FinishTask>& tasks, std::vector<FinishOutcome>& outcomes);
 
   std::function<void()> m_wake;
   DirectorySync m_folders;  // the workers share folder fsyncs

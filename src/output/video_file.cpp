@@ -217,11 +217,18 @@ Result<FinishedVideo> VideoFile::finish(std::int64_t expected_bytes, DirectorySy
   if (!sha256) {
     return std::unexpected(sha256.error());
   }
-  if (::fsync(m_fd) != 0) {
-    return fail(ErrorCode::io, "cannot flush the video to disk: " + errno_text(errno),
-                m_paths.part);
+  if (auto synced = sync_all({this}); !synced) {
+    return std::unexpected(synced.error());
   }
-  return publish(std::move(*sha256), folders);
+  Result<FinishedVideo> video = place(std::move(*sha256));
+  if (video) {
+    if (folders != nullptr) {
+      folders->sync(folder());
+    } else {
+      sync_directory(video->path);
+    }
+  }
+  return video;
 }
 
 Result<std::string> VideoFile::seal(std::int64_t expected_bytes) {
@@ -242,18 +249,6 @@ Result<std::string> VideoFile::seal(std::int64_t expected_bytes) {
   return sha256_of_file(m_fd, m_paths.part);
 }
 
-Result<FinishedVideo> VideoFile::publish(std::string sha256, DirectorySync* folders) {
-  Result<FinishedVideo> video = place(std::move(sha256));
-  if (video) {
-    if (folders != nullptr) {
-      folders->sync(folder_of(video->path));
-    } else {
-      sync_directory(video->path);
-    }
-  }
-  return video;
-}
-
 Result<FinishedVideo> VideoFile::place(std::string sha256) {
   ::close(m_fd);
   m_fd = -1;
@@ -269,6 +264,13 @@ std::string VideoFile::folder() const {
 }
 
 Status VideoFile::sync_all(const std::vector<VideoFile*>& files) {
+  if (files.size() == 1) {  // its own fsync: no need to flush the whole filesystem
+    if (::fsync(files[0]->m_fd) != 0) {
+      return fail(ErrorCode::io, "cannot flush the video to disk: " + errno_text(errno),
+                  files[0]->m_paths.part);
+    }
+    return {};
+  }
   // One syncfs per filesystem writes every file's data and inode in one pass (merged I/O, one
   // drive flush) instead of three waits per file. An fdatasync of one file then flushes the
   // drive's cache once more: syncfs may write inode tables after its own flush (ext4 without a

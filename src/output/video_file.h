@@ -79,12 +79,12 @@ class VideoFile final : public BodySink {
   Result<FinishedVideo> finish(std::int64_t expected_bytes, DirectorySync* folders = nullptr);
 
   // finish() in steps, so that several files share their flushes: seal() each (verify, write
-  // out, hash: returns the SHA-256), sync_all() of them, place() each (rename into place), then
-  // one DirectorySync::sync() per folder(). publish() is place() and the folder's fsync.
+  // out, hash: returns the SHA-256), sync_all() of them (one file: its fsync; several: one
+  // syncfs per filesystem), place() each (rename into place), then one DirectorySync::sync()
+  // per folder().
   Result<std::string> seal(std::int64_t expected_bytes);
   static Status sync_all(const std::vector<VideoFile*>& files);
   Result<FinishedVideo> place(std::string sha256);
-  Result<FinishedVideo> publish(std::string sha256, DirectorySync* folders);
   std::string folder() const;  // where the video goes
   // Deletes the part file.
   void discard();

@@ -37,7 +37,7 @@ std::unique_ptr<VideoFile> written_file(const OutputPaths& paths, const std::str
 
 }  // namespace
 
-TEST_CASE("video file: seal, sync_all and publish finish several files with one flush",
+TEST_CASE("video file: seal, sync_all and place finish several files with one flush",
           "[output]") {
   ScratchDir dir;
   std::vector<std::unique_ptr<VideoFile>> files;
@@ -56,8 +56,9 @@ TEST_CASE("video file: seal, sync_all and publish finish several files with one 
   REQUIRE(VideoFile::sync_all({files[0].get(), files[1].get(), files[2].get()}).has_value());
   DirectorySync folders;
   for (int i = 0; i < 3; ++i) {
-    auto done = files[i]->publish(hashes[i], &folders);
+    auto done = files[i]->place(hashes[i]);
     REQUIRE(done.has_value());
+    folders.sync(files[i]->folder());
     CHECK(done->sha256 == reference_sha256(videos[i]));
     CHECK(done->bytes == static_cast<std::int64_t>(videos[i].size()));
     CHECK(slurp(clip_paths(dir, i).video) == videos[i]);
