@@ -190,6 +190,19 @@ struct Harness {
            });
   }
 
+  // Jobs 0..count-1 are created as video_0.. and found completed at their first poll; every
+  // download serves `video`.
+  void script_completed(int count, const std::string& video) {
+    net.on("GET", "/content", cdn(video));  // before the rule for /videos/
+    create_script();
+    std::map<std::string, std::vector<std::string>> answers;
+    for (int i = 0; i < count; ++i) {
+      const std::string id = "video_" + std::to_string(i);
+      answers[id] = {video_json(id, "completed", 100)};
+    }
+    poll_script(answers);
+  }
+
   // Creates answer video_0, video_1, ... in the order they are started.
   void create_script(Millis latency = 20) {
     net.on("POST", std::string(k_base) + "/videos", [latency](const HttpRequest&, int nth) {
@@ -285,10 +298,7 @@ TEST_CASE("engine: output.sidecars = false saves the video and no sidecar", "[en
   h.config.output.sidecars = false;
   h.import(2);
   const std::string video = fake_mp4(4000);
-  h.net.on("GET", "/content", cdn(video));
-  h.create_script();
-  h.poll_script({{"video_0", {video_json("video_0", "completed", 100)}},
-                 {"video_1", {video_json("video_1", "completed", 100)}}});
+  h.script_completed(2, video);
   RunSummary summary = h.run();
   CHECK(summary.counts.of(JobState::done) == 2);
   for (const std::string id : {"job-0", "job-1"}) {
@@ -981,12 +991,7 @@ TEST_CASE("engine: without a list route, sweeping stops after one page and jobs 
   Harness h;
   h.config.limits.poll_by_listing = true;
   h.import(3);
-  const std::string video = fake_mp4(500);
-  h.net.on("GET", "/content", cdn(video));
-  h.create_script();
-  h.poll_script({{"video_0", {video_json("video_0", "completed", 100)}},
-                 {"video_1", {video_json("video_1", "completed", 100)}},
-                 {"video_2", {video_json("video_2", "completed", 100)}}});
+  h.script_completed(3, fake_mp4(500));
   RunSummary summary = h.run();
   CHECK(summary.counts.of(JobState::done) == 3);
   CHECK(h.net.started("GET", std::string(k_base) + "/videos?").size() == 1);
