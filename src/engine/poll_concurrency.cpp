@@ -13,7 +13,7 @@ constexpr double k_decay = 1.0 / 16;
 }  // namespace
 
 PollConcurrency::PollConcurrency(double polls_per_second, std::size_t ceiling)
-    : m_rate_per_ms(polls_per_second / 1000.0), m_ceiling(std::max(ceiling, k_min)) {}
+    : m_rate_per_ms(polls_per_second / 1000.0), m_ceiling(std::clamp(ceiling, k_min, k_max)) {}
 
 std::size_t PollConcurrency::limit() const {
   if (m_rate_per_ms <= 0) {
