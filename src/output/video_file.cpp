@@ -45,16 +45,45 @@ bool has_mp4_signature(const std::string& head) {
   return head.size() >= k_signature_bytes && head.compare(4, 4, "ftyp") == 0;
 }
 
-// SHA-256 of the file's bytes as they are on disk (read back from the page cache), in lower-case
-// hex. Hashing here rather than as bytes arrive keeps the event loop free for the transfers
-// and covers a download resumed with Range as a whole.
-Result<std::string> sha256_of_file(int fd, const std::string& path) {
+// Write buffers are reused by the thread that frees them: a 128 KiB malloc and free per
+// download cost page faults and heap consolidation every time.
+constexpr std::size_t k_spare_buffers = 16;
+
+std::vector<std::unique_ptr<char[]>>& spare_buffers() {
+  thread_local std::vector<std::unique_ptr<char[]>> spare;
+  return spare;
+}
+
+std::unique_ptr<char[]> take_buffer() {
+  auto& spare = spare_buffers();
+  if (spare.empty()) {
+    return std::make_unique_for_overwrite<char[]>(k_write_buffer_bytes);
+  }
+  std::unique_ptr<char[]> buffer = std::move(spare.back());
+  spare.pop_back();
+  return buffer;
+}
+
+void give_back(std::unique_ptr<char[]>& buffer) {
+  auto& spare = spare_buffers();
+  if (buffer && spare.size() < k_spare_buffers) {
+    spare.push_back(std::move(buffer));
+  }
+  buffer.reset();
+}
+
+// SHA-256 of the file's `size` bytes as they are on disk (read back from the page cache), in
+// lower-case hex. Hashing here rather than as bytes arrive keeps the event loop free for the
+// transfers and covers a download resumed with Range as a whole. Reading stops at `size` (no
+// read to find the end); a file that ends sooner was cut short behind our back.
+Result<std::string> sha256_of_file(int fd, const std::string& path, std::int64_t size) {
   constexpr std::size_t k_read_bytes = 256 * 1024;
   thread_local std::unique_ptr<char[]> buffer = std::make_unique_for_overwrite<char[]>(k_read_bytes);
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
   EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
-  for (off_t offset = 0;;) {
-    ssize_t n = ::pread(fd, buffer.get(), k_read_bytes, offset);
+  for (off_t offset = 0; offset < size;) {
+    const auto want = static_cast<std::size_t>(std::min<std::int64_t>(k_read_bytes, size - offset));
+    ssize_t n = ::pread(fd, buffer.get(), want, offset);
     if (n < 0 && errno == EINTR) {
       continue;
     }
@@ -63,7 +92,10 @@ Result<std::string> sha256_of_file(int fd, const std::string& path) {
                   path);
     }
     if (n == 0) {
-      break;
+      return fail(ErrorCode::io,
+                  "the download file holds " + std::to_string(offset) + " of the " +
+                      std::to_string(size) + " bytes written (changed by another program?)",
+                  path);
     }
     EVP_DigestUpdate(ctx.get(), buffer.get(), static_cast<std::size_t>(n));
     offset += n;
@@ -177,21 +209,38 @@ bool VideoFile::write(const char* data, std::size_t size) {
       return false;
     }
     if (!m_buffer) {
-      m_buffer = std::make_unique_for_overwrite<char[]>(k_write_buffer_bytes);
+      m_buffer = take_buffer();
     }
     std::memcpy(m_buffer.get() + m_buffered, data, size);
     m_buffered += size;
   }
-  if (m_head.size() < k_head_bytes && !m_head_trimmed) {
-    m_head.append(data, std::min(size, k_head_bytes - m_head.size()));
-  }
+  keep_head(data, size);
   m_size += static_cast<std::int64_t>(size);
   return true;
 }
 
+// A body that starts like an MP4 keeps only its signature; anything else (a JSON answer that
+// names the real URL, an error page) keeps up to k_head_bytes for the caller to read.
+void VideoFile::keep_head(const char* data, std::size_t size) {
+  if (m_head_trimmed) {
+    return;
+  }
+  if (m_head.size() < k_signature_bytes) {
+    const std::size_t first = std::min(size, k_signature_bytes - m_head.size());
+    m_head.append(data, first);
+    data += first;
+    size -= first;
+    if (has_mp4_signature(m_head)) {
+      m_head_trimmed = true;
+      return;
+    }
+  }
+  m_head.append(data, std::min(size, k_head_bytes - m_head.size()));
+}
+
 void VideoFile::settle() {
   flush();  // a failure is kept in m_write_error
-  m_buffer.reset();
+  give_back(m_buffer);
   if (m_head.size() > k_signature_bytes) {
     m_head.resize(k_signature_bytes);
   }
@@ -245,8 +294,11 @@ Result<std::string> VideoFile::seal(std::int64_t expected_bytes) {
   if (!flush()) {
     return fail(ErrorCode::io, "cannot write the download file: " + m_write_error, m_paths.part);
   }
-  m_buffer.reset();
-  return sha256_of_file(m_fd, m_paths.part);
+  give_back(m_buffer);
+  // The disk starts writing this file while we hash it (and the others of the batch): the
+  // flush that follows then waits for less. A failure here shows again in that flush.
+  ::sync_file_range(m_fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+  return sha256_of_file(m_fd, m_paths.part, m_size);
 }
 
 Result<FinishedVideo> VideoFile::place(std::string sha256) {

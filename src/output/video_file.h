@@ -65,8 +65,8 @@ class VideoFile final : public BodySink {
   const std::string& write_error() const { return m_write_error; }
   // Forgets everything written (a server that ignored our Range, or a JSON answer).
   Status restart();
-  // The first bytes written, for sniffing a JSON answer (at most 64 KiB kept; after settle(),
-  // only the few that finish() checks).
+  // The first bytes written, for sniffing a JSON answer (at most 64 KiB kept; of an MP4, and
+  // after settle(), only the few that finish() checks).
   const std::string& head() const { return m_head; }
 
   // The transfer is over: writes out the buffer and frees what only the transfer needed. A
@@ -92,13 +92,14 @@ class VideoFile final : public BodySink {
  private:
   VideoFile(OutputPaths paths, int fd);
   bool write_all(const char* data, std::size_t size);  // false: m_write_error says why
+  void keep_head(const char* data, std::size_t size);
   bool flush();
 
   OutputPaths m_paths;
   int m_fd = -1;
   std::int64_t m_size = 0;
   std::string m_head;
-  bool m_head_trimmed = false;  // settle() kept only the signature bytes
+  bool m_head_trimmed = false;  // only the signature bytes are kept (an MP4, or settle())
   std::string m_write_error;
   std::unique_ptr<char[]> m_buffer;  // allocated by the first write
   std::size_t m_buffered = 0;

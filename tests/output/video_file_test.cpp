@@ -58,7 +58,7 @@ TEST_CASE("video file: writes, hashes and renames into place", "[output]") {
   REQUIRE(at == video.size());
   CHECK(f->size() == static_cast<std::int64_t>(video.size()));
   CHECK(f->write_error().empty());
-  CHECK(f->head() == video.substr(0, 64 * 1024));
+  CHECK(f->head() == video.substr(0, 8));  // an MP4 keeps its signature only (read in 1 + 7)
 
   auto done = f->finish(static_cast<std::int64_t>(video.size()));
   INFO((done ? std::string() : done.error().describe()));
@@ -222,13 +222,42 @@ TEST_CASE("video file: restart forgets everything written", "[output]") {
   CHECK(slurp(paths.video) == video);
 }
 
-TEST_CASE("video file: head keeps at most 64 KiB", "[output]") {
+TEST_CASE("video file: head keeps what is not an MP4, at most 64 KiB", "[output]") {
+  ScratchDir dir;
+  auto f = open_file(paths_in(dir));
+  std::string body = R"({"url":"https://cdn.test/v.mp4","padding":")" + std::string(200000, 'x');
+  REQUIRE(f->write(body.data(), 3));  // the signature arrives in pieces
+  REQUIRE(f->write(body.data() + 3, body.size() - 3));
+  CHECK(f->head().size() == 64 * 1024);
+  CHECK(f->head() == body.substr(0, 64 * 1024));
+}
+
+TEST_CASE("video file: a part file cut short behind its back fails the finish", "[output]") {
+  ScratchDir dir;
+  OutputPaths paths = paths_in(dir);
+  auto f = open_file(paths);
+  const std::string video = fake_mp4(300000);
+  REQUIRE(put(*f, video));
+  f->settle();
+  fs::resize_file(paths.part, 1000);  // another program truncates it
+  auto done = f->finish(static_cast<std::int64_t>(video.size()));
+  REQUIRE_FALSE(done.has_value());
+  CHECK(done.error().code == ErrorCode::io);
+  CHECK_THAT(done.error().message, Catch::Contains("holds 1000 of the 300"));
+  CHECK_FALSE(fs::exists(paths.video));
+}
+
+TEST_CASE("video file: an MP4 body keeps only its signature in head", "[output]") {
   ScratchDir dir;
   auto f = open_file(paths_in(dir));
   const std::string video = fake_mp4(200000);
-  REQUIRE(put(*f, video));
-  CHECK(f->head().size() == 64 * 1024);
-  CHECK(f->head() == video.substr(0, 64 * 1024));
+  REQUIRE(put(*f, video.substr(0, 5)));
+  CHECK(f->head() == video.substr(0, 5));
+  REQUIRE(put(*f, video.substr(5)));
+  CHECK(f->head() == video.substr(0, 8));
+  auto done = f->finish(static_cast<std::int64_t>(video.size()));
+  REQUIRE(done.has_value());
+  CHECK(done->sha256 == reference_sha256(video));
 }
 
 TEST_CASE("video file: create truncates a stale part file, discard deletes it", "[output]") {
