@@ -18,6 +18,9 @@ constexpr std::size_t k_head_bytes = 64 * 1024;
 constexpr std::size_t k_write_buffer_bytes = 128 * 1024;
 constexpr std::size_t k_direct_write_bytes = 32 * 1024;
 constexpr std::size_t k_signature_bytes = 8;  // size + "ftyp" of the first MP4 box
+// Smaller files are written by the batch's flush alone: its one pass costs less than a
+// writeback started per file on our thread, and their disk time is short anyway.
+constexpr std::int64_t k_early_writeback_bytes = 1024 * 1024;
 
 std::string errno_text(int err) {
   return std::strerror(err);
@@ -295,9 +298,11 @@ Result<std::string> VideoFile::seal(std::int64_t expected_bytes) {
     return fail(ErrorCode::io, "cannot write the download file: " + m_write_error, m_paths.part);
   }
   give_back(m_buffer);
-  // The disk starts writing this file while we hash it (and the others of the batch): the
-  // flush that follows then waits for less. A failure here shows again in that flush.
-  ::sync_file_range(m_fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+  if (m_size >= k_early_writeback_bytes) {
+    // The disk starts writing this file while we hash it (and the others of the batch): the
+    // flush that follows then waits for less. A failure here shows again in that flush.
+    ::sync_file_range(m_fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+  }
   return sha256_of_file(m_fd, m_paths.part, m_size);
 }
 
