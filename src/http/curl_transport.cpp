@@ -15,9 +15,11 @@
 #include <chrono>
 #include <cstring>
 #include <memory>
+#include <random>
 #include <unordered_map>
 
 #include "http/http_transport.h"
+#include "http/multipart_form.h"
 
 namespace vb {
 
@@ -241,6 +243,7 @@ class CurlMultiTransport final : public HttpTransport {
   int m_wake = -1;                       // eventfd: wakeup() from other threads
   bool m_timer_set = false;              // libcurl wants CURL_SOCKET_TIMEOUT at m_timer_due
   SteadyClock::time_point m_timer_due;
+  std::uint64_t m_form_seed = std::random_device{}();  // boundaries of encoded forms
 };
 
 // libcurl tells which events a socket waits for (or that it is done with it).
@@ -318,10 +321,17 @@ void CurlMultiTransport::configure(Transfer& t, HttpRequest& request) {
     headers = curl_slist_append(headers, (h.name + ": " + h.value).c_str());
   }
   headers = curl_slist_append(headers, "Expect:");  // no 100-continue round trip
+  if (!request.form.empty() && fields_only(request.form)) {
+    EncodedForm form = encode_form(request.form, m_form_seed++);
+    headers = curl_slist_append(headers, ("Content-Type: " + form.content_type).c_str());
+    request.form.clear();
+    request.method = "POST";
+    request.body = std::move(form.body);
+  }
   t.headers.reset(headers);
   curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
 
-  if (!request.form.empty()) {
+  if (!request.form.empty()) {  // parts read from files: libcurl streams them
     t.mime.reset(curl_mime_init(easy));
     for (const auto& part : request.form) {
       curl_mimepart* p = curl_mime_addpart(t.mime.get());
