@@ -333,7 +333,13 @@ Status VideoFile::sync_all(const std::vector<VideoFile*>& files) {
   // drive's cache once more: syncfs may write inode tables after its own flush (ext4 without a
   // journal), and the renames that follow must never reach the disk before the data.
   std::vector<std::pair<dev_t, int>> devices;  // first file's fd on each filesystem
+  std::vector<std::string> folders;             // a folder's files share its filesystem
   for (VideoFile* file : files) {
+    std::string folder = file->folder();
+    if (std::find(folders.begin(), folders.end(), folder) != folders.end()) {
+      continue;
+    }
+    folders.push_back(std::move(folder));
     struct stat st {};
     if (::fstat(file->m_fd, &st) != 0) {
       return fail(ErrorCode::io, "cannot stat the download file: " + errno_text(errno),
