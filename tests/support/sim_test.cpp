@@ -121,6 +121,11 @@ TEST_CASE("sim: a video completes and its content matches /__stats", "[e2e][sim]
   CHECK(content.body.substr(4, 8) == "ftypisom");
   const auto stats = parse(sim.stats());
   CHECK(std::string(stats["videos"][0]["sha256"].GetString()) == sha256_hex(content.body));
+  const auto counters = parse(http_get(sim.root_url() + "/__stats?counters=1").body);
+  CHECK(counters["creates_total"].GetInt64() == 1);
+  CHECK(counters["content_requests"].GetInt64() == stats["content_requests"].GetInt64());
+  CHECK_FALSE(counters.HasMember("videos"));           // the lists stay out
+  CHECK_FALSE(counters.HasMember("creates_by_prompt"));
 
   const HttpResponse tail = http_get(sim.base_url() + "/videos/" + id + "/content", {k_auth, "Range: bytes=4000-"});
   CHECK(tail.status == 206);

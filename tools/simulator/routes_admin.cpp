@@ -7,8 +7,9 @@ namespace sim {
 void register_admin_routes(httplib::Server& server, SimContext& ctx)
 {
   server.Get("/__health", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok", "text/plain"); });
-  server.Get("/__stats", [&ctx](const httplib::Request&, httplib::Response& res) {
-    send_json(res, 200, ctx.stats.to_json(ctx.store));
+  server.Get("/__stats", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    const bool counters_only = req.get_param_value("counters") == "1";
+    send_json(res, 200, ctx.stats.to_json(ctx.store, counters_only));
   });
   server.Get("/__faults", [&ctx](const httplib::Request&, httplib::Response& res) {
     send_json(res, 200, ctx.faults.config_json());

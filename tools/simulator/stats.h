@@ -28,7 +28,9 @@ public:
   void count_auth_on_files();
   void reset();
 
-  std::string to_json(const VideoStore& store) const;
+  // counters_only: the scalar counters alone (no per-prompt, per-route or per-video lists), cheap
+  // enough for a benchmark to sample every half second while a large batch runs.
+  std::string to_json(const VideoStore& store, bool counters_only = false) const;
 
 private:
   mutable std::mutex m_mutex;
