@@ -91,9 +91,9 @@ std::vector<FinishOutcome> FinishPool::finish(std::vector<FinishTask>& tasks) {
       continue;
     }
     outcomes[i].video = tasks[i].file->place(std::move(*hashes[i]));
-    if (std::string folder = tasks[i].file->folder();
-        outcomes[i].video && std::find(folders.begin(), folders.end(), folder) == folders.end()) {
-      folders.push_back(std::move(folder));
+    const std::string& folder = tasks[i].file->folder();
+    if (outcomes[i].video && std::find(folders.begin(), folders.end(), folder) == folders.end()) {
+      folders.push_back(folder);
     }
   }
   for (const auto& folder : folders) {

@@ -139,7 +139,7 @@ void DirectorySync::sync(const std::string& dir) {
 
 
 VideoFile::VideoFile(OutputPaths paths, int fd)
-    : m_paths(std::move(paths)), m_fd(fd) {}
+    : m_paths(std::move(paths)), m_folder(folder_of(m_paths.video)), m_fd(fd) {}
 
 VideoFile::~VideoFile() {
   if (m_fd >= 0) {
@@ -264,7 +264,7 @@ Status VideoFile::restart() {
   return {};
 }
 
-Result<FinishedVideo> VideoFile::finish(std::int64_t expected_bytes, DirectorySync* folders) {
+Result<FinishedVideo> VideoFile::finish(std::int64_t expected_bytes) {
   Result<std::string> sha256 = seal(expected_bytes);
   if (!sha256) {
     return std::unexpected(sha256.error());
@@ -274,11 +274,7 @@ Result<FinishedVideo> VideoFile::finish(std::int64_t expected_bytes, DirectorySy
   }
   Result<FinishedVideo> video = place(std::move(*sha256));
   if (video) {
-    if (folders != nullptr) {
-      folders->sync(folder());
-    } else {
-      sync_directory(video->path);
-    }
+    fsync_folder(m_folder);
   }
   return video;
 }
@@ -316,10 +312,6 @@ Result<FinishedVideo> VideoFile::place(std::string sha256) {
   return FinishedVideo{m_paths.video, m_size, std::move(sha256)};
 }
 
-std::string VideoFile::folder() const {
-  return folder_of(m_paths.video);
-}
-
 Status VideoFile::sync_all(const std::vector<VideoFile*>& files) {
   if (files.size() == 1) {  // its own fsync: no need to flush the whole filesystem
     if (::fsync(files[0]->m_fd) != 0) {
@@ -335,11 +327,10 @@ Status VideoFile::sync_all(const std::vector<VideoFile*>& files) {
   std::vector<std::pair<dev_t, int>> devices;  // first file's fd on each filesystem
   std::vector<std::string> folders;             // a folder's files share its filesystem
   for (VideoFile* file : files) {
-    std::string folder = file->folder();
-    if (std::find(folders.begin(), folders.end(), folder) != folders.end()) {
+    if (std::find(folders.begin(), folders.end(), file->folder()) != folders.end()) {
       continue;
     }
-    folders.push_back(std::move(folder));
+    folders.push_back(file->folder());
     struct stat st {};
     if (::fstat(file->m_fd, &st) != 0) {
       return fail(ErrorCode::io, "cannot stat the download file: " + errno_text(errno),

@@ -75,8 +75,8 @@ class VideoFile final : public BodySink {
   void settle();
 
   // Verifies (expected_bytes < 0: unknown), hashes, fsyncs and renames into place, then fsyncs the
-  // folder (through `folders` when given, shared with other finishers).
-  Result<FinishedVideo> finish(std::int64_t expected_bytes, DirectorySync* folders = nullptr);
+  // folder: one file on its own (FinishPool does the same steps for a batch).
+  Result<FinishedVideo> finish(std::int64_t expected_bytes);
 
   // finish() in steps, so that several files share their flushes: seal() each (verify, write
   // out, hash: returns the SHA-256), sync_all() of them (one file: its fsync; several: one
@@ -85,7 +85,7 @@ class VideoFile final : public BodySink {
   Result<std::string> seal(std::int64_t expected_bytes);
   static Status sync_all(const std::vector<VideoFile*>& files);
   Result<FinishedVideo> place(std::string sha256);
-  std::string folder() const;  // where the video goes
+  const std::string& folder() const { return m_folder; }  // where the video goes
   // Deletes the part file.
   void discard();
 
@@ -96,12 +96,13 @@ class VideoFile final : public BodySink {
   bool flush();
 
   OutputPaths m_paths;
+  std::string m_folder;  // of m_paths.video, computed once
   int m_fd = -1;
   std::int64_t m_size = 0;
   std::string m_head;
   bool m_head_trimmed = false;  // only the signature bytes are kept (an MP4, or settle())
   std::string m_write_error;
-  std::unique_ptr<char[]> m_buffer;  // allocated by the first write
+  std::unique_ptr<char[]> m_buffer;  // taken from the thread's spares by the first write
   std::size_t m_buffered = 0;
 };
 
