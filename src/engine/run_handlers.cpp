@@ -325,6 +325,10 @@ void RunEngine::Loop::on_request_failed(LiveJob& job, RequestPhase phase, const 
   bool expired = phase == RequestPhase::download &&
                  (outcome.http_status == 401 || outcome.http_status == 403 ||
                   outcome.http_status == 404 || outcome.http_status == 410);
+  if (expired && job.by_id) {
+    ask_status_after_by_id_refused(job, result.response.status, now);
+    return;
+  }
   int attempts = ++job.failures_of(phase);
   if (expired) {
     // A signed URL past its expiry, or content gone: ask for a fresh status first.
@@ -385,6 +389,21 @@ void RunEngine::Loop::on_request_failed(LiveJob& job, RequestPhase phase, const 
                                          "); fetching a fresh status");
   }
   schedule(job, now + d.delay_ms);
+}
+
+// The content route refused a download by id (no status asked this run): not a failed
+// attempt, only a sign that the stored completion needs its own answer now.
+void RunEngine::Loop::ask_status_after_by_id_refused(LiveJob& job, int http_status, Millis now) {
+  job.by_id = false;
+  if (job.file) {
+    job.file->discard();
+    job.file.reset();
+  }
+  if (job.rec.state == JobState::downloading) {
+    transition(job, JobState::ready, "download by id refused (HTTP " + std::to_string(http_status) +
+                                         "); asking for its status");
+  }
+  schedule(job, now);
 }
 
 void RunEngine::Loop::fail_job(LiveJob& job, const std::string& code, const std::string& message,

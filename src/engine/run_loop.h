@@ -38,6 +38,9 @@ struct LiveJob {
   int& failures_of(RequestPhase phase) { return failures[static_cast<std::size_t>(phase)]; }
   RemoteStatus last;              // last status seen
   bool status_fresh = false;      // `last` came from this run (URLs not stale)
+  // Loaded `ready` from the ledger: one download from the content route by id, without
+  // asking its status first. Any refusal of it sends the job to a status query.
+  bool by_id = false;
   std::unique_ptr<VideoFile> file;
   std::string redirect_url;       // a JSON content answer's video URL
   int redirects = 0;
@@ -184,6 +187,7 @@ class RunEngine::Loop {
   void on_request_failed(LiveJob& job, RequestPhase phase, const HttpResult& result, Millis now);
   void finish_download(LiveJob& job, const HttpResult& result, Millis now);
   void on_finished(FinishOutcome& outcome, Millis now);
+  void ask_status_after_by_id_refused(LiveJob& job, int http_status, Millis now);
   void fail_job(LiveJob& job, const std::string& code, const std::string& message,
                 int http_status = 0);
   double jitter() { return m_uniform(m_rng); }

@@ -37,7 +37,7 @@ void RunEngine::Loop::run_timers(Millis now) {
       m_live.erase(timer.row_id);
       continue;
     }
-    bool download = (job->rec.state == JobState::ready && job->status_fresh) ||
+    bool download = (job->rec.state == JobState::ready && (job->status_fresh || job->by_id)) ||
                     job->rec.state == JobState::downloading;
     if (download) {
       m_downloads_waiting.push_back(timer);

@@ -79,6 +79,9 @@ class VideoProvider {
   // Downloads the video: from the answer's URL when it has one, else the content route.
   virtual HttpRequest download_request(const std::string& remote_id,
                                        const RemoteStatus& status) const = 0;
+  // Whether download_request works from the remote id alone (a content route), so that a
+  // job the ledger holds as completed can be fetched without asking its status first.
+  virtual bool downloads_by_id() const = 0;
   // The thumbnail (a small still image) of a completed video, where the dialect
   // offers one: nullopt when it has none for this answer. The body is small and
   // collected in memory (no sink).

@@ -1044,14 +1044,14 @@ TEST_CASE("engine: a burst of due status queries keeps rate x answer time in fli
   CHECK(h.net.max_tracked_in_flight() <= static_cast<int>(PollConcurrency::k_min));
 }
 
-TEST_CASE("engine: a resumed ready job gets its own status query, not a listing sweep",
-          "[engine]") {
-  Harness h;
-  h.config.limits.poll_by_listing = true;
-  h.import(3);
+namespace {
+
+// Moves job-0..job-{n-1} along queued > ... > ready in the ledger, remote ids video_0..., as a
+// stopped run leaves them.
+void store_ready_jobs(Harness& h, int n) {
   using S = JobState;
   std::vector<Transition> moves;
-  for (int i = 0; i < 3; ++i) {
+  for (int i = 0; i < n; ++i) {
     std::int64_t row = h.job("job-" + std::to_string(i)).row_id;
     S path[] = {S::queued, S::submitting, S::submitted, S::running, S::ready};
     for (int k = 0; k + 1 < 5; ++k) {
@@ -1065,16 +1065,54 @@ TEST_CASE("engine: a resumed ready job gets its own status query, not a listing 
     }
   }
   REQUIRE(h.store->apply(moves).has_value());
+}
+
+}  // namespace
+
+TEST_CASE("engine: resumed ready jobs are downloaded by id, with no status query or listing",
+          "[engine]") {
+  Harness h;
+  h.config.limits.poll_by_listing = true;
+  h.import(3);
+  store_ready_jobs(h, 3);
   const std::string video = fake_mp4(500);
   h.net.on("GET", "/content", cdn(video));
   h.net.on("GET", std::string(k_base) + "/videos?", listing(h.clock, 3, 0, ""));
-  h.poll_script({{"video_0", {video_json("video_0", "completed", 100)}},
-                 {"video_1", {video_json("video_1", "completed", 100)}},
-                 {"video_2", {video_json("video_2", "completed", 100)}}});
   RunSummary summary = h.run();
   CHECK(summary.counts.of(JobState::done) == 3);
-  // Its stored status may name expired URLs: the job's own answer, and no page for it.
   CHECK(h.net.started("GET", std::string(k_base) + "/videos?").empty());
-  CHECK(polls_by_video(h.net).size() == 3);
+  CHECK(polls_by_video(h.net).empty());
+  for (int i = 0; i < 3; ++i) {
+    CHECK(h.net.started("GET", std::string(k_base) + "/videos/video_" + std::to_string(i) +
+                                   "/content").size() == 1);
+    CHECK(h.chain("job-" + std::to_string(i)) == "queued>submitting>submitted>running>ready>downloading>done");
+  }
   CHECK(h.observer.notices.empty());
+}
+
+TEST_CASE("engine: a resumed ready job whose content is refused by id asks for its status, "
+          "then downloads, with no failure counted", "[engine]") {
+  Harness h;
+  h.import(1);
+  store_ready_jobs(h, 1);
+  const std::string video = fake_mp4(700);
+  FakeAnswer gone;
+  gone.status = 404;
+  gone.body = R"({"error":{"message":"Video not found","type":"invalid_request_error"}})";
+  gone.headers = {{"content-type", "application/json"}};
+  h.net.on("GET", std::string(k_base) + "/videos/video_0/content",
+           [&](const HttpRequest&, int nth) { return nth == 0 ? gone : mp4_answer(video); });
+  // Its own answer names where the video is now.
+  h.poll_script({{"video_0", {video_json("video_0", "completed", 100)
+                                  .insert(1, R"("video_url":"https://cdn.test/v0.mp4",)")}}});
+  h.net.on("GET", "https://cdn.test/", cdn(video));
+  RunSummary summary = h.run();
+  INFO((summary.fatal ? summary.fatal->describe() : std::string("no fatal")));
+  CHECK_FALSE(summary.fatal.has_value());
+  CHECK(h.job("job-0").state == JobState::done);
+  CHECK(h.job("job-0").retries == 0);
+  CHECK(polls_by_video(h.net)["video_0"] == 1);
+  CHECK(h.net.started("GET", "https://cdn.test/").size() == 1);
+  CHECK(h.chain("job-0") ==
+        "queued>submitting>submitted>running>ready>downloading>ready>downloading>done");
 }
