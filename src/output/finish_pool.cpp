@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <chrono>
 #include <iterator>
-#include <optional>
 
 namespace vb {
 
@@ -65,33 +64,57 @@ void write_sidecar(FinishTask& task, FinishOutcome& outcome) {
 
 }  // namespace
 
-// Each file is verified and hashed, one flush makes them all durable (VideoFile::sync_all), then
-// each is renamed into place and each folder is fsynced once for all its renames.
-std::vector<FinishOutcome> FinishPool::finish(std::vector<FinishTask>& tasks) {
-  std::vector<FinishOutcome> outcomes(tasks.size());
-  std::vector<std::optional<std::string>> hashes(tasks.size());  // set: sealed
-  std::vector<VideoFile*> sealed;
-  for (std::size_t i = 0; i < tasks.size(); ++i) {
-    Result<std::string> sha256 = tasks[i].file->seal(tasks[i].expected_bytes);
-    if (sha256) {
-      hashes[i] = std::move(*sha256);
-      sealed.push_back(tasks[i].file.get());
-    } else {
-      outcomes[i].video = std::unexpected(sha256.error());
+// Outside the lock: the verify and hash of one file. A file that fails is handed back at once.
+void FinishPool::seal(FinishTask task, std::unique_lock<std::mutex>& lock) {
+  lock.unlock();
+  Result<std::string> sha256 = task.file->seal(task.expected_bytes);
+  lock.lock();
+  if (sha256) {
+    if (m_sealed.empty()) {
+      m_oldest_sealed = Clock::now();
     }
+    m_sealed.push_back({std::move(task), std::move(*sha256)});
+    return;
   }
-  Status synced = sealed.empty() ? Status{} : VideoFile::sync_all(sealed);
+  std::vector<FinishOutcome> failed(1);
+  failed[0].row_id = task.row_id;
+  failed[0].video = std::unexpected(sha256.error());
+  failed[0].file = std::move(task.file);  // handed back for a retry
+  add_done(std::move(failed), lock);
+}
+
+// One flush makes every file sealed so far durable (VideoFile::sync_all); then each is renamed
+// into place and each folder is fsynced once for all its renames.
+void FinishPool::flush(std::unique_lock<std::mutex>& lock) {
+  std::vector<Sealed> batch;
+  const std::size_t n = std::min(m_sealed.size(), k_max_batch);
+  std::move(m_sealed.begin(), m_sealed.begin() + static_cast<std::ptrdiff_t>(n),
+            std::back_inserter(batch));
+  m_sealed.erase(m_sealed.begin(), m_sealed.begin() + static_cast<std::ptrdiff_t>(n));
+  m_oldest_sealed = Clock::now();  // those left over start a new wait
+  m_flushing = true;
+  lock.unlock();
+  std::vector<FinishOutcome> outcomes = place_all(batch);
+  lock.lock();
+  m_flushing = false;
+  add_done(std::move(outcomes), lock);
+  m_ready.notify_all();  // the other worker may flush now
+}
+
+std::vector<FinishOutcome> FinishPool::place_all(std::vector<Sealed>& batch) {
+  std::vector<VideoFile*> files;
+  for (auto& sealed : batch) {
+    files.push_back(sealed.task.file.get());
+  }
+  Status synced = VideoFile::sync_all(files);
+  std::vector<FinishOutcome> outcomes(batch.size());
   std::vector<std::string> folders;
-  for (std::size_t i = 0; i < tasks.size(); ++i) {
-    if (!hashes[i]) {
-      continue;
-    }
-    if (!synced) {
-      outcomes[i].video = std::unexpected(synced.error());
-      continue;
-    }
-    outcomes[i].video = tasks[i].file->place(std::move(*hashes[i]));
-    const std::string& folder = tasks[i].file->folder();
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    FinishTask& task = batch[i].task;
+    outcomes[i].row_id = task.row_id;
+    outcomes[i].video = synced ? task.file->place(std::move(batch[i].sha256))
+                               : Result<FinishedVideo>(std::unexpected(synced.error()));
+    const std::string& folder = task.file->folder();
     if (outcomes[i].video && std::find(folders.begin(), folders.end(), folder) == folders.end()) {
       folders.push_back(folder);
     }
@@ -99,41 +122,48 @@ std::vector<FinishOutcome> FinishPool::finish(std::vector<FinishTask>& tasks) {
   for (const auto& folder : folders) {
     m_folders.sync(folder);  // the renames are durable before anyone records them
   }
-  for (std::size_t i = 0; i < tasks.size(); ++i) {
-    outcomes[i].row_id = tasks[i].row_id;
+  for (std::size_t i = 0; i < batch.size(); ++i) {
     if (!outcomes[i].video) {
-      outcomes[i].file = std::move(tasks[i].file);  // handed back for a retry
+      outcomes[i].file = std::move(batch[i].task.file);  // handed back for a retry
     } else {
-      write_sidecar(tasks[i], outcomes[i]);
+      write_sidecar(batch[i].task, outcomes[i]);
     }
   }
   return outcomes;
 }
 
+void FinishPool::add_done(std::vector<FinishOutcome> outcomes, std::unique_lock<std::mutex>& lock) {
+  std::move(outcomes.begin(), outcomes.end(), std::back_inserter(m_done));
+  lock.unlock();
+  m_wake();
+  lock.lock();
+}
+
+// Due once the oldest sealed file has waited k_gather (other files join its flush: a busy run
+// flushes a fraction as often) or a batch is full; at once when closing.
+bool FinishPool::flush_due(Clock::time_point now) const {
+  return !m_sealed.empty() && !m_flushing &&
+         (m_closing || m_sealed.size() >= k_max_batch || now >= m_oldest_sealed + k_gather);
+}
+
+// A due flush comes first, so that hashing a steady stream never holds files back; otherwise
+// every file is hashed as it arrives.
 void FinishPool::work() {
+  std::unique_lock lock(m_mutex);
   while (true) {
-    std::vector<FinishTask> tasks;
-    {
-      std::unique_lock lock(m_mutex);
-      m_ready.wait(lock, [this] { return m_closing || !m_tasks.empty(); });
-      if (m_tasks.empty()) {
-        return;  // closing, nothing left
-      }
-      // A few milliseconds for more files to join this flush (group commit); a download's
-      // `done` is that much later, and a busy run flushes a fraction as often.
-      m_ready.wait_for(lock, k_gather, [this] { return m_closing || m_tasks.size() >= k_max_batch; });
-      // Everything queued (up to a limit): under load the files share their flush.
-      while (!m_tasks.empty() && tasks.size() < k_max_batch) {
-        tasks.push_back(std::move(m_tasks.front()));
-        m_tasks.pop_front();
-      }
+    if (flush_due(Clock::now())) {
+      flush(lock);
+    } else if (!m_tasks.empty()) {
+      FinishTask task = std::move(m_tasks.front());
+      m_tasks.pop_front();
+      seal(std::move(task), lock);
+    } else if (m_closing && m_sealed.empty()) {
+      return;  // a flush still running belongs to the other worker
+    } else if (!m_sealed.empty() && !m_flushing) {
+      m_ready.wait_until(lock, m_oldest_sealed + k_gather);
+    } else {
+      m_ready.wait(lock);
     }
-    std::vector<FinishOutcome> outcomes = finish(tasks);
-    {
-      std::lock_guard lock(m_mutex);
-      std::move(outcomes.begin(), outcomes.end(), std::back_inserter(m_done));
-    }
-    m_wake();
   }
 }
 

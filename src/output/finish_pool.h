@@ -1,14 +1,16 @@
 // FinishPool: the disk work of a finished download (verify, hash, fsync, rename,
 // sidecar) on worker threads, so that the event loop keeps every other
-// transfer moving while a disk flushes. A worker takes every file queued (up to
-// 64, after up to 10 ms) and makes them durable with one flush (group commit for
-// videos). The loop hands a VideoFile over with submit() and collects outcomes
-// with take_done(); `wake` is called after each batch so a loop blocked in poll()
-// returns at once.
+// transfer moving while a disk flushes. Two stages: a worker verifies and hashes
+// each file as soon as it arrives (both workers hash at once), and the files hashed
+// meanwhile share one flush (group commit for videos), taken by one worker at a time
+// once the oldest has waited 10 ms or 64 are waiting. The loop hands a VideoFile over
+// with submit() and collects outcomes with take_done(); `wake` is called whenever
+// outcomes are added, so a loop blocked in poll() returns at once.
 // Thread-safe: submit(), take_done() and pending() may be called from the loop
 // thread while the workers run.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -51,14 +53,28 @@ class FinishPool {
   std::size_t pending() const;  // submitted, not yet taken
 
  private:
+  // A verified, hashed file waiting for the shared flush.
+  struct Sealed {
+    FinishTask task;
+    std::string sha256;
+  };
+  using Clock = std::chrono::steady_clock;
+
   void work();
-  std::vector<FinishOutcome> finish(std::vector<FinishTask>& tasks);
+  bool flush_due(Clock::time_point now) const;
+  void seal(FinishTask task, std::unique_lock<std::mutex>& lock);
+  void flush(std::unique_lock<std::mutex>& lock);
+  std::vector<FinishOutcome> place_all(std::vector<Sealed>& batch);
+  void add_done(std::vector<FinishOutcome> outcomes, std::unique_lock<std::mutex>& lock);
 
   std::function<void()> m_wake;
   DirectorySync m_folders;  // the workers share folder fsyncs
   mutable std::mutex m_mutex;
   std::condition_variable m_ready;
-  std::deque<FinishTask> m_tasks;
+  std::deque<FinishTask> m_tasks;          // waiting to be hashed
+  std::vector<Sealed> m_sealed;            // hashed, waiting for the flush
+  Clock::time_point m_oldest_sealed{};
+  bool m_flushing = false;                 // one flush at a time; the other worker hashes on
   std::vector<FinishOutcome> m_done;
   std::size_t m_pending = 0;
   bool m_closing = false;

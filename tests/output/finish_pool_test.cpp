@@ -70,7 +70,10 @@ TEST_CASE("finish pool: every queued video is finished, hashed, with its sidecar
           "[output]") {
   ScratchDir dir;
   std::atomic<int> wakes{0};
-  FinishPool pool(1, [&] { wakes += 1; });
+  // One worker hashes and flushes in turn; two hash at once while one of them flushes.
+  const int workers = GENERATE(1, 2);
+  INFO(workers << " worker(s)");
+  FinishPool pool(workers, [&] { wakes += 1; });
   constexpr int k_files = 40;
   std::vector<std::string> videos;
   for (int i = 0; i < k_files; ++i) {
