@@ -117,3 +117,29 @@ TEST_CASE("finish pool: every queued video is finished, hashed, with its sidecar
     CHECK(o.sidecar_error.empty());
   }
 }
+
+TEST_CASE("finish pool: files still queued when the pool closes are finished before it joins",
+          "[output]") {
+  ScratchDir dir;
+  constexpr int k_files = 30;
+  std::vector<std::string> videos;
+  const int workers = GENERATE(1, 2);
+  INFO(workers << " worker(s)");
+  {
+    FinishPool pool(workers, [] {});
+    for (int i = 0; i < k_files; ++i) {
+      videos.push_back(fake_mp4(30000 + i));
+      FinishTask task;
+      task.row_id = i;
+      task.file = written_file(clip_paths(dir, i), videos.back());
+      task.expected_bytes = static_cast<std::int64_t>(videos.back().size());
+      pool.submit(std::move(task));
+    }
+    // Closes at once: most files are still waiting to be hashed or for their 10 ms gather.
+  }
+  for (int i = 0; i < k_files; ++i) {
+    INFO("file " << i);
+    CHECK(slurp(clip_paths(dir, i).video) == videos[i]);
+    CHECK_FALSE(fs::exists(clip_paths(dir, i).part));
+  }
+}
