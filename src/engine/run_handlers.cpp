@@ -326,7 +326,12 @@ void RunEngine::Loop::on_request_failed(LiveJob& job, RequestPhase phase, const 
                  (outcome.http_status == 401 || outcome.http_status == 403 ||
                   outcome.http_status == 404 || outcome.http_status == 410);
   if (expired && job.by_id) {
-    ask_status_after_by_id_refused(job, result.response.status, now);
+    // Fetched by id, no status asked this run: not a failed attempt, only a sign that the
+    // stored completion needs its own answer now.
+    return_for_status(job, "download by id refused (HTTP " +
+                                   std::to_string(result.response.status) +
+                                   "); asking for its status");
+    schedule(job, now);
     return;
   }
   int attempts = ++job.failures_of(phase);
@@ -334,8 +339,6 @@ void RunEngine::Loop::on_request_failed(LiveJob& job, RequestPhase phase, const 
     // A signed URL past its expiry, or content gone: ask for a fresh status first.
     outcome.http_status = 503;
     outcome.json_error_body = true;
-    job.status_fresh = false;
-    job.redirect_url.clear();
   }
   RetryDecision d = decide_retry(m_e.m_config.retry, phase, attempts, outcome, jitter());
   if (outcome.http_status == 429 && d.verdict == Verdict::retry) {
@@ -381,29 +384,27 @@ void RunEngine::Loop::on_request_failed(LiveJob& job, RequestPhase phase, const 
     update.error_message = d.reason;
     transition(job, JobState::queued, "create not accepted (" + d.reason + "); retrying", update,
                outcome.http_status);
-  } else if (phase == RequestPhase::download && expired && job.rec.state == JobState::downloading) {
-    job.file->discard();  // the next download starts over, recorded as ready -> downloading
-    job.file.reset();
-    transition(job, JobState::ready, "download refused (HTTP " +
-                                         std::to_string(result.response.status) +
-                                         "); fetching a fresh status");
+  } else if (expired) {
+    return_for_status(job, "download refused (HTTP " + std::to_string(result.response.status) +
+                                   "); fetching a fresh status");
   }
   schedule(job, now + d.delay_ms);
 }
 
-// The content route refused a download by id (no status asked this run): not a failed
-// attempt, only a sign that the stored completion needs its own answer now.
-void RunEngine::Loop::ask_status_after_by_id_refused(LiveJob& job, int http_status, Millis now) {
+// A refused download goes back to `ready` to learn a fresh status: any URL it had is
+// forgotten, and its part file dropped (the next download starts over, recorded as
+// ready -> downloading).
+void RunEngine::Loop::return_for_status(LiveJob& job, const std::string& message) {
+  job.status_fresh = false;
   job.by_id = false;
+  job.redirect_url.clear();
   if (job.file) {
     job.file->discard();
     job.file.reset();
   }
   if (job.rec.state == JobState::downloading) {
-    transition(job, JobState::ready, "download by id refused (HTTP " + std::to_string(http_status) +
-                                         "); asking for its status");
+    transition(job, JobState::ready, message);
   }
-  schedule(job, now);
 }
 
 void RunEngine::Loop::fail_job(LiveJob& job, const std::string& code, const std::string& message,

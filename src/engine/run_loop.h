@@ -187,7 +187,7 @@ class RunEngine::Loop {
   void on_request_failed(LiveJob& job, RequestPhase phase, const HttpResult& result, Millis now);
   void finish_download(LiveJob& job, const HttpResult& result, Millis now);
   void on_finished(FinishOutcome& outcome, Millis now);
-  void ask_status_after_by_id_refused(LiveJob& job, int http_status, Millis now);
+  void return_for_status(LiveJob& job, const std::string& message);
   void fail_job(LiveJob& job, const std::string& code, const std::string& message,
                 int http_status = 0);
   double jitter() { return m_uniform(m_rng); }

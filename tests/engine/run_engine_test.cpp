@@ -58,6 +58,15 @@ std::string video_json(const std::string& id, const std::string& status, int pro
          (extra.empty() ? "null" : extra) + "}";
 }
 
+// A signed CDN URL past its expiry: 403 with the storage service's XML error.
+FakeAnswer cdn_denied() {
+  FakeAnswer a;
+  a.status = 403;
+  a.body = "<Error><Code>AccessDenied</Code></Error>";
+  a.headers = {{"content-type", "application/xml"}};
+  return a;
+}
+
 FakeAnswer mp4_answer(const std::string& body, Millis latency = 50) {
   FakeAnswer a;
   a.status = 200;
@@ -620,10 +629,7 @@ TEST_CASE("engine: an expired video URL is refreshed and the download completes"
   h.import(1);
   const std::string video = fake_mp4(800);
   h.create_script();
-  FakeAnswer denied;
-  denied.status = 403;
-  denied.body = "<Error><Code>AuthenticationFailed</Code></Error>";
-  denied.headers = {{"content-type", "application/xml"}};
+  const FakeAnswer denied = cdn_denied();
   auto cdn_ok = cdn(video);
   h.net.on("GET", "https://cdn.test/", [&](const HttpRequest& req, int nth) {
     return nth == 0 ? denied : cdn_ok(req, nth);
@@ -1096,10 +1102,8 @@ TEST_CASE("engine: a resumed ready job whose content is refused by id asks for i
   h.import(1);
   store_ready_jobs(h, 1);
   const std::string video = fake_mp4(700);
-  FakeAnswer gone;
-  gone.status = 404;
-  gone.body = R"({"error":{"message":"Video not found","type":"invalid_request_error"}})";
-  gone.headers = {{"content-type", "application/json"}};
+  const FakeAnswer gone =
+      FakeAnswer::json(404, R"({"error":{"message":"Video not found","type":"invalid_request_error"}})");
   h.net.on("GET", std::string(k_base) + "/videos/video_0/content",
            [&](const HttpRequest&, int nth) { return nth == 0 ? gone : mp4_answer(video); });
   // Its own answer names where the video is now.
@@ -1115,4 +1119,25 @@ TEST_CASE("engine: a resumed ready job whose content is refused by id asks for i
   CHECK(h.net.started("GET", "https://cdn.test/").size() == 1);
   CHECK(h.chain("job-0") ==
         "queued>submitting>submitted>running>ready>downloading>ready>downloading>done");
+}
+
+TEST_CASE("engine: a URL a by-id content answer named is forgotten once it is refused",
+          "[engine]") {
+  Harness h;
+  h.import(1);
+  store_ready_jobs(h, 1);
+  const std::string video = fake_mp4(600);
+  const FakeAnswer denied = cdn_denied();
+  h.net.on("GET", "https://cdn.test/old.mp4", std::vector<FakeAnswer>{denied, denied});
+  h.net.on("GET", "https://cdn.test/new.mp4", cdn(video));
+  h.net.on("GET", "/content",
+           std::vector<FakeAnswer>{FakeAnswer::json(200, R"({"url":"https://cdn.test/old.mp4"})")});
+  h.poll_script({{"video_0", {video_json("video_0", "completed", 100)
+                                  .insert(1, R"("video_url":"https://cdn.test/new.mp4",)")}}});
+  RunSummary summary = h.run();
+  INFO((summary.fatal ? summary.fatal->describe() : std::string("no fatal")));
+  CHECK(h.job("job-0").state == JobState::done);
+  CHECK(h.job("job-0").sha256 == reference_sha256(video));
+  CHECK(h.job("job-0").retries == 0);
+  CHECK(h.net.started("GET", "https://cdn.test/old.mp4").size() == 1);
 }
