@@ -1,6 +1,6 @@
 // VideoFile: one download on its way into the output tree. It is the
-// transport's BodySink: bytes stream into `<video>.part` (large chunks written
-// as they come, small ones such as TLS records gathered to 128 KiB per write(2)).
+// transport's BodySink: bytes stream into `<video>.part`, gathered to 128 KiB
+// per write(2) (libcurl hands them over 16 KiB at a time).
 // finish() checks the length and the MP4 signature (an `ftyp` box), computes the
 // SHA-256 of the file as written, fsyncs, and renames into place, so a final
 // name never holds a partial file. A broken transfer keeps the part file, so the
