@@ -255,6 +255,9 @@ void RunEngine::Loop::finish_download(LiveJob& job, const HttpResult& result, Mi
   job.in_flight = RequestKind::finishing;
   job.finish_status = result.response.status;
   m_finisher->submit(std::move(task));
+  if (m_downloads == 0 && m_downloads_waiting.empty()) {
+    m_finisher->hurry();  // the last video for now: nothing to gather its flush with
+  }
 }
 
 void RunEngine::Loop::on_finished(FinishOutcome& outcome, Millis now) {

@@ -6,7 +6,8 @@
 
 namespace vb {
 
-FinishPool::FinishPool(int threads, std::function<void()> wake) : m_wake(std::move(wake)) {
+FinishPool::FinishPool(int threads, std::function<void()> wake, std::chrono::milliseconds gather)
+    : m_wake(std::move(wake)), m_gather(gather) {
   for (int i = 0; i < threads; ++i) {
     m_threads.emplace_back([this] { work(); });
   }
@@ -29,8 +30,17 @@ void FinishPool::submit(FinishTask task) {
     std::lock_guard lock(m_mutex);
     m_tasks.push_back(std::move(task));
     m_pending += 1;
+    m_hurry = false;
   }
   m_ready.notify_one();
+}
+
+void FinishPool::hurry() {
+  {
+    std::lock_guard lock(m_mutex);
+    m_hurry = true;
+  }
+  m_ready.notify_all();  // a worker waiting out the gather time flushes now
 }
 
 std::vector<FinishOutcome> FinishPool::take_done() {
@@ -49,7 +59,6 @@ std::size_t FinishPool::pending() const {
 namespace {
 
 constexpr std::size_t k_max_batch = 64;  // files sharing one flush
-constexpr std::chrono::milliseconds k_gather{10};
 
 // The sidecar is a convenience copy of ledger data: no fsync of its own.
 void write_sidecar(FinishTask& task, FinishOutcome& outcome) {
@@ -139,11 +148,13 @@ void FinishPool::add_done(std::vector<FinishOutcome> outcomes, std::unique_lock<
   lock.lock();
 }
 
-// Due once the oldest sealed file has waited k_gather (other files join its flush: a busy run
-// flushes a fraction as often) or a batch is full; at once when closing.
+// Due once the oldest sealed file has waited m_gather (other files join its flush: a busy run
+// flushes a fraction as often) or a batch is full; at once when closing, or when no more files
+// are coming and none is left to seal (the last video of a run waits for nothing).
 bool FinishPool::flush_due(Clock::time_point now) const {
   return !m_sealed.empty() && !m_flushing &&
-         (m_closing || m_sealed.size() >= k_max_batch || now >= m_oldest_sealed + k_gather);
+         (m_closing || (m_hurry && m_tasks.empty()) || m_sealed.size() >= k_max_batch ||
+          now >= m_oldest_sealed + m_gather);
 }
 
 // A due flush comes first, so that hashing a steady stream never holds files back; otherwise
@@ -160,7 +171,7 @@ void FinishPool::work() {
     } else if (m_closing && m_sealed.empty()) {
       return;  // a flush still running belongs to the other worker
     } else if (!m_sealed.empty() && !m_flushing) {
-      m_ready.wait_until(lock, m_oldest_sealed + k_gather);
+      m_ready.wait_until(lock, m_oldest_sealed + m_gather);
     } else {
       m_ready.wait(lock);
     }

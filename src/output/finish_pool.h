@@ -3,9 +3,10 @@
 // transfer moving while a disk flushes. Two stages: a worker verifies and hashes
 // each file as soon as it arrives (both workers hash at once), and the files hashed
 // meanwhile share one flush (group commit for videos), taken by one worker at a time
-// once the oldest has waited 10 ms or 64 are waiting. The loop hands a VideoFile over
-// with submit() and collects outcomes with take_done(); `wake` is called whenever
-// outcomes are added, so a loop blocked in poll() returns at once.
+// once the oldest has waited 10 ms or 64 are waiting, or at once when the loop says no
+// more are coming (hurry()). The loop hands a VideoFile over with submit() and collects
+// outcomes with take_done(); `wake` is called whenever outcomes are added, so a loop
+// blocked in poll() returns at once.
 // Thread-safe: submit(), take_done() and pending() may be called from the loop
 // thread while the workers run.
 #pragma once
@@ -43,12 +44,17 @@ struct FinishOutcome {
 
 class FinishPool {
  public:
-  FinishPool(int threads, std::function<void()> wake);
+  static constexpr std::chrono::milliseconds k_gather{10};  // how long a flush waits for company
+
+  FinishPool(int threads, std::function<void()> wake, std::chrono::milliseconds gather = k_gather);
   ~FinishPool();  // finishes queued tasks, then joins
   FinishPool(const FinishPool&) = delete;
   FinishPool& operator=(const FinishPool&) = delete;
 
   void submit(FinishTask task);
+  // No more files are coming for now (the loop has no download left): the files submitted
+  // are flushed as soon as they are sealed, without waiting for company. Until the next submit().
+  void hurry();
   std::vector<FinishOutcome> take_done();
   std::size_t pending() const;  // submitted, not yet taken
 
@@ -68,6 +74,7 @@ class FinishPool {
   void add_done(std::vector<FinishOutcome> outcomes, std::unique_lock<std::mutex>& lock);
 
   std::function<void()> m_wake;
+  std::chrono::milliseconds m_gather;
   DirectorySync m_folders;  // the workers share folder fsyncs
   mutable std::mutex m_mutex;
   std::condition_variable m_ready;
@@ -75,6 +82,7 @@ class FinishPool {
   std::vector<Sealed> m_sealed;            // hashed, waiting for the flush
   Clock::time_point m_oldest_sealed{};
   bool m_flushing = false;                 // one flush at a time; the other worker hashes on
+  bool m_hurry = false;                    // flush without gathering (hurry())
   std::vector<FinishOutcome> m_done;
   std::size_t m_pending = 0;
   bool m_closing = false;

@@ -143,3 +143,48 @@ TEST_CASE("finish pool: files still queued when the pool closes are finished bef
     CHECK_FALSE(fs::exists(clip_paths(dir, i).part));
   }
 }
+
+TEST_CASE("finish pool: hurry() flushes what was submitted without waiting out the gather time",
+          "[output]") {
+  ScratchDir dir;
+  const int workers = GENERATE(1, 2);
+  INFO(workers << " worker(s)");
+  // A gather time no test waits out: a flush before close comes only from hurry().
+  FinishPool pool(workers, [] {}, std::chrono::hours(1));
+  auto submit = [&](int i) {
+    FinishTask task;
+    task.row_id = i;
+    task.file = written_file(clip_paths(dir, i), fake_mp4(40000 + i));
+    task.expected_bytes = task.file->size();
+    pool.submit(std::move(task));
+  };
+  auto collect = [&](std::size_t want, std::chrono::milliseconds limit) {
+    std::vector<FinishOutcome> got;
+    for (auto waited = std::chrono::milliseconds(0); got.size() < want && waited < limit;
+         waited += std::chrono::milliseconds(5)) {
+      for (auto& o : pool.take_done()) {
+        got.push_back(std::move(o));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return got;
+  };
+  for (int i = 0; i < 3; ++i) {
+    submit(i);
+  }
+  CHECK(collect(1, std::chrono::milliseconds(300)).empty());  // gathering, none published
+  CHECK_FALSE(fs::exists(clip_paths(dir, 0).video));
+
+  pool.hurry();
+  auto outcomes = collect(3, std::chrono::seconds(20));
+  REQUIRE(outcomes.size() == 3);
+  for (auto& o : outcomes) {
+    CHECK(o.video.has_value());
+  }
+
+  // A later submit gathers again: hurry() lasts until the next file.
+  submit(3);
+  CHECK(collect(1, std::chrono::milliseconds(300)).empty());
+  pool.hurry();
+  CHECK(collect(1, std::chrono::seconds(20)).size() == 1);
+}
