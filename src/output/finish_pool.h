@@ -7,6 +7,7 @@
 // more are coming (hurry()). The loop hands a VideoFile over with submit() and collects
 // outcomes with take_done(); `wake` is called whenever outcomes are added, so a loop
 // blocked in poll() returns at once.
+// The workers run 10 nice levels below their creator: the event loop comes first.
 // Thread-safe: submit(), take_done() and pending() may be called from the loop
 // thread while the workers run.
 #pragma once

@@ -1,9 +1,14 @@
 // [output] Finishing several videos together: seal, one flush for all, publish; FinishPool.
 #include <catch2/catch.hpp>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -187,4 +192,48 @@ TEST_CASE("finish pool: hurry() flushes what was submitted without waiting out t
   CHECK(collect(1, std::chrono::milliseconds(300)).empty());
   pool.hurry();
   CHECK(collect(1, std::chrono::seconds(20)).size() == 1);
+}
+
+namespace {
+
+// Nice values of this process's threads other than the caller, from /proc/self/task/*/stat.
+std::vector<int> other_threads_nice() {
+  std::vector<int> nice;
+  const std::string self = std::to_string(::gettid());
+  for (const auto& task : fs::directory_iterator("/proc/self/task")) {
+    if (task.path().filename() == self) {
+      continue;
+    }
+    std::string stat = slurp(task.path() / "stat");
+    const auto end_of_name = stat.rfind(')');
+    if (end_of_name == std::string::npos) {
+      continue;
+    }
+    std::istringstream fields(stat.substr(end_of_name + 2));
+    std::string field;
+    for (int i = 3; i <= 19 && fields >> field; ++i) {  // field 19 is the nice value
+    }
+    nice.push_back(std::stoi(field));
+  }
+  return nice;
+}
+
+}  // namespace
+
+TEST_CASE("finish pool: the workers run at a lower priority than the thread that made them",
+          "[output]") {
+  const int base = ::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()));
+  if (base >= 19) {
+    WARN("already at nice 19: nothing lower to check");
+    return;
+  }
+  const int expected = std::min(base + 10, 19);
+  FinishPool pool(2, [] {});
+  int lowered = 0;
+  for (int spins = 0; spins < 1000 && lowered < 2; ++spins) {  // each worker lowers itself
+    const auto nice = other_threads_nice();
+    lowered = static_cast<int>(std::count(nice.begin(), nice.end(), expected));
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  CHECK(lowered == 2);
 }
