@@ -105,7 +105,9 @@ std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user)
     t->sink_started = true;
     // Only a successful answer is the file; an error page must not overwrite saved bytes.
     t->sink_bypassed = status < 200 || status >= 300;
-    if (!t->sink_bypassed && !t->sink->begin(static_cast<int>(status))) {
+    curl_off_t length = -1;
+    curl_easy_getinfo(t->easy.get(), CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
+    if (!t->sink_bypassed && !t->sink->begin(static_cast<int>(status), length)) {
       t->sink_failed = true;
       return 0;
     }

@@ -40,9 +40,10 @@ struct FormPart {
 class BodySink {
  public:
   virtual ~BodySink() = default;
-  // Called once per response before its first body byte, with the HTTP status
-  // (so a sink can start over when a server ignores a Range request).
-  virtual bool begin(int http_status) = 0;
+  // Called once per response before its first body byte, with the HTTP status (so a
+  // sink can start over when a server ignores a Range request) and the body's length
+  // from Content-Length (-1: not given).
+  virtual bool begin(int http_status, std::int64_t body_bytes) = 0;
   virtual bool write(const char* data, std::size_t size) = 0;
 };
 

@@ -21,6 +21,10 @@ constexpr std::size_t k_signature_bytes = 8;  // size + "ftyp" of the first MP4 
 // Smaller files are written by the batch's flush alone: its one pass costs less than a
 // writeback started per file on our thread, and their disk time is short anyway.
 constexpr std::int64_t k_early_writeback_bytes = 1024 * 1024;
+// Bodies this large get their blocks reserved up front (begin()). 1 MiB videos: download phase
+// higher in 18 of 23 alternating pairs. 64 KiB ones reserved too cost more CPU per job in 2 of
+// 3 pairs (+7%): a few pages are cheap to reserve one write(2) at a time.
+constexpr std::int64_t k_reserve_bytes = 1024 * 1024;
 
 std::string errno_text(int err) {
   return std::strerror(err);
@@ -164,9 +168,15 @@ Result<std::unique_ptr<VideoFile>> VideoFile::create(const OutputPaths& paths) {
   return std::unique_ptr<VideoFile>(new VideoFile(paths, fd));
 }
 
-bool VideoFile::begin(int http_status) {
-  if (http_status != 206 && m_size > 0) {
-    return restart().has_value();
+bool VideoFile::begin(int http_status, std::int64_t body_bytes) {
+  if (http_status != 206 && m_size > 0 && !restart()) {
+    return false;
+  }
+  if (body_bytes >= k_reserve_bytes) {
+    // Blocks reserved in one call cost the event loop less than ext4's reservation page by
+    // page inside every write(2), and the video lies in one piece. Best effort: a filesystem
+    // without fallocate still takes the writes, and a full disk shows in them.
+    ::fallocate(m_fd, FALLOC_FL_KEEP_SIZE, m_size, body_bytes);
   }
   return true;
 }

@@ -54,8 +54,9 @@ class VideoFile final : public BodySink {
   VideoFile(const VideoFile&) = delete;
   VideoFile& operator=(const VideoFile&) = delete;
 
-  // A full answer (200) after a partial download starts the file over.
-  bool begin(int http_status) override;
+  // A full answer (200) after a partial download starts the file over. A known length
+  // reserves the file's blocks at once (fallocate, size unchanged).
+  bool begin(int http_status, std::int64_t body_bytes) override;
   bool write(const char* data, std::size_t size) override;
 
   // Bytes received so far (some may still sit in the write buffer; a Range resume continues

@@ -1,6 +1,10 @@
 // [output] VideoFile: streaming into `.part`, hashing, checking, renaming; atomic writes.
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <string>
 
@@ -33,6 +37,14 @@ std::unique_ptr<VideoFile> open_file(const OutputPaths& paths) {
 
 bool put(VideoFile& f, const std::string& data) { return f.write(data.data(), data.size()); }
 
+bool can_reserve_blocks(const std::string& probe) {
+  const int fd = ::open(probe.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0644);
+  REQUIRE(fd >= 0);
+  const bool ok = ::fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, 4096) == 0;
+  ::close(fd);
+  return ok;
+}
+
 }  // namespace
 
 TEST_CASE("video file: the reference hash matches the known vector", "[output]") {
@@ -47,7 +59,7 @@ TEST_CASE("video file: writes, hashes and renames into place", "[output]") {
   CHECK(fs::exists(paths.part));   // created with its folders
   CHECK_FALSE(fs::exists(paths.video));
   const std::string video = fake_mp4(100000);
-  REQUIRE(f->begin(200));
+  REQUIRE(f->begin(200, -1));
   // In uneven chunks, as a network delivers them.
   std::size_t at = 0;
   for (std::size_t chunk : {1u, 7u, 4096u, 16384u, 100000u}) {
@@ -77,7 +89,7 @@ TEST_CASE("video file: gathered small chunks and direct large ones keep their or
   OutputPaths paths = paths_in(dir);
   auto f = open_file(paths);
   const std::string video = fake_mp4(600000);
-  REQUIRE(f->begin(200));
+  REQUIRE(f->begin(200, -1));
   std::size_t at = 0;
   for (std::size_t chunk : {20000u, 40000u, 30000u, 30000u, 30000u, 30000u, 30000u, 200000u, 5u,
                             32768u, 32767u, 1u}) {
@@ -162,6 +174,29 @@ TEST_CASE("video file: a failed finish never replaces an existing final file", "
   CHECK(slurp(paths.video) == "previous video");
 }
 
+TEST_CASE("video file: a known length reserves the blocks, not the size", "[output]") {
+  ScratchDir dir;
+  OutputPaths paths = paths_in(dir);
+  auto f = open_file(paths);
+  const std::string video = fake_mp4(1 << 20);
+  REQUIRE(f->begin(200, static_cast<std::int64_t>(video.size())));
+  struct stat st {};
+  REQUIRE(::stat(paths.part.c_str(), &st) == 0);
+  CHECK(st.st_size == 0);  // a reader of the part file sees what was written, no more
+  if (can_reserve_blocks(dir.file("probe"))) {
+    CHECK(st.st_blocks * 512 >= static_cast<std::int64_t>(video.size()));
+  } else {
+    WARN("the scratch filesystem has no fallocate: nothing reserved, nothing to check");
+  }
+  REQUIRE(put(*f, video.substr(0, 1000)));
+  REQUIRE(f->begin(200, static_cast<std::int64_t>(video.size())));  // a server that ignored Range
+  REQUIRE(put(*f, video));
+  auto done = f->finish(static_cast<std::int64_t>(video.size()));
+  REQUIRE(done.has_value());
+  CHECK(done->sha256 == reference_sha256(video));
+  CHECK(slurp(paths.video) == video);
+}
+
 TEST_CASE("video file: begin(200) after partial data restarts, begin(206) continues", "[output]") {
   ScratchDir dir;
   OutputPaths paths = paths_in(dir);
@@ -171,9 +206,9 @@ TEST_CASE("video file: begin(200) after partial data restarts, begin(206) contin
 
   SECTION("206 continues after the bytes we have") {
     auto f = open_file(paths);
-    REQUIRE(f->begin(200));
+    REQUIRE(f->begin(200, -1));
     REQUIRE(put(*f, first));
-    REQUIRE(f->begin(206));
+    REQUIRE(f->begin(206, -1));
     CHECK(f->size() == 1234);
     REQUIRE(put(*f, rest));
     auto done = f->finish(static_cast<std::int64_t>(video.size()));
@@ -183,9 +218,9 @@ TEST_CASE("video file: begin(200) after partial data restarts, begin(206) contin
   }
   SECTION("200 starts over: the server ignored our Range") {
     auto f = open_file(paths);
-    REQUIRE(f->begin(200));
+    REQUIRE(f->begin(200, -1));
     REQUIRE(put(*f, first));
-    REQUIRE(f->begin(200));
+    REQUIRE(f->begin(200, -1));
     CHECK(f->size() == 0);
     CHECK(f->head().empty());
     REQUIRE(put(*f, video));
@@ -197,8 +232,8 @@ TEST_CASE("video file: begin(200) after partial data restarts, begin(206) contin
   }
   SECTION("begin(200) on an empty file is a no-op") {
     auto f = open_file(paths);
-    REQUIRE(f->begin(200));
-    REQUIRE(f->begin(200));
+    REQUIRE(f->begin(200, -1));
+    REQUIRE(f->begin(200, -1));
     REQUIRE(put(*f, video));
     CHECK(f->finish(static_cast<std::int64_t>(video.size())).has_value());
   }

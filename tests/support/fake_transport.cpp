@@ -93,7 +93,7 @@ HttpResult FakeTransport::deliver(Pending& p, bool aborted) {
   bool to_sink = s.request.sink != nullptr && a.status >= 200 && a.status < 300;
   if (to_sink) {
     if (!a.body.empty()) {
-      bool ok = s.request.sink->begin(a.status) &&
+      bool ok = s.request.sink->begin(a.status, r.response.content_length.value_or(-1)) &&
                 s.request.sink->write(a.body.data(), a.body.size());
       r.body_bytes = static_cast<std::int64_t>(a.body.size());
       if (!ok) {
