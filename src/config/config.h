@@ -72,6 +72,7 @@ struct OutputConfig {
   std::string layout = "{batch}/{id}.mp4";   // placeholders: {batch} {id}
   bool thumbnails = true;  // fetch the dialect's thumbnail next to each video, when it has one
   bool sidecars = true;    // write <name>.json (the job's ledger data) next to each video
+  std::string checksum = "sha256";  // "sha256" of every video as written, or "none"
 };
 
 struct HttpConfig {

@@ -227,6 +227,8 @@ const std::vector<KeyRule>& rules() {
       {"output", "layout", string_key([](Config& c) -> auto& { return c.output.layout; }, check_layout)},
       {"output", "thumbnails", bool_key([](Config& c) -> auto& { return c.output.thumbnails; })},
       {"output", "sidecars", bool_key([](Config& c) -> auto& { return c.output.sidecars; })},
+      {"output", "checksum", string_key([](Config& c) -> auto& { return c.output.checksum; },
+                                        one_of({"sha256", "none"}))},
       {"http", "connect_timeout_ms",
        millis_key([](Config& c) -> auto& { return c.http.connect_timeout_ms; })},
       {"http", "request_timeout_ms",

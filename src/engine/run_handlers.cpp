@@ -442,7 +442,9 @@ std::string sidecar_json(const JobRecord& rec, const FinishedVideo& video, Milli
   str("downloaded_at", format_iso8601(now));
   w.Key("bytes");
   w.Int64(video.bytes);
-  str("sha256", video.sha256);
+  if (!video.sha256.empty()) {  // output.checksum = "none" computes none
+    str("sha256", video.sha256);
+  }
   w.EndObject();
   return {buf.GetString(), buf.GetSize()};
 }

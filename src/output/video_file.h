@@ -2,7 +2,7 @@
 // transport's BodySink: bytes stream into `<video>.part`, gathered to 128 KiB
 // per write(2) (libcurl hands them over 16 KiB at a time).
 // finish() checks the length and the MP4 signature (an `ftyp` box), computes the
-// SHA-256 of the file as written, fsyncs, and renames into place, so a final
+// SHA-256 of the file as written (unless Checksum::none), fsyncs, and renames into place, so a final
 // name never holds a partial file. A broken transfer keeps the part file, so the
 // retry can continue with an HTTP Range request from size(). Not thread-safe.
 #pragma once
@@ -24,8 +24,11 @@ namespace vb {
 struct FinishedVideo {
   std::string path;
   std::int64_t bytes = 0;
-  std::string sha256;   // lower-case hex
+  std::string sha256;   // lower-case hex; empty with Checksum::none
 };
+
+// What finishing a video computes of its bytes (config output.checksum).
+enum class Checksum { sha256, none };
 
 // Makes renames into a folder durable (fsync of the folder) with group commit: callers on
 // several threads that finished their renames before one fsync of the folder began all share
@@ -49,7 +52,8 @@ class DirectorySync {
 class VideoFile final : public BodySink {
  public:
   // Creates the folders and a fresh part file (removing a stale one from a crash).
-  static Result<std::unique_ptr<VideoFile>> create(const OutputPaths& paths);
+  static Result<std::unique_ptr<VideoFile>> create(const OutputPaths& paths,
+                                                    Checksum checksum = Checksum::sha256);
   ~VideoFile() override;
   VideoFile(const VideoFile&) = delete;
   VideoFile& operator=(const VideoFile&) = delete;
@@ -80,7 +84,7 @@ class VideoFile final : public BodySink {
   Result<FinishedVideo> finish(std::int64_t expected_bytes);
 
   // finish() in steps, so that several files share their flushes: seal() each (verify, write
-  // out, hash: returns the SHA-256), sync_all() of them (one file: its fsync; several: one
+  // out, hash: returns the SHA-256, empty with Checksum::none), sync_all() of them (one file: its fsync; several: one
   // syncfs per filesystem), place() each (rename into place), then one DirectorySync::sync()
   // per folder().
   Result<std::string> seal(std::int64_t expected_bytes);
@@ -91,15 +95,19 @@ class VideoFile final : public BodySink {
   void discard();
 
  private:
-  VideoFile(OutputPaths paths, int fd);
+  VideoFile(OutputPaths paths, int fd, Checksum checksum);
   bool write_all(const char* data, std::size_t size);  // false: m_write_error says why
   void keep_head(const char* data, std::size_t size);
   bool flush();
+  void start_writeback();
+  Result<std::string> checksum_of_file() const;
 
   OutputPaths m_paths;
   std::string m_folder;  // of m_paths.video, computed once
   int m_fd = -1;
+  Checksum m_checksum;
   std::int64_t m_size = 0;
+  std::int64_t m_writeback_from = 0;  // bytes before this are already on their way to disk
   std::string m_head;
   bool m_head_trimmed = false;  // only the signature bytes are kept (an MP4, or settle())
   std::string m_write_error;

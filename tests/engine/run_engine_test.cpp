@@ -302,14 +302,20 @@ TEST_CASE("engine: one job from queued to done", "[engine]") {
   CHECK(h.observer.ticks >= 1);
 }
 
-TEST_CASE("engine: output.sidecars = false saves the video and no sidecar", "[engine]") {
-  Harness h;
-  h.config.output.sidecars = false;
+// Two jobs whose videos are ready at the provider, run to the end; returns the video.
+std::string run_two_ready(Harness& h) {
   h.import(2);
   const std::string video = fake_mp4(4000);
   h.script_completed(2, video);
   RunSummary summary = h.run();
   CHECK(summary.counts.of(JobState::done) == 2);
+  return video;
+}
+
+TEST_CASE("engine: output.sidecars = false saves the video and no sidecar", "[engine]") {
+  Harness h;
+  h.config.output.sidecars = false;
+  const std::string video = run_two_ready(h);
   for (const std::string id : {"job-0", "job-1"}) {
     INFO(id);
     CHECK(slurp(h.job(id).output_path) == video);
@@ -317,6 +323,21 @@ TEST_CASE("engine: output.sidecars = false saves the video and no sidecar", "[en
     CHECK_FALSE(std::filesystem::exists(h.config.output.root + "/b1/" + id + ".json"));
   }
   CHECK(h.observer.notices.empty());
+}
+
+TEST_CASE("engine: output.checksum = \"none\" saves the video with no hash anywhere", "[engine]") {
+  Harness h;
+  h.config.output.checksum = "none";
+  const std::string video = run_two_ready(h);
+  for (const std::string id : {"job-0", "job-1"}) {
+    INFO(id);
+    CHECK(slurp(h.job(id).output_path) == video);
+    CHECK(h.job(id).bytes == static_cast<std::int64_t>(video.size()));
+    CHECK(h.job(id).sha256.empty());
+    const std::string sidecar = slurp(h.config.output.root + "/b1/" + id + ".json");
+    CHECK(sidecar.find(R"("bytes":)") != std::string::npos);
+    CHECK(sidecar.find("sha256") == std::string::npos);
+  }
 }
 
 TEST_CASE("engine: `submitting` is committed before the create request leaves", "[engine]") {

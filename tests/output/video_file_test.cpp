@@ -2,7 +2,10 @@
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -28,8 +31,9 @@ OutputPaths paths_in(const ScratchDir& dir, const std::string& name = "b/clip.mp
   return *p;
 }
 
-std::unique_ptr<VideoFile> open_file(const OutputPaths& paths) {
-  auto f = VideoFile::create(paths);
+std::unique_ptr<VideoFile> open_file(const OutputPaths& paths,
+                                     Checksum checksum = Checksum::sha256) {
+  auto f = VideoFile::create(paths, checksum);
   INFO((f ? std::string() : f.error().describe()));
   REQUIRE(f.has_value());
   return std::move(*f);
@@ -37,12 +41,58 @@ std::unique_ptr<VideoFile> open_file(const OutputPaths& paths) {
 
 bool put(VideoFile& f, const std::string& data) { return f.write(data.data(), data.size()); }
 
+// As libcurl 7.88 hands a body over: 16 KiB at a time.
+void put_in_chunks(VideoFile& f, const std::string& data) {
+  for (std::size_t at = 0; at < data.size(); at += 16384) {
+    REQUIRE(f.write(data.data() + at, std::min<std::size_t>(16384, data.size() - at)));
+  }
+}
+
 bool can_reserve_blocks(const std::string& probe) {
   const int fd = ::open(probe.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0644);
   REQUIRE(fd >= 0);
   const bool ok = ::fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, 4096) == 0;
   ::close(fd);
   return ok;
+}
+
+// Pages of `path`'s first `bytes` that are dirty in the page cache (written, not yet on their
+// way to disk), read from /proc/kpageflags through the page's frame number in
+// /proc/self/pagemap. -1 where the kernel will not tell: frame numbers need root, and tmpfs
+// pages never leave the page cache.
+long dirty_pages(const std::string& path, std::size_t bytes) {
+  struct statfs fs_info {};
+  if (::statfs(path.c_str(), &fs_info) != 0 || fs_info.f_type == TMPFS_MAGIC) {
+    return -1;
+  }
+  const int fd = ::open(path.c_str(), O_RDONLY);
+  const int pagemap = ::open("/proc/self/pagemap", O_RDONLY);
+  const int kpageflags = ::open("/proc/kpageflags", O_RDONLY);
+  void* map = fd >= 0 ? ::mmap(nullptr, bytes, PROT_READ, MAP_SHARED, fd, 0) : MAP_FAILED;
+  const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  long dirty = (pagemap >= 0 && kpageflags >= 0 && map != MAP_FAILED) ? 0 : -1;
+  for (std::size_t at = 0; dirty >= 0 && at < bytes; at += page) {
+    const auto* address = static_cast<const volatile char*>(map) + at;
+    (void)*address;  // maps the page-cache page
+    std::uint64_t entry = 0;
+    const off_t slot = static_cast<off_t>(reinterpret_cast<std::uintptr_t>(address) / page * 8);
+    if (::pread(pagemap, &entry, 8, slot) != 8) {
+      dirty = -1;
+      break;
+    }
+    const std::uint64_t frame = entry & ((1ULL << 55) - 1);  // bits 0-54
+    std::uint64_t flags = 0;
+    if (frame == 0 || ::pread(kpageflags, &flags, 8, static_cast<off_t>(frame * 8)) != 8) {
+      dirty = -1;
+      break;
+    }
+    dirty += static_cast<long>((flags >> 4) & 1);  // KPF_DIRTY
+  }
+  if (map != MAP_FAILED) ::munmap(map, bytes);
+  for (int open_fd : {fd, pagemap, kpageflags}) {
+    if (open_fd >= 0) ::close(open_fd);
+  }
+  return dirty;
 }
 
 }  // namespace
@@ -268,18 +318,60 @@ TEST_CASE("video file: head keeps what is not an MP4, at most 64 KiB", "[output]
 }
 
 TEST_CASE("video file: a part file cut short behind its back fails the finish", "[output]") {
+  // Hashing reads the file back and meets its end; without a hash its length tells.
+  for (Checksum checksum : {Checksum::sha256, Checksum::none}) {
+    INFO("checksum " << static_cast<int>(checksum));
+    ScratchDir dir;
+    OutputPaths paths = paths_in(dir);
+    auto f = open_file(paths, checksum);
+    const std::string video = fake_mp4(300000);
+    REQUIRE(put(*f, video));
+    f->settle();
+    fs::resize_file(paths.part, 1000);  // another program truncates it
+    auto done = f->finish(static_cast<std::int64_t>(video.size()));
+    REQUIRE_FALSE(done.has_value());
+    CHECK(done.error().code == ErrorCode::io);
+    CHECK_THAT(done.error().message, Catch::Contains("holds 1000 of the " +
+                                                     std::to_string(video.size()) + " bytes written"));
+    CHECK_FALSE(fs::exists(paths.video));
+  }
+}
+
+TEST_CASE("video file: with Checksum::none nothing is hashed and the video is intact", "[output]") {
+  ScratchDir dir;
+  OutputPaths paths = paths_in(dir);
+  auto f = open_file(paths, Checksum::none);
+  const std::string video = fake_mp4(600000);
+  REQUIRE(f->begin(200, static_cast<std::int64_t>(video.size())));
+  put_in_chunks(*f, video);
+  auto done = f->finish(static_cast<std::int64_t>(video.size()));
+  INFO((done ? std::string() : done.error().describe()));
+  REQUIRE(done.has_value());
+  CHECK(done->sha256.empty());
+  CHECK(done->bytes == static_cast<std::int64_t>(video.size()));
+  CHECK(slurp(paths.video) == video);
+}
+
+TEST_CASE("video file: a download starts the writeback of each 256 KiB as it arrives", "[output]") {
+  // Without it every byte stays dirty until the file is sealed, and the flush before `done`
+  // waits for the whole file (bench part 2: +28% download phase without hashing, +6% with).
   ScratchDir dir;
   OutputPaths paths = paths_in(dir);
   auto f = open_file(paths);
-  const std::string video = fake_mp4(300000);
-  REQUIRE(put(*f, video));
-  f->settle();
-  fs::resize_file(paths.part, 1000);  // another program truncates it
+  const std::string video = fake_mp4(1100 * 1024);
+  REQUIRE(f->begin(200, static_cast<std::int64_t>(video.size())));
+  put_in_chunks(*f, video);
+  // Written so far: 1 MiB in 128 KiB writes (the last 76 KiB still in the buffer), so four
+  // 256 KiB steps have had their writeback started.
+  const long dirty = dirty_pages(paths.part, 1024 * 1024);
+  if (dirty < 0) {
+    WARN("page flags unreadable here (not root, or tmpfs): writeback not checked");
+  } else {
+    CHECK(dirty == 0);
+  }
   auto done = f->finish(static_cast<std::int64_t>(video.size()));
-  REQUIRE_FALSE(done.has_value());
-  CHECK(done.error().code == ErrorCode::io);
-  CHECK_THAT(done.error().message, Catch::Contains("holds 1000 of the 300"));
-  CHECK_FALSE(fs::exists(paths.video));
+  REQUIRE(done.has_value());
+  CHECK(slurp(paths.video) == video);
 }
 
 TEST_CASE("video file: an MP4 body keeps only its signature in head", "[output]") {
