@@ -347,6 +347,9 @@ def cmd_summary(args):
     dl_ratio = paired_ratio(v, "dl.dl_mib_per_s", "curl.mib_per_s")
     out.append(f"  ratio vidbatch download phase / curl: {fmt(dl_ratio, 'x')}")
     out.append(f"  ratio vidbatch whole resume / curl:   {fmt(paired_ratio(v, 'dl.proc_mib_per_s', 'curl.mib_per_s'), 'x')}")
+    if v.get("dlnone.dl_mib_per_s"):
+        out.append(f"  vidbatch resume, output.checksum = \"none\" (no SHA-256; informative, no verdict) {fmt(v.get('dlnone.dl_mib_per_s'), ' MiB/s', 1)}  (cpu {fmt(v.get('dlnone.cpu'), ' s')})")
+        out.append(f"  ratio of that download phase / curl:  {fmt(paired_ratio(v, 'dlnone.dl_mib_per_s', 'curl.mib_per_s'), 'x')}")
     verdict("download throughput vs curl --parallel", dl_ratio, ">=", 0.9, "x")
 
     out.append("")
