@@ -254,6 +254,9 @@ bool VideoFile::write(const char* data, std::size_t size) {
   }
   keep_head(data, size);
   m_size += static_cast<std::int64_t>(size);
+  if (m_buffered == 0) {
+    start_writeback();  // a chunk written directly (flush() covers the gathered ones)
+  }
   return true;
 }
 
