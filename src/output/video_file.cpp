@@ -212,17 +212,14 @@ bool VideoFile::flush() {
   }
   const std::size_t n = m_buffered;
   m_buffered = 0;
-  if (!write_all(m_buffer.get(), n)) {
-    return false;
-  }
-  start_writeback();
-  return true;
+  return write_all(m_buffer.get(), n);
 }
 
-// Every byte counted in m_size is in the file by now. Best effort: a write error shows again in
-// the flush before `done`.
+// Of the m_size bytes received, all but the m_buffered still gathered are in the file. Best
+// effort: a write error shows again in the flush before `done`.
 void VideoFile::start_writeback() {
-  const std::int64_t upto = m_size - m_size % k_writeback_step;
+  const std::int64_t in_file = m_size - static_cast<std::int64_t>(m_buffered);
+  const std::int64_t upto = in_file - in_file % k_writeback_step;
   if (upto > m_writeback_from) {
     ::sync_file_range(m_fd, m_writeback_from, upto - m_writeback_from, SYNC_FILE_RANGE_WRITE);
     m_writeback_from = upto;
@@ -254,9 +251,7 @@ bool VideoFile::write(const char* data, std::size_t size) {
   }
   keep_head(data, size);
   m_size += static_cast<std::int64_t>(size);
-  if (m_buffered == 0) {
-    start_writeback();  // a chunk written directly (flush() covers the gathered ones)
-  }
+  start_writeback();
   return true;
 }
 
@@ -334,9 +329,9 @@ Result<std::string> VideoFile::seal(std::int64_t expected_bytes) {
   }
   give_back(m_buffer);
   if (m_size >= k_early_writeback_bytes) {
-    // The disk starts writing this file while we hash it (and the others of the batch): the
-    // flush that follows then waits for less. A failure here shows again in that flush.
-    ::sync_file_range(m_fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+    // The disk starts writing the rest of this file while we hash it (and the others of the
+    // batch): the flush that follows then waits for less. A failure there shows again in it.
+    ::sync_file_range(m_fd, m_writeback_from, 0, SYNC_FILE_RANGE_WRITE);  // 0: to the end
   }
   return checksum_of_file();
 }
