@@ -86,6 +86,7 @@ struct Transfer {
   std::unique_ptr<curl_slist, SlistDeleter> headers;
   std::unique_ptr<curl_mime, MimeDeleter> mime;
   std::string body;        // request body (curl reads it in place)
+  std::string request_line_start;  // "POST ": how a paid request's header block begins
   BodySink* sink = nullptr;
   bool sink_started = false;
   bool sink_bypassed = false;  // an error answer's body goes to memory, not the sink
@@ -151,6 +152,24 @@ std::size_t on_header(char* data, std::size_t size, std::size_t count, void* use
   }
   t->result.response.headers.push_back(std::move(header));
   return n;
+}
+
+// Paid transfers count the sockets libcurl opens for them...
+curl_socket_t on_open_socket(void* user, curlsocktype, curl_sockaddr* address) {
+  auto* t = static_cast<Transfer*>(user);
+  t->result.connections_opened += 1;
+  return ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+}
+
+// ...and the request header blocks it writes: a block that starts with the request line is
+// one more time the request went on the wire (libcurl passes headers here as they are sent).
+int on_debug(CURL*, curl_infotype type, char* data, std::size_t size, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  if (type == CURLINFO_HEADER_OUT &&
+      std::string_view(data, size).starts_with(t->request_line_start)) {
+    t->result.request_sends += 1;
+  }
+  return 0;
 }
 
 TransportFailure classify(CURLcode code, long request_size) {
@@ -233,6 +252,7 @@ class CurlMultiTransport final : public HttpTransport {
   static int on_socket(CURL* easy, curl_socket_t fd, int what, void* self, void* known);
   static int on_timer(CURLM* multi, long timeout_ms, void* self);
   void configure(Transfer& t, HttpRequest& request);
+  void configure_paid(Transfer& t, const HttpRequest& request);
   HttpResult finish(CURL* easy, CURLcode code);
   int wait_ms(Millis max_wait_ms) const;
   void act(curl_socket_t fd, int events);
@@ -271,6 +291,25 @@ int CurlMultiTransport::on_socket(CURL*, curl_socket_t fd, int what, void* self,
   return 0;
 }
 
+// A paid request gets nothing libcurl could resend it on: a connection of its own (libcurl
+// retries a request only on a reused one), closed after it; HTTP/1.1 (HTTP/2 retries streams
+// the server refused); no redirect (a 307/308 repeats the body). Its sends are counted.
+void CurlMultiTransport::configure_paid(Transfer& t, const HttpRequest& request) {
+  CURL* easy = t.easy.get();
+  if (!m_options.paid_requests_share_connections) {
+    curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
+    curl_easy_setopt(easy, CURLOPT_FORBID_REUSE, 1L);
+  }
+  curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
+  curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 0L);
+  t.request_line_start = request.form.empty() ? request.method + " " : std::string("POST ");
+  curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, on_open_socket);
+  curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, &t);
+  curl_easy_setopt(easy, CURLOPT_DEBUGFUNCTION, on_debug);
+  curl_easy_setopt(easy, CURLOPT_DEBUGDATA, &t);
+  curl_easy_setopt(easy, CURLOPT_VERBOSE, 1L);  // the debug callback runs only when verbose
+}
+
 int CurlMultiTransport::on_timer(CURLM*, long timeout_ms, void* self) {
   auto* transport = static_cast<CurlMultiTransport*>(self);
   transport->m_timer_set = timeout_ms >= 0;
@@ -284,8 +323,6 @@ void CurlMultiTransport::configure(Transfer& t, HttpRequest& request) {
   curl_easy_setopt(easy, CURLOPT_PRIVATE, &t);
   curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, t.error);
   curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
-  // Over HTTP/2, wait for a connection being set up rather than open another (multiplexing).
-  curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
   if (request.sink != nullptr) {
     curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, k_download_buffer_bytes);
   }
@@ -296,8 +333,14 @@ void CurlMultiTransport::configure(Transfer& t, HttpRequest& request) {
   curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(m_options.connect_timeout_ms));
   curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout_ms));
   curl_easy_setopt(easy, CURLOPT_USERAGENT, m_options.user_agent.c_str());
-  curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 1L);
-  curl_easy_setopt(easy, CURLOPT_MAXREDIRS, 5L);
+  if (request.paid) {
+    configure_paid(t, request);
+  } else {
+    // Over HTTP/2, wait for a connection being set up rather than open another (multiplexing).
+    curl_easy_setopt(easy, CURLOPT_PIPEWAIT, 1L);
+    curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(easy, CURLOPT_MAXREDIRS, 5L);
+  }
   curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
   if (m_options.insecure) {

@@ -7,6 +7,14 @@
 // whose origin (scheme://host:port) equals the provider origin given at
 // construction, and is never sent across a redirect to another origin.
 //
+// Paid requests (`HttpRequest::paid`: a create, remix, edit, extension or
+// character) leave at most once: each goes on a new HTTP/1.1 connection that is
+// closed after it, with no redirect followed, so libcurl has nothing to resend
+// it on (it resends a request by itself when a reused connection dies before
+// the answer, and HTTP/2 streams refused by the server). The transport also
+// counts how often the request really went on the wire (`HttpResult::
+// request_sends`), so a resend from any layer below is seen, never trusted away.
+//
 // Not thread-safe: start() and poll() from one thread; wakeup() from any.
 #pragma once
 
@@ -58,6 +66,7 @@ struct HttpRequest {
   Millis low_speed_time_ms = 0;   // >0: abort when below 1 KiB/s this long
   std::int64_t range_from = 0;    // >0: ask for bytes from this offset (Range: bytes=N-)
   BodySink* sink = nullptr;       // null: collect the body in memory (capped at 16 MiB)
+  bool paid = false;              // costs money: sent once, on a connection of its own
 };
 
 enum class TransportFailure {
@@ -88,6 +97,10 @@ struct HttpResult {
   HttpResponse response;
   std::int64_t body_bytes = 0;  // bytes of body received in this transfer
   std::string effective_url;
+  // Paid requests only: connections opened for the transfer, and how many times its request
+  // line went on the wire. More than one send means the request may have been executed twice.
+  int connections_opened = 0;
+  int request_sends = 0;
 };
 
 struct TransportOptions {
@@ -96,6 +109,9 @@ struct TransportOptions {
   Millis connect_timeout_ms = 10000;
   std::string user_agent = "vidbatch";
   bool insecure = false;             // skip TLS verification (local testing only)
+  // Fault injection for tests only: paid requests use pooled connections as any other, which
+  // lets libcurl resend them. The resend count (HttpResult::request_sends) still sees it.
+  bool paid_requests_share_connections = false;
 };
 
 class HttpTransport {
