@@ -55,11 +55,14 @@ struct LimitsConfig {
 };
 
 struct RetryConfig {
-  int submit_attempts = 5;            // create requests per job that certainly did not start a video
+  int submit_attempts = 5;            // refused create requests (no video started) per job
   int poll_attempts = 10;             // consecutive failed polls before giving up on a job
   int download_attempts = 5;
   Millis base_delay_ms = 500;
   Millis max_delay_ms = 30000;
+  // A job gives up a phase only after its attempts AND this long of failing (rate limits and
+  // "overloaded" answers never count): a provider's bad quarter of an hour fails no job.
+  Millis give_up_after_ms = 900000;
   // Ambiguous creates (answer lost). Where the dialect can list videos they are
   // reconciled; a create younger than this may still be in process at the provider.
   Millis ambiguous_settle_ms = 60000;

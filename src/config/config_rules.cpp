@@ -213,6 +213,8 @@ const std::vector<KeyRule>& rules() {
        int_key([](Config& c) -> auto& { return c.retry.download_attempts; })},
       {"retry", "base_delay_ms", millis_key([](Config& c) -> auto& { return c.retry.base_delay_ms; })},
       {"retry", "max_delay_ms", millis_key([](Config& c) -> auto& { return c.retry.max_delay_ms; })},
+      {"retry", "give_up_after_ms",
+       millis_key([](Config& c) -> auto& { return c.retry.give_up_after_ms; })},
       {"limits", "job_timeout_ms",
        millis_key([](Config& c) -> auto& { return c.limits.job_timeout_ms; })},
       {"limits", "on_job_timeout",

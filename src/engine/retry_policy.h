@@ -1,42 +1,36 @@
 // RetryPolicy: decides, as a pure function, what to do after a failed request.
 //
-// Money rule for creates (no provider honours idempotency keys): a create is
-// retried only when it certainly did not start a video: the connection was
-// never established, or the provider answered 408/409/429, or 5xx with a JSON
-// error body. A create whose request left but whose answer was lost or
-// unreadable is `ambiguous`, never retried automatically. Polls and downloads
-// are idempotent and retried freely. 401/403 stop the whole run.
-// Delays: Retry-After / retry-after-ms when given (up to max_delay), else
-// exponential back-off with full jitter. Thread-safe (pure).
+// The provider has classified the answer (provider/answer_class.h); this decides what the run
+// does with it. Money rule for paid requests (no provider honours idempotency keys): only an
+// answer the dialect classified as "no work was done" is sent again; one that may have started
+// a video is `ambiguous`, never resent automatically. A provider's pacing (slow_down) never
+// counts against a job. Other failures count: a job gives up a phase only after both
+// `attempts` failures and `give_up_after_ms` of failing, with exponential back-off and full
+// jitter between attempts (a server's Retry-After wins, up to max_delay_ms). Thread-safe (pure).
 #pragma once
 
-#include <optional>
 #include <string>
 
 #include "config/config.h"
-#include "http/http_transport.h"
+#include "provider/answer_class.h"
 #include "util/clock.h"
 
 namespace vb {
 
-enum class RequestPhase { submit, poll, download };
+// The failed attempts of one phase of one job since its last success.
+struct FailureStreak {
+  int attempts = 0;   // failures counted so far, the one being decided included
+  Millis since = 0;   // when the first of them failed
 
-const char* to_string(RequestPhase phase);
-
-// Everything the decision needs to know about one failed attempt.
-struct AttemptOutcome {
-  TransportFailure transport = TransportFailure::none;
-  int http_status = 0;                  // 0 when no answer
-  bool json_error_body = false;         // the answer carried a JSON error envelope
-  std::optional<Millis> retry_after_ms; // from Retry-After / retry-after-ms
-  std::string detail;                   // human text for the reason
+  // Counts a failure at `now` (slow_down answers are not counted: see RetryPolicy).
+  void count(Millis now);
 };
 
 enum class Verdict {
   retry,      // try again after delay_ms
-  give_up,    // terminal failure of this job with `reason`
-  ambiguous,  // create may have started a video: hold the job for reconciliation
-  stop_run,   // credentials refused: stop everything
+  give_up,    // terminal failure of this job with `error_code`
+  ambiguous,  // a paid request may have started a video: hold the job for reconciliation
+  stop_run,   // credentials or account refused: stop everything
 };
 
 struct RetryDecision {
@@ -46,16 +40,9 @@ struct RetryDecision {
   std::string reason;       // one sentence for the user
 };
 
-// `attempts` = attempts already made in this phase, including the failed one.
 // `random01` in [0,1) supplies the jitter, so tests can pin it.
-RetryDecision decide_retry(const RetryConfig& config, RequestPhase phase, int attempts,
-                           const AttemptOutcome& outcome, double random01);
-
-// Server hint from retry-after-ms, else Retry-After (seconds or an HTTP date,
-// measured against now_ms). nullopt when absent or unparsable.
-std::optional<Millis> parse_retry_after(const HttpResponse& response, Millis now_ms);
-
-// Builds the outcome of a finished transfer (status >= 400 or a transport failure).
-AttemptOutcome outcome_of(const HttpResult& result, Millis now_ms);
+RetryDecision decide_retry(const RetryConfig& config, RequestPhase phase,
+                           const FailureStreak& streak, const AnswerClass& answer, Millis now,
+                           double random01);
 
 }  // namespace vb

@@ -93,6 +93,7 @@ void RunEngine::Loop::start_characters(Millis now) {
     task.in_flight = true;
     HttpRequest request = m_e.m_provider.character_request(task.name, task.video_path);
     request.timeout_ms = m_e.m_config.http.request_timeout_ms;
+    request.paid = true;
     m_e.m_transport.start(std::move(request), k_character_tag_base + i);
   }
 }
@@ -101,18 +102,28 @@ void RunEngine::Loop::on_character_answer(HttpResult& result, Millis now) {
   CharacterTask& task = m_characters[result.tag - k_character_tag_base];
   task.in_flight = false;
   const std::string& provider = m_e.m_config.provider.name;
-  const bool answered = result.failure == TransportFailure::none &&
-                        result.response.status / 100 == 2;
-  auto id = answered ? m_e.m_provider.parse_character(result.response)
-                     : Result<std::string>(fail(ErrorCode::http, "no answer"));
+  AnswerClass answer = m_e.m_provider.classify(RequestPhase::submit, result, now);
+  if (result.request_sends > 1) {
+    m_resent += 1;
+    m_e.m_observer.on_notice("WARNING: character '" + task.name + "': its create request went on "
+                             "the wire more than once; more than one may have been made");
+    answer = {AnswerKind::ambiguous, {}, "character_resent",
+              "the request went on the wire " + std::to_string(result.request_sends) +
+                  " times (a layer below vidbatch resent it)"};
+  }
+  auto id = answer.kind == AnswerKind::ok ? m_e.m_provider.parse_character(result.response)
+                                          : Result<std::string>(fail(ErrorCode::http, "no answer"));
   CharacterState to = CharacterState::created;
   RetryDecision decision;
   if (!id) {
-    const AttemptOutcome outcome = outcome_of(result, now);
-    decision = answered ? RetryDecision{Verdict::ambiguous, 0, "character_ambiguous",
-                                        "the answer named no character id"}
-                        : decide_retry(m_e.m_config.retry, RequestPhase::submit,
-                                       ++task.failures, outcome, jitter());
+    if (answer.kind == AnswerKind::ok) {
+      answer = {AnswerKind::ambiguous, {}, "character_ambiguous", "the answer named no character id"};
+    }
+    if (answer.kind != AnswerKind::slow_down) {
+      task.failures.count(now);
+    }
+    decision = decide_retry(m_e.m_config.retry, RequestPhase::submit, task.failures, answer, now,
+                            jitter());
     to = decision.verdict == Verdict::ambiguous ? CharacterState::ambiguous
                                                 : CharacterState::pending;
   }

@@ -55,6 +55,9 @@ struct RunSummary {
   bool interrupted = false;           // stopped by a signal before finishing
   std::optional<Error> fatal;         // the run could not go on (auth, disk, database)
   bool budget_reached = false;        // submissions stopped at limits.budget_usd
+  // Paid requests that went on the wire more than once below the engine (a layer resent them):
+  // their jobs are ambiguous, and a duplicate video may have been billed.
+  int resent_requests = 0;
 };
 
 class RunEngine {

@@ -10,11 +10,6 @@ namespace vb {
 
 namespace {
 
-bool is_success(const HttpResult& r) {
-  return r.failure == TransportFailure::none && r.response.status >= 200 &&
-         r.response.status < 300;
-}
-
 bool is_json(const HttpResult& r) {
   auto type = r.response.header("content-type");
   return type && type->find("json") != std::string::npos;
@@ -85,32 +80,36 @@ void RunEngine::Loop::handle(HttpResult result, Millis now) {
 }
 
 void RunEngine::Loop::on_submit_answer(LiveJob& job, HttpResult& result, Millis now) {
-  if (!is_success(result)) {
-    on_request_failed(job, RequestPhase::submit, result, now);
+  if (sent_twice(job, result, now)) {
     return;
   }
-  auto answer = m_e.m_provider.parse_create(result.response);
-  if (!answer) {
-    // A 2xx we cannot read may still have started a video.
+  AnswerClass answer = m_e.m_provider.classify(RequestPhase::submit, result, now);
+  if (answer.kind != AnswerKind::ok) {
+    on_failed_answer(job, RequestPhase::submit, answer, result.response.status, now);
+    return;
+  }
+  auto created = m_e.m_provider.parse_create(result.response);
+  if (!created) {
+    // An accepted create we cannot read may still have started a video.
     JobUpdate update;
     update.error_code = "create_ambiguous";
     update.error_message = "the create answer could not be read (" +
-                           answer.error().message + "); a video may have been started";
+                           created.error().message + "); a video may have been started";
     transition(job, JobState::ambiguous, *update.error_message, update, result.response.status);
     note_ambiguous(job.rec, job.sent_at, now);
     forget(job);
     return;
   }
   JobUpdate update;
-  update.remote_id = answer->remote_id;
+  update.remote_id = created->remote_id;
   update.submitted_at = now;
   update.error_code = "";
   update.error_message = "";
-  transition(job, JobState::submitted, "accepted as " + answer->remote_id, update,
+  transition(job, JobState::submitted, "accepted as " + created->remote_id, update,
              result.response.status);
-  job.failures_of(RequestPhase::submit) = 0;
+  job.streak(RequestPhase::submit) = {};
   std::int64_t id = job.rec.row_id;
-  apply_remote_status(job, answer->status, result.response.status, now);
+  apply_remote_status(job, created->status, result.response.status, now);
   auto it = m_live.find(id);  // a failed answer has removed the job
   if (it != m_live.end() && (it->second.rec.state == JobState::submitted ||
                              it->second.rec.state == JobState::running)) {
@@ -118,20 +117,42 @@ void RunEngine::Loop::on_submit_answer(LiveJob& job, HttpResult& result, Millis 
   }
 }
 
+// The guard that does not trust the transport's defence: a paid request whose request line
+// went on the wire twice may have been executed twice. Whatever its answer says, the job is
+// ambiguous: reconciliation finds the video(s) it made, and never sends it again.
+bool RunEngine::Loop::sent_twice(LiveJob& job, const HttpResult& result, Millis now) {
+  if (result.request_sends <= 1) {
+    return false;
+  }
+  m_resent += 1;
+  const std::string message =
+      "the create request went on the wire " + std::to_string(result.request_sends) +
+      " times (a layer below vidbatch resent it); the provider may have made and billed more "
+      "than one video, so the job is held for reconciliation and never sent again";
+  m_e.m_observer.on_notice("WARNING: job " + job.rec.spec.id + ": " + message);
+  JobUpdate update;
+  update.error_code = "create_resent";
+  update.error_message = message;
+  transition(job, JobState::ambiguous, message, update, result.response.status);
+  note_ambiguous(job.rec, job.sent_at, now);
+  forget(job);
+  return true;
+}
+
 void RunEngine::Loop::on_poll_answer(LiveJob& job, HttpResult& result, Millis now) {
-  if (!is_success(result)) {
-    on_request_failed(job, RequestPhase::poll, result, now);
+  AnswerClass answer = m_e.m_provider.classify(RequestPhase::poll, result, now);
+  if (answer.kind != AnswerKind::ok) {
+    on_failed_answer(job, RequestPhase::poll, answer, result.response.status, now);
     return;
   }
   auto status = m_e.m_provider.parse_query(result.response);
   if (!status) {
     // Treat an unreadable answer like a failed poll: retry, then give up.
-    result.failure = TransportFailure::other;
-    result.error_text = status.error().message;
-    on_request_failed(job, RequestPhase::poll, result, now);
+    AnswerClass unreadable{AnswerKind::retry, {}, "unreadable_answer", status.error().message};
+    on_failed_answer(job, RequestPhase::poll, unreadable, result.response.status, now);
     return;
   }
-  job.failures_of(RequestPhase::poll) = 0;
+  job.streak(RequestPhase::poll) = {};
   job.unsaved_polls += 1;
   job.poll_directly = false;
   if (job.listed_url) {
@@ -211,7 +232,9 @@ void RunEngine::Loop::apply_remote_status(LiveJob& job, const RemoteStatus& stat
 }
 
 void RunEngine::Loop::on_download_answer(LiveJob& job, HttpResult& result, Millis now) {
-  if (is_success(result) && is_json(result) && job.redirects < 3) {
+  const bool success = result.failure == TransportFailure::none &&
+                       result.response.status / 100 == 2;
+  if (success && is_json(result) && job.redirects < 3) {
     // Some gateways answer /content with JSON naming the real URL.
     auto url = m_e.m_provider.parse_content_redirect(job.file->head());
     if (url && job.file->restart()) {
@@ -229,14 +252,12 @@ void RunEngine::Loop::on_download_answer(LiveJob& job, HttpResult& result, Milli
       return;
     }
     job.file->restart();
-    result.failure = TransportFailure::connection_lost;
-    result.error_text = "the server refused the resume range (HTTP 416); starting over";
-  }
-  if (!is_success(result)) {
-    on_request_failed(job, RequestPhase::download, result, now);
+    AnswerClass refused{AnswerKind::retry, {}, "http_416",
+                        "the server refused the resume range (HTTP 416); starting over"};
+    on_failed_answer(job, RequestPhase::download, refused, 416, now);
     return;
   }
-  finish_download(job, result, now);
+  on_request_failed(job, RequestPhase::download, result, now);
 }
 
 void RunEngine::Loop::finish_download(LiveJob& job, const HttpResult& result, Millis) {
@@ -278,13 +299,12 @@ void RunEngine::Loop::on_finished(FinishOutcome& outcome, Millis now) {
   }
   if (!outcome.video) {
     job.file = std::move(outcome.file);
-    HttpResult as_failure;
-    as_failure.failure = TransportFailure::connection_lost;
-    as_failure.error_text = outcome.video.error().message;
     if (outcome.video.error().code == ErrorCode::protocol) {
       job.file->restart();  // not a video: start over rather than resume
     }
-    on_request_failed(job, RequestPhase::download, as_failure, now);
+    AnswerClass unusable{AnswerKind::retry, {}, "download_unusable",
+                         outcome.video.error().message};
+    on_failed_answer(job, RequestPhase::download, unusable, job.finish_status, now);
     return;
   }
   if (!outcome.sidecar_error.empty()) {
@@ -313,47 +333,51 @@ void RunEngine::Loop::stop_on_disk_error(LiveJob& job, const std::string& messag
   set_fatal(Error{ErrorCode::io, message + "; " + remedy + " and run `vidbatch resume`", ""});
 }
 
+// A finished request that did not succeed: a download the disk refused stops the run;
+// everything else is what the provider's classification says (finish_download on success).
 void RunEngine::Loop::on_request_failed(LiveJob& job, RequestPhase phase, const HttpResult& result,
                                         Millis now) {
-  AttemptOutcome outcome = outcome_of(result, now);
-  if (outcome.detail.empty() && result.failure == TransportFailure::none) {
-    outcome.detail = error_message_from_body(result.response.body);
-  }
   if (phase == RequestPhase::download && job.file && !job.file->write_error().empty()) {
     // Disk full or similar: the job stays retriable and the run stops cleanly.
     stop_on_disk_error(job, "cannot write " + job.rec.spec.id + ": " + job.file->write_error(),
                        "free some space");
     return;
   }
-  bool expired = phase == RequestPhase::download &&
-                 (outcome.http_status == 401 || outcome.http_status == 403 ||
-                  outcome.http_status == 404 || outcome.http_status == 410);
+  AnswerClass answer = m_e.m_provider.classify(phase, result, now);
+  if (answer.kind == AnswerKind::ok) {
+    finish_download(job, result, now);
+    return;
+  }
+  on_failed_answer(job, phase, answer, result.response.status, now);
+}
+
+void RunEngine::Loop::slow_down(RequestPhase phase, Millis until) {
+  (phase == RequestPhase::submit ? m_submit_limiter : m_poll_limiter).cool_down_until(until);
+}
+
+void RunEngine::Loop::on_failed_answer(LiveJob& job, RequestPhase phase, const AnswerClass& answer,
+                                       int http_status, Millis now) {
+  const bool expired = answer.kind == AnswerKind::expired;
   if (expired && job.by_id) {
     // Fetched by id, no status asked this run: not a failed attempt, only a sign that the
     // stored completion needs its own answer now.
-    return_for_status(job, "download by id refused (HTTP " +
-                                   std::to_string(result.response.status) +
-                                   "); asking for its status");
+    return_for_status(job, "download by id refused (" + answer.detail + "); asking for its status");
     schedule(job, now);
     return;
   }
-  int attempts = ++job.failures_of(phase);
-  if (expired) {
-    // A signed URL past its expiry, or content gone: ask for a fresh status first.
-    outcome.http_status = 503;
-    outcome.json_error_body = true;
+  FailureStreak& streak = job.streak(phase);
+  if (answer.kind != AnswerKind::slow_down) {
+    streak.count(now);
   }
-  RetryDecision d = decide_retry(m_e.m_config.retry, phase, attempts, outcome, jitter());
-  if (outcome.http_status == 429 && d.verdict == Verdict::retry) {
-    // The provider is overloaded for everyone: slow the whole run down.
-    Millis until = now + std::max<Millis>(d.delay_ms, 1000);
-    (phase == RequestPhase::submit ? m_submit_limiter : m_poll_limiter).cool_down_until(until);
+  RetryDecision d = decide_retry(m_e.m_config.retry, phase, streak, answer, now, jitter());
+  if (answer.kind == AnswerKind::slow_down) {
+    // The provider's pacing is everyone's: slow the whole queue down, fail nobody.
+    slow_down(phase, now + std::max<Millis>(d.delay_ms, 1000));
   }
   switch (d.verdict) {
     case Verdict::stop_run: {
       if (phase == RequestPhase::submit) {
-        JobUpdate update;
-        transition(job, JobState::queued, d.reason, update, outcome.http_status);
+        transition(job, JobState::queued, d.reason, {}, http_status);
       }
       forget(job);
       set_fatal(Error{ErrorCode::auth, d.reason, ""});
@@ -363,18 +387,13 @@ void RunEngine::Loop::on_request_failed(LiveJob& job, RequestPhase phase, const 
       JobUpdate update;
       update.error_code = d.error_code;
       update.error_message = d.reason;
-      transition(job, JobState::ambiguous, d.reason, update, outcome.http_status);
+      transition(job, JobState::ambiguous, d.reason, update, http_status);
       note_ambiguous(job.rec, job.sent_at, now);
       forget(job);
       return;
     }
     case Verdict::give_up:
-      if (expired) {
-        d.error_code = "content_expired";
-        d.reason = "the video could not be downloaded (HTTP " +
-                   std::to_string(result.response.status) + "): its content expired or is gone";
-      }
-      fail_job(job, d.error_code, d.reason, outcome.http_status);
+      fail_job(job, d.error_code, d.reason, http_status);
       return;
     case Verdict::retry:
       break;
@@ -386,10 +405,9 @@ void RunEngine::Loop::on_request_failed(LiveJob& job, RequestPhase phase, const 
     update.error_code = d.error_code;
     update.error_message = d.reason;
     transition(job, JobState::queued, "create not accepted (" + d.reason + "); retrying", update,
-               outcome.http_status);
+               http_status);
   } else if (expired) {
-    return_for_status(job, "download refused (HTTP " + std::to_string(result.response.status) +
-                                   "); fetching a fresh status");
+    return_for_status(job, "download refused (" + answer.detail + "); fetching a fresh status");
   }
   schedule(job, now + d.delay_ms);
 }

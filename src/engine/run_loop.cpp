@@ -162,7 +162,7 @@ void RunEngine::Loop::start_submissions(Millis now) {
     job.poll_interval = limits.poll_interval_ms;
     job.sent_at = now;
     if (auto failed = m_submit_failures.find(job.rec.row_id); failed != m_submit_failures.end()) {
-      job.failures_of(RequestPhase::submit) = failed->second;  // retries keep counting
+      job.streak(RequestPhase::submit) = failed->second;  // retries keep counting
       m_submit_failures.erase(failed);
     }
     JobUpdate update;
@@ -187,6 +187,7 @@ void RunEngine::Loop::start_submissions(Millis now) {
       continue;
     }
     request->timeout_ms = m_e.m_config.http.request_timeout_ms;
+    request->paid = true;
     job->in_flight = RequestKind::submit;
     m_e.m_transport.start(std::move(*request), static_cast<std::uint64_t>(job->rec.row_id));
   }
@@ -363,6 +364,7 @@ Result<RunSummary> RunEngine::Loop::run(const std::atomic<int>& stop_requests) {
   summary.interrupted = stop_requests.load() >= 1;
   summary.fatal = m_fatal;
   summary.budget_reached = m_budget_reached;
+  summary.resent_requests = m_resent;
   return summary;
 }
 

@@ -33,9 +33,9 @@ struct LiveJob {
   std::uint64_t timer_seq = 0;    // invalidates older heap entries
   Millis poll_interval = 0;
   // Failed attempts per phase (submit, poll, download). A successful poll does
-  // not reset the download count: an expired URL must not retry forever.
-  std::array<int, 3> failures{};
-  int& failures_of(RequestPhase phase) { return failures[static_cast<std::size_t>(phase)]; }
+  // not reset the download streak: an expired URL must not retry forever.
+  std::array<FailureStreak, 3> streaks{};
+  FailureStreak& streak(RequestPhase phase) { return streaks[static_cast<std::size_t>(phase)]; }
   RemoteStatus last;              // last status seen
   bool status_fresh = false;      // `last` came from this run (URLs not stale)
   // Loaded `ready` from the ledger: one download from the content route by id, without
@@ -116,7 +116,7 @@ class RunEngine::Loop {
     CharacterState state = CharacterState::pending;
     bool in_flight = false;
     bool noted = false;              // the "held" notice was shown
-    int failures = 0;
+    FailureStreak failures;
     Millis due = 0;                  // next create attempt not before
     std::vector<JobRecord> waiting;  // queued jobs that need it
   };
@@ -142,8 +142,7 @@ class RunEngine::Loop {
   void start_thumbnails(Millis now);
   Millis next_thumbnail_due(Millis wake) const;
   void on_thumbnail_answer(HttpResult& result, Millis now);
-  void note_thumbnail_failure(const ThumbnailTask& task, const HttpResult& result,
-                              const std::string& problem);
+  void note_thumbnail_failure(const ThumbnailTask& task, bool refused, const std::string& problem);
 
   Status load_budget();
   bool within_budget(const JobRecord& rec);
@@ -185,6 +184,10 @@ class RunEngine::Loop {
   void apply_remote_status(LiveJob& job, const RemoteStatus& status, int http_status, Millis now);
   void stop_on_disk_error(LiveJob& job, const std::string& message, const std::string& remedy);
   void on_request_failed(LiveJob& job, RequestPhase phase, const HttpResult& result, Millis now);
+  void on_failed_answer(LiveJob& job, RequestPhase phase, const AnswerClass& answer,
+                        int http_status, Millis now);
+  bool sent_twice(LiveJob& job, const HttpResult& result, Millis now);
+  void slow_down(RequestPhase phase, Millis until);
   void finish_download(LiveJob& job, const HttpResult& result, Millis now);
   void on_finished(FinishOutcome& outcome, Millis now);
   void return_for_status(LiveJob& job, const std::string& message);
@@ -226,7 +229,8 @@ class RunEngine::Loop {
   int m_thumbnails_saved = 0;
   int m_thumbnail_failures = 0;
   bool m_thumbnails_off = false;            // the provider refused them: not asked again
-  std::unordered_map<std::int64_t, int> m_submit_failures;  // of jobs waiting to retry a create
+  std::unordered_map<std::int64_t, FailureStreak> m_submit_failures;  // of jobs waiting to retry a create
+  int m_resent = 0;                         // paid requests the transport saw leave twice
   std::int64_t m_queue_cursor = 0;
   bool m_queue_exhausted = false;
   std::vector<Transition> m_pending;        // committed together by flush()

@@ -67,14 +67,14 @@ void RunEngine::Loop::start_listing(Millis now) {
 
 void RunEngine::Loop::on_list_answer(HttpResult& result, Millis now) {
   m_listing_in_flight = false;
-  bool ok = result.failure == TransportFailure::none && result.response.status / 100 == 2;
-  auto page = ok ? m_e.m_provider.parse_list(result.response)
-                 : Result<RemotePage>(fail(ErrorCode::http, "listing failed"));
+  AnswerClass answer = m_e.m_provider.classify(RequestPhase::list, result, now);
+  auto page = answer.kind == AnswerKind::ok
+                  ? m_e.m_provider.parse_list(result.response)
+                  : Result<RemotePage>(fail(ErrorCode::http, answer.detail));
   if (!page) {
-    int status = result.response.status;
-    if (status == 404 || status == 405 || status == 501 || ++m_listing_failures >= 5) {
+    if (answer.kind == AnswerKind::rejected || ++m_listing_failures >= 5) {
       m_e.m_observer.on_notice("the provider does not list videos here (" +
-                               outcome_of(result, now).detail + "); ambiguous jobs are held");
+                               page.error().message + "); ambiguous jobs are held");
       apply_ambiguous_policy(now);
       return;
     }

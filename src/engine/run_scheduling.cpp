@@ -32,7 +32,7 @@ void RunEngine::Loop::run_timers(Millis now) {
     }
     if (job->rec.state == JobState::queued) {
       // A create retry is due: back to the submission queue, first in line.
-      m_submit_failures[job->rec.row_id] = job->failures_of(RequestPhase::submit);
+      m_submit_failures[job->rec.row_id] = job->streak(RequestPhase::submit);
       m_queue.push_front(job->rec);
       m_live.erase(timer.row_id);
       continue;

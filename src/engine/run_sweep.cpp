@@ -73,14 +73,13 @@ void RunEngine::Loop::begin_sweep() {
 
 void RunEngine::Loop::on_sweep_answer(HttpResult& result, Millis now) {
   m_sweep.in_flight = false;
-  bool ok = result.failure == TransportFailure::none && result.response.status / 100 == 2;
-  auto page = ok ? m_e.m_provider.parse_list(result.response)
-                 : Result<RemotePage>(fail(ErrorCode::http, "listing failed"));
+  AnswerClass answer = m_e.m_provider.classify(RequestPhase::list, result, now);
+  auto page = answer.kind == AnswerKind::ok
+                  ? m_e.m_provider.parse_list(result.response)
+                  : Result<RemotePage>(fail(ErrorCode::http, answer.detail));
   if (!page) {
-    int status = result.response.status;
-    if (status == 404 || status == 405 || status == 501 || ++m_sweep_failures >= k_failures_to_stop) {
-      stop_sweeping("the provider does not list videos here (" + outcome_of(result, now).detail +
-                    ")");
+    if (answer.kind == AnswerKind::rejected || ++m_sweep_failures >= k_failures_to_stop) {
+      stop_sweeping("the provider does not list videos here (" + page.error().message + ")");
     }
     end_sweep();
     return;

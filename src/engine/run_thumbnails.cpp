@@ -24,13 +24,6 @@ bool is_image(std::string_view body) {
   return webp || jpeg || png;
 }
 
-// Worth the one retry: the request may not have been served at all.
-bool is_transient(const HttpResult& result) {
-  const int status = result.response.status;
-  return result.failure != TransportFailure::none || status == 408 || status == 429 ||
-         status >= 500;
-}
-
 }  // namespace
 
 bool RunEngine::Loop::is_thumbnail_tag(std::uint64_t tag) {
@@ -80,13 +73,10 @@ void RunEngine::Loop::on_thumbnail_answer(HttpResult& result, Millis now) {
   ThumbnailTask& task = it->second;
   task.in_flight = false;
   task.attempts += 1;
+  const AnswerClass answer = m_e.m_provider.classify(RequestPhase::thumbnail, result, now);
   std::string problem;
-  if (result.failure != TransportFailure::none) {
-    problem = std::string(to_string(result.failure)) +
-              (result.error_text.empty() ? "" : ": " + result.error_text);
-  } else if (result.response.status / 100 != 2) {
-    problem = "HTTP " + std::to_string(result.response.status) + ": " +
-              error_message_from_body(result.response.body);
+  if (answer.kind != AnswerKind::ok) {
+    problem = answer.detail;
   } else if (!is_image(result.response.body)) {
     problem = "the answer is not a WebP, JPEG or PNG image";
   } else if (auto saved = write_file_atomically(task.path, result.response.body, false); !saved) {
@@ -96,15 +86,17 @@ void RunEngine::Loop::on_thumbnail_answer(HttpResult& result, Millis now) {
     m_thumbnails.erase(it);
     return;
   }
-  if (is_transient(result) && task.attempts < k_thumbnail_attempts && !m_stopping) {
+  // Worth the one retry: the request may not have been served at all.
+  const bool transient = answer.kind == AnswerKind::retry || answer.kind == AnswerKind::slow_down;
+  if (transient && task.attempts < k_thumbnail_attempts && !m_stopping) {
     task.due = now + std::min(m_e.m_config.retry.base_delay_ms, k_thumbnail_retry_max_ms);
     return;
   }
-  note_thumbnail_failure(task, result, problem);
+  note_thumbnail_failure(task, answer.kind == AnswerKind::rejected, problem);
   m_thumbnails.erase(it);
 }
 
-void RunEngine::Loop::note_thumbnail_failure(const ThumbnailTask& task, const HttpResult& result,
+void RunEngine::Loop::note_thumbnail_failure(const ThumbnailTask& task, bool refused,
                                              const std::string& problem) {
   m_thumbnail_failures += 1;
   if (m_thumbnail_failures <= k_thumbnail_notices) {
@@ -115,8 +107,6 @@ void RunEngine::Loop::note_thumbnail_failure(const ThumbnailTask& task, const Ht
   }
   // A provider that refuses every thumbnail request (a gateway without the
   // variant) is not asked again for each of the other videos of the run.
-  const int status = result.response.status;
-  const bool refused = status == 400 || status == 404 || status == 405 || status == 501;
   if (refused && m_thumbnails_saved == 0 && m_thumbnail_failures >= k_thumbnail_notices &&
       !m_thumbnails_off) {
     m_thumbnails_off = true;

@@ -4,6 +4,7 @@
 #include <rapidjson/writer.h>
 
 #include "provider/answer_parser.h"
+#include "provider/openai_answers.h"
 #include "provider/gateway_fields.h"
 #include "provider/unified_task_provider.h"
 
@@ -129,6 +130,11 @@ std::string OpenAiVideosProvider::wire_size(const JobSpec& spec) {
     return portrait ? "1024x1792" : "1792x1024";
   }
   return spec.size;
+}
+
+AnswerClass OpenAiVideosProvider::classify(RequestPhase phase, const HttpResult& result,
+                                   Millis now) const {
+  return classify_openai_answer(phase, result, now);
 }
 
 Status OpenAiVideosProvider::check(const JobSpec& spec) const {

@@ -4,6 +4,7 @@
 #include <rapidjson/writer.h>
 
 #include "provider/answer_parser.h"
+#include "provider/openai_answers.h"
 #include "provider/gateway_fields.h"
 
 namespace vb {
@@ -22,6 +23,11 @@ std::string query_escape(std::string_view text) {
 }  // namespace
 
 UnifiedTaskProvider::UnifiedTaskProvider(ProviderConfig config) : m_config(std::move(config)) {}
+
+AnswerClass UnifiedTaskProvider::classify(RequestPhase phase, const HttpResult& result,
+                                   Millis now) const {
+  return classify_openai_answer(phase, result, now);
+}
 
 Status UnifiedTaskProvider::check(const JobSpec& spec) const {
   if (spec.derived != DerivedKind::none) {

@@ -16,6 +16,7 @@ class UnifiedTaskProvider final : public VideoProvider {
 
   std::string_view dialect() const override { return "unified"; }
   Status check(const JobSpec& spec) const override;
+  AnswerClass classify(RequestPhase phase, const HttpResult& result, Millis now) const override;
   Result<HttpRequest> create_request(const JobSpec& spec,
                                      const CreateContext& context) const override;
   Result<CreateAnswer> parse_create(const HttpResponse& response) const override;

@@ -14,6 +14,7 @@
 
 #include "config/config.h"
 #include "http/http_transport.h"
+#include "provider/answer_class.h"
 #include "job/job_spec.h"
 #include "util/error.h"
 
@@ -71,6 +72,9 @@ class VideoProvider {
   // Dialect rules a manifest cannot know (allowed seconds, image kinds...).
   // The Error names the field, e.g. "seconds: ...".
   virtual Status check(const JobSpec& spec) const = 0;
+  // What a finished request of `phase` means (provider/answer_class.h): the dialect's own
+  // status codes and error bodies, read by nobody else. `now` measures Retry-After dates.
+  virtual AnswerClass classify(RequestPhase phase, const HttpResult& result, Millis now) const = 0;
   virtual Result<HttpRequest> create_request(const JobSpec& spec,
                                              const CreateContext& context) const = 0;
   virtual Result<CreateAnswer> parse_create(const HttpResponse& response) const = 0;

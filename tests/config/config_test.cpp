@@ -72,7 +72,8 @@ std::string dump(const Config& c) {
       << c.limits.poll_by_listing << '|'
       << c.retry.submit_attempts << '|' << c.retry.poll_attempts << '|'
       << c.retry.download_attempts << '|' << c.retry.base_delay_ms << '|'
-      << c.retry.max_delay_ms << '|' << c.retry.ambiguous_settle_ms << '|'
+      << c.retry.max_delay_ms << '|' << c.retry.give_up_after_ms << '|'
+      << c.retry.ambiguous_settle_ms << '|'
       << c.retry.ambiguous_policy << '|' << c.output.root << '|' << c.output.layout << '|'
       << c.output.thumbnails << '|' << c.output.sidecars << '|' << c.output.checksum << '|'
       << c.http.connect_timeout_ms << '|' << c.http.request_timeout_ms << '|'
@@ -106,7 +107,7 @@ TEST_CASE("config/vidbatch.toml sets every key to its built-in default", "[confi
                           "submits_per_minute", "polls_per_second", "poll_interval_ms",
                           "poll_interval_max_ms", "max_downloads", "submit_attempts",
                           "poll_attempts", "download_attempts", "base_delay_ms", "max_delay_ms",
-                          "root", "layout", "thumbnails", "sidecars", "checksum", "connect_timeout_ms", "request_timeout_ms",
+                          "give_up_after_ms", "root", "layout", "thumbnails", "sidecars", "checksum", "connect_timeout_ms", "request_timeout_ms",
                           "download_timeout_ms", "low_speed_time_ms", "path", "sync"}) {
     CHECK(text.str().find(std::string("\n") + key + " = ") != std::string::npos);
   }

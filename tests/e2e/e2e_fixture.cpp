@@ -61,6 +61,7 @@ void E2eFolder::write_config(int max_in_flight, const std::string& extra) const 
                                           "submit_attempts = 20\n"
                                           "poll_attempts = 20\n"
                                           "download_attempts = 20\n"
+                                          "give_up_after_ms = 1\n"  // fail at the attempt cap, as tests expect
                                        << extra;
 }
 

@@ -412,16 +412,16 @@ TEST_CASE("engine: a create that timed out is ambiguous and never resent", "[eng
   CHECK(h.net.started("GET", "/videos/").empty());   // nothing to poll
   REQUIRE(h.net.started("GET", "/videos?order=desc").size() == 1);   // one reconciliation try
   CHECK(std::find(h.observer.notices.begin(), h.observer.notices.end(),
-                  "the provider does not list videos here (Invalid URL (GET /v1/videos)); "
+                  "the provider does not list videos here (HTTP 404: Invalid URL (GET /v1/videos)); "
                   "ambiguous jobs are held") != h.observer.notices.end());
   CHECK(h.chain("job-0") == "queued>submitting>ambiguous");
   JobRecord job = h.job("job-0");
   CHECK(job.state == JobState::ambiguous);
   CHECK(job.error_code == "create_ambiguous");
   CHECK(job.error_message ==
-        "the create request left but its answer was lost (timeout: Operation timed out after "
-        "60000 milliseconds); a video may have been started and billed, so it is not "
-        "resubmitted automatically");
+        "the create request left but no answer proves it was refused (timeout: Operation timed "
+        "out after 60000 milliseconds); a video may have been started and billed, so it is not "
+        "sent again automatically");
   CHECK(job.remote_id.empty());
 }
 
@@ -1161,4 +1161,108 @@ TEST_CASE("engine: a URL a by-id content answer named is forgotten once it is re
   CHECK(h.job("job-0").sha256 == reference_sha256(video));
   CHECK(h.job("job-0").retries == 0);
   CHECK(h.net.started("GET", "https://cdn.test/old.mp4").size() == 1);
+}
+
+namespace {
+
+// A listing page of one video made for job-0 of Harness::import (prompt, model, size, seconds).
+std::string listing_of(const std::string& id, const std::string& status) {
+  std::string video = video_json(id, status, status == "completed" ? 100 : 0);
+  video.replace(video.find(R"("prompt":"p")"), 12, R"("prompt":"prompt 0")");
+  return R"({"object":"list","data":[)" + video + R"(],"has_more":false,"last_id":")" + id + "\"}";
+}
+
+}  // namespace
+
+TEST_CASE("engine: a create the transport sent twice is ambiguous, never sent again, and said "
+          "loudly",
+          "[engine]") {
+  Harness h;
+  h.import(1);
+  FakeAnswer twice = FakeAnswer::json(200, video_json("video_1", "queued"));
+  twice.request_sends = 2;
+  h.net.on("POST", "/videos", std::vector<FakeAnswer>{twice});
+  RunSummary summary = h.run();
+  CHECK(h.net.started("POST", "/videos").size() == 1);
+  CHECK(summary.resent_requests == 1);
+  JobRecord job = h.job("job-0");
+  CHECK(job.state == JobState::ambiguous);
+  CHECK(job.error_code == "create_resent");
+  CHECK(job.remote_id.empty());  // which of the videos is this job's: the listing decides
+  CHECK(std::any_of(h.observer.notices.begin(), h.observer.notices.end(), [](const auto& n) {
+    return n.starts_with("WARNING: job job-0: the create request went on the wire 2 times");
+  }));
+}
+
+TEST_CASE("engine: every create is marked paid for the transport", "[engine]") {
+  Harness h;
+  h.import(2);
+  h.script_completed(2, fake_mp4(300));
+  h.run();
+  auto creates = h.net.started("POST", "/videos");
+  REQUIRE(creates.size() == 2);
+  for (const auto& c : creates) {
+    CHECK(c.request.paid);
+  }
+  for (const auto& p : h.net.started("GET", "/videos/")) {
+    CHECK_FALSE(p.request.paid);
+  }
+}
+
+TEST_CASE("engine: a gateway's 502 page after a create is ambiguous, then adopted from the "
+          "listing",
+          "[engine]") {
+  Harness h;
+  h.import(1);
+  h.config.retry.ambiguous_settle_ms = 1000;
+  h.net.on("GET", "/content", cdn(fake_mp4(300)));
+  h.net.on("POST", "/videos",
+           std::vector<FakeAnswer>{FakeAnswer::json(502, "<html><h1>502 Bad Gateway</h1></html>")});
+  h.net.on("GET", "/videos?order=desc",
+           std::vector<FakeAnswer>{FakeAnswer::json(200, listing_of("video_9", "in_progress"))});
+  h.poll_script({{"video_9", {video_json("video_9", "completed", 100)}}});
+  RunSummary summary = h.run();
+  CHECK_FALSE(summary.fatal.has_value());
+  CHECK(h.net.started("POST", "/videos").size() == 1);
+  CHECK(h.chain("job-0") ==
+        "queued>submitting>ambiguous>submitted>ready>downloading>done");
+  CHECK(h.job("job-0").remote_id == "video_9");
+}
+
+TEST_CASE("engine: rate limits never fail a job, however many", "[engine]") {
+  Harness h;
+  h.import(1);
+  h.config.retry.submit_attempts = 2;
+  FakeAnswer limited =
+      FakeAnswer::json(429, R"({"error":{"message":"Rate limit reached","type":"requests"}})");
+  std::vector<FakeAnswer> answers(12, limited);
+  answers.push_back(FakeAnswer::json(200, video_json("video_7", "queued")));
+  h.net.on("GET", "/content", cdn(fake_mp4(100)));
+  h.net.on("POST", "/videos", answers);
+  h.poll_script({{"video_7", {video_json("video_7", "completed", 100)}}});
+  RunSummary summary = h.run();
+  CHECK(h.net.started("POST", "/videos").size() == 13);
+  CHECK(h.job("job-0").state == JobState::done);
+  CHECK(summary.counts.of(JobState::failed) == 0);
+}
+
+TEST_CASE("engine: failures that count fail a job only after attempts and time", "[engine]") {
+  Harness h;
+  h.import(1);
+  h.config.retry.poll_attempts = 2;
+  h.config.retry.give_up_after_ms = 60000;
+  h.create_script();
+  h.net.on("GET", "/videos/video_0",
+           std::vector<FakeAnswer>{FakeAnswer::json(503, "<html>unavailable</html>")});
+  const Millis start = h.clock.now_ms();
+  h.run();
+  JobRecord job = h.job("job-0");
+  CHECK(job.state == JobState::failed);
+  CHECK(job.error_code == "retries_exhausted");
+  auto polls = h.net.started("GET", "/videos/video_0");
+  REQUIRE(polls.size() > 2);  // more than the attempts: the minute had not passed
+  // Given up at the first failure a minute after the first one, not before.
+  CHECK(polls.back().done_at - polls.front().done_at >= 60000);
+  CHECK(polls[polls.size() - 2].done_at - polls.front().done_at < 60000);
+  CHECK(h.clock.now_ms() - start < 120000);
 }

@@ -81,6 +81,10 @@ HttpResult FakeTransport::deliver(Pending& p, bool aborted) {
     return r;
   }
   const FakeAnswer& a = p.answer;
+  if (s.request.paid) {
+    r.request_sends = a.request_sends;
+    r.connections_opened = 1;
+  }
   r.failure = a.failure;
   r.error_text = a.error_text;
   r.response.status = a.status;

@@ -30,6 +30,7 @@ struct FakeAnswer {
   std::string error_text;
   Millis latency_ms = 20;
   std::optional<std::int64_t> content_length;  // default: body.size() on full answers
+  int request_sends = 1;   // of a paid request: more than 1 = a layer below resent it
 
   static FakeAnswer json(int status, std::string body, Millis latency_ms = 20);
   static FakeAnswer failed(TransportFailure failure, std::string text, Millis latency_ms = 20);
