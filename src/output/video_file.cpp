@@ -239,7 +239,7 @@ bool VideoFile::write(const char* data, std::size_t size) {
     }
   } else {
     // Small chunks (every chunk of libcurl 7.88, plain HTTP or TLS) are gathered, so a
-    // write(2) carries 128 KiB: a write(2) per 16 KiB chunk was slower (session 8, 4 pairs).
+    // write(2) carries 128 KiB: a write(2) per 16 KiB chunk measured slower (bench/JOURNAL.md).
     if (m_buffered + size > k_write_buffer_bytes && !flush()) {
       return false;
     }
