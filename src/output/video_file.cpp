@@ -233,7 +233,7 @@ bool VideoFile::write(const char* data, std::size_t size) {
   if (size >= k_direct_write_bytes) {
     // Large chunks go straight from curl's buffer to the file: copying them through ours cost
     // more CPU than the write(2) calls it saved. libcurl 7.88 passes at most 16 KiB per call
-    // (CURL_MAX_WRITE_SIZE), so today this serves only a libcurl that passes more.
+    // (CURL_MAX_WRITE_SIZE), so this serves only a libcurl that passes more.
     if (!flush() || !write_all(data, size)) {
       return false;
     }
