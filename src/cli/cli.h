@@ -1,5 +1,5 @@
 // The command line: parses argv, runs one subcommand, returns the exit code.
-// Exit codes (stable, documented in the README):
+// Exit codes (stable, documented in docs/cli.md):
 #pragma once
 
 namespace vb {

@@ -57,7 +57,7 @@ void add_log_flags(CLI::App& cmd, CommandContext& ctx);
 int report_error(const Error& error);
 int exit_code_for(const Error& error);
 
-// Loads the configuration from ctx.flags; prints and returns nullopt on error.
+// Loads the configuration from ctx.flags (file, environment, flags); prints nothing.
 Result<Config> resolve_config(const CommandContext& ctx);
 
 // Opens the ledger named by the configuration (ErrorCode::database on failure).

@@ -59,7 +59,7 @@ Result<std::string> read_config_file(const std::string& path) {
   return std::move(text).str();
 }
 
-// Environment layer: only OPENAI_BASE_URL today. An empty variable counts as unset.
+// Environment layer: OPENAI_BASE_URL only. An empty variable counts as unset.
 void apply_env(const EnvLookup& env, Config& config, std::vector<ConfigProblem>& problems) {
   const auto base_url = env("OPENAI_BASE_URL");
   if (!base_url || base_url->empty()) {

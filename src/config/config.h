@@ -85,7 +85,7 @@ struct HttpConfig {
   Millis low_speed_time_ms = 30000;      // abort a download slower than 1 KiB/s for this long
 };
 
-// The OpenAI list prices of 2026 (api-reference section 1.8): sora-2 720p 0.10,
+// The OpenAI list prices of 2026 (docs/wire-formats.md, "Prices"): sora-2 720p 0.10,
 // sora-2-pro 720p 0.30, sora-2-pro 1024x1792 / 1792x1024 0.50.
 PriceTable default_prices();
 

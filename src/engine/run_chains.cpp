@@ -8,9 +8,7 @@ std::string RunEngine::Loop::waiting_key(const std::string& batch, const std::st
   return batch + '\n' + job_id;
 }
 
-// A derived job (remix_of, edit_of, extend_of) is sent once its parent is done,
-// with the parent's remote id; it waits while the parent is still on its way
-// and fails when the parent failed or was canceled.
+// Whether the queue's front job may be sent now (with its parent's remote id).
 RunEngine::Loop::ParentGate RunEngine::Loop::gate_on_parent(CreateContext& context) {
   const JobRecord& rec = m_queue.front();
   if (rec.spec.derived == DerivedKind::none) {

@@ -1,6 +1,6 @@
 // Manifest: a YAML file of jobs, parsed and validated into plain JobSpecs.
 //
-// Format (README "Manifest"): `batch`, optional `defaults`, optional
+// Format (docs/manifest.md): `batch`, optional `defaults`, optional
 // `characters` (list of {name, video, provider}), `jobs` (list of maps with
 // `id` and `prompt` or `prompts_from`, and optional job fields). An entry may
 // expand into several JobSpecs: rows of a prompt file x `matrix` combinations

@@ -83,7 +83,7 @@ struct YamlEntry {
   std::string field;   // "jobs[2].seconds"
 
   // Where to point for a problem with the value: an empty value has no
-  // position of its own (yaml-cpp marks the next token), so use the key.
+  // position of its own (the tree marks the next token), so use the key.
   const YamlNode& anchor() const { return value.kind == YamlKind::null ? key : value; }
 };
 

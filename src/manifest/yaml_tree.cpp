@@ -12,8 +12,8 @@ namespace vb {
 
 namespace {
 
-// Lists and maps nested deeper are a syntax error rather than a tree: about
-// yaml-cpp's limit (no node at depth 500), and a bound on memory for hostile input.
+// Lists and maps nested deeper are a syntax error rather than a tree: a bound on
+// memory and recursion for hostile input.
 constexpr std::size_t k_max_depth = 499;
 
 constexpr std::string_view k_bom = "\xEF\xBB\xBF";
@@ -31,15 +31,16 @@ std::size_t utf8_width(unsigned char lead) {
   return (lead & 0xF0) == 0xE0 ? 3 : 4;
 }
 
-// --- Characters libyaml treats differently from yaml-cpp ---------------------
+// --- Characters kept as text that libyaml alone would refuse ----------------
 //
 // libyaml (YAML 1.1) rejects C0/C1 control characters, DEL, U+FFFE and U+FFFF
 // anywhere in the input, and breaks lines at a lone CR, NEL (U+0085), LS
-// (U+2028) and PS (U+2029). yaml-cpp read all of them as ordinary text, and
-// manifests that contain them must keep loading the same. Such a character is
-// handed to libyaml as a stand-in from the private use area, U+F0000 + its
-// "slot" below, and put back in scalar values. One character for one keeps
-// libyaml's character indexes valid for the original text.
+// (U+2028) and PS (U+2029). A manifest keeps all of them as ordinary text (a
+// prompt may hold them), and lines break at '\n' only, as in every diagnostic.
+// Such a character is handed to libyaml as a stand-in from the private use
+// area, U+F0000 + its "slot" below, and put back in scalar values. One
+// character for one keeps libyaml's character indexes valid for the original
+// text.
 
 constexpr char32_t k_stand_in_base = 0xF0000;  // U+F0000..U+F00FF, UTF-8 F3 B0 80..83 xx
 
@@ -53,7 +54,7 @@ int stand_in_slot(std::string_view text, std::size_t i, std::size_t& width) {
   width = 1;
   if (c < 0x20) {
     if (c == '\t' || c == '\n' || (c == '\r' && next(1) == '\n') || c == '\0') {
-      return -1;  // NUL stays refused: yaml-cpp choked on it too
+      return -1;  // NUL stays refused: a syntax error naming byte 0x00
     }
     return c;  // a control character, or a lone CR
   }
@@ -164,7 +165,7 @@ class Positions {
  public:
   explicit Positions(std::string_view text) : m_text(text) {
     // libyaml skips a UTF-8 byte order mark before it counts characters, and
-    // yaml-cpp did not count it in columns either.
+    // columns do not count it either.
     if (text.starts_with(k_bom)) {
       m_offset = k_bom.size();
       m_line_start = k_bom.size();
@@ -178,7 +179,7 @@ class Positions {
   }
 
   // Where the next token after `index` starts, past blanks, line breaks and
-  // comments. yaml-cpp put an empty node (a missing map value or list item)
+  // comments. Diagnostics put an empty node (a missing map value or list item)
   // there, while libyaml puts it right after the ':' or '-'.
   std::pair<int, int> next_token_after(std::size_t index) {
     seek(index);
@@ -195,7 +196,7 @@ class Positions {
       }
     }
     if (m_offset >= m_text.size()) {
-      return {m_line, 1};  // yaml-cpp ended the stream at the start of its last line
+      return {m_line, 1};  // the end of the stream: the start of the last line
     }
     return current();
   }
@@ -395,7 +396,7 @@ class TreeBuilder {
       return true;
     }
     std::string_view value(reinterpret_cast<const char*>(scalar.value), scalar.length);
-    // yaml-cpp's rule: only an untagged plain scalar can be a number or null.
+    // Only an untagged plain scalar can be a number or null.
     const bool plain = scalar.style == YAML_PLAIN_SCALAR_STYLE && scalar.tag == nullptr;
     YamlNode node;
     if (plain && is_null_word(value)) {

@@ -1,10 +1,10 @@
 // YamlTree: a compact, read-only YAML document built from libyaml's event
-// parser (yaml_parser_parse). libyaml scans 4-7x faster than yaml-cpp, and a
-// flat layout (nodes, one child-index pool, one text arena) avoids a tree of
-// per-node allocations; together they keep a 100k-job manifest well within
-// the 2 s validation budget. Positions follow the rest of the diagnostics
-// (1-based lines broken at '\n' only, byte columns), and empty nodes sit where
-// yaml-cpp put them, so messages are unchanged from the yaml-cpp version.
+// parser (yaml_parser_parse). A flat layout (nodes, one child-index pool, one
+// text arena) avoids a tree of per-node allocations, which keeps a 100k-job
+// manifest well within the 2 s validation budget. Positions follow the rest of
+// the diagnostics (1-based lines broken at '\n' only, byte columns), and an
+// empty node sits at the next token; tests/manifest/manifest_errors_test.cpp
+// pins these positions and the characters kept as text.
 // Internal to the manifest module. Aliases share the anchored node's index,
 // so they never copy subtrees. Move-only: nodes point into the arena.
 #pragma once

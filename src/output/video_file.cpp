@@ -233,13 +233,13 @@ bool VideoFile::write(const char* data, std::size_t size) {
   if (size >= k_direct_write_bytes) {
     // Large chunks go straight from curl's buffer to the file: copying them through ours cost
     // more CPU than the write(2) calls it saved. libcurl 7.88 passes at most 16 KiB per call
-    // (CURL_MAX_WRITE_SIZE), so today this serves only a libcurl that passes more.
+    // (CURL_MAX_WRITE_SIZE), so this serves only a libcurl that passes more.
     if (!flush() || !write_all(data, size)) {
       return false;
     }
   } else {
     // Small chunks (every chunk of libcurl 7.88, plain HTTP or TLS) are gathered, so a
-    // write(2) carries 128 KiB: a write(2) per 16 KiB chunk was slower (session 8, 4 pairs).
+    // write(2) carries 128 KiB: a write(2) per 16 KiB chunk measured slower (bench/JOURNAL.md).
     if (m_buffered + size > k_write_buffer_bytes && !flush()) {
       return false;
     }

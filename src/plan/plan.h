@@ -1,7 +1,7 @@
 // Plan: what a manifest would do, computed without touching a ledger or the
 // network: the validated, expanded jobs, the seconds of video they ask for
-// and their estimated cost. `vidbatch plan` prints it; `run --dry-run` is
-// meant to print the same. Pure apart from the output stream; thread-safe.
+// and their estimated cost. `vidbatch plan` and `run --dry-run` print it.
+// Pure apart from the output stream; thread-safe.
 #pragma once
 
 #include <map>

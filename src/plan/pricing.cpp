@@ -42,7 +42,8 @@ std::optional<double> lookup(const PriceTable& prices, std::string_view model,
 }  // namespace
 
 std::string priced_size(const JobSpec& spec) {
-  // The only dialect today; a second one would make this a VideoProvider method.
+  // Prices are keyed by the OpenAI size for every dialect: a unified job's small/large
+  // maps to the same WxH by orientation.
   return OpenAiVideosProvider::wire_size(spec);
 }
 

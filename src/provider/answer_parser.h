@@ -1,5 +1,5 @@
 // Defensive reading of provider answers shared by the dialects: the official
-// Video object and the gateway task shape (api-reference 1.3, 2.2) both become
+// Video object and the gateway task shape (docs/wire-formats.md, "Answer shapes") become
 // a RemoteStatus. Internal to the provider module.
 #pragma once
 

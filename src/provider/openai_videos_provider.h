@@ -1,6 +1,6 @@
 // OpenAiVideosProvider: the OpenAI video format (POST /videos, GET /videos/{id},
 // GET /videos/{id}/content), as spoken by OpenAI and by the gateways that relay
-// Sora, Veo and others (api-reference sections 1 and 2.3). Creates go as
+// Sora, Veo and others (docs/wire-formats.md; the OpenAPI subset in tools/openapi/). Creates go as
 // multipart/form-data like the official SDKs (seconds as a string, a local
 // image as the `input_reference` file); an image URL goes as JSON
 // `input_reference: {image_url}`, which multipart cannot carry.

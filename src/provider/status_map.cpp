@@ -1,5 +1,5 @@
 // One table for every provider's status words, after new-api's Sora adaptor
-// (api-reference section 2.4). Matching ignores case.
+// (docs/wire-formats.md, "Status words"). Matching ignores case.
 #include <algorithm>
 #include <array>
 #include <cctype>

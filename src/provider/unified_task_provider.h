@@ -1,5 +1,5 @@
-// UnifiedTaskProvider: the gateways' unified task format (api-reference 2.1,
-// 2.2): POST {base}/video/create with a JSON body, GET {base}/video/query?id=
+// UnifiedTaskProvider: the gateways' unified task format (docs/wire-formats.md):
+// POST {base}/video/create with a JSON body, GET {base}/video/query?id=
 // with the id exactly as create returned it, and the video at a signed URL on
 // another origin (downloaded without the API key; the transport enforces it).
 // The gateways offer no listing, so an ambiguous create cannot be reconciled

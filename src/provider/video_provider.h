@@ -112,7 +112,7 @@ class VideoProvider {
 
 std::unique_ptr<VideoProvider> make_provider(const ProviderConfig& config);
 
-// Maps any provider's status word to a phase with one table (api-reference 2.4).
+// Maps any provider's status word to a phase with one table (docs/wire-formats.md).
 RemotePhase map_status(std::string_view raw);
 
 // The message of an error answer: the OpenAI envelope's error.message, else a

@@ -4,7 +4,7 @@
 // `Result<T> = std::expected<T, Error>`. An Error carries a category for code to
 // branch on, a message for people, and optional context (file:line:col, job, URL).
 // Exceptions are reserved for bugs and for the single catch in main().
-// Third-party exceptions (SQLiteCpp, toml++, yaml-cpp) are caught inside their
+// Third-party exceptions (SQLiteCpp, toml++) are caught inside their
 // adapter module and converted here. Value type; thread-compatible.
 #pragma once
 

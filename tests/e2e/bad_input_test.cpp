@@ -1,4 +1,4 @@
-// [e2e] Bad input never touches the ledger (issue 7): a ledger that already
+// [e2e] Bad input never touches the ledger: a ledger that already
 // holds a finished batch, then `vidbatch run` (the real binary) on one bad
 // manifest or config after another. Each must exit 2, name file:line:col and
 // the field on stderr, and leave every table of the database byte-identical

@@ -31,7 +31,8 @@ class E2eFolder {
   std::string db() const { return path("ledger.db"); }
   std::string out() const { return path("out"); }
 
-  // Writes a manifest of `count` jobs named job-0..; `prompt_suffix` lets tests make prompts fail.
+  // Writes a manifest of `count` jobs named job-0..; `prompt_overrides` replaces the prompt of
+  // job N, so a test can make chosen jobs fail.
   std::string write_manifest(const std::string& batch, int count,
                              const std::map<int, std::string>& prompt_overrides = {}) const;
   // Writes the config used by run(); `extra` is appended: keys of [retry] (the last table), then new tables.

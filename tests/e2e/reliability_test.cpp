@@ -1,4 +1,4 @@
-// Failure modes of issue 4 beyond the chaos test, each against the real simulator.
+// Failure modes beyond the chaos test (docs/reliability.md), each against the real simulator.
 #include <catch2/catch.hpp>
 
 #include <sys/mount.h>

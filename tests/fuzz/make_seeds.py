@@ -76,7 +76,7 @@ write("provider_query", [b"\x00" + b for b in bodies] + [b"\x0c" + bodies[-7], b
 write("provider_create", [b"\x00" + b for b in bodies])
 write("provider_list", [b"\x00" + dump(l) for l in lists] + [b"\x00" + p for p in proxy])
 write("provider_content", [dump(c) for c in contents] + proxy)
-# The gateways' unified format (api-reference 2.1, 2.2): create and query answers.
+# The gateways' unified format (docs/wire-formats.md): create and query answers.
 unified_creates = [
     {"id": "sora-2:task_01k6x15vhrff09dkkqjrzwhm60", "status": "pending",
      "status_update_time": 1759763427208},

@@ -152,7 +152,7 @@ TEST_CASE("seconds must be an unquoted integer in range", "[manifest]") {
   CHECK(check("0") == "must be between 1 and 60, got 0");
   CHECK(check("61") == "must be between 1 and 60, got 61");
   CHECK(check("99999999999999999999") == "expected an integer, got '99999999999999999999'");
-  // An empty value points at the key: yaml-cpp marks the next token instead.
+  // An empty value points at the key: the YAML tree marks the next token instead.
   const auto empty = parse_text("batch: b\njobs:\n  - id: a\n    prompt: p\n    seconds:\n");
   REQUIRE(empty.diagnostics.size() == 1);
   CHECK(empty.diagnostics[0].render() ==
@@ -270,7 +270,7 @@ TEST_CASE("size accepts small, large and WIDTHxHEIGHT only", "[manifest]") {
 }  // namespace
 }  // namespace vb
 
-// The YAML parser is libyaml; these pin what the manifest saw with yaml-cpp before.
+// Positions and characters that libyaml alone would report differently (src/manifest/yaml_tree.h).
 namespace vb {
 namespace {
 
@@ -299,7 +299,7 @@ TEST_CASE("an empty list item points at the next token", "[manifest]") {
 TEST_CASE("control characters and Unicode line separators stay part of the text",
           "[manifest]") {
   // libyaml alone would refuse the control characters and break lines at a lone
-  // CR, NEL, LS and PS; yaml-cpp read them all as text, and so do we.
+  // CR, NEL, LS and PS; the manifest reads them all as text.
   const std::string prompt = "a\x07z\rb\xC2\x85" "c\xE2\x80\xA8" "d\xE2\x80\xA9" "e\x7F";
   const auto plain = parse_text("batch: b\njobs:\n  - id: a\n    prompt: " + prompt + "\n");
   REQUIRE(plain.manifest.has_value());

@@ -34,8 +34,8 @@ RemoteStatus ok(const std::string& body) {
   return *s;
 }
 
-// The gateway's pending answer, verbatim from the seed
-// (/work/shared/seed-gateway-query-task.txt, "OpenAI Query Task", 200 example).
+// The gateway's pending answer, verbatim from its documentation ("OpenAI Query Task", the
+// 200 example; the task shape of docs/wire-formats.md).
 const char* const k_seed_pending = R"json({
     "id": "sora-2:task_01k6x15vhrff09dkkqjrzwhm60",
     "detail": {
