@@ -163,6 +163,14 @@ const char* to_string(MismatchCode code) {
   return "unknown";
 }
 
+std::string VerifyResult::codes() const {
+  std::string out;
+  for (const auto& m : mismatches) {
+    out += (out.empty() ? "" : ",") + std::string(to_string(m.code));
+  }
+  return out;
+}
+
 VerifyResult compare(const Expectation& expected, const VideoProbe& probe) {
   VerifyResult result;
   if (probe.truncated()) {

@@ -76,6 +76,8 @@ struct VerifyResult {
   std::vector<Mismatch> mismatches;  // empty: the video is what was asked
 
   bool ok() const { return mismatches.empty(); }
+  // The codes in order, comma-separated ("duration_short,no_audio"); empty when ok().
+  std::string codes() const;
 };
 
 VerifyResult compare(const Expectation& expected, const VideoProbe& probe);

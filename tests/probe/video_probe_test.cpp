@@ -244,7 +244,8 @@ TEST_CASE("probe: missing files, folders and paths that look like URLs", "[probe
 TEST_CASE("probe: MP4s written by FFmpeg's own muxer", "[probe]") {
   TempDir dir;
   const std::string av = (dir.path() / "ffmpeg.mp4").string();
-  mux_with_ffmpeg(dir.path(), av, {{true, 854, 480, 100}, {false, 0, 0, 188}});  // 4 s at 25 fps, ~4 s AAC
+  // 4 s of video at 25 fps, 4.01 s of AAC.
+  mux_with_ffmpeg(dir.path(), av, {{true, 854, 480, 100}, {false, 0, 0, 188}});
   const auto probe = probe_video(av);
   REQUIRE(probe);
   CHECK(probe->has_video);
@@ -269,7 +270,8 @@ TEST_CASE("probe: MP4s written by FFmpeg's own muxer", "[probe]") {
 
 TEST_CASE("probe: threads probing at once each get their own answers", "[probe]") {
   TempDir dir;
-  const std::string good = dir.write("good.mp4", sim::write_mp4({720, 1280, 8000, true}, 65536, 1)).string();
+  const std::string good =
+      dir.write("good.mp4", sim::write_mp4({720, 1280, 8000, true}, 65536, 1)).string();
   const std::string bad = dir.write("bad.mp4", sim::write_not_a_video(65536, 1)).string();
   std::vector<std::thread> threads;
   std::vector<int> failures(4, 0);
