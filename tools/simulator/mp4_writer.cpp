@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <string_view>
 #include <vector>
 
@@ -12,7 +13,7 @@ namespace sim {
 namespace {
 
 constexpr uint32_t k_movie_timescale = 1000;           // mvhd and tkhd durations in ms
-constexpr uint32_t k_video_timescale = 15360;          // FFmpeg's choice: 512 ticks a frame at 30 fps
+constexpr uint32_t k_video_timescale = 15360;          // FFmpeg's: 512 ticks a frame at 30 fps
 constexpr uint32_t k_frame_ticks = k_video_timescale / k_mp4_fps;
 constexpr uint32_t k_audio_rate = 48000;
 constexpr uint32_t k_aac_frame = 1024;                 // PCM samples per AAC frame
@@ -80,7 +81,7 @@ public:
   void ue(uint32_t value)
   {
     const uint32_t coded = value + 1;
-    const int length = 32 - __builtin_clz(coded);
+    const int length = std::bit_width(coded);
     bits(0, length - 1);
     bits(coded, length);
   }
