@@ -1,22 +1,19 @@
 #include "content.h"
 
+#include "mp4_writer.h"
+#include "options.h"
+#include "prng.h"
+#include "video_store.h"
+
 #include <openssl/evp.h>
 
-#include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstdlib>
 
 namespace sim {
 
 namespace {
-
-void put_u32_be(std::string& out, uint32_t v)
-{
-  out.push_back(static_cast<char>((v >> 24) & 0xff));
-  out.push_back(static_cast<char>((v >> 16) & 0xff));
-  out.push_back(static_cast<char>((v >> 8) & 0xff));
-  out.push_back(static_cast<char>(v & 0xff));
-}
 
 void put_u32_le(std::string& out, uint32_t v)
 {
@@ -26,54 +23,31 @@ void put_u32_le(std::string& out, uint32_t v)
   out.push_back(static_cast<char>((v >> 24) & 0xff));
 }
 
-// FNV-1a: a stable seed from the id (std::hash is not stable across implementations).
-uint64_t fnv1a(std::string_view s)
-{
-  uint64_t h = 1469598103934665603ULL;
-  for (const char c : s) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 1099511628211ULL;
-  }
-  return h;
-}
-
-// splitmix64: tiny, fast and fully specified, unlike std distributions.
-void append_prng_bytes(std::string& out, size_t count, uint64_t seed)
-{
-  uint64_t state = seed;
-  while (count > 0) {
-    state += 0x9e3779b97f4a7c15ULL;
-    uint64_t z = state;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    z ^= z >> 31;
-    for (int i = 0; i < 8 && count > 0; ++i, --count) {
-      out.push_back(static_cast<char>((z >> (8 * i)) & 0xff));
-    }
-  }
-}
-
 } // namespace
 
-std::string make_mp4(std::string_view video_id, size_t bytes)
+std::string make_video_file(const Video& video, const Options& options)
 {
-  bytes = std::max<size_t>(bytes, 64);
-  std::string out;
-  out.reserve(bytes);
-  put_u32_be(out, 32);
-  out += "ftyp";
-  out += "isom";
-  put_u32_be(out, 0x200);
-  out += "isomiso2avc1mp41";
-  const std::string_view note = "vidbatch";
-  put_u32_be(out, static_cast<uint32_t>(8 + note.size()));
-  out += "free";
-  out += note;
-  const size_t mdat_size = bytes - out.size();
-  put_u32_be(out, static_cast<uint32_t>(mdat_size));
-  out += "mdat";
-  append_prng_bytes(out, mdat_size - 8, fnv1a(video_id));
-  return out;
+  const auto bytes = static_cast<size_t>(options.video_bytes);
+  const uint64_t seed = fnv1a(video.id);
+  const DishonestyMarkers& markers = options.dishonesty;
+  const auto marked = [&video](const std::string& marker) {
+    return !marker.empty() && video.prompt.find(marker) != std::string::npos;
+  };
+  if (marked(markers.garbage)) {
+    return write_not_a_video(bytes, seed);
+  }
+  Mp4Spec spec{video.width, video.height, std::atoll(video.seconds.c_str()) * 1000, true};
+  if (marked(markers.short_video)) {
+    spec.duration_ms /= 2;
+  }
+  if (marked(markers.small)) {
+    spec.width /= 2;
+    spec.height /= 2;
+  }
+  if (marked(markers.silent)) {
+    spec.audio = false;
+  }
+  return write_mp4(spec, bytes, seed);
 }
 
 std::string make_thumbnail(std::string_view video_id)

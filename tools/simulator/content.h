@@ -8,9 +8,14 @@
 
 namespace sim {
 
-// An MP4-looking body of exactly `bytes` bytes (at least 64): ftyp (isom, minor 0x200,
-// compatible isom iso2 avc1 mp41), a small free box, then an mdat box of PRNG bytes.
-std::string make_mp4(std::string_view video_id, size_t bytes);
+struct Video;
+struct Options;
+
+// The MP4 served for `video`, exactly --video-bytes bytes, the same for every request of one id:
+// a real MP4 (mp4_writer.h) whose headers say the requested seconds and width x height, with
+// an AAC track. A dishonesty marker in the prompt (options.h) changes what it says: half the
+// duration, half the width and height, no audio track, or no video at all (ftyp, then no moov).
+std::string make_video_file(const Video& video, const Options& options);
 
 // A tiny body with a RIFF....WEBP header, labelled image/webp by the routes.
 std::string make_thumbnail(std::string_view video_id);

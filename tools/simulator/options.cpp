@@ -60,6 +60,14 @@ void add_fault_flags(CLI::App& app, FaultConfig& f)
   app.add_option("--max-in-flight", f.max_in_flight, "Max unfinished videos (0 = unlimited)");
 }
 
+void add_dishonesty_flags(CLI::App& app, DishonestyMarkers& m)
+{
+  app.add_option("--short-marker", m.short_video, "Prompts with it get half the duration asked");
+  app.add_option("--small-marker", m.small, "Prompts with it get half the width and height asked");
+  app.add_option("--silent-marker", m.silent, "Prompts with it get a video without audio");
+  app.add_option("--garbage-marker", m.garbage, "Prompts with it get an ftyp box and no video");
+}
+
 } // namespace
 
 int parse_options(int argc, char** argv, Options& out)
@@ -68,6 +76,7 @@ int parse_options(int argc, char** argv, Options& out)
   add_server_flags(app, out);
   add_behaviour_flags(app, out);
   add_fault_flags(app, out.faults);
+  add_dishonesty_flags(app, out.dishonesty);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

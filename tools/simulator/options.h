@@ -26,6 +26,15 @@ struct FaultConfig
   std::string lost_answer_mode = "abort"; // abort | delay
 };
 
+// Prompts containing a marker get a dishonest video (content.cpp); an empty marker is off.
+struct DishonestyMarkers
+{
+  std::string short_video = "[[short]]"; // half the requested duration
+  std::string small = "[[small]]";       // half the requested width and height
+  std::string silent = "[[silent]]";     // no audio track
+  std::string garbage = "[[garbage]]";   // an ftyp box, then no moov: not a video
+};
+
 struct Options
 {
   int port = 0;
@@ -49,6 +58,7 @@ struct Options
   bool gateway_seconds = false;  // /v1/videos also takes 10, 15, 25 like gateways relaying Sora
   bool no_list = false;  // GET /v1/videos answers 404, like gateways without a listing
   FaultConfig faults;
+  DishonestyMarkers dishonesty;
 };
 
 // Parses argv into `out`. Returns -1 on success, otherwise the exit code main() should return

@@ -290,7 +290,7 @@ void finish_create(SimContext& ctx, httplib::Response& res, NewVideo spec, const
   video.gen_ms = ctx.options.gen_ms;
   video.will_fail = video.prompt.find(ctx.options.fail_marker) != std::string::npos;
   video.never_finishes = video.prompt.find(ctx.options.stuck_marker) != std::string::npos;
-  video.content = std::make_shared<const std::string>(make_mp4(video.id, static_cast<size_t>(ctx.options.video_bytes)));
+  video.content = std::make_shared<const std::string>(make_video_file(video, ctx.options));
   video.sha256 = sha256_hex(*video.content);
   ctx.stats.count_create(video.prompt);
   ctx.stats.observe_in_flight(ctx.store.add(video));
