@@ -15,12 +15,7 @@
 #include <mutex>
 #include <thread>
 
-using vidbatch::test::HttpRequest;
-using vidbatch::test::HttpResponse;
-using vidbatch::test::HttpSession;
-using vidbatch::test::SimProcess;
-using vidbatch::test::http_get;
-using vidbatch::test::http_send;
+using namespace vidbatch::test;
 
 namespace {
 
