@@ -296,3 +296,50 @@ TEST_CASE("fault proxy: framing survives chunked, HEAD, 204, 100-continue and la
   CHECK(stats["upstream_errors"].GetInt64() == 0);
   CHECK(stats["fired"]["gateway_502"].GetInt64() == 1);
 }
+
+TEST_CASE("sim: wire faults in front of the simulator, set at run time and counted in /__stats",
+          "[e2e][sim][fault-proxy]")
+{
+  auto create = [](const SimProcess& sim, const std::string& prompt) {
+    HttpRequest request;
+    request.method = "POST";
+    request.url = sim.base_url() + "/videos";
+    request.headers = {"Authorization: Bearer sk-test"};
+    request.form = {{"model", "sora-2"}, {"prompt", prompt}};
+    return http_send(request);
+  };
+  auto stats = [](const SimProcess& sim) {
+    rapidjson::Document doc;
+    doc.Parse(sim.stats().c_str());
+    REQUIRE(doc.IsObject());
+    return doc;
+  };
+  SimProcess sim({"--wire-faults", "--gen-ms", "100", "--quiet"});
+  sim.set_faults(R"({"faults":[{"kind":"gateway_504","first":1}],"latency_ms":0})");
+  CHECK(create(sim, "first").status == 504);
+  CHECK(create(sim, "second").status == 200);
+  auto doc = stats(sim);
+  CHECK(doc["creates_total"].GetInt() == 2); // the spoiled create was made all the same
+  CHECK(doc["wire_faults"]["fired"]["gateway_504"].GetInt() == 1);
+  CHECK(doc["wire_faults"]["requests"].GetInt() == 2); // admin routes are not counted as requests
+
+  // A bad rule changes nothing, not even the simulator's knobs sent with it.
+  HttpRequest bad;
+  bad.method = "POST";
+  bad.url = sim.root_url() + "/__faults";
+  bad.body = R"({"rate_500":1.0,"faults":[{"kind":"gateway_999"}]})";
+  const HttpResponse refused = http_send(bad);
+  CHECK(refused.status == 400);
+  CHECK(refused.body.find("unknown fault kind 'gateway_999'") != std::string::npos);
+  CHECK(create(sim, "third").status == 200);
+
+  sim.reset_stats();
+  CHECK(stats(sim)["wire_faults"]["requests"].GetInt() == 0);
+
+  SimProcess direct({"--quiet"});
+  bad.url = direct.root_url() + "/__faults";
+  bad.body = R"({"faults":[]})";
+  const HttpResponse no_proxy = http_send(bad);
+  CHECK(no_proxy.status == 400);
+  CHECK(no_proxy.body.find("start vidbatch-sim with --fault KIND or --wire-faults") != std::string::npos);
+}

@@ -112,7 +112,6 @@ public:
 
   void run()
   {
-    m_faults.count_connection(m_id);
     while (exchange()) {
     }
   }
@@ -137,8 +136,8 @@ private:
     std::optional<WireRule> fault;
     if (!request.path().starts_with("/__")) {
       fault = m_faults.decide({request.method(), request.path(), m_index});
+      m_faults.count_request(m_id);
     }
-    m_faults.count_request(m_id);
     HttpHead response;
     if (!forward(request, *framing, response)) {
       return false;

@@ -293,12 +293,6 @@ std::string WireFaults::update_from_json(const std::string& body, bool strict)
   return {};
 }
 
-void WireFaults::count_connection(int64_t connection_id)
-{
-  std::lock_guard lock(m_mutex);
-  m_requests_on.emplace(connection_id, 0);
-}
-
 void WireFaults::count_request(int64_t connection_id)
 {
   std::lock_guard lock(m_mutex);

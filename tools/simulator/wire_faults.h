@@ -88,14 +88,14 @@ public:
   // is returned (empty on success). `strict`: any other key is an error too.
   std::string update_from_json(const std::string& body, bool strict);
 
-  void count_connection(int64_t connection_id);
-  void count_request(int64_t connection_id); // a request forwarded on that connection
+  // A request that faults may hit (not a /__ control route) was forwarded on that client connection.
+  void count_request(int64_t connection_id);
   void count_upstream_error();
   void reset_stats();
 
   std::string config_json() const;
   // {"connections","requests","fired":{kind:n},"requests_per_connection":{"n":connections},
-  //  "max_requests_on_a_connection","upstream_errors"}
+  //  "max_requests_on_a_connection","upstream_errors"}; connections that carried such requests.
   std::string stats_json() const;
 
 private:
