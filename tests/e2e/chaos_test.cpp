@@ -16,39 +16,6 @@ using namespace vb;
 using namespace vb::test;
 using vidbatch::test::SimProcess;
 
-namespace {
-
-// Jobs in the ledger; 0 while the first run has not committed its import yet.
-int imported_jobs(const std::string& db_path) {
-  if (!std::filesystem::exists(db_path)) {
-    return 0;
-  }
-  try {
-    SQLite::Database db(db_path, SQLite::OPEN_READONLY);
-    return db.execAndGet("SELECT count(*) FROM jobs").getInt();
-  } catch (const SQLite::Exception&) {
-    return 0;  // schema not created yet
-  }
-}
-
-void wait_for_import(const E2eFolder& folder, vidbatch::test::Subprocess& process) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (imported_jobs(folder.db()) == 0) {
-    REQUIRE(process.running());
-    REQUIRE(std::chrono::steady_clock::now() < deadline);
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-}
-
-Millis time_to_start(const E2eFolder& folder) {
-  auto start = std::chrono::steady_clock::now();
-  REQUIRE(folder.run({"--version"}).exit_code == 0);
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
-                                                               start).count();
-}
-
-}  // namespace
-
 TEST_CASE("kill -9 at random moments, resume each time: every video exactly once", "[e2e][chaos]") {
   constexpr int k_jobs = 200;
   constexpr int k_kills = 10;

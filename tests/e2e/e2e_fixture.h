@@ -65,4 +65,10 @@ int creates_for(const rapidjson::Document& stats, const std::string& prompt);
 // Checks that every job's events chain: first from NULL, each from = previous to, last to = state.
 void require_consistent_events(JobStore& store);
 
+// For kill loops: waits (60 s at most) until the first run has committed its import, so a kill
+// leaves something to resume; and how long `vidbatch --version` takes to start here (a sanitizer
+// build needs most of a second), so kills count from when a process can do work.
+void wait_for_import(const E2eFolder& folder, vidbatch::test::Subprocess& process);
+Millis time_to_start(const E2eFolder& folder);
+
 }  // namespace vb::test

@@ -40,14 +40,29 @@ int read_port(const std::string& path)
 } // namespace
 
 SimProcess::SimProcess(std::vector<std::string> extra_flags)
-  : m_dir(make_temp_dir())
+  : SimProcess(false, std::move(extra_flags))
+{
+}
+
+std::unique_ptr<SimProcess> SimProcess::fault_proxy(const std::string& upstream_url, std::vector<std::string> flags)
+{
+  flags.insert(flags.begin(), {"--fault-proxy", "--upstream", upstream_url});
+  return std::unique_ptr<SimProcess>(new SimProcess(true, std::move(flags)));
+}
+
+SimProcess::SimProcess(bool proxy_only, std::vector<std::string> flags)
+  : m_dir(make_temp_dir()),
+    m_proxy_only(proxy_only)
 {
   const std::string port_file = m_dir + "/port";
   const std::string cdn_port_file = m_dir + "/cdn-port";
   SubprocessOptions options;
-  options.argv = {VIDBATCH_SIM_BIN, "--port", "0", "--port-file", port_file, "--cdn-port", "0",
-                  "--cdn-port-file", cdn_port_file};
-  options.argv.insert(options.argv.end(), extra_flags.begin(), extra_flags.end());
+  options.argv = {VIDBATCH_SIM_BIN, "--port", "0", "--port-file", port_file};
+  if (!proxy_only) {
+    options.argv.insert(options.argv.end(), {"--cdn-port", "0", "--cdn-port-file", cdn_port_file});
+  }
+  options.argv.insert(options.argv.end(), flags.begin(), flags.end());
+  const std::string health = proxy_only ? "/__fault-proxy/stats" : "/__health";
   options.stdout_path = m_dir + "/stdout.log";
   options.stderr_path = m_dir + "/stderr.log";
   m_process = std::make_unique<Subprocess>(options);
@@ -58,8 +73,8 @@ SimProcess::SimProcess(std::vector<std::string> extra_flags)
       throw std::runtime_error("SimProcess: vidbatch-sim exited early; see " + options.stderr_path);
     }
     m_port = read_port(port_file);
-    m_cdn_port = read_port(cdn_port_file);
-    if (m_port > 0 && http_get(root_url() + "/__health").status == 200) {
+    m_cdn_port = proxy_only ? 0 : read_port(cdn_port_file);
+    if (m_port > 0 && http_get(root_url() + health).status == 200) {
       return;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -105,11 +120,16 @@ std::string SimProcess::stats() const
   return http_get(root_url() + "/__stats").body;
 }
 
+std::string SimProcess::wire_stats() const
+{
+  return http_get(root_url() + "/__fault-proxy/stats").body;
+}
+
 void SimProcess::set_faults(const std::string& json) const
 {
   HttpRequest request;
   request.method = "POST";
-  request.url = root_url() + "/__faults";
+  request.url = root_url() + (m_proxy_only ? "/__fault-proxy/faults" : "/__faults");
   request.headers = {"Content-Type: application/json"};
   request.body = json;
   const HttpResponse response = http_send(request);

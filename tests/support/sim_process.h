@@ -2,6 +2,8 @@
 // (--port 0 --port-file, --cdn-port 0 --cdn-port-file) in a private temp dir, waits until
 // /__health answers (10 s at most), and stops it on destruction (SIGTERM, then SIGKILL after 5 s).
 // Its stdout/stderr go to files in that dir (log_dir()), kept when KEEP_SIM_LOGS is set.
+// SimProcess::fault_proxy starts `vidbatch-sim --fault-proxy` instead: only the fault proxy, in
+// front of another server (no CDN listener; healthy once /__fault-proxy/stats answers).
 #pragma once
 
 #include "support/subprocess.h"
@@ -18,6 +20,7 @@ class SimProcess
 public:
   // Throws std::runtime_error if the simulator does not come up.
   explicit SimProcess(std::vector<std::string> extra_flags = {});
+  static std::unique_ptr<SimProcess> fault_proxy(const std::string& upstream_url, std::vector<std::string> flags = {});
   ~SimProcess();
   SimProcess(const SimProcess&) = delete;
   SimProcess& operator=(const SimProcess&) = delete;
@@ -30,14 +33,19 @@ public:
   Subprocess& process() { return *m_process; }
 
   std::string stats() const;                     // raw JSON of GET /__stats
-  void set_faults(const std::string& json) const; // POST /__faults; throws on a non-200
+  std::string wire_stats() const;                // raw JSON of GET /__fault-proxy/stats
+  // POST /__faults (/__fault-proxy/faults for a fault proxy); throws on a non-200.
+  void set_faults(const std::string& json) const;
   void reset_stats() const;                       // POST /__reset-stats
 
   // Stops now (SIGTERM, wait); returns the exit code. Idempotent.
   int stop();
 
 private:
+  SimProcess(bool proxy_only, std::vector<std::string> flags);
+
   std::string m_dir;
+  bool m_proxy_only = false;
   std::unique_ptr<Subprocess> m_process;
   int m_port = 0;
   int m_cdn_port = 0;

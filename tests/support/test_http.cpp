@@ -45,18 +45,23 @@ struct MimeDeleter
   void operator()(curl_mime* mime) const { curl_mime_free(mime); }
 };
 
-} // namespace
+int on_debug(CURL*, curl_infotype type, char* data, size_t size, void* user)
+{
+  if (type == CURLINFO_TEXT) {
+    static_cast<std::string*>(user)->append(data, size);
+  }
+  return 0;
+}
 
-HttpResponse http_send(const HttpRequest& request)
+// Sets every option of `request` on `h` (a fresh or reset handle) and runs it.
+HttpResponse perform(CURL* h, const HttpRequest& request)
 {
   HttpResponse response;
-  std::unique_ptr<CURL, EasyDeleter> easy(curl_easy_init());
   std::unique_ptr<curl_slist, SlistDeleter> headers;
   for (const auto& header : request.headers) {
     headers.reset(curl_slist_append(headers.release(), header.c_str()));
   }
   std::unique_ptr<curl_mime, MimeDeleter> mime;
-  CURL* h = easy.get();
   curl_easy_setopt(h, CURLOPT_URL, request.url.c_str());
   curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, request.method.c_str());
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());
@@ -78,9 +83,42 @@ HttpResponse http_send(const HttpRequest& request)
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, request.body.c_str());
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, static_cast<long>(request.body.size()));
   }
+  curl_easy_setopt(h, CURLOPT_NOBODY, request.method == "HEAD" ? 1L : 0L);
+  curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, request.fresh_connection ? 1L : 0L);
+  if (request.trace) {
+    curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
+    curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, on_debug);
+    curl_easy_setopt(h, CURLOPT_DEBUGDATA, &response.trace);
+  }
   response.curl_code = static_cast<int>(curl_easy_perform(h));
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &response.status);
+  curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &response.connects);
   return response;
+}
+
+} // namespace
+
+HttpResponse http_send(const HttpRequest& request)
+{
+  std::unique_ptr<CURL, EasyDeleter> easy(curl_easy_init());
+  return perform(easy.get(), request);
+}
+
+HttpSession::HttpSession()
+  : m_easy(curl_easy_init())
+{
+}
+
+HttpSession::~HttpSession()
+{
+  curl_easy_cleanup(static_cast<CURL*>(m_easy));
+}
+
+HttpResponse HttpSession::send(const HttpRequest& request)
+{
+  // A reset keeps the handle's connection cache: the next request may reuse the connection.
+  curl_easy_reset(static_cast<CURL*>(m_easy));
+  return perform(static_cast<CURL*>(m_easy), request);
 }
 
 HttpResponse http_get(const std::string& url, std::vector<std::string> headers)

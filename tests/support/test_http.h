@@ -1,7 +1,9 @@
 // A tiny blocking libcurl client for tests: one request, full answer in memory. Separate from
 // src/http on purpose, so e2e tests check the simulator with code that shares nothing with the
-// orchestrator under test. Each call uses its own easy handle; safe from any thread once
-// curl_global_init has run (curl_easy_init does it lazily on first use).
+// orchestrator under test. Each http_send uses its own easy handle (its own connection); an
+// HttpSession keeps one, so its requests share a kept-alive connection as libcurl allows. Safe
+// from any thread once curl_global_init has run (curl_easy_init does it lazily on first use); one
+// HttpSession belongs to one thread.
 #pragma once
 
 #include <map>
@@ -19,6 +21,8 @@ struct HttpRequest
   std::string body;                 // sent as-is when non-empty (set Content-Type yourself)
   std::vector<std::pair<std::string, std::string>> form; // non-empty = multipart/form-data
   long timeout_ms = 5000;
+  bool fresh_connection = false; // CURLOPT_FRESH_CONNECT: never reuse a kept-alive connection
+  bool trace = false;            // collect libcurl's informational lines in HttpResponse::trace
 };
 
 struct HttpResponse
@@ -27,6 +31,8 @@ struct HttpResponse
   long status = 0;
   std::string body;
   std::map<std::string, std::string> headers; // names lower-cased; last value wins
+  long connects = 0;  // new connections this transfer opened (CURLINFO_NUM_CONNECTS)
+  std::string trace;  // libcurl's "* ..." lines, when the request asked for them
 
   std::string header(const std::string& lower_name) const
   {
@@ -37,5 +43,19 @@ struct HttpResponse
 
 HttpResponse http_send(const HttpRequest& request);
 HttpResponse http_get(const std::string& url, std::vector<std::string> headers = {});
+
+class HttpSession
+{
+public:
+  HttpSession();
+  ~HttpSession();
+  HttpSession(const HttpSession&) = delete;
+  HttpSession& operator=(const HttpSession&) = delete;
+
+  HttpResponse send(const HttpRequest& request);
+
+private:
+  void* m_easy; // CURL*, kept out of this header
+};
 
 } // namespace vidbatch::test

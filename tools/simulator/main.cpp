@@ -1,5 +1,8 @@
 // vidbatch-sim entry point: parses flags, binds the API and CDN listeners on 127.0.0.1, publishes
-// the ports (stdout line + atomic port files), serves until SIGTERM/SIGINT.
+// the ports (stdout line + atomic port files), serves until SIGTERM/SIGINT. With wire faults the
+// published API port is the fault proxy's, forwarding to the API listener on a private port;
+// with --fault-proxy only that proxy runs, in front of any --upstream server.
+#include "fault_proxy.h"
 #include "options.h"
 #include "routes.h"
 #include "sim_context.h"
@@ -13,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <pthread.h>
 #include <thread>
 #include <unistd.h>
@@ -96,8 +100,7 @@ int bind_loopback(httplib::Server& server, int port)
   return bound;
 }
 
-// Signals are blocked in every thread and collected here, so stop() never runs in a handler.
-void wait_for_signal(sim::SimContext& ctx, httplib::Server& api, httplib::Server& cdn)
+void wait_for_termination()
 {
   sigset_t set;
   sigemptyset(&set);
@@ -105,13 +108,48 @@ void wait_for_signal(sim::SimContext& ctx, httplib::Server& api, httplib::Server
   sigaddset(&set, SIGINT);
   int signal_number = 0;
   sigwait(&set, &signal_number);
+}
+
+// Signals are blocked in every thread and collected here, so stop() never runs in a handler.
+void wait_for_signal(sim::SimContext& ctx, httplib::Server& api, httplib::Server& cdn, sim::FaultProxy* proxy)
+{
+  wait_for_termination();
   ctx.shutdown.trigger();
+  if (proxy) {
+    proxy->stop(); // ends stalled answers too
+  }
   // stop() is a no-op until listen has started, so repeat it until both loops are down.
   while (api.is_running() || cdn.is_running()) {
     api.stop();
     cdn.stop();
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+}
+
+// --fault-proxy: the wire faults in front of any HTTP/1.1 server.
+int run_fault_proxy(const sim::Options& options)
+{
+  auto proxy_options = sim::upstream_from_url(options.upstream);
+  if (!proxy_options) {
+    std::cerr << "vidbatch-sim: " << proxy_options.error() << "\n";
+    return 2;
+  }
+  proxy_options->port = options.port;
+  sim::WireFaults faults(sim::wire_fault_config(options), options.seed);
+  sim::FaultProxy proxy(*proxy_options, faults);
+  const int port = proxy.start();
+  if (port <= 0) {
+    std::cerr << "vidbatch-sim: cannot bind 127.0.0.1:" << options.port << " for the fault proxy\n";
+    return 2;
+  }
+  if (!write_port_file(options.port_file, port)) {
+    std::cerr << "vidbatch-sim: cannot write port file\n";
+    return 2;
+  }
+  std::cout << "vidbatch-sim fault proxy on http://127.0.0.1:" << port << " -> " << options.upstream << std::endl;
+  wait_for_termination();
+  proxy.stop();
+  return 0;
 }
 
 } // namespace
@@ -128,6 +166,9 @@ int main(int argc, char** argv)
   sigaddset(&set, SIGINT);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   std::signal(SIGPIPE, SIG_IGN); // a client hanging up mid-download must not kill the server
+  if (options.fault_proxy) {
+    return run_fault_proxy(options);
+  }
 
   sim::SimContext ctx(options);
   httplib::Server api;
@@ -140,17 +181,24 @@ int main(int argc, char** argv)
   sim::register_video_routes(api, ctx);
   sim::register_cdn_routes(cdn, ctx);
 
-  const int api_port = bind_loopback(api, options.port);
+  const bool front = options.wire_front || !options.wire_faults.empty();
+  const int listener_port = bind_loopback(api, front ? 0 : options.port);
   const int cdn_port = bind_loopback(cdn, options.cdn_port);
+  std::unique_ptr<sim::FaultProxy> proxy;
+  if (front && listener_port > 0) {
+    proxy = std::make_unique<sim::FaultProxy>(sim::FaultProxyOptions{"127.0.0.1", listener_port, options.port}, ctx.wire);
+  }
+  const int api_port = proxy ? proxy->start() : listener_port;
   if (api_port <= 0 || cdn_port <= 0) {
     std::cerr << "vidbatch-sim: cannot bind 127.0.0.1 (api port " << options.port << ", cdn port "
               << options.cdn_port << ")\n";
     return 2;
   }
+  ctx.wire_front = front;
   ctx.api_port = api_port;
   ctx.cdn_port = cdn_port;
   std::thread cdn_thread([&cdn] { cdn.listen_after_bind(); });
-  std::thread signal_thread([&] { wait_for_signal(ctx, api, cdn); });
+  std::thread signal_thread([&] { wait_for_signal(ctx, api, cdn, proxy.get()); });
   if (!write_port_file(options.cdn_port_file, cdn_port) || !write_port_file(options.port_file, api_port)) {
     std::cerr << "vidbatch-sim: cannot write port file\n";
     return 2;

@@ -2,6 +2,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include <iostream>
+
 namespace sim {
 
 namespace {
@@ -68,6 +70,26 @@ void add_dishonesty_flags(CLI::App& app, DishonestyMarkers& m)
   app.add_option("--garbage-marker", m.garbage, "Prompts with it get an ftyp box and no video");
 }
 
+void add_wire_flags(CLI::App& app, Options& o)
+{
+  const CLI::Validator rule_check(
+    [](std::string& spec) {
+      const auto rule = parse_wire_rule(spec);
+      return rule ? std::string() : rule.error();
+    },
+    "KIND[:rate=P][:first=N][:status=S][:scope=post|all|REGEX]");
+  app.add_option("--fault", o.wire_faults,
+                 "A wire fault after forwarding (repeatable): reset_keepalive, reset, fin, stall, gateway_502, "
+                 "gateway_504, gateway_52x, upstream_500, partial")
+    ->check(rule_check);
+  app.add_option("--stall-ms", o.stall_ms, "How long the stall fault holds an answer before cutting it")
+    ->check(CLI::NonNegativeNumber);
+  app.add_flag("--wire-faults", o.wire_front,
+               "Put the API listener behind the fault proxy even without --fault (POST /__faults sets them)");
+  app.add_flag("--fault-proxy", o.fault_proxy, "Run only the fault proxy, forwarding to --upstream");
+  app.add_option("--upstream", o.upstream, "With --fault-proxy: the server behind it, http://HOST:PORT");
+}
+
 } // namespace
 
 int parse_options(int argc, char** argv, Options& out)
@@ -77,12 +99,27 @@ int parse_options(int argc, char** argv, Options& out)
   add_behaviour_flags(app, out);
   add_fault_flags(app, out.faults);
   add_dishonesty_flags(app, out.dishonesty);
+  add_wire_flags(app, out);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
+  if (out.fault_proxy && out.upstream.empty()) {
+    std::cerr << "vidbatch-sim: --fault-proxy needs --upstream http://HOST:PORT\n";
+    return 2;
+  }
   return -1;
+}
+
+WireFaultConfig wire_fault_config(const Options& options)
+{
+  WireFaultConfig config;
+  config.stall_ms = options.stall_ms;
+  for (const auto& spec : options.wire_faults) {
+    config.rules.push_back(parse_wire_rule(spec).value());
+  }
+  return config;
 }
 
 } // namespace sim

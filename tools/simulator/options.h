@@ -3,8 +3,11 @@
 // (see faults.h for their thread-safety).
 #pragma once
 
+#include "wire_faults.h"
+
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace sim {
 
@@ -59,10 +62,19 @@ struct Options
   bool no_list = false;  // GET /v1/videos answers 404, like gateways without a listing
   FaultConfig faults;
   DishonestyMarkers dishonesty;
+  // Wire faults (fault_proxy.h): rules as given to --fault, and the stall of the stall fault.
+  std::vector<std::string> wire_faults;
+  int64_t stall_ms = 30000;
+  bool wire_front = false;  // the API listener sits behind the fault proxy (implied by --fault)
+  bool fault_proxy = false; // run only the fault proxy, in front of --upstream
+  std::string upstream;
 };
 
 // Parses argv into `out`. Returns -1 on success, otherwise the exit code main() should return
 // (0 for --help, non-zero for bad flags; CLI11 has already printed the message).
 int parse_options(int argc, char** argv, Options& out);
+
+// The wire fault rules and stall of the options (their --fault texts were checked by parse_options).
+WireFaultConfig wire_fault_config(const Options& options);
 
 } // namespace sim

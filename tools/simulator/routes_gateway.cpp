@@ -120,6 +120,7 @@ void handle_character_create(SimContext& ctx, const httplib::Request& req, httpl
   }
   Character character{ctx.store.new_character_id(), name, now_ms() / 1000};
   ctx.store.add_character(character);
+  ctx.stats.count_character(name);
   send_json(res, 200, character_json(character));
 }
 

@@ -6,6 +6,7 @@
 #include "options.h"
 #include "stats.h"
 #include "video_store.h"
+#include "wire_faults.h"
 
 #include <atomic>
 #include <chrono>
@@ -46,7 +47,8 @@ struct SimContext
 {
   explicit SimContext(const Options& opts)
     : options(opts),
-      faults(opts.faults, opts.seed)
+      faults(opts.faults, opts.seed),
+      wire(wire_fault_config(opts), opts.seed)
   {
   }
 
@@ -55,6 +57,8 @@ struct SimContext
   FaultInjector faults;
   Stats stats;
   ShutdownSignal shutdown;
+  WireFaults wire;                    // used by the fault proxy in front of the API listener
+  std::atomic<bool> wire_front{false}; // that proxy runs (--fault or --wire-faults)
   std::atomic<int> api_port{0};
   std::atomic<int> cdn_port{0};
   std::string cdn_secret = "vidbatch-sim-cdn";

@@ -61,6 +61,13 @@ void Stats::count_create(const std::string& prompt)
   ++m_creates_by_prompt[prompt];
 }
 
+void Stats::count_character(const std::string& name)
+{
+  std::lock_guard lock(m_mutex);
+  ++m_characters_total;
+  ++m_characters_by_name[name];
+}
+
 void Stats::count_query()
 {
   int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -110,6 +117,8 @@ void Stats::reset()
   std::lock_guard lock(m_mutex);
   m_creates_total = 0;
   m_creates_by_prompt.clear();
+  m_characters_total = 0;
+  m_characters_by_name.clear();
   m_requests_total = 0;
   m_requests_by_route.clear();
   m_queries = 0;
@@ -123,7 +132,7 @@ void Stats::reset()
   m_auth_on_files = 0;
 }
 
-std::string Stats::to_json(const VideoStore& store, bool counters_only) const
+std::string Stats::to_json(const VideoStore& store, bool counters_only, const std::string& wire_json) const
 {
   std::lock_guard lock(m_mutex);
   // The five documented fault kinds always appear, so tests can read them without a lookup miss.
@@ -137,6 +146,10 @@ std::string Stats::to_json(const VideoStore& store, bool counters_only) const
   w.Key("creates_total"); w.Int64(m_creates_total);
   if (!counters_only) {
     w.Key("creates_by_prompt"); write_counts(w, m_creates_by_prompt);
+  }
+  w.Key("characters_created"); w.Int64(m_characters_total);
+  if (!counters_only) {
+    w.Key("characters_by_name"); write_counts(w, m_characters_by_name);
   }
   w.Key("requests_total"); w.Int64(m_requests_total);
   if (!counters_only) {
@@ -152,6 +165,10 @@ std::string Stats::to_json(const VideoStore& store, bool counters_only) const
   w.Key("max_in_flight_seen"); w.Int64(m_max_in_flight_seen);
   w.Key("connections_seen"); w.Int64(static_cast<int64_t>(m_connections.size()));
   w.Key("auth_headers_seen_on_files"); w.Int64(m_auth_on_files);
+  if (!wire_json.empty()) {
+    w.Key("wire_faults");
+    w.RawValue(wire_json.c_str(), wire_json.size(), rapidjson::kObjectType);
+  }
   if (!counters_only) {
     w.Key("videos"); write_videos(w, store);
   }

@@ -18,6 +18,7 @@ class Stats
 public:
   void count_request(const std::string& route);
   void count_create(const std::string& prompt);
+  void count_character(const std::string& name); // a character was created
   void count_query();
   void count_content_request();
   void add_content_bytes(int64_t bytes);
@@ -30,12 +31,15 @@ public:
 
   // counters_only: the scalar counters alone (no per-prompt, per-route or per-video lists), cheap
   // enough for a benchmark to sample every half second while a large batch runs.
-  std::string to_json(const VideoStore& store, bool counters_only = false) const;
+  // wire_json: the fault proxy's stats object, embedded as "wire_faults" when not empty.
+  std::string to_json(const VideoStore& store, bool counters_only = false, const std::string& wire_json = {}) const;
 
 private:
   mutable std::mutex m_mutex;
   int64_t m_creates_total = 0;
   std::map<std::string, int64_t> m_creates_by_prompt;
+  int64_t m_characters_total = 0;
+  std::map<std::string, int64_t> m_characters_by_name;
   int64_t m_requests_total = 0;
   std::map<std::string, int64_t> m_requests_by_route;
   int64_t m_queries = 0;
