@@ -228,3 +228,32 @@ TEST_CASE("a paid request does not follow a redirect", "[http]") {
   ::close(fd);
   redirector.join();
 }
+
+TEST_CASE("a transfer after one that timed out starts afresh", "[http]") {
+  // A server that reads requests and never answers.
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  REQUIRE(::listen(fd, 4) == 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  const int port = ntohs(addr.sin_port);
+  ResettingServer server;
+  auto transport = make_curl_transport({});
+  for (int round = 0; round < 3; ++round) {
+    INFO("round " << round);
+    HttpRequest stalled = create(server);
+    stalled.url = "http://127.0.0.1:" + std::to_string(port) + "/v1/videos";
+    stalled.timeout_ms = 300;
+    CHECK(run_one(*transport, stalled).failure == TransportFailure::timeout);
+    HttpRequest get;
+    get.url = server.url("/v1/videos/x");
+    auto next = run_one(*transport, get);
+    INFO(next.error_text);
+    CHECK(next.failure == TransportFailure::none);
+    CHECK(next.response.body == "ok");
+  }
+  ::close(fd);
+}
