@@ -26,6 +26,7 @@ constexpr CommandEntry k_commands[] = {
     {"retry", register_retry},
     {"cancel", register_cancel},
     {"completion", register_completion},
+    {"adopt", register_adopt},
 };
 
 std::atomic<int> g_stop_requests{0};

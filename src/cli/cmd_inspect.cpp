@@ -22,7 +22,7 @@ void register_status(CLI::App& app, CommandContext& ctx) {
       if (!ledger) {
         return report_error(ledger.error());
       }
-      auto status = write_status(*ledger->store, *json, std::cout);
+      auto status = write_status(*ledger->store, ledger->config.prices, *json, std::cout);
       return status ? static_cast<int>(k_exit_ok) : report_error(status.error());
     };
   });

@@ -66,34 +66,6 @@ std::vector<CharacterRecord> character_records(const Manifest& manifest, const C
   return records;
 }
 
-// One provider's engine parts: its dialect, its key (the environment variable
-// when set, else its api_key_file) and a transport that sends the key to its
-// origin only. The ledger connection is opened later, after the import.
-Result<ProviderRun> make_provider_run(const Config& config, const std::string& name,
-                                      const RunFlags& flags) {
-  const ProviderConfig* chosen = config.find_provider(name);
-  if (chosen == nullptr) {
-    return fail(ErrorCode::invalid_input,
-                "the ledger has jobs for provider \"" + name +
-                    "\", which the config does not define; add [providers." + name + "]",
-                config.config_path);
-  }
-  auto key = resolve_api_key(*chosen, process_env());
-  if (!key) {
-    return std::unexpected(key.error());
-  }
-  ProviderRun run;
-  run.config = config.for_provider(*chosen);
-  run.provider = make_provider(*chosen);
-  TransportOptions options;
-  options.bearer_token = *key;
-  options.auth_origin = url_origin(chosen->base_url);
-  options.connect_timeout_ms = config.http.connect_timeout_ms;
-  options.insecure = flags.insecure;
-  run.transport = make_curl_transport(options);
-  return run;
-}
-
 // Each provider's engine runs on its own thread with its own connection.
 Status open_stores(const Config& config, std::vector<ProviderRun>& runs) {
   for (auto& run : runs) {
@@ -110,7 +82,7 @@ Result<std::vector<ProviderRun>> make_provider_runs(const Config& config, const 
                                                     const std::vector<std::string>& names) {
   std::vector<ProviderRun> runs;
   for (const auto& name : names) {
-    auto run = make_provider_run(config, name, flags);
+    auto run = make_provider_run(config, name, flags.insecure);
     if (!run) {
       return std::unexpected(run.error());
     }
@@ -128,6 +100,12 @@ void print_summary(const RunSummary& summary, const Config& config) {
   if (summary.budget_reached) {
     std::cout << "stopped at the budget: " << c.of(JobState::queued)
               << " job(s) left queued; raise limits.budget_usd (or --budget) and resume\n";
+  }
+  if (summary.resent_requests > 0) {
+    std::cout << "WARNING: " << summary.resent_requests
+              << " paid request(s) went on the wire more than once below vidbatch (a proxy or "
+                 "the HTTP library resent them); their jobs are held as ambiguous and the "
+                 "provider may have billed duplicates: see `vidbatch status`\n";
   }
   if (c.of(JobState::ambiguous) > 0) {
     std::cout << "ambiguous jobs may have been started and billed by the provider; see "
@@ -229,6 +207,35 @@ int execute(const Config& config, const RunFlags& flags, const std::optional<Man
 }
 
 }  // namespace
+
+// One provider's engine parts: its dialect, its key (the environment variable
+// when set, else its api_key_file) and a transport that sends the key to its
+// origin only. The ledger connection is opened later, after the import.
+Result<ProviderRun> make_provider_run(const Config& config, const std::string& name,
+                                      bool insecure) {
+  const ProviderConfig* chosen = config.find_provider(name);
+  if (chosen == nullptr) {
+    return fail(ErrorCode::invalid_input,
+                "the ledger has jobs for provider \"" + name +
+                    "\", which the config does not define; add [providers." + name + "]",
+                config.config_path);
+  }
+  auto key = resolve_api_key(*chosen, process_env());
+  if (!key) {
+    return std::unexpected(key.error());
+  }
+  ProviderRun run;
+  run.config = config.for_provider(*chosen);
+  run.provider = make_provider(*chosen);
+  TransportOptions options;
+  options.bearer_token = *key;
+  options.auth_origin = url_origin(chosen->base_url);
+  options.connect_timeout_ms = config.http.connect_timeout_ms;
+  options.insecure = insecure;
+  run.transport = make_curl_transport(options);
+  return run;
+}
+
 
 void register_run(CLI::App& app, CommandContext& ctx) {
   auto flags = std::make_shared<RunFlags>();

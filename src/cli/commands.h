@@ -15,6 +15,7 @@
 #include "cli/cli_log.h"
 #include "cli/run_lock.h"
 #include "config/config.h"
+#include "engine/provider_runs.h"
 #include "store/job_store.h"
 #include "util/error.h"
 
@@ -46,6 +47,11 @@ void register_plan(CLI::App& app, CommandContext& ctx);
 void register_retry(CLI::App& app, CommandContext& ctx);
 void register_cancel(CLI::App& app, CommandContext& ctx);
 void register_completion(CLI::App& app, CommandContext& ctx);
+void register_adopt(CLI::App& app, CommandContext& ctx);
+
+// One provider's engine parts: its dialect, its key (the environment variable when set, else its
+// api_key_file) and a transport that sends the key to its origin only; no ledger connection.
+Result<ProviderRun> make_provider_run(const Config& config, const std::string& name, bool insecure);
 
 // --db/--config/--out/--base-url/--concurrency on `cmd`, filling ctx.flags.
 void add_common_flags(CLI::App& cmd, CommandContext& ctx, bool engine_flags);

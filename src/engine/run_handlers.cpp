@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "engine/run_loop.h"
+#include "http/response_headers.h"
 
 namespace vb {
 
@@ -13,26 +14,6 @@ namespace {
 bool is_json(const HttpResult& r) {
   auto type = r.response.header("content-type");
   return type && type->find("json") != std::string::npos;
-}
-
-// Total length of the file from `Content-Range: bytes a-b/total`, else the body length
-// plus what we already had.
-std::int64_t expected_size(const HttpResult& r, std::int64_t had_before) {
-  if (auto range = r.response.header("content-range")) {
-    auto slash = range->rfind('/');
-    if (slash != std::string::npos && range->substr(slash + 1) != "*") {
-      try {
-        return std::stoll(range->substr(slash + 1));
-      } catch (...) {
-        return -1;
-      }
-    }
-  }
-  if (r.response.content_length) {
-    return r.response.status == 206 ? had_before + *r.response.content_length
-                                    : *r.response.content_length;
-  }
-  return -1;
 }
 
 }  // namespace
@@ -246,7 +227,7 @@ void RunEngine::Loop::on_download_answer(LiveJob& job, HttpResult& result, Milli
   }
   if (result.failure == TransportFailure::none && result.response.status == 416) {
     // Our Range starts at the end: either every byte is already here, or the file is off.
-    std::int64_t total = expected_size(result, job.file->size());
+    std::int64_t total = expected_total_bytes(result.response, job.file->size());
     if (total == job.file->size()) {
       finish_download(job, result, now);
       return;
@@ -266,7 +247,7 @@ void RunEngine::Loop::finish_download(LiveJob& job, const HttpResult& result, Mi
   FinishTask task;
   task.row_id = job.rec.row_id;
   task.file = std::move(job.file);
-  task.expected_bytes = expected_size(result, had_before);
+  task.expected_bytes = expected_total_bytes(result.response, had_before);
   if (m_e.m_config.output.sidecars && paths) {
     task.sidecar_path = paths->sidecar;
     task.sidecar = [rec = job.rec, now = m_e.m_clock.now_ms()](const FinishedVideo& video) {

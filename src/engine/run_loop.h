@@ -173,6 +173,7 @@ class RunEngine::Loop {
   void start_listing(Millis now);
   void on_list_answer(HttpResult& result, Millis now);
   void decide_ambiguous(Millis now);
+  void note_unclaimed(const std::unordered_set<std::string>& claimed, Millis now);
   void apply_ambiguous_policy(Millis now);
 
   // run_handlers.cpp: answers
@@ -231,6 +232,7 @@ class RunEngine::Loop {
   bool m_thumbnails_off = false;            // the provider refused them: not asked again
   std::unordered_map<std::int64_t, FailureStreak> m_submit_failures;  // of jobs waiting to retry a create
   int m_resent = 0;                         // paid requests the transport saw leave twice
+  std::unordered_set<std::string> m_unclaimed_noted;  // paid, unclaimed videos already told
   std::int64_t m_queue_cursor = 0;
   bool m_queue_exhausted = false;
   std::vector<Transition> m_pending;        // committed together by flush()

@@ -119,6 +119,12 @@ void RunEngine::Loop::decide_ambiguous(Millis now) {
   ReconcileRules rules;
   rules.settle_ms = m_e.m_config.retry.ambiguous_settle_ms;
   auto decisions = reconcile(m_ambiguous, m_listing, claimed, m_e.m_provider, rules, now);
+  for (const auto& d : decisions) {
+    if (d.verdict == ReconcileVerdict::adopt) {
+      claimed.insert(d.video.id);
+    }
+  }
+  note_unclaimed(claimed, now);
   std::vector<AmbiguousCreate> still_waiting;
   for (const auto& d : decisions) {
     JobRecord rec = m_ambiguous_records[d.row_id];
@@ -160,6 +166,47 @@ void RunEngine::Loop::decide_ambiguous(Millis now) {
   }
   m_ambiguous = std::move(still_waiting);
   m_reconcile_due = now + std::max<Millis>(k_reconcile_retry_ms, m_e.m_config.retry.ambiguous_settle_ms / 4);
+}
+
+// Listed videos nobody holds, even after this pass, made for a job of the ledger (its
+// parameters, created after the job was): paid for and unclaimed. A duplicate the provider made
+// anyway, or one of a crashed run of another tool; recorded for status, reports and `adopt`.
+void RunEngine::Loop::note_unclaimed(const std::unordered_set<std::string>& claimed, Millis now) {
+  std::vector<const RemoteVideo*> candidates;
+  std::vector<std::string> prompts;
+  for (const auto& video : m_listing.videos) {
+    if (!claimed.contains(video.id) && video.status.phase != RemotePhase::failed) {
+      candidates.push_back(&video);
+      prompts.push_back(video.prompt);
+    }
+  }
+  auto jobs = m_e.m_store.jobs_with_prompts(prompts);
+  if (!jobs) {
+    set_fatal(jobs.error());
+    return;
+  }
+  const Millis skew = ReconcileRules{}.clock_skew_ms;
+  std::vector<UnclaimedVideo> found;
+  for (const RemoteVideo* video : candidates) {
+    for (const auto& job : *jobs) {
+      if (for_this_provider(job) && video->created_at >= job.created_at - skew &&
+          m_e.m_provider.matches(job.spec, *video)) {
+        found.push_back({m_e.m_config.provider.name, video->id, job.row_id, video->status.raw_status,
+                         video->created_at, now, "", "", "", {}});
+        break;
+      }
+    }
+  }
+  if (auto stored = m_e.m_store.note_unclaimed(found); !stored) {
+    set_fatal(stored.error());
+    return;
+  }
+  std::erase_if(found, [this](const UnclaimedVideo& v) { return !m_unclaimed_noted.insert(v.remote_id).second; });
+  if (!found.empty()) {
+    m_e.m_observer.on_notice(std::to_string(found.size()) +
+                             " video(s) at the provider match jobs of this ledger but belong to "
+                             "none: paid, unclaimed (see `vidbatch status`)");
+  }
 }
 
 void RunEngine::Loop::apply_ambiguous_policy(Millis now) {

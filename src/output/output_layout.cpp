@@ -1,5 +1,6 @@
 #include "output/output_layout.h"
 
+#include <cctype>
 #include <filesystem>
 
 namespace vb {
@@ -48,6 +49,24 @@ Result<OutputPaths> output_paths(const OutputConfig& output, const std::string& 
   thumbnail.replace_extension(video.extension() == ".webp" ? ".thumbnail.webp" : ".webp");
   paths.thumbnail = thumbnail.string();
   return paths;
+}
+
+OutputPaths take_paths(const OutputPaths& video, const std::string& remote_id) {
+  std::string safe = remote_id;
+  for (char& c : safe) {
+    const bool plain = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+    c = plain ? c : '_';
+  }
+  std::filesystem::path path(video.video);
+  const std::string ext = path.extension().string();
+  path.replace_extension();
+  OutputPaths take;
+  take.video = path.string() + ".take-" + safe + ext;
+  take.part = take.video + ".part";
+  std::filesystem::path sidecar(take.video);
+  sidecar.replace_extension(".json");
+  take.sidecar = sidecar.string();
+  return take;
 }
 
 }  // namespace vb

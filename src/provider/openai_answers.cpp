@@ -5,7 +5,7 @@
 
 #include <rapidjson/document.h>
 
-#include "http/retry_after.h"
+#include "http/response_headers.h"
 #include "provider/video_provider.h"
 
 namespace vb {

@@ -32,16 +32,19 @@ std::string title_of(const JobFilter& filter) {
 
 // CSV and JSON Lines need no summary: rows go out as they are read, so a report of any
 // ledger holds one job in memory. A failed write stops the walk.
-Status stream_rows(JobStore& store, const ReportOptions& options, std::ostream& out) {
+Status stream_rows(JobStore& store, const ReportOptions& options,
+                   const report_detail::UnclaimedIds& unclaimed, std::ostream& out) {
   const bool csv = options.format == ReportFormat::csv;
   if (csv) {
     report_detail::write_csv_header(out);
   }
   return store.for_each_job(options.filter, [&](const JobRecord& job) -> Status {
+    auto it = unclaimed.find(job.row_id);
+    const std::string_view ids = it == unclaimed.end() ? std::string_view() : it->second;
     if (csv) {
-      report_detail::write_csv_row(job, out);
+      report_detail::write_csv_row(job, ids, out);
     } else {
-      report_detail::write_json_line(job, out);
+      report_detail::write_json_line(job, ids, out);
     }
     if (!out) {
       return fail(ErrorCode::io, "could not write the report (output closed or disk full?)");
@@ -51,6 +54,19 @@ Status stream_rows(JobStore& store, const ReportOptions& options, std::ostream& 
 }
 
 }  // namespace
+
+namespace report_detail {
+
+UnclaimedIds unclaimed_ids(const std::vector<UnclaimedVideo>& videos) {
+  UnclaimedIds ids;
+  for (const auto& v : videos) {
+    std::string& text = ids[v.job_row_id];
+    text += (text.empty() ? "" : " ") + v.remote_id;
+  }
+  return ids;
+}
+
+}  // namespace report_detail
 
 std::optional<ReportFormat> parse_report_format(std::string_view text) {
   if (text == "csv") {
@@ -88,8 +104,13 @@ Status write_report(JobStore& store, const JobFilter& filter, ReportFormat forma
 Status write_report(JobStore& store, const ReportOptions& options, std::ostream& out) {
   const Millis generated_at =
       options.generated_at != 0 ? options.generated_at : SystemClock().now_ms();
+  auto unclaimed = store.unclaimed_videos(options.filter.batch);
+  if (!unclaimed) {
+    return std::unexpected(std::move(unclaimed.error()));
+  }
   if (options.format == ReportFormat::csv || options.format == ReportFormat::jsonl) {
-    if (auto streamed = stream_rows(store, options, out); !streamed) {
+    if (auto streamed = stream_rows(store, options, report_detail::unclaimed_ids(*unclaimed), out);
+        !streamed) {
       return streamed;
     }
   } else {
@@ -103,19 +124,21 @@ Status write_report(JobStore& store, const ReportOptions& options, std::ostream&
     }
     report_detail::ReportData data;
     data.summary = summarize(*jobs, *events, options.prices);
+    add_unclaimed(data.summary, *unclaimed, options.prices);
+    data.unclaimed_by_job = report_detail::unclaimed_ids(*unclaimed);
+    data.unclaimed = std::move(*unclaimed);
+    data.jobs = std::move(*jobs);
+    data.events = std::move(*events);
+    data.generated_at = generated_at;
+    data.title = title_of(options.filter);
+    data.report_dir = options.report_dir;
+    data.prices = options.prices;
     if (options.format == ReportFormat::json) {
-      report_detail::write_json(*jobs, generated_at, false, out, &data.summary);
+      report_detail::write_json(data, out);
+    } else if (options.format == ReportFormat::md) {
+      report_detail::write_markdown(data, out);
     } else {
-      data.jobs = std::move(*jobs);
-      data.events = std::move(*events);
-      data.generated_at = generated_at;
-      data.title = title_of(options.filter);
-      data.report_dir = options.report_dir;
-      if (options.format == ReportFormat::md) {
-        report_detail::write_markdown(data, out);
-      } else {
-        report_detail::write_html(data, out);
-      }
+      report_detail::write_html(data, out);
     }
   }
   out.flush();

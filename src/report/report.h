@@ -6,7 +6,9 @@
 // One report row per job, in this column order:
 //   batch, id, state, remote_id, model, size, seconds, attempts, submitted_at,
 //   completed_at, downloaded_at, output_path, bytes, sha256, error_code,
-//   error_message, prompt
+//   error_message, prompt, unclaimed
+// `unclaimed`: the remote ids (space-separated) of paid videos the provider made for this job
+// that no job holds (JobStore::unclaimed_videos).
 // Times are ISO 8601 UTC with milliseconds ("2026-11-24T21:18:57.123Z").
 //   csv:   RFC 4180, UTF-8, one header row, CRLF after every record (as the RFC
 //          says; spreadsheets and Python's csv module expect it). Fields with a
@@ -19,7 +21,10 @@
 //          {"jobs": n, "states": {state: n, ... every state}, "success_rate": 0..1|null,
 //           "queue_s"|"generation_s"|"download_s": {"count","total","mean","p50","p95"},
 //           "videos_downloaded", "bytes_downloaded", "retries", "http_429",
-//           "estimated_cost_usd", "submitted_cost_usd", "unpriced_jobs"}
+//           "estimated_cost_usd", "submitted_cost_usd", "unpriced_jobs",
+//           "unclaimed_videos", "unclaimed_cost_usd"},
+//          and after the jobs "unclaimed": [{"batch", "id", "provider", "remote_id", "status",
+//          "created_at", "estimated_cost_usd", "take_path"}, ...]
 //   md:    the summary as a table, then one table row per job (pipes escaped,
 //          newlines as <br>, '<' '>' '&' as entities).
 //   html:  one self-contained page (inline CSS and SVG, no script, no network):
@@ -63,12 +68,14 @@ Status write_report(JobStore& store, const JobFilter& filter, ReportFormat forma
                     std::ostream& out, Millis generated_at);
 Status write_report(JobStore& store, const ReportOptions& options, std::ostream& out);
 
-// Jobs per state per batch, then every ambiguous job by id with what to do.
-// Table for people, or when `json`:
+// Jobs per state per batch, then every ambiguous job by id with what to do, then the paid,
+// unclaimed videos (priced with `prices`). Table for people, or when `json`:
 //   {"batches": {"name": {"queued": n, ..., "total": n}, ...},
 //    "totals": {"queued": n, ..., "total": n},
-//    "ambiguous": [{"batch": b, "id": j, "remote_id": r, "attempts": n}, ...]}
+//    "ambiguous": [{"batch": b, "id": j, "remote_id": r, "attempts": n}, ...],
+//    "unclaimed": [{"batch", "id", "provider", "remote_id", "status",
+//                   "estimated_cost_usd": x|null, "take_path"}, ...]}
 // Every state appears in the JSON objects, with 0 when no job is in it.
-Status write_status(JobStore& store, bool json, std::ostream& out);
+Status write_status(JobStore& store, const PriceTable& prices, bool json, std::ostream& out);
 
 }  // namespace vb

@@ -32,7 +32,7 @@ void put_field(std::string_view text, std::ostream& out) {
 }  // namespace
 
 // Fields in the order of k_columns; the text fields are written from the record in place.
-void write_csv_row(const JobRecord& job, std::ostream& out) {
+void write_csv_row(const JobRecord& job, std::string_view unclaimed, std::ostream& out) {
   const std::string seconds = std::to_string(job.spec.seconds);
   const std::string attempt = std::to_string(job.attempt);
   const std::string submitted = format_iso8601(job.submitted_at);
@@ -44,7 +44,7 @@ void write_csv_row(const JobRecord& job, std::ostream& out) {
                                      seconds,        attempt,         submitted,
                                      completed,      downloaded,      job.output_path,
                                      bytes,          job.sha256,      job.error_code,
-                                     job.error_message, job.spec.prompt};
+                                     job.error_message, job.spec.prompt, unclaimed};
   static_assert(std::size(fields) == k_columns.size());
   for (std::size_t i = 0; i < std::size(fields); ++i) {
     if (i > 0) {
@@ -69,13 +69,6 @@ void write_csv_header(std::ostream& out) {
     put_field(k_columns[i], out);
   }
   out << k_record_end;
-}
-
-void write_csv(const std::vector<JobRecord>& jobs, std::ostream& out) {
-  write_csv_header(out);
-  for (const JobRecord& job : jobs) {
-    write_csv_row(job, out);
-  }
 }
 
 }  // namespace vb::report_detail

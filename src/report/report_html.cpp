@@ -115,6 +115,8 @@ void write_summary(const ReportData& data, std::ostream& out) {
   tile(out, "estimated cost", format_usd(s.estimated_cost_usd),
        format_usd(s.submitted_cost_usd) + " accepted by the provider" +
            (s.unpriced_jobs > 0 ? "; " + std::to_string(s.unpriced_jobs) + " unpriced" : ""));
+  tile(out, "paid, unclaimed", std::to_string(s.unclaimed_videos),
+       format_usd(s.unclaimed_cost_usd) + " of videos no job holds (vidbatch adopt)");
   out << "</div>\n<div class=\"states\">";
   for (int i = 0; i < k_job_state_count; ++i) {
     auto state = static_cast<JobState>(i);
@@ -270,6 +272,9 @@ void write_card(const ReportData& data, const JobRecord& job, const JobTimings& 
   }
   if (!job.output_path.empty()) {
     row(out, "path", job.output_path);
+  }
+  if (auto it = data.unclaimed_by_job.find(job.row_id); it != data.unclaimed_by_job.end()) {
+    row(out, "paid, unclaimed", it->second);
   }
   out << "</dl>";
   if (!job.error_code.empty() || !job.error_message.empty()) {

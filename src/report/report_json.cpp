@@ -4,6 +4,7 @@
 #include <cmath>
 #include <string>
 
+#include "plan/pricing.h"
 #include "report/report_writers.h"
 
 namespace vb::report_detail {
@@ -25,8 +26,10 @@ void put_time(JsonWriter& w, Millis ms) {
   }
 }
 
+void put_optional(JsonWriter& w, std::optional<double> value);
+
 // Keys and order as k_columns (a test holds them together); types per report/report.h.
-void put_job(JsonWriter& w, const JobRecord& job) {
+void put_job(JsonWriter& w, const JobRecord& job, std::string_view unclaimed) {
   w.StartObject();
   w.Key("batch");
   put_string(w, job.batch);
@@ -62,7 +65,36 @@ void put_job(JsonWriter& w, const JobRecord& job) {
   put_string(w, job.error_message);
   w.Key("prompt");
   put_string(w, job.spec.prompt);
+  w.Key("unclaimed");
+  w.String(unclaimed.data(), static_cast<rapidjson::SizeType>(unclaimed.size()));
   w.EndObject();
+}
+
+void put_unclaimed(JsonWriter& w, const std::vector<UnclaimedVideo>& videos,
+                   const PriceTable& prices) {
+  w.StartArray();
+  for (const auto& v : videos) {
+    w.StartObject();
+    w.Key("batch");
+    put_string(w, v.batch);
+    w.Key("id");
+    put_string(w, v.job_id);
+    w.Key("provider");
+    put_string(w, v.provider);
+    w.Key("remote_id");
+    put_string(w, v.remote_id);
+    w.Key("status");
+    put_string(w, v.status);
+    w.Key("created_at");
+    put_time(w, v.created_at);
+    w.Key("estimated_cost_usd");
+    auto cost = estimate_cost(v.spec, prices);
+    put_optional(w, cost ? std::optional<double>(std::round(*cost * 100.0) / 100.0) : std::nullopt);
+    w.Key("take_path");
+    put_string(w, v.take_path);
+    w.EndObject();
+  }
+  w.EndArray();
 }
 
 // Moves what the writer produced so far to `out`, keeping memory flat for large reports.
@@ -128,43 +160,41 @@ void put_summary(JsonWriter& w, const ReportSummary& s) {
   put_optional(w, std::round(s.submitted_cost_usd * 100.0) / 100.0);
   w.Key("unpriced_jobs");
   w.Int64(s.unpriced_jobs);
+  w.Key("unclaimed_videos");
+  w.Int64(s.unclaimed_videos);
+  w.Key("unclaimed_cost_usd");
+  put_optional(w, std::round(s.unclaimed_cost_usd * 100.0) / 100.0);
   w.EndObject();
 }
 
 }  // namespace
 
-void write_json_line(const JobRecord& job, std::ostream& out) {
+void write_json_line(const JobRecord& job, std::string_view unclaimed, std::ostream& out) {
   rapidjson::StringBuffer buffer;
   JsonWriter w(buffer);  // one writer per line: each line is a complete document
-  put_job(w, job);
+  put_job(w, job, unclaimed);
   drain(buffer, out);
   out << '\n';
 }
 
-void write_json(const std::vector<JobRecord>& jobs, Millis generated_at, bool lines,
-                std::ostream& out, const ReportSummary* summary) {
-  if (lines) {
-    for (const JobRecord& job : jobs) {
-      write_json_line(job, out);
-    }
-    return;
-  }
+void write_json(const ReportData& data, std::ostream& out) {
   rapidjson::StringBuffer buffer;
   JsonWriter w(buffer);
   w.StartObject();
   w.Key("generated_at");
-  put_time(w, generated_at);
-  if (summary != nullptr) {
-    w.Key("summary");
-    put_summary(w, *summary);
-  }
+  put_time(w, data.generated_at);
+  w.Key("summary");
+  put_summary(w, data.summary);
   w.Key("jobs");
   w.StartArray();
-  for (const JobRecord& job : jobs) {
-    put_job(w, job);
+  for (const JobRecord& job : data.jobs) {
+    auto it = data.unclaimed_by_job.find(job.row_id);
+    put_job(w, job, it == data.unclaimed_by_job.end() ? std::string_view() : it->second);
     drain(buffer, out);
   }
   w.EndArray();
+  w.Key("unclaimed");
+  put_unclaimed(w, data.unclaimed, data.prices);
   w.EndObject();
   drain(buffer, out);
   out << '\n';

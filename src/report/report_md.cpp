@@ -52,6 +52,11 @@ void write_markdown(const ReportData& data, std::ostream& out) {
   out << "| Estimated cost | " << format_usd(s.estimated_cost_usd) << " for every job, "
       << format_usd(s.submitted_cost_usd) << " for jobs accepted by the provider"
       << (s.unpriced_jobs > 0 ? "; " + std::to_string(s.unpriced_jobs) + " job(s) unpriced" : "")
+      << " |\n";
+  out << "| Paid, unclaimed videos | " << s.unclaimed_videos << " (estimated "
+      << format_usd(s.unclaimed_cost_usd) << ")"
+      << (s.unclaimed_videos > 0 ? ": made for jobs below, held by none; `vidbatch adopt` saves one"
+                                 : "")
       << " |\n\n";
   out << "## Jobs\n\n";
   if (data.jobs.empty()) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <array>
+#include <unordered_map>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -13,20 +14,27 @@
 namespace vb::report_detail {
 
 // The report columns, in order; shared by every format (see report/report.h).
-inline constexpr std::array<const char*, 17> k_columns = {
+inline constexpr std::array<const char*, 18> k_columns = {
     "batch",         "id",         "state",       "remote_id",     "model",  "size",
     "seconds",       "attempts",   "submitted_at", "completed_at", "downloaded_at",
     "output_path",   "bytes",      "sha256",      "error_code",    "error_message",
-    "prompt"};
+    "prompt",        "unclaimed"};
+
+// Paid, unclaimed videos by the row id of the job they match: their remote ids, space-separated.
+using UnclaimedIds = std::unordered_map<std::int64_t, std::string>;
+UnclaimedIds unclaimed_ids(const std::vector<UnclaimedVideo>& videos);
 
 // Everything the md and html writers draw from.
 struct ReportData {
   std::vector<JobRecord> jobs;
   std::vector<EventRecord> events;  // of these jobs only, in insertion order
+  std::vector<UnclaimedVideo> unclaimed;
+  UnclaimedIds unclaimed_by_job;
   ReportSummary summary;
   Millis generated_at = 0;
   std::string title;                // "batch nightly", "all batches", + state filter
   std::string report_dir;
+  PriceTable prices;                // for the cost of unclaimed videos
 };
 
 // One field as RFC 4180 wants it: quoted (quotes doubled) only when needed.
@@ -41,16 +49,13 @@ std::string relative_url(const std::string& file, const std::string& dir);
 std::string format_duration(std::optional<double> seconds);
 std::string format_bytes(std::int64_t bytes);
 
-void write_csv(const std::vector<JobRecord>& jobs, std::ostream& out);
 // One row at a time, for reports streamed from the ledger: the header, then each job.
 void write_csv_header(std::ostream& out);
-void write_csv_row(const JobRecord& job, std::ostream& out);
+void write_csv_row(const JobRecord& job, std::string_view unclaimed, std::ostream& out);
 // One JSON Lines record (the job object and a newline).
-void write_json_line(const JobRecord& job, std::ostream& out);
-// `lines`: JSON Lines (one job object per line) instead of one document;
-// `summary` goes into the document's envelope (ignored for lines).
-void write_json(const std::vector<JobRecord>& jobs, Millis generated_at, bool lines,
-                std::ostream& out, const ReportSummary* summary = nullptr);
+void write_json_line(const JobRecord& job, std::string_view unclaimed, std::ostream& out);
+// The json report: envelope with the summary, the jobs, and the paid, unclaimed videos.
+void write_json(const ReportData& data, std::ostream& out);
 void write_markdown(const ReportData& data, std::ostream& out);
 void write_html(const ReportData& data, std::ostream& out);
 

@@ -8,9 +8,11 @@
 #include <iomanip>
 #include <map>
 #include <numeric>
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include "plan/pricing.h"
 #include "report/report.h"
 
 namespace vb {
@@ -24,13 +26,15 @@ struct StatusData {
   std::map<std::string, Counts> batches;  // ordered by name
   Counts totals{};
   std::vector<JobRecord> ambiguous;
+  std::vector<UnclaimedVideo> unclaimed;
+  std::vector<std::optional<double>> unclaimed_cost;  // each one's estimate
 };
 
 std::int64_t total(const Counts& counts) {
   return std::accumulate(counts.begin(), counts.end(), std::int64_t{0});
 }
 
-Result<StatusData> gather(JobStore& store) {
+Result<StatusData> gather(JobStore& store, const PriceTable& prices) {
   auto counts = store.count_states();
   if (!counts) {
     return std::unexpected(std::move(counts.error()));
@@ -46,6 +50,14 @@ Result<StatusData> gather(JobStore& store) {
     data.totals[state] += count.count;
   }
   data.ambiguous = std::move(*ambiguous);
+  auto unclaimed = store.unclaimed_videos(std::nullopt);
+  if (!unclaimed) {
+    return std::unexpected(std::move(unclaimed.error()));
+  }
+  data.unclaimed = std::move(*unclaimed);
+  for (const auto& video : data.unclaimed) {
+    data.unclaimed_cost.push_back(estimate_cost(video.spec, prices));
+  }
   return data;
 }
 
@@ -112,6 +124,35 @@ void write_ambiguous_text(const std::vector<JobRecord>& jobs, std::ostream& out)
   }
 }
 
+std::string usd(std::optional<double> cost) {
+  if (!cost) {
+    return "unpriced";
+  }
+  std::ostringstream text;
+  text << '$' << std::fixed << std::setprecision(2) << *cost;
+  return text.str();
+}
+
+void write_unclaimed_text(const StatusData& data, std::ostream& out) {
+  if (data.unclaimed.empty()) {
+    return;
+  }
+  double total = 0;
+  for (const auto& cost : data.unclaimed_cost) {
+    total += cost.value_or(0.0);
+  }
+  out << '\n'
+      << data.unclaimed.size() << " paid, unclaimed video(s), estimated " << usd(total)
+      << ": the provider made them for these jobs and no job holds them.\n"
+      << "`vidbatch adopt --batch B --id JOB --remote ID` saves one as the job's alternative take.\n";
+  for (std::size_t i = 0; i < data.unclaimed.size(); ++i) {
+    const UnclaimedVideo& v = data.unclaimed[i];
+    out << "  " << v.batch << '/' << v.job_id << "  remote id: " << v.remote_id << "  "
+        << v.status << "  " << usd(data.unclaimed_cost[i])
+        << (v.take_path.empty() ? "" : "  saved: " + v.take_path) << '\n';
+  }
+}
+
 void put_counts(JsonWriter& w, const Counts& counts) {
   w.StartObject();
   for (std::size_t s = 0; s < counts.size(); ++s) {
@@ -155,6 +196,32 @@ void write_json(const StatusData& data, std::ostream& out) {
     w.EndObject();
   }
   w.EndArray();
+  w.Key("unclaimed");
+  w.StartArray();
+  for (std::size_t i = 0; i < data.unclaimed.size(); ++i) {
+    const UnclaimedVideo& v = data.unclaimed[i];
+    w.StartObject();
+    w.Key("batch");
+    put_string(w, v.batch);
+    w.Key("id");
+    put_string(w, v.job_id);
+    w.Key("provider");
+    put_string(w, v.provider);
+    w.Key("remote_id");
+    put_string(w, v.remote_id);
+    w.Key("status");
+    put_string(w, v.status);
+    w.Key("estimated_cost_usd");
+    if (data.unclaimed_cost[i]) {
+      w.Double(*data.unclaimed_cost[i]);
+    } else {
+      w.Null();
+    }
+    w.Key("take_path");
+    put_string(w, v.take_path);
+    w.EndObject();
+  }
+  w.EndArray();
   w.EndObject();
   out.write(buffer.GetString(), static_cast<std::streamsize>(buffer.GetSize()));
   out << '\n';
@@ -162,8 +229,8 @@ void write_json(const StatusData& data, std::ostream& out) {
 
 }  // namespace
 
-Status write_status(JobStore& store, bool json, std::ostream& out) {
-  auto data = gather(store);
+Status write_status(JobStore& store, const PriceTable& prices, bool json, std::ostream& out) {
+  auto data = gather(store, prices);
   if (!data) {
     return std::unexpected(std::move(data.error()));
   }
@@ -174,6 +241,7 @@ Status write_status(JobStore& store, bool json, std::ostream& out) {
   } else {
     write_table(*data, out);
     write_ambiguous_text(data->ambiguous, out);
+    write_unclaimed_text(*data, out);
   }
   out.flush();
   if (!out) {

@@ -172,4 +172,12 @@ std::vector<TimelineSample> timeline(const std::vector<EventRecord>& events, int
   return out;
 }
 
+void add_unclaimed(ReportSummary& summary, const std::vector<UnclaimedVideo>& videos,
+                   const PriceTable& prices) {
+  for (const auto& video : videos) {
+    summary.unclaimed_videos += 1;
+    summary.unclaimed_cost_usd += estimate_cost(video.spec, prices).value_or(0.0);
+  }
+}
+
 }  // namespace vb

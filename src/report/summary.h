@@ -48,11 +48,17 @@ struct ReportSummary {
   double estimated_cost_usd = 0;       // every priced job of the report, as if all generate
   double submitted_cost_usd = 0;       // priced jobs the provider accepted or may have (ambiguous)
   std::int64_t unpriced_jobs = 0;      // jobs with no price in the table, left out of both
+  std::int64_t unclaimed_videos = 0;   // paid for, matching a job, held by none
+  double unclaimed_cost_usd = 0;       // their estimated cost (priced ones)
   Millis first_event_at = 0;           // 0 when there are no events
   Millis last_event_at = 0;
 
   std::int64_t of(JobState s) const { return by_state[static_cast<std::size_t>(s)]; }
 };
+
+// Counts the paid, unclaimed videos into `summary`, priced like their jobs.
+void add_unclaimed(ReportSummary& summary, const std::vector<UnclaimedVideo>& videos,
+                   const PriceTable& prices);
 
 // Per-job timings of the latest cycle, for the report's cards (seconds).
 struct JobTimings {

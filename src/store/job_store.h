@@ -122,6 +122,22 @@ struct CharacterRecord {
   Millis updated_at = 0;
 };
 
+// A video a provider listed that matches a job of the ledger but is attached to none: paid
+// for, and nobody's. Reconciliation records it; `vidbatch adopt` downloads it as a take.
+struct UnclaimedVideo {
+  std::string provider;     // the config provider's name
+  std::string remote_id;
+  std::int64_t job_row_id = 0;  // the job whose spec it matches
+  std::string status;       // the provider's word when last listed
+  Millis created_at = 0;    // at the provider
+  Millis seen_at = 0;
+  std::string take_path;    // where `vidbatch adopt` saved it; empty until then
+  // Filled by reads, from the matching job:
+  std::string batch;
+  std::string job_id;
+  JobSpec spec;
+};
+
 enum class SyncMode { off, normal, full };
 
 class JobStore {
@@ -185,6 +201,20 @@ class JobStore {
   virtual Status set_character_state(const std::string& provider, const std::string& name,
                                      CharacterState from, CharacterState to,
                                      const std::string& remote_id, Millis now) = 0;
+
+  // Records videos seen unclaimed (one transaction); one already known keeps its job and take,
+  // its status and seen_at are updated.
+  virtual Status note_unclaimed(const std::vector<UnclaimedVideo>& videos) = 0;
+  // Unclaimed videos, of one batch or all, oldest first; those a job has claimed since are left
+  // out (a job's remote_id).
+  virtual Result<std::vector<UnclaimedVideo>> unclaimed_videos(
+      const std::optional<std::string>& batch) = 0;
+  // Where `vidbatch adopt` saved an unclaimed video. ErrorCode::not_found when none is known.
+  virtual Status record_take(const std::string& provider, const std::string& remote_id,
+                             const std::string& path) = 0;
+  // Jobs whose prompt is one of `prompts` (one pass over the ledger), ascending row id.
+  virtual Result<std::vector<JobRecord>> jobs_with_prompts(
+      const std::vector<std::string>& prompts) = 0;
 
   // The providers named by jobs that are not terminal ("" = the default provider), each once.
   virtual Result<std::vector<std::string>> unfinished_providers() = 0;

@@ -294,4 +294,26 @@ Result<std::vector<std::string>> SqliteJobStore::known_remote_ids(
   });
 }
 
+Result<std::vector<JobRecord>> SqliteJobStore::jobs_with_prompts(
+    const std::vector<std::string>& prompts) {
+  if (prompts.empty()) {
+    return std::vector<JobRecord>{};
+  }
+  return guard_sql(m_path, [&]() -> Result<std::vector<JobRecord>> {
+    // One scan of the jobs against a temporary set, however many prompts.
+    m_db->exec("CREATE TEMP TABLE IF NOT EXISTS wanted_prompts (prompt TEXT PRIMARY KEY)");
+    m_db->exec("DELETE FROM temp.wanted_prompts");
+    SQLite::Statement insert(*m_db, "INSERT OR IGNORE INTO temp.wanted_prompts VALUES (?1)");
+    for (const auto& p : prompts) {
+      insert.reset();
+      insert.bind(1, p);
+      insert.exec();
+    }
+    SQLite::Statement query(*m_db, std::string(k_job_select) +
+                                       "WHERE j.prompt IN (SELECT prompt FROM temp.wanted_prompts) "
+                                       "ORDER BY j.id");
+    return read_jobs(query);
+  });
+}
+
 }  // namespace vb::store_detail

@@ -53,6 +53,12 @@ class SqliteJobStore final : public JobStore {
   Status set_character_state(const std::string& provider, const std::string& name,
                              CharacterState from, CharacterState to, const std::string& remote_id,
                              Millis now) override;
+  Status note_unclaimed(const std::vector<UnclaimedVideo>& videos) override;
+  Result<std::vector<UnclaimedVideo>> unclaimed_videos(
+      const std::optional<std::string>& batch) override;
+  Status record_take(const std::string& provider, const std::string& remote_id,
+                     const std::string& path) override;
+  Result<std::vector<JobRecord>> jobs_with_prompts(const std::vector<std::string>& prompts) override;
   Result<std::vector<EventRecord>> events(std::optional<std::int64_t> row_id) override;
   Result<std::vector<EventRecord>> batch_events(const std::string& batch) override;
   Result<Millis> last_entered(std::int64_t row_id, JobState state) override;

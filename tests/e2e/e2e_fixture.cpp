@@ -77,7 +77,7 @@ std::unique_ptr<Subprocess> E2eFolder::start(const std::vector<std::string>& arg
   SubprocessOptions options;
   options.argv = {VIDBATCH_BIN};
   options.argv.insert(options.argv.end(), args.begin(), args.end());
-  bool engine = !args.empty() && (args[0] == "run" || args[0] == "resume");
+  bool engine = !args.empty() && (args[0] == "run" || args[0] == "resume" || args[0] == "adopt");
   if (!args.empty() && args[0] != "validate") {
     options.argv.insert(options.argv.end(), {"--db", db(), "--config", path("vidbatch.toml")});
   }

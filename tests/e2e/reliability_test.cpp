@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "e2e/e2e_fixture.h"
+#include "support/test_http.h"
 
 using namespace vb;
 using namespace vb::test;
@@ -249,4 +250,48 @@ TEST_CASE("rate limits and refused creates fail no job and pay for none twice", 
   auto stats = parse_json(sim.stats());
   CHECK(stats["creates_total"].GetInt() == 100);
   CHECK(stats["faults_injected"]["429"].GetInt() > 20);
+}
+
+TEST_CASE("a paid video no job holds is shown as unclaimed and adopted as a take", "[e2e]") {
+  // The first two creates lose their answers to a gateway's 500 after the video was made.
+  SimProcess sim({"--gen-ms", "200", "--quiet", "--fault", "upstream_500:first=2:scope=^/v1/videos$"});
+  E2eFolder folder;
+  folder.write_config(1, "ambiguous_settle_ms = 300\n");  // one create at a time: job-0 first
+  std::string manifest = folder.write_manifest("dup", 3);
+  // A crashed run of another tool made job-1's video already (its answer lost as well).
+  vidbatch::test::HttpRequest create;
+  create.method = "POST";
+  create.url = sim.base_url() + "/videos";
+  create.headers = {"Authorization: Bearer another-tool"};
+  create.form = {{"model", "sora-2"}, {"prompt", "Prompt 1 of batch dup"}, {"seconds", "4"},
+                 {"size", "720x1280"}};
+  REQUIRE(vidbatch::test::http_send(create).status == 500);
+
+  CommandResult run = folder.run({"run", manifest}, sim.base_url());
+  INFO(run.err);
+  REQUIRE(run.exit_code == 0);
+  auto stats = parse_json(sim.stats());
+  CHECK(creates_for(stats, "Prompt 0 of batch dup") == 1);  // its lost answer adopted
+  CHECK(creates_for(stats, "Prompt 1 of batch dup") == 2);  // one by the other tool
+  auto store = folder.open_store();
+  auto unclaimed = store->unclaimed_videos(std::nullopt);
+  REQUIRE(unclaimed->size() == 1);
+  const UnclaimedVideo video = unclaimed->front();
+  CHECK(video.job_id == "job-1");
+  CHECK(video.remote_id != store->find_job("dup", "job-1")->value().remote_id);
+  CommandResult status = folder.run({"status"});
+  CHECK(status.out.find("1 paid, unclaimed video(s)") != std::string::npos);
+  CHECK(status.out.find("dup/job-1  remote id: " + video.remote_id) != std::string::npos);
+
+  CommandResult adopt = folder.run({"adopt", video.remote_id}, sim.base_url());
+  INFO(adopt.err);
+  REQUIRE(adopt.exit_code == 0);
+  const std::string take = folder.out() + "/dup/job-1.take-" + video.remote_id + ".mp4";
+  CHECK(std::filesystem::file_size(take) > 0);
+  CHECK(parse_json(sim.stats())["creates_total"].GetInt() == 4);  // nothing generated
+  CHECK(folder.run({"status"}).out.find("saved: " + take) != std::string::npos);
+  // Unknown ids are refused, naming them.
+  CommandResult unknown = folder.run({"adopt", "video_nope"}, sim.base_url());
+  CHECK(unknown.exit_code != 0);
+  CHECK(unknown.err.find("video_nope") != std::string::npos);
 }

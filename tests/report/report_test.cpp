@@ -37,7 +37,7 @@ std::string report(JobStore& store, ReportFormat format, const JobFilter& filter
 
 std::string status(JobStore& store, bool json) {
   std::ostringstream out;
-  REQUIRE(write_status(store, json, out).has_value());
+  REQUIRE(write_status(store, default_prices(), json, out).has_value());
   return out.str();
 }
 
@@ -66,12 +66,12 @@ TEST_CASE("the CSV report has one header and one CRLF record per job", "[report]
   const std::string csv = report(*store, ReportFormat::csv);
   const std::string header =
       "batch,id,state,remote_id,model,size,seconds,attempts,submitted_at,completed_at,"
-      "downloaded_at,output_path,bytes,sha256,error_code,error_message,prompt\r\n";
+      "downloaded_at,output_path,bytes,sha256,error_code,error_message,prompt,unclaimed\r\n";
   REQUIRE(csv.substr(0, header.size()) == header);
   CHECK_THAT(csv, Catch::Contains(
-                      "nightly,job-0,ambiguous,,sora-2,small,4,1,,,,,0,,,,prompt number 0\r\n"));
+                      "nightly,job-0,ambiguous,,sora-2,small,4,1,,,,,0,,,,prompt number 0,\r\n"));
   CHECK_THAT(csv, Catch::Contains("nightly,job-1,queued,,sora-2,small,4,0,,,,,0,,,,"
-                                  "\"surf, \"\"big\"\" waves\nat dawn\"\r\n"));
+                                  "\"surf, \"\"big\"\" waves\nat dawn\",\r\n"));
   // 4 records: the embedded LF of job-1 is not a record end.
   std::size_t records = 0;
   for (std::size_t at = csv.find("\r\n"); at != std::string::npos; at = csv.find("\r\n", at + 2)) {
@@ -160,4 +160,45 @@ TEST_CASE("status of an empty database says so", "[report]") {
   rapidjson::Document doc;
   doc.Parse(status(*store, true).c_str());
   CHECK(doc["totals"]["total"].GetInt64() == 0);
+}
+
+TEST_CASE("paid, unclaimed videos show in status and every report", "[report]") {
+  auto store = store_with_jobs();
+  auto job = store->find_job("nightly", "job-0");
+  REQUIRE(job.has_value());
+  REQUIRE(job->has_value());
+  UnclaimedVideo video;
+  video.provider = "default";
+  video.remote_id = "video_dup1";
+  video.job_row_id = (*job)->row_id;
+  video.status = "completed";
+  video.created_at = k_generated_at;
+  video.seen_at = k_generated_at;
+  REQUIRE(store->note_unclaimed({video}).has_value());
+
+  const std::string text = status(*store, false);
+  CHECK_THAT(text, Catch::Contains("1 paid, unclaimed video(s), estimated $0.40"));
+  CHECK_THAT(text, Catch::Contains("nightly/job-0  remote id: video_dup1  completed  $0.40"));
+  rapidjson::Document doc;
+  doc.Parse(status(*store, true).c_str());
+  REQUIRE(doc["unclaimed"].Size() == 1);
+  CHECK(std::string(doc["unclaimed"][0]["remote_id"].GetString()) == "video_dup1");
+  CHECK(doc["unclaimed"][0]["estimated_cost_usd"].GetDouble() == Approx(0.40));
+
+  CHECK_THAT(report(*store, ReportFormat::csv),
+             Catch::Contains("nightly,job-0,ambiguous,,sora-2,small,4,1,,,,,0,,,,prompt number 0,"
+                             "video_dup1\r\n"));
+  doc.Parse(report(*store, ReportFormat::json).c_str());
+  CHECK(doc["summary"]["unclaimed_videos"].GetInt() == 1);
+  CHECK(std::string(doc["jobs"][0]["unclaimed"].GetString()) == "video_dup1");
+  CHECK(std::string(doc["unclaimed"][0]["id"].GetString()) == "job-0");
+  CHECK_THAT(report(*store, ReportFormat::md), Catch::Contains("| Paid, unclaimed videos | 1"));
+  CHECK_THAT(report(*store, ReportFormat::html), Catch::Contains("video_dup1"));
+
+  // Once a job holds it, it is nobody's duplicate any more.
+  Transition claim{(*job)->row_id, JobState::ambiguous, JobState::submitted, k_generated_at, 0,
+                   "adopted", {}};
+  claim.update.remote_id = "video_dup1";
+  REQUIRE(store->apply(std::vector<Transition>{claim}).has_value());
+  CHECK(store->unclaimed_videos(std::nullopt)->empty());
 }

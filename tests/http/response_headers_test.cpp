@@ -4,7 +4,7 @@
 #include <optional>
 #include <vector>
 
-#include "http/retry_after.h"
+#include "http/response_headers.h"
 
 using namespace vb;
 

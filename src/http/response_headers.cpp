@@ -1,4 +1,4 @@
-#include "http/retry_after.h"
+#include "http/response_headers.h"
 
 #include <charconv>
 #include <cmath>
@@ -51,6 +51,26 @@ std::optional<Millis> parse_retry_after(const HttpResponse& response, Millis now
     return std::max<Millis>(0, at - now_ms);
   }
   return std::nullopt;
+}
+
+std::int64_t expected_total_bytes(const HttpResponse& response, std::int64_t had_before) {
+  if (auto range = response.header("content-range")) {
+    auto slash = range->rfind('/');
+    if (slash != std::string::npos && range->substr(slash + 1) != "*") {
+      const std::string total = range->substr(slash + 1);
+      std::int64_t value = 0;
+      auto [end, ec] = std::from_chars(total.data(), total.data() + total.size(), value);
+      if (ec == std::errc() && end == total.data() + total.size() && value >= 0) {
+        return value;
+      }
+      return -1;
+    }
+  }
+  if (response.content_length) {
+    return response.status == 206 ? had_before + *response.content_length
+                                  : *response.content_length;
+  }
+  return -1;
 }
 
 }  // namespace vb
