@@ -90,7 +90,7 @@ void add_common_flags(CLI::App& cmd, CommandContext& ctx, bool engine_flags) {
   auto& o = ctx.flags.overrides;
   cmd.add_option_function<std::string>(
       "--db", [&o](const std::string& v) { o.db_path = v; },
-      "SQLite ledger file (default ./vidbatch.db)");
+      "ledger: a SQLite file (default ./vidbatch.db) or a postgresql://user@host/db URL");
   cmd.add_option_function<std::string>(
       "--config", [&o](const std::string& v) { o.config_path = v; },
       "TOML configuration (default ./vidbatch.toml if present)");

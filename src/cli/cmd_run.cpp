@@ -5,7 +5,6 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/console_observer.h"
-#include "cli/run_lock.h"
 #include "config/api_key.h"
 #include "engine/provider_runs.h"
 #include "manifest/manifest.h"
@@ -96,7 +95,8 @@ void print_summary(const RunSummary& summary, const Config& config) {
   std::cout << "done " << c.of(JobState::done) << "/" << c.total() << ", failed "
             << c.of(JobState::failed) << ", ambiguous " << c.of(JobState::ambiguous)
             << ", canceled " << c.of(JobState::canceled) << "\n";
-  std::cout << "videos: " << config.output.root << "\nledger: " << config.db_path << "\n";
+  std::cout << "videos: " << config.output.root << "\nledger: " << JobStore::display_location(config.db_path)
+            << "\n";
   if (summary.budget_reached) {
     std::cout << "stopped at the budget: " << c.of(JobState::queued)
               << " job(s) left queued; raise limits.budget_usd (or --budget) and resume\n";
@@ -141,7 +141,7 @@ int execute(const Config& config, const RunFlags& flags, const std::optional<Man
       return report_error(status.error());
     }
   }
-  auto lock = RunLock::acquire(config.db_path);
+  auto lock = JobStore::lock_exclusive(config.db_path);
   if (!lock) {
     report_error(lock.error());
     return k_exit_runtime;

@@ -13,7 +13,6 @@
 #include <vector>
 
 #include "cli/cli_log.h"
-#include "cli/run_lock.h"
 #include "config/config.h"
 #include "engine/provider_runs.h"
 #include "store/job_store.h"
@@ -75,7 +74,8 @@ struct Ledger {
   Config config;
   std::unique_ptr<JobStore> store;
 };
-// Fails with ErrorCode::not_found when the database file does not exist.
+// Fails with ErrorCode::not_found when the ledger does not exist (no file, or a PostgreSQL
+// database without vidbatch's tables).
 Result<Ledger> open_ledger(const CommandContext& ctx);
 
 // A ledger held for writing by retry, cancel or resolve: the run lock (a running
@@ -84,7 +84,7 @@ Result<Ledger> open_ledger(const CommandContext& ctx);
 // ready). On failure the error is printed and its exit code returned: 2 for a
 // missing ledger or bad config, 3 for a held lock or a database error.
 struct LockedLedger {
-  std::unique_ptr<RunLock> lock;
+  std::unique_ptr<LedgerLock> lock;
   Config config;
   std::unique_ptr<JobStore> store;
 };

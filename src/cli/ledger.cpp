@@ -1,7 +1,6 @@
 // The ledger helpers the read and act commands share: open an existing ledger,
 // hold it for writing (lock + recovery), and find jobs by id.
 #include <algorithm>
-#include <filesystem>
 #include <map>
 
 #include "cli/cli.h"
@@ -17,9 +16,14 @@ Result<Config> config_of_existing_ledger(const CommandContext& ctx) {
   if (!config) {
     return std::unexpected(config.error());
   }
-  if (!std::filesystem::exists(config->db_path)) {
-    return fail(ErrorCode::not_found, "no ledger here; run a manifest first or pass --db FILE",
-                config->db_path);
+  auto exists = JobStore::exists(config->db_path);
+  if (!exists) {
+    return std::unexpected(std::move(exists.error()));
+  }
+  if (!*exists) {
+    return fail(ErrorCode::not_found,
+                "no ledger here; run a manifest first or pass --db FILE|postgresql://...",
+                JobStore::display_location(config->db_path));
   }
   return config;
 }
@@ -78,7 +82,7 @@ std::expected<LockedLedger, int> lock_ledger(const CommandContext& ctx, Millis n
   if (!config) {
     return std::unexpected(report_error(config.error()));
   }
-  auto lock = RunLock::acquire(config->db_path);
+  auto lock = JobStore::lock_exclusive(config->db_path);
   if (!lock) {
     report_error(lock.error());
     return std::unexpected(k_exit_runtime);

@@ -1,15 +1,28 @@
-// JobStore: the SQLite ledger, the system of record for every job and every
-// state transition. All SQL of vidbatch lives in this module (so that a
-// PostgreSQL ledger can later implement the same contract).
+// JobStore: the ledger, the system of record for every job and every state
+// transition, on SQLite (a file: the embedded default) or PostgreSQL (a
+// `postgresql://` URL: one ledger shared by workers on many hosts). All SQL of
+// vidbatch lives in this module; SQLite and libpq types never leave it.
 //
-// Durability: WAL mode, `synchronous` as configured (FULL by default), busy
-// timeout 5 s. Every call that writes is one IMMEDIATE transaction: it commits
-// whole or not at all. A transition is applied only if the job is still in
-// its `from` state (compare-and-set), so a stale writer cannot overwrite
-// newer state. The schema is migrated on open from the versioned SQL files in
-// schema/ (embedded at build time), keyed on PRAGMA user_version.
+// Durability: every call that writes is one transaction: it commits whole or
+// not at all. A transition is applied only if the job is still in its `from`
+// state (compare-and-set), so a stale writer cannot overwrite newer state.
+// SQLite: WAL mode, `synchronous` as configured (FULL by default), busy timeout
+// 5 s, IMMEDIATE transactions. PostgreSQL: READ COMMITTED with row locks. The
+// schema is migrated on open from the versioned SQL files of schema/ (SQLite,
+// keyed on PRAGMA user_version) or schema/postgresql/ (the vidbatch_schema
+// table), embedded at build time.
 //
-// Not thread-safe: one JobStore per thread. SQLite types never leave the module.
+// Workers and leases (docs/scale-out.md): several processes may work on one
+// ledger. Each registers a worker row and heartbeats it; jobs are claimed in
+// batches with a lease (owner + fencing token); owner transitions are
+// compare-and-set on state, owner and token. A rescuer, which any worker may
+// run, reaps workers whose heartbeat expired: `submitting` becomes `ambiguous`
+// (never `queued`), `downloading` becomes `ready`, every other job just loses
+// its lease. Lease times come from the database's clock, never a host's.
+//
+// Not thread-safe: one JobStore per thread. A database error from a call that
+// writes means its outcome is unknown (a connection lost at COMMIT): the caller
+// must not act as if it were written, nor as if it were not.
 #pragma once
 
 #include <cstdint>
@@ -67,6 +80,13 @@ struct JobUpdate {
   int add_retries = 0;    // counted with it rather than in a transaction of their own
 };
 
+// A claim on a job: the worker holding it and the fencing token of this claim. Every claim
+// draws a new token, so an owner whose lease was rescued and claimed again cannot write.
+struct Lease {
+  std::string owner;            // a worker's id (register_worker)
+  std::int64_t token = 0;
+};
+
 struct Transition {
   std::int64_t row_id = 0;
   JobState from = JobState::queued;
@@ -75,6 +95,13 @@ struct Transition {
   int http_status = 0;          // 0 = none
   std::string message;
   JobUpdate update;
+  // Set: an owner transition, applied only while the job holds this lease (and, into
+  // `submitting`, only while its worker is alive by the database clock); the event names the
+  // worker. Unset: a compare-and-set on `from` alone, whoever holds the job.
+  std::optional<Lease> lease = std::nullopt;
+  // Clears the lease with the state change (the job goes back to the pool). A transition into
+  // a terminal state or `ambiguous` always clears it.
+  bool release_lease = false;
 };
 
 struct EventRecord {
@@ -88,6 +115,7 @@ struct EventRecord {
   std::optional<double> progress;
   int http_status = 0;
   std::string message;
+  std::string worker;            // the worker that wrote it; "" outside leases
 };
 
 struct ImportSummary {
@@ -138,20 +166,115 @@ struct UnclaimedVideo {
   JobSpec spec;
 };
 
+// ---- workers and leases ----------------------------------------------------
+
+// A job a worker claimed, as it was when claimed, with the claim's lease.
+struct ClaimedJob {
+  JobRecord job;
+  Lease lease;
+};
+
+// A job and the lease its worker holds on it.
+struct LeasedJob {
+  std::int64_t row_id = 0;
+  Lease lease;
+};
+
+// Times are the database's clock.
+struct WorkerRecord {
+  std::string id;
+  std::string host;
+  int pid = 0;
+  Millis started_at = 0;
+  Millis heartbeat_at = 0;
+  Millis expires_at = 0;
+  std::int64_t leases = 0;      // jobs it holds now
+};
+
+struct Heartbeat {
+  // False: the worker was declared dead (its lease expired, or a rescuer reaped it). It must
+  // start no create from now on; answers already in flight go through record_late_answer.
+  bool alive = false;
+  Millis now = 0;               // the database clock when it answered
+  Millis expires_at = 0;        // when alive: the new expiry
+};
+
+// The jobs one engine works on: those of one provider, optionally of one batch.
+struct WorkScope {
+  std::string provider;          // the provider's name in the config (provider_limits key)
+  bool default_provider = false; // it is the default provider: jobs naming none are its too
+  std::optional<std::string> batch;
+};
+
+// A provider's create limits, shared by every worker of the ledger.
+struct ProviderLimits {
+  Millis interval_ms = 0;        // GCRA emission interval: 60000 / creates per minute; 0: none
+  int burst = 1;                 // creates allowed back to back (at least 1)
+  int max_in_flight = 1;         // jobs held at the provider at once (at least 1)
+};
+
+// A job a lease release moved (or just unleased).
+struct ReleasedJob {
+  std::int64_t row_id = 0;
+  std::string worker;
+  JobState from = JobState::queued;
+  JobState to = JobState::queued;
+};
+
+struct RescueReport {
+  std::vector<std::string> workers;  // reaped worker ids
+  std::vector<ReleasedJob> jobs;     // their jobs, each released
+};
+
+enum class TransitionOutcome {
+  applied,
+  lost,     // the job is no longer in `from` under that lease (rescued, or moved by another)
+};
+
+// Where record_create_answer put a create's answer.
+enum class RecordedAnswer {
+  applied,           // the owner transition itself (the lease still held)
+  late,              // the lease was lost: ambiguous -> submitted ("late create answer")
+  already_attached,  // the job already holds this remote id
+  unclaimed,         // the job moved on: the video is kept as an unclaimed video
+};
+
 enum class SyncMode { off, normal, full };
+
+// Held while a process must be the only one writing a ledger: SQLite, an exclusive flock(2) on
+// "<path>.lock"; PostgreSQL, a session advisory lock on a connection of its own. Released when
+// destroyed or when the process dies (even by kill -9).
+class LedgerLock {
+ public:
+  virtual ~LedgerLock() = default;
+};
 
 class JobStore {
  public:
-  // Opens (creating if needed) and migrates the database at `path`.
-  // Fails with ErrorCode::database naming the path, leaving the file untouched
-  // when it is not a vidbatch database or is newer than this build.
-  static Result<std::unique_ptr<JobStore>> open(const std::string& path,
+  // `location` names the ledger: a PostgreSQL URL (postgresql://... or postgres://...; what the
+  // URL leaves out comes from the PG* environment variables, as libpq reads them) or, for
+  // anything else, a SQLite file path.
+  static bool is_server_url(const std::string& location);
+  // `location` fit for messages and logs: a URL's password is replaced by "***".
+  static std::string display_location(const std::string& location);
+
+  // Opens (creating if needed) and migrates the ledger at `location`. On PostgreSQL the
+  // database must exist; its vidbatch tables are created. Fails with ErrorCode::database
+  // naming the location, leaving it untouched when it is not a vidbatch ledger (a PostgreSQL
+  // database with vidbatch's table names but no vidbatch_schema table) or is newer than this
+  // build. `sync` applies to SQLite only.
+  static Result<std::unique_ptr<JobStore>> open(const std::string& location,
                                                 SyncMode sync = SyncMode::full);
   // Opens an existing ledger for reading only (status, jobs, events, report): nothing is
   // written, not even the checkpoint of the write-ahead log a stopped run left behind (the
   // next run does that). A ledger of an older schema is migrated first, through open().
-  // Writes through the returned store fail.
-  static Result<std::unique_ptr<JobStore>> open_for_reading(const std::string& path);
+  // Writes through the returned store fail with ErrorCode::database.
+  static Result<std::unique_ptr<JobStore>> open_for_reading(const std::string& location);
+  // Whether `location` holds a ledger: the file exists, or the database has vidbatch's
+  // tables. ErrorCode::database when a server cannot be asked.
+  static Result<bool> exists(const std::string& location);
+  // The run lock (LedgerLock). Fails with ErrorCode::conflict when another process holds it.
+  static Result<std::unique_ptr<LedgerLock>> lock_exclusive(const std::string& location);
   virtual ~JobStore() = default;
 
   // Inserts the batch and its jobs (state queued, one creation event each) in one
@@ -164,10 +287,17 @@ class JobStore {
                                             bool allow_spec_changes) = 0;
 
   // Applies every transition in one transaction, each as compare-and-set on
-  // `from`, writing the job row and one events row. If any job is no longer in
-  // its `from` state, or the edge is not allowed, nothing is written and the
-  // error (ErrorCode::conflict) names the job.
+  // `from` (and on its lease when it carries one), writing the job row and one
+  // events row. If any job is no longer in its `from` state or lease, or the
+  // edge is not allowed, nothing is written and the error (ErrorCode::conflict)
+  // names the job.
   virtual Status apply(std::span<const Transition> transitions) = 0;
+  // Applies each transition that still holds (compare-and-set as apply()), in one transaction
+  // (on PostgreSQL one round trip per 100 transitions), and skips the others: one outcome per
+  // transition, in order. The caller forgets the jobs it lost. Fails (nothing written) only
+  // for an edge the state machine does not allow (ErrorCode::conflict) or a database error.
+  virtual Result<std::vector<TransitionOutcome>> apply_each(
+      std::span<const Transition> transitions) = 0;
 
   // Counts a retried request or a poll against a job without a state change.
   virtual Status note_activity(std::int64_t row_id, int polls, int retries) = 0;
@@ -222,6 +352,69 @@ class JobStore {
   virtual Result<std::vector<EventRecord>> events(std::optional<std::int64_t> row_id) = 0;
   // Events of every job of `batch` in insertion order; empty for an unknown batch.
   virtual Result<std::vector<EventRecord>> batch_events(const std::string& batch) = 0;
+
+  // ---- workers and leases (times: the database clock) ----
+
+  // The database's clock now, in milliseconds since the epoch.
+  virtual Result<Millis> database_now() = 0;
+  // Adds the worker `id` (suggested: "host:pid:random"), alive for `ttl_ms`.
+  // ErrorCode::conflict when a worker of that id exists; nothing is written then.
+  virtual Status register_worker(const std::string& id, const std::string& host, int pid,
+                                 Millis ttl_ms) = 0;
+  // Extends the worker's life to now + ttl_ms when it is still alive. Not alive (expired, or
+  // reaped by a rescuer): nothing is written and `alive` is false; the worker must stop
+  // creating at once (it may still record answers in flight: record_late_answer).
+  virtual Result<Heartbeat> heartbeat(const std::string& id, Millis ttl_ms) = 0;
+  // A graceful stop: releases the worker's leases as the rescuer would (submitting ->
+  // ambiguous, downloading -> ready, with an event each; the others are unleased) and deletes
+  // its row, in one transaction. A worker already reaped releases nothing.
+  virtual Result<std::vector<ReleasedJob>> release_worker(const std::string& id) = 0;
+  // Every worker row (alive or not yet reaped), by id, with the number of jobs it holds.
+  virtual Result<std::vector<WorkerRecord>> list_workers() = 0;
+  // Reaps every worker whose heartbeat expired, in one transaction: its jobs in `submitting`
+  // become `ambiguous` (the create may have left; never `queued`), `downloading` ones `ready`,
+  // each with an event naming the worker; its other jobs are unleased; its row is deleted, so
+  // its later owner writes and heartbeats fail. Safe with concurrent rescuers and owners: each
+  // expired worker is reaped once.
+  virtual Result<RescueReport> rescue_expired_workers() = 0;
+
+  // Sets a provider's create limits (kept across runs; the GCRA state is kept too).
+  virtual Status set_provider_limits(const std::string& provider, const ProviderLimits& limits) = 0;
+  // Create admission, one transaction under the provider's row lock: claims for `worker` at
+  // most `want` unleased queued jobs of `scope` whose not_before has passed, oldest not_before
+  // first, as many as the provider's in-flight cap (jobs at the provider plus claimed queued
+  // ones, across all batches and workers) and its GCRA budget allow, and charges the budget
+  // for them. Empty when none may go now or the worker is not alive. ErrorCode::not_found when
+  // the provider has no limits (set_provider_limits). The caller moves each job to
+  // `submitting` (an owner transition) before its create leaves, or releases it.
+  virtual Result<std::vector<ClaimedJob>> admit_creates(const std::string& worker,
+                                                        const WorkScope& scope, int want) = 0;
+  // Claims for `worker` at most `limit` unleased jobs of `scope` in `states` whose not_before
+  // has passed (oldest not_before first), each with a new token: for the phases that cost
+  // nothing (poll, download, reconcile). Empty when the worker is not alive. `queued` is
+  // refused (ErrorCode::invalid_input): creates go through admit_creates.
+  virtual Result<std::vector<ClaimedJob>> claim_jobs(const std::string& worker,
+                                                     const WorkScope& scope,
+                                                     std::span<const JobState> states,
+                                                     int limit) = 0;
+  // Gives jobs back to the pool without a state change; a job no longer held under that lease
+  // is left alone. Returns how many were released.
+  virtual Result<int> release_leases(std::span<const LeasedJob> jobs) = 0;
+  // Records a create's answer, `answer` being the owner transition out of `submitting` that
+  // carries the remote id (to submitted, running or ready, with the lease), in one
+  // transaction. The answer is a fact and is never dropped: when the lease was lost (a rescuer
+  // made the job ambiguous meanwhile), the job goes ambiguous -> submitted with the remote id
+  // ("late create answer", lease cleared) if it holds no remote id yet, whoever leases it;
+  // otherwise the video is kept as unclaimed for `provider` (unclaimed_videos), unless the
+  // job holds that very id. ErrorCode::invalid_input when `answer` is no such transition.
+  virtual Result<RecordedAnswer> record_create_answer(const Transition& answer,
+                                                    const std::string& provider) = 0;
+  // Takes or renews the leadership of `duty` (e.g. "reconcile:<provider>") for `worker` until
+  // now + ttl_ms: true when `worker` holds it now, false while another holder's lease runs.
+  virtual Result<bool> hold_leadership(const std::string& duty, const std::string& worker,
+                                       Millis ttl_ms) = 0;
+  // Gives the leadership of `duty` up when `worker` holds it.
+  virtual Status release_leadership(const std::string& duty, const std::string& worker) = 0;
 };
 
 }  // namespace vb

@@ -13,15 +13,10 @@
 #include <cstdint>
 #include <string>
 
+#include "store/schema_file.h"
 #include "util/error.h"
 
 namespace vb::store_detail {
-
-struct SchemaFile {
-  int version = 0;
-  const char* name = "";
-  const char* sql = "";
-};
 
 // 'VBCH': tells a vidbatch ledger from any other SQLite file.
 inline constexpr std::int32_t k_application_id = 0x56424348;

@@ -1,32 +1,8 @@
 // The characters table of the SQLite ledger (schema/004_characters.sql).
-#include <array>
-
 #include "store/sqlite_job_store.h"
 #include "store/sqlite_util.h"
 
-namespace vb {
-
-namespace {
-
-constexpr std::array<const char*, 4> k_character_states = {"pending", "creating", "created",
-                                                           "ambiguous"};
-
-std::optional<CharacterState> parse_character_state(const std::string& text) {
-  for (std::size_t i = 0; i < k_character_states.size(); ++i) {
-    if (text == k_character_states[i]) {
-      return static_cast<CharacterState>(i);
-    }
-  }
-  return std::nullopt;
-}
-
-}  // namespace
-
-const char* to_string(CharacterState s) {
-  return k_character_states[static_cast<std::size_t>(s)];
-}
-
-namespace store_detail {
+namespace vb::store_detail {
 
 Status SqliteJobStore::import_characters(const std::vector<CharacterRecord>& characters,
                                          Millis now) {
@@ -44,11 +20,7 @@ Status SqliteJobStore::import_characters(const std::vector<CharacterRecord>& cha
       if (find.executeStep()) {
         const std::string known = find.getColumn(0).getString();
         if (known != c.video_path) {
-          return fail(ErrorCode::conflict,
-                      "character '" + c.name + "' of provider '" + c.provider +
-                          "' was made from " + known + ", not " + c.video_path +
-                          "; give the new one another name",
-                      m_path);
+          return std::unexpected(character_conflict(c, known, m_path));
         }
         continue;
       }
@@ -100,14 +72,10 @@ Status SqliteJobStore::set_character_state(const std::string& provider, const st
     update.bind(5, remote_id);
     update.bind(6, to_string(from));
     if (update.exec() != 1) {
-      return fail(ErrorCode::conflict, "character '" + name + "' is no longer " +
-                                           to_string(from) + "; another process changed it",
-                  m_path);
+      return std::unexpected(character_state_conflict(name, from, m_path));
     }
     return {};
   });
 }
 
-}  // namespace store_detail
-
-}  // namespace vb
+}  // namespace vb::store_detail

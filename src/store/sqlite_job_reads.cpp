@@ -2,62 +2,13 @@
 // statement, so it sees one consistent snapshot (WAL), never half a transition.
 #include <algorithm>
 
+#include "store/row_reading.h"
 #include "store/sqlite_job_store.h"
 #include "store/sqlite_util.h"
 
 namespace vb::store_detail {
 
 namespace {
-
-// Column order read by read_job().
-constexpr const char* k_job_select = R"sql(
-SELECT j.id, b.name, j.spec_json, j.state, j.attempt, j.remote_id, j.progress, j.not_before,
-       j.created_at, j.submitted_at, j.completed_at, j.downloaded_at, j.output_path, j.bytes,
-       j.sha256, j.error_code, j.error_message, j.polls, j.retries
-FROM jobs j JOIN batches b ON b.id = j.batch_id )sql";
-
-constexpr const char* k_event_select = R"sql(
-SELECT e.id, e.job_id, b.name, j.job_key, e.at, e.from_state, e.to_state, e.progress,
-       e.http_status, e.message
-FROM events e JOIN jobs j ON j.id = e.job_id JOIN batches b ON b.id = j.batch_id )sql";
-
-// Named in errors only: built when a row turns out bad, not for every row read.
-std::string job_where(const JobRecord& job) {
-  return "job " + job.batch + " row " + std::to_string(job.row_id);
-}
-
-// Fills `job` (a fresh record) from the current row of a k_job_select query.
-Status read_job(const SQLite::Statement& row, const std::string& path, JobRecord& job) {
-  job.row_id = row.getColumn(0).getInt64();
-  job.batch = row.getColumn(1).getString();
-  auto spec = job_spec_from_json(row.getColumn(2).getString());
-  if (!spec) {
-    return fail(ErrorCode::database, "the stored spec of this job is not valid JSON: " + path,
-                job_where(job));
-  }
-  job.spec = std::move(*spec);
-  auto state = parse_job_state(row.getColumn(3).getText());
-  if (!state) {
-    return std::unexpected(std::move(state_from_column(row.getColumn(3), job_where(job)).error()));
-  }
-  job.state = *state;
-  job.attempt = row.getColumn(4).getInt();
-  job.remote_id = row.getColumn(5).getString();
-  job.progress = optional_double(row.getColumn(6));
-  job.not_before = row.getColumn(7).getInt64();
-  job.created_at = row.getColumn(8).getInt64();
-  job.submitted_at = row.getColumn(9).getInt64();
-  job.completed_at = row.getColumn(10).getInt64();
-  job.downloaded_at = row.getColumn(11).getInt64();
-  job.output_path = row.getColumn(12).getString();
-  job.bytes = row.getColumn(13).getInt64();
-  job.sha256 = row.getColumn(14).getString();
-  job.error_code = row.getColumn(15).getString();
-  job.error_message = row.getColumn(16).getString();
-  job.polls = row.getColumn(17).getInt();
-  job.retries = row.getColumn(18).getInt();
-  return {};
-}
 
 // A 100k-job report spent more time moving records (vector growth) than reading them: each
 // row is read into its final place, in a vector sized up front by `expected` (a hint).
@@ -66,38 +17,12 @@ Result<std::vector<JobRecord>> read_rows(SQLite::Statement& query, const std::st
   std::vector<JobRecord> jobs;
   jobs.reserve(static_cast<std::size_t>(std::max<std::int64_t>(expected, 0)));
   while (query.executeStep()) {
-    auto status = read_job(query, path, jobs.emplace_back());
+    auto status = read_job_row(SqliteRow(query), path, jobs.emplace_back());
     if (!status) {
       return std::unexpected(std::move(status.error()));
     }
   }
   return jobs;
-}
-
-Result<EventRecord> read_event(const SQLite::Statement& row) {
-  EventRecord event;
-  event.id = row.getColumn(0).getInt64();
-  event.job_row_id = row.getColumn(1).getInt64();
-  event.batch = row.getColumn(2).getString();
-  event.job_id = row.getColumn(3).getString();
-  event.at = row.getColumn(4).getInt64();
-  const std::string where = "event " + std::to_string(event.id);
-  if (!row.getColumn(5).isNull()) {
-    auto from = state_from_column(row.getColumn(5), where);
-    if (!from) {
-      return std::unexpected(std::move(from.error()));
-    }
-    event.from = *from;
-  }
-  auto to = state_from_column(row.getColumn(6), where);
-  if (!to) {
-    return std::unexpected(std::move(to.error()));
-  }
-  event.to = *to;
-  event.progress = optional_double(row.getColumn(7));
-  event.http_status = row.getColumn(8).getInt();
-  event.message = row.getColumn(9).getString();
-  return event;
 }
 
 }  // namespace
@@ -201,7 +126,7 @@ Status SqliteJobStore::for_each_job(const JobFilter& filter,
     bind_filter(query, filter);
     while (query.executeStep()) {
       JobRecord job;
-      if (auto read = read_job(query, m_path, job); !read) {
+      if (auto read = read_job_row(SqliteRow(query), m_path, job); !read) {
         return read;
       }
       if (auto visited = visit(job); !visited) {
@@ -257,7 +182,7 @@ Result<std::vector<EventRecord>> SqliteJobStore::batch_events(const std::string&
 Result<std::vector<EventRecord>> SqliteJobStore::read_events(SQLite::Statement& query) {
   std::vector<EventRecord> events;
   while (query.executeStep()) {
-    auto event = read_event(query);
+    auto event = read_event_row(SqliteRow(query));
     if (!event) {
       return std::unexpected(std::move(event.error()));
     }

@@ -1,14 +1,17 @@
 #include "store/sqlite_job_store.h"
 
-#include <unordered_set>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <utility>
 
 #include "store/migrations.h"
 #include "store/sqlite_util.h"
 
-namespace vb {
-
-namespace store_detail {
+namespace vb::store_detail {
 
 namespace {
 
@@ -23,25 +26,30 @@ UPDATE jobs SET state = ?1,
   output_path = COALESCE(?8, output_path), bytes = COALESCE(?9, bytes),
   sha256 = COALESCE(?10, sha256), error_code = COALESCE(?11, error_code),
   error_message = COALESCE(?12, error_message), attempt = attempt + ?13, updated_at = ?14,
-  polls = polls + ?17, retries = retries + ?18
-WHERE id = ?15 AND state = ?16)sql";
+  polls = polls + ?17, retries = retries + ?18,
+  lease_owner = CASE WHEN ?19 THEN NULL ELSE lease_owner END,
+  lease_token = CASE WHEN ?19 THEN NULL ELSE lease_token END
+WHERE id = ?15 AND state = ?16
+  AND (?20 IS NULL OR (lease_owner = ?20 AND lease_token = ?21 AND (?22 = 0 OR EXISTS (
+       SELECT 1 FROM workers w WHERE w.id = ?20 AND w.expires_at > )sql" VB_SQLITE_NOW_MS "))))";
 
 constexpr const char* k_insert_event_sql = R"sql(
-INSERT INTO events (job_id, at, from_state, to_state, progress, http_status, message)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7))sql";
+INSERT INTO events (job_id, at, from_state, to_state, progress, http_status, message, worker)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8))sql";
 
 constexpr const char* k_job_identity_sql = R"sql(
-SELECT b.name || '/' || j.job_key, j.state FROM jobs j JOIN batches b ON b.id = j.batch_id
-WHERE j.id = ?1)sql";
+SELECT b.name || '/' || j.job_key, j.state, coalesce(j.lease_owner, ''),
+       coalesce(j.lease_token, 0)
+FROM jobs j JOIN batches b ON b.id = j.batch_id WHERE j.id = ?1)sql";
 
 constexpr const char* k_insert_job_sql = R"sql(
 INSERT INTO jobs (batch_id, job_key, spec_json, model, size, seconds, orientation, prompt,
-                  state, created_at, updated_at)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'queued', ?9, ?9))sql";
+                  provider, state, created_at, updated_at)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?10, 'queued', ?9, ?9))sql";
 
 constexpr const char* k_replace_spec_sql = R"sql(
 UPDATE jobs SET spec_json = ?1, model = ?2, size = ?3, seconds = ?4, orientation = ?5,
-  prompt = ?6, updated_at = ?7
+  prompt = ?6, updated_at = ?7, provider = ?9
 WHERE id = ?8 AND state = 'queued')sql";
 
 const char* sync_pragma(SyncMode sync) {
@@ -75,65 +83,6 @@ Status configure_connection(SQLite::Database& db, SyncMode sync, const std::stri
     db.exec("PRAGMA foreign_keys = ON");
     return {};
   });
-}
-
-struct ImportStep {
-  const JobSpec* spec = nullptr;
-  std::string json;
-  std::int64_t replace_row_id = 0;  // 0: insert a new job
-};
-
-struct ImportPlan {
-  std::vector<ImportStep> steps;
-  int unchanged = 0;
-  int conflicts = 0;
-  std::optional<Error> first_conflict;
-};
-
-Error spec_conflict(const std::string& batch, const JobSpec& spec, const ExistingJob& existing,
-                    bool allow_spec_changes) {
-  const std::string job = "job '" + spec.id + "' of batch '" + batch + "'";
-  std::string message;
-  if (allow_spec_changes) {
-    message = job + " has a different spec but is already " + existing.state +
-              ", so it can no longer be replaced; nothing was imported. Rename the job in "
-              "the manifest to make a new video";
-  } else {
-    message = job + " is already recorded with a different spec (now " + existing.state +
-              "); nothing was imported. Rename the job in the manifest to make a new "
-              "video, or pass --allow-spec-change to replace jobs that are still queued";
-  }
-  return Error{ErrorCode::conflict, std::move(message), "job " + batch + "/" + spec.id};
-}
-
-// Decides, without writing, what importing `jobs` does; conflicts are collected
-// so that the error can say how many jobs are affected.
-Result<ImportPlan> plan_import(const std::string& batch, const std::vector<JobSpec>& jobs,
-                               const std::unordered_map<std::string, ExistingJob>& known,
-                               bool allow_spec_changes) {
-  ImportPlan plan;
-  plan.steps.reserve(jobs.size());
-  std::unordered_set<std::string_view> seen;
-  seen.reserve(jobs.size());
-  for (const JobSpec& spec : jobs) {
-    if (!seen.insert(spec.id).second) {
-      return fail(ErrorCode::invalid_input,
-                  "job id '" + spec.id + "' appears twice in batch '" + batch + "'",
-                  "job " + batch + "/" + spec.id);
-    }
-    std::string json = spec.canonical_json();
-    auto it = known.find(spec.id);
-    if (it == known.end()) {
-      plan.steps.push_back({&spec, std::move(json), 0});
-    } else if (it->second.spec_json == json) {
-      ++plan.unchanged;
-    } else if (allow_spec_changes && it->second.state == to_string(JobState::queued)) {
-      plan.steps.push_back({&spec, std::move(json), it->second.row_id});
-    } else if (plan.conflicts++ == 0) {
-      plan.first_conflict = spec_conflict(batch, spec, it->second, allow_spec_changes);
-    }
-  }
-  return plan;
 }
 
 }  // namespace
@@ -170,13 +119,6 @@ Result<ImportSummary> SqliteJobStore::import_jobs(const std::string& batch,
     auto plan = plan_import(batch, jobs, known, allow_spec_changes);
     if (!plan) {
       return std::unexpected(std::move(plan.error()));
-    }
-    if (plan->first_conflict) {
-      Error error = std::move(*plan->first_conflict);
-      if (plan->conflicts > 1) {
-        error.message += " (" + std::to_string(plan->conflicts - 1) + " more jobs conflict)";
-      }
-      return std::unexpected(std::move(error));
     }
     ImportSummary summary{batch, 0, plan->unchanged, 0};
     const std::int64_t id = batch_id ? *batch_id : ensure_batch(batch, now);
@@ -241,10 +183,11 @@ void SqliteJobStore::insert_job(std::int64_t batch_id, const JobSpec& spec,
     insert.bind(7, to_string(spec.orientation));
     insert.bind(8, spec.prompt);
     insert.bind(9, now);
+    insert.bind(10, spec.provider);
     insert.exec();
   }
   insert_event(m_db->getLastInsertRowid(), now, std::nullopt, JobState::queued, std::nullopt, 0,
-               "imported");
+               "imported", "");
 }
 
 void SqliteJobStore::replace_spec(std::int64_t row_id, const JobSpec& spec,
@@ -260,10 +203,11 @@ void SqliteJobStore::replace_spec(std::int64_t row_id, const JobSpec& spec,
     update.bind(6, spec.prompt);
     update.bind(7, now);
     update.bind(8, row_id);
+    update.bind(9, spec.provider);
     update.exec();  // the plan saw the job queued inside this same transaction
   }
   insert_event(row_id, now, JobState::queued, JobState::queued, std::nullopt, 0,
-               "spec replaced");
+               "spec replaced", "");
 }
 
 // ---- transitions -----------------------------------------------------------
@@ -275,8 +219,12 @@ Status SqliteJobStore::apply(std::span<const Transition> transitions) {
   return guard_sql(m_path, [&]() -> Status {
     SQLite::Transaction transaction(*m_db, SQLite::TransactionBehavior::IMMEDIATE);
     for (const Transition& transition : transitions) {
-      if (auto applied = apply_one(transition); !applied) {
-        return applied;  // ~Transaction rolls back the transitions already applied
+      if (!is_allowed_transition(transition.from, transition.to)) {
+        return std::unexpected(transition_error(transition, identify_job(transition.row_id),
+                                                false));
+      }
+      if (!apply_one(transition)) {
+        return std::unexpected(lost_transition(transition));  // ~Transaction rolls back
       }
     }
     transaction.commit();
@@ -284,10 +232,29 @@ Status SqliteJobStore::apply(std::span<const Transition> transitions) {
   });
 }
 
-Status SqliteJobStore::apply_one(const Transition& t) {
-  if (!is_allowed_transition(t.from, t.to)) {
-    return std::unexpected(transition_error(t, false));
+Result<std::vector<TransitionOutcome>> SqliteJobStore::apply_each(
+    std::span<const Transition> transitions) {
+  std::vector<TransitionOutcome> outcomes;
+  if (transitions.empty()) {
+    return outcomes;
   }
+  return guard_sql(m_path, [&]() -> Result<std::vector<TransitionOutcome>> {
+    SQLite::Transaction transaction(*m_db, SQLite::TransactionBehavior::IMMEDIATE);
+    outcomes.reserve(transitions.size());
+    for (const Transition& transition : transitions) {
+      if (!is_allowed_transition(transition.from, transition.to)) {
+        return std::unexpected(transition_error(transition, identify_job(transition.row_id),
+                                                false));
+      }
+      outcomes.push_back(apply_one(transition) ? TransitionOutcome::applied
+                                               : TransitionOutcome::lost);
+    }
+    transaction.commit();
+    return outcomes;
+  });
+}
+
+bool SqliteJobStore::apply_one(const Transition& t) {
   const JobUpdate& u = t.update;
   SQLite::Statement& update = m_statements->update_job;
   int changed = 0;
@@ -311,32 +278,28 @@ Status SqliteJobStore::apply_one(const Transition& t) {
     update.bind(16, to_string(t.from));
     update.bind(17, u.add_polls);
     update.bind(18, u.add_retries);
+    update.bind(19, releases_lease(t) ? 1 : 0);
+    if (t.lease) {
+      update.bind(20, t.lease->owner);
+      update.bind(21, t.lease->token);
+    } else {
+      update.bind(20);
+      update.bind(21);
+    }
+    update.bind(22, t.to == JobState::submitting ? 1 : 0);
     changed = update.exec();
   }
-  // Compare-and-set: zero rows means the job left `from` (or never existed).
+  // Compare-and-set: zero rows means the job left `from` or its lease (or never existed).
   if (changed != 1) {
-    return std::unexpected(transition_error(t, true));
+    return false;
   }
-  insert_event(t.row_id, t.at, t.from, t.to, u.progress, t.http_status, t.message);
-  return {};
+  insert_event(t.row_id, t.at, t.from, t.to, u.progress, t.http_status, t.message,
+               t.lease ? t.lease->owner : std::string());
+  return true;
 }
 
-Error SqliteJobStore::transition_error(const Transition& t, bool edge_allowed) {
-  const std::string edge = std::string(to_string(t.from)) + " -> " + to_string(t.to);
-  const std::optional<JobIdentity> job = identify_job(t.row_id);
-  if (!job) {
-    return Error{ErrorCode::not_found,
-                 "no job has row id " + std::to_string(t.row_id) + "; nothing was written",
-                 "job row " + std::to_string(t.row_id)};
-  }
-  std::string message;
-  if (!edge_allowed) {
-    message = "transition " + edge + " is not allowed; nothing was written";
-  } else {
-    message = "job is " + job->state + ", not " + to_string(t.from) + " as the transition " +
-              edge + " expects (another writer changed it); nothing was written";
-  }
-  return Error{ErrorCode::conflict, std::move(message), "job " + job->name};
+Error SqliteJobStore::lost_transition(const Transition& t) {
+  return transition_error(t, identify_job(t.row_id), true);
 }
 
 std::optional<JobIdentity> SqliteJobStore::identify_job(std::int64_t row_id) {
@@ -346,12 +309,13 @@ std::optional<JobIdentity> SqliteJobStore::identify_job(std::int64_t row_id) {
   if (!query.executeStep()) {
     return std::nullopt;
   }
-  return JobIdentity{query.getColumn(0).getString(), query.getColumn(1).getString()};
+  return JobIdentity{query.getColumn(0).getString(), query.getColumn(1).getString(),
+                     query.getColumn(2).getString(), query.getColumn(3).getInt64()};
 }
 
 void SqliteJobStore::insert_event(std::int64_t row_id, Millis at, std::optional<JobState> from,
                                   JobState to, std::optional<double> progress, int http_status,
-                                  const std::string& message) {
+                                  const std::string& message, const std::string& worker) {
   SQLite::Statement& insert = m_statements->insert_event;
   StatementReset reset(insert);
   insert.bind(1, row_id);
@@ -365,6 +329,7 @@ void SqliteJobStore::insert_event(std::int64_t row_id, Millis at, std::optional<
   bind_optional(insert, 5, progress);
   insert.bind(6, http_status);
   insert.bind(7, message);
+  insert.bind(8, worker);
   insert.exec();
 }
 
@@ -398,8 +363,6 @@ Result<std::vector<std::string>> SqliteJobStore::unfinished_providers() {
   });
 }
 
-}  // namespace store_detail
-
 // ---- open ------------------------------------------------------------------
 
 namespace {
@@ -407,7 +370,6 @@ namespace {
 // Identity is checked first: WAL mode and migrations write, and a foreign or newer file must
 // stay untouched.
 Result<std::unique_ptr<SQLite::Database>> open_database(const std::string& path, int flags) {
-  using namespace store_detail;
   std::unique_ptr<SQLite::Database> db;
   try {
     db = std::make_unique<SQLite::Database>(path, flags, k_busy_timeout_ms);
@@ -422,10 +384,21 @@ Result<std::unique_ptr<SQLite::Database>> open_database(const std::string& path,
   return db;
 }
 
+// The flock(2) of "<path>.lock": the kernel releases it when the process dies.
+class FileLock final : public LedgerLock {
+ public:
+  explicit FileLock(int fd) : m_fd(fd) {}
+  ~FileLock() override { ::close(m_fd); }
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+
+ private:
+  int m_fd;
+};
+
 }  // namespace
 
-Result<std::unique_ptr<JobStore>> JobStore::open(const std::string& path, SyncMode sync) {
-  using namespace store_detail;
+Result<std::unique_ptr<JobStore>> open_sqlite_store(const std::string& path, SyncMode sync) {
   auto opened = open_database(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
   if (!opened) {
     return std::unexpected(std::move(opened.error()));
@@ -442,8 +415,7 @@ Result<std::unique_ptr<JobStore>> JobStore::open(const std::string& path, SyncMo
   });
 }
 
-Result<std::unique_ptr<JobStore>> JobStore::open_for_reading(const std::string& path) {
-  using namespace store_detail;
+Result<std::unique_ptr<JobStore>> open_sqlite_for_reading(const std::string& path) {
   for (int attempt = 0;; ++attempt) {
     auto opened = open_database(path, SQLite::OPEN_READONLY);
     if (!opened) {
@@ -462,10 +434,33 @@ Result<std::unique_ptr<JobStore>> JobStore::open_for_reading(const std::string& 
       });
     }
     db.reset();
-    if (auto migrated = open(path); !migrated) {  // an older ledger: migrate it once
+    // An older ledger: migrate it once.
+    if (auto migrated = open_sqlite_store(path, SyncMode::full); !migrated) {
       return std::unexpected(std::move(migrated.error()));
     }
   }
 }
 
-}  // namespace vb
+Result<std::unique_ptr<LedgerLock>> lock_sqlite_ledger(const std::string& path) {
+  const std::string lock_path = path + ".lock";
+  const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+  if (fd < 0) {
+    return fail(ErrorCode::io, std::string("cannot open the lock file: ") + std::strerror(errno),
+                lock_path);
+  }
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    return fail(ErrorCode::conflict,
+                "another vidbatch process is already running on this database; wait for it "
+                "or stop it (it keeps its place: `vidbatch resume` continues later)",
+                path);
+  }
+  const std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) == 0) {
+    const ssize_t ignored = ::write(fd, pid.data(), pid.size());
+    (void)ignored;  // the pid is informational only
+  }
+  return std::unique_ptr<LedgerLock>(std::make_unique<FileLock>(fd));
+}
+
+}  // namespace vb::store_detail

@@ -1,6 +1,9 @@
 // Internal to src/store: the SQLite implementation of JobStore, created by
-// JobStore::open. Split over sqlite_job_store.cpp (open and writes) and
-// sqlite_job_reads.cpp (queries). Not thread-safe: one connection per object.
+// JobStore::open for a file path. Split over sqlite_job_store.cpp (open and writes),
+// sqlite_job_reads.cpp (queries), sqlite_leases.cpp (workers, claims, admission, rescue),
+// sqlite_characters.cpp and sqlite_unclaimed.cpp. Every write is one IMMEDIATE transaction,
+// which serializes it against every other process's: on one host, claims need no row locks.
+// Not thread-safe: one connection per object.
 #pragma once
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -11,21 +14,13 @@
 #include <vector>
 
 #include "store/job_store.h"
+#include "store/ledger_rules.h"
 
 namespace vb::store_detail {
 
-// What the database already holds for one job of the batch being imported.
-struct ExistingJob {
-  std::int64_t row_id = 0;
-  std::string spec_json;
-  std::string state;  // as stored; only "queued" may have its spec replaced
-};
-
-// A job named for messages ("batch/job") and the state it is in now.
-struct JobIdentity {
-  std::string name;
-  std::string state;
-};
+Result<std::unique_ptr<JobStore>> open_sqlite_store(const std::string& path, SyncMode sync);
+Result<std::unique_ptr<JobStore>> open_sqlite_for_reading(const std::string& path);
+Result<std::unique_ptr<LedgerLock>> lock_sqlite_ledger(const std::string& path);
 
 class SqliteJobStore final : public JobStore {
  public:
@@ -64,6 +59,28 @@ class SqliteJobStore final : public JobStore {
   Result<Millis> last_entered(std::int64_t row_id, JobState state) override;
   Result<std::vector<std::string>> known_remote_ids(
       const std::vector<std::string>& remote_ids) override;
+  Result<std::vector<TransitionOutcome>> apply_each(
+      std::span<const Transition> transitions) override;
+
+  Result<Millis> database_now() override;
+  Status register_worker(const std::string& id, const std::string& host, int pid,
+                         Millis ttl_ms) override;
+  Result<Heartbeat> heartbeat(const std::string& id, Millis ttl_ms) override;
+  Result<std::vector<ReleasedJob>> release_worker(const std::string& id) override;
+  Result<std::vector<WorkerRecord>> list_workers() override;
+  Result<RescueReport> rescue_expired_workers() override;
+  Status set_provider_limits(const std::string& provider, const ProviderLimits& limits) override;
+  Result<std::vector<ClaimedJob>> admit_creates(const std::string& worker, const WorkScope& scope,
+                                                int want) override;
+  Result<std::vector<ClaimedJob>> claim_jobs(const std::string& worker, const WorkScope& scope,
+                                             std::span<const JobState> states,
+                                             int limit) override;
+  Result<int> release_leases(std::span<const LeasedJob> jobs) override;
+  Result<RecordedAnswer> record_create_answer(const Transition& answer,
+                                            const std::string& provider) override;
+  Result<bool> hold_leadership(const std::string& duty, const std::string& worker,
+                               Millis ttl_ms) override;
+  Status release_leadership(const std::string& duty, const std::string& worker) override;
 
  private:
   // Prepared once per store: apply() is the hot path.
@@ -88,13 +105,22 @@ class SqliteJobStore final : public JobStore {
   void replace_spec(std::int64_t row_id, const JobSpec& spec, const std::string& json,
                     Millis now);
 
-  // Apply steps.
-  Status apply_one(const Transition& transition);
+  // Apply steps: false when the compare-and-set found the job elsewhere.
+  bool apply_one(const Transition& transition);
   void insert_event(std::int64_t row_id, Millis at, std::optional<JobState> from, JobState to,
-                    std::optional<double> progress, int http_status, const std::string& message);
+                    std::optional<double> progress, int http_status, const std::string& message,
+                    const std::string& worker);
   // nullopt when no job has this row id.
   std::optional<JobIdentity> identify_job(std::int64_t row_id);
-  Error transition_error(const Transition& transition, bool edge_allowed);
+  Error lost_transition(const Transition& transition);
+
+  // Lease steps, inside the caller's IMMEDIATE transaction.
+  Millis now_in_transaction();
+  bool worker_alive(const std::string& worker);
+  std::vector<ClaimedJob> claim_in_transaction(const std::string& worker, const WorkScope& scope,
+                                               const std::string& state_list, int limit,
+                                               Millis now);
+  std::vector<ReleasedJob> release_jobs_of(const std::string& worker, bool expired, Millis now);
 
   Result<std::vector<JobRecord>> read_jobs(SQLite::Statement& query);
   Result<std::vector<EventRecord>> read_events(SQLite::Statement& query);

@@ -1,4 +1,5 @@
 // Paid, unclaimed videos in the SQLite ledger (schema/005_unclaimed_videos.sql).
+#include "store/row_reading.h"
 #include "store/sqlite_job_store.h"
 #include "store/sqlite_util.h"
 
@@ -46,22 +47,11 @@ ORDER BY u.created_at, u.id
     }
     std::vector<UnclaimedVideo> videos;
     while (query.executeStep()) {
-      UnclaimedVideo& v = videos.emplace_back();
-      v.provider = query.getColumn(0).getString();
-      v.remote_id = query.getColumn(1).getString();
-      v.job_row_id = query.getColumn(2).getInt64();
-      v.status = query.getColumn(3).getString();
-      v.created_at = query.getColumn(4).getInt64();
-      v.seen_at = query.getColumn(5).getInt64();
-      v.take_path = query.getColumn(6).getString();
-      v.batch = query.getColumn(7).getString();
-      v.job_id = query.getColumn(8).getString();
-      auto spec = job_spec_from_json(query.getColumn(9).getString());
-      if (!spec) {
-        return fail(ErrorCode::database, "the stored spec of a job is not valid JSON",
-                    "job " + v.batch + "/" + v.job_id);
+      auto video = read_unclaimed_row(SqliteRow(query));
+      if (!video) {
+        return std::unexpected(std::move(video.error()));
       }
-      v.spec = std::move(*spec);
+      videos.push_back(std::move(*video));
     }
     return videos;
   });
@@ -77,8 +67,7 @@ Status SqliteJobStore::record_take(const std::string& provider, const std::strin
     update.bind(2, remote_id);
     update.bind(3, path);
     if (update.exec() == 0) {
-      return fail(ErrorCode::not_found,
-                  "no unclaimed video " + remote_id + " of provider '" + provider + "'", m_path);
+      return std::unexpected(unknown_unclaimed(provider, remote_id, m_path));
     }
     return {};
   });

@@ -13,6 +13,9 @@
 #include "job/job_state.h"
 #include "util/error.h"
 
+// The database clock in milliseconds since the epoch, as SQL (one value per statement).
+#define VB_SQLITE_NOW_MS "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)"
+
 namespace vb::store_detail {
 
 // Converts a SQLiteCpp exception into our Error (ErrorCode::database), naming
@@ -55,12 +58,19 @@ void bind_optional(SQLite::Statement& statement, int index, const std::optional<
   }
 }
 
-inline std::optional<double> optional_double(const SQLite::Column& column) {
-  if (column.isNull()) {
-    return std::nullopt;
-  }
-  return column.getDouble();
-}
+// The current row of a statement, for store/row_reading.h.
+class SqliteRow {
+ public:
+  explicit SqliteRow(const SQLite::Statement& statement) : m_statement(statement) {}
+  std::int64_t int64(int column) const { return m_statement.getColumn(column).getInt64(); }
+  int integer(int column) const { return m_statement.getColumn(column).getInt(); }
+  std::string text(int column) const { return m_statement.getColumn(column).getString(); }
+  bool is_null(int column) const { return m_statement.getColumn(column).isNull(); }
+  double real(int column) const { return m_statement.getColumn(column).getDouble(); }
+
+ private:
+  const SQLite::Statement& m_statement;
+};
 
 // Parses a state name read from the database; an unknown name is corruption
 // (or a newer build's state) and becomes a database Error.

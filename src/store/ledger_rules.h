@@ -1,0 +1,128 @@
+// Internal to src/store: what the SQLite and PostgreSQL ledgers decide alike, so that both keep
+// one contract (store/job_store.h): import plans, conflict messages, the rescue rule, the GCRA
+// admission arithmetic, and the SQL text both dialects accept. Pure: no database types here.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "store/job_store.h"
+
+namespace vb::store_detail {
+
+// Column order read by read_job_row() (store/row_reading.h); valid SQL on both databases.
+#define VB_JOB_COLUMNS                                                                           \
+  "SELECT j.id, b.name, j.spec_json, j.state, j.attempt, j.remote_id, j.progress, j.not_before," \
+  " j.created_at, j.submitted_at, j.completed_at, j.downloaded_at, j.output_path, j.bytes,"      \
+  " j.sha256, j.error_code, j.error_message, j.polls, j.retries"
+inline constexpr const char* k_job_columns = VB_JOB_COLUMNS;
+inline constexpr const char* k_job_select =
+    VB_JOB_COLUMNS " FROM jobs j JOIN batches b ON b.id = j.batch_id ";
+
+// Column order read by read_event_row().
+inline constexpr const char* k_event_select = R"sql(
+SELECT e.id, e.job_id, b.name, j.job_key, e.at, e.from_state, e.to_state, e.progress,
+       e.http_status, e.message, e.worker
+FROM events e JOIN jobs j ON j.id = e.job_id JOIN batches b ON b.id = j.batch_id )sql";
+
+// Jobs that count against a provider's in-flight cap: at the provider, or claimed for a
+// create (so that a batch claim cannot over-admit). The predicate of the jobs_in_flight index:
+// use it on an unaliased `jobs`.
+inline constexpr const char* k_in_flight_sql =
+    "(state IN ('submitting', 'submitted', 'running') OR "
+    "(state = 'queued' AND lease_owner IS NOT NULL))";
+
+// The rescue rule as a SQL expression of a job's `state`: submitting -> ambiguous (the create
+// may have left: never queued), downloading -> ready, any other state stays.
+inline constexpr const char* k_rescued_state_sql =
+    "CASE state WHEN 'submitting' THEN 'ambiguous' WHEN 'downloading' THEN 'ready' "
+    "ELSE state END";
+
+// What the database already holds for one job of the batch being imported.
+struct ExistingJob {
+  std::int64_t row_id = 0;
+  std::string spec_json;
+  std::string state;  // as stored; only "queued" may have its spec replaced
+};
+
+struct ImportStep {
+  const JobSpec* spec = nullptr;
+  std::string json;
+  std::int64_t replace_row_id = 0;  // 0: insert a new job
+};
+
+struct ImportPlan {
+  std::vector<ImportStep> steps;
+  int unchanged = 0;
+};
+
+// Decides, without writing, what importing `jobs` does. Fails with invalid_input for an id
+// given twice, or with the first conflict (ErrorCode::conflict naming the job, and how many
+// more jobs conflict).
+Result<ImportPlan> plan_import(const std::string& batch, const std::vector<JobSpec>& jobs,
+                               const std::unordered_map<std::string, ExistingJob>& known,
+                               bool allow_spec_changes);
+
+// A job named for messages ("batch/job"), its state and lease now.
+struct JobIdentity {
+  std::string name;
+  std::string state;
+  std::string lease_owner;      // "" when unleased
+  std::int64_t lease_token = 0;
+};
+
+// Why `transition` was not applied, given the job as it is now (nullopt: no such job).
+Error transition_error(const Transition& transition, const std::optional<JobIdentity>& job,
+                       bool edge_allowed);
+
+// Whether applying `transition` clears the job's lease.
+bool releases_lease(const Transition& transition);
+
+// The event message of a job whose lease was released, and the error text of a create that
+// became ambiguous that way, as the text before and after the worker's id (SQL builds them
+// per row). `expired`: reaped by a rescuer; otherwise its worker stopped.
+struct AroundWorker {
+  std::string before;
+  std::string after;
+  std::string with(const std::string& worker) const { return before + worker + after; }
+};
+AroundWorker release_message(bool expired);
+AroundWorker release_ambiguous_message(bool expired);
+inline constexpr const char* k_create_ambiguous = "create_ambiguous";
+
+// The event message of a create answer recorded after its worker lost the job.
+std::string late_answer_message(const std::string& worker);
+
+// GCRA admission: how many of `want` creates may start at `now`, allowed while
+// max(tat, now) + k * interval <= now + burst * interval (interval 0: no rate limit), and no
+// more than `room`, what the in-flight cap leaves.
+int gcra_allowed(const ProviderLimits& limits, Millis tat_ms, Millis now, int want,
+                 std::int64_t room);
+// The theoretical arrival time once `count` creates started at `now`.
+Millis gcra_charge(const ProviderLimits& limits, Millis tat_ms, Millis now, int count);
+
+// invalid_input unless interval >= 0, burst >= 1 and max_in_flight >= 1.
+Status check_limits(const std::string& provider, const ProviderLimits& limits);
+Error no_limits(const std::string& provider, const std::string& where);
+// invalid_input for a claim of queued (admit_creates) or submitting (its creator's) jobs.
+Status check_claim_states(std::span<const JobState> states);
+// invalid_input unless `answer` is submitting -> submitted | running | ready with a lease and
+// a remote id.
+Status check_create_answer(const Transition& answer);
+// "'a', 'b'": state names for an IN list (fixed names, never user text).
+std::string state_list_sql(std::span<const JobState> states);
+
+std::optional<CharacterState> parse_character_state(const std::string& text);
+Error character_conflict(const CharacterRecord& wanted, const std::string& known_video,
+                         const std::string& where);
+Error character_state_conflict(const std::string& name, CharacterState from,
+                               const std::string& where);
+Error unknown_unclaimed(const std::string& provider, const std::string& remote_id,
+                        const std::string& where);
+Error worker_exists(const std::string& id, const std::string& where);
+
+}  // namespace vb::store_detail

@@ -1,0 +1,361 @@
+#include "store/pg_job_store.h"
+
+#include <algorithm>
+#include <utility>
+
+namespace vb::store_detail {
+
+namespace {
+
+// Transitions per round trip: bounds what waits in the socket buffers of both sides (a
+// blocking pipeline that outgrew them would stall).
+constexpr std::size_t k_pipeline_chunk = 100;
+
+// Compare-and-set on state (and lease) with its event, one statement: 1 row applied, 0 lost.
+// Optional fields use COALESCE($n, column): a NULL parameter keeps the column.
+constexpr PgStatement k_apply_transition = {"vb_apply_transition", R"sql(
+WITH t AS (
+  UPDATE jobs SET state = $1,
+    remote_id = COALESCE($2, remote_id), progress = COALESCE($3::double precision, progress),
+    not_before = COALESCE($4::bigint, not_before),
+    submitted_at = COALESCE($5::bigint, submitted_at),
+    completed_at = COALESCE($6::bigint, completed_at),
+    downloaded_at = COALESCE($7::bigint, downloaded_at),
+    output_path = COALESCE($8, output_path), bytes = COALESCE($9::bigint, bytes),
+    sha256 = COALESCE($10, sha256), error_code = COALESCE($11, error_code),
+    error_message = COALESCE($12, error_message), attempt = attempt + $13::integer,
+    updated_at = $14::bigint, polls = polls + $17::integer, retries = retries + $18::integer,
+    lease_owner = CASE WHEN $19::boolean THEN NULL ELSE lease_owner END,
+    lease_token = CASE WHEN $19::boolean THEN NULL ELSE lease_token END
+  WHERE id = $15::bigint AND state = $16
+    AND ($20::text IS NULL OR (lease_owner = $20 AND lease_token = $21::bigint
+         AND (NOT $22::boolean OR EXISTS (
+           SELECT 1 FROM workers w WHERE w.id = $20 AND w.expires_at > vb_now_ms()))))
+  RETURNING id)
+INSERT INTO events (job_id, at, from_state, to_state, progress, http_status, message, worker)
+SELECT id, $14::bigint, $16, $1, $3::double precision, $23::integer, $24, COALESCE($20, '')
+FROM t RETURNING job_id)sql"};
+
+constexpr PgStatement k_insert_job = {"vb_insert_job", R"sql(
+WITH j AS (
+  INSERT INTO jobs (batch_id, job_key, spec_json, model, size, seconds, orientation, prompt,
+                    provider, state, created_at, updated_at)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'queued', $10, $10) RETURNING id)
+INSERT INTO events (job_id, at, from_state, to_state, message)
+SELECT id, $10, NULL, 'queued', 'imported' FROM j)sql"};
+
+constexpr PgStatement k_replace_spec = {"vb_replace_spec", R"sql(
+WITH j AS (
+  UPDATE jobs SET spec_json = $3, model = $4, size = $5, seconds = $6, orientation = $7,
+    prompt = $8, provider = $9, updated_at = $10
+  WHERE id = $1 AND job_key = $2 AND state = 'queued' RETURNING id)
+INSERT INTO events (job_id, at, from_state, to_state, message)
+SELECT id, $10, 'queued', 'queued', 'spec replaced' FROM j)sql"};
+
+PgParams transition_params(const Transition& t) {
+  const JobUpdate& u = t.update;
+  PgParams p;
+  p.add(to_string(t.to))
+      .add(u.remote_id)
+      .add(u.progress)
+      .add(u.not_before)
+      .add(u.submitted_at)
+      .add(u.completed_at)
+      .add(u.downloaded_at)
+      .add(u.output_path)
+      .add(u.bytes)
+      .add(u.sha256)
+      .add(u.error_code)
+      .add(u.error_message)
+      .add(u.increment_attempt ? 1 : 0)
+      .add(t.at)
+      .add(t.row_id)
+      .add(to_string(t.from))
+      .add(u.add_polls)
+      .add(u.add_retries)
+      .add(releases_lease(t));
+  if (t.lease) {
+    p.add(t.lease->owner).add(t.lease->token);
+  } else {
+    p.null().null();
+  }
+  p.add(t.to == JobState::submitting).add(t.http_status).add(t.message);
+  return p;
+}
+
+// $1 batch id, $2 job key ... $10 now: the parameters of k_insert_job and k_replace_spec ($1 is
+// the row id for a replacement).
+PgParams job_params(std::int64_t id, const JobSpec& spec, const std::string& json, Millis now) {
+  PgParams p;
+  p.add(id)
+      .add(spec.id)
+      .add(json)
+      .add(spec.model)
+      .add(spec.size)
+      .add(spec.seconds)
+      .add(to_string(spec.orientation))
+      .add(spec.prompt)
+      .add(spec.provider)
+      .add(now);
+  return p;
+}
+
+// Runs prepared statements pipelined, k_pipeline_chunk per round trip; fails on the first error.
+Status run_pipelined(PgConnection& db, const std::vector<std::pair<const PgStatement*, PgParams>>&
+                                           statements) {
+  for (std::size_t start = 0; start < statements.size(); start += k_pipeline_chunk) {
+    PgPipeline pipeline(db);
+    const std::size_t end = std::min(statements.size(), start + k_pipeline_chunk);
+    for (std::size_t i = start; i < end; ++i) {
+      if (auto sent = pipeline.send(*statements[i].first, statements[i].second); !sent) {
+        return sent;
+      }
+    }
+    if (auto answers = pipeline.sync(); !answers) {
+      return std::unexpected(std::move(answers.error()));
+    }
+  }
+  return {};
+}
+
+// A session advisory lock: held while its connection lives.
+class AdvisoryLock final : public LedgerLock {
+ public:
+  explicit AdvisoryLock(std::unique_ptr<PgConnection> db) : m_db(std::move(db)) {}
+
+ private:
+  std::unique_ptr<PgConnection> m_db;  // the lock lives as long as its session
+};
+
+}  // namespace
+
+PgJobStore::PgJobStore(std::unique_ptr<PgConnection> db) : m_db(std::move(db)) {}
+
+// ---- open ------------------------------------------------------------------
+
+Result<std::unique_ptr<JobStore>> open_pg_store(const std::string& url, bool read_only) {
+  auto db = PgConnection::connect(url, JobStore::display_location(url));
+  if (!db) {
+    return std::unexpected(std::move(db.error()));
+  }
+  auto version = pg_schema_version(**db);
+  if (!version) {
+    return std::unexpected(std::move(version.error()));
+  }
+  if (read_only && *version == 0) {
+    return fail(ErrorCode::not_found,
+                "no vidbatch ledger in this database; run a manifest first or give the URL of "
+                "a ledger",
+                (*db)->location());
+  }
+  if (auto migrated = pg_migrate(**db); !migrated) {
+    return std::unexpected(std::move(migrated.error()));
+  }
+  if (read_only) {
+    if (auto set = (*db)->exec("SET default_transaction_read_only = on"); !set) {
+      return std::unexpected(std::move(set.error()));
+    }
+  }
+  return std::unique_ptr<JobStore>(std::make_unique<PgJobStore>(std::move(*db)));
+}
+
+Result<bool> pg_ledger_exists(const std::string& url) {
+  auto db = PgConnection::connect(url, JobStore::display_location(url));
+  if (!db) {
+    return std::unexpected(std::move(db.error()));
+  }
+  auto version = pg_schema_version(**db);
+  if (!version) {
+    return std::unexpected(std::move(version.error()));
+  }
+  return *version > 0;
+}
+
+Result<std::unique_ptr<LedgerLock>> lock_pg_ledger(const std::string& url) {
+  auto db = PgConnection::connect(url, JobStore::display_location(url));
+  if (!db) {
+    return std::unexpected(std::move(db.error()));
+  }
+  auto locked = (*db)->exec("SELECT pg_try_advisory_lock(1447183176, 1)");
+  if (!locked) {
+    return std::unexpected(std::move(locked.error()));
+  }
+  if (!locked->boolean(0, 0)) {
+    return fail(ErrorCode::conflict,
+                "another vidbatch process is already running on this database; wait for it "
+                "or stop it (it keeps its place: `vidbatch resume` continues later)",
+                (*db)->location());
+  }
+  return std::unique_ptr<LedgerLock>(std::make_unique<AdvisoryLock>(std::move(*db)));
+}
+
+// ---- import ----------------------------------------------------------------
+
+Result<ImportSummary> PgJobStore::import_jobs(const std::string& batch,
+                                              const std::vector<JobSpec>& jobs, Millis now,
+                                              bool allow_spec_changes) {
+  auto transaction = PgTransaction::begin(*m_db);
+  if (!transaction) {
+    return std::unexpected(std::move(transaction.error()));
+  }
+  // The batch row, locked: imports of one batch by several processes run one at a time.
+  auto batch_row = m_db->exec(
+      "WITH ins AS (INSERT INTO batches (name, created_at) VALUES ($1, $2) "
+      "ON CONFLICT (name) DO NOTHING RETURNING id) "
+      "SELECT id FROM ins UNION ALL SELECT id FROM batches WHERE name = $1",
+      PgParams().add(batch).add(now));
+  if (!batch_row) {
+    return std::unexpected(std::move(batch_row.error()));
+  }
+  const std::int64_t batch_id = batch_row->int64(0, 0);
+  auto locked = m_db->exec("SELECT id FROM batches WHERE id = $1 FOR UPDATE",
+                           PgParams().add(batch_id));
+  auto rows = locked ? m_db->exec("SELECT id, job_key, spec_json, state FROM jobs "
+                                  "WHERE batch_id = $1",
+                                  PgParams().add(batch_id))
+                     : std::move(locked);
+  if (!rows) {
+    return std::unexpected(std::move(rows.error()));
+  }
+  std::unordered_map<std::string, ExistingJob> known;
+  for (int r = 0; r < rows->rows(); ++r) {
+    known.emplace(rows->text(r, 1), ExistingJob{rows->int64(r, 0), rows->text(r, 2),
+                                                rows->text(r, 3)});
+  }
+  auto plan = plan_import(batch, jobs, known, allow_spec_changes);
+  if (!plan) {
+    return std::unexpected(std::move(plan.error()));
+  }
+  ImportSummary summary{batch, 0, plan->unchanged, 0};
+  std::vector<std::pair<const PgStatement*, PgParams>> statements;
+  statements.reserve(plan->steps.size());
+  for (const ImportStep& step : plan->steps) {
+    const bool insert = step.replace_row_id == 0;
+    statements.emplace_back(insert ? &k_insert_job : &k_replace_spec,
+                            job_params(insert ? batch_id : step.replace_row_id, *step.spec,
+                                       step.json, now));
+    ++(insert ? summary.added : summary.replaced);
+  }
+  for (const PgStatement* statement : {&k_insert_job, &k_replace_spec}) {
+    if (auto prepared = m_db->prepare(*statement); !prepared) {
+      return std::unexpected(std::move(prepared.error()));
+    }
+  }
+  if (auto written = run_pipelined(*m_db, statements); !written) {
+    return std::unexpected(std::move(written.error()));
+  }
+  if (auto committed = transaction->commit(); !committed) {
+    return std::unexpected(std::move(committed.error()));
+  }
+  return summary;
+}
+
+// ---- transitions -----------------------------------------------------------
+
+Status PgJobStore::apply(std::span<const Transition> transitions) {
+  return status_of(run_transitions(transitions, true));
+}
+
+Result<std::vector<TransitionOutcome>> PgJobStore::apply_each(
+    std::span<const Transition> transitions) {
+  return run_transitions(transitions, false);
+}
+
+Result<std::vector<TransitionOutcome>> PgJobStore::run_transitions(
+    std::span<const Transition> transitions, bool all_or_nothing) {
+  std::vector<TransitionOutcome> outcomes;
+  if (transitions.empty()) {
+    return outcomes;
+  }
+  for (const Transition& t : transitions) {
+    if (!is_allowed_transition(t.from, t.to)) {
+      auto job = identify_job(t.row_id);
+      if (!job) {
+        return std::unexpected(std::move(job.error()));
+      }
+      return std::unexpected(transition_error(t, *job, false));
+    }
+  }
+  if (auto prepared = m_db->prepare(k_apply_transition); !prepared) {
+    return std::unexpected(std::move(prepared.error()));
+  }
+  outcomes.reserve(transitions.size());
+  for (std::size_t start = 0; start < transitions.size(); start += k_pipeline_chunk) {
+    const std::size_t end = std::min(transitions.size(), start + k_pipeline_chunk);
+    Result<std::vector<PgResult>> answers;
+    {
+      PgPipeline pipeline(*m_db);
+      Status sent = start == 0 ? pipeline.send("BEGIN", PgParams()) : Status();
+      for (std::size_t i = start; sent && i < end; ++i) {
+        sent = pipeline.send(k_apply_transition, transition_params(transitions[i]));
+      }
+      const bool last = end == transitions.size();
+      if (sent && last && !all_or_nothing) {
+        sent = pipeline.send("COMMIT", PgParams());
+      }
+      answers = sent ? pipeline.sync() : std::unexpected(std::move(sent.error()));
+    }
+    if (!answers) {
+      m_db->abandon_transaction();
+      return std::unexpected(std::move(answers.error()));
+    }
+    const std::size_t first = start == 0 ? 1 : 0;  // the answer to BEGIN
+    for (std::size_t i = start; i < end; ++i) {
+      const bool applied = (*answers)[first + i - start].rows() == 1;
+      if (!applied && all_or_nothing) {
+        m_db->abandon_transaction();
+        return std::unexpected(lost_transition(transitions[i]));
+      }
+      outcomes.push_back(applied ? TransitionOutcome::applied : TransitionOutcome::lost);
+    }
+  }
+  if (all_or_nothing) {
+    if (auto committed = m_db->exec("COMMIT"); !committed || committed->command() != "COMMIT") {
+      m_db->abandon_transaction();
+      return std::unexpected(committed ? Error{ErrorCode::database,
+                                               "PostgreSQL rolled the transitions back",
+                                               location()}
+                                       : std::move(committed.error()));
+    }
+  }
+  return outcomes;
+}
+
+Result<std::optional<JobIdentity>> PgJobStore::identify_job(std::int64_t row_id) {
+  auto row = m_db->exec(
+      "SELECT b.name || '/' || j.job_key, j.state, coalesce(j.lease_owner, ''), "
+      "coalesce(j.lease_token, 0) FROM jobs j JOIN batches b ON b.id = j.batch_id "
+      "WHERE j.id = $1",
+      PgParams().add(row_id));
+  if (!row) {
+    return std::unexpected(std::move(row.error()));
+  }
+  if (row->rows() == 0) {
+    return std::optional<JobIdentity>();
+  }
+  return JobIdentity{row->text(0, 0), row->text(0, 1), row->text(0, 2), row->int64(0, 3)};
+}
+
+Error PgJobStore::lost_transition(const Transition& t) {
+  auto job = identify_job(t.row_id);
+  if (!job) {
+    return job.error();
+  }
+  return transition_error(t, *job, true);
+}
+
+Status PgJobStore::note_activity(std::int64_t row_id, int polls, int retries) {
+  auto updated = m_db->exec(
+      "UPDATE jobs SET polls = polls + $1, retries = retries + $2 WHERE id = $3",
+      PgParams().add(polls).add(retries).add(row_id));
+  if (!updated) {
+    return std::unexpected(std::move(updated.error()));
+  }
+  if (updated->affected() != 1) {
+    return fail(ErrorCode::not_found, "no job has row id " + std::to_string(row_id),
+                "job row " + std::to_string(row_id));
+  }
+  return {};
+}
+
+}  // namespace vb::store_detail
