@@ -53,7 +53,11 @@ int pg_latest_schema_version() {
 }
 
 Result<int> pg_schema_version(PgConnection& db) {
-  auto exists = db.exec("SELECT to_regclass('vidbatch_schema') IS NOT NULL");
+  // A scan of the catalog, not to_regclass: its name cache may still remember the table as
+  // missing after another session created it (seen when workers migrate at once).
+  auto exists = db.exec(
+      "SELECT EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = current_schema() "
+      "AND tablename = 'vidbatch_schema')");
   if (!exists) {
     return std::unexpected(std::move(exists.error()));
   }
@@ -72,12 +76,10 @@ Status pg_migrate(PgConnection& db) {
   if (!current) {
     return std::unexpected(std::move(current.error()));
   }
-  if (auto checked = check_identity(db, *current); !checked) {
-    return checked;
-  }
   if (*current == pg_latest_schema_version()) {
     return {};
   }
+  // Everything else is decided under the lock: another worker may be migrating right now.
   auto transaction = PgTransaction::begin(db);
   if (!transaction) {
     return std::unexpected(std::move(transaction.error()));
@@ -85,7 +87,6 @@ Status pg_migrate(PgConnection& db) {
   if (auto locked = db.exec(k_migration_lock); !locked) {
     return std::unexpected(std::move(locked.error()));
   }
-  // Another worker may have migrated between our check and taking the lock.
   auto version = pg_schema_version(db);
   if (!version) {
     return std::unexpected(std::move(version.error()));
