@@ -1,4 +1,5 @@
-// [store] transitions: the compare-and-set writes, their events, and the queries.
+// [store] transitions: the compare-and-set writes, their events, and the queries, on both
+// ledgers (SQLite and PostgreSQL) but for the SQLite file's own kill -9 and read-only tests.
 #include <csignal>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -28,8 +29,10 @@ JobRecord job_at(JobStore& store, std::int64_t row_id) {
 
 }  // namespace
 
-TEST_CASE("a job walks the happy path with one consistent event per step", "[store]") {
-  auto store = open_store(":memory:");
+TEMPLATE_TEST_CASE("a job walks the happy path with one consistent event per step",
+                   "[store]", SqliteLedger, PgLedger) {
+  TestType ledger;
+  auto store = open_store(ledger.location());
   REQUIRE(store->import_jobs("nightly", make_specs(2), 1000, false).has_value());
   const auto row = row_of(*store, "nightly", "job-1");
   const std::vector<JobState> path = {JobState::queued,  JobState::submitting,
@@ -64,8 +67,10 @@ TEST_CASE("a job walks the happy path with one consistent event per step", "[sto
   CHECK(all->size() == 2 + path.size() - 1);
 }
 
-TEST_CASE("JobUpdate fields are persisted, unset ones kept", "[store]") {
-  auto store = open_store(":memory:");
+TEMPLATE_TEST_CASE("JobUpdate fields are persisted, unset ones kept",
+                   "[store]", SqliteLedger, PgLedger) {
+  TestType ledger;
+  auto store = open_store(ledger.location());
   REQUIRE(store->import_jobs("b", make_specs(1), 1000, false).has_value());
   const auto row = row_of(*store, "b", "job-0");
 
@@ -120,9 +125,10 @@ TEST_CASE("JobUpdate fields are persisted, unset ones kept", "[store]") {
   CHECK_FALSE((*events)[1].progress.has_value());
 }
 
-TEST_CASE("a stale from state rolls back every transition of the call", "[store]") {
-  TempDir dir;
-  auto store = open_store(dir.file("ledger.db"));
+TEMPLATE_TEST_CASE("a stale from state rolls back every transition of the call",
+                   "[store]", SqliteLedger, PgLedger) {
+  TestType ledger;
+  auto store = open_store(ledger.location());
   REQUIRE(store->import_jobs("b", make_specs(3), 1000, false).has_value());
   const auto r0 = row_of(*store, "b", "job-0");
   const auto r1 = row_of(*store, "b", "job-1");
@@ -150,8 +156,10 @@ TEST_CASE("a stale from state rolls back every transition of the call", "[store]
   }
 }
 
-TEST_CASE("transitions that are not edges of the state machine are rejected", "[store]") {
-  auto store = open_store(":memory:");
+TEMPLATE_TEST_CASE("transitions that are not edges of the state machine are rejected",
+                   "[store]", SqliteLedger, PgLedger) {
+  TestType ledger;
+  auto store = open_store(ledger.location());
   REQUIRE(store->import_jobs("b", make_specs(1), 1000, false).has_value());
   const auto row = row_of(*store, "b", "job-0");
   auto result = apply_one(*store, step(row, JobState::queued, JobState::done));
@@ -167,8 +175,9 @@ TEST_CASE("transitions that are not edges of the state machine are rejected", "[
   CHECK(store->events(std::nullopt)->size() == 1);
 }
 
-TEST_CASE("note_activity counts polls and retries", "[store]") {
-  auto store = open_store(":memory:");
+TEMPLATE_TEST_CASE("note_activity counts polls and retries", "[store]", SqliteLedger, PgLedger) {
+  TestType ledger;
+  auto store = open_store(ledger.location());
   REQUIRE(store->import_jobs("b", make_specs(1), 1000, false).has_value());
   const auto row = row_of(*store, "b", "job-0");
   REQUIRE(store->note_activity(row, 1, 0).has_value());
@@ -181,8 +190,9 @@ TEST_CASE("note_activity counts polls and retries", "[store]") {
   CHECK(missing.error().code == ErrorCode::not_found);
 }
 
-TEST_CASE("jobs_in_states pages in row order", "[store]") {
-  auto store = open_store(":memory:");
+TEMPLATE_TEST_CASE("jobs_in_states pages in row order", "[store]", SqliteLedger, PgLedger) {
+  TestType ledger;
+  auto store = open_store(ledger.location());
   REQUIRE(store->import_jobs("b", make_specs(10), 1000, false).has_value());
   for (int i = 0; i < 10; i += 3) {  // job-0, 3, 6, 9 -> submitting
     const auto row = row_of(*store, "b", "job-" + std::to_string(i));
@@ -212,8 +222,10 @@ TEST_CASE("jobs_in_states pages in row order", "[store]") {
   CHECK(store->jobs_in_states({}, 0, 100)->empty());
 }
 
-TEST_CASE("count_states and list_jobs group and filter by batch and state", "[store]") {
-  auto store = open_store(":memory:");
+TEMPLATE_TEST_CASE("count_states and list_jobs group and filter by batch and state",
+                   "[store]", SqliteLedger, PgLedger) {
+  TestType ledger;
+  auto store = open_store(ledger.location());
   REQUIRE(store->import_jobs("weekly", make_specs(2), 1000, false).has_value());
   REQUIRE(store->import_jobs("nightly", make_specs(3), 1000, false).has_value());
   const auto row = row_of(*store, "nightly", "job-2");

