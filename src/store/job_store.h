@@ -239,6 +239,13 @@ enum class RecordedAnswer {
   unclaimed,         // the job moved on: the video is kept as an unclaimed video
 };
 
+// One table of a ledger copy (JobStore::copy_ledger).
+struct CopiedTable {
+  std::string table;
+  std::int64_t rows = 0;
+  std::uint64_t checksum = 0;   // FNV-1a 64 over every row's values in id order, both sides
+};
+
 enum class SyncMode { off, normal, full };
 
 // Held while a process must be the only one writing a ledger: SQLite, an exclusive flock(2) on
@@ -275,6 +282,14 @@ class JobStore {
   static Result<bool> exists(const std::string& location);
   // The run lock (LedgerLock). Fails with ErrorCode::conflict when another process holds it.
   static Result<std::unique_ptr<LedgerLock>> lock_exclusive(const std::string& location);
+  // Copies the SQLite ledger at `from` into the PostgreSQL ledger at `to` (its tables created
+  // if needed), keeping every row id: batches, jobs, events, characters and unclaimed videos
+  // (not workers, limits or leases: they belong to running processes). One transaction,
+  // compared row for row with the source before it commits; the source is only read.
+  // ErrorCode::invalid_input unless `from` is a file path and `to` a URL; ErrorCode::conflict
+  // when the target already holds rows; on that, a mismatch or any error, nothing is written.
+  static Result<std::vector<CopiedTable>> copy_ledger(const std::string& from,
+                                                      const std::string& to);
   virtual ~JobStore() = default;
 
   // Inserts the batch and its jobs (state queued, one creation event each) in one
@@ -311,7 +326,8 @@ class JobStore {
   virtual Result<std::vector<JobRecord>> list_jobs(const JobFilter& filter) = 0;
   // The jobs list_jobs(filter) returns, in the same order and from one snapshot, handed to
   // `visit` one at a time: memory stays flat whatever the ledger's size. The first failed
-  // visit stops the walk and is returned.
+  // visit stops the walk and is returned. `visit` must not call this store (on PostgreSQL its
+  // connection is busy streaming the rows).
   virtual Status for_each_job(const JobFilter& filter,
                               const std::function<Status(const JobRecord&)>& visit) = 0;
   virtual Result<std::vector<StateCount>> count_states() = 0;

@@ -60,7 +60,8 @@ class PgJobStore final : public JobStore {
       const std::optional<std::string>& batch) override;
   Status record_take(const std::string& provider, const std::string& remote_id,
                      const std::string& path) override;
-  Result<std::vector<JobRecord>> jobs_with_prompts(const std::vector<std::string>& prompts) override;
+  Result<std::vector<JobRecord>> jobs_with_prompts(
+      const std::vector<std::string>& prompts) override;
   Result<std::vector<std::string>> unfinished_providers() override;
   Result<std::vector<EventRecord>> events(std::optional<std::int64_t> row_id) override;
   Result<std::vector<EventRecord>> batch_events(const std::string& batch) override;

@@ -1,5 +1,5 @@
 // Workers, leases, create admission and rescue on the SQLite ledger
-// (schema/006_workers_leases.sql). Each call is one IMMEDIATE transaction: SQLite lets one
+// (schema/007_workers_leases.sql). Each call is one IMMEDIATE transaction: SQLite lets one
 // writer in at a time, so a claim needs no row lock, and the in-flight count admission reads
 // cannot change before it commits. Times: the database clock (VB_SQLITE_NOW_MS).
 #include "store/sqlite_job_store.h"

@@ -9,6 +9,7 @@
 
 #include "e2e/e2e_fixture.h"
 #include "support/lines.h"
+#include "support/pg_server.h"
 
 using namespace vb;
 using namespace vb::test;
@@ -198,7 +199,7 @@ TEST_CASE("every command has --help with an example, and bash completion knows t
   REQUIRE(completion.exit_code == 0);
   const std::vector<std::string> commands = {"run",  "resume", "status", "report", "validate",
                                              "resolve", "jobs", "events", "plan", "retry",
-                                             "cancel", "completion"};
+                                             "cancel", "completion", "migrate"};
   for (const auto& command : commands) {
     INFO(command);
     CommandResult help = run_cli(folder.dir(), {command, "--help"});
@@ -232,4 +233,53 @@ TEST_CASE("every command has --help with an example, and bash completion knows t
   const auto replies = lines_of(read_file(folder.path("bash.out")));
   CHECK(replies == std::vector<std::string>{"report", "--format", "failed"});
   CHECK(run_cli(folder.dir(), {"completion", "zsh"}).exit_code == 2);
+}
+
+TEST_CASE("migrate copies a finished SQLite ledger into PostgreSQL; every command reads it",
+          "[cli][e2e][postgres]") {
+  SimProcess sim({"--gen-ms", "200", "--quiet"});
+  E2eFolder folder;
+  run_batch(folder, sim, 4);
+  const std::string url = fresh_pg_database();
+  const std::vector<std::string> on_pg = {"--db", url, "--config", folder.path("vidbatch.toml")};
+  auto with_pg = [&](std::vector<std::string> args) {
+    args.insert(args.end(), on_pg.begin(), on_pg.end());
+    return run_cli(folder.dir(), args);
+  };
+
+  CHECK(with_pg({"status"}).exit_code == 2);  // no ledger there yet
+  CommandResult migrated = on_ledger(folder, {"migrate", "--to", url});
+  INFO(migrated.err);
+  REQUIRE(migrated.exit_code == 0);
+  CHECK_THAT(migrated.out, Catch::Contains("verified row for row"));
+  CHECK_THAT(migrated.out, Catch::Matches("(.|\n)*jobs +4 rows(.|\n)*"));
+
+  // The same answers from both ledgers, through the real binary.
+  for (const std::vector<std::string>& read : {std::vector<std::string>{"jobs", "--json"},
+                                               {"events", "--batch", "cli", "--json"},
+                                               {"status", "--json"},
+                                               {"report", "--format", "csv"}}) {
+    INFO(read.front());
+    CommandResult from_file = on_ledger(folder, read);
+    CommandResult from_pg = with_pg(read);
+    INFO(from_pg.err);
+    REQUIRE(from_pg.exit_code == from_file.exit_code);
+    CHECK(from_pg.out == from_file.out);
+  }
+  auto copy = JobStore::open(url);
+  REQUIRE(copy.has_value());
+  require_consistent_events(**copy);
+
+  // Not twice: the target holds a ledger now.
+  CommandResult again = on_ledger(folder, {"migrate", "--to", url});
+  CHECK(again.exit_code == 2);
+  CHECK_THAT(again.err, Catch::Contains("already holds"));
+  CHECK(on_ledger(folder, {"migrate", "--to", folder.path("other.db")}).exit_code == 2);
+
+  // Commands that write work on it too: the failed job goes back to the queue there.
+  CommandResult retry = with_pg({"retry", "--failed"});
+  INFO(retry.err);
+  REQUIRE(retry.exit_code == 0);
+  CHECK((*copy)->find_job("cli", "job-1")->value().state == JobState::queued);
+  CHECK(folder.open_store()->find_job("cli", "job-1")->value().state == JobState::failed);
 }

@@ -212,7 +212,7 @@ TEST_CASE("open_for_reading migrates an older ledger first", "[store]") {
   CHECK(db.execAndGet("PRAGMA user_version").getInt() == store_detail::latest_schema_version());
 }
 
-TEST_CASE("schema 006 gives existing jobs the provider their spec names", "[store]") {
+TEST_CASE("schema 007 gives existing jobs the provider their spec names", "[store]") {
   TempDir dir;
   const std::string path = dir.file("ledger.db");
   JobSpec spec = make_spec("a");

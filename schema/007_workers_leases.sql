@@ -47,4 +47,5 @@ CREATE INDEX jobs_claim ON jobs (provider, state, not_before, id) WHERE lease_ow
 CREATE INDEX jobs_leased ON jobs (lease_owner) WHERE lease_owner IS NOT NULL;
 -- Admission counts a provider's jobs in flight (the predicate of k_in_flight_sql).
 CREATE INDEX jobs_in_flight ON jobs (provider)
-  WHERE state IN ('submitting', 'submitted', 'running') OR (state = 'queued' AND lease_owner IS NOT NULL);
+  WHERE state IN ('submitting', 'submitted', 'running')
+     OR (state = 'queued' AND lease_owner IS NOT NULL);
