@@ -1,6 +1,7 @@
 // Derived jobs (remix_of, edit_of, extend_of) and their parents: a child is sent once its
 // parent is done, waits while the parent is on its way, and fails when the parent failed.
 #include "engine/run_loop.h"
+#include "job/failure_codes.h"
 
 namespace vb {
 
@@ -45,7 +46,7 @@ void RunEngine::Loop::fail_child(JobRecord child, const std::optional<JobRecord>
   const std::string message = std::string(to_string(child.spec.derived)) + ": parent job '" +
                               child.spec.parent + "' " + why;
   job.rec = std::move(child);
-  fail_job(job, "parent_failed", message);
+  fail_job(job, failure::parent_failed, message);
 }
 
 void RunEngine::Loop::note_waiting_children() {

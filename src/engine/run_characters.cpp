@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "engine/run_loop.h"
+#include "job/failure_codes.h"
 
 namespace vb {
 
@@ -47,7 +48,7 @@ RunEngine::Loop::ParentGate RunEngine::Loop::gate_on_characters(CreateContext& c
     if (!*found || !m_e.m_provider.can_create_characters()) {
       LiveJob& live = m_live[job.row_id];
       live.rec = std::move(job);
-      fail_job(live, "character_unknown",
+      fail_job(live, failure::character_unknown,
                "characters: '" + name + "' is not in the ledger for provider '" + provider +
                    "' (import the manifest that defines it)");
       return ParentGate::skipped;
@@ -107,7 +108,7 @@ void RunEngine::Loop::on_character_answer(HttpResult& result, Millis now) {
     m_resent += 1;
     m_e.m_observer.on_notice("WARNING: character '" + task.name + "': its create request went on "
                              "the wire more than once; more than one may have been made");
-    answer = {AnswerKind::ambiguous, {}, "character_resent",
+    answer = {AnswerKind::ambiguous, {}, failure::character_resent,
               "the request went on the wire " + std::to_string(result.request_sends) +
                   " times (a layer below vidbatch resent it)"};
   }
@@ -117,7 +118,7 @@ void RunEngine::Loop::on_character_answer(HttpResult& result, Millis now) {
   RetryDecision decision;
   if (!id) {
     if (answer.kind == AnswerKind::ok) {
-      answer = {AnswerKind::ambiguous, {}, "character_ambiguous", "the answer named no character id"};
+      answer = {AnswerKind::ambiguous, {}, failure::character_ambiguous, "the answer named no character id"};
     }
     if (answer.kind != AnswerKind::slow_down) {
       task.failures.count(now);
@@ -168,7 +169,7 @@ void RunEngine::Loop::settle_failed_character(CharacterTask& task, const RetryDe
   for (auto& job : waiting) {
     LiveJob& live = m_live[job.row_id];
     live.rec = std::move(job);
-    fail_job(live, "character_failed", "characters: '" + task.name + "' could not be created: " +
+    fail_job(live, failure::character_failed, "characters: '" + task.name + "' could not be created: " +
                                            decision.reason);
   }
 }

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "engine/run_loop.h"
+#include "job/failure_codes.h"
 #include "http/response_headers.h"
 
 namespace vb {
@@ -73,7 +74,7 @@ void RunEngine::Loop::on_submit_answer(LiveJob& job, HttpResult& result, Millis 
   if (!created) {
     // An accepted create we cannot read may still have started a video.
     JobUpdate update;
-    update.error_code = "create_ambiguous";
+    update.error_code = failure::create_ambiguous;
     update.error_message = "the create answer could not be read (" +
                            created.error().message + "); a video may have been started";
     transition(job, JobState::ambiguous, *update.error_message, update, result.response.status);
@@ -112,7 +113,7 @@ bool RunEngine::Loop::sent_twice(LiveJob& job, const HttpResult& result, Millis 
       "than one video, so the job is held for reconciliation and never sent again";
   m_e.m_observer.on_notice("WARNING: job " + job.rec.spec.id + ": " + message);
   JobUpdate update;
-  update.error_code = "create_resent";
+  update.error_code = failure::create_resent;
   update.error_message = message;
   transition(job, JobState::ambiguous, message, update, result.response.status);
   note_ambiguous(job.rec, job.sent_at, now);
@@ -129,7 +130,7 @@ void RunEngine::Loop::on_poll_answer(LiveJob& job, HttpResult& result, Millis no
   auto status = m_e.m_provider.parse_query(result.response);
   if (!status) {
     // Treat an unreadable answer like a failed poll: retry, then give up.
-    AnswerClass unreadable{AnswerKind::retry, {}, "unreadable_answer", status.error().message};
+    AnswerClass unreadable{AnswerKind::retry, {}, failure::unreadable_answer, status.error().message};
     on_failed_answer(job, RequestPhase::poll, unreadable, result.response.status, now);
     return;
   }
@@ -155,7 +156,7 @@ void RunEngine::Loop::on_status(LiveJob& job, const RemoteStatus& status, int ht
     if (now - live.rec.submitted_at > m_e.m_config.limits.job_timeout_ms &&
         live.rec.submitted_at > 0) {
       if (m_e.m_config.limits.on_job_timeout == "fail") {
-        fail_job(live, "timeout",
+        fail_job(live, failure::timeout,
                  "no result from the provider " +
                      std::to_string((now - live.rec.submitted_at) / 1000) +
                      " s after it accepted the job (limits.job_timeout_ms)");
@@ -233,7 +234,7 @@ void RunEngine::Loop::on_download_answer(LiveJob& job, HttpResult& result, Milli
       return;
     }
     job.file->restart();
-    AnswerClass refused{AnswerKind::retry, {}, "http_416",
+    AnswerClass refused{AnswerKind::retry, {}, failure::http(416),
                         "the server refused the resume range (HTTP 416); starting over"};
     on_failed_answer(job, RequestPhase::download, refused, 416, now);
     return;
@@ -283,7 +284,7 @@ void RunEngine::Loop::on_finished(FinishOutcome& outcome, Millis now) {
     if (outcome.video.error().code == ErrorCode::protocol) {
       job.file->restart();  // not a video: start over rather than resume
     }
-    AnswerClass unusable{AnswerKind::retry, {}, "download_unusable",
+    AnswerClass unusable{AnswerKind::retry, {}, failure::download_unusable,
                          outcome.video.error().message};
     on_failed_answer(job, RequestPhase::download, unusable, job.finish_status, now);
     return;

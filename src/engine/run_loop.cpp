@@ -2,6 +2,7 @@
 // the turn of the loop and its stop. Timers and waiting queues: run_scheduling.cpp; derived
 // jobs waiting for their parent: run_chains.cpp; answers: run_handlers.cpp.
 #include "engine/run_loop.h"
+#include "job/failure_codes.h"
 
 #include <algorithm>
 
@@ -183,7 +184,7 @@ void RunEngine::Loop::start_submissions(Millis now) {
   for (auto& [job, context] : batch) {
     auto request = m_e.m_provider.create_request(job->rec.spec, context);
     if (!request) {
-      fail_job(*job, "invalid_request", request.error().describe());
+      fail_job(*job, failure::invalid_request, request.error().describe());
       continue;
     }
     request->timeout_ms = m_e.m_config.http.request_timeout_ms;
@@ -444,7 +445,7 @@ Result<int> recover_interrupted_jobs(JobStore& store, Millis now) {
       t.to = JobState::ambiguous;
       t.message = "the previous run stopped after the create request left and before its "
                   "answer was stored; a video may have been started";
-      t.update.error_code = "create_ambiguous";
+      t.update.error_code = failure::create_ambiguous;
       t.update.error_message = t.message;
     } else {
       t.message = "the previous run stopped mid-download; downloading again";

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "engine/run_loop.h"
+#include "job/failure_codes.h"
 
 namespace vb {
 
@@ -222,7 +223,7 @@ void RunEngine::Loop::apply_ambiguous_policy(Millis now) {
       m_queue.push_front(job.rec);
       forget(job);
     } else {
-      fail_job(job, "create_ambiguous", "ambiguous_policy = fail: " + job.rec.error_message);
+      fail_job(job, failure::create_ambiguous, "ambiguous_policy = fail: " + job.rec.error_message);
     }
   }
   (void)now;
