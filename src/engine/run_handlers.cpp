@@ -155,7 +155,7 @@ void RunEngine::Loop::on_status(LiveJob& job, const RemoteStatus& status, int ht
     LiveJob& live = it->second;
     if (now - live.rec.submitted_at > m_e.m_config.limits.job_timeout_ms &&
         live.rec.submitted_at > 0) {
-      if (m_e.m_config.limits.on_job_timeout == "fail") {
+      if (m_e.m_config.limits.on_job_timeout == JobTimeoutAction::fail) {
         fail_job(live, failure::timeout,
                  "no result from the provider " +
                      std::to_string((now - live.rec.submitted_at) / 1000) +

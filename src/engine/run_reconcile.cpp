@@ -211,14 +211,14 @@ void RunEngine::Loop::note_unclaimed(const std::unordered_set<std::string>& clai
 }
 
 void RunEngine::Loop::apply_ambiguous_policy(Millis now) {
-  const std::string& policy = m_e.m_config.retry.ambiguous_policy;
+  const AmbiguousPolicy policy = m_e.m_config.retry.ambiguous_policy;
   for (const auto& a : m_ambiguous) {
-    if (policy == "hold") {
+    if (policy == AmbiguousPolicy::hold) {
       continue;  // `vidbatch resolve` decides
     }
     LiveJob& job = m_live[a.row_id];
     job.rec = m_ambiguous_records[a.row_id];
-    if (policy == "resubmit") {
+    if (policy == AmbiguousPolicy::resubmit) {
       transition(job, JobState::queued, "ambiguous_policy = resubmit: submitting again");
       m_queue.push_front(job.rec);
       forget(job);

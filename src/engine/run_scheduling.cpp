@@ -124,9 +124,7 @@ void RunEngine::Loop::start_poll(LiveJob& job, Millis now) {
 void RunEngine::Loop::start_download(LiveJob& job, Millis) {
   if (!job.file) {
     auto paths = output_paths(m_e.m_config.output, job.rec.batch, job.rec.spec.id);
-    const Checksum checksum =
-        m_e.m_config.output.checksum == "none" ? Checksum::none : Checksum::sha256;
-    auto file = paths ? VideoFile::create(*paths, checksum)
+    auto file = paths ? VideoFile::create(*paths, m_e.m_config.output.checksum)
                       : Result<std::unique_ptr<VideoFile>>(std::unexpected(paths.error()));
     if (!file) {
       // The disk refuses files: every job would fail the same way, so stop the run.
