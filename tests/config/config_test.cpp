@@ -300,7 +300,8 @@ TEST_CASE("bad environment and flag values are errors naming their origin", "[co
         "--concurrency: limits.max_in_flight: expected a positive integer, got 0");
 }
 
-TEST_CASE("--config must exist; ./vidbatch.toml is read only if present", "[config]") {
+TEST_CASE("config: a --config file must exist; ./vidbatch.toml is read only if present",
+          "[config]") {
   TempCwd dir;
   ConfigOverrides flags;
   flags.config_path = "missing.toml";
