@@ -7,6 +7,8 @@
 #   timeout  UNIT_TIMEOUT, E2E_TIMEOUT ([e2e]) or SOAK_TIMEOUT ([chaos], [soak]) seconds
 # Hidden tests ([.]) are not listed by Catch2, so they get no entry.
 
+cmake_minimum_required(VERSION 3.20)
+
 # out = the lines of `TEST_EXECUTABLE ARGN` as a CMake list. ';' would split a line and '[' ']'
 # would join lines (CMake lists group bracketed text), so they are encoded until decode().
 function(catch_lines out)
