@@ -5,7 +5,8 @@
 #   name     "[tag1][tag2] <test case name>", so `ctest -R chaos` finds the [chaos] cases
 #   labels   every tag, plus "e2e" or "unit" (`ctest -L unit`, `ctest -L store`)
 #   timeout  UNIT_TIMEOUT, E2E_TIMEOUT ([e2e]) or SOAK_TIMEOUT ([chaos], [soak]) seconds
-# Hidden tests ([.]) are not listed by Catch2, so they get no entry.
+# Only the tests TEST_SPEC selects, if given (a Catch2 test spec such as "~[e2e]"). Hidden tests
+# ([.]) are not listed by Catch2, so they get no entry.
 
 cmake_minimum_required(VERSION 3.20)
 
@@ -47,7 +48,7 @@ foreach(line IN LISTS tag_lines)
 endforeach()
 list(REMOVE_DUPLICATES tags)
 
-catch_lines(names --list-test-names-only)
+catch_lines(names ${TEST_SPEC} --list-test-names-only)
 list(FILTER names EXCLUDE REGEX "^$")
 foreach(tag IN LISTS tags)
   catch_lines(tagged --list-test-names-only "[${tag}]")
