@@ -123,7 +123,7 @@ Result<std::unique_ptr<JobStore>> open_store(const Config& config) {
 
 int cli_main(int argc, char** argv) {
   CLI::App app{"vidbatch: run batches of AI video generations, resumably, without paying twice"};
-  app.set_version_flag("--version", "vidbatch 0.1.0");
+  app.set_version_flag("--version", "vidbatch " VIDBATCH_VERSION);
   app.require_subcommand(1);
   CommandContext ctx;
   for (const auto& entry : k_commands) {
