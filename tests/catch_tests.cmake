@@ -80,7 +80,11 @@ foreach(name IN LISTS names)
     string(REPLACE "${char}" "\\${char}" spec "${spec}")
   endforeach()
   string(REGEX REPLACE "^~" "\\\\~" spec "${spec}")
-  bracket(test "${name_tags} ${name}")
+  if(name_tags STREQUAL "")
+    bracket(test "${name}")
+  else()
+    bracket(test "${name_tags} ${name}")
+  endif()
   bracket(spec "${spec}")
   string(APPEND script
     "add_test(${test} \"${TEST_EXECUTABLE}\" ${spec} --warn NoTests --durations no)\n"
