@@ -131,7 +131,7 @@ Result<Config> resolve_config(const CommandContext& ctx) {
 
 int cli_main(int argc, char** argv) {
   CLI::App app{"vidbatch: run batches of AI video generations, resumably, without paying twice"};
-  app.set_version_flag("--version", "vidbatch 0.1.0");
+  app.set_version_flag("--version", "vidbatch " VIDBATCH_VERSION);
   app.require_subcommand(1);
   CommandContext ctx;
   for (const auto& entry : k_commands) {

@@ -11,7 +11,7 @@
 #include <toml++/toml.h>
 
 #include "config/config_rules.h"
-#include "manifest/text_util.h"
+#include "util/text_util.h"
 
 namespace vb {
 

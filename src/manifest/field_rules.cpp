@@ -7,7 +7,7 @@
 #include <cmath>
 #include <system_error>
 
-#include "manifest/text_util.h"
+#include "util/text_util.h"
 
 namespace vb {
 

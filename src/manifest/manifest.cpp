@@ -8,8 +8,8 @@
 #include "manifest/manifest_expand.h"
 #include "manifest/manifest_fields.h"
 #include "manifest/manifest_keys.h"
-#include "manifest/text_util.h"
 #include "manifest/yaml_tree.h"
+#include "util/text_util.h"
 
 namespace vb {
 
