@@ -99,12 +99,91 @@ std::string VideoStore::new_character_id()
   return "char_" + random_hex(32);
 }
 
-int64_t VideoStore::add(Video video)
+std::string VideoStore::new_numeric_id(size_t digits)
 {
   std::lock_guard lock(m_mutex);
+  std::string out(digits, '0');
+  for (size_t i = 0; i < digits; ++i) {
+    out[i] = static_cast<char>('0' + (i == 0 ? 1 + m_rng() % 9 : m_rng() % 10));
+  }
+  return out;
+}
+
+std::string VideoStore::new_public_task_id()
+{
+  static constexpr std::string_view k_alnum = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+  std::lock_guard lock(m_mutex);
+  std::string out = "task_";
+  for (int i = 0; i < 32; ++i) {
+    out.push_back(k_alnum[m_rng() % k_alnum.size()]);
+  }
+  return out;
+}
+
+std::string VideoStore::new_request_id()
+{
+  std::string hex;
+  {
+    std::lock_guard lock(m_mutex);
+    hex = random_hex(32);
+  }
+  hex[12] = '4';
+  hex[16] = k_hex[8 + (hex[16] % 4)];
+  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" + hex.substr(16, 4) + "-" +
+         hex.substr(20);
+}
+
+int64_t VideoStore::add_locked(Video video)
+{
+  video.seq = ++m_added;
+  for (const auto& [prefix, name] : {std::pair{"file:", video.file_id}, std::pair{"pub:", video.public_id},
+                                     std::pair{"ext:", video.external_task_id}}) {
+    if (!name.empty()) {
+      m_aliases[prefix + name] = video.id;
+    }
+  }
   m_order.push_back(video.id);
   m_videos.emplace(video.id, std::move(video));
   return count_unfinished(m_videos, now_ms());
+}
+
+int64_t VideoStore::add(Video video)
+{
+  std::lock_guard lock(m_mutex);
+  return add_locked(std::move(video));
+}
+
+std::optional<int64_t> VideoStore::add_unless_taken(Video video)
+{
+  std::lock_guard lock(m_mutex);
+  if (!video.external_task_id.empty() && m_aliases.contains("ext:" + video.external_task_id)) {
+    return std::nullopt;
+  }
+  return add_locked(std::move(video));
+}
+
+std::optional<Video> VideoStore::find_alias(const std::string& key) const
+{
+  std::lock_guard lock(m_mutex);
+  const auto alias = m_aliases.find(key);
+  if (alias == m_aliases.end()) {
+    return std::nullopt;
+  }
+  const auto it = m_videos.find(alias->second);
+  if (it == m_videos.end()) {
+    return std::nullopt;
+  }
+  return it->second;
+}
+
+std::optional<Video> VideoStore::find_by_file_id(const std::string& file_id) const
+{
+  return find_alias("file:" + file_id);
+}
+
+std::optional<Video> VideoStore::find_by_public_id(const std::string& public_id) const
+{
+  return find_alias("pub:" + public_id);
 }
 
 std::optional<Video> VideoStore::find(const std::string& id) const

@@ -35,6 +35,13 @@ struct Video
   bool never_finishes = false;  // stuck at the provider forever
   std::shared_ptr<const std::string> content; // the MP4 bytes
   std::string sha256;                         // hex of *content
+  // Native dialects: what the vendor's answers echo, and the other names the video is found by.
+  std::string family;           // kling: text2video | image2video (the path it was created on)
+  std::string external_task_id; // kling: the client's own id, unique per account
+  std::string file_id;          // minimax: the id files/retrieve takes
+  std::string public_id;        // a gateway's own task id (taskdto shape), when it has one
+  std::string mode;             // kling: std | pro
+  int64_t seq = 0;              // 1, 2, ... in creation order (set by VideoStore::add): a gateway's row id
 };
 
 struct VideoState
@@ -74,10 +81,18 @@ public:
   std::string new_video_id();                        // video_<48 hex>
   std::string new_task_id(const std::string& model); // <model>:task_<26 ulid-like>
   std::string new_character_id();                    // char_<32 hex>
+  std::string new_numeric_id(size_t digits);         // decimal digits, the first non-zero
+  std::string new_public_task_id();                  // task_<32 alphanumerics>
+  std::string new_request_id();                      // a UUID v4
 
   // Adds the video; returns how many videos are unfinished afterwards (for max_in_flight_seen).
   int64_t add(Video video);
+  // Like add, unless another video already has its non-empty external_task_id: nullopt, nothing added.
+  std::optional<int64_t> add_unless_taken(Video video);
   std::optional<Video> find(const std::string& id) const;
+  // By file_id, public_id or external_task_id (each kind of name has its own namespace).
+  std::optional<Video> find_by_file_id(const std::string& file_id) const;
+  std::optional<Video> find_by_public_id(const std::string& public_id) const;
   bool remove(const std::string& id);
   VideoPage list(bool descending, const std::string& after, size_t limit) const;
   std::vector<Video> all() const;
@@ -88,11 +103,15 @@ public:
 
 private:
   std::string random_hex(size_t chars);
+  int64_t add_locked(Video video);
+  std::optional<Video> find_alias(const std::string& key) const;
 
   mutable std::mutex m_mutex;
   std::mt19937_64 m_rng; // ids only; seeded from random_device so ids differ between runs
   std::vector<std::string> m_order; // creation order
   std::unordered_map<std::string, Video> m_videos;
+  int64_t m_added = 0;
+  std::unordered_map<std::string, std::string> m_aliases; // "file:", "pub:", "ext:" + name -> id
   std::unordered_map<std::string, Character> m_characters;
 };
 

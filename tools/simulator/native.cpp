@@ -1,0 +1,261 @@
+#include "native.h"
+
+#include "kling_jwt.h"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+namespace sim {
+
+namespace {
+
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void put(JsonWriter& w, const char* key, std::string_view value)
+{
+  w.Key(key);
+  w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+}
+
+bool behind_gateway_wrapper(const SimContext& ctx)
+{
+  return ctx.options.gateway_shape == GatewayShape::taskdto || ctx.options.gateway_shape == GatewayShape::yunwu;
+}
+
+std::string vendor_error_body(SimContext& ctx, const VendorError& error)
+{
+  rapidjson::StringBuffer buffer;
+  JsonWriter w(buffer);
+  w.StartObject();
+  if (ctx.options.dialect == Dialect::minimax) {
+    w.Key("base_resp");
+    w.StartObject();
+    w.Key("status_code"); w.Int(error.code);
+    put(w, "status_msg", error.message);
+    w.EndObject();
+  } else {
+    w.Key("code"); w.Int(error.code);
+    put(w, "message", error.message);
+    put(w, "request_id", ctx.store.new_request_id());
+  }
+  w.EndObject();
+  return buffer.GetString();
+}
+
+std::string task_error_json(std::string_view code, std::string_view message)
+{
+  rapidjson::StringBuffer buffer;
+  JsonWriter w(buffer);
+  w.StartObject();
+  put(w, "code", code);
+  put(w, "message", message);
+  w.Key("data"); w.Null();
+  w.EndObject();
+  return buffer.GetString();
+}
+
+std::string bearer_key(const httplib::Request& req)
+{
+  const std::string header = req.get_header_value("Authorization");
+  constexpr std::string_view k_prefix = "Bearer ";
+  return header.starts_with(k_prefix) ? header.substr(k_prefix.size()) : std::string();
+}
+
+// The gateway's token check (new-api TokenAuth): any non-empty key, or exactly --require-key.
+bool check_gateway_key(const SimContext& ctx, const httplib::Request& req, httplib::Response& res)
+{
+  const std::string key = bearer_key(req);
+  if (key.empty()) {
+    send_gateway_error(res, 401, "No token provided (Authorization: Bearer <gateway key>)");
+    return false;
+  }
+  if (!ctx.options.require_key.empty() && key != ctx.options.require_key) {
+    send_gateway_error(res, 401, "Invalid token");
+    return false;
+  }
+  return true;
+}
+
+// The vendor's own credentials; nullopt when they pass.
+std::optional<VendorError> vendor_auth_error(SimContext& ctx, const httplib::Request& req)
+{
+  if (ctx.options.dialect == Dialect::kling) {
+    const JwtVerdict verdict = check_kling_jwt(req.get_header_value("Authorization"), ctx.options.kling_access_key,
+                                               ctx.options.kling_secret_key, now_ms() / 1000);
+    if (verdict.code == 0) {
+      return std::nullopt;
+    }
+    ctx.stats.count_jwt_rejected(verdict.code);
+    return VendorError{401, verdict.code, verdict.message};
+  }
+  const std::string key = bearer_key(req);
+  if (key.empty()) {
+    return VendorError{200, 1004,
+                       "login fail: Please carry the API secret key in the 'Authorization' field of the request header"};
+  }
+  if (!ctx.options.require_key.empty() && key != ctx.options.require_key) {
+    return VendorError{200, 2049, "invalid api key"};
+  }
+  return std::nullopt;
+}
+
+std::string escape_regex(std::string_view text)
+{
+  std::string out;
+  for (const char c : text) {
+    if (std::string_view(R"(\^$.|?*+()[]{})").find(c) != std::string_view::npos) {
+      out.push_back('\\');
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
+} // namespace
+
+std::string served_path(const SimContext& ctx, std::string_view vendor_path)
+{
+  return ctx.options.gateway_prefix + std::string(vendor_path);
+}
+
+std::string served_pattern(const SimContext& ctx, std::string_view vendor_regex)
+{
+  return escape_regex(ctx.options.gateway_prefix) + std::string(vendor_regex);
+}
+
+VendorError vendor_refusal(const SimContext& ctx, VendorFaultKind kind)
+{
+  if (ctx.options.dialect == Dialect::minimax) {
+    switch (kind) {
+    case VendorFaultKind::rate_limit:
+    case VendorFaultKind::concurrency:
+      return {200, 1002, "rate limit exceeded(RPM)"};
+    case VendorFaultKind::balance:
+      return {200, 1008, "insufficient balance"};
+    case VendorFaultKind::sensitive:
+      return {200, 1026, "input new_sensitive"};
+    case VendorFaultKind::invalid:
+      return {200, 2013, "invalid params"};
+    case VendorFaultKind::server:
+      return {200, 1024, "internal error"};
+    }
+  }
+  switch (kind) {
+  case VendorFaultKind::rate_limit:
+    return {429, 1302, "The API request rate exceeds the platform's rate limit; reduce the request frequency"};
+  case VendorFaultKind::concurrency:
+    return {429, 1303, "Concurrency or QPS exceeds the prepaid resource package limit"};
+  case VendorFaultKind::balance:
+    return {429, 1102, "The resource package is used up or has expired"};
+  case VendorFaultKind::sensitive:
+    return {400, 1301, "The input triggers the platform's content security policy"};
+  case VendorFaultKind::invalid:
+    return {400, 1201, "Invalid request parameters"};
+  case VendorFaultKind::server:
+    return {500, 5000, "Internal server error"};
+  }
+  return {500, 5000, "Internal server error"};
+}
+
+void send_gateway_error(httplib::Response& res, int status, std::string_view message, std::string_view code)
+{
+  send_json(res, status, error_json(message, "new_api_error", code));
+}
+
+void send_task_not_exist(httplib::Response& res)
+{
+  send_json(res, 400, task_error_json("task_not_exist", "task_not_exist"));
+}
+
+void send_vendor_error(SimContext& ctx, httplib::Response& res, Step step, const VendorError& error)
+{
+  ctx.stats.count_vendor_code(error.code);
+  const std::string body = vendor_error_body(ctx, error);
+  if (ctx.options.gateway_shape != GatewayShape::taskdto || step != Step::create) {
+    return send_json(res, error.http_status, body);
+  }
+  if (error.http_status != 200) {
+    return send_json(res, error.http_status, task_error_json("fail_to_fetch_task", body));
+  }
+  send_json(res, 400, task_error_json(std::to_string(error.code), "hailuo api error: " + error.message));
+}
+
+bool native_prologue(SimContext& ctx, const httplib::Request& req, httplib::Response& res,
+                     const std::string& route, Step step, Dice& dice)
+{
+  ctx.stats.count_request(route);
+  const FaultConfig config = ctx.faults.config();
+  if (config.latency_ms > 0) {
+    ctx.shutdown.sleep_for(std::chrono::milliseconds(config.latency_ms));
+  }
+  if (is_gateway(ctx.options)) {
+    if (!check_gateway_key(ctx, req, res)) {
+      return false;
+    }
+  } else if (const auto error = vendor_auth_error(ctx, req)) {
+    send_vendor_error(ctx, res, step, *error);
+    return false;
+  }
+  dice = ctx.faults.roll();
+  if (!dice.fail_429 && !dice.fail_500) {
+    return true;
+  }
+  ctx.stats.count_fault(dice.fail_429 ? "429" : "500");
+  if (behind_gateway_wrapper(ctx) && step != Step::create) {
+    // The gateway answers queries from its own records: its own errors, not the vendor's.
+    send_gateway_error(res, dice.fail_429 ? 429 : 500,
+                       dice.fail_429 ? "Too many requests, please try again later" : "Internal server error");
+  } else {
+    send_vendor_error(ctx, res, step,
+                      vendor_refusal(ctx, dice.fail_429 ? VendorFaultKind::rate_limit : VendorFaultKind::server));
+  }
+  return false;
+}
+
+std::optional<Video> admit_native_create(SimContext& ctx, httplib::Response& res, Video video, const Dice& dice,
+                                         const VendorError& duplicate)
+{
+  if (const auto kind = ctx.faults.take_vendor_fault()) {
+    ctx.stats.count_fault("vendor_" + std::string(to_string(*kind)));
+    send_vendor_error(ctx, res, Step::create, vendor_refusal(ctx, *kind));
+    return std::nullopt;
+  }
+  const CreateLimit limit = check_create_limits(ctx);
+  if (limit != CreateLimit::none) {
+    ctx.stats.count_fault("429");
+    const auto kind = limit == CreateLimit::in_flight ? VendorFaultKind::concurrency : VendorFaultKind::rate_limit;
+    send_vendor_error(ctx, res, Step::create, vendor_refusal(ctx, kind));
+    return std::nullopt;
+  }
+  if (drop_create(ctx, res)) {
+    return std::nullopt;
+  }
+  const auto in_flight = ctx.store.add_unless_taken(video);
+  if (!in_flight) {
+    send_vendor_error(ctx, res, Step::create, duplicate);
+    return std::nullopt;
+  }
+  ctx.stats.count_create(video.prompt);
+  ctx.stats.observe_in_flight(*in_flight);
+  if (ctx.faults.take_lost_create(dice.lose_create)) {
+    lose_create_answer(ctx, res);
+    return std::nullopt;
+  }
+  return ctx.store.find(video.id);
+}
+
+bool task_forgotten(const SimContext& ctx, const Video& video, int64_t now)
+{
+  const VideoState state = video_state(video, now);
+  return is_terminal(state.phase) && now > state.finished_ms + ctx.options.task_ttl_ms;
+}
+
+std::optional<Video> find_task(const SimContext& ctx, const std::string& id)
+{
+  if (ctx.options.gateway_shape == GatewayShape::taskdto) {
+    return ctx.store.find_by_public_id(id);
+  }
+  return ctx.store.find(id);
+}
+
+} // namespace sim
