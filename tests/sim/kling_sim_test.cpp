@@ -7,16 +7,7 @@
 
 #include <thread>
 
-using vidbatch::test::HttpRequest;
-using vidbatch::test::HttpResponse;
-using vidbatch::test::SimProcess;
-using vidbatch::test::http_get;
-using vidbatch::test::http_send;
-using vidbatch::test::kling_token;
-using vidbatch::test::member_text;
-using vidbatch::test::parse_body;
-using vidbatch::test::poll_until;
-using vidbatch::test::post_json;
+using namespace vidbatch::test;
 
 namespace {
 
@@ -27,7 +18,7 @@ const std::string k_png_base64 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAA
 
 std::vector<std::string> flags(std::vector<std::string> extra = {})
 {
-  return vidbatch::test::native_sim_flags({"--dialect", "kling", "--kling-access-key", k_access, "--kling-secret-key", k_secret}, extra);
+  return native_sim_flags({"--dialect", "kling", "--kling-access-key", k_access, "--kling-secret-key", k_secret}, extra);
 }
 
 std::string auth()
@@ -117,7 +108,7 @@ TEST_CASE("sim kling: bad tokens answer 401 with codes 1000-1004 and create noth
   CHECK(code_of("Authorization: Bearer " + kling_token("someone-else", k_secret)) == 1000);
   CHECK(code_of("Authorization: Bearer " + kling_token(k_access, k_secret, 60, 1800)) == 1003);
   CHECK(code_of("Authorization: Bearer " + kling_token(k_access, k_secret, -1800, -1)) == 1004);
-  const std::string none_alg = vidbatch::test::sign_jwt(R"({"alg":"none"})", R"({"iss":")" + k_access +
+  const std::string none_alg = sign_jwt(R"({"alg":"none"})", R"({"iss":")" + k_access +
                                                         R"(","exp":)" + std::to_string(now + 1800) + "}", k_secret);
   CHECK(code_of("Authorization: Bearer " + none_alg) == 1002);
 
@@ -275,9 +266,6 @@ TEST_CASE("sim kling: behind new-api, taskdto shape", "[e2e][sim]")
   CHECK(member_text(video, "status") == "queued");
   CHECK(member_text(video, "model") == "kling-v1");
 
-  const auto record_status = [](const rapidjson::Document& doc) {
-    return doc.HasMember("data") && doc["data"].IsObject() ? member_text(doc["data"], "status") : "";
-  };
   std::set<std::string> seen;
   const auto done = parse_body(poll_until(gateway + "/image2video/" + id, {key}, record_status,
                                           {"SUCCESS", "FAILURE"}, seen));

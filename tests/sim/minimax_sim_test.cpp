@@ -8,13 +8,7 @@
 
 #include <thread>
 
-using vidbatch::test::HttpResponse;
-using vidbatch::test::SimProcess;
-using vidbatch::test::http_get;
-using vidbatch::test::member_text;
-using vidbatch::test::parse_body;
-using vidbatch::test::poll_until;
-using vidbatch::test::post_json;
+using namespace vidbatch::test;
 
 namespace {
 
@@ -22,7 +16,7 @@ const std::string k_key = "Authorization: Bearer mm-key";
 
 std::vector<std::string> flags(std::vector<std::string> extra = {})
 {
-  return vidbatch::test::native_sim_flags({"--dialect", "minimax", "--require-key", "mm-key"}, extra);
+  return native_sim_flags({"--dialect", "minimax", "--require-key", "mm-key"}, extra);
 }
 
 int status_code(const rapidjson::Document& doc)
@@ -214,9 +208,6 @@ TEST_CASE("sim minimax: behind new-api, taskdto shape", "[e2e][sim]")
   REQUIRE(created.status == 200);
   const std::string id = member_text(parse_body(created.body), "id");
   CHECK(id.starts_with("task_"));
-  const auto record_status = [](const rapidjson::Document& doc) {
-    return doc.HasMember("data") && doc["data"].IsObject() ? member_text(doc["data"], "status") : "";
-  };
   std::set<std::string> seen;
   const auto done = parse_body(poll_until(gateway + "/query/video_generation?task_id=" + id, {key}, record_status,
                                           {"SUCCESS", "FAILURE"}, seen));
@@ -242,9 +233,6 @@ TEST_CASE("sim minimax: behind a yunwu-style gateway, the merged record", "[e2e]
   const std::string gateway = sim.root_url() + "/minimax/v1";
   const std::string key = "Authorization: Bearer sk-gw";
   const std::string id = create_task(gateway + "/video_generation", R"({"model":"MiniMax-Hailuo-2.3","prompt":"p"})", key);
-  const auto record_status = [](const rapidjson::Document& doc) {
-    return doc.HasMember("data") && doc["data"].IsObject() ? member_text(doc["data"], "status") : "";
-  };
   std::set<std::string> seen;
   const auto done = parse_body(poll_until(gateway + "/query/video_generation?task_id=" + id, {key}, record_status,
                                           {"SUCCESS", "FAILURE"}, seen));

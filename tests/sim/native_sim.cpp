@@ -51,6 +51,11 @@ std::string member_text(const rapidjson::Value& object, const char* name)
   return object[name].GetString();
 }
 
+std::string record_status(const rapidjson::Document& doc)
+{
+  return doc.HasMember("data") && doc["data"].IsObject() ? member_text(doc["data"], "status") : "";
+}
+
 std::string sign_jwt(const std::string& header_json, const std::string& payload_json, const std::string& secret)
 {
   const std::string signed_part = base64url(header_json) + "." + base64url(payload_json);

@@ -19,6 +19,8 @@ namespace vidbatch::test {
 // Parses a body; fails the test when it is not JSON.
 rapidjson::Document parse_body(const std::string& body);
 std::string member_text(const rapidjson::Value& object, const char* name); // "" when absent or not a string
+// `data.status` of a gateway's task record (new-api TaskDto, yunwu): "" when there is none.
+std::string record_status(const rapidjson::Document& doc);
 
 // An HS256 JWT over exactly these JSON texts.
 std::string sign_jwt(const std::string& header_json, const std::string& payload_json, const std::string& secret);

@@ -1,21 +1,8 @@
 #include "gateway_json.h"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
+#include "json_out.h"
 
 namespace sim {
-
-namespace {
-
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
-
-void put(JsonWriter& w, const char* key, std::string_view value)
-{
-  w.Key(key);
-  w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
-}
-
-} // namespace
 
 std::string openai_video_created_json(const Video& video, std::string_view id)
 {

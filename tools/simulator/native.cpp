@@ -2,20 +2,13 @@
 
 #include "kling_jwt.h"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
+#include "json_out.h"
+
+#include <array>
 
 namespace sim {
 
 namespace {
-
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
-
-void put(JsonWriter& w, const char* key, std::string_view value)
-{
-  w.Key(key);
-  w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
-}
 
 bool behind_gateway_wrapper(const SimContext& ctx)
 {
@@ -125,36 +118,32 @@ std::string served_pattern(const SimContext& ctx, std::string_view vendor_regex)
 
 VendorError vendor_refusal(const SimContext& ctx, VendorFaultKind kind)
 {
-  if (ctx.options.dialect == Dialect::minimax) {
-    switch (kind) {
-    case VendorFaultKind::rate_limit:
-    case VendorFaultKind::concurrency:
-      return {200, 1002, "rate limit exceeded(RPM)"};
-    case VendorFaultKind::balance:
-      return {200, 1008, "insufficient balance"};
-    case VendorFaultKind::sensitive:
-      return {200, 1026, "input new_sensitive"};
-    case VendorFaultKind::invalid:
-      return {200, 2013, "invalid params"};
-    case VendorFaultKind::server:
-      return {200, 1024, "internal error"};
-    }
-  }
-  switch (kind) {
-  case VendorFaultKind::rate_limit:
-    return {429, 1302, "The API request rate exceeds the platform's rate limit; reduce the request frequency"};
-  case VendorFaultKind::concurrency:
-    return {429, 1303, "Concurrency or QPS exceeds the prepaid resource package limit"};
-  case VendorFaultKind::balance:
-    return {429, 1102, "The resource package is used up or has expired"};
-  case VendorFaultKind::sensitive:
-    return {400, 1301, "The input triggers the platform's content security policy"};
-  case VendorFaultKind::invalid:
-    return {400, 1201, "Invalid request parameters"};
-  case VendorFaultKind::server:
-    return {500, 5000, "Internal server error"};
-  }
-  return {500, 5000, "Internal server error"};
+  // In VendorFaultKind order: rate_limit, concurrency, balance, sensitive, invalid, server.
+  struct Refusal
+  {
+    int http_status;
+    int code;
+    std::string_view message;
+  };
+  static constexpr std::array<Refusal, 6> k_kling = {{
+    {429, 1302, "The API request rate exceeds the platform's rate limit; reduce the request frequency"},
+    {429, 1303, "Concurrency or QPS exceeds the prepaid resource package limit"},
+    {429, 1102, "The resource package is used up or has expired"},
+    {400, 1301, "The input triggers the platform's content security policy"},
+    {400, 1201, "Invalid request parameters"},
+    {500, 5000, "Internal server error"},
+  }};
+  static constexpr std::array<Refusal, 6> k_minimax = {{
+    {200, 1002, "rate limit exceeded(RPM)"},
+    {200, 1002, "rate limit exceeded(RPM)"}, // MiniMax has no concurrency code
+    {200, 1008, "insufficient balance"},
+    {200, 1026, "input new_sensitive"},
+    {200, 2013, "invalid params"},
+    {200, 1024, "internal error"},
+  }};
+  const auto& table = ctx.options.dialect == Dialect::minimax ? k_minimax : k_kling;
+  const Refusal& refusal = table.at(static_cast<size_t>(kind));
+  return {refusal.http_status, refusal.code, std::string(refusal.message)};
 }
 
 void send_gateway_error(httplib::Response& res, int status, std::string_view message, std::string_view code)

@@ -4,8 +4,11 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
+#include <array>
 #include <iostream>
 #include <map>
+#include <utility>
 
 namespace sim {
 
@@ -13,6 +16,21 @@ namespace {
 
 constexpr int64_t k_hour_ms = 3600 * 1000;
 constexpr int64_t k_day_ms = 24 * k_hour_ms;
+
+constexpr std::array<std::pair<std::string_view, Dialect>, 3> k_dialects = {{
+  {"openai", Dialect::openai}, {"kling", Dialect::kling}, {"minimax", Dialect::minimax}}};
+
+// A CLI11 check that runs a rule parser (returning std::expected) and reports its error.
+template <typename Parse>
+CLI::Validator rule_validator(Parse parse, const std::string& description)
+{
+  return CLI::Validator(
+    [parse](std::string& spec) {
+      const auto rule = parse(spec);
+      return rule ? std::string() : rule.error();
+    },
+    description);
+}
 
 // The dialect and the gateway shape as typed; check_dialect turns them into the enums.
 struct DialectText
@@ -39,12 +57,11 @@ void add_dialect_flags(CLI::App& app, Options& o, DialectText& text)
 // Cross-flag rules CLI11 cannot express; an empty string when the options hang together.
 std::string check_dialect(const DialectText& text, Options& o)
 {
-  const std::map<std::string, Dialect> dialects = {
-    {"openai", Dialect::openai}, {"kling", Dialect::kling}, {"minimax", Dialect::minimax}};
   const std::map<std::string, GatewayShape> shapes = {
     {"", GatewayShape::none}, {"native", GatewayShape::native}, {"taskdto", GatewayShape::taskdto},
     {"yunwu", GatewayShape::yunwu}};
-  o.dialect = dialects.at(text.dialect);
+  o.dialect = std::find_if(k_dialects.begin(), k_dialects.end(), [&](const auto& d) { return d.first == text.dialect; })
+                ->second;
   o.gateway_shape = shapes.at(text.shape);
   while (o.gateway_prefix.size() > 1 && o.gateway_prefix.back() == '/') {
     o.gateway_prefix.pop_back();
@@ -137,12 +154,7 @@ void add_fault_flags(CLI::App& app, FaultConfig& f)
   app.add_option("--retry-after-ms", f.retry_after_ms, "Value of the retry-after-ms header on 429");
   app.add_option("--rpm", f.rpm, "Max creates per rolling 60 s (0 = unlimited)");
   app.add_option("--max-in-flight", f.max_in_flight, "Max unfinished videos (0 = unlimited)");
-  const CLI::Validator vendor_check(
-    [](std::string& spec) {
-      const auto rule = parse_vendor_rule(spec);
-      return rule ? std::string() : rule.error();
-    },
-    "KIND[:rate=P][:first=N]");
+  const auto vendor_check = rule_validator(parse_vendor_rule, "KIND[:rate=P][:first=N]");
   app.add_option("--vendor-fault", f.vendor_faults,
                  "A vendor refusal of native creates (repeatable): rate_limit, concurrency, balance, sensitive, "
                  "invalid, server")
@@ -159,12 +171,7 @@ void add_dishonesty_flags(CLI::App& app, DishonestyMarkers& m)
 
 void add_wire_flags(CLI::App& app, Options& o)
 {
-  const CLI::Validator rule_check(
-    [](std::string& spec) {
-      const auto rule = parse_wire_rule(spec);
-      return rule ? std::string() : rule.error();
-    },
-    "KIND[:rate=P][:first=N][:status=S][:scope=post|all|REGEX]");
+  const auto rule_check = rule_validator(parse_wire_rule, "KIND[:rate=P][:first=N][:status=S][:scope=post|all|REGEX]");
   app.add_option("--fault", o.wire_faults,
                  "A wire fault after forwarding (repeatable): reset_keepalive, reset, fin, stall, gateway_502, "
                  "gateway_504, gateway_52x, upstream_500, partial")
@@ -208,15 +215,7 @@ int parse_options(int argc, char** argv, Options& out)
 
 std::string_view to_string(Dialect dialect)
 {
-  switch (dialect) {
-  case Dialect::openai:
-    return "openai";
-  case Dialect::kling:
-    return "kling";
-  case Dialect::minimax:
-    return "minimax";
-  }
-  return "openai";
+  return std::find_if(k_dialects.begin(), k_dialects.end(), [&](const auto& d) { return d.second == dialect; })->first;
 }
 
 bool is_gateway(const Options& options)

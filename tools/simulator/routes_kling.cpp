@@ -6,8 +6,7 @@
 #include "native.h"
 #include "prng.h"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
+#include "json_out.h"
 
 #include <algorithm>
 #include <array>
@@ -16,8 +15,6 @@
 namespace sim {
 
 namespace {
-
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 
 constexpr size_t k_max_prompt = 2500;
 constexpr int k_max_page_num = 1000;
@@ -28,12 +25,6 @@ constexpr std::string_view k_policy_message =
 constexpr std::array<std::string_view, 7> k_text_models = {
   "kling-v1", "kling-v1-6", "kling-v2-master", "kling-v2-1-master", "kling-v2-5-turbo", "kling-v2-6", "kling-v3"};
 constexpr std::array<std::string_view, 2> k_image_only_models = {"kling-v1-5", "kling-v2-1"};
-
-void put(JsonWriter& w, const char* key, std::string_view value)
-{
-  w.Key(key);
-  w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
-}
 
 VendorError invalid(std::string message)
 {

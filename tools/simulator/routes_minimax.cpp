@@ -6,8 +6,7 @@
 #include "gateway_json.h"
 #include "native.h"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
+#include "json_out.h"
 
 #include <algorithm>
 #include <array>
@@ -16,8 +15,6 @@
 namespace sim {
 
 namespace {
-
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 
 constexpr size_t k_max_prompt = 2000;
 constexpr int k_output_sensitive = 1027;
@@ -49,12 +46,6 @@ const std::array<ModelRules, 9>& model_rules()
     {"S2V-01", {"720P"}, false, true, false, false, true},
   }};
   return k_models;
-}
-
-void put(JsonWriter& w, const char* key, std::string_view value)
-{
-  w.Key(key);
-  w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
 }
 
 void write_base_resp(JsonWriter& w, int code, std::string_view message)
