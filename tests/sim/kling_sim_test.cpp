@@ -48,7 +48,7 @@ std::string created_id(const HttpResponse& response)
 
 TEST_CASE("sim kling: text2video from create to a real MP4, echoing external_task_id", "[e2e][sim]")
 {
-  SimProcess sim(flags());
+  SimProcess sim(flags({"--gen-ms", "1000"})); // 900 ms processing: polls see it even on a busy machine
   const HttpResponse created = create(sim, "text2video",
                                       R"({"model_name":"kling-v2-6","prompt":"a red fox","duration":"5",)"
                                       R"("mode":"std","aspect_ratio":"9:16","external_task_id":"job-fox-1"})");
@@ -252,7 +252,7 @@ TEST_CASE("sim kling: behind a gateway prefix, native shape, Bearer key instead 
 
 TEST_CASE("sim kling: behind new-api, taskdto shape", "[e2e][sim]")
 {
-  SimProcess sim({"--dialect", "kling", "--gateway-prefix", "/kling", "--gateway-shape", "taskdto", "--gen-ms", "400"});
+  SimProcess sim({"--dialect", "kling", "--gateway-prefix", "/kling", "--gateway-shape", "taskdto", "--gen-ms", "1000"});
   const std::string gateway = sim.root_url() + "/kling/v1/videos";
   const std::string key = "Authorization: Bearer sk-any";
   // new-api posts a body without an image to text2video, whatever route it came in on.

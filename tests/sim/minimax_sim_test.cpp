@@ -49,7 +49,7 @@ rapidjson::Document settle(const std::string& query_url, std::set<std::string>& 
 
 TEST_CASE("sim minimax: create, query, retrieve, download: file_id a string, then a number", "[e2e][sim]")
 {
-  SimProcess sim(flags());
+  SimProcess sim(flags({"--gen-ms", "3000"})); // 300 ms queued: the first poll sees it even on a busy machine
   const std::string id = create_task(sim.base_url() + "/video_generation",
                                      R"({"model":"MiniMax-Hailuo-02","prompt":"a heron","duration":6,"resolution":"768P"})");
   CHECK(id.size() == 15);
@@ -130,7 +130,8 @@ TEST_CASE("sim minimax: every error is HTTP 200 with base_resp", "[e2e][sim]")
 
 TEST_CASE("sim minimax: download URLs expire and are retrieved again; tasks are forgotten", "[e2e][sim]")
 {
-  SimProcess sim(flags({"--gen-ms", "100", "--url-ttl-ms", "1500", "--task-ttl-ms", "2500"}));
+  // Each URL lives 2-3 s (Expires is in whole seconds), the task 6 s after it finished.
+  SimProcess sim(flags({"--gen-ms", "100", "--url-ttl-ms", "3000", "--task-ttl-ms", "6000"}));
   const std::string id = create_task(sim.base_url() + "/video_generation", R"({"model":"T2V-01","prompt":"p"})");
   std::set<std::string> seen;
   const std::string file_id = member_text(settle(sim.base_url() + "/query/video_generation?task_id=" + id, seen), "file_id");
@@ -139,7 +140,7 @@ TEST_CASE("sim minimax: download URLs expire and are retrieved again; tasks are 
   };
   const std::string first_url = member_text(retrieve()["file"], "download_url");
   CHECK(http_get(first_url).status == 200);
-  std::this_thread::sleep_for(std::chrono::milliseconds(1600));
+  std::this_thread::sleep_for(std::chrono::milliseconds(3100));
   const HttpResponse expired = http_get(first_url);
   CHECK(expired.status == 403);
   CHECK(expired.body.find("<Code>AccessDenied</Code>") != std::string::npos);
@@ -148,7 +149,7 @@ TEST_CASE("sim minimax: download URLs expire and are retrieved again; tasks are 
   CHECK(http_get(second_url).status == 200);
   CHECK(parse_body(sim.stats())["creates_total"].GetInt64() == 1);
 
-  std::this_thread::sleep_for(std::chrono::milliseconds(1100)); // past the task's time to live
+  std::this_thread::sleep_for(std::chrono::milliseconds(3000)); // past the task's time to live
   const auto gone = parse_body(http_get(sim.base_url() + "/query/video_generation?task_id=" + id, {k_key}).body);
   CHECK_FALSE(gone.HasMember("status"));
   CHECK(status_code(gone) != 0);

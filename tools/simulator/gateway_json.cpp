@@ -62,12 +62,20 @@ std::string task_record_json(const TaskRecord& r, bool yunwu)
   return buffer.GetString();
 }
 
-std::string gateway_status(const Video& video, const VideoState& state, int64_t now, std::string_view upstream_status)
+TaskRecord gateway_record(const Video& video, const VideoState& state, int64_t now, const PhaseWords& statuses,
+                          const PhaseWords& progress)
 {
-  if (state.phase == Phase::queued && now - video.created_ms < video.gen_ms / 20) {
-    return "NOT_START";
-  }
-  return std::string(upstream_status);
+  const auto phase = static_cast<size_t>(state.phase);
+  const bool unseen = state.phase == Phase::queued && now - video.created_ms < video.gen_ms / 20;
+  TaskRecord record;
+  record.row_id = video.seq;
+  record.task_id = video.public_id;
+  record.status = unseen ? "NOT_START" : statuses[phase];
+  record.progress = unseen ? "0%" : progress[phase];
+  record.submit_s = video.created_ms / 1000;
+  record.start_s = state.phase == Phase::queued ? 0 : state.started_ms / 1000;
+  record.finish_s = is_terminal(state.phase) ? state.finished_ms / 1000 : 0;
+  return record;
 }
 
 } // namespace sim

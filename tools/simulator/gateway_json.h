@@ -5,6 +5,7 @@
 
 #include "video_store.h"
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -31,8 +32,13 @@ struct TaskRecord
 std::string openai_video_created_json(const Video& video, std::string_view id);
 // {code:"success", message:"", data:{...}}; `yunwu` writes only the fields of the yunwu record.
 std::string task_record_json(const TaskRecord& record, bool yunwu);
-// The gateway's status before its poller has seen the task (NOT_START for the first half of the
-// queue), otherwise `upstream_status`.
-std::string gateway_status(const Video& video, const VideoState& state, int64_t now_ms, std::string_view upstream_status);
+// Words per Phase, in its order: queued, in_progress, completed, failed.
+using PhaseWords = std::array<std::string_view, 4>;
+
+// What a gateway records of any task: its row id and own id (public_id), the times, status and
+// progress from the phase, NOT_START ("0%") for the first 5 % of the generation (before its poller
+// saw the task). The dialect adds platform, action, fail_reason, result_url and data.
+TaskRecord gateway_record(const Video& video, const VideoState& state, int64_t now_ms, const PhaseWords& statuses,
+                          const PhaseWords& progress);
 
 } // namespace sim

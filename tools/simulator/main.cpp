@@ -140,6 +140,8 @@ void register_dialect_routes(httplib::Server& api, sim::SimContext& ctx)
     return sim::register_kling_routes(api, ctx);
   case sim::Dialect::minimax:
     return sim::register_minimax_routes(api, ctx);
+  case sim::Dialect::wan:
+    return sim::register_wan_routes(api, ctx);
   }
 }
 

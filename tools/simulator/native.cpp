@@ -1,5 +1,6 @@
 #include "native.h"
 
+#include "gateway_json.h"
 #include "kling_jwt.h"
 
 #include "json_out.h"
@@ -20,16 +21,25 @@ std::string vendor_error_body(SimContext& ctx, const VendorError& error)
   rapidjson::StringBuffer buffer;
   JsonWriter w(buffer);
   w.StartObject();
-  if (ctx.options.dialect == Dialect::minimax) {
+  switch (ctx.options.dialect) {
+  case Dialect::minimax:
     w.Key("base_resp");
     w.StartObject();
-    w.Key("status_code"); w.Int(error.code);
+    w.Key("status_code"); w.Int(std::stoi(error.code));
     put(w, "status_msg", error.message);
     w.EndObject();
-  } else {
-    w.Key("code"); w.Int(error.code);
+    break;
+  case Dialect::wan:
+    put(w, "request_id", ctx.store.new_request_id());
+    put(w, "code", error.code);
+    put(w, "message", error.message);
+    break;
+  case Dialect::openai:
+  case Dialect::kling:
+    w.Key("code"); w.Int(std::stoi(error.code));
     put(w, "message", error.message);
     put(w, "request_id", ctx.store.new_request_id());
+    break;
   }
   w.EndObject();
   return buffer.GetString();
@@ -79,15 +89,19 @@ std::optional<VendorError> vendor_auth_error(SimContext& ctx, const httplib::Req
       return std::nullopt;
     }
     ctx.stats.count_jwt_rejected(verdict.code);
-    return VendorError{401, verdict.code, verdict.message};
+    return VendorError{401, std::to_string(verdict.code), verdict.message};
   }
+  const bool minimax = ctx.options.dialect == Dialect::minimax;
   const std::string key = bearer_key(req);
   if (key.empty()) {
-    return VendorError{200, 1004,
-                       "login fail: Please carry the API secret key in the 'Authorization' field of the request header"};
+    return minimax ? VendorError{200, "1004",
+                                 "login fail: Please carry the API secret key in the 'Authorization' field of the "
+                                 "request header"}
+                   : VendorError{401, "InvalidApiKey", "No API-key provided."};
   }
   if (!ctx.options.require_key.empty() && key != ctx.options.require_key) {
-    return VendorError{200, 2049, "invalid api key"};
+    return minimax ? VendorError{200, "2049", "invalid api key"}
+                   : VendorError{401, "InvalidApiKey", "Invalid API-key provided."};
   }
   return std::nullopt;
 }
@@ -122,28 +136,38 @@ VendorError vendor_refusal(const SimContext& ctx, VendorFaultKind kind)
   struct Refusal
   {
     int http_status;
-    int code;
+    std::string_view code;
     std::string_view message;
   };
   static constexpr std::array<Refusal, 6> k_kling = {{
-    {429, 1302, "The API request rate exceeds the platform's rate limit; reduce the request frequency"},
-    {429, 1303, "Concurrency or QPS exceeds the prepaid resource package limit"},
-    {429, 1102, "The resource package is used up or has expired"},
-    {400, 1301, "The input triggers the platform's content security policy"},
-    {400, 1201, "Invalid request parameters"},
-    {500, 5000, "Internal server error"},
+    {429, "1302", "The API request rate exceeds the platform's rate limit; reduce the request frequency"},
+    {429, "1303", "Concurrency or QPS exceeds the prepaid resource package limit"},
+    {429, "1102", "The resource package is used up or has expired"},
+    {400, "1301", "The input triggers the platform's content security policy"},
+    {400, "1201", "Invalid request parameters"},
+    {500, "5000", "Internal server error"},
   }};
   static constexpr std::array<Refusal, 6> k_minimax = {{
-    {200, 1002, "rate limit exceeded(RPM)"},
-    {200, 1002, "rate limit exceeded(RPM)"}, // MiniMax has no concurrency code
-    {200, 1008, "insufficient balance"},
-    {200, 1026, "input new_sensitive"},
-    {200, 2013, "invalid params"},
-    {200, 1024, "internal error"},
+    {200, "1002", "rate limit exceeded(RPM)"},
+    {200, "1002", "rate limit exceeded(RPM)"}, // MiniMax has no concurrency code
+    {200, "1008", "insufficient balance"},
+    {200, "1026", "input new_sensitive"},
+    {200, "2013", "invalid params"},
+    {200, "1024", "internal error"},
   }};
-  const auto& table = ctx.options.dialect == Dialect::minimax ? k_minimax : k_kling;
+  static constexpr std::array<Refusal, 6> k_wan = {{
+    {429, "Throttling.RateQuota", "Requests rate limit exceeded, please try again later."},
+    {429, "Throttling.AllocationQuota", "Allocated quota exceeded, please increase your quota limit."},
+    {400, "Arrearage", "Access denied, please make sure your account is in good standing."},
+    {400, "DataInspectionFailed", "Input data may contain inappropriate content."},
+    {400, "InvalidParameter", "The parameter is invalid."},
+    {500, "InternalError", "An internal error has occured, please try again later or contact service support."},
+  }};
+  const auto& table = ctx.options.dialect == Dialect::minimax ? k_minimax
+                      : ctx.options.dialect == Dialect::wan   ? k_wan
+                                                              : k_kling;
   const Refusal& refusal = table.at(static_cast<size_t>(kind));
-  return {refusal.http_status, refusal.code, std::string(refusal.message)};
+  return {refusal.http_status, std::string(refusal.code), std::string(refusal.message)};
 }
 
 void send_gateway_error(httplib::Response& res, int status, std::string_view message, std::string_view code)
@@ -166,7 +190,7 @@ void send_vendor_error(SimContext& ctx, httplib::Response& res, Step step, const
   if (error.http_status != 200) {
     return send_json(res, error.http_status, task_error_json("fail_to_fetch_task", body));
   }
-  send_json(res, 400, task_error_json(std::to_string(error.code), "hailuo api error: " + error.message));
+  send_json(res, 400, task_error_json(error.code, "hailuo api error: " + error.message));
 }
 
 bool native_prologue(SimContext& ctx, const httplib::Request& req, httplib::Response& res,
@@ -231,6 +255,46 @@ std::optional<Video> admit_native_create(SimContext& ctx, httplib::Response& res
     return std::nullopt;
   }
   return ctx.store.find(video.id);
+}
+
+std::optional<Video> create_native_task(SimContext& ctx, httplib::Response& res, Video video, const Dice& dice,
+                                        const VendorError& duplicate)
+{
+  const bool relayed = ctx.options.gateway_shape == GatewayShape::taskdto;
+  if (relayed) {
+    video.public_id = ctx.store.new_public_task_id();
+  }
+  complete_video(ctx, video);
+  auto created = admit_native_create(ctx, res, std::move(video), dice, duplicate);
+  if (created && relayed) {
+    send_json(res, 200, openai_video_created_json(*created, created->public_id));
+    return std::nullopt;
+  }
+  return created;
+}
+
+TaskLookup start_task_query(SimContext& ctx, const httplib::Request& req, httplib::Response& res,
+                            const std::string& route, const std::string& id, const TaskDtoBody& task_dto_body)
+{
+  Dice dice;
+  if (!native_prologue(ctx, req, res, route, Step::query, dice)) {
+    return {true, std::nullopt};
+  }
+  ctx.stats.count_query();
+  if (apply_drop(ctx, dice, res)) {
+    return {true, std::nullopt};
+  }
+  auto task = id.empty() ? std::nullopt : find_task(ctx, id);
+  if (ctx.options.gateway_shape != GatewayShape::taskdto) {
+    return {false, std::move(task)};
+  }
+  const int64_t now = now_ms();
+  if (task) {
+    send_json(res, 200, task_dto_body(ctx, *task, video_state(*task, now), now));
+  } else {
+    send_task_not_exist(res);
+  }
+  return {true, std::nullopt};
 }
 
 bool task_forgotten(const SimContext& ctx, const Video& video, int64_t now)

@@ -8,6 +8,7 @@
 #include "routes.h"
 #include "vendor_faults.h"
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,11 +18,12 @@ namespace sim {
 // Which request of a task's life a route serves: gateways word errors differently per step.
 enum class Step { create, query, list, retrieve };
 
-// A vendor's refusal: the HTTP status it travels with (MiniMax: always 200), its code and message.
+// A vendor's refusal: the HTTP status it travels with (MiniMax: always 200), its code (digits for the
+// vendors whose codes are numbers) and message.
 struct VendorError
 {
   int http_status = 200;
-  int code = 0;
+  std::string code;
   std::string message;
 };
 
@@ -58,6 +60,26 @@ void send_task_not_exist(httplib::Response& res);
 // when the route must answer it, nullopt when `res` already holds the answer.
 std::optional<Video> admit_native_create(SimContext& ctx, httplib::Response& res, Video video, const Dice& dice,
                                          const VendorError& duplicate);
+
+// Gives `video` (validated) the gateway's own id in the taskdto shape, completes it
+// (complete_video) and runs admit_native_create; in the taskdto shape it also answers new-api's
+// OpenAI video object. Returns the video when the route must answer natively.
+std::optional<Video> create_native_task(SimContext& ctx, httplib::Response& res, Video video, const Dice& dice,
+                                        const VendorError& duplicate = {});
+
+// A dialect's taskdto record of a task (gateway_json.h), at `now_ms`.
+using TaskDtoBody = std::function<std::string(SimContext&, const Video&, const VideoState&, int64_t now_ms)>;
+
+struct TaskLookup
+{
+  bool answered = false;     // res holds the answer
+  std::optional<Video> task; // otherwise the task named, if known
+};
+
+// The start of every task query: the prologue, the query count, the drop fault, the lookup of `id`
+// (find_task); in the taskdto shape the whole answer (`task_dto_body`, or task_not_exist).
+TaskLookup start_task_query(SimContext& ctx, const httplib::Request& req, httplib::Response& res,
+                            const std::string& route, const std::string& id, const TaskDtoBody& task_dto_body);
 
 // A finished task the vendor no longer knows (--task-ttl-ms after it finished).
 bool task_forgotten(const SimContext& ctx, const Video& video, int64_t now_ms);

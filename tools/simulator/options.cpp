@@ -17,8 +17,8 @@ namespace {
 constexpr int64_t k_hour_ms = 3600 * 1000;
 constexpr int64_t k_day_ms = 24 * k_hour_ms;
 
-constexpr std::array<std::pair<std::string_view, Dialect>, 3> k_dialects = {{
-  {"openai", Dialect::openai}, {"kling", Dialect::kling}, {"minimax", Dialect::minimax}}};
+constexpr std::array<std::pair<std::string_view, Dialect>, 4> k_dialects = {{
+  {"openai", Dialect::openai}, {"kling", Dialect::kling}, {"minimax", Dialect::minimax}, {"wan", Dialect::wan}}};
 
 // A CLI11 check that runs a rule parser (returning std::expected) and reports its error.
 template <typename Parse>
@@ -41,8 +41,8 @@ struct DialectText
 
 void add_dialect_flags(CLI::App& app, Options& o, DialectText& text)
 {
-  app.add_option("--dialect", text.dialect, "Wire format of the API: openai, kling or minimax")
-    ->check(CLI::IsMember({"openai", "kling", "minimax"}));
+  app.add_option("--dialect", text.dialect, "Wire format of the API: openai, kling, minimax or wan")
+    ->check(CLI::IsMember({"openai", "kling", "minimax", "wan"}));
   app.add_option("--kling-access-key", o.kling_access_key, "kling: the access key a JWT must name as iss");
   app.add_option("--kling-secret-key", o.kling_secret_key, "kling: the secret key JWTs are signed with (HS256)");
   app.add_option("--gateway-prefix", o.gateway_prefix,
@@ -50,7 +50,7 @@ void add_dialect_flags(CLI::App& app, Options& o, DialectText& text)
   app.add_option("--gateway-shape", text.shape, "Gateway answers: native, taskdto or yunwu (minimax)")
     ->check(CLI::IsMember({"native", "taskdto", "yunwu"}));
   app.add_option("--task-ttl-ms", o.task_ttl_ms,
-                 "Native dialects: a finished task is forgotten after this long (kling 30 d, minimax 24 h)")
+                 "Native dialects: a finished task is forgotten after this long (kling 30 d, others 24 h)")
     ->check(CLI::PositiveNumber);
 }
 
@@ -71,7 +71,7 @@ std::string check_dialect(const DialectText& text, Options& o)
     return "--gateway-shape needs --gateway-prefix";
   }
   if (gateway && (o.dialect == Dialect::openai)) {
-    return "--gateway-prefix needs a native --dialect (kling or minimax)";
+    return "--gateway-prefix needs a native --dialect (kling, minimax, wan)";
   }
   if (gateway && o.gateway_prefix.front() != '/') {
     return "--gateway-prefix must start with / (e.g. /kling)";
@@ -95,7 +95,19 @@ std::string check_dialect(const DialectText& text, Options& o)
 void apply_dialect_defaults(const CLI::App& app, Options& o)
 {
   if (app.count("--url-ttl-ms") == 0) {
-    o.url_ttl_ms = o.dialect == Dialect::kling ? 30 * k_day_ms : o.dialect == Dialect::minimax ? 9 * k_hour_ms : o.url_ttl_ms;
+    switch (o.dialect) {
+    case Dialect::openai:
+      break;
+    case Dialect::kling:
+      o.url_ttl_ms = 30 * k_day_ms;
+      break;
+    case Dialect::minimax:
+      o.url_ttl_ms = 9 * k_hour_ms;
+      break;
+    case Dialect::wan:
+      o.url_ttl_ms = k_day_ms;
+      break;
+    }
   }
   if (app.count("--task-ttl-ms") == 0) {
     o.task_ttl_ms = o.dialect == Dialect::kling ? 30 * k_day_ms : k_day_ms;

@@ -42,7 +42,7 @@ struct DishonestyMarkers
 };
 
 // Which provider's wire format the API listener speaks, and how a gateway in front of it answers.
-enum class Dialect { openai, kling, minimax };
+enum class Dialect { openai, kling, minimax, wan };
 enum class GatewayShape { none, native, taskdto, yunwu };
 
 struct Options
@@ -65,7 +65,7 @@ struct Options
   std::string stuck_marker = "[[stuck]]";  // prompts with it never finish
   int64_t content_ttl_ms = 3600000;        // content answers 404 this long after completion
   int64_t video_bytes = 65536;
-  int64_t url_ttl_ms = 600000; // per dialect when not given: openai 10 min, kling 30 d, minimax 9 h
+  int64_t url_ttl_ms = 600000; // per dialect when not given: openai 10 min, kling 30 d, minimax 9 h, wan 24 h
   std::string require_key;
   bool forbid = false;
   uint64_t seed = 1;

@@ -20,6 +20,7 @@ void register_admin_routes(httplib::Server& server, SimContext& ctx);   // /__st
 void register_cdn_routes(httplib::Server& server, SimContext& ctx);     // signed /files on the CDN port
 void register_kling_routes(httplib::Server& server, SimContext& ctx);   // --dialect kling
 void register_minimax_routes(httplib::Server& server, SimContext& ctx); // --dialect minimax
+void register_wan_routes(httplib::Server& server, SimContext& ctx);     // --dialect wan
 
 // What a create answers with.
 enum class CreateAnswer {

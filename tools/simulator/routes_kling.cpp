@@ -28,7 +28,7 @@ constexpr std::array<std::string_view, 2> k_image_only_models = {"kling-v1-5", "
 
 VendorError invalid(std::string message)
 {
-  return {400, 1201, std::move(message)};
+  return {400, "1201", std::move(message)};
 }
 
 bool known_model(const std::string& model, bool image2video)
@@ -111,7 +111,7 @@ std::optional<VendorError> read_create(const SimContext& ctx, const Fields& fiel
   }
   video.model = string_field(fields, "model_name").value_or("kling-v1");
   if (!known_model(video.model, image2video)) {
-    return VendorError{404, 1203, "model_name not found for " + video.family + ": " + video.model};
+    return VendorError{404, "1203", "model_name not found for " + video.family + ": " + video.model};
   }
   const auto prompt = string_field(fields, "prompt");
   if (!image2video && prompt.value_or("").empty()) {
@@ -283,22 +283,13 @@ std::string created_body(SimContext& ctx, const Video& video)
 // new-api's record of the task: what its poller last stored, the URL as it was at completion.
 std::string task_dto_body(SimContext& ctx, const Video& video, const VideoState& state, int64_t now)
 {
-  static const std::array<const char*, 4> k_status = {"SUBMITTED", "IN_PROGRESS", "SUCCESS", "FAILURE"};
-  static const std::array<const char*, 4> k_progress = {"10%", "50%", "100%", "100%"};
-  const auto phase = static_cast<size_t>(state.phase);
   const int64_t url_expires_ms = state.finished_ms + ctx.options.url_ttl_ms;
-  TaskRecord record;
-  record.row_id = video.seq;
-  record.task_id = video.public_id;
+  TaskRecord record = gateway_record(video, state, now, {"SUBMITTED", "IN_PROGRESS", "SUCCESS", "FAILURE"},
+                                     {"10%", "50%", "100%", "100%"});
   record.platform = "kling";
   record.action = video.family == "image2video" ? "generate" : "textGenerate";
-  record.status = gateway_status(video, state, now, k_status[phase]);
-  record.progress = record.status == "NOT_START" ? "0%" : k_progress[phase];
   record.fail_reason = state.phase == Phase::failed ? std::string(k_policy_message) : "";
   record.result_url = state.phase == Phase::completed ? signed_url(ctx, video.id + ".mp4", url_expires_ms) : "";
-  record.submit_s = video.created_ms / 1000;
-  record.start_s = state.phase == Phase::queued ? 0 : state.started_ms / 1000;
-  record.finish_s = is_terminal(state.phase) ? state.finished_ms / 1000 : 0;
   record.data_json = query_body(ctx, video, state, url_expires_ms);
   return task_record_json(record, false);
 }
@@ -312,7 +303,7 @@ void handle_create(SimContext& ctx, const httplib::Request& req, httplib::Respon
   }
   Fields fields;
   if (!read_fields(req, fields).empty()) {
-    return send_vendor_error(ctx, res, Step::create, {400, 1200, "Invalid request body: expected a JSON object"});
+    return send_vendor_error(ctx, res, Step::create, {400, "1200", "Invalid request body: expected a JSON object"});
   }
   Video video;
   if (const auto error = read_create(ctx, fields, image2video, video)) {
@@ -322,42 +313,26 @@ void handle_create(SimContext& ctx, const httplib::Request& req, httplib::Respon
     ctx.stats.count_external_task_id(video.external_task_id);
   }
   video.id = ctx.store.new_numeric_id(18);
-  if (ctx.options.gateway_shape == GatewayShape::taskdto) {
-    video.public_id = ctx.store.new_public_task_id();
-  }
-  complete_video(ctx, video);
   const VendorError duplicate = invalid("external_task_id already exists: " + video.external_task_id);
-  const auto created = admit_native_create(ctx, res, std::move(video), dice, duplicate);
-  if (!created) {
-    return;
+  if (const auto created = create_native_task(ctx, res, std::move(video), dice, duplicate)) {
+    send_json(res, 200, created_body(ctx, *created));
   }
-  if (ctx.options.gateway_shape == GatewayShape::taskdto) {
-    return send_json(res, 200, openai_video_created_json(*created, created->public_id));
-  }
-  send_json(res, 200, created_body(ctx, *created));
 }
 
 void handle_query(SimContext& ctx, const httplib::Request& req, httplib::Response& res, bool image2video)
 {
   const std::string family = image2video ? "image2video" : "text2video";
-  Dice dice;
-  if (!native_prologue(ctx, req, res, "GET " + served_path(ctx, "/v1/videos/" + family + "/{id}"), Step::query, dice)) {
-    return;
-  }
-  ctx.stats.count_query();
-  if (apply_drop(ctx, dice, res)) {
-    return;
-  }
   const std::string id = percent_decode(req.matches[1]);
-  const auto video = find_task(ctx, id);
-  const int64_t now = now_ms();
-  if (ctx.options.gateway_shape == GatewayShape::taskdto) {
-    // new-api finds the task by id alone; the family in the path does not matter to it.
-    return video ? send_json(res, 200, task_dto_body(ctx, *video, video_state(*video, now), now))
-                 : send_task_not_exist(res);
+  // new-api finds a task by id alone; the family in the path does not matter to it.
+  const TaskLookup lookup = start_task_query(ctx, req, res, "GET " + served_path(ctx, "/v1/videos/" + family + "/{id}"),
+                                             id, task_dto_body);
+  if (lookup.answered) {
+    return;
   }
+  const int64_t now = now_ms();
+  const auto& video = lookup.task;
   if (!video || video->family != family || task_forgotten(ctx, *video, now)) {
-    return send_vendor_error(ctx, res, Step::query, {404, 1203, "task not found: " + id});
+    return send_vendor_error(ctx, res, Step::query, {404, "1203", "task not found: " + id});
   }
   send_json(res, 200, query_body(ctx, *video, video_state(*video, now), now + ctx.options.url_ttl_ms));
 }

@@ -59,7 +59,7 @@ void write_base_resp(JsonWriter& w, int code, std::string_view message)
 
 VendorError invalid(const std::string& message)
 {
-  return {200, 2013, "invalid params, " + message};
+  return {200, "2013", "invalid params, " + message};
 }
 
 // A public URL, or a data URL of a JPEG, PNG or WebP.
@@ -240,25 +240,16 @@ int64_t url_expiry_s(const SimContext& ctx, int64_t from_ms)
 }
 
 // new-api's record: progress 30 % / 50 % while running, the URL its poller retrieved at completion.
-std::string task_dto_body(const SimContext& ctx, const Video& video, const VideoState& state, int64_t now)
+std::string task_dto_body(SimContext& ctx, const Video& video, const VideoState& state, int64_t now)
 {
-  static const std::array<const char*, 4> k_status = {"IN_PROGRESS", "IN_PROGRESS", "SUCCESS", "FAILURE"};
-  static const std::array<const char*, 4> k_progress = {"30%", "50%", "100%", "100%"};
-  const auto phase = static_cast<size_t>(state.phase);
-  TaskRecord record;
-  record.row_id = video.seq;
-  record.task_id = video.public_id;
+  TaskRecord record = gateway_record(video, state, now, {"IN_PROGRESS", "IN_PROGRESS", "SUCCESS", "FAILURE"},
+                                     {"30%", "50%", "100%", "100%"});
   record.platform = "hailuo";
   record.action = "generate";
-  record.status = gateway_status(video, state, now, k_status[phase]);
-  record.progress = record.status == "NOT_START" ? "0%" : k_progress[phase];
   record.fail_reason = state.phase == Phase::failed ? std::string(k_output_sensitive_message) : "";
   if (state.phase == Phase::completed) {
     record.result_url = oss_signed_url(ctx, video.id + ".mp4", url_expiry_s(ctx, state.finished_ms), false);
   }
-  record.submit_s = video.created_ms / 1000;
-  record.start_s = state.phase == Phase::queued ? 0 : state.started_ms / 1000;
-  record.finish_s = is_terminal(state.phase) ? state.finished_ms / 1000 : 0;
   record.data_json = query_body(video, state, now);
   return task_record_json(record, false);
 }
@@ -274,20 +265,14 @@ std::string yunwu_body(const SimContext& ctx, const Video& video, const VideoSta
   }
   write_query_members(w, video, state, now);
   w.EndObject();
-  static const std::array<const char*, 4> k_status = {"SUBMITTED", "IN_PROGRESS", "SUCCESS", "FAILURE"};
-  static const std::array<const char*, 4> k_progress = {"10%", "50%", "100%", "100%"};
-  const auto phase = static_cast<size_t>(state.phase);
-  TaskRecord record;
+  TaskRecord record = gateway_record(video, state, now, {"SUBMITTED", "IN_PROGRESS", "SUCCESS", "FAILURE"},
+                                     {"10%", "50%", "100%", "100%"});
   record.task_id = video.id;
   record.action = "video_generation";
-  record.status = k_status[phase];
-  record.progress = k_progress[phase];
   record.fail_reason = state.phase == Phase::completed ? video.file_id
                        : state.phase == Phase::failed  ? std::string(k_output_sensitive_message)
                                                        : "";
-  record.submit_s = video.created_ms / 1000;
   record.start_s = 0;
-  record.finish_s = is_terminal(state.phase) ? state.finished_ms / 1000 : 0;
   record.data_json = buffer.GetString();
   return task_record_json(record, true);
 }
@@ -310,16 +295,9 @@ void handle_create(SimContext& ctx, const httplib::Request& req, httplib::Respon
   }
   video.id = ctx.store.new_numeric_id(15);
   video.file_id = ctx.store.new_numeric_id(15);
-  if (ctx.options.gateway_shape == GatewayShape::taskdto) {
-    video.public_id = ctx.store.new_public_task_id();
-  }
-  complete_video(ctx, video);
-  const auto created = admit_native_create(ctx, res, std::move(video), dice, {});
+  const auto created = create_native_task(ctx, res, std::move(video), dice);
   if (!created) {
     return;
-  }
-  if (ctx.options.gateway_shape == GatewayShape::taskdto) {
-    return send_json(res, 200, openai_video_created_json(*created, created->public_id));
   }
   rapidjson::StringBuffer buffer;
   JsonWriter w(buffer);
@@ -332,21 +310,14 @@ void handle_create(SimContext& ctx, const httplib::Request& req, httplib::Respon
 
 void handle_query(SimContext& ctx, const httplib::Request& req, httplib::Response& res)
 {
-  Dice dice;
-  if (!native_prologue(ctx, req, res, "GET " + served_path(ctx, "/v1/query/video_generation"), Step::query, dice)) {
-    return;
-  }
-  ctx.stats.count_query();
-  if (apply_drop(ctx, dice, res)) {
-    return;
-  }
   const std::string id = req.get_param_value("task_id");
-  const auto video = id.empty() ? std::nullopt : find_task(ctx, id);
-  const int64_t now = now_ms();
-  if (ctx.options.gateway_shape == GatewayShape::taskdto) {
-    return video ? send_json(res, 200, task_dto_body(ctx, *video, video_state(*video, now), now))
-                 : send_task_not_exist(res);
+  const TaskLookup lookup =
+    start_task_query(ctx, req, res, "GET " + served_path(ctx, "/v1/query/video_generation"), id, task_dto_body);
+  if (lookup.answered) {
+    return;
   }
+  const auto& video = lookup.task;
+  const int64_t now = now_ms();
   if (id.empty()) {
     return send_vendor_error(ctx, res, Step::query, invalid("task_id is required"));
   }
@@ -358,7 +329,7 @@ void handle_query(SimContext& ctx, const httplib::Request& req, httplib::Respons
     return send_json(res, 200, yunwu_body(ctx, *video, state, now));
   }
   if (state.phase == Phase::failed) {
-    ctx.stats.count_vendor_code(k_output_sensitive);
+    ctx.stats.count_vendor_code(std::to_string(k_output_sensitive));
   }
   send_json(res, 200, query_body(*video, state, now));
 }

@@ -131,10 +131,10 @@ void Stats::count_jwt_rejected(int code)
   ++m_jwt_rejected_by_code[std::to_string(code)];
 }
 
-void Stats::count_vendor_code(int code)
+void Stats::count_vendor_code(const std::string& code)
 {
   std::lock_guard lock(m_mutex);
-  ++m_vendor_codes[std::to_string(code)];
+  ++m_vendor_codes[code];
 }
 
 void Stats::reset()

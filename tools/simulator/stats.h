@@ -31,7 +31,7 @@ public:
   void count_external_task_id(const std::string& external_task_id); // a valid kling create request carried it
   void count_file_retrieve();                                        // a minimax files/retrieve call
   void count_jwt_rejected(int code);                                 // kling 401 with code 1000-1004
-  void count_vendor_code(int code); // a vendor error code the simulator answered (kling code, base_resp)
+  void count_vendor_code(const std::string& code); // a vendor error code the simulator answered (kling code, base_resp)
   void reset();
 
   // counters_only: the scalar counters alone (no per-prompt, per-route or per-video lists), cheap
