@@ -34,6 +34,18 @@ std::string vendor_error_body(SimContext& ctx, const VendorError& error)
     put(w, "code", error.code);
     put(w, "message", error.message);
     break;
+  case Dialect::vidu: {
+    std::string trace_id = ctx.store.new_request_id();
+    std::erase(trace_id, '-');
+    w.Key("code"); w.Int(error.http_status);
+    put(w, "reason", error.code);
+    put(w, "message", error.message);
+    w.Key("metadata");
+    w.StartObject();
+    put(w, "trace_id", trace_id);
+    w.EndObject();
+    break;
+  }
   case Dialect::openai:
   case Dialect::kling:
     w.Key("code"); w.Int(std::stoi(error.code));
@@ -79,6 +91,33 @@ bool check_gateway_key(const SimContext& ctx, const httplib::Request& req, httpl
   return true;
 }
 
+// How a vendor that takes an API key reads it, and what it answers without one or with another.
+struct KeyRules
+{
+  std::string_view scheme;
+  VendorError missing;
+  VendorError wrong;
+};
+
+KeyRules key_rules(Dialect dialect)
+{
+  switch (dialect) {
+  case Dialect::minimax:
+    return {"Bearer ",
+            {200, "1004", "login fail: Please carry the API secret key in the 'Authorization' field of the request header"},
+            {200, "2049", "invalid api key"}};
+  case Dialect::vidu:
+    return {"Token ",
+            {401, "Unauthorized", "Authorization required: send 'Authorization: Token {api_key}'"},
+            {401, "Unauthorized", "invalid api key"}};
+  case Dialect::openai:
+  case Dialect::kling:
+  case Dialect::wan:
+    break;
+  }
+  return {"Bearer ", {401, "InvalidApiKey", "No API-key provided."}, {401, "InvalidApiKey", "Invalid API-key provided."}};
+}
+
 // The vendor's own credentials; nullopt when they pass.
 std::optional<VendorError> vendor_auth_error(SimContext& ctx, const httplib::Request& req)
 {
@@ -91,17 +130,14 @@ std::optional<VendorError> vendor_auth_error(SimContext& ctx, const httplib::Req
     ctx.stats.count_jwt_rejected(verdict.code);
     return VendorError{401, std::to_string(verdict.code), verdict.message};
   }
-  const bool minimax = ctx.options.dialect == Dialect::minimax;
-  const std::string key = bearer_key(req);
+  const KeyRules rules = key_rules(ctx.options.dialect);
+  const std::string header = req.get_header_value("Authorization");
+  const std::string key = header.starts_with(rules.scheme) ? header.substr(rules.scheme.size()) : std::string();
   if (key.empty()) {
-    return minimax ? VendorError{200, "1004",
-                                 "login fail: Please carry the API secret key in the 'Authorization' field of the "
-                                 "request header"}
-                   : VendorError{401, "InvalidApiKey", "No API-key provided."};
+    return rules.missing;
   }
   if (!ctx.options.require_key.empty() && key != ctx.options.require_key) {
-    return minimax ? VendorError{200, "2049", "invalid api key"}
-                   : VendorError{401, "InvalidApiKey", "Invalid API-key provided."};
+    return rules.wrong;
   }
   return std::nullopt;
 }
@@ -163,8 +199,17 @@ VendorError vendor_refusal(const SimContext& ctx, VendorFaultKind kind)
     {400, "InvalidParameter", "The parameter is invalid."},
     {500, "InternalError", "An internal error has occured, please try again later or contact service support."},
   }};
+  static constexpr std::array<Refusal, 6> k_vidu = {{
+    {429, "TooManyRequests", "Too many requests, please slow down"},
+    {429, "QuotaExceeded", "Exceeded concurrency limit"},
+    {400, "CreditInsufficient", "Insufficient credits"},
+    {400, "TaskPromptPolicyViolation", "The prompt violates the content policy"},
+    {400, "FieldInvalid", "A field is invalid"},
+    {500, "InternalServiceFailure", "Internal service failure"},
+  }};
   const auto& table = ctx.options.dialect == Dialect::minimax ? k_minimax
                       : ctx.options.dialect == Dialect::wan   ? k_wan
+                      : ctx.options.dialect == Dialect::vidu  ? k_vidu
                                                               : k_kling;
   const Refusal& refusal = table.at(static_cast<size_t>(kind));
   return {refusal.http_status, std::string(refusal.code), std::string(refusal.message)};
@@ -243,7 +288,7 @@ std::optional<Video> admit_native_create(SimContext& ctx, httplib::Response& res
   if (drop_create(ctx, res)) {
     return std::nullopt;
   }
-  const auto in_flight = ctx.store.add_unless_taken(video);
+  const auto in_flight = ctx.store.add_unless_taken(video, static_cast<size_t>(ctx.options.run_slots));
   if (!in_flight) {
     send_vendor_error(ctx, res, Step::create, duplicate);
     return std::nullopt;

@@ -42,7 +42,7 @@ struct DishonestyMarkers
 };
 
 // Which provider's wire format the API listener speaks, and how a gateway in front of it answers.
-enum class Dialect { openai, kling, minimax, wan };
+enum class Dialect { openai, kling, minimax, wan, vidu };
 enum class GatewayShape { none, native, taskdto, yunwu };
 
 struct Options
@@ -53,6 +53,7 @@ struct Options
   std::string gateway_prefix;   // non-empty: the vendor routes under it, Bearer gateway key instead of vendor auth
   GatewayShape gateway_shape = GatewayShape::none; // native when a prefix is given without a shape
   int64_t task_ttl_ms = 0;      // native dialects: a task is forgotten this long after it finished
+  int64_t run_slots = 0;        // native dialects: at most N generate at once, later ones wait queued (0 = no limit)
   int port = 0;
   std::string port_file;
   int cdn_port = 0;
@@ -65,7 +66,7 @@ struct Options
   std::string stuck_marker = "[[stuck]]";  // prompts with it never finish
   int64_t content_ttl_ms = 3600000;        // content answers 404 this long after completion
   int64_t video_bytes = 65536;
-  int64_t url_ttl_ms = 600000; // per dialect when not given: openai 10 min, kling 30 d, minimax 9 h, wan 24 h
+  int64_t url_ttl_ms = 600000; // per dialect when not given: openai 10 min, kling 30 d, minimax 9 h, others 24 h
   std::string require_key;
   bool forbid = false;
   uint64_t seed = 1;

@@ -21,6 +21,7 @@ void register_cdn_routes(httplib::Server& server, SimContext& ctx);     // signe
 void register_kling_routes(httplib::Server& server, SimContext& ctx);   // --dialect kling
 void register_minimax_routes(httplib::Server& server, SimContext& ctx); // --dialect minimax
 void register_wan_routes(httplib::Server& server, SimContext& ctx);     // --dialect wan
+void register_vidu_routes(httplib::Server& server, SimContext& ctx);    // --dialect vidu
 
 // What a create answers with.
 enum class CreateAnswer {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <climits>
 
 namespace sim {
 
@@ -33,10 +34,11 @@ bool is_terminal(Phase phase)
 VideoState video_state(const Video& video, int64_t now)
 {
   VideoState state;
-  const int64_t elapsed = std::max<int64_t>(0, now - video.created_ms);
+  const int64_t begin = video.created_ms + video.wait_ms; // a video waiting for a run slot is queued
+  const int64_t elapsed = std::max<int64_t>(0, now - begin);
   const int64_t queue_ms = video.gen_ms / 10;
-  state.started_ms = video.created_ms + queue_ms;
-  state.finished_ms = video.created_ms + video.gen_ms;
+  state.started_ms = begin + queue_ms;
+  state.finished_ms = begin + video.gen_ms;
   if (elapsed >= video.gen_ms && !video.never_finishes) {
     state.phase = video.will_fail ? Phase::failed : Phase::completed;
     state.progress = video.will_fail ? 0 : 100;
@@ -44,7 +46,7 @@ VideoState video_state(const Video& video, int64_t now)
     state.status_update_ms = state.finished_ms;
     return state;
   }
-  if (elapsed < queue_ms) {
+  if (now < begin || elapsed < queue_ms) {
     state.status_update_ms = video.created_ms;
     return state;
   }
@@ -153,13 +155,34 @@ int64_t VideoStore::add(Video video)
   return add_locked(std::move(video));
 }
 
-std::optional<int64_t> VideoStore::add_unless_taken(Video video)
+std::optional<int64_t> VideoStore::add_unless_taken(Video video, size_t run_slots)
 {
   std::lock_guard lock(m_mutex);
   if (!video.external_task_id.empty() && m_aliases.contains("ext:" + video.external_task_id)) {
     return std::nullopt;
   }
+  if (run_slots > 0) {
+    video.wait_ms = slot_wait(video.created_ms, run_slots);
+  }
   return add_locked(std::move(video));
+}
+
+int64_t VideoStore::slot_wait(int64_t now, size_t run_slots) const
+{
+  // Every unfinished video holds a slot until it ends; first come, first served.
+  std::vector<int64_t> ends;
+  for (const auto& [id, video] : m_videos) {
+    const int64_t end = video.never_finishes ? INT64_MAX : video.created_ms + video.wait_ms + video.gen_ms;
+    if (end > now) {
+      ends.push_back(end);
+    }
+  }
+  if (ends.size() < run_slots) {
+    return 0;
+  }
+  std::sort(ends.begin(), ends.end());
+  const int64_t free_at = ends[ends.size() - run_slots];
+  return free_at == INT64_MAX ? INT64_MAX / 4 : free_at - now;
 }
 
 std::optional<Video> VideoStore::find_alias(const std::string& key) const

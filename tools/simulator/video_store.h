@@ -41,7 +41,10 @@ struct Video
   std::string file_id;          // minimax: the id files/retrieve takes
   std::string public_id;        // a gateway's own task id (taskdto shape), when it has one
   std::string mode;             // kling: std | pro
+  std::string aspect_ratio;     // vidu: as asked ("16:9"...)
+  std::string payload;          // vidu: the client's pass-through string, echoed by the query
   int64_t seq = 0;              // 1, 2, ... in creation order (set by VideoStore::add): a gateway's row id
+  int64_t wait_ms = 0;          // queued this long for a run slot before its generation began
 };
 
 struct VideoState
@@ -54,7 +57,8 @@ struct VideoState
   int64_t finished_ms = 0;  // completion or failure time
 };
 
-// Derives the phase at `now_ms`: queued for the first 10% of gen_ms, then in progress.
+// Derives the phase at `now_ms`: queued while waiting for a run slot (wait_ms) and for the first 10%
+// of gen_ms after it, then in progress.
 VideoState video_state(const Video& video, int64_t now_ms);
 bool is_terminal(Phase phase);
 
@@ -88,7 +92,9 @@ public:
   // Adds the video; returns how many videos are unfinished afterwards (for max_in_flight_seen).
   int64_t add(Video video);
   // Like add, unless another video already has its non-empty external_task_id: nullopt, nothing added.
-  std::optional<int64_t> add_unless_taken(Video video);
+  // With run_slots > 0 at most that many videos generate at once: the new one waits (wait_ms) until
+  // a slot frees, after every video added before it.
+  std::optional<int64_t> add_unless_taken(Video video, size_t run_slots = 0);
   std::optional<Video> find(const std::string& id) const;
   // By file_id, public_id or external_task_id (each kind of name has its own namespace).
   std::optional<Video> find_by_file_id(const std::string& file_id) const;
@@ -104,6 +110,7 @@ public:
 private:
   std::string random_hex(size_t chars);
   int64_t add_locked(Video video);
+  int64_t slot_wait(int64_t now_ms, size_t run_slots) const;
   std::optional<Video> find_alias(const std::string& key) const;
 
   mutable std::mutex m_mutex;
