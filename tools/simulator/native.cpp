@@ -16,6 +16,25 @@ bool behind_gateway_wrapper(const SimContext& ctx)
   return ctx.options.gateway_shape == GatewayShape::taskdto || ctx.options.gateway_shape == GatewayShape::yunwu;
 }
 
+// Ark's error.type by HTTP status.
+std::string_view seedance_error_type(int http_status)
+{
+  switch (http_status) {
+  case 401:
+    return "Unauthorized";
+  case 403:
+    return "Forbidden";
+  case 404:
+    return "NotFound";
+  case 429:
+    return "TooManyRequests";
+  case 500:
+    return "InternalServerError";
+  default:
+    return "BadRequest";
+  }
+}
+
 std::string vendor_error_body(SimContext& ctx, const VendorError& error)
 {
   rapidjson::StringBuffer buffer;
@@ -46,6 +65,16 @@ std::string vendor_error_body(SimContext& ctx, const VendorError& error)
     w.EndObject();
     break;
   }
+  case Dialect::seedance:
+    w.Key("error");
+    w.StartObject();
+    put(w, "code", error.code);
+    put(w, "message", error.message);
+    put(w, "param", "");
+    put(w, "type", seedance_error_type(error.http_status));
+    w.EndObject();
+    put(w, "request_id", ctx.store.new_request_id());
+    break;
   case Dialect::openai:
   case Dialect::kling:
     w.Key("code"); w.Int(std::stoi(error.code));
@@ -110,6 +139,10 @@ KeyRules key_rules(Dialect dialect)
     return {"Token ",
             {401, "Unauthorized", "Authorization required: send 'Authorization: Token {api_key}'"},
             {401, "Unauthorized", "invalid api key"}};
+  case Dialect::seedance:
+    return {"Bearer ",
+            {401, "AuthenticationError", "the API key or AK/SK in the request is missing or invalid"},
+            {401, "AuthenticationError", "the API key or AK/SK in the request is missing or invalid"}};
   case Dialect::openai:
   case Dialect::kling:
   case Dialect::wan:
@@ -175,6 +208,9 @@ VendorError vendor_refusal(const SimContext& ctx, VendorFaultKind kind)
     std::string_view code;
     std::string_view message;
   };
+  const auto make = [](const Refusal& refusal) {
+    return VendorError{refusal.http_status, std::string(refusal.code), std::string(refusal.message)};
+  };
   static constexpr std::array<Refusal, 6> k_kling = {{
     {429, "1302", "The API request rate exceeds the platform's rate limit; reduce the request frequency"},
     {429, "1303", "Concurrency or QPS exceeds the prepaid resource package limit"},
@@ -207,12 +243,28 @@ VendorError vendor_refusal(const SimContext& ctx, VendorFaultKind kind)
     {400, "FieldInvalid", "A field is invalid"},
     {500, "InternalServiceFailure", "Internal service failure"},
   }};
-  const auto& table = ctx.options.dialect == Dialect::minimax ? k_minimax
-                      : ctx.options.dialect == Dialect::wan   ? k_wan
-                      : ctx.options.dialect == Dialect::vidu  ? k_vidu
-                                                              : k_kling;
-  const Refusal& refusal = table.at(static_cast<size_t>(kind));
-  return {refusal.http_status, std::string(refusal.code), std::string(refusal.message)};
+  static constexpr std::array<Refusal, 6> k_seedance = {{
+    {429, "RateLimitExceeded.EndpointRPMExceeded", "The request rate exceeds the endpoint's RPM limit."},
+    {429, "ServerOverloaded", "The service is unable to handle additional requests due to server overload."},
+    {403, "AccountOverdueError", "The account is overdue; recharge it to continue."},
+    {400, "InputTextSensitiveContentDetected", "The input text may contain sensitive information."},
+    {400, "InvalidParameter", "A parameter specified in the request is not valid."},
+    {500, "InternalServiceError", "The service encountered an unexpected internal error."},
+  }};
+  switch (ctx.options.dialect) {
+  case Dialect::minimax:
+    return make(k_minimax.at(static_cast<size_t>(kind)));
+  case Dialect::wan:
+    return make(k_wan.at(static_cast<size_t>(kind)));
+  case Dialect::vidu:
+    return make(k_vidu.at(static_cast<size_t>(kind)));
+  case Dialect::seedance:
+    return make(k_seedance.at(static_cast<size_t>(kind)));
+  case Dialect::openai:
+  case Dialect::kling:
+    break;
+  }
+  return make(k_kling.at(static_cast<size_t>(kind)));
 }
 
 void send_gateway_error(httplib::Response& res, int status, std::string_view message, std::string_view code)

@@ -17,9 +17,9 @@ namespace {
 constexpr int64_t k_hour_ms = 3600 * 1000;
 constexpr int64_t k_day_ms = 24 * k_hour_ms;
 
-constexpr std::array<std::pair<std::string_view, Dialect>, 5> k_dialects = {{
+constexpr std::array<std::pair<std::string_view, Dialect>, 6> k_dialects = {{
   {"openai", Dialect::openai}, {"kling", Dialect::kling}, {"minimax", Dialect::minimax}, {"wan", Dialect::wan},
-  {"vidu", Dialect::vidu}}};
+  {"vidu", Dialect::vidu}, {"seedance", Dialect::seedance}}};
 
 // A CLI11 check that runs a rule parser (returning std::expected) and reports its error.
 template <typename Parse>
@@ -42,8 +42,8 @@ struct DialectText
 
 void add_dialect_flags(CLI::App& app, Options& o, DialectText& text)
 {
-  app.add_option("--dialect", text.dialect, "Wire format of the API: openai, kling, minimax, wan or vidu")
-    ->check(CLI::IsMember({"openai", "kling", "minimax", "wan", "vidu"}));
+  app.add_option("--dialect", text.dialect, "Wire format of the API: openai, kling, minimax, wan, vidu, seedance")
+    ->check(CLI::IsMember({"openai", "kling", "minimax", "wan", "vidu", "seedance"}));
   app.add_option("--kling-access-key", o.kling_access_key, "kling: the access key a JWT must name as iss");
   app.add_option("--kling-secret-key", o.kling_secret_key, "kling: the secret key JWTs are signed with (HS256)");
   app.add_option("--gateway-prefix", o.gateway_prefix,
@@ -54,8 +54,11 @@ void add_dialect_flags(CLI::App& app, Options& o, DialectText& text)
                  "Native dialects: a finished task is forgotten after this long (kling 30 d, others 24 h)")
     ->check(CLI::PositiveNumber);
   app.add_option("--run-slots", o.run_slots,
-                 "Native dialects: at most N tasks generate at once, later ones wait queued (vidu 5; 0 = no limit)")
+                 "Native dialects: at most N tasks generate at once, later ones wait queued (vidu 5, seedance 10)")
     ->check(CLI::NonNegativeNumber);
+  app.add_option("--execution-expiry-ms", o.execution_expiry_ms,
+                 "seedance: a task unfinished this long after its create expires (instead of execution_expires_after)")
+    ->check(CLI::PositiveNumber);
 }
 
 // Cross-flag rules CLI11 cannot express; an empty string when the options hang together.
@@ -75,7 +78,7 @@ std::string check_dialect(const DialectText& text, Options& o)
     return "--gateway-shape needs --gateway-prefix";
   }
   if (gateway && (o.dialect == Dialect::openai)) {
-    return "--gateway-prefix needs a native --dialect (kling, minimax, wan, vidu)";
+    return "--gateway-prefix needs a native --dialect (kling, minimax, wan, vidu, seedance)";
   }
   if (gateway && o.gateway_prefix.front() != '/') {
     return "--gateway-prefix must start with / (e.g. /kling)";
@@ -110,12 +113,16 @@ void apply_dialect_defaults(const CLI::App& app, Options& o)
       break;
     case Dialect::wan:
     case Dialect::vidu:
+    case Dialect::seedance:
       o.url_ttl_ms = k_day_ms;
       break;
     }
   }
   if (app.count("--run-slots") == 0 && o.dialect == Dialect::vidu) {
     o.run_slots = 5; // "Each organization can use up to 5 concurrent tasks"; the rest queue
+  }
+  if (app.count("--run-slots") == 0 && o.dialect == Dialect::seedance) {
+    o.run_slots = 10; // the pro models' documented concurrency; the rest queue
   }
   if (app.count("--task-ttl-ms") == 0) {
     o.task_ttl_ms = o.dialect == Dialect::kling ? 30 * k_day_ms : k_day_ms;

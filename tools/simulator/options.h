@@ -42,7 +42,7 @@ struct DishonestyMarkers
 };
 
 // Which provider's wire format the API listener speaks, and how a gateway in front of it answers.
-enum class Dialect { openai, kling, minimax, wan, vidu };
+enum class Dialect { openai, kling, minimax, wan, vidu, seedance };
 enum class GatewayShape { none, native, taskdto, yunwu };
 
 struct Options
@@ -54,6 +54,7 @@ struct Options
   GatewayShape gateway_shape = GatewayShape::none; // native when a prefix is given without a shape
   int64_t task_ttl_ms = 0;      // native dialects: a task is forgotten this long after it finished
   int64_t run_slots = 0;        // native dialects: at most N generate at once, later ones wait queued (0 = no limit)
+  int64_t execution_expiry_ms = 0; // seedance: overrides each task's execution_expires_after (0 = the body's)
   int port = 0;
   std::string port_file;
   int cdn_port = 0;

@@ -22,6 +22,7 @@ void register_kling_routes(httplib::Server& server, SimContext& ctx);   // --dia
 void register_minimax_routes(httplib::Server& server, SimContext& ctx); // --dialect minimax
 void register_wan_routes(httplib::Server& server, SimContext& ctx);     // --dialect wan
 void register_vidu_routes(httplib::Server& server, SimContext& ctx);    // --dialect vidu
+void register_seedance_routes(httplib::Server& server, SimContext& ctx); // --dialect seedance
 
 // What a create answers with.
 enum class CreateAnswer {

@@ -39,6 +39,12 @@ VideoState video_state(const Video& video, int64_t now)
   const int64_t queue_ms = video.gen_ms / 10;
   state.started_ms = begin + queue_ms;
   state.finished_ms = begin + video.gen_ms;
+  if (video.cancelled_ms > 0 && now >= video.cancelled_ms) {
+    state.phase = Phase::failed;
+    state.finished_ms = video.cancelled_ms;
+    state.status_update_ms = video.cancelled_ms;
+    return state;
+  }
   if (elapsed >= video.gen_ms && !video.never_finishes) {
     state.phase = video.will_fail ? Phase::failed : Phase::completed;
     state.progress = video.will_fail ? 0 : 100;
@@ -172,7 +178,9 @@ int64_t VideoStore::slot_wait(int64_t now, size_t run_slots) const
   // Every unfinished video holds a slot until it ends; first come, first served.
   std::vector<int64_t> ends;
   for (const auto& [id, video] : m_videos) {
-    const int64_t end = video.never_finishes ? INT64_MAX : video.created_ms + video.wait_ms + video.gen_ms;
+    const int64_t end = video.cancelled_ms > 0 ? video.cancelled_ms
+                        : video.never_finishes ? INT64_MAX
+                                               : video.created_ms + video.wait_ms + video.gen_ms;
     if (end > now) {
       ends.push_back(end);
     }
@@ -226,6 +234,17 @@ bool VideoStore::remove(const std::string& id)
     return false;
   }
   std::erase(m_order, id);
+  return true;
+}
+
+bool VideoStore::cancel_if_queued(const std::string& id, int64_t now)
+{
+  std::lock_guard lock(m_mutex);
+  const auto it = m_videos.find(id);
+  if (it == m_videos.end() || video_state(it->second, now).phase != Phase::queued) {
+    return false;
+  }
+  it->second.cancelled_ms = now;
   return true;
 }
 

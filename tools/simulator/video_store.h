@@ -45,6 +45,9 @@ struct Video
   std::string payload;          // vidu: the client's pass-through string, echoed by the query
   int64_t seq = 0;              // 1, 2, ... in creation order (set by VideoStore::add): a gateway's row id
   int64_t wait_ms = 0;          // queued this long for a run slot before its generation began
+  int64_t cancelled_ms = 0;     // when a client cancelled it while queued (0 = never): failed from then
+  int64_t expire_at_ms = 0;     // seedance: still unfinished then, it expires (0 = never)
+  int64_t seed = 0;             // seedance: as asked, echoed
 };
 
 struct VideoState
@@ -58,7 +61,7 @@ struct VideoState
 };
 
 // Derives the phase at `now_ms`: queued while waiting for a run slot (wait_ms) and for the first 10%
-// of gen_ms after it, then in progress.
+// of gen_ms after it, then in progress; failed from cancelled_ms on.
 VideoState video_state(const Video& video, int64_t now_ms);
 bool is_terminal(Phase phase);
 
@@ -100,6 +103,8 @@ public:
   std::optional<Video> find_by_file_id(const std::string& file_id) const;
   std::optional<Video> find_by_public_id(const std::string& public_id) const;
   bool remove(const std::string& id);
+  // Cancels the video if it is still queued at now_ms; false when it is unknown or past the queue.
+  bool cancel_if_queued(const std::string& id, int64_t now_ms);
   VideoPage list(bool descending, const std::string& after, size_t limit) const;
   std::vector<Video> all() const;
   int64_t count_in_flight(int64_t now_ms) const;
