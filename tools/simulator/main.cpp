@@ -146,6 +146,8 @@ void register_dialect_routes(httplib::Server& api, sim::SimContext& ctx)
     return sim::register_vidu_routes(api, ctx);
   case sim::Dialect::seedance:
     return sim::register_seedance_routes(api, ctx);
+  case sim::Dialect::chat:
+    return sim::register_chat_routes(api, ctx);
   }
 }
 

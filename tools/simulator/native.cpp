@@ -76,6 +76,7 @@ std::string vendor_error_body(SimContext& ctx, const VendorError& error)
     put(w, "request_id", ctx.store.new_request_id());
     break;
   case Dialect::openai:
+  case Dialect::chat:
   case Dialect::kling:
     w.Key("code"); w.Int(std::stoi(error.code));
     put(w, "message", error.message);
@@ -144,6 +145,7 @@ KeyRules key_rules(Dialect dialect)
             {401, "AuthenticationError", "the API key or AK/SK in the request is missing or invalid"},
             {401, "AuthenticationError", "the API key or AK/SK in the request is missing or invalid"}};
   case Dialect::openai:
+  case Dialect::chat:
   case Dialect::kling:
   case Dialect::wan:
     break;
@@ -261,6 +263,7 @@ VendorError vendor_refusal(const SimContext& ctx, VendorFaultKind kind)
   case Dialect::seedance:
     return make(k_seedance.at(static_cast<size_t>(kind)));
   case Dialect::openai:
+  case Dialect::chat:
   case Dialect::kling:
     break;
   }

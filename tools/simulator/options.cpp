@@ -17,9 +17,9 @@ namespace {
 constexpr int64_t k_hour_ms = 3600 * 1000;
 constexpr int64_t k_day_ms = 24 * k_hour_ms;
 
-constexpr std::array<std::pair<std::string_view, Dialect>, 6> k_dialects = {{
+constexpr std::array<std::pair<std::string_view, Dialect>, 7> k_dialects = {{
   {"openai", Dialect::openai}, {"kling", Dialect::kling}, {"minimax", Dialect::minimax}, {"wan", Dialect::wan},
-  {"vidu", Dialect::vidu}, {"seedance", Dialect::seedance}}};
+  {"vidu", Dialect::vidu}, {"seedance", Dialect::seedance}, {"chat", Dialect::chat}}};
 
 // A CLI11 check that runs a rule parser (returning std::expected) and reports its error.
 template <typename Parse>
@@ -42,8 +42,8 @@ struct DialectText
 
 void add_dialect_flags(CLI::App& app, Options& o, DialectText& text)
 {
-  app.add_option("--dialect", text.dialect, "Wire format of the API: openai, kling, minimax, wan, vidu, seedance")
-    ->check(CLI::IsMember({"openai", "kling", "minimax", "wan", "vidu", "seedance"}));
+  app.add_option("--dialect", text.dialect, "Wire format of the API: openai, kling, minimax, wan, vidu, seedance, chat")
+    ->check(CLI::IsMember({"openai", "kling", "minimax", "wan", "vidu", "seedance", "chat"}));
   app.add_option("--kling-access-key", o.kling_access_key, "kling: the access key a JWT must name as iss");
   app.add_option("--kling-secret-key", o.kling_secret_key, "kling: the secret key JWTs are signed with (HS256)");
   app.add_option("--gateway-prefix", o.gateway_prefix,
@@ -77,7 +77,7 @@ std::string check_dialect(const DialectText& text, Options& o)
   if (o.gateway_shape != GatewayShape::none && !gateway) {
     return "--gateway-shape needs --gateway-prefix";
   }
-  if (gateway && (o.dialect == Dialect::openai)) {
+  if (gateway && (o.dialect == Dialect::openai || o.dialect == Dialect::chat)) {
     return "--gateway-prefix needs a native --dialect (kling, minimax, wan, vidu, seedance)";
   }
   if (gateway && o.gateway_prefix.front() != '/') {
@@ -104,6 +104,7 @@ void apply_dialect_defaults(const CLI::App& app, Options& o)
   if (app.count("--url-ttl-ms") == 0) {
     switch (o.dialect) {
     case Dialect::openai:
+    case Dialect::chat:
       break;
     case Dialect::kling:
       o.url_ttl_ms = 30 * k_day_ms;

@@ -42,7 +42,7 @@ struct DishonestyMarkers
 };
 
 // Which provider's wire format the API listener speaks, and how a gateway in front of it answers.
-enum class Dialect { openai, kling, minimax, wan, vidu, seedance };
+enum class Dialect { openai, kling, minimax, wan, vidu, seedance, chat };
 enum class GatewayShape { none, native, taskdto, yunwu };
 
 struct Options

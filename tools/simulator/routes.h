@@ -23,6 +23,7 @@ void register_minimax_routes(httplib::Server& server, SimContext& ctx); // --dia
 void register_wan_routes(httplib::Server& server, SimContext& ctx);     // --dialect wan
 void register_vidu_routes(httplib::Server& server, SimContext& ctx);    // --dialect vidu
 void register_seedance_routes(httplib::Server& server, SimContext& ctx); // --dialect seedance
+void register_chat_routes(httplib::Server& server, SimContext& ctx);     // --dialect chat
 
 // What a create answers with.
 enum class CreateAnswer {
