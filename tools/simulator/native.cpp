@@ -5,6 +5,7 @@
 
 #include "json_out.h"
 
+#include <algorithm>
 #include <array>
 
 namespace sim {
@@ -395,6 +396,37 @@ TaskLookup start_task_query(SimContext& ctx, const httplib::Request& req, httpli
     send_task_not_exist(res);
   }
   return {true, std::nullopt};
+}
+
+bool start_task_list(SimContext& ctx, const httplib::Request& req, httplib::Response& res, const std::string& path)
+{
+  Dice dice;
+  if (!native_prologue(ctx, req, res, "GET " + path, Step::list, dice) || apply_drop(ctx, dice, res)) {
+    return false;
+  }
+  if (ctx.options.no_list || ctx.options.gateway_shape == GatewayShape::taskdto) {
+    send_gateway_error(res, 404, "Invalid URL (GET " + path + ")");
+    return false;
+  }
+  return true;
+}
+
+std::vector<Video> known_tasks(const SimContext& ctx, int64_t now, const TaskFilter& keep)
+{
+  std::vector<Video> tasks;
+  for (auto& video : ctx.store.all()) {
+    if (!task_forgotten(ctx, video, now) && keep(video, video_state(video, now))) {
+      tasks.push_back(std::move(video));
+    }
+  }
+  std::reverse(tasks.begin(), tasks.end());
+  return tasks;
+}
+
+PageRange page_range(size_t total, size_t index, size_t size)
+{
+  const size_t begin = std::min(total, index * size);
+  return {begin, std::min(total, begin + size)};
 }
 
 bool task_forgotten(const SimContext& ctx, const Video& video, int64_t now)

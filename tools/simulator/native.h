@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace sim {
 
@@ -80,6 +81,22 @@ struct TaskLookup
 // (find_task); in the taskdto shape the whole answer (`task_dto_body`, or task_not_exist).
 TaskLookup start_task_query(SimContext& ctx, const httplib::Request& req, httplib::Response& res,
                             const std::string& route, const std::string& id, const TaskDtoBody& task_dto_body);
+
+// The start of a task listing: the prologue, the drop fault, and the 404 of a gateway that relays
+// no listing (taskdto shape) or of --no-list. False when `res` already holds the answer.
+bool start_task_list(SimContext& ctx, const httplib::Request& req, httplib::Response& res, const std::string& path);
+
+// The tasks the vendor still knows (not past --task-ttl-ms) that `keep` accepts, newest first.
+using TaskFilter = std::function<bool(const Video&, const VideoState&)>;
+std::vector<Video> known_tasks(const SimContext& ctx, int64_t now_ms, const TaskFilter& keep);
+
+// Items [begin, end) of page `index` (from 0) of `size` items, out of `total`.
+struct PageRange
+{
+  size_t begin = 0;
+  size_t end = 0;
+};
+PageRange page_range(size_t total, size_t index, size_t size);
 
 // A finished task the vendor no longer knows (--task-ttl-ms after it finished).
 bool task_forgotten(const SimContext& ctx, const Video& video, int64_t now_ms);

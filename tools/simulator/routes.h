@@ -54,6 +54,8 @@ void finish_create(SimContext& ctx, httplib::Response& res, NewVideo spec, const
 // in_flight_429 / rpm_429 whatever status the dialect answers it with.
 enum class CreateLimit { none, in_flight, rpm };
 CreateLimit check_create_limits(SimContext& ctx);
+// The same limits answered as the OpenAI API does (429, Retry-After); true when refused.
+bool refused_by_limits(SimContext& ctx, httplib::Response& res);
 // The dropped-create fault: true when the answer was replaced by a cut connection (nothing created).
 bool drop_create(SimContext& ctx, httplib::Response& res);
 

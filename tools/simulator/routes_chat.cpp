@@ -77,20 +77,26 @@ std::optional<std::string> read_chat_request(const httplib::Request& req, ChatRe
   return std::nullopt;
 }
 
-std::string chunk_json(const std::string& id, const Video& video, std::string_view content, bool role,
-                       const char* finish_reason)
+// {id, object, created, model, choices:[{index:0, ... (left open for the caller)
+void start_completion(JsonWriter& w, const std::string& id, std::string_view object, const Video& video)
 {
-  rapidjson::StringBuffer buffer;
-  JsonWriter w(buffer);
   w.StartObject();
   put(w, "id", id);
-  put(w, "object", "chat.completion.chunk");
+  put(w, "object", object);
   w.Key("created"); w.Int64(video.created_ms / 1000);
   put(w, "model", video.model);
   w.Key("choices");
   w.StartArray();
   w.StartObject();
   w.Key("index"); w.Int(0);
+}
+
+std::string chunk_json(const std::string& id, const Video& video, std::string_view content, bool role,
+                       const char* finish_reason)
+{
+  rapidjson::StringBuffer buffer;
+  JsonWriter w(buffer);
+  start_completion(w, id, "chat.completion.chunk", video);
   w.Key("delta");
   w.StartObject();
   if (role) {
@@ -166,15 +172,7 @@ std::string completion_json(const std::string& id, const Video& video, const std
 {
   rapidjson::StringBuffer buffer;
   JsonWriter w(buffer);
-  w.StartObject();
-  put(w, "id", id);
-  put(w, "object", "chat.completion");
-  w.Key("created"); w.Int64(video.created_ms / 1000);
-  put(w, "model", video.model);
-  w.Key("choices");
-  w.StartArray();
-  w.StartObject();
-  w.Key("index"); w.Int(0);
+  start_completion(w, id, "chat.completion", video);
   w.Key("message");
   w.StartObject();
   put(w, "role", "assistant");
@@ -210,15 +208,7 @@ void handle_chat(SimContext& ctx, const httplib::Request& req, httplib::Response
   if (const auto error = read_chat_request(req, chat)) {
     return send_error(res, 400, *error, "invalid_request_error");
   }
-  switch (check_create_limits(ctx)) {
-  case CreateLimit::in_flight:
-    return send_rate_limited(ctx, res, "Too many concurrent requests for this model. Please try again later.");
-  case CreateLimit::rpm:
-    return send_rate_limited(ctx, res, "Rate limit reached for requests per minute. Please try again later.");
-  case CreateLimit::none:
-    break;
-  }
-  if (drop_create(ctx, res)) {
+  if (refused_by_limits(ctx, res) || drop_create(ctx, res)) {
     return;
   }
   Video video;

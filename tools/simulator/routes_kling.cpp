@@ -354,13 +354,8 @@ std::optional<int> page_param(const httplib::Request& req, const std::string& na
 void handle_list(SimContext& ctx, const httplib::Request& req, httplib::Response& res, bool image2video)
 {
   const std::string family = image2video ? "image2video" : "text2video";
-  const std::string path = served_path(ctx, "/v1/videos/" + family);
-  Dice dice;
-  if (!native_prologue(ctx, req, res, "GET " + path, Step::list, dice) || apply_drop(ctx, dice, res)) {
+  if (!start_task_list(ctx, req, res, served_path(ctx, "/v1/videos/" + family))) {
     return;
-  }
-  if (ctx.options.no_list || ctx.options.gateway_shape == GatewayShape::taskdto) {
-    return send_gateway_error(res, 404, "Invalid URL (GET " + path + ")");
   }
   const auto page_num = page_param(req, "pageNum", 1, k_max_page_num);
   const auto page_size = page_param(req, "pageSize", 30, k_max_page_size);
@@ -368,20 +363,13 @@ void handle_list(SimContext& ctx, const httplib::Request& req, httplib::Response
     return send_vendor_error(ctx, res, Step::list, invalid("pageNum must be in [1,1000] and pageSize in [1,500]"));
   }
   const int64_t now = now_ms();
-  std::vector<Video> tasks;
-  for (auto& video : ctx.store.all()) {
-    if (video.family == family && !task_forgotten(ctx, video, now)) {
-      tasks.push_back(std::move(video));
-    }
-  }
-  std::reverse(tasks.begin(), tasks.end()); // newest first
-  const size_t begin = std::min(tasks.size(), static_cast<size_t>(*page_num - 1) * static_cast<size_t>(*page_size));
-  const size_t end = std::min(tasks.size(), begin + static_cast<size_t>(*page_size));
+  const auto tasks = known_tasks(ctx, now, [&](const Video& video, const VideoState&) { return video.family == family; });
+  const auto page = page_range(tasks.size(), static_cast<size_t>(*page_num - 1), static_cast<size_t>(*page_size));
   rapidjson::StringBuffer buffer;
   JsonWriter w(buffer);
   start_envelope(w, ctx);
   w.StartArray();
-  for (size_t i = begin; i < end; ++i) {
+  for (size_t i = page.begin; i < page.end; ++i) {
     write_task(w, ctx, tasks[i], video_state(tasks[i], now), now + ctx.options.url_ttl_ms);
   }
   w.EndArray();

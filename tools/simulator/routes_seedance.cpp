@@ -8,11 +8,10 @@
 #include "json_out.h"
 #include "native.h"
 #include "prng.h"
+#include "utc_time.h"
 
 #include <algorithm>
 #include <array>
-#include <cstdio>
-#include <ctime>
 #include <vector>
 
 namespace sim {
@@ -249,13 +248,7 @@ std::optional<VendorError> read_create(const Fields& fields, Video& video)
 // "cgt-20250331175019-68d9t": the creation time, then five base-36 characters.
 std::string task_id(SimContext& ctx)
 {
-  const int64_t now = now_ms();
-  const std::time_t seconds = static_cast<std::time_t>(now / 1000);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char stamp[32];
-  std::snprintf(stamp, sizeof stamp, "%04d%02d%02d%02d%02d%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec);
+  const std::string stamp = format_utc(now_ms(), "%Y%m%d%H%M%S", false);
   const std::string digits = ctx.store.new_numeric_id(12);
   uint64_t value = std::stoull(digits);
   std::string suffix;
@@ -435,13 +428,8 @@ std::vector<std::string> param_values(const httplib::Request& req, const std::st
 
 void handle_list(SimContext& ctx, const httplib::Request& req, httplib::Response& res)
 {
-  const std::string path = served_path(ctx, k_tasks_path);
-  Dice dice;
-  if (!native_prologue(ctx, req, res, "GET " + path, Step::list, dice) || apply_drop(ctx, dice, res)) {
+  if (!start_task_list(ctx, req, res, served_path(ctx, k_tasks_path))) {
     return;
-  }
-  if (ctx.options.no_list || ctx.options.gateway_shape == GatewayShape::taskdto) {
-    return send_gateway_error(res, 404, "Invalid URL (GET " + path + ")");
   }
   const int page_num = req.has_param("page_num") ? std::atoi(req.get_param_value("page_num").c_str()) : 1;
   const int page_size = req.has_param("page_size") ? std::atoi(req.get_param_value("page_size").c_str()) : 10;
@@ -452,26 +440,18 @@ void handle_list(SimContext& ctx, const httplib::Request& req, httplib::Response
   const std::string status = req.get_param_value("filter.status");
   const std::string model = req.get_param_value("filter.model");
   const int64_t now = now_ms();
-  std::vector<Video> tasks;
-  for (auto& video : ctx.store.all()) {
-    const VideoState state = video_state(video, now);
-    const bool matches = (status.empty() || seedance_status(video, state, now) == status) &&
-                         (model.empty() || video.model == model) &&
-                         (ids.empty() || std::find(ids.begin(), ids.end(), video.id) != ids.end());
-    if (matches && !task_forgotten(ctx, video, now) && now - video.created_ms <= 7LL * 24 * 3600 * 1000) {
-      tasks.push_back(std::move(video));
-    }
-  }
-  std::reverse(tasks.begin(), tasks.end()); // newest first
-  const auto size = static_cast<size_t>(page_size);
-  const size_t begin = std::min(tasks.size(), static_cast<size_t>(page_num - 1) * size);
-  const size_t end = std::min(tasks.size(), begin + size);
+  const auto tasks = known_tasks(ctx, now, [&](const Video& video, const VideoState& state) {
+    return (status.empty() || seedance_status(video, state, now) == status) && (model.empty() || video.model == model) &&
+           (ids.empty() || std::find(ids.begin(), ids.end(), video.id) != ids.end()) &&
+           now - video.created_ms <= 7LL * 24 * 3600 * 1000;
+  });
+  const auto page = page_range(tasks.size(), static_cast<size_t>(page_num - 1), static_cast<size_t>(page_size));
   rapidjson::StringBuffer buffer;
   JsonWriter w(buffer);
   w.StartObject();
   w.Key("items");
   w.StartArray();
-  for (size_t i = begin; i < end; ++i) {
+  for (size_t i = page.begin; i < page.end; ++i) {
     write_task(w, ctx, tasks[i], video_state(tasks[i], now), now, true);
   }
   w.EndArray();

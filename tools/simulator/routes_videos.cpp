@@ -283,6 +283,21 @@ CreateLimit check_create_limits(SimContext& ctx)
   return CreateLimit::none;
 }
 
+bool refused_by_limits(SimContext& ctx, httplib::Response& res)
+{
+  switch (check_create_limits(ctx)) {
+  case CreateLimit::in_flight:
+    send_rate_limited(ctx, res, "Too many concurrent video generations. Please wait for some to finish.");
+    return true;
+  case CreateLimit::rpm:
+    send_rate_limited(ctx, res, "Rate limit reached for requests per minute. Please try again later.");
+    return true;
+  case CreateLimit::none:
+    break;
+  }
+  return false;
+}
+
 bool drop_create(SimContext& ctx, httplib::Response& res)
 {
   if (!ctx.faults.take_dropped_create()) {
@@ -296,15 +311,7 @@ bool drop_create(SimContext& ctx, httplib::Response& res)
 
 void finish_create(SimContext& ctx, httplib::Response& res, NewVideo spec, const Dice& dice, CreateAnswer answer)
 {
-  switch (check_create_limits(ctx)) {
-  case CreateLimit::in_flight:
-    return send_rate_limited(ctx, res, "Too many concurrent video generations. Please wait for some to finish.");
-  case CreateLimit::rpm:
-    return send_rate_limited(ctx, res, "Rate limit reached for requests per minute. Please try again later.");
-  case CreateLimit::none:
-    break;
-  }
-  if (drop_create(ctx, res)) {
+  if (refused_by_limits(ctx, res) || drop_create(ctx, res)) {
     return;
   }
   Video video;

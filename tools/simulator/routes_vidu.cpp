@@ -6,11 +6,10 @@
 #include "gateway_json.h"
 #include "json_out.h"
 #include "native.h"
+#include "utc_time.h"
 
 #include <algorithm>
 #include <array>
-#include <cstdio>
-#include <ctime>
 #include <vector>
 
 namespace sim {
@@ -90,28 +89,15 @@ bool model_serves(const ViduModel& model, Route route)
   return false;
 }
 
-// "2025-01-01T15:41:31.968916Z"
+// "2025-01-01T15:41:31.968000Z"
 std::string rfc3339(int64_t ms)
 {
-  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02dT%02d:%02d:%02d.%03d000Z", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
-  return buffer;
+  return format_utc(ms, "%Y-%m-%dT%H:%M:%S", true) + "000Z";
 }
 
 std::optional<int64_t> parse_rfc3339(const std::string& text)
 {
-  std::tm tm{};
-  if (std::sscanf(text.c_str(), "%d-%d-%dT%d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
-                  &tm.tm_sec) != 6) {
-    return std::nullopt;
-  }
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  return static_cast<int64_t>(timegm(&tm)) * 1000;
+  return parse_utc(text, "%Y-%m-%dT%H:%M:%S");
 }
 
 // Every image: a URL, or Base64 with its content-type prefix.
@@ -236,6 +222,16 @@ std::optional<VendorError> read_create(const Fields& fields, const RouteInfo& in
   return std::nullopt;
 }
 
+void write_images(JsonWriter& w, const Video& video)
+{
+  w.Key("images");
+  w.StartArray();
+  for (const auto& image : video.images) {
+    w.String(image.c_str(), static_cast<rapidjson::SizeType>(image.size()));
+  }
+  w.EndArray();
+}
+
 int credits(const Video& video)
 {
   const int per_second = video.size == "1080p" ? 4 : (video.size == "720p" ? 2 : 1);
@@ -309,12 +305,7 @@ std::string created_body(const Video& video, const Fields& fields)
   put(w, "state", "created");
   put(w, "model", video.model);
   put(w, "prompt", video.prompt);
-  w.Key("images");
-  w.StartArray();
-  for (const auto& image : video.images) {
-    w.String(image.c_str(), static_cast<rapidjson::SizeType>(image.size()));
-  }
-  w.EndArray();
+  write_images(w, video);
   w.Key("duration"); w.Int(std::atoi(video.seconds.c_str()));
   w.Key("seed"); w.Int64(fields.contains("seed") ? std::atoll(fields.at("seed").text.c_str()) : 0);
   put(w, "aspect_ratio", video.aspect_ratio);
@@ -451,12 +442,7 @@ void write_list_item(JsonWriter& w, const SimContext& ctx, const Video& video, c
   put(w, "err_code", state.phase == Phase::failed ? k_policy_code : "");
   put(w, "model", video.model);
   put(w, "prompt", video.prompt);
-  w.Key("images");
-  w.StartArray();
-  for (const auto& image : video.images) {
-    w.String(image.c_str(), static_cast<rapidjson::SizeType>(image.size()));
-  }
-  w.EndArray();
+  write_images(w, video);
   w.Key("duration"); w.Int(std::atoi(video.seconds.c_str()));
   put(w, "resolution", video.size);
   put(w, "aspect_ratio", video.aspect_ratio);
@@ -467,13 +453,8 @@ void write_list_item(JsonWriter& w, const SimContext& ctx, const Video& video, c
 
 void handle_list(SimContext& ctx, const httplib::Request& req, httplib::Response& res)
 {
-  const std::string path = served_path(ctx, "/ent/v2/tasks");
-  Dice dice;
-  if (!native_prologue(ctx, req, res, "GET " + path, Step::list, dice) || apply_drop(ctx, dice, res)) {
+  if (!start_task_list(ctx, req, res, served_path(ctx, "/ent/v2/tasks"))) {
     return;
-  }
-  if (ctx.options.no_list || ctx.options.gateway_shape == GatewayShape::taskdto) {
-    return send_gateway_error(res, 404, "Invalid URL (GET " + path + ")");
   }
   const int64_t now = now_ms();
   const auto query = read_list_query(req, now);
@@ -481,23 +462,17 @@ void handle_list(SimContext& ctx, const httplib::Request& req, httplib::Response
     return send_vendor_error(ctx, res, Step::list,
                              field_error("FieldInvalid", "created_at.* are RFC 3339, paper.page >= 0, paper.pagesz 1-100"));
   }
-  std::vector<Video> tasks;
-  for (auto& video : ctx.store.all()) {
-    if (!task_forgotten(ctx, video, now) && listed(*query, video, video_state(video, now), now)) {
-      tasks.push_back(std::move(video));
-    }
-  }
-  std::reverse(tasks.begin(), tasks.end()); // newest first
-  const auto size = static_cast<size_t>(query->page_size);
-  const size_t begin = std::min(tasks.size(), static_cast<size_t>(query->page) * size);
-  const size_t end = std::min(tasks.size(), begin + size);
+  const auto tasks = known_tasks(ctx, now, [&](const Video& video, const VideoState& state) {
+    return listed(*query, video, state, now);
+  });
+  const auto page = page_range(tasks.size(), static_cast<size_t>(query->page), static_cast<size_t>(query->page_size));
   rapidjson::StringBuffer buffer;
   JsonWriter w(buffer);
   w.StartObject();
-  put(w, "next_page_token", end < tasks.size() ? std::to_string(query->page + 1) : "");
+  put(w, "next_page_token", page.end < tasks.size() ? std::to_string(query->page + 1) : "");
   w.Key("tasks");
   w.StartArray();
-  for (size_t i = begin; i < end; ++i) {
+  for (size_t i = page.begin; i < page.end; ++i) {
     write_list_item(w, ctx, tasks[i], video_state(tasks[i], now), now);
   }
   w.EndArray();

@@ -7,11 +7,10 @@
 #include "gateway_json.h"
 #include "json_out.h"
 #include "native.h"
+#include "utc_time.h"
 
 #include <algorithm>
 #include <array>
-#include <cstdio>
-#include <ctime>
 #include <vector>
 
 namespace sim {
@@ -78,26 +77,13 @@ VendorError invalid(const std::string& message)
 // "2025-07-27 21:05:15.212" (UTC), DashScope's time fields.
 std::string wan_time(int64_t ms)
 {
-  const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char buffer[64];
-  std::snprintf(buffer, sizeof buffer, "%04d-%02d-%02d %02d:%02d:%02d.%03d", tm.tm_year + 1900, tm.tm_mon + 1,
-                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
-  return buffer;
+  return format_utc(ms, "%Y-%m-%d %H:%M:%S", true);
 }
 
 // "20230420000000" (UTC), the listing's window bounds; nullopt when malformed.
 std::optional<int64_t> parse_compact_time(const std::string& text)
 {
-  std::tm tm{};
-  if (text.size() != 14 || std::sscanf(text.c_str(), "%4d%2d%2d%2d%2d%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                                       &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6) {
-    return std::nullopt;
-  }
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  return static_cast<int64_t>(timegm(&tm)) * 1000;
+  return text.size() == 14 ? parse_utc(text, "%Y%m%d%H%M%S") : std::nullopt;
 }
 
 // A public URL or data:{MIME};base64,{data}.
@@ -404,13 +390,8 @@ void write_list_item(JsonWriter& w, SimContext& ctx, const Video& video, const V
 
 void handle_list(SimContext& ctx, const httplib::Request& req, httplib::Response& res)
 {
-  const std::string path = served_path(ctx, "/api/v1/tasks");
-  Dice dice;
-  if (!native_prologue(ctx, req, res, "GET " + path, Step::list, dice) || apply_drop(ctx, dice, res)) {
+  if (!start_task_list(ctx, req, res, served_path(ctx, "/api/v1/tasks"))) {
     return;
-  }
-  if (ctx.options.no_list || ctx.options.gateway_shape == GatewayShape::taskdto) {
-    return send_gateway_error(res, 404, "Invalid URL (GET " + path + ")");
   }
   const int64_t now = now_ms();
   const auto filter = read_list_filter(req, now);
@@ -418,26 +399,20 @@ void handle_list(SimContext& ctx, const httplib::Request& req, httplib::Response
     return send_vendor_error(ctx, res, Step::list,
                              invalid("start_time/end_time are yyyyMMddHHmmss, page_no >= 1, page_size 1-100"));
   }
-  std::vector<Video> tasks;
-  for (auto& video : ctx.store.all()) {
-    const bool in_window = video.created_ms >= filter->from_ms && video.created_ms <= filter->to_ms + 999;
-    const bool matches = (filter->model.empty() || video.model == filter->model) &&
-                         (filter->status.empty() || wan_status(video_state(video, now).phase) == filter->status);
-    if (in_window && matches && !task_forgotten(ctx, video, now)) {
-      tasks.push_back(std::move(video));
-    }
-  }
-  std::reverse(tasks.begin(), tasks.end()); // newest first
+  const auto tasks = known_tasks(ctx, now, [&](const Video& video, const VideoState& state) {
+    return video.created_ms >= filter->from_ms && video.created_ms <= filter->to_ms + 999 &&
+           (filter->model.empty() || video.model == filter->model) &&
+           (filter->status.empty() || wan_status(state.phase) == filter->status);
+  });
   const auto size = static_cast<size_t>(filter->page_size);
-  const size_t begin = std::min(tasks.size(), static_cast<size_t>(filter->page_no - 1) * size);
-  const size_t end = std::min(tasks.size(), begin + size);
+  const auto page = page_range(tasks.size(), static_cast<size_t>(filter->page_no - 1), size);
   rapidjson::StringBuffer buffer;
   JsonWriter w(buffer);
   w.StartObject();
   put(w, "request_id", ctx.store.new_request_id());
   w.Key("data");
   w.StartArray();
-  for (size_t i = begin; i < end; ++i) {
+  for (size_t i = page.begin; i < page.end; ++i) {
     write_list_item(w, ctx, tasks[i], video_state(tasks[i], now));
   }
   w.EndArray();
