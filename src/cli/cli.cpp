@@ -116,9 +116,12 @@ Result<Config> resolve_config(const CommandContext& ctx) {
 }
 
 Result<std::unique_ptr<JobStore>> open_store(const Config& config) {
-  SyncMode sync = config.sync == "off"      ? SyncMode::off
-                  : config.sync == "normal" ? SyncMode::normal
-                                            : SyncMode::full;
+  SyncMode sync = SyncMode::full;
+  switch (config.sync) {
+    case StoreSync::off: sync = SyncMode::off; break;
+    case StoreSync::normal: sync = SyncMode::normal; break;
+    case StoreSync::full: sync = SyncMode::full; break;
+  }
   return JobStore::open(config.db_path, sync);
 }
 

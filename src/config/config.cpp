@@ -240,4 +240,30 @@ Result<Config> load_config(const ConfigOverrides& overrides, const EnvLookup& en
   return config;
 }
 
+const char* to_string(JobTimeoutAction v) {
+  return v == JobTimeoutAction::fail ? "fail" : "poll";
+}
+
+const char* to_string(AmbiguousPolicy v) {
+  switch (v) {
+    case AmbiguousPolicy::hold: return "hold";
+    case AmbiguousPolicy::resubmit: return "resubmit";
+    case AmbiguousPolicy::fail: return "fail";
+  }
+  return "hold";
+}
+
+const char* to_string(Checksum v) {
+  return v == Checksum::sha256 ? "sha256" : "none";
+}
+
+const char* to_string(StoreSync v) {
+  switch (v) {
+    case StoreSync::off: return "off";
+    case StoreSync::normal: return "normal";
+    case StoreSync::full: return "full";
+  }
+  return "full";
+}
+
 }  // namespace vb

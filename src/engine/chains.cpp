@@ -1,6 +1,7 @@
 // Derived jobs (remix_of, edit_of, extend_of) and their parents: a child is sent once its
 // parent is done, waits while the parent is on its way, and fails when the parent failed.
 #include "engine/run_parts.h"
+#include "job/failure_codes.h"
 
 namespace vb {
 
@@ -48,7 +49,7 @@ void ChainGate::fail_child(JobRecord child, const std::optional<JobRecord>& pare
                               (parent->error_code.empty() ? "" : " (" + parent->error_code + ")");
   const std::string message = std::string(to_string(child.spec.derived)) + ": parent job '" +
                               child.spec.parent + "' " + why;
-  m_core.fail_job(m_core.admit(std::move(child)), "parent_failed", message);
+  m_core.fail_job(m_core.admit(std::move(child)), failure::parent_failed, message);
 }
 
 void ChainGate::note_waiting() {

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "engine/run_parts.h"
+#include "job/failure_codes.h"
 
 namespace vb {
 
@@ -33,7 +34,7 @@ Gate CharacterCreator::check(JobRecord& rec, CreateContext& context) {
     }
     context.character_ids.clear();
     if (!*found || !m_core.provider().can_create_characters()) {
-      m_core.fail_job(m_core.admit(std::move(rec)), "character_unknown",
+      m_core.fail_job(m_core.admit(std::move(rec)), failure::character_unknown,
                       "characters: '" + name + "' is not in the ledger for provider '" +
                           provider + "' (import the manifest that defines it)");
       return Gate::skipped;
@@ -99,7 +100,7 @@ void CharacterCreator::on_answer(std::int64_t index, HttpResult& result, Millis 
     m_core.notice(NoticeKind::request_resent, t.name,
                   "WARNING: character '" + t.name + "': its create request went on the wire "
                   "more than once; more than one may have been made");
-    answer = {AnswerKind::ambiguous, {}, "character_resent",
+    answer = {AnswerKind::ambiguous, {}, failure::character_resent,
               "the request went on the wire " + std::to_string(result.request_sends) +
                   " times (a layer below vidbatch resent it)"};
   }
@@ -109,7 +110,7 @@ void CharacterCreator::on_answer(std::int64_t index, HttpResult& result, Millis 
   RetryDecision decision;
   if (!id) {
     if (answer.kind == AnswerKind::ok) {
-      answer = {AnswerKind::ambiguous, {}, "character_ambiguous", "the answer named no character id"};
+      answer = {AnswerKind::ambiguous, {}, failure::character_ambiguous, "the answer named no character id"};
     }
     if (answer.kind != AnswerKind::slow_down) {
       t.failures.count(now);
@@ -157,7 +158,7 @@ void CharacterCreator::settle_failed(Task& t, const RetryDecision& decision, Mil
   std::vector<JobRecord> waiting = std::move(t.waiting);
   t.waiting.clear();
   for (auto& job : waiting) {
-    m_core.fail_job(m_core.admit(std::move(job)), "character_failed",
+    m_core.fail_job(m_core.admit(std::move(job)), failure::character_failed,
                     "characters: '" + t.name + "' could not be created: " + decision.reason);
   }
 }

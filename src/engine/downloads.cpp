@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "engine/run_parts.h"
+#include "job/failure_codes.h"
 #include "http/response_headers.h"
 
 namespace vb {
@@ -45,8 +46,7 @@ void Downloader::start(LiveJob& job, Millis now) {
   if (!job.file) {
     const OutputConfig& output = m_core.config().output;
     auto paths = output_paths(output, job.rec.batch, job.rec.spec.id);
-    const Checksum checksum = output.checksum == "none" ? Checksum::none : Checksum::sha256;
-    auto file = paths ? VideoFile::create(*paths, checksum)
+    auto file = paths ? VideoFile::create(*paths, output.checksum)
                       : Result<std::unique_ptr<VideoFile>>(std::unexpected(paths.error()));
     if (!file) {
       // The disk refuses files: every job would fail the same way, so stop the run.
@@ -96,7 +96,7 @@ void Downloader::on_answer(std::int64_t row_id, HttpResult& result, Millis now) 
       return;
     }
     job.file->restart();
-    AnswerClass refused{AnswerKind::retry, {}, "http_416",
+    AnswerClass refused{AnswerKind::retry, {}, failure::http(416),
                         "the server refused the resume range (HTTP 416); starting over"};
     m_failures.on_failed(job, RequestPhase::download, refused, 416, now);
     return;
@@ -165,7 +165,7 @@ void Downloader::on_finished(FinishOutcome& outcome, Millis now) {
     if (outcome.video.error().code == ErrorCode::protocol) {
       job.file->restart();  // not a video: start over rather than resume
     }
-    AnswerClass unusable{AnswerKind::retry, {}, "download_unusable",
+    AnswerClass unusable{AnswerKind::retry, {}, failure::download_unusable,
                          outcome.video.error().message};
     m_failures.on_failed(job, RequestPhase::download, unusable, job.finish_status, now);
     return;

@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "engine/run_parts.h"
+#include "job/failure_codes.h"
 
 namespace vb {
 
@@ -207,20 +208,20 @@ void Reconciliation::note_unclaimed(const std::unordered_set<std::string>& claim
 }
 
 void Reconciliation::apply_policy() {
-  const std::string& policy = m_core.config().retry.ambiguous_policy;
+  const AmbiguousPolicy policy = m_core.config().retry.ambiguous_policy;
   std::vector<Held> jobs = std::move(m_jobs);
   m_jobs.clear();
-  if (policy == "hold") {
+  if (policy == AmbiguousPolicy::hold) {
     return;  // `vidbatch resolve` decides
   }
   for (auto& held : jobs) {
     LiveJob& job = m_core.admit(std::move(held.rec));
-    if (policy == "resubmit") {
+    if (policy == AmbiguousPolicy::resubmit) {
       m_core.transition(job, JobState::queued, "ambiguous_policy = resubmit: submitting again");
       m_submitter.push_front(job.rec);
       m_core.forget(job);
     } else {
-      m_core.fail_job(job, "create_ambiguous", "ambiguous_policy = fail: " + job.rec.error_message);
+      m_core.fail_job(job, failure::create_ambiguous, "ambiguous_policy = fail: " + job.rec.error_message);
     }
   }
 }

@@ -1,6 +1,7 @@
 // The run loop: load the ledger's live jobs, then turn by turn start what may start, route due
 // jobs to their request family, wait for answers and hand each to the family that sent it.
 #include "engine/run_loop.h"
+#include "job/failure_codes.h"
 
 #include <algorithm>
 
@@ -220,7 +221,7 @@ Result<int> recover_interrupted_jobs(JobStore& store, Millis now) {
       t.to = JobState::ambiguous;
       t.message = "the previous run stopped after the create request left and before its "
                   "answer was stored; a video may have been started";
-      t.update.error_code = "create_ambiguous";
+      t.update.error_code = failure::create_ambiguous;
       t.update.error_message = t.message;
     } else {
       t.message = "the previous run stopped mid-download; downloading again";

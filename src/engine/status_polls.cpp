@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "engine/run_parts.h"
+#include "job/failure_codes.h"
 
 namespace vb {
 
@@ -46,7 +47,7 @@ void StatusPolls::on_answer(std::int64_t row_id, HttpResult& result, Millis now)
   auto status = m_core.provider().parse_query(result.response);
   if (!status) {
     // Treat an unreadable answer like a failed poll: retry, then give up.
-    AnswerClass unreadable{AnswerKind::retry, {}, "unreadable_answer", status.error().message};
+    AnswerClass unreadable{AnswerKind::retry, {}, failure::unreadable_answer, status.error().message};
     m_failures.on_failed(job, RequestPhase::poll, unreadable, result.response.status, now);
     return;
   }
@@ -69,8 +70,8 @@ void StatusPolls::on_status(LiveJob& job, const RemoteStatus& status, int http_s
   }
   const LimitsConfig& limits = m_core.config().limits;
   if (now - job.rec.submitted_at > limits.job_timeout_ms && job.rec.submitted_at > 0) {
-    if (limits.on_job_timeout == "fail") {
-      m_core.fail_job(job, "timeout",
+    if (limits.on_job_timeout == JobTimeoutAction::fail) {
+      m_core.fail_job(job, failure::timeout,
                       "no result from the provider " +
                           std::to_string((now - job.rec.submitted_at) / 1000) +
                           " s after it accepted the job (limits.job_timeout_ms)");

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "engine/run_parts.h"
+#include "job/failure_codes.h"
 #include "plan/pricing.h"
 
 namespace vb {
@@ -93,7 +94,7 @@ void Submitter::start(Millis now) {
   for (auto& [job, context] : batch) {
     auto request = m_core.provider().create_request(job->rec.spec, context);
     if (!request) {
-      m_core.fail_job(*job, "invalid_request", request.error().describe());
+      m_core.fail_job(*job, failure::invalid_request, request.error().describe());
       continue;
     }
     job->in_flight = RequestKind::submit;
@@ -133,7 +134,7 @@ void Submitter::on_answer(std::int64_t row_id, HttpResult& result, Millis now) {
   auto created = m_core.provider().parse_create(result.response);
   if (!created) {
     // An accepted create we cannot read may still have started a video.
-    m_reconciliation.hold(job, "create_ambiguous",
+    m_reconciliation.hold(job, failure::create_ambiguous,
                           "the create answer could not be read (" + created.error().message +
                               "); a video may have been started",
                           result.response.status, now);
@@ -168,7 +169,7 @@ bool Submitter::sent_twice(LiveJob& job, const HttpResult& result, Millis now) {
       "than one video, so the job is held for reconciliation and never sent again";
   m_core.notice(NoticeKind::request_resent, job.rec.batch + "/" + job.rec.spec.id,
                 "WARNING: job " + job.rec.spec.id + ": " + message);
-  m_reconciliation.hold(job, "create_resent", message, result.response.status, now);
+  m_reconciliation.hold(job, failure::create_resent, message, result.response.status, now);
   return true;
 }
 

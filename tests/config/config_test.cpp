@@ -69,16 +69,16 @@ std::string dump(const Config& c) {
       << c.limits.max_in_flight << '|' << c.limits.submits_per_minute << '|'
       << c.limits.polls_per_second << '|' << c.limits.poll_interval_ms << '|'
       << c.limits.poll_interval_max_ms << '|' << c.limits.max_downloads << '|'
-      << c.limits.poll_by_listing << '|'
+      << c.limits.poll_by_listing << '|' << to_string(c.limits.on_job_timeout) << '|'
       << c.retry.submit_attempts << '|' << c.retry.poll_attempts << '|'
       << c.retry.download_attempts << '|' << c.retry.base_delay_ms << '|'
       << c.retry.max_delay_ms << '|' << c.retry.give_up_after_ms << '|'
       << c.retry.ambiguous_settle_ms << '|'
-      << c.retry.ambiguous_policy << '|' << c.output.root << '|' << c.output.layout << '|'
-      << c.output.thumbnails << '|' << c.output.sidecars << '|' << c.output.checksum << '|'
+      << to_string(c.retry.ambiguous_policy) << '|' << c.output.root << '|' << c.output.layout << '|'
+      << c.output.thumbnails << '|' << c.output.sidecars << '|' << to_string(c.output.checksum) << '|'
       << c.http.connect_timeout_ms << '|' << c.http.request_timeout_ms << '|'
       << c.http.download_timeout_ms << '|' << c.http.low_speed_time_ms << '|' << c.db_path << '|'
-      << c.sync;
+      << to_string(c.sync);
   return out.str();
 }
 
@@ -89,7 +89,7 @@ TEST_CASE("an empty file gives the built-in defaults", "[config]") {
   CHECK(config->config_path == "empty.toml");
   CHECK(config->provider.base_url == "https://api.openai.com/v1");
   CHECK(config->limits.max_in_flight == 8);
-  CHECK(config->sync == "full");
+  CHECK(config->sync == StoreSync::full);
 }
 
 TEST_CASE("config/vidbatch.toml sets every key to its built-in default", "[config]") {
@@ -152,11 +152,11 @@ sync = "normal"
   CHECK(config->output.root == "/data/videos");
   CHECK(config->output.layout == "{batch}-{id}.mp4");
   CHECK_FALSE(config->output.sidecars);
-  CHECK(config->output.checksum == "none");
+  CHECK(config->output.checksum == Checksum::none);
   CHECK(config->output.thumbnails);  // untouched
   CHECK(config->http.low_speed_time_ms == 5000);
   CHECK(config->db_path == "state/run.db");
-  CHECK(config->sync == "normal");
+  CHECK(config->sync == StoreSync::normal);
 }
 
 TEST_CASE("unknown keys name their path and suggest the intended key", "[config]") {

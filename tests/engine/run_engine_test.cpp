@@ -332,7 +332,7 @@ TEST_CASE("engine: output.sidecars = false saves the video and no sidecar", "[en
 
 TEST_CASE("engine: output.checksum = \"none\" saves the video with no hash anywhere", "[engine]") {
   Harness h;
-  h.config.output.checksum = "none";
+  h.config.output.checksum = Checksum::none;
   const std::string video = run_two_ready(h);
   for (const std::string id : {"job-0", "job-1"}) {
     INFO(id);
