@@ -17,6 +17,7 @@
 #include "support/fake_clock.h"
 #include "support/fake_fs.h"
 #include "support/fake_transport.h"
+#include "support/test_ledger.h"
 
 using namespace vb;
 using namespace vb::fake;
@@ -96,15 +97,6 @@ FakeTransport::Script cdn(std::string video) {
   };
 }
 
-std::string state_chain(const std::vector<EventRecord>& events) {
-  std::string out;
-  for (const auto& e : events) {
-    if (!out.empty()) out += ">";
-    out += to_string(e.to);
-  }
-  return out;
-}
-
 struct Harness {
   ScratchDir dir;
   FakeClock clock;
@@ -139,19 +131,7 @@ struct Harness {
     net.set_budget(&stop, 100000);
   }
 
-  void import(int count) {
-    std::vector<JobSpec> specs;
-    for (int i = 0; i < count; ++i) {
-      JobSpec spec;
-      spec.id = "job-" + std::to_string(i);
-      spec.prompt = "prompt " + std::to_string(i);
-      specs.push_back(spec);
-    }
-    auto r = store->import_jobs("b1", specs, clock.now_ms(), false);
-    INFO((r ? std::string() : r.error().describe()));
-    REQUIRE(r.has_value());
-    REQUIRE(r->added == count);
-  }
+  void import(int count) { import_numbered_jobs(*store, "b1", count, clock.now_ms()); }
 
   RunSummary run() {
     // Ambiguous creates are reconciled from the provider's video list where it has one;
@@ -171,12 +151,7 @@ struct Harness {
     return *summary;
   }
 
-  JobRecord job(const std::string& id) {
-    auto j = store->find_job("b1", id);
-    REQUIRE(j.has_value());
-    REQUIRE(j->has_value());
-    return **j;
-  }
+  JobRecord job(const std::string& id) { return stored_job(*store, "b1", id); }
 
   std::vector<EventRecord> events(const std::string& id) {
     auto e = store->events(job(id).row_id);
