@@ -12,7 +12,7 @@ REPO=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BENCH_BUILD_DIR:-$REPO/build-bench}
 JOBS=${1:-10000}
 WORKERS=${2:-"1 2 4"}
-"$REPO/tools/bootstrap"
+"$REPO/tools/bootstrap" --test
 cmake -S "$REPO" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$BUILD" -j"${BENCH_JOBS:-2}" --target vidbatch-store-bench >/dev/null
 BENCH="$BUILD/vidbatch-store-bench"

@@ -10,40 +10,24 @@ namespace vb {
 
 namespace {
 
-int migrate(const CommandContext& ctx, const std::string& to) {
-  auto config = resolve_config(ctx);
-  if (!config) {
-    return report_error(config.error());
-  }
-  const std::string& from = config->db_path;
+Result<int> migrate(const CommandContext& ctx, const std::string& to) {
+  const Config config = VB_TRY(resolve_config(ctx));
+  const std::string& from = config.db_path;
   if (JobStore::is_server_url(from) || !JobStore::is_server_url(to)) {
-    return report_error(Error{ErrorCode::invalid_input,
-                              "migrate copies a SQLite ledger (--db FILE) into PostgreSQL "
-                              "(--to postgresql://...)",
-                              JobStore::display_location(from)});
+    return fail(ErrorCode::invalid_input,
+                "migrate copies a SQLite ledger (--db FILE) into PostgreSQL "
+                "(--to postgresql://...)",
+                JobStore::display_location(from));
   }
-  auto exists = JobStore::exists(from);
-  if (!exists || !*exists) {
-    return report_error(exists ? Error{ErrorCode::not_found, "no ledger here; pass --db FILE", from}
-                               : exists.error());
+  if (!VB_TRY(JobStore::exists(from))) {
+    return fail(ErrorCode::not_found, "no ledger here; pass --db FILE", from);
   }
   // Neither ledger may change during the copy: no run on the source, none on the target.
-  auto source_lock = JobStore::lock_exclusive(from);
-  if (!source_lock) {
-    report_error(source_lock.error());
-    return k_exit_runtime;
-  }
-  auto target_lock = JobStore::lock_exclusive(to);
-  if (!target_lock) {
-    report_error(target_lock.error());
-    return k_exit_runtime;
-  }
-  auto copied = JobStore::copy_ledger(from, to);
-  if (!copied) {
-    return report_error(copied.error());
-  }
+  const auto source_lock = VB_TRY(RunLock::acquire(from));
+  const auto target_lock = VB_TRY(RunLock::acquire(to));
+  const std::vector<CopiedTable> copied = VB_TRY(JobStore::copy_ledger(from, to));
   std::cout << "copied " << from << " into " << JobStore::display_location(to) << "\n";
-  for (const CopiedTable& table : *copied) {
+  for (const CopiedTable& table : copied) {
     char line[128];
     std::snprintf(line, sizeof line, "  %-17s %9lld rows  checksum %016llx\n",
                   table.table.c_str(), static_cast<long long>(table.rows),
@@ -67,7 +51,7 @@ void register_migrate(CLI::App& app, CommandContext& ctx) {
   add_common_flags(*cmd, ctx, false);
   add_log_flags(*cmd, ctx);
   cmd->callback([&ctx, to] {
-    ctx.action = [&ctx, to] { return migrate(ctx, *to); };
+    ctx.action = [&ctx, to](Ledger&) { return migrate(ctx, *to); };
   });
 }
 

@@ -87,6 +87,10 @@ struct Lease {
   std::int64_t token = 0;
 };
 
+// What the ledger's row becomes under `update` (the store writes the same rule in SQL): set
+// fields replace, unset ones stay, counters add. For in-memory copies of a row.
+void apply_update(JobRecord& rec, const JobUpdate& update);
+
 struct Transition {
   std::int64_t row_id = 0;
   JobState from = JobState::queued;
@@ -280,7 +284,7 @@ class JobStore {
   // Whether `location` holds a ledger: the file exists, or the database has vidbatch's
   // tables. ErrorCode::database when a server cannot be asked.
   static Result<bool> exists(const std::string& location);
-  // The run lock (LedgerLock). Fails with ErrorCode::conflict when another process holds it.
+  // The run lock (LedgerLock). Fails with ErrorCode::busy when another process holds it.
   static Result<std::unique_ptr<LedgerLock>> lock_exclusive(const std::string& location);
   // Copies the SQLite ledger at `from` into the PostgreSQL ledger at `to` (its tables created
   // if needed), keeping every row id: batches, jobs, events, characters and unclaimed videos

@@ -181,7 +181,7 @@ Result<std::unique_ptr<LedgerLock>> lock_pg_ledger(const std::string& url) {
     return std::unexpected(std::move(locked.error()));
   }
   if (!locked->boolean(0, 0)) {
-    return fail(ErrorCode::conflict,
+    return fail(ErrorCode::busy,
                 "another vidbatch process is already running on this database; wait for it "
                 "or stop it (it keeps its place: `vidbatch resume` continues later)",
                 (*db)->location());

@@ -450,7 +450,7 @@ Result<std::unique_ptr<LedgerLock>> lock_sqlite_ledger(const std::string& path) 
   }
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     ::close(fd);
-    return fail(ErrorCode::conflict,
+    return fail(ErrorCode::busy,
                 "another vidbatch process is already running on this database; wait for it "
                 "or stop it (it keeps its place: `vidbatch resume` continues later)",
                 path);

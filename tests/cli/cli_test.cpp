@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "app/run_lock.h"
 #include "e2e/e2e_fixture.h"
 #include "support/lines.h"
 #include "support/pg_server.h"
@@ -140,7 +141,7 @@ TEST_CASE("retry queues failed jobs again and cancel stops unfinished ones", "[c
 
   // Both refuse while a run holds the ledger.
   {
-    auto lock = JobStore::lock_exclusive(folder.db());
+    auto lock = RunLock::acquire(folder.db());
     REQUIRE(lock.has_value());
     CommandResult busy_retry = on_ledger(folder, {"retry", "--canceled"});
     CHECK(busy_retry.exit_code == 3);

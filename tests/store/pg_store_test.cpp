@@ -128,7 +128,7 @@ TEST_CASE("the run lock on a PostgreSQL ledger is one process's at a time", "[st
     REQUIRE(first.has_value());
     auto second = JobStore::lock_exclusive(ledger.location());
     REQUIRE_FALSE(second.has_value());
-    CHECK(second.error().code == ErrorCode::conflict);
+    CHECK(second.error().code == ErrorCode::busy);
     CHECK_THAT(second.error().message, Catch::Contains("already running"));
   }
   CHECK(JobStore::lock_exclusive(ledger.location()).has_value());  // released with its owner
