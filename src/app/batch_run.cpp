@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "app/run_lock.h"
+#include "app/worker_heartbeat.h"
 #include "config/api_key.h"
 #include "engine/run_engine.h"
 #include "provider/video_provider.h"
@@ -103,7 +104,11 @@ Result<RunSummary> run_batch(const BatchRunRequest& request, BatchRunHooks& hook
   if (request.manifest) {
     VB_TRY(import_manifest(request, *store, hooks, clock.now_ms()));
   }
+  // Workers a crash left behind first (their leases released), then what they left mid-request.
+  VB_TRY(store->rescue_expired_workers());
   VB_TRY(recover_interrupted_jobs(*store, clock.now_ms()));
+  auto heartbeat_store = VB_TRY(open_store(config));
+  const auto worker = VB_TRY(WorkerHeartbeat::start(std::move(heartbeat_store)));
   for (auto& run : runs) {
     run.store = VB_TRY(open_store(config));  // each engine's thread has its own connection
   }

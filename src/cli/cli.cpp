@@ -32,6 +32,7 @@ constexpr CommandEntry k_commands[] = {
     {"cancel", LedgerNeed::write, register_cancel},
     {"adopt", LedgerNeed::write, register_adopt},
     {"migrate", LedgerNeed::none, register_migrate},
+    {"workers", LedgerNeed::read, register_workers},
     {"completion", LedgerNeed::none, register_completion},
 };
 

@@ -63,6 +63,7 @@ void register_cancel(CLI::App& app, CommandContext& ctx);
 void register_completion(CLI::App& app, CommandContext& ctx);
 void register_adopt(CLI::App& app, CommandContext& ctx);
 void register_migrate(CLI::App& app, CommandContext& ctx);
+void register_workers(CLI::App& app, CommandContext& ctx);
 
 // --db/--config/--out/--base-url/--concurrency on `cmd`, filling ctx.flags.
 void add_common_flags(CLI::App& cmd, CommandContext& ctx, bool engine_flags);

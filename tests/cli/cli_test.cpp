@@ -3,9 +3,11 @@
 // simulator and are tagged [e2e] as well.
 #include <catch2/catch.hpp>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "app/run_lock.h"
 #include "e2e/e2e_fixture.h"
@@ -200,7 +202,7 @@ TEST_CASE("every command has --help with an example, and bash completion knows t
   REQUIRE(completion.exit_code == 0);
   const std::vector<std::string> commands = {"run",  "resume", "status", "report", "validate",
                                              "resolve", "jobs", "events", "plan", "retry",
-                                             "cancel", "completion", "migrate"};
+                                             "cancel", "completion", "migrate", "workers"};
   for (const auto& command : commands) {
     INFO(command);
     CommandResult help = run_cli(folder.dir(), {command, "--help"});
@@ -283,4 +285,35 @@ TEST_CASE("migrate copies a finished SQLite ledger into PostgreSQL; every comman
   REQUIRE(retry.exit_code == 0);
   CHECK((*copy)->find_job("cli", "job-1")->value().state == JobState::queued);
   CHECK(folder.open_store()->find_job("cli", "job-1")->value().state == JobState::failed);
+}
+
+TEST_CASE("a run is a worker of its ledger while it runs; SIGINT removes its row",
+          "[cli][e2e]") {
+  SimProcess sim({"--gen-ms", "3000", "--quiet"});
+  E2eFolder folder;
+  std::string manifest = folder.write_manifest("workers", 3);
+  auto process = folder.start({"run", manifest}, sim.base_url(), "worker");
+  wait_for_import(folder, *process);
+  const std::string pid = "pid " + std::to_string(process->pid());
+  CommandResult listed;
+  for (int i = 0; i < 100; ++i) {
+    listed = on_ledger(folder, {"workers"});
+    if (listed.out.find(pid) != std::string::npos) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  INFO(listed.err);
+  REQUIRE(listed.exit_code == 0);
+  REQUIRE(lines_of(listed.out).size() == 1);
+  CHECK_THAT(listed.out, Catch::Contains(pid));
+  CHECK_THAT(listed.out, Catch::Contains("expires in"));
+
+  process->send_signal(SIGINT);
+  CommandResult stopped = folder.finish(*process, "worker");
+  INFO(stopped.err);
+  REQUIRE(stopped.exit_code == 130);
+  CommandResult after = on_ledger(folder, {"workers"});
+  REQUIRE(after.exit_code == 0);
+  CHECK(after.out == "no workers on this ledger\n");
 }
