@@ -14,13 +14,13 @@
 
 #include "plan/pricing.h"
 #include "report/report.h"
+#include "store/job_json.h"
 
 namespace vb {
 
 namespace {
 
 using Counts = std::array<std::int64_t, k_job_state_count>;
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 
 struct StatusData {
   std::map<std::string, Counts> batches;  // ordered by name
@@ -164,9 +164,7 @@ void put_counts(JsonWriter& w, const Counts& counts) {
   w.EndObject();
 }
 
-void put_string(JsonWriter& w, const std::string& text) {
-  w.String(text.c_str(), static_cast<rapidjson::SizeType>(text.size()));
-}
+void put_string(JsonWriter& w, const std::string& text) { put_json_string(w, text); }
 
 void write_json(const StatusData& data, std::ostream& out) {
   rapidjson::StringBuffer buffer;
@@ -185,14 +183,7 @@ void write_json(const StatusData& data, std::ostream& out) {
   w.StartArray();
   for (const JobRecord& job : data.ambiguous) {
     w.StartObject();
-    w.Key("batch");
-    put_string(w, job.batch);
-    w.Key("id");
-    put_string(w, job.spec.id);
-    w.Key("remote_id");
-    put_string(w, job.remote_id);
-    w.Key("attempts");
-    w.Int(job.attempt);
+    put_job_fields(w, job);
     w.EndObject();
   }
   w.EndArray();
