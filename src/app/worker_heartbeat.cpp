@@ -31,7 +31,7 @@ std::string random_suffix() {
 }  // namespace
 
 Result<std::unique_ptr<WorkerHeartbeat>> WorkerHeartbeat::start(std::unique_ptr<JobStore> store,
-                                                                 Millis ttl_ms) {
+                                                                Millis ttl_ms) {
   const std::string host = host_name();
   const int pid = static_cast<int>(::getpid());
   const std::string id = host + ":" + std::to_string(pid) + ":" + random_suffix();

@@ -1,8 +1,5 @@
 // `vidbatch jobs`: one line per job with its state, progress and output path;
 // and parse_state_flag, shared with `report`.
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include <algorithm>
 #include <cmath>
 #include <iomanip>
@@ -10,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "store/job_json.h"
 
 namespace vb {
 
@@ -31,12 +29,6 @@ Result<std::optional<JobState>> parse_state_flag(const std::string& text) {
 
 namespace {
 
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
-
-void put_string(JsonWriter& w, const std::string& text) {
-  w.String(text.c_str(), static_cast<rapidjson::SizeType>(text.size()));
-}
-
 // Progress only means something while the provider works on the job.
 std::optional<double> shown_progress(const JobRecord& job) {
   if (job.state == JobState::done) {
@@ -53,27 +45,13 @@ void write_json_lines(const std::vector<JobRecord>& jobs, std::ostream& out) {
     rapidjson::StringBuffer buffer;
     JsonWriter w(buffer);
     w.StartObject();
-    w.Key("batch");
-    put_string(w, job.batch);
-    w.Key("id");
-    put_string(w, job.spec.id);
-    w.Key("state");
-    w.String(to_string(job.state));
+    put_job_fields(w, job);
     w.Key("progress");
     if (auto p = shown_progress(job)) {
       w.Double(*p);
     } else {
       w.Null();
     }
-    w.Key("attempts");
-    w.Int(job.attempt);
-    w.Key("remote_id");
-    put_string(w, job.remote_id);
-    w.Key("output_path");
-    put_string(w, job.output_path);
-    w.Key("error");
-    put_string(w, job.error_code.empty() ? job.error_message
-                                         : job.error_code + ": " + job.error_message);
     w.EndObject();
     out.write(buffer.GetString(), static_cast<std::streamsize>(buffer.GetSize()));
     out << '\n';

@@ -29,8 +29,8 @@ Result<int> migrate(const CommandContext& ctx, const std::string& to) {
   std::cout << "copied " << from << " into " << JobStore::display_location(to) << "\n";
   for (const CopiedTable& table : copied) {
     char line[128];
-    std::snprintf(line, sizeof line, "  %-17s %9lld rows  checksum %016llx\n",
-                  table.table.c_str(), static_cast<long long>(table.rows),
+    std::snprintf(line, sizeof line, "  %-17s %9lld rows  checksum %016llx\n", table.table.c_str(),
+                  static_cast<long long>(table.rows),
                   static_cast<unsigned long long>(table.checksum));
     std::cout << line;
   }
@@ -45,14 +45,12 @@ void register_migrate(CLI::App& app, CommandContext& ctx) {
   auto to = std::make_shared<std::string>();
   CLI::App* cmd = app.add_subcommand(
       "migrate", "copy the SQLite ledger into an empty PostgreSQL ledger, verified row for row");
-  cmd->footer("Example: vidbatch migrate --db vidbatch.db --to postgresql://vb@db.example/vidbatch");
-  cmd->add_option("--to", *to, "the PostgreSQL ledger's URL (its database must exist)")
-      ->required();
+  cmd->footer(
+      "Example: vidbatch migrate --db vidbatch.db --to postgresql://vb@db.example/vidbatch");
+  cmd->add_option("--to", *to, "the PostgreSQL ledger's URL (its database must exist)")->required();
   add_common_flags(*cmd, ctx, false);
   add_log_flags(*cmd, ctx);
-  cmd->callback([&ctx, to] {
-    ctx.action = [&ctx, to](Ledger&) { return migrate(ctx, *to); };
-  });
+  cmd->callback([&ctx, to] { ctx.action = [&ctx, to](Ledger&) { return migrate(ctx, *to); }; });
 }
 
 }  // namespace vb

@@ -47,12 +47,9 @@ Result<std::vector<JobRecord>> find_jobs_by_id(JobStore& store, const std::strin
   if (!batch.empty()) {
     filter.batch = batch;
   }
-  auto jobs = store.list_jobs(filter);
-  if (!jobs) {
-    return std::unexpected(jobs.error());
-  }
+  auto jobs = VB_TRY(store.list_jobs(filter));
   std::multimap<std::string, const JobRecord*> by_id;
-  for (const JobRecord& job : *jobs) {
+  for (const JobRecord& job : jobs) {
     by_id.emplace(job.spec.id, &job);
   }
   std::vector<JobRecord> found;

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "engine/run_parts.h"
+#include "store/job_json.h"
 #include "job/failure_codes.h"
 #include "http/response_headers.h"
 
@@ -210,32 +211,21 @@ void Downloader::return_for_status(LiveJob& job, const std::string& message) {
   }
 }
 
+// The job as the ledger holds it once this video is recorded, plus what only the sidecar
+// keeps (the orientation asked for).
 std::string sidecar_json(const JobRecord& rec, const FinishedVideo& video, Millis now) {
+  JobRecord saved = rec;
+  saved.state = JobState::done;
+  saved.downloaded_at = now;
+  saved.bytes = video.bytes;
+  saved.sha256 = video.sha256;
+  saved.output_path = video.path;
   rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  auto str = [&](const char* key, const std::string& value) {
-    w.Key(key);
-    w.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
-  };
-  const JobSpec& spec = rec.spec;
+  JsonWriter w(buf);
   w.StartObject();
-  str("batch", rec.batch);
-  str("id", spec.id);
-  str("prompt", spec.prompt);
-  str("model", spec.model);
-  w.Key("seconds");
-  w.Int(spec.seconds);
-  str("orientation", to_string(spec.orientation));
-  str("size", spec.size);
-  str("remote_id", rec.remote_id);
-  str("submitted_at", format_iso8601(rec.submitted_at));
-  str("completed_at", format_iso8601(rec.completed_at));
-  str("downloaded_at", format_iso8601(now));
-  w.Key("bytes");
-  w.Int64(video.bytes);
-  if (!video.sha256.empty()) {  // output.checksum = "none" computes none
-    str("sha256", video.sha256);
-  }
+  put_job_fields(w, saved);
+  w.Key("orientation");
+  put_json_string(w, to_string(rec.spec.orientation));
   w.EndObject();
   return {buf.GetString(), buf.GetSize()};
 }

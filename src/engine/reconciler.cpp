@@ -30,8 +30,7 @@ const RemoteVideo* best_match(const AmbiguousCreate& job, const Listing& listing
 std::vector<ReconcileDecision> reconcile(const std::vector<AmbiguousCreate>& jobs,
                                          const Listing& listing,
                                          const std::unordered_set<std::string>& claimed_ids,
-                                         const VideoProvider& provider, const ReconcileRules& rules,
-                                         Millis now) {
+                                         const VideoProvider& provider, const ReconcileRules& rules) {
   // Oldest request first, so identical specs pair with videos in creation order.
   std::vector<const AmbiguousCreate*> order;
   for (const auto& job : jobs) {
@@ -49,7 +48,11 @@ std::vector<ReconcileDecision> reconcile(const std::vector<AmbiguousCreate>& job
       claimed.insert(video->id);
     } else {
       bool listing_reaches_back = listing.covers_since <= job->sent_at - rules.clock_skew_ms;
-      bool settled = now - job->sent_at >= rules.settle_ms;
+      // Absence proves something only in a listing asked for after the ambiguous answer came
+      // and after the provider had `settle_ms` to register the request: one fetched earlier
+      // (pages of a sweep already in flight) may predate the video.
+      bool settled = listing.requested_at >= job->found_at &&
+                     listing.requested_at - job->sent_at >= rules.settle_ms;
       if (listing_reaches_back && settled) {
         d.verdict = ReconcileVerdict::resubmit;
       }

@@ -5,8 +5,9 @@
 // parameters, created between the job's create request and the moment it was
 // found ambiguous (plus clock skew), is adopted: the job continues with it.
 // Only when the listing reaches back past the request and holds no such video,
-// and the request is old enough that the provider cannot still be processing
-// it, may the job be submitted again. Otherwise it waits. Thread-safe (pure).
+// and was asked for after the job's ambiguous answer and at least `settle_ms`
+// after its request (so the provider had registered it), may the job be
+// submitted again. Otherwise it waits. Thread-safe (pure).
 #pragma once
 
 #include <cstdint>
@@ -30,6 +31,7 @@ struct AmbiguousCreate {
 struct Listing {
   std::vector<RemoteVideo> videos;   // newest first, as fetched
   Millis covers_since = 0;           // every video created at or after this is in `videos`
+  Millis requested_at = 0;           // when its first (newest) page was asked for
 };
 
 enum class ReconcileVerdict { adopt, resubmit, wait };
@@ -48,7 +50,6 @@ struct ReconcileRules {
 std::vector<ReconcileDecision> reconcile(const std::vector<AmbiguousCreate>& jobs,
                                          const Listing& listing,
                                          const std::unordered_set<std::string>& claimed_ids,
-                                         const VideoProvider& provider, const ReconcileRules& rules,
-                                         Millis now);
+                                         const VideoProvider& provider, const ReconcileRules& rules);
 
 }  // namespace vb

@@ -57,6 +57,7 @@ void Reconciliation::start(Millis now) {
   if (m_pages.pages() == 0) {
     m_listing = Listing{};
     m_listing.covers_since = now;
+    m_listing.requested_at = now;
   }
   m_pages.send_next(*this, Traffic::plain, now);
 }
@@ -114,7 +115,7 @@ void Reconciliation::decide(Millis now) {
   for (const auto& held : m_jobs) {
     creates.push_back(held.create);
   }
-  auto decisions = reconcile(creates, m_listing, claimed, m_core.provider(), rules, now);
+  auto decisions = reconcile(creates, m_listing, claimed, m_core.provider(), rules);
   for (const auto& d : decisions) {
     if (d.verdict == ReconcileVerdict::adopt) {
       claimed.insert(d.video.id);

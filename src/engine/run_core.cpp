@@ -127,11 +127,8 @@ Status RunCore::each_stored(std::span<const JobState> states,
   constexpr int k_page = 1000;
   std::int64_t cursor = 0;
   while (true) {
-    auto page = store().jobs_in_states(states, cursor, k_page);
-    if (!page) {
-      return std::unexpected(page.error());
-    }
-    for (auto& rec : *page) {
+    auto page = VB_TRY(store().jobs_in_states(states, cursor, k_page));
+    for (auto& rec : page) {
       cursor = rec.row_id;
       if (!in_scope(rec)) {
         continue;
@@ -140,7 +137,7 @@ Status RunCore::each_stored(std::span<const JobState> states,
         return status;
       }
     }
-    if (page->size() < static_cast<std::size_t>(k_page)) {
+    if (page.size() < static_cast<std::size_t>(k_page)) {
       return {};
     }
   }

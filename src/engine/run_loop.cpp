@@ -42,12 +42,9 @@ RunEngine::Loop::Loop(RunEngine& engine, const RunScope& scope)
       m_reconciliation(m_core, m_submitter) {}
 
 Status RunEngine::Loop::load_live_jobs() {
-  auto counts = m_core.store().count_states();
-  if (!counts) {
-    return std::unexpected(counts.error());
-  }
+  auto counts = VB_TRY(m_core.store().count_states());
   RunCounts seed;
-  for (const auto& c : *counts) {
+  for (const auto& c : counts) {
     if (!m_core.in_scope_batch(c.batch)) {
       continue;
     }
@@ -135,15 +132,9 @@ Millis RunEngine::Loop::next_wake(Millis now) const {
 }
 
 Result<RunSummary> RunEngine::Loop::run(const std::atomic<int>& stop_requests) {
-  if (auto status = load_live_jobs(); !status) {
-    return std::unexpected(status.error());
-  }
-  if (auto status = m_reconciliation.load(); !status) {
-    return std::unexpected(status.error());
-  }
-  if (auto status = m_submitter.load_budget(); !status) {
-    return std::unexpected(status.error());
-  }
+  VB_TRY(load_live_jobs());
+  VB_TRY(m_reconciliation.load());
+  VB_TRY(m_submitter.load_budget());
   while (true) {
     Millis now = m_core.now();
     if (stop_requests.load() >= 1 && !m_core.stopping()) {
@@ -210,12 +201,9 @@ Result<RunSummary> RunEngine::run(const RunScope& scope, const std::atomic<int>&
 
 Result<int> recover_interrupted_jobs(JobStore& store, Millis now) {
   const JobState stuck[] = {JobState::submitting, JobState::downloading};
-  auto jobs = store.jobs_in_states(stuck, 0, 1 << 30);
-  if (!jobs) {
-    return std::unexpected(jobs.error());
-  }
+  auto jobs = VB_TRY(store.jobs_in_states(stuck, 0, 1 << 30));
   std::vector<Transition> moves;
-  for (const auto& job : *jobs) {
+  for (const auto& job : jobs) {
     Transition t{job.row_id, job.state, JobState::ready, now, 0, "", {}};
     if (job.state == JobState::submitting) {
       t.to = JobState::ambiguous;
@@ -228,9 +216,7 @@ Result<int> recover_interrupted_jobs(JobStore& store, Millis now) {
     }
     moves.push_back(std::move(t));
   }
-  if (auto status = store.apply(moves); !status) {
-    return std::unexpected(status.error());
-  }
+  VB_TRY(store.apply(moves));
   return static_cast<int>(moves.size());
 }
 

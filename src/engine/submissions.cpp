@@ -179,12 +179,9 @@ Status Submitter::load_budget() {
     return {};
   }
   // What the ledger has already sent to this provider counts against the budget.
-  auto jobs = m_core.store().list_jobs({});
-  if (!jobs) {
-    return std::unexpected(jobs.error());
-  }
+  auto jobs = VB_TRY(m_core.store().list_jobs({}));
   double spent = 0;
-  for (const auto& job : *jobs) {
+  for (const auto& job : jobs) {
     bool sent = job.submitted_at != 0 || job.state == JobState::submitting ||
                 job.state == JobState::ambiguous;
     if (sent && m_core.for_this_provider(job)) {

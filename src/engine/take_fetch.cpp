@@ -49,36 +49,27 @@ Result<FinishedVideo> fetch_video(const VideoProvider& provider, HttpTransport& 
                                   const OutputPaths& paths, const Clock& clock) {
   HttpRequest query = provider.query_request(remote_id);
   query.timeout_ms = config.http.request_timeout_ms;
-  auto answered = ask(provider, transport, query, RequestPhase::poll, clock);
-  if (!answered) {
-    return std::unexpected(answered.error());
-  }
-  auto status = provider.parse_query(answered->response);
-  if (!status) {
-    return std::unexpected(status.error());
-  }
-  if (status->phase != RemotePhase::completed) {
+  auto answered = VB_TRY(ask(provider, transport, query, RequestPhase::poll, clock));
+  auto status = VB_TRY(provider.parse_query(answered.response));
+  if (status.phase != RemotePhase::completed) {
     return fail(ErrorCode::invalid_input,
-                "the video is '" + status->raw_status + "', not completed; adopt it once it is",
+                "the video is '" + status.raw_status + "', not completed; adopt it once it is",
                 "video " + remote_id);
   }
-  auto file = VideoFile::create(paths, config.output.checksum);
-  if (!file) {
-    return std::unexpected(file.error());
-  }
-  HttpRequest download = provider.download_request(remote_id, *status);
+  auto file = VB_TRY(VideoFile::create(paths, config.output.checksum));
+  HttpRequest download = provider.download_request(remote_id, status);
   download.timeout_ms = config.http.download_timeout_ms;
   download.low_speed_time_ms = config.http.low_speed_time_ms;
-  auto fetched = ask(provider, transport, download, RequestPhase::download, clock, file->get());
+  auto fetched = ask(provider, transport, download, RequestPhase::download, clock, file.get());
   if (!fetched) {
-    (*file)->discard();
+    file->discard();
     return std::unexpected(fetched.error());
   }
-  (*file)->settle();
-  const std::int64_t had_before = (*file)->size() - fetched->body_bytes;
-  auto finished = (*file)->finish(expected_total_bytes(fetched->response, had_before));
+  file->settle();
+  const std::int64_t had_before = file->size() - fetched->body_bytes;
+  auto finished = file->finish(expected_total_bytes(fetched->response, had_before));
   if (!finished) {
-    (*file)->discard();
+    file->discard();
   }
   return finished;
 }

@@ -164,11 +164,8 @@ RemoteStatus status_of(const Value& video) {
 }  // namespace
 
 Result<RemoteStatus> parse_status_answer(std::string_view body) {
-  auto doc = parse_object(body);
-  if (!doc) {
-    return std::unexpected(doc.error());
-  }
-  RemoteStatus status = status_of(*doc);
+  auto doc = VB_TRY(parse_object(body));
+  RemoteStatus status = status_of(doc);
   if (status.raw_status.empty()) {
     return fail(ErrorCode::protocol, "the answer has no status: " + error_message_from_body(body));
   }
@@ -176,11 +173,8 @@ Result<RemoteStatus> parse_status_answer(std::string_view body) {
 }
 
 Result<std::string> parse_answer_id(std::string_view body) {
-  auto doc = parse_object(body);
-  if (!doc) {
-    return std::unexpected(doc.error());
-  }
-  std::string id = text(member(*doc, "id"));
+  auto doc = VB_TRY(parse_object(body));
+  std::string id = text(member(doc, "id"));
   if (id.empty() || id.size() > 512) {
     return fail(ErrorCode::protocol, "the create answer has no usable id: " +
                                          error_message_from_body(body));
@@ -189,11 +183,8 @@ Result<std::string> parse_answer_id(std::string_view body) {
 }
 
 Result<RemotePage> parse_video_list(std::string_view body) {
-  auto doc = parse_object(body);
-  if (!doc) {
-    return std::unexpected(doc.error());
-  }
-  const Value* data = member(*doc, "data");
+  auto doc = VB_TRY(parse_object(body));
+  const Value* data = member(doc, "data");
   if (data == nullptr || !data->IsArray()) {
     return fail(ErrorCode::protocol, "the video list has no data array: " +
                                          error_message_from_body(body));
@@ -219,9 +210,9 @@ Result<RemotePage> parse_video_list(std::string_view body) {
     v.status = status_of(item);
     page.videos.push_back(std::move(v));
   }
-  const Value* more = member(*doc, "has_more");
+  const Value* more = member(doc, "has_more");
   page.has_more = more != nullptr && more->IsBool() && more->GetBool();
-  page.last_id = text(member(*doc, "last_id"));
+  page.last_id = text(member(doc, "last_id"));
   if (page.last_id.empty() && !page.videos.empty()) {
     page.last_id = page.videos.back().id;
   }

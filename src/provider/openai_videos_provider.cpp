@@ -205,11 +205,8 @@ Result<HttpRequest> OpenAiVideosProvider::create_request(const JobSpec& spec,
 }
 
 Result<CreateAnswer> OpenAiVideosProvider::parse_create(const HttpResponse& response) const {
-  auto id = parse_answer_id(response.body);
-  if (!id) {
-    return std::unexpected(id.error());
-  }
-  CreateAnswer answer{*id, {}};
+  auto id = VB_TRY(parse_answer_id(response.body));
+  CreateAnswer answer{id, {}};
   if (auto status = parse_status_answer(response.body)) {
     answer.status = *status;
   } else {

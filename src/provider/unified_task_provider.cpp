@@ -101,11 +101,8 @@ Result<HttpRequest> UnifiedTaskProvider::create_request(const JobSpec& spec,
 }
 
 Result<CreateAnswer> UnifiedTaskProvider::parse_create(const HttpResponse& response) const {
-  auto id = parse_answer_id(response.body);
-  if (!id) {
-    return std::unexpected(id.error());
-  }
-  CreateAnswer answer{*id, {}};
+  auto id = VB_TRY(parse_answer_id(response.body));
+  CreateAnswer answer{id, {}};
   auto status = parse_status_answer(response.body);
   answer.status = status ? *status : RemoteStatus{};
   if (!status) {

@@ -104,31 +104,22 @@ Status write_report(JobStore& store, const JobFilter& filter, ReportFormat forma
 Status write_report(JobStore& store, const ReportOptions& options, std::ostream& out) {
   const Millis generated_at =
       options.generated_at != 0 ? options.generated_at : SystemClock().now_ms();
-  auto unclaimed = store.unclaimed_videos(options.filter.batch);
-  if (!unclaimed) {
-    return std::unexpected(std::move(unclaimed.error()));
-  }
+  auto unclaimed = VB_TRY(store.unclaimed_videos(options.filter.batch));
   if (options.format == ReportFormat::csv || options.format == ReportFormat::jsonl) {
-    if (auto streamed = stream_rows(store, options, report_detail::unclaimed_ids(*unclaimed), out);
+    if (auto streamed = stream_rows(store, options, report_detail::unclaimed_ids(unclaimed), out);
         !streamed) {
       return streamed;
     }
   } else {
-    auto jobs = store.list_jobs(options.filter);
-    if (!jobs) {
-      return std::unexpected(std::move(jobs.error()));
-    }
-    auto events = events_of(store, *jobs, options.filter);
-    if (!events) {
-      return std::unexpected(std::move(events.error()));
-    }
+    auto jobs = VB_TRY(store.list_jobs(options.filter));
+    auto events = VB_TRY(events_of(store, jobs, options.filter));
     report_detail::ReportData data;
-    data.summary = summarize(*jobs, *events, options.prices);
-    add_unclaimed(data.summary, *unclaimed, options.prices);
-    data.unclaimed_by_job = report_detail::unclaimed_ids(*unclaimed);
-    data.unclaimed = std::move(*unclaimed);
-    data.jobs = std::move(*jobs);
-    data.events = std::move(*events);
+    data.summary = summarize(jobs, events, options.prices);
+    add_unclaimed(data.summary, unclaimed, options.prices);
+    data.unclaimed_by_job = report_detail::unclaimed_ids(unclaimed);
+    data.unclaimed = std::move(unclaimed);
+    data.jobs = std::move(jobs);
+    data.events = std::move(events);
     data.generated_at = generated_at;
     data.title = title_of(options.filter);
     data.report_dir = options.report_dir;

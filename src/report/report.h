@@ -72,7 +72,7 @@ Status write_report(JobStore& store, const ReportOptions& options, std::ostream&
 // unclaimed videos (priced with `prices`). Table for people, or when `json`:
 //   {"batches": {"name": {"queued": n, ..., "total": n}, ...},
 //    "totals": {"queued": n, ..., "total": n},
-//    "ambiguous": [{"batch": b, "id": j, "remote_id": r, "attempts": n}, ...],
+//    "ambiguous": [job, ...] (each as store/job_json.h writes a job),
 //    "unclaimed": [{"batch", "id", "provider", "remote_id", "status",
 //                   "estimated_cost_usd": x|null, "take_path"}, ...]}
 // Every state appears in the JSON objects, with 0 when no job is in it.

@@ -6,67 +6,24 @@
 
 #include "plan/pricing.h"
 #include "report/report_writers.h"
+#include "store/job_json.h"
 
 namespace vb::report_detail {
 
 namespace {
 
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+void put_string(JsonWriter& w, const std::string& text) { put_json_string(w, text); }
 
-void put_string(JsonWriter& w, const std::string& text) {
-  w.String(text.c_str(), static_cast<rapidjson::SizeType>(text.size()));
-}
-
-// Unknown times (0) are null rather than "" so that consumers can tell them apart.
-void put_time(JsonWriter& w, Millis ms) {
-  if (ms == 0) {
-    w.Null();
-  } else {
-    put_string(w, format_iso8601(ms));
-  }
-}
+void put_time(JsonWriter& w, Millis ms) { put_json_time(w, ms); }
 
 void put_optional(JsonWriter& w, std::optional<double> value);
 
 // Keys and order as k_columns (a test holds them together); types per report/report.h.
 void put_job(JsonWriter& w, const JobRecord& job, std::string_view unclaimed) {
   w.StartObject();
-  w.Key("batch");
-  put_string(w, job.batch);
-  w.Key("id");
-  put_string(w, job.spec.id);
-  w.Key("state");
-  w.String(to_string(job.state));
-  w.Key("remote_id");
-  put_string(w, job.remote_id);
-  w.Key("model");
-  put_string(w, job.spec.model);
-  w.Key("size");
-  put_string(w, job.spec.size);
-  w.Key("seconds");
-  w.Int(job.spec.seconds);
-  w.Key("attempts");
-  w.Int(job.attempt);
-  w.Key("submitted_at");
-  put_time(w, job.submitted_at);
-  w.Key("completed_at");
-  put_time(w, job.completed_at);
-  w.Key("downloaded_at");
-  put_time(w, job.downloaded_at);
-  w.Key("output_path");
-  put_string(w, job.output_path);
-  w.Key("bytes");
-  w.Int64(job.bytes);
-  w.Key("sha256");
-  put_string(w, job.sha256);
-  w.Key("error_code");
-  put_string(w, job.error_code);
-  w.Key("error_message");
-  put_string(w, job.error_message);
-  w.Key("prompt");
-  put_string(w, job.spec.prompt);
+  put_job_fields(w, job);
   w.Key("unclaimed");
-  w.String(unclaimed.data(), static_cast<rapidjson::SizeType>(unclaimed.size()));
+  put_json_string(w, unclaimed);
   w.EndObject();
 }
 

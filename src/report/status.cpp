@@ -14,13 +14,13 @@
 
 #include "plan/pricing.h"
 #include "report/report.h"
+#include "store/job_json.h"
 
 namespace vb {
 
 namespace {
 
 using Counts = std::array<std::int64_t, k_job_state_count>;
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 
 struct StatusData {
   std::map<std::string, Counts> batches;  // ordered by name
@@ -35,26 +35,17 @@ std::int64_t total(const Counts& counts) {
 }
 
 Result<StatusData> gather(JobStore& store, const PriceTable& prices) {
-  auto counts = store.count_states();
-  if (!counts) {
-    return std::unexpected(std::move(counts.error()));
-  }
-  auto ambiguous = store.list_jobs(JobFilter{std::nullopt, JobState::ambiguous});
-  if (!ambiguous) {
-    return std::unexpected(std::move(ambiguous.error()));
-  }
+  auto counts = VB_TRY(store.count_states());
+  auto ambiguous = VB_TRY(store.list_jobs(JobFilter{std::nullopt, JobState::ambiguous}));
   StatusData data;
-  for (const StateCount& count : *counts) {
+  for (const StateCount& count : counts) {
     const auto state = static_cast<std::size_t>(count.state);
     data.batches[count.batch][state] += count.count;
     data.totals[state] += count.count;
   }
-  data.ambiguous = std::move(*ambiguous);
-  auto unclaimed = store.unclaimed_videos(std::nullopt);
-  if (!unclaimed) {
-    return std::unexpected(std::move(unclaimed.error()));
-  }
-  data.unclaimed = std::move(*unclaimed);
+  data.ambiguous = std::move(ambiguous);
+  auto unclaimed = VB_TRY(store.unclaimed_videos(std::nullopt));
+  data.unclaimed = std::move(unclaimed);
   for (const auto& video : data.unclaimed) {
     data.unclaimed_cost.push_back(estimate_cost(video.spec, prices));
   }
@@ -164,9 +155,7 @@ void put_counts(JsonWriter& w, const Counts& counts) {
   w.EndObject();
 }
 
-void put_string(JsonWriter& w, const std::string& text) {
-  w.String(text.c_str(), static_cast<rapidjson::SizeType>(text.size()));
-}
+void put_string(JsonWriter& w, const std::string& text) { put_json_string(w, text); }
 
 void write_json(const StatusData& data, std::ostream& out) {
   rapidjson::StringBuffer buffer;
@@ -185,14 +174,7 @@ void write_json(const StatusData& data, std::ostream& out) {
   w.StartArray();
   for (const JobRecord& job : data.ambiguous) {
     w.StartObject();
-    w.Key("batch");
-    put_string(w, job.batch);
-    w.Key("id");
-    put_string(w, job.spec.id);
-    w.Key("remote_id");
-    put_string(w, job.remote_id);
-    w.Key("attempts");
-    w.Int(job.attempt);
+    put_job_fields(w, job);
     w.EndObject();
   }
   w.EndArray();
@@ -230,18 +212,15 @@ void write_json(const StatusData& data, std::ostream& out) {
 }  // namespace
 
 Status write_status(JobStore& store, const PriceTable& prices, bool json, std::ostream& out) {
-  auto data = gather(store, prices);
-  if (!data) {
-    return std::unexpected(std::move(data.error()));
-  }
+  auto data = VB_TRY(gather(store, prices));
   if (json) {
-    write_json(*data, out);
-  } else if (data->batches.empty()) {
+    write_json(data, out);
+  } else if (data.batches.empty()) {
     out << "No jobs yet: import a manifest first.\n";
   } else {
-    write_table(*data, out);
-    write_ambiguous_text(data->ambiguous, out);
-    write_unclaimed_text(*data, out);
+    write_table(data, out);
+    write_ambiguous_text(data.ambiguous, out);
+    write_unclaimed_text(data, out);
   }
   out.flush();
   if (!out) {
