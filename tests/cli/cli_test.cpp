@@ -317,3 +317,42 @@ TEST_CASE("a run is a worker of its ledger while it runs; SIGINT removes its row
   REQUIRE(after.exit_code == 0);
   CHECK(after.out == "no workers on this ledger\n");
 }
+
+TEST_CASE("the row of a killed run expires; the next run reaps it and pays nothing twice",
+          "[cli][e2e]") {
+  SimProcess sim({"--gen-ms", "3000", "--quiet"});
+  E2eFolder folder;
+  std::string manifest = folder.write_manifest("reaped", 3);
+  auto process = folder.start({"run", manifest}, sim.base_url(), "killed");
+  wait_for_import(folder, *process);
+  const std::string pid = "pid " + std::to_string(process->pid());
+  for (int i = 0; i < 100 && on_ledger(folder, {"workers"}).out.find(pid) == std::string::npos;
+       ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  process->send_signal(SIGKILL);
+  folder.finish(*process, "killed");
+
+  // The row stays until its time to live (30 s) runs out.
+  CommandResult listed = on_ledger(folder, {"workers"});
+  REQUIRE_THAT(listed.out, Catch::Contains(pid));
+  for (int i = 0; i < 90 && listed.out.find("expired") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    listed = on_ledger(folder, {"workers"});
+  }
+  REQUIRE_THAT(listed.out, Catch::Contains("expired"));
+
+  CommandResult resumed = folder.run({"resume"}, sim.base_url());
+  INFO(resumed.err);
+  REQUIRE(resumed.exit_code == 0);
+  CHECK(on_ledger(folder, {"workers"}).out == "no workers on this ledger\n");
+  CHECK(parse_json(sim.stats())["creates_total"].GetInt() == 3);
+  auto store = folder.open_store();
+  auto jobs = store->list_jobs({});
+  REQUIRE(jobs.has_value());
+  REQUIRE(jobs->size() == 3);
+  for (const JobRecord& job : *jobs) {
+    CHECK(job.state == JobState::done);
+  }
+  require_consistent_events(*store);
+}
