@@ -356,3 +356,32 @@ TEST_CASE("the row of a killed run expires; the next run reaps it and pays nothi
   }
   require_consistent_events(*store);
 }
+
+TEST_CASE("a batch runs end to end on a PostgreSQL ledger: one create per job",
+          "[cli][e2e][postgres]") {
+  SimProcess sim({"--gen-ms", "200", "--quiet"});
+  E2eFolder folder;
+  std::string manifest = folder.write_manifest("pg", 5);
+  const std::string url = fresh_pg_database();
+  CommandResult run =
+      run_cli(folder.dir(), {"run", manifest, "--db", url, "--config",
+                             folder.path("vidbatch.toml"), "--out", folder.out(), "--base-url",
+                             sim.base_url()});
+  INFO(run.err);
+  REQUIRE(run.exit_code == 0);
+  CHECK(parse_json(sim.stats())["creates_total"].GetInt() == 5);
+  CHECK_FALSE(std::filesystem::exists(folder.db()));  // nothing went to a SQLite file
+
+  auto store = JobStore::open(url);
+  REQUIRE(store.has_value());
+  auto jobs = (*store)->list_jobs({});
+  REQUIRE(jobs.has_value());
+  REQUIRE(jobs->size() == 5);
+  for (const JobRecord& job : *jobs) {
+    CHECK(job.state == JobState::done);
+    CHECK(std::filesystem::exists(job.output_path));
+  }
+  require_consistent_events(**store);
+  CommandResult workers = run_cli(folder.dir(), {"workers", "--db", url});
+  CHECK(workers.out == "no workers on this ledger\n");
+}
