@@ -132,8 +132,8 @@ class Copier {
     }
     const std::string insert = std::string("INSERT INTO ") + spec.table + " (" + spec.columns +
                                ") VALUES (" + placeholders(names.size()) + ")";
-    SQLite::Statement read(m_source, std::string("SELECT ") + spec.columns + " FROM " +
-                                         spec.table + " ORDER BY id");
+    SQLite::Statement read(m_source, std::string("SELECT ") + spec.columns + " FROM " + spec.table +
+                                         " ORDER BY id");
     CopiedTable copied{spec.table, 0, 14695981039346656037ULL};
     bool more = true;
     while (more) {
@@ -155,9 +155,9 @@ class Copier {
       copied.rows += static_cast<std::int64_t>(queued);
     }
     // The identity continues after the copied ids.
-    auto restarted = m_target.exec(std::string("SELECT setval(pg_get_serial_sequence('") +
-                                   spec.table + "', 'id'), coalesce(max(id), 0) + 1, false) FROM " +
-                                   spec.table);
+    auto restarted =
+        m_target.exec(std::string("SELECT setval(pg_get_serial_sequence('") + spec.table +
+                      "', 'id'), coalesce(max(id), 0) + 1, false) FROM " + spec.table);
     if (!restarted) {
       return std::unexpected(std::move(restarted.error()));
     }
@@ -181,21 +181,22 @@ class Copier {
                       "); nothing was written",
                   m_target.location());
     };
-    Status streamed = m_target.stream(
-        std::string("SELECT ") + spec.columns + " FROM " + spec.table + " ORDER BY id",
-        PgParams(), [&](const PgRow& target_row) -> Status {
-          if (!source.executeStep()) {
-            return mismatch("an extra row in the target");
-          }
-          const Row want = sqlite_row(source, real);
-          const Row got = pg_row(target_row, real);
-          if (want != got) {
-            return mismatch("row id " + want.front().value_or("NULL"));
-          }
-          add_to_checksum(copied.checksum, got);
-          ++rows;
-          return {};
-        });
+    Status streamed =
+        m_target.stream(std::string("SELECT ") + spec.columns + " FROM " + spec.table +
+                            " ORDER BY id",
+                        PgParams(), [&](const PgRow& target_row) -> Status {
+                          if (!source.executeStep()) {
+                            return mismatch("an extra row in the target");
+                          }
+                          const Row want = sqlite_row(source, real);
+                          const Row got = pg_row(target_row, real);
+                          if (want != got) {
+                            return mismatch("row id " + want.front().value_or("NULL"));
+                          }
+                          add_to_checksum(copied.checksum, got);
+                          ++rows;
+                          return {};
+                        });
     if (!streamed) {
       return streamed;
     }

@@ -99,8 +99,8 @@ TEST_CASE("jobs, events and reports read a finished batch", "[cli][e2e]") {
   CHECK_THAT(md.out, Catch::Contains("| Jobs | 4 (done 3, failed 1) |"));
   CHECK_THAT(md.out, Catch::Contains("| Success rate | 75.0 %"));
 
-  CommandResult html = on_ledger(
-      folder, {"report", "--format", "html", "--batch", "cli", "--output", "reports/r.html"});
+  CommandResult html = on_ledger(folder, {"report", "--format", "html", "--batch", "cli",
+                                          "--output", "reports/r.html"});
   REQUIRE(html.exit_code == 0);
   std::string page = read_file(folder.path("reports/r.html"));
   std::size_t cards = 0;
@@ -200,9 +200,10 @@ TEST_CASE("every command has --help with an example, and bash completion knows t
   E2eFolder folder;
   CommandResult completion = run_cli(folder.dir(), {"completion", "bash"});
   REQUIRE(completion.exit_code == 0);
-  const std::vector<std::string> commands = {"run",  "resume", "status", "report", "validate",
-                                             "resolve", "jobs", "events", "plan", "retry",
-                                             "cancel", "completion", "migrate", "workers"};
+  const std::vector<std::string> commands = {"run",      "resume",  "status", "report",
+                                             "validate", "resolve", "jobs",   "events",
+                                             "plan",     "retry",   "cancel", "completion",
+                                             "migrate",  "workers"};
   for (const auto& command : commands) {
     INFO(command);
     CommandResult help = run_cli(folder.dir(), {command, "--help"});
@@ -287,30 +288,45 @@ TEST_CASE("migrate copies a finished SQLite ledger into PostgreSQL; every comman
   CHECK(folder.open_store()->find_job("cli", "job-1")->value().state == JobState::failed);
 }
 
-TEST_CASE("a run is a worker of its ledger while it runs; SIGINT removes its row",
-          "[cli][e2e]") {
-  SimProcess sim({"--gen-ms", "3000", "--quiet"});
-  E2eFolder folder;
-  std::string manifest = folder.write_manifest("workers", 3);
-  auto process = folder.start({"run", manifest}, sim.base_url(), "worker");
-  wait_for_import(folder, *process);
-  const std::string pid = "pid " + std::to_string(process->pid());
+namespace {
+
+// A run of 3 jobs of `batch`, started and waited for until `vidbatch workers` lists its pid.
+struct ListedRun {
+  std::unique_ptr<Subprocess> process;
+  std::string pid;  // "pid N", as the listing says it
   CommandResult listed;
+};
+
+ListedRun start_listed_run(const E2eFolder& folder, const SimProcess& sim,
+                           const std::string& batch) {
+  ListedRun run;
+  run.process = folder.start({"run", folder.write_manifest(batch, 3)}, sim.base_url(), batch);
+  wait_for_import(folder, *run.process);
+  run.pid = "pid " + std::to_string(run.process->pid());
   for (int i = 0; i < 100; ++i) {
-    listed = on_ledger(folder, {"workers"});
-    if (listed.out.find(pid) != std::string::npos) {
+    run.listed = on_ledger(folder, {"workers"});
+    if (run.listed.out.find(run.pid) != std::string::npos) {
       break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  INFO(listed.err);
-  REQUIRE(listed.exit_code == 0);
-  REQUIRE(lines_of(listed.out).size() == 1);
-  CHECK_THAT(listed.out, Catch::Contains(pid));
-  CHECK_THAT(listed.out, Catch::Contains("expires in"));
+  return run;
+}
 
-  process->send_signal(SIGINT);
-  CommandResult stopped = folder.finish(*process, "worker");
+}  // namespace
+
+TEST_CASE("a run is a worker of its ledger while it runs; SIGINT removes its row", "[cli][e2e]") {
+  SimProcess sim({"--gen-ms", "3000", "--quiet"});
+  E2eFolder folder;
+  ListedRun run = start_listed_run(folder, sim, "workers");
+  INFO(run.listed.err);
+  REQUIRE(run.listed.exit_code == 0);
+  REQUIRE(lines_of(run.listed.out).size() == 1);
+  CHECK_THAT(run.listed.out, Catch::Contains(run.pid));
+  CHECK_THAT(run.listed.out, Catch::Contains("expires in"));
+
+  run.process->send_signal(SIGINT);
+  CommandResult stopped = folder.finish(*run.process, "workers");
   INFO(stopped.err);
   REQUIRE(stopped.exit_code == 130);
   CommandResult after = on_ledger(folder, {"workers"});
@@ -322,20 +338,13 @@ TEST_CASE("the row of a killed run expires; the next run reaps it and pays nothi
           "[cli][e2e]") {
   SimProcess sim({"--gen-ms", "3000", "--quiet"});
   E2eFolder folder;
-  std::string manifest = folder.write_manifest("reaped", 3);
-  auto process = folder.start({"run", manifest}, sim.base_url(), "killed");
-  wait_for_import(folder, *process);
-  const std::string pid = "pid " + std::to_string(process->pid());
-  for (int i = 0; i < 100 && on_ledger(folder, {"workers"}).out.find(pid) == std::string::npos;
-       ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  process->send_signal(SIGKILL);
-  folder.finish(*process, "killed");
+  ListedRun run = start_listed_run(folder, sim, "reaped");
+  run.process->send_signal(SIGKILL);
+  folder.finish(*run.process, "reaped");
 
   // The row stays until its time to live (30 s) runs out.
   CommandResult listed = on_ledger(folder, {"workers"});
-  REQUIRE_THAT(listed.out, Catch::Contains(pid));
+  REQUIRE_THAT(listed.out, Catch::Contains(run.pid));
   for (int i = 0; i < 90 && listed.out.find("expired") == std::string::npos; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     listed = on_ledger(folder, {"workers"});
@@ -364,9 +373,8 @@ TEST_CASE("a batch runs end to end on a PostgreSQL ledger: one create per job",
   std::string manifest = folder.write_manifest("pg", 5);
   const std::string url = fresh_pg_database();
   CommandResult run =
-      run_cli(folder.dir(), {"run", manifest, "--db", url, "--config",
-                             folder.path("vidbatch.toml"), "--out", folder.out(), "--base-url",
-                             sim.base_url()});
+      run_cli(folder.dir(), {"run", manifest, "--db", url, "--config", folder.path("vidbatch.toml"),
+                             "--out", folder.out(), "--base-url", sim.base_url()});
   INFO(run.err);
   REQUIRE(run.exit_code == 0);
   CHECK(parse_json(sim.stats())["creates_total"].GetInt() == 5);
