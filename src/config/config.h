@@ -76,6 +76,9 @@ struct OutputConfig {
   bool thumbnails = true;  // fetch the dialect's thumbnail next to each video, when it has one
   bool sidecars = true;    // write <name>.json (the job's ledger data) next to each video
   std::string checksum = "sha256";  // "sha256" of every video as written, or "none"
+  // Each video's headers against its request: "off", "warn" (recorded, the job is done) or
+  // "fail" (the job fails with verify_mismatch; never regenerated on its own).
+  std::string verify = "warn";
 };
 
 struct HttpConfig {

@@ -231,6 +231,8 @@ const std::vector<KeyRule>& rules() {
       {"output", "sidecars", bool_key([](Config& c) -> auto& { return c.output.sidecars; })},
       {"output", "checksum", string_key([](Config& c) -> auto& { return c.output.checksum; },
                                         one_of({"sha256", "none"}))},
+      {"output", "verify", string_key([](Config& c) -> auto& { return c.output.verify; },
+                                      one_of({"off", "warn", "fail"}))},
       {"http", "connect_timeout_ms",
        millis_key([](Config& c) -> auto& { return c.http.connect_timeout_ms; })},
       {"http", "request_timeout_ms",

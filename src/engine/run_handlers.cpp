@@ -6,6 +6,7 @@
 
 #include "engine/run_loop.h"
 #include "http/response_headers.h"
+#include "probe/video_check.h"
 
 namespace vb {
 
@@ -248,6 +249,10 @@ void RunEngine::Loop::finish_download(LiveJob& job, const HttpResult& result, Mi
   task.row_id = job.rec.row_id;
   task.file = std::move(job.file);
   task.expected_bytes = expected_total_bytes(result.response, had_before);
+  if (m_e.m_config.output.verify != "off") {
+    task.expected = expectation_for(job.rec.spec, m_e.m_provider.delivered_size(job.rec.spec));
+    task.checked_at = m_e.m_clock.now_ms();
+  }
   if (m_e.m_config.output.sidecars && paths) {
     task.sidecar_path = paths->sidecar;
     task.sidecar = [rec = job.rec, now = m_e.m_clock.now_ms()](const FinishedVideo& video) {
@@ -299,7 +304,18 @@ void RunEngine::Loop::on_finished(FinishOutcome& outcome, Millis now) {
   update.downloaded_at = now;
   update.error_code = "";
   update.error_message = "";
-  transition(job, JobState::done, "saved " + video.path, update, job.finish_status);
+  if (video.check.checked()) {
+    update.check = video.check;
+  }
+  if (video.check.mismatched() && m_e.m_config.output.verify == "fail") {
+    // Kept where it is, for the user to look at: regenerating is their call (retry --mismatched).
+    update.error_code = "verify_mismatch";
+    update.error_message = mismatch_summary(video.check);
+    transition(job, JobState::failed, "saved " + video.path + " but " + *update.error_message,
+               update, job.finish_status);
+  } else {
+    transition(job, JobState::done, "saved " + video.path, update, job.finish_status);
+  }
   queue_thumbnail(job, now);
   forget(job);
 }
@@ -443,6 +459,11 @@ std::string sidecar_json(const JobRecord& rec, const FinishedVideo& video, Milli
   w.Int64(video.bytes);
   if (!video.sha256.empty()) {  // output.checksum = "none" computes none
     str("sha256", video.sha256);
+  }
+  if (video.check.checked()) {  // output.verify = "off" checks nothing
+    w.Key("verify");
+    const std::string check = to_json(video.check);
+    w.RawValue(check.c_str(), check.size(), rapidjson::kObjectType);
   }
   w.EndObject();
   return {buf.GetString(), buf.GetSize()};
