@@ -67,6 +67,10 @@ void put_job(JsonWriter& w, const JobRecord& job, std::string_view unclaimed) {
   put_string(w, job.spec.prompt);
   w.Key("unclaimed");
   w.String(unclaimed.data(), static_cast<rapidjson::SizeType>(unclaimed.size()));
+  w.Key("verify");
+  put_string(w, job.check.verdict);
+  w.Key("verify_detail");
+  put_string(w, verify_detail(job.check));
   w.EndObject();
 }
 
@@ -164,6 +168,10 @@ void put_summary(JsonWriter& w, const ReportSummary& s) {
   w.Int64(s.unclaimed_videos);
   w.Key("unclaimed_cost_usd");
   put_optional(w, std::round(s.unclaimed_cost_usd * 100.0) / 100.0);
+  w.Key("videos_verified");
+  w.Int64(s.videos_verified);
+  w.Key("videos_mismatched");
+  w.Int64(s.videos_mismatched);
   w.EndObject();
 }
 

@@ -26,6 +26,7 @@ struct StatusData {
   std::map<std::string, Counts> batches;  // ordered by name
   Counts totals{};
   std::vector<JobRecord> ambiguous;
+  std::vector<MismatchCount> mismatched;  // videos that are not what was asked, per batch
   std::vector<UnclaimedVideo> unclaimed;
   std::vector<std::optional<double>> unclaimed_cost;  // each one's estimate
 };
@@ -50,6 +51,11 @@ Result<StatusData> gather(JobStore& store, const PriceTable& prices) {
     data.totals[state] += count.count;
   }
   data.ambiguous = std::move(*ambiguous);
+  auto mismatched = store.count_mismatched();
+  if (!mismatched) {
+    return std::unexpected(std::move(mismatched.error()));
+  }
+  data.mismatched = std::move(*mismatched);
   auto unclaimed = store.unclaimed_videos(std::nullopt);
   if (!unclaimed) {
     return std::unexpected(std::move(unclaimed.error()));
@@ -124,6 +130,28 @@ void write_ambiguous_text(const std::vector<JobRecord>& jobs, std::ostream& out)
   }
 }
 
+std::int64_t mismatched_total(const StatusData& data) {
+  std::int64_t total = 0;
+  for (const MismatchCount& count : data.mismatched) {
+    total += count.count;
+  }
+  return total;
+}
+
+void write_mismatched_text(const StatusData& data, std::ostream& out) {
+  if (data.mismatched.empty()) {
+    return;
+  }
+  out << '\n'
+      << mismatched_total(data) << " video(s) do not match what was asked (shorter, smaller or "
+      << "not a video):";
+  for (const MismatchCount& count : data.mismatched) {
+    out << (&count == &data.mismatched.front() ? " " : ", ") << count.batch << ' ' << count.count;
+  }
+  out << ".\n`vidbatch report` shows what was asked and what came in its verify columns;\n"
+      << "`vidbatch retry --mismatched` queues them again after printing what that costs.\n";
+}
+
 std::string usd(std::optional<double> cost) {
   if (!cost) {
     return "unpriced";
@@ -181,6 +209,18 @@ void write_json(const StatusData& data, std::ostream& out) {
   w.EndObject();
   w.Key("totals");
   put_counts(w, data.totals);
+  w.Key("mismatched");
+  w.StartObject();
+  w.Key("total");
+  w.Int64(mismatched_total(data));
+  w.Key("batches");
+  w.StartObject();
+  for (const MismatchCount& count : data.mismatched) {
+    put_string(w, count.batch);  // as the key
+    w.Int64(count.count);
+  }
+  w.EndObject();
+  w.EndObject();
   w.Key("ambiguous");
   w.StartArray();
   for (const JobRecord& job : data.ambiguous) {
@@ -241,6 +281,7 @@ Status write_status(JobStore& store, const PriceTable& prices, bool json, std::o
   } else {
     write_table(*data, out);
     write_ambiguous_text(data->ambiguous, out);
+    write_mismatched_text(*data, out);
     write_unclaimed_text(*data, out);
   }
   out.flush();
