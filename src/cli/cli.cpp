@@ -27,6 +27,7 @@ constexpr CommandEntry k_commands[] = {
     {"cancel", register_cancel},
     {"completion", register_completion},
     {"adopt", register_adopt},
+    {"verify", register_verify},
 };
 
 std::atomic<int> g_stop_requests{0};
