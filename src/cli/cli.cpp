@@ -28,6 +28,7 @@ constexpr CommandEntry k_commands[] = {
     {"completion", register_completion},
     {"adopt", register_adopt},
     {"verify", register_verify},
+    {"serve", register_serve},
 };
 
 std::atomic<int> g_stop_requests{0};

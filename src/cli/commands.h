@@ -49,6 +49,7 @@ void register_cancel(CLI::App& app, CommandContext& ctx);
 void register_completion(CLI::App& app, CommandContext& ctx);
 void register_adopt(CLI::App& app, CommandContext& ctx);
 void register_verify(CLI::App& app, CommandContext& ctx);
+void register_serve(CLI::App& app, CommandContext& ctx);
 
 // One provider's engine parts: its dialect, its key (the environment variable when set, else its
 // api_key_file) and a transport that sends the key to its origin only; no ledger connection.

@@ -72,6 +72,10 @@ Status write_report(JobStore& store, const JobFilter& filter, ReportFormat forma
                     std::ostream& out, Millis generated_at);
 Status write_report(JobStore& store, const ReportOptions& options, std::ostream& out);
 
+// One event as `vidbatch events --json` prints it: {"event", "at" (ISO 8601), "batch", "job",
+// "from"|null, "to", "progress"|null, "http_status"|null, "message"}, no newline.
+std::string event_json(const EventRecord& event);
+
 // Jobs per state per batch, then every ambiguous job by id with what to do, then the videos
 // that do not match their request, then the paid, unclaimed videos (priced with `prices`).
 // Table for people, or when `json`:

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "plan/pricing.h"
+#include "report/report.h"
 #include "report/report_writers.h"
 
 namespace vb::report_detail {
@@ -176,6 +177,52 @@ void put_summary(JsonWriter& w, const ReportSummary& s) {
 }
 
 }  // namespace
+
+}  // namespace vb::report_detail
+
+namespace vb {
+
+std::string event_json(const EventRecord& e) {
+  rapidjson::StringBuffer buffer;
+  report_detail::JsonWriter w(buffer);
+  w.StartObject();
+  w.Key("event");
+  w.Int64(e.id);
+  w.Key("at");
+  report_detail::put_string(w, format_iso8601(e.at));
+  w.Key("batch");
+  report_detail::put_string(w, e.batch);
+  w.Key("job");
+  report_detail::put_string(w, e.job_id);
+  w.Key("from");
+  if (e.from) {
+    w.String(to_string(*e.from));
+  } else {
+    w.Null();
+  }
+  w.Key("to");
+  w.String(to_string(e.to));
+  w.Key("progress");
+  if (e.progress) {
+    w.Double(*e.progress);
+  } else {
+    w.Null();
+  }
+  w.Key("http_status");
+  if (e.http_status != 0) {
+    w.Int(e.http_status);
+  } else {
+    w.Null();
+  }
+  w.Key("message");
+  report_detail::put_string(w, e.message);
+  w.EndObject();
+  return {buffer.GetString(), buffer.GetSize()};
+}
+
+}  // namespace vb
+
+namespace vb::report_detail {
 
 void write_json_line(const JobRecord& job, std::string_view unclaimed, std::ostream& out) {
   rapidjson::StringBuffer buffer;

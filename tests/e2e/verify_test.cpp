@@ -71,6 +71,12 @@ std::string write_dishonest_manifest(const E2eFolder& folder, const std::string&
 
 // Each dishonest prompt was generated once; `mismatched_copies` times for those whose video
 // does not match (a retry --mismatched makes them again).
+std::vector<JobRecord> all_jobs(JobStore& store) {
+  auto jobs = store.list_jobs({});
+  REQUIRE(jobs.has_value());
+  return std::move(*jobs);
+}
+
 void check_creates(const SimProcess& sim, int mismatched_copies = 1) {
   const auto stats = parse_json(sim.stats());
   for (const auto& [index, prompt] : k_prompts) {
@@ -97,9 +103,7 @@ TEST_CASE("verify warn: dishonest videos are done, and every report says what ca
   check_creates(sim);
 
   auto store = folder.open_store();
-  const auto jobs = store->list_jobs({});
-  REQUIRE(jobs.has_value());
-  for (const auto& job : *jobs) {
+  for (const auto& job : all_jobs(*store)) {
     INFO(job.spec.id);
     CHECK(job.state == JobState::done);
     CHECK(job.check.verdict == k_expected.at(job.spec.id));
@@ -188,9 +192,7 @@ TEST_CASE("verify fail: mismatched jobs fail with verify_mismatch and are not ma
   check_creates(sim);
 
   auto store = folder.open_store();
-  const auto jobs = store->list_jobs({});
-  REQUIRE(jobs.has_value());
-  for (const auto& job : *jobs) {
+  for (const auto& job : all_jobs(*store)) {
     INFO(job.spec.id);
     const bool honest = k_expected.at(job.spec.id) == "ok";
     CHECK(job.state == (honest ? JobState::done : JobState::failed));

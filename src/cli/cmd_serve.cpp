@@ -1,0 +1,88 @@
+// `vidbatch serve`: the dashboard (src/serve) over an existing ledger, until Ctrl-C. Prints the
+// URL to open on stdout; notices on stderr.
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "serve/dashboard_server.h"
+
+namespace vb {
+
+namespace {
+
+struct ServeFlags {
+  std::string bind = "127.0.0.1";
+  int port = 8765;
+  std::string out;
+};
+
+int serve_dashboard(const CommandContext& ctx, const ServeFlags& flags) {
+  auto ledger = open_ledger(ctx);  // checks that the ledger exists and can be read
+  if (!ledger) {
+    return report_error(ledger.error());
+  }
+  DashboardOptions options;
+  options.db_path = ledger->config.db_path;
+  options.output_root = flags.out.empty() ? ledger->config.output.root : flags.out;
+  options.bind = flags.bind;
+  options.port = flags.port;
+  ledger->store.reset();  // each request opens its own reader
+  DashboardServer server(options, ledger->config);
+  auto port = server.bind();
+  if (!port) {
+    return report_error(port.error());
+  }
+  if (!is_loopback_address(flags.bind)) {
+    std::cerr << "vidbatch serve: warning: listening on " << flags.bind
+              << ", not only on this machine: anyone who can reach it can read the ledger's "
+                 "prompts and videos (no key is ever shown)\n";
+  }
+  const std::string host = is_loopback_address(flags.bind) || flags.bind == "0.0.0.0" ||
+                                   flags.bind == "::"
+                               ? "127.0.0.1"
+                               : flags.bind;
+  std::cout << "http://" << (host.find(':') != std::string::npos ? "[" + host + "]" : host) << ':'
+            << *port << "/" << std::endl;
+  std::cerr << "vidbatch serve: " << options.db_path << " read-only, videos from "
+            << options.output_root << "; open the URL above. Ctrl-C stops.\n";
+  install_signal_handlers();
+  std::thread watcher([&server] {
+    while (stop_requests().load() == 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    server.stop();
+  });
+  server.serve();
+  stop_requests().fetch_add(1);  // the server ended on its own: end the watcher too
+  watcher.join();
+  return k_exit_ok;
+}
+
+}  // namespace
+
+void register_serve(CLI::App& app, CommandContext& ctx) {
+  auto flags = std::make_shared<ServeFlags>();
+  CLI::App* cmd = app.add_subcommand(
+      "serve", "a live, read-only web page over the ledger: progress, costs, videos");
+  cmd->footer(
+      "Loopback only unless --bind says otherwise. Usable while a run writes the ledger.\n"
+      "Examples:\n"
+      "  vidbatch serve --db vidbatch.db\n"
+      "  vidbatch serve --port 0 --out /data/videos");
+  cmd->add_option("--port", flags->port, "TCP port (default 8765; 0: any free port)")
+      ->check(CLI::Range(0, 65535));
+  cmd->add_option("--bind", flags->bind,
+                  "address to listen on (default 127.0.0.1; another one is reachable by others)");
+  cmd->add_option("--out", flags->out,
+                  "the output folder whose videos may be served (default output.root)");
+  add_common_flags(*cmd, ctx, false);
+  add_log_flags(*cmd, ctx);
+  cmd->callback([&ctx, flags] {
+    ctx.action = [&ctx, flags] { return serve_dashboard(ctx, *flags); };
+  });
+}
+
+}  // namespace vb
