@@ -19,22 +19,16 @@ struct ServeFlags {
   std::string out;
 };
 
-int serve_dashboard(const CommandContext& ctx, const ServeFlags& flags) {
-  auto ledger = open_ledger(ctx);  // checks that the ledger exists and can be read
-  if (!ledger) {
-    return report_error(ledger.error());
-  }
+// The ledger was opened for reading (it exists and can be read); each request opens its own.
+Result<int> serve_dashboard(Ledger& ledger, const ServeFlags& flags) {
   DashboardOptions options;
-  options.db_path = ledger->config.db_path;
-  options.output_root = flags.out.empty() ? ledger->config.output.root : flags.out;
+  options.db_path = ledger.config.db_path;
+  options.output_root = flags.out.empty() ? ledger.config.output.root : flags.out;
   options.bind = flags.bind;
   options.port = flags.port;
-  ledger->store.reset();  // each request opens its own reader
-  DashboardServer server(options, ledger->config);
-  auto port = server.bind();
-  if (!port) {
-    return report_error(port.error());
-  }
+  ledger.store.reset();
+  DashboardServer server(options, ledger.config);
+  const int port = VB_TRY(server.bind());
   if (!is_loopback_address(flags.bind)) {
     std::cerr << "vidbatch serve: warning: listening on " << flags.bind
               << ", not only on this machine: anyone who can reach it can read the ledger's "
@@ -45,7 +39,7 @@ int serve_dashboard(const CommandContext& ctx, const ServeFlags& flags) {
                                ? "127.0.0.1"
                                : flags.bind;
   std::cout << "http://" << (host.find(':') != std::string::npos ? "[" + host + "]" : host) << ':'
-            << *port << "/" << std::endl;
+            << port << "/" << std::endl;
   std::cerr << "vidbatch serve: " << options.db_path << " read-only, videos from "
             << options.output_root << "; open the URL above. Ctrl-C stops.\n";
   install_signal_handlers();
@@ -81,7 +75,7 @@ void register_serve(CLI::App& app, CommandContext& ctx) {
   add_common_flags(*cmd, ctx, false);
   add_log_flags(*cmd, ctx);
   cmd->callback([&ctx, flags] {
-    ctx.action = [&ctx, flags] { return serve_dashboard(ctx, *flags); };
+    ctx.action = [flags](Ledger& ledger) { return serve_dashboard(ledger, *flags); };
   });
 }
 

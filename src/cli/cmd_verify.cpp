@@ -39,19 +39,16 @@ Result<std::vector<AuditTask>> done_jobs(Ledger& ledger, const VerifyFlags& flag
   }
   filter.state = JobState::done;
   ProviderCatalog catalog(ledger.config);
-  const bool check_headers = ledger.config.output.verify != "off";
+  const bool check_headers = ledger.config.output.verify != VideoVerify::off;
   std::vector<AuditTask> tasks;
-  auto walked = ledger.store->for_each_job(filter, [&](const JobRecord& job) -> Status {
+  VB_TRY(ledger.store->for_each_job(filter, [&](const JobRecord& job) -> Status {
     const ProviderCatalog::Entry* provider = catalog.find(job.spec.provider);
     const std::string size = provider ? provider->dialect->delivered_size(job.spec) : job.spec.size;
     tasks.push_back({job.batch, job.spec.id, job.output_path, job.bytes,
                      flags.no_hash ? std::string() : job.sha256, expectation_for(job.spec, size),
                      check_headers, job.check.verdict});
     return {};
-  });
-  if (!walked) {
-    return std::unexpected(std::move(walked.error()));
-  }
+  }));
   return tasks;
 }
 
@@ -127,20 +124,13 @@ void write_text(const std::vector<AuditFinding>& findings, const VerifyTotals& t
   out << '\n';
 }
 
-int verify_outputs(const CommandContext& ctx, const VerifyFlags& flags) {
-  auto ledger = open_ledger(ctx);
-  if (!ledger) {
-    return report_error(ledger.error());
-  }
-  auto tasks = done_jobs(*ledger, flags);
-  if (!tasks) {
-    return report_error(tasks.error());
-  }
+Result<int> verify_outputs(Ledger& ledger, const VerifyFlags& flags) {
+  const auto tasks = VB_TRY(done_jobs(ledger, flags));
   const int threads = flags.threads > 0
                           ? flags.threads
                           : std::max(2, static_cast<int>(std::thread::hardware_concurrency()));
   const auto start = std::chrono::steady_clock::now();
-  const std::vector<AuditFinding> findings = audit_files(*tasks, threads);
+  const std::vector<AuditFinding> findings = audit_files(tasks, threads);
   VerifyTotals totals;
   totals.seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -155,7 +145,10 @@ int verify_outputs(const CommandContext& ctx, const VerifyFlags& flags) {
     write_text(findings, totals, std::cout);
   }
   std::cout.flush();
-  return totals.off > 0 ? static_cast<int>(k_exit_jobs_failed) : static_cast<int>(k_exit_ok);
+  if (!std::cout) {
+    return k_exit_runtime;
+  }
+  return totals.off > 0 ? k_exit_jobs_failed : k_exit_ok;
 }
 
 }  // namespace
@@ -177,7 +170,7 @@ void register_verify(CLI::App& app, CommandContext& ctx) {
       ->check(CLI::PositiveNumber);
   add_common_flags(*cmd, ctx, false);
   cmd->callback([&ctx, flags] {
-    ctx.action = [&ctx, flags] { return verify_outputs(ctx, *flags); };
+    ctx.action = [flags](Ledger& ledger) { return verify_outputs(ledger, *flags); };
   });
 }
 

@@ -56,12 +56,33 @@ void ConsoleObserver::on_tick(const RunCounts&, Millis now) {
   }
 }
 
-void ConsoleObserver::on_notice(const std::string& message) {
+namespace {
+
+// What the user can do about a notice, in this front end's commands and keys.
+std::string remedy(const Notice& notice) {
+  const std::string resolve = "`vidbatch resolve --character " + notice.subject + " --id ID`";
+  switch (notice.kind) {
+    case NoticeKind::interrupted: return " (Ctrl-C again to abort)";
+    case NoticeKind::stopping: return "; once fixed, run `vidbatch resume`";
+    case NoticeKind::budget_reached: return "; run `vidbatch resume` once the budget allows";
+    case NoticeKind::derived_waiting: return "; run `vidbatch resume` once it is";
+    case NoticeKind::character_held:
+      return ". Find its id and run " + resolve + ", or `--recreate` to create it again";
+    case NoticeKind::character_ambiguous: return ". Run " + resolve + " (or --recreate)";
+    case NoticeKind::unclaimed_videos: return " (see `vidbatch status`)";
+    default: return "";
+  }
+}
+
+}  // namespace
+
+void ConsoleObserver::on_notice(const Notice& notice) {
+  const std::string message = notice.text + remedy(notice);
   LogEvent event;
   event.event = "notice";
-  event.level = message.starts_with("stopping:") ? LogLevel::error : LogLevel::warn;
-  event.message = message;
-  event.text = "vidbatch: " + message;
+  event.level = notice.kind == NoticeKind::stopping ? LogLevel::error : LogLevel::warn;
+  event.message = notice.kind == NoticeKind::stopping ? "stopping: " + message : message;
+  event.text = "vidbatch: " + event.message;
   m_log.write(event);
 }
 

@@ -6,6 +6,7 @@
 //   jobs logged above it;
 // - otherwise one line per transition (text), or one JSON object per
 //   transition and notice (--log-format json); --quiet keeps errors only.
+// A notice gets the command or key that deals with it (the engine names none).
 // Per-batch counts are kept here: seeded from the ledger at construction, then
 // moved by every transition (the engine's ticks count the whole scope).
 // Not thread-safe: one engine calls it, or several through run_providers, which serializes them.
@@ -26,7 +27,7 @@ class ConsoleObserver final : public RunObserver {
   void on_transition(const JobRecord& job, JobState from, JobState to,
                      const std::string& message, int http_status) override;
   void on_tick(const RunCounts& counts, Millis now) override;
-  void on_notice(const std::string& message) override;
+  void on_notice(const Notice& notice) override;
   // Draws the last state of the live block and moves below it.
   void close();
 

@@ -11,7 +11,7 @@
 #include <toml++/toml.h>
 
 #include "config/config_rules.h"
-#include "manifest/text_util.h"
+#include "util/text_util.h"
 
 namespace vb {
 
@@ -214,21 +214,11 @@ Result<Config> parse_config_text(const std::string& text, const std::string& fil
 }
 
 Result<Config> load_config(const ConfigOverrides& overrides, const EnvLookup& env) {
-  const auto file = choose_config_file(overrides);
-  if (!file) {
-    return std::unexpected(file.error());
-  }
+  const auto file = VB_TRY(choose_config_file(overrides));
   Config config;
-  if (*file) {
-    const auto text = read_config_file(**file);
-    if (!text) {
-      return std::unexpected(text.error());
-    }
-    auto parsed = parse_config_text(*text, **file);
-    if (!parsed) {
-      return parsed;
-    }
-    config = std::move(*parsed);
+  if (file) {
+    const std::string text = VB_TRY(read_config_file(*file));
+    config = VB_TRY(parse_config_text(text, *file));
   }
   std::vector<ConfigProblem> problems;
   apply_env(env, config, problems);
@@ -238,6 +228,41 @@ Result<Config> load_config(const ConfigOverrides& overrides, const EnvLookup& en
   }
   config.provider.base_url = strip_trailing_slashes(config.provider.base_url);
   return config;
+}
+
+const char* to_string(JobTimeoutAction v) {
+  return v == JobTimeoutAction::fail ? "fail" : "poll";
+}
+
+const char* to_string(AmbiguousPolicy v) {
+  switch (v) {
+    case AmbiguousPolicy::hold: return "hold";
+    case AmbiguousPolicy::resubmit: return "resubmit";
+    case AmbiguousPolicy::fail: return "fail";
+  }
+  return "hold";
+}
+
+const char* to_string(Checksum v) {
+  return v == Checksum::sha256 ? "sha256" : "none";
+}
+
+const char* to_string(VideoVerify v) {
+  switch (v) {
+    case VideoVerify::off: return "off";
+    case VideoVerify::warn: return "warn";
+    case VideoVerify::fail: return "fail";
+  }
+  return "warn";
+}
+
+const char* to_string(StoreSync v) {
+  switch (v) {
+    case StoreSync::off: return "off";
+    case StoreSync::normal: return "normal";
+    case StoreSync::full: return "full";
+  }
+  return "full";
 }
 
 }  // namespace vb

@@ -26,6 +26,20 @@ struct PriceTable {
   std::map<std::string, std::map<std::string, double>, std::less<>> usd_per_second;
 };
 
+// Settings that take one of a few words, parsed once (config_rules.cpp names the words).
+enum class JobTimeoutAction { fail, poll };        // limits.on_job_timeout
+enum class AmbiguousPolicy { hold, resubmit, fail };  // retry.ambiguous_policy
+enum class Checksum { sha256, none };              // output.checksum
+enum class VideoVerify { off, warn, fail };       // output.verify
+enum class StoreSync { off, normal, full };        // store.sync (SQLite synchronous)
+
+// The word each value is written as in the config file.
+const char* to_string(JobTimeoutAction v);
+const char* to_string(AmbiguousPolicy v);
+const char* to_string(Checksum v);
+const char* to_string(VideoVerify v);
+const char* to_string(StoreSync v);
+
 // One provider: the [provider] table (named "default") or a [providers.NAME] table.
 struct ProviderConfig {
   std::string name = "default";
@@ -51,7 +65,7 @@ struct LimitsConfig {
   int max_downloads = 4;              // concurrent downloads
   bool poll_by_listing = true;        // learn "still running" from GET /videos pages where listed
   Millis job_timeout_ms = 10800000;   // a job at the provider longer than this is stuck
-  std::string on_job_timeout = "fail";  // "fail" (reason timeout) or "poll" (warn, keep polling)
+  JobTimeoutAction on_job_timeout = JobTimeoutAction::fail;  // fail (reason timeout) or poll (warn)
 };
 
 struct RetryConfig {
@@ -67,7 +81,7 @@ struct RetryConfig {
   // reconciled; a create younger than this may still be in process at the provider.
   Millis ambiguous_settle_ms = 60000;
   // Where the dialect cannot list: "hold" (wait for `vidbatch resolve`), "resubmit", "fail".
-  std::string ambiguous_policy = "hold";
+  AmbiguousPolicy ambiguous_policy = AmbiguousPolicy::hold;
 };
 
 struct OutputConfig {
@@ -75,10 +89,10 @@ struct OutputConfig {
   std::string layout = "{batch}/{id}.mp4";   // placeholders: {batch} {id}
   bool thumbnails = true;  // fetch the dialect's thumbnail next to each video, when it has one
   bool sidecars = true;    // write <name>.json (the job's ledger data) next to each video
-  std::string checksum = "sha256";  // "sha256" of every video as written, or "none"
-  // Each video's headers against its request: "off", "warn" (recorded, the job is done) or
-  // "fail" (the job fails with verify_mismatch; never regenerated on its own).
-  std::string verify = "warn";
+  Checksum checksum = Checksum::sha256;  // of every video as written, or none
+  // Each video's headers against its request: off, warn (recorded, the job is done) or fail
+  // (the job fails with verify_mismatch; never regenerated on its own).
+  VideoVerify verify = VideoVerify::warn;
 };
 
 struct HttpConfig {
@@ -105,7 +119,7 @@ struct Config {
   OutputConfig output;
   HttpConfig http;
   std::string db_path = "vidbatch.db";
-  std::string sync = "full";             // SQLite synchronous: off | normal | full
+  StoreSync sync = StoreSync::full;      // SQLite synchronous
   std::string config_path;               // the file that was read, empty if none
 
   // The provider called `name` ("" = the default provider), or null.

@@ -8,7 +8,7 @@
 #include <expected>
 #include <functional>
 
-#include "manifest/text_util.h"
+#include "util/text_util.h"
 
 namespace vb {
 
@@ -140,6 +140,28 @@ StringCheck one_of(std::vector<std::string_view> choices) {
   };
 }
 
+// A word of `words`, stored as its enum value; anything else is an error listing the words.
+template <typename E, typename Get>
+Setter enum_key(Get get, std::vector<std::pair<std::string_view, E>> words) {
+  std::vector<std::string_view> names;
+  for (const auto& [name, value] : words) {
+    names.push_back(name);
+  }
+  return [get, words, names](const toml::node& node, Config& config) -> std::optional<std::string> {
+    const auto* value = node.as_string();
+    if (value == nullptr) {
+      return "expected a string, got " + describe(node);
+    }
+    for (const auto& [name, e] : words) {
+      if (value->get() == name) {
+        get(config) = e;
+        return std::nullopt;
+      }
+    }
+    return one_of(names)(value->get());
+  };
+}
+
 std::optional<std::string> check_env_name(const std::string& name) {
   const bool valid = !name.empty() && !std::isdigit(static_cast<unsigned char>(name[0])) &&
                      std::all_of(name.begin(), name.end(), [](char c) {
@@ -218,21 +240,26 @@ const std::vector<KeyRule>& rules() {
       {"limits", "job_timeout_ms",
        millis_key([](Config& c) -> auto& { return c.limits.job_timeout_ms; })},
       {"limits", "on_job_timeout",
-       string_key([](Config& c) -> auto& { return c.limits.on_job_timeout; },
-                  one_of({"fail", "poll"}))},
+       enum_key<JobTimeoutAction>([](Config& c) -> auto& { return c.limits.on_job_timeout; },
+                                  {{"fail", JobTimeoutAction::fail}, {"poll", JobTimeoutAction::poll}})},
       {"retry", "ambiguous_settle_ms",
        millis_key([](Config& c) -> auto& { return c.retry.ambiguous_settle_ms; })},
       {"retry", "ambiguous_policy",
-       string_key([](Config& c) -> auto& { return c.retry.ambiguous_policy; },
-                  one_of({"hold", "resubmit", "fail"}))},
+       enum_key<AmbiguousPolicy>([](Config& c) -> auto& { return c.retry.ambiguous_policy; },
+                                 {{"hold", AmbiguousPolicy::hold},
+                                  {"resubmit", AmbiguousPolicy::resubmit},
+                                  {"fail", AmbiguousPolicy::fail}})},
       {"output", "root", string_key([](Config& c) -> auto& { return c.output.root; }, check_non_empty)},
       {"output", "layout", string_key([](Config& c) -> auto& { return c.output.layout; }, check_layout)},
       {"output", "thumbnails", bool_key([](Config& c) -> auto& { return c.output.thumbnails; })},
       {"output", "sidecars", bool_key([](Config& c) -> auto& { return c.output.sidecars; })},
-      {"output", "checksum", string_key([](Config& c) -> auto& { return c.output.checksum; },
-                                        one_of({"sha256", "none"}))},
-      {"output", "verify", string_key([](Config& c) -> auto& { return c.output.verify; },
-                                      one_of({"off", "warn", "fail"}))},
+      {"output", "checksum",
+       enum_key<Checksum>([](Config& c) -> auto& { return c.output.checksum; },
+                          {{"sha256", Checksum::sha256}, {"none", Checksum::none}})},
+      {"output", "verify",
+       enum_key<VideoVerify>([](Config& c) -> auto& { return c.output.verify; },
+                             {{"off", VideoVerify::off}, {"warn", VideoVerify::warn},
+                              {"fail", VideoVerify::fail}})},
       {"http", "connect_timeout_ms",
        millis_key([](Config& c) -> auto& { return c.http.connect_timeout_ms; })},
       {"http", "request_timeout_ms",
@@ -244,7 +271,9 @@ const std::vector<KeyRule>& rules() {
       {"limits", "budget_usd", rate_key([](Config& c) -> auto& { return c.budget_usd; })},
       {"store", "path", string_key([](Config& c) -> auto& { return c.db_path; }, check_non_empty)},
       {"store", "sync",
-       string_key([](Config& c) -> auto& { return c.sync; }, one_of({"off", "normal", "full"}))},
+       enum_key<StoreSync>([](Config& c) -> auto& { return c.sync; },
+                           {{"off", StoreSync::off}, {"normal", StoreSync::normal},
+                            {"full", StoreSync::full}})},
   };
   return k_rules;
 }

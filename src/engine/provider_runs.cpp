@@ -24,9 +24,9 @@ class MergedObserver final : public RunObserver {
     std::lock_guard lock(m_mutex);
     m_inner.on_tick(m_counts, now);
   }
-  void on_notice(const std::string& message) override {
+  void on_notice(const Notice& notice) override {
     std::lock_guard lock(m_mutex);
-    m_inner.on_notice(message);
+    m_inner.on_notice(notice);
   }
   RunCounts counts() const {
     std::lock_guard lock(m_mutex);

@@ -1,4 +1,5 @@
 #include "engine/retry_policy.h"
+#include "job/failure_codes.h"
 
 #include <algorithm>
 #include <cmath>
@@ -58,7 +59,7 @@ RetryDecision decide_retry(const RetryConfig& config, RequestPhase phase,
     case AnswerKind::stop_run:
       return {Verdict::stop_run, 0, answer.code, what};
     case AnswerKind::ambiguous:
-      return {Verdict::ambiguous, 0, answer.code.empty() ? "create_ambiguous" : answer.code,
+      return {Verdict::ambiguous, 0, answer.code.empty() ? failure::create_ambiguous : answer.code,
               "the " + std::string(phase == RequestPhase::submit ? "create " : "") +
                   "request left but no answer proves it was refused (" + what +
                   "); a video may have been started and billed, so it is not sent again "
@@ -76,7 +77,7 @@ RetryDecision decide_retry(const RetryConfig& config, RequestPhase phase,
     if (answer.kind == AnswerKind::expired) {
       return {Verdict::give_up, 0, answer.code, what};
     }
-    return {Verdict::give_up, 0, "retries_exhausted",
+    return {Verdict::give_up, 0, failure::retries_exhausted,
             std::string(to_string(phase)) + " failed " + for_how_long(streak, now) +
                 "; last error: " + what};
   }

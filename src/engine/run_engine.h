@@ -18,6 +18,7 @@
 #include <string>
 
 #include "config/config.h"
+#include "engine/notice.h"
 #include "engine/shared_budget.h"
 #include "http/http_transport.h"
 #include "job/job_state.h"
@@ -43,7 +44,7 @@ class RunObserver {
                              const std::string& message, int http_status) = 0;
   // Called at most a few times per second with the counts of the jobs in scope.
   virtual void on_tick(const RunCounts& counts, Millis now) = 0;
-  virtual void on_notice(const std::string& message) = 0;
+  virtual void on_notice(const Notice& notice) = 0;
 };
 
 struct RunScope {
@@ -70,7 +71,8 @@ class RunEngine {
 
   // Runs until every job in scope is terminal or ambiguous, or until
   // `stop_requests` becomes >= 1 (graceful: no new requests, in-flight ones
-  // finish or are aborted within a few seconds) or >= 2 (abort at once).
+  // finish or are aborted within a few seconds) or >= 2 (abort at once): the front end
+  // counts its stop signals there.
   // Fails only when the ledger cannot be read at start.
   Result<RunSummary> run(const RunScope& scope, const std::atomic<int>& stop_requests);
 

@@ -62,8 +62,7 @@ Result<FinishedVideo> fetch_video(const VideoProvider& provider, HttpTransport& 
                 "the video is '" + status->raw_status + "', not completed; adopt it once it is",
                 "video " + remote_id);
   }
-  const Checksum checksum = config.output.checksum == "none" ? Checksum::none : Checksum::sha256;
-  auto file = VideoFile::create(paths, checksum);
+  auto file = VideoFile::create(paths, config.output.checksum);
   if (!file) {
     return std::unexpected(file.error());
   }

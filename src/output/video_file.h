@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "config/config.h"
 #include "http/http_transport.h"
 #include "output/output_layout.h"
 #include "probe/video_check.h"
@@ -28,9 +29,6 @@ struct FinishedVideo {
   std::string sha256;   // lower-case hex; empty with Checksum::none
   VideoCheck check;     // what its headers say against the request; unchecked when not asked
 };
-
-// What finishing a video computes of its bytes (config output.checksum).
-enum class Checksum { sha256, none };
 
 // Makes renames into a folder durable (fsync of the folder) with group commit: callers on
 // several threads that finished their renames before one fsync of the folder began all share

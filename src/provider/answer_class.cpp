@@ -1,4 +1,5 @@
 #include "provider/answer_class.h"
+#include "job/failure_codes.h"
 
 namespace vb {
 
@@ -40,7 +41,7 @@ AnswerClass classify_transport_failure(RequestPhase phase, const HttpResult& res
       return c;
     case TransportFailure::sink_failed:
       c.kind = AnswerKind::rejected;
-      c.code = "disk_write_failed";
+      c.code = failure::disk_write_failed;
       c.detail = "could not write the video to disk (" + c.detail + ")";
       return c;
     case TransportFailure::timeout:
@@ -51,7 +52,7 @@ AnswerClass classify_transport_failure(RequestPhase phase, const HttpResult& res
   }
   if (phase == RequestPhase::submit) {
     c.kind = AnswerKind::ambiguous;
-    c.code = "create_ambiguous";
+    c.code = failure::create_ambiguous;
   } else {
     c.kind = AnswerKind::retry;
   }

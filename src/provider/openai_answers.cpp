@@ -1,4 +1,5 @@
 #include "provider/openai_answers.h"
+#include "job/failure_codes.h"
 
 #include <algorithm>
 #include <cctype>
@@ -61,21 +62,21 @@ AnswerClass with(AnswerKind kind, std::string code, std::string detail) {
 AnswerClass classify_status(RequestPhase phase, const HttpResult& result, const Envelope& e,
                             const std::string& what) {
   const int s = result.response.status;
-  const std::string code = "http_" + std::to_string(s);
+  const std::string code = failure::http(s);
   if (phase == RequestPhase::download && (s == 401 || s == 403 || s == 404 || s == 410)) {
-    return with(AnswerKind::expired, "content_expired",
+    return with(AnswerKind::expired, failure::content_expired,
                 "the video could not be downloaded (" + what + "): its content expired or is gone");
   }
   if (phase == RequestPhase::list && (s == 404 || s == 405 || s == 501)) {
     return with(AnswerKind::rejected, code, what);  // no listing here
   }
   if (s == 401 || s == 403) {
-    return with(AnswerKind::stop_run, "auth_" + std::to_string(s),
+    return with(AnswerKind::stop_run, failure::auth(s),
                 "the provider refused the API key (" + what +
                     "); check the key variable and the base URL");
   }
   if (s == 429 && e.code == "insufficient_quota") {
-    return with(AnswerKind::stop_run, "insufficient_quota",
+    return with(AnswerKind::stop_run, failure::insufficient_quota,
                 "the provider says the account has no quota left (" + what + ")");
   }
   if (s == 429) {
@@ -97,7 +98,7 @@ AnswerClass classify_status(RequestPhase phase, const HttpResult& result, const 
     return with(AnswerKind::slow_down, code, what);
   }
   if (phase == RequestPhase::submit) {
-    return with(AnswerKind::ambiguous, "create_ambiguous",
+    return with(AnswerKind::ambiguous, failure::create_ambiguous,
                 what + "; the provider or a gateway in front of it may have started the video");
   }
   return with(AnswerKind::retry, code, what);

@@ -71,6 +71,10 @@ struct JobUpdate {
   int add_retries = 0;    // counted with it rather than in a transaction of their own
 };
 
+// What the ledger's row becomes under `update` (the store writes the same rule in SQL): set
+// fields replace, unset ones stay, counters add. For in-memory copies of a row.
+void apply_update(JobRecord& rec, const JobUpdate& update);
+
 struct Transition {
   std::int64_t row_id = 0;
   JobState from = JobState::queued;

@@ -65,8 +65,9 @@ TEST_CASE("http_proxy from the environment carries a whole run", "[e2e][proxy]")
   CommandResult run = run_with(folder, manifest, "http://" + host + "/v1", {{"http_proxy", proxy.url()}});
   INFO(run.err);
   REQUIRE(run.exit_code == 0);
-  // Three creates, their polls and three downloads, all through the proxy.
+  // Three creates, their polls and three downloads, all through the proxy; each create once.
   CHECK(proxy.requests() >= 9);
+  CHECK(parse_json(sim.stats())["creates_total"].GetInt() == 3);
   CHECK(proxy.hosts().at(host) >= 9);
   CHECK(proxy.tunnels() == 0);
   auto jobs = folder.open_store()->list_jobs({});

@@ -1,5 +1,6 @@
 // [engine] RunEngine end to end in virtual time: a real JobStore on a temp SQLite file,
 // the real OpenAI provider, FakeTransport answering by URL and FakeClock.
+#include <SQLiteCpp/SQLiteCpp.h>
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -41,10 +42,14 @@ class RecordingObserver final : public RunObserver {
     max_at_provider = std::max(max_at_provider, at_provider);
   }
   void on_tick(const RunCounts&, Millis) override { ticks += 1; }
-  void on_notice(const std::string& message) override { notices.push_back(message); }
+  void on_notice(const Notice& notice) override {
+    notices.push_back(notice.text);
+    kinds.push_back(notice.kind);
+  }
 
   std::vector<Seen> transitions;
   std::vector<std::string> notices;
+  std::vector<NoticeKind> kinds;
   int ticks = 0;
   int at_provider = 0;
   int max_at_provider = 0;
@@ -327,7 +332,7 @@ TEST_CASE("engine: output.sidecars = false saves the video and no sidecar", "[en
 
 TEST_CASE("engine: output.checksum = \"none\" saves the video with no hash anywhere", "[engine]") {
   Harness h;
-  h.config.output.checksum = "none";
+  h.config.output.checksum = Checksum::none;
   const std::string video = run_two_ready(h);
   for (const std::string id : {"job-0", "job-1"}) {
     INFO(id);
@@ -397,6 +402,30 @@ TEST_CASE("engine: a remote id is committed at once; other transitions wait for 
   // `running` (learnt 5 ms after the first poll left) waits for the interval.
   CHECK(committed[1] == "submitted/video_0");
   CHECK(h.chain("job-0") == "queued>submitting>submitted>running>ready>downloading>done");
+}
+
+// A commit the ledger refuses stops the run, and the observer never hears of what it held:
+// it saw each transition only once it was durable.
+TEST_CASE("engine: a transition whose commit fails is not told to the observer", "[engine]") {
+  Harness h;
+  h.import(1);
+  {
+    SQLite::Database db(h.config.db_path, SQLite::OPEN_READWRITE);
+    db.exec("CREATE TRIGGER refuse_running BEFORE UPDATE OF state ON jobs "
+            "WHEN NEW.state = 'running' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END");
+  }
+  h.create_script();
+  h.poll_script({{"video_0", {video_json("video_0", "in_progress", 40)}}});
+
+  RunSummary summary = h.run();
+
+  REQUIRE(summary.fatal.has_value());
+  CHECK(h.job("job-0").state == JobState::submitted);
+  std::string seen;
+  for (const auto& t : h.observer.transitions) {
+    seen += std::string(to_string(t.from)) + ">" + to_string(t.to) + " ";
+  }
+  CHECK(seen == "queued>submitting submitting>submitted ");
 }
 
 TEST_CASE("engine: a create that timed out is ambiguous and never resent", "[engine]") {
@@ -527,8 +556,9 @@ TEST_CASE("engine: a 401 on create stops the run and puts the job back", "[engin
   CHECK(h.job("job-1").attempt == 0);
   CHECK(summary.counts.of(JobState::queued) == 3);
   REQUIRE_FALSE(h.observer.notices.empty());
+  CHECK(h.observer.kinds.back() == NoticeKind::stopping);
   CHECK(h.observer.notices.back() ==
-        "stopping: the provider refused the API key (HTTP 401: Incorrect API key provided: "
+        "the provider refused the API key (HTTP 401: Incorrect API key provided: "
         "sk-test); check the key variable and the base URL");
 }
 
@@ -635,9 +665,9 @@ TEST_CASE("engine: recover_interrupted_jobs", "[engine]") {
   CHECK(*again == 0);
 }
 
-// Regression test (bug found and fixed): src/engine/run_handlers.cpp on_request_failed (the `expired` branch, ~line 250)
-// moves a downloading job back to `ready` but keeps job.file, and run_loop.cpp
-// start_download (~line 165) only records `ready -> downloading` when job.file is null.
+// Regression test (bug found and fixed): the `expired` branch of a failed download
+// (Downloader::return_for_status) moved a downloading job back to `ready` but kept job.file, and
+// Downloader::start only records `ready -> downloading` when job.file is null.
 // After a signed URL answered 403/404/410, the fresh-status download therefore runs with
 // the job in `ready`, and finish_download's `ready -> done` is refused by the store
 // ("transition ready -> done is not allowed"): the run stops with a fatal error after the
@@ -708,10 +738,10 @@ TEST_CASE("engine: an error answer during a resumed download keeps the bytes alr
 }
 
 // Regression test (bug found and fixed): when a transfer fails after the last byte arrived (e.g. a reset before the final
-// chunk), src/engine/run_loop.cpp start_download resumes with range_from == size(), which
+// chunk), Downloader::start resumes with range_from == size(), which
 // servers answer `416 Range Not Satisfiable` (`Content-Range: bytes */<total>`).
-// decide_retry treats 416 as terminal (http_416), so run_handlers.cpp fail_job discards a
-// complete, paid-for video and fails the job. Fix: in on_download_answer / on_request_failed,
+// decide_retry treats 416 as terminal (http_416), so fail_job discarded a
+// complete, paid-for video and fails the job. Fix: in Downloader::on_answer,
 // treat 416 whose Content-Range total equals job.file->size() as success (finish_download with
 // that total), else restart() the file and retry from 0.
 TEST_CASE("engine: a 416 after all bytes arrived finishes the download", "[engine]") {
@@ -759,7 +789,7 @@ TEST_CASE("engine: a finished video the disk refuses stops the run, the job stay
   REQUIRE(summary.fatal.has_value());
   CHECK(summary.fatal->code == ErrorCode::io);
   CHECK(summary.fatal->message.find("cannot save job-0") != std::string::npos);
-  CHECK(summary.fatal->message.find("run `vidbatch resume`") != std::string::npos);
+  CHECK(summary.fatal->message.ends_with("; fix the output folder"));  // the CLI adds `resume`
   JobRecord job = h.job("job-0");
   CHECK(job.state == JobState::ready);
   CHECK(h.net.started("GET", "/videos/video_0/content").size() == 1);  // not fetched again

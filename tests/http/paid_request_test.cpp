@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <string>
@@ -256,4 +258,32 @@ TEST_CASE("a transfer after one that timed out starts afresh", "[http]") {
     CHECK(next.response.body == "ok");
   }
   ::close(fd);
+}
+
+TEST_CASE("a paid multipart create with a large image is sent whole, without Expect", "[http]") {
+  // With `Expect: 100-continue` libcurl would wait for the server before the body and may send
+  // the request again without it: a create with a 2 MiB image must go out once, in one piece.
+  ResettingServer server;
+  char dir_template[] = "/tmp/vidbatch-paid-XXXXXX";
+  REQUIRE(::mkdtemp(dir_template) != nullptr);
+  const std::string image = std::string(dir_template) + "/ref.png";
+  {
+    std::FILE* f = std::fopen(image.c_str(), "wb");
+    REQUIRE(f != nullptr);
+    std::string bytes(2 << 20, 'x');
+    std::fwrite(bytes.data(), 1, bytes.size(), f);
+    std::fclose(f);
+  }
+  auto transport = make_curl_transport({});
+  HttpRequest request = create(server);
+  request.body.clear();
+  request.headers.clear();
+  request.form = {{"prompt", "a cat", "", ""}, {"input_reference", "", image, "image/png"}};
+  auto result = run_one(*transport, request);
+  CHECK(server.posts() == 1);
+  CHECK(result.request_sends == 1);
+  CHECK(server.last_post_headers().find("Expect:") == std::string::npos);
+  CHECK(server.last_post_headers().find("multipart/form-data") != std::string::npos);
+  std::remove(image.c_str());
+  ::rmdir(dir_template);
 }

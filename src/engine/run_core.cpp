@@ -1,0 +1,286 @@
+// RunCore and Scheduler: what the request families of a run share.
+#include "engine/run_core.h"
+
+#include <algorithm>
+
+namespace vb {
+
+namespace {
+
+// Transitions are committed together at most this long after the first of them (group commit:
+// jobs that move together share the pages they dirty). Exceptions commit at once: `submitting`
+// before any create leaves, a remote id as soon as it is known, and before the ledger is read.
+constexpr Millis k_commit_interval_ms = 50;
+constexpr std::size_t k_commit_max_pending = 1024;
+constexpr Millis k_tick_interval_ms = 250;
+
+double burst_for(double per_second) {
+  // Enough tokens to cover one loop turn, never less than one.
+  return std::max(1.0, per_second * 0.5);
+}
+
+// polls_per_second is a promise about every second, which a bucket alone breaks by its
+// burst: at most that many polls leave in any 1.05 s (the 50 ms absorb the jitter between
+// leaving here and arriving there).
+WindowCap poll_window(double per_second) {
+  constexpr Millis k_window_ms = 1050;
+  return per_second >= 1.0 ? WindowCap{static_cast<std::size_t>(per_second), k_window_ms}
+                           : WindowCap{};
+}
+
+bool counts_at_provider(JobState s) {
+  return s == JobState::submitting || s == JobState::submitted || s == JobState::running;
+}
+
+}  // namespace
+
+Scheduler::Scheduler(const LimitsConfig& limits)
+    : m_submit_limiter(limits.submits_per_minute / 60.0, burst_for(limits.submits_per_minute / 60.0)),
+      m_poll_limiter(limits.polls_per_second, burst_for(limits.polls_per_second),
+                     poll_window(limits.polls_per_second)),
+      m_poll_concurrency(limits.polls_per_second, k_connections_per_origin) {}
+
+void Scheduler::schedule(LiveJob& job, Millis at) {
+  job.due = at;
+  job.timer_seq += 1;
+  m_timers.push(Timer{at, job.rec.row_id, job.timer_seq});
+}
+
+std::optional<Timer> Scheduler::pop_due(Millis now) {
+  if (m_timers.empty() || m_timers.top().at > now) {
+    return std::nullopt;
+  }
+  Timer timer = m_timers.top();
+  m_timers.pop();
+  return timer;
+}
+
+std::optional<Millis> Scheduler::next_timer() const {
+  return m_timers.empty() ? std::nullopt : std::optional<Millis>(m_timers.top().at);
+}
+
+void Scheduler::slow_down(RequestPhase phase, Millis until) {
+  (phase == RequestPhase::submit ? m_submit_limiter : m_poll_limiter).cool_down_until(until);
+}
+
+RunCore::RunCore(const RunDeps& deps) : m_deps(deps), m_scheduler(deps.config.limits) {}
+
+void RunCore::send(HttpRequest request, Traffic traffic, RequestOwner& owner, std::int64_t key,
+                   Millis now) {
+  const HttpConfig& http = config().http;
+  request.timeout_ms = traffic == Traffic::download ? http.download_timeout_ms
+                                                    : http.request_timeout_ms;
+  if (traffic == Traffic::download) {
+    request.low_speed_time_ms = http.low_speed_time_ms;
+  }
+  request.paid = traffic == Traffic::paid;
+  const bool status = traffic == Traffic::status;
+  m_status_in_flight += status ? 1 : 0;
+  const std::uint64_t tag = m_next_tag++;
+  m_sent.emplace(tag, Sent{&owner, key, status, now});
+  m_deps.transport.start(std::move(request), tag);
+}
+
+// By tag, not by job: a status answer counts for the concurrency limit even when its job has
+// left the loop meanwhile.
+void RunCore::dispatch(HttpResult result, Millis now) {
+  auto it = m_sent.find(result.tag);
+  if (it == m_sent.end()) {
+    return;
+  }
+  Sent sent = it->second;
+  m_sent.erase(it);
+  if (sent.status) {
+    m_status_in_flight -= 1;
+    m_scheduler.status_answered(now - sent.at);
+  }
+  sent.owner->on_answer(sent.key, result, now);
+}
+
+bool RunCore::connection_free(std::size_t reserved) const {
+  return m_deps.transport.in_flight() + reserved < k_connections_per_origin;
+}
+
+// The token is taken only when the request can go on the wire at once: one left waiting inside
+// the transport for a connection would reach the provider late, bunched with others, and break
+// the rate the token bucket promised.
+bool RunCore::status_may_start(Millis now) {
+  return connection_free() && m_scheduler.status_slot_free(m_status_in_flight) &&
+         m_scheduler.take_status_token(now);
+}
+
+LiveJob* RunCore::find(std::int64_t row_id) {
+  auto it = m_live.find(row_id);
+  return it == m_live.end() || it->second.forgotten ? nullptr : &it->second;
+}
+
+LiveJob* RunCore::answered(std::int64_t row_id) {
+  LiveJob* job = find(row_id);
+  if (job != nullptr) {
+    job->in_flight = RequestKind::none;
+  }
+  return job;
+}
+
+Status RunCore::each_stored(std::span<const JobState> states,
+                            const std::function<Status(JobRecord)>& visit) {
+  constexpr int k_page = 1000;
+  std::int64_t cursor = 0;
+  while (true) {
+    auto page = store().jobs_in_states(states, cursor, k_page);
+    if (!page) {
+      return std::unexpected(page.error());
+    }
+    for (auto& rec : *page) {
+      cursor = rec.row_id;
+      if (!in_scope(rec)) {
+        continue;
+      }
+      if (auto status = visit(std::move(rec)); !status) {
+        return status;
+      }
+    }
+    if (page->size() < static_cast<std::size_t>(k_page)) {
+      return {};
+    }
+  }
+}
+
+LiveJob& RunCore::admit(JobRecord rec) {
+  auto [it, added] = m_live.try_emplace(rec.row_id);
+  LiveJob& job = it->second;
+  if (job.forgotten) {
+    job = LiveJob{};  // forgotten earlier in this turn, back again: a fresh start
+    added = true;
+  }
+  m_at_provider += added && counts_at_provider(rec.state) ? 1 : 0;
+  job.rec = std::move(rec);
+  job.poll_interval = config().limits.poll_interval_ms;
+  return job;
+}
+
+LiveJob* RunCore::due_job(const Timer& timer) {
+  LiveJob* job = find(timer.row_id);
+  if (job == nullptr || job->timer_seq != timer.seq || job->in_flight != RequestKind::none) {
+    return nullptr;
+  }
+  return job;
+}
+
+void RunCore::forget(LiveJob& job) {
+  if (job.file) {
+    job.file->discard();
+    job.file.reset();
+  }
+  if (!job.forgotten) {
+    job.forgotten = true;
+    m_forgotten.push_back(job.rec.row_id);
+  }
+}
+
+void RunCore::end_turn() {
+  for (std::int64_t row_id : m_forgotten) {
+    auto it = m_live.find(row_id);
+    if (it != m_live.end() && it->second.forgotten) {
+      m_live.erase(it);
+    }
+  }
+  m_forgotten.clear();
+}
+
+bool RunCore::for_this_provider(const JobRecord& rec) const {
+  const std::string& named =
+      rec.spec.provider.empty() ? config().default_provider : rec.spec.provider;
+  return named == config().provider.name;
+}
+
+bool RunCore::in_scope(const JobRecord& rec) const {
+  const auto& batch = m_deps.scope.batch;
+  return (!batch || rec.batch == *batch) && for_this_provider(rec);
+}
+
+void RunCore::transition(LiveJob& job, JobState to, const std::string& message, JobUpdate update,
+                         int http_status) {
+  JobState from = job.rec.state;
+  update.add_polls += job.unsaved_polls;
+  update.add_retries += job.unsaved_retries;
+  job.unsaved_polls = 0;
+  job.unsaved_retries = 0;
+  Transition t{job.rec.row_id, from, to, now(), http_status, message, update};
+  job.rec.state = to;
+  apply_update(job.rec, update);
+  m_at_provider += counts_at_provider(to) ? 1 : 0;
+  m_at_provider -= counts_at_provider(from) ? 1 : 0;
+  m_counts.by_state[static_cast<std::size_t>(from)] -= 1;
+  m_counts.by_state[static_cast<std::size_t>(to)] += 1;
+  m_flush_now = m_flush_now || update.remote_id.has_value();
+  m_pending_notes.emplace_back(job.rec, t);
+  m_pending.push_back(std::move(t));
+  if (is_terminal(to) && m_on_terminal) {
+    m_on_terminal(job.rec);
+  }
+}
+
+void RunCore::fail_job(LiveJob& job, const std::string& code, const std::string& message,
+                       int http_status) {
+  JobUpdate update;
+  update.error_code = code;
+  update.error_message = message;
+  transition(job, JobState::failed, message, update, http_status);
+  forget(job);
+}
+
+void RunCore::flush_if_due(Millis now) {
+  if (m_pending.empty()) {
+    m_last_flush = now;  // the interval counts from the first transition waiting
+  } else if (m_flush_now || now - m_last_flush >= k_commit_interval_ms ||
+             m_pending.size() >= k_commit_max_pending) {
+    flush();
+    m_last_flush = now;
+  }
+}
+
+std::optional<Millis> RunCore::flush_due() const {
+  return m_pending.empty() ? std::nullopt
+                           : std::optional<Millis>(m_last_flush + k_commit_interval_ms);
+}
+
+// The observer hears of a transition only once it is durable: a failed commit stops the run,
+// and what it held never happened.
+void RunCore::flush() {
+  m_flush_now = false;
+  if (m_pending.empty()) {
+    return;
+  }
+  auto status = m_deps.store.apply(m_pending);
+  if (!status) {
+    set_fatal(status.error());
+  } else {
+    for (const auto& [rec, t] : m_pending_notes) {
+      m_deps.observer.on_transition(rec, t.from, t.to, t.message, t.http_status);
+    }
+  }
+  m_pending.clear();
+  m_pending_notes.clear();
+}
+
+void RunCore::notice(NoticeKind kind, std::string subject, std::string text) {
+  m_deps.observer.on_notice(Notice{kind, std::move(subject), std::move(text)});
+}
+
+void RunCore::set_fatal(Error error) {
+  if (!m_fatal) {
+    notice(NoticeKind::stopping, "", error.describe());
+    m_fatal = std::move(error);
+  }
+  m_stopping = true;
+}
+
+void RunCore::tick(Millis now, bool force) {
+  if (force || now - m_last_tick >= k_tick_interval_ms) {
+    m_last_tick = now;
+    m_deps.observer.on_tick(m_counts, now);
+  }
+}
+
+}  // namespace vb

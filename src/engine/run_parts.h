@@ -1,0 +1,303 @@
+// Internal to the engine module: the request families of a run, one class each, each owning
+// its state and reaching the rest of the run through RunCore (engine/run_core.h) and the few
+// siblings it names in its constructor. A new step between "created" and "saved" is one more
+// class here and one more route in RunEngine::Loop.
+//
+//   Submitter         queued jobs -> create requests (limits, budget, parents, characters)
+//   ChainGate         derived jobs wait for their parent
+//   CharacterCreator  characters created once, before the jobs that use them
+//   StatusPolls       a job's own status query, and what any status means for the job
+//   Downloader        the video's bytes -> VideoFile -> FinishPool -> done
+//   FailedRequests    what a job's failed request means (retry, ambiguous, give up, stop)
+//   ListingPages      one paginated walk through the provider's video listing
+//   Reconciliation    ambiguous creates against the listing (or the ambiguous policy)
+//   ListingSweep      many jobs' "still running" from one listing page
+//   ThumbnailFetcher  a done video's thumbnail, best effort
+#pragma once
+
+#include <deque>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "engine/reconciler.h"
+#include "engine/run_core.h"
+#include "output/finish_pool.h"
+
+namespace vb {
+
+class ChainGate;
+class CharacterCreator;
+class Downloader;
+class FailedRequests;
+class ListingSweep;
+class Reconciliation;
+class StatusPolls;
+class ThumbnailFetcher;
+
+// Whether a job taken from the submission queue may be sent now.
+enum class Gate {
+  submit,   // yes (its context filled in)
+  skipped,  // no: the gate took the job (it waits, or it failed)
+  stop,     // no: the ledger could not be read (the run stops)
+};
+
+class Submitter final : public RequestOwner {
+ public:
+  Submitter(RunCore& core, ChainGate& chains, CharacterCreator& characters,
+            StatusPolls& polls, Reconciliation& reconciliation, FailedRequests& failures);
+  Status load_budget();
+  void start(Millis now);
+  // First in line: a released child, a character's jobs, a job proven never started.
+  void push_front(JobRecord rec) { m_queue.push_front(std::move(rec)); }
+  // A create retry is due: back to the queue, first in line, its failures still counted.
+  void retry_due(LiveJob& job);
+  bool done() const { return (m_queue.empty() && m_exhausted) || m_budget_reached; }
+  bool budget_reached() const { return m_budget_reached; }
+  Millis next_wake(Millis now, Millis wake) const;
+  void on_answer(std::int64_t row_id, HttpResult& result, Millis now) override;
+
+ private:
+  void fill_queue();
+  bool within_budget(const JobRecord& rec);
+  bool sent_twice(LiveJob& job, const HttpResult& result, Millis now);
+
+  RunCore& m_core;
+  ChainGate& m_chains;
+  CharacterCreator& m_characters;
+  StatusPolls& m_polls;
+  Reconciliation& m_reconciliation;
+  FailedRequests& m_failures;
+  std::deque<JobRecord> m_queue;  // queued jobs fetched from the ledger
+  std::int64_t m_cursor = 0;
+  bool m_exhausted = false;
+  bool m_budget_reached = false;  // this loop stopped submitting at the budget
+  std::unordered_map<std::int64_t, FailureStreak> m_retry_streaks;  // of jobs waiting to retry
+};
+
+// Derived jobs (remix_of, edit_of, extend_of) wait in memory until their parent is done.
+class ChainGate {
+ public:
+  ChainGate(RunCore& core, Submitter& submitter);
+  Gate check(JobRecord& rec, CreateContext& context);
+  // Children of a parent that just ended go on (done) or fail with it.
+  void release(const JobRecord& parent);
+  void note_waiting();
+
+ private:
+  void fail_child(JobRecord child, const std::optional<JobRecord>& parent);
+
+  RunCore& m_core;
+  Submitter& m_submitter;
+  std::unordered_map<std::string, std::vector<JobRecord>> m_waiting;  // by parent
+};
+
+// Characters (cameos): a job naming characters is sent once each has an id at the provider.
+// A character is created at most once per provider and name: `creating` is committed before its
+// request leaves, and a request whose answer is lost leaves it `ambiguous` for the user.
+class CharacterCreator final : public RequestOwner {
+ public:
+  CharacterCreator(RunCore& core, Submitter& submitter);
+  Gate check(JobRecord& rec, CreateContext& context);
+  void start(Millis now);
+  bool pending() const;
+  Millis next_wake(Millis wake) const;
+  void on_answer(std::int64_t index, HttpResult& result, Millis now) override;
+
+ private:
+  struct Task {
+    std::string name;
+    std::string video_path;
+    CharacterState state = CharacterState::pending;
+    bool in_flight = false;
+    bool noted = false;              // the "held" notice was shown
+    FailureStreak failures;
+    Millis due = 0;                  // next create attempt not before
+    std::vector<JobRecord> waiting;  // queued jobs that need it
+  };
+  Task& task(const std::string& name);
+  void settle_failed(Task& task, const RetryDecision& decision, Millis now);
+
+  RunCore& m_core;
+  Submitter& m_submitter;
+  std::vector<Task> m_tasks;  // request key = index
+  std::unordered_map<std::string, std::size_t> m_index;
+};
+
+class StatusPolls final : public RequestOwner {
+ public:
+  StatusPolls(RunCore& core, FailedRequests& failures, ListingSweep& sweep);
+  void start_waiting(Millis now);
+  void on_answer(std::int64_t row_id, HttpResult& result, Millis now) override;
+  // A status learnt from the job's own query or from a listing page: transitions, then the
+  // job's next check.
+  void on_status(LiveJob& job, const RemoteStatus& status, int http_status, Millis now);
+  // What a status means for the job (a create answer's status too).
+  void apply(LiveJob& job, const RemoteStatus& status, int http_status, Millis now);
+
+ private:
+  void start(LiveJob& job, Millis now);
+
+  RunCore& m_core;
+  FailedRequests& m_failures;
+  ListingSweep& m_sweep;
+};
+
+class Downloader final : public RequestOwner {
+ public:
+  Downloader(RunCore& core, FailedRequests& failures, ThumbnailFetcher& thumbnails);
+  void start_waiting(Millis now);
+  void on_answer(std::int64_t row_id, HttpResult& result, Millis now) override;
+  void take_finished(Millis now);
+  bool busy() const { return m_finisher->pending() > 0; }
+  // A refused download goes back to `ready` to learn a fresh status.
+  void return_for_status(LiveJob& job, const std::string& message);
+  // A disk error is every video's: the job goes back to `ready` and the run stops.
+  void stop_on_disk_error(LiveJob& job, const std::string& message, const std::string& remedy);
+
+ private:
+  void start(LiveJob& job, Millis now);
+  void finish(LiveJob& job, const HttpResult& result);
+  void on_finished(FinishOutcome& outcome, Millis now);
+
+  RunCore& m_core;
+  FailedRequests& m_failures;
+  ThumbnailFetcher& m_thumbnails;
+  std::unique_ptr<FinishPool> m_finisher;
+  std::size_t m_in_flight = 0;
+};
+
+class FailedRequests {
+ public:
+  FailedRequests(RunCore& core, Downloader& downloads, Reconciliation& reconciliation);
+  void on_failed(LiveJob& job, RequestPhase phase, const AnswerClass& answer, int http_status,
+                 Millis now);
+
+ private:
+  RunCore& m_core;
+  Downloader& m_downloads;
+  Reconciliation& m_reconciliation;
+};
+
+// One walk through the provider's video listing, page by page (newest first).
+class ListingPages {
+ public:
+  explicit ListingPages(RunCore& core) : m_core(core) {}
+  bool in_flight() const { return m_in_flight; }
+  int pages() const { return m_pages; }
+  // The next page's request: the first after restart(), else the one after the last page read.
+  void send_next(RequestOwner& owner, Traffic traffic, Millis now);
+  void restart();
+  // The page an answer carries; an Error when it has none. `refused`: the provider said there
+  // is no listing here (not worth asking again).
+  Result<RemotePage> read(const HttpResult& result, Millis now, bool& refused);
+
+ private:
+  RunCore& m_core;
+  bool m_in_flight = false;
+  int m_pages = 0;
+  std::string m_after;
+};
+
+// Ambiguous creates: where the dialect lists videos, the listing decides (engine/reconciler.h);
+// where it cannot, retry.ambiguous_policy does (hold by default).
+class Reconciliation final : public RequestOwner {
+ public:
+  Reconciliation(RunCore& core, Submitter& submitter);
+  Status load();
+  // The job's create may have started a video: it leaves the loop, held for reconciliation.
+  void hold(LiveJob& job, const std::string& code, const std::string& message, int http_status,
+            Millis now);
+  void start(Millis now);
+  bool pending() const { return !m_jobs.empty(); }
+  Millis next_wake(Millis wake) const;
+  void on_answer(std::int64_t key, HttpResult& result, Millis now) override;
+
+ private:
+  struct Held {
+    AmbiguousCreate create;
+    JobRecord rec;
+  };
+  void decide(Millis now);
+  void note_unclaimed(const std::unordered_set<std::string>& claimed, Millis now);
+  void apply_policy();
+
+  RunCore& m_core;
+  Submitter& m_submitter;
+  ListingPages m_pages;
+  std::vector<Held> m_jobs;  // waiting for reconciliation
+  Listing m_listing;
+  int m_failures = 0;
+  Millis m_due = 0;
+  std::unordered_set<std::string> m_unclaimed_noted;  // paid, unclaimed videos already told
+};
+
+// Status by listing (limits.poll_by_listing): due jobs wait for a sweep of listing pages
+// (one status token per page) instead of one query each. A page says "still queued or
+// running". A job it shows failed, and a job no page showed, gets its own query next, so
+// error details come from the answer the dialect defines for them. A job it shows completed
+// does too, until one such query has answered with the same download URL as the page (none,
+// for OpenAI's Video objects): from then on a completed entry stands for the job's own answer.
+class ListingSweep final : public RequestOwner {
+ public:
+  ListingSweep(RunCore& core, StatusPolls& polls);
+  bool enabled() const;
+  bool wants_page() const;
+  void advance(Millis now);
+  void on_answer(std::int64_t key, HttpResult& result, Millis now) override;
+  // A job a page showed completed has answered its own query: may pages stand for answers?
+  void learn(const std::string& listed_url, const RemoteStatus& answer);
+
+ private:
+  void begin();
+  void end();
+  void stop_sweeping(const std::string& why);
+
+  RunCore& m_core;
+  StatusPolls& m_polls;
+  ListingPages m_pages;
+  bool m_active = false;
+  std::vector<Timer> m_targets;  // the due jobs it looks for
+  std::unordered_map<std::string, std::int64_t> m_by_remote_id;  // jobs at the provider, unseen
+  int m_max_pages = 0;
+  int m_found = 0;
+  int m_failures = 0;      // pages failed in a row
+  int m_empty_sweeps = 0;  // sweeps in a row that found none of their jobs
+  bool m_off = false;
+  enum class ListedAnswers { unverified, final, not_final } m_listed_answers =
+      ListedAnswers::unverified;
+};
+
+// A done video's thumbnail, fetched beside it (output.thumbnails): best effort, retried once,
+// never failing a job, outside limits.max_in_flight and limits.max_downloads.
+class ThumbnailFetcher final : public RequestOwner {
+ public:
+  explicit ThumbnailFetcher(RunCore& core) : m_core(core) {}
+  void queue(const LiveJob& job, Millis now);
+  void start(Millis now);
+  bool pending() const { return !m_tasks.empty(); }
+  Millis next_wake(Millis wake) const;
+  void on_answer(std::int64_t row_id, HttpResult& result, Millis now) override;
+
+ private:
+  struct Task {
+    HttpRequest request;
+    std::string path;        // where it is saved
+    std::string job;         // "batch/id", for notices
+    int attempts = 0;
+    bool in_flight = false;
+    Millis due = 0;
+  };
+  void note_failure(const Task& task, bool refused, const std::string& problem);
+
+  RunCore& m_core;
+  std::unordered_map<std::int64_t, Task> m_tasks;  // by row id
+  int m_saved = 0;
+  int m_failures = 0;
+  bool m_off = false;  // the provider refused them: not asked again
+};
+
+// The sidecar `{id}.json` next to a video: a readable copy of its ledger row.
+std::string sidecar_json(const JobRecord& rec, const FinishedVideo& video, Millis now);
+
+}  // namespace vb

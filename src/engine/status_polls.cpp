@@ -1,0 +1,129 @@
+// Status queries: a due job's own GET of its status, and what any status (of a query, a
+// create answer or a listing page) means for the job.
+#include <algorithm>
+
+#include "engine/run_parts.h"
+#include "job/failure_codes.h"
+
+namespace vb {
+
+StatusPolls::StatusPolls(RunCore& core, FailedRequests& failures, ListingSweep& sweep)
+    : m_core(core), m_failures(failures), m_sweep(sweep) {}
+
+void StatusPolls::start_waiting(Millis now) {
+  m_sweep.advance(now);  // first: one page may answer for a hundred jobs
+  auto& waiting = m_core.scheduler().waiting(WaitQueue::poll);
+  while (!waiting.empty()) {
+    LiveJob* job = m_core.due_job(waiting.front());
+    if (job == nullptr) {
+      waiting.pop_front();
+      continue;
+    }
+    if (!m_core.status_may_start(now)) {
+      return;
+    }
+    waiting.pop_front();
+    start(*job, now);
+  }
+}
+
+void StatusPolls::start(LiveJob& job, Millis now) {
+  job.in_flight = RequestKind::poll;
+  m_core.send(m_core.provider().query_request(job.rec.remote_id), Traffic::status, *this,
+              job.rec.row_id, now);
+}
+
+void StatusPolls::on_answer(std::int64_t row_id, HttpResult& result, Millis now) {
+  LiveJob* found = m_core.answered(row_id);
+  if (found == nullptr) {
+    return;
+  }
+  LiveJob& job = *found;
+  AnswerClass answer = m_core.provider().classify(RequestPhase::poll, result, now);
+  if (answer.kind != AnswerKind::ok) {
+    m_failures.on_failed(job, RequestPhase::poll, answer, result.response.status, now);
+    return;
+  }
+  auto status = m_core.provider().parse_query(result.response);
+  if (!status) {
+    // Treat an unreadable answer like a failed poll: retry, then give up.
+    AnswerClass unreadable{AnswerKind::retry, {}, failure::unreadable_answer, status.error().message};
+    m_failures.on_failed(job, RequestPhase::poll, unreadable, result.response.status, now);
+    return;
+  }
+  job.streak(RequestPhase::poll) = {};
+  job.unsaved_polls += 1;
+  job.poll_directly = false;
+  if (job.listed_url) {
+    m_sweep.learn(*job.listed_url, *status);
+    job.listed_url.reset();
+  }
+  on_status(job, *status, result.response.status, now);
+}
+
+void StatusPolls::on_status(LiveJob& job, const RemoteStatus& status, int http_status,
+                            Millis now) {
+  apply(job, status, http_status, now);
+  if (job.forgotten ||
+      (job.rec.state != JobState::submitted && job.rec.state != JobState::running)) {
+    return;
+  }
+  const LimitsConfig& limits = m_core.config().limits;
+  if (now - job.rec.submitted_at > limits.job_timeout_ms && job.rec.submitted_at > 0) {
+    if (limits.on_job_timeout == JobTimeoutAction::fail) {
+      m_core.fail_job(job, failure::timeout,
+                      "no result from the provider " +
+                          std::to_string((now - job.rec.submitted_at) / 1000) +
+                          " s after it accepted the job (limits.job_timeout_ms)");
+      return;
+    }
+    if (!job.timeout_noted) {
+      job.timeout_noted = true;
+      m_core.notice(NoticeKind::job_timeout, job.rec.batch + "/" + job.rec.spec.id,
+                    "job " + job.rec.spec.id + " passed limits.job_timeout_ms; still polling it");
+    }
+  }
+  job.poll_interval = std::min(limits.poll_interval_max_ms, job.poll_interval * 3 / 2);
+  m_core.schedule(job, now + job.poll_interval);
+}
+
+void StatusPolls::apply(LiveJob& job, const RemoteStatus& status, int http_status, Millis now) {
+  JobUpdate update;
+  update.progress = status.progress;
+  switch (status.phase) {
+    case RemotePhase::queued:
+      break;
+    case RemotePhase::unknown:
+      if (!job.unknown_status_noted) {
+        job.unknown_status_noted = true;
+        m_core.notice(NoticeKind::unknown_status, job.rec.batch + "/" + job.rec.spec.id,
+                      "job " + job.rec.spec.id + ": unknown status '" + status.raw_status +
+                          "', treated as still running");
+      }
+      break;
+    case RemotePhase::running:
+      if (job.rec.state == JobState::submitted) {
+        m_core.transition(job, JobState::running, "generating", update, http_status);
+      }
+      break;
+    case RemotePhase::completed:
+      job.last = status;
+      job.status_fresh = true;
+      if (job.rec.state != JobState::ready) {
+        update.progress = 100.0;
+        update.completed_at = now;
+        m_core.transition(job, JobState::ready, "generation completed", update, http_status);
+      }
+      m_core.schedule(job, now);
+      break;
+    case RemotePhase::failed:
+      m_core.fail_job(job, status.error_code,
+                      status.error_message.empty()
+                          ? "the provider reported the video as failed ('" + status.raw_status + "')"
+                          : status.error_message,
+                      http_status);
+      break;
+  }
+}
+
+}  // namespace vb

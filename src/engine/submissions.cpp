@@ -1,0 +1,220 @@
+// Submissions: queued jobs from the ledger, page by page, sent as create requests within the
+// jobs-in-flight cap, the create token bucket and the budget, once their parent and their
+// characters allow. `submitting` is durable before any create request leaves.
+#include <algorithm>
+
+#include "engine/run_parts.h"
+#include "job/failure_codes.h"
+#include "plan/pricing.h"
+
+namespace vb {
+
+namespace {
+
+constexpr int k_queue_page = 256;
+
+}  // namespace
+
+Submitter::Submitter(RunCore& core, ChainGate& chains, CharacterCreator& characters,
+                     StatusPolls& polls, Reconciliation& reconciliation, FailedRequests& failures)
+    : m_core(core),
+      m_chains(chains),
+      m_characters(characters),
+      m_polls(polls),
+      m_reconciliation(reconciliation),
+      m_failures(failures) {}
+
+void Submitter::fill_queue() {
+  if (m_exhausted || m_queue.size() >= k_queue_page / 2) {
+    return;
+  }
+  const JobState queued[] = {JobState::queued};
+  while (m_queue.size() < k_queue_page && !m_exhausted) {
+    m_core.flush();  // the ledger read below sees every transition
+    auto page = m_core.store().jobs_in_states(queued, m_cursor, k_queue_page);
+    if (!page) {
+      m_core.set_fatal(page.error());
+      return;
+    }
+    m_exhausted = page->size() < static_cast<std::size_t>(k_queue_page);
+    for (auto& rec : *page) {
+      m_cursor = rec.row_id;
+      if (m_core.in_scope(rec)) {
+        m_queue.push_back(std::move(rec));
+      }
+    }
+  }
+}
+
+void Submitter::start(Millis now) {
+  const auto& limits = m_core.config().limits;
+  std::vector<std::pair<LiveJob*, CreateContext>> batch;
+  fill_queue();
+  while (!m_queue.empty() && m_core.at_provider() < static_cast<std::size_t>(limits.max_in_flight) &&
+         m_queue.front().not_before <= now) {
+    // Out of the queue while the gates look at it: a gate that fails a job may put its
+    // released children at the front.
+    JobRecord rec = std::move(m_queue.front());
+    m_queue.pop_front();
+    CreateContext context;
+    Gate verdict = m_chains.check(rec, context);
+    if (verdict == Gate::submit) {
+      verdict = m_characters.check(rec, context);
+    }
+    if (verdict == Gate::skipped) {
+      fill_queue();
+      continue;
+    }
+    if (verdict == Gate::stop || !m_core.connection_free(batch.size()) ||
+        !m_core.scheduler().take_submit_token(now) || !within_budget(rec)) {
+      m_queue.push_front(std::move(rec));
+      break;
+    }
+    LiveJob& job = m_core.admit(std::move(rec));
+    job.sent_at = now;
+    if (auto failed = m_retry_streaks.find(job.rec.row_id); failed != m_retry_streaks.end()) {
+      job.streak(RequestPhase::submit) = failed->second;  // retries keep counting
+      m_retry_streaks.erase(failed);
+    }
+    JobUpdate update;
+    update.increment_attempt = true;
+    m_core.transition(job, JobState::submitting,
+                      "create request sent (attempt " + std::to_string(job.rec.attempt + 1) + ")",
+                      update);
+    batch.emplace_back(&job, std::move(context));
+    fill_queue();
+  }
+  if (batch.empty()) {
+    return;
+  }
+  m_core.flush();  // `submitting` is durable before any create request leaves
+  if (m_core.fatal()) {
+    return;
+  }
+  for (auto& [job, context] : batch) {
+    auto request = m_core.provider().create_request(job->rec.spec, context);
+    if (!request) {
+      m_core.fail_job(*job, failure::invalid_request, request.error().describe());
+      continue;
+    }
+    job->in_flight = RequestKind::submit;
+    m_core.send(std::move(*request), Traffic::paid, *this, job->rec.row_id, now);
+  }
+}
+
+void Submitter::retry_due(LiveJob& job) {
+  m_retry_streaks[job.rec.row_id] = job.streak(RequestPhase::submit);
+  m_queue.push_front(job.rec);
+  m_core.forget(job);
+}
+
+Millis Submitter::next_wake(Millis now, Millis wake) const {
+  const auto cap = static_cast<std::size_t>(m_core.config().limits.max_in_flight);
+  if (!m_queue.empty() && m_core.at_provider() < cap) {
+    wake = std::min(wake, std::max(m_queue.front().not_before,
+                                   m_core.scheduler().next_submit_token(now)));
+  }
+  return wake;
+}
+
+void Submitter::on_answer(std::int64_t row_id, HttpResult& result, Millis now) {
+  LiveJob* found = m_core.answered(row_id);
+  if (found == nullptr) {
+    return;
+  }
+  LiveJob& job = *found;
+  if (sent_twice(job, result, now)) {
+    return;
+  }
+  AnswerClass answer = m_core.provider().classify(RequestPhase::submit, result, now);
+  if (answer.kind != AnswerKind::ok) {
+    m_failures.on_failed(job, RequestPhase::submit, answer, result.response.status, now);
+    return;
+  }
+  auto created = m_core.provider().parse_create(result.response);
+  if (!created) {
+    // An accepted create we cannot read may still have started a video.
+    m_reconciliation.hold(job, failure::create_ambiguous,
+                          "the create answer could not be read (" + created.error().message +
+                              "); a video may have been started",
+                          result.response.status, now);
+    return;
+  }
+  JobUpdate update;
+  update.remote_id = created->remote_id;
+  update.submitted_at = now;
+  update.error_code = "";
+  update.error_message = "";
+  m_core.transition(job, JobState::submitted, "accepted as " + created->remote_id, update,
+                    result.response.status);
+  job.streak(RequestPhase::submit) = {};
+  m_polls.apply(job, created->status, result.response.status, now);
+  if (!job.forgotten &&
+      (job.rec.state == JobState::submitted || job.rec.state == JobState::running)) {
+    m_core.schedule(job, now + job.poll_interval);
+  }
+}
+
+// The guard that does not trust the transport's defence: a paid request whose request line
+// went on the wire twice may have been executed twice. Whatever its answer says, the job is
+// ambiguous: reconciliation finds the video(s) it made, and never sends it again.
+bool Submitter::sent_twice(LiveJob& job, const HttpResult& result, Millis now) {
+  if (result.request_sends <= 1) {
+    return false;
+  }
+  m_core.count_resent();
+  const std::string message =
+      "the create request went on the wire " + std::to_string(result.request_sends) +
+      " times (a layer below vidbatch resent it); the provider may have made and billed more "
+      "than one video, so the job is held for reconciliation and never sent again";
+  m_core.notice(NoticeKind::request_resent, job.rec.batch + "/" + job.rec.spec.id,
+                "WARNING: job " + job.rec.spec.id + ": " + message);
+  m_reconciliation.hold(job, failure::create_resent, message, result.response.status, now);
+  return true;
+}
+
+Status Submitter::load_budget() {
+  SharedBudget& budget = m_core.budget();
+  if (!budget.limit()) {
+    return {};
+  }
+  // What the ledger has already sent to this provider counts against the budget.
+  auto jobs = m_core.store().list_jobs({});
+  if (!jobs) {
+    return std::unexpected(jobs.error());
+  }
+  double spent = 0;
+  for (const auto& job : *jobs) {
+    bool sent = job.submitted_at != 0 || job.state == JobState::submitting ||
+                job.state == JobState::ambiguous;
+    if (sent && m_core.for_this_provider(job)) {
+      spent += estimate_cost(job.spec, m_core.config().prices).value_or(0.0);
+    }
+  }
+  budget.add_spent(spent);
+  return {};
+}
+
+bool Submitter::within_budget(const JobRecord& rec) {
+  SharedBudget& shared = m_core.budget();
+  const auto budget = shared.limit();
+  if (!budget || m_budget_reached) {
+    return !m_budget_reached;
+  }
+  auto cost = estimate_cost(rec.spec, m_core.config().prices);
+  if (cost && shared.try_spend(*cost)) {
+    return true;
+  }
+  m_budget_reached = true;
+  shared.mark_reached();
+  m_core.notice(
+      NoticeKind::budget_reached, rec.batch + "/" + rec.spec.id,
+      !cost ? "budget: no price for " + rec.spec.model + " " + priced_size(rec.spec) +
+                  " in [prices]; submissions stopped (add a price or remove the budget)"
+            : "budget: submitting " + rec.batch + "/" + rec.spec.id + " (" + format_usd(cost) +
+                  ") would pass limits.budget_usd (" + format_usd(*budget) + ", " +
+                  format_usd(shared.spent()) + " already sent); the rest stays queued");
+  return false;
+}
+
+}  // namespace vb
