@@ -1,5 +1,6 @@
 // `vidbatch serve`: the dashboard (src/serve) over an existing ledger, until Ctrl-C. Prints the
 // URL to open on stdout; notices on stderr.
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <iostream>
@@ -29,28 +30,33 @@ Result<int> serve_dashboard(Ledger& ledger, const ServeFlags& flags) {
   ledger.store.reset();
   DashboardServer server(options, ledger.config);
   const int port = VB_TRY(server.bind());
+  // Before the URL is out: whoever reads it may stop the server at once.
+  install_signal_handlers();
   if (!is_loopback_address(flags.bind)) {
     std::cerr << "vidbatch serve: warning: listening on " << flags.bind
               << ", not only on this machine: anyone who can reach it can read the ledger's "
                  "prompts and videos (no key is ever shown)\n";
   }
-  const std::string host = is_loopback_address(flags.bind) || flags.bind == "0.0.0.0" ||
-                                   flags.bind == "::"
-                               ? "127.0.0.1"
-                               : flags.bind;
+  // The address to open: the one listened on, or this machine's loopback for "any".
+  std::string host = flags.bind;
+  if (host == "0.0.0.0") {
+    host = "127.0.0.1";
+  } else if (host == "::") {
+    host = "::1";
+  }
   std::cout << "http://" << (host.find(':') != std::string::npos ? "[" + host + "]" : host) << ':'
             << port << "/" << std::endl;
   std::cerr << "vidbatch serve: " << options.db_path << " read-only, videos from "
             << options.output_root << "; open the URL above. Ctrl-C stops.\n";
-  install_signal_handlers();
-  std::thread watcher([&server] {
-    while (stop_requests().load() == 0) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  std::atomic<bool> served{false};
+  std::thread watcher([&server, &served] {
+    // A stop asked for before serve() listens is kept until it does.
+    while (!served.load() && !(stop_requests().load() > 0 && server.stop())) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
-    server.stop();
   });
   server.serve();
-  stop_requests().fetch_add(1);  // the server ended on its own: end the watcher too
+  served.store(true);
   watcher.join();
   return k_exit_ok;
 }

@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -268,6 +269,12 @@ struct DashboardServer::Impl {
         send_json(res, res.status, "{\"error\":\"not found\"}");
       }
     });
+    // cpp-httplib's default is SO_REUSEPORT: a second server on a port in use would then share
+    // it, each taking some of the connections. SO_REUSEADDR only: a port in use is refused.
+    server.set_socket_options([](socket_t sock) {
+      int yes = 1;
+      ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    });
     server.set_keep_alive_timeout(2);
     server.set_payload_max_length(64 * 1024);  // GET only: no body worth reading
   }
@@ -299,8 +306,12 @@ void DashboardServer::serve() {
   m_impl->server.listen_after_bind();
 }
 
-void DashboardServer::stop() {
+bool DashboardServer::stop() {
+  if (!m_impl->server.is_running()) {
+    return false;
+  }
   m_impl->server.stop();
+  return true;
 }
 
 }  // namespace vb

@@ -39,9 +39,11 @@ class DashboardServer {
 
   // Opens the listening socket; returns the port bound. ErrorCode::io when it cannot.
   Result<int> bind();
-  // Answers requests until stop() (callable from any thread).
+  // Answers requests until stop().
   void serve();
-  void stop();
+  // Ends serve(), from any thread. False while serve() has not started listening yet (nothing
+  // to end): call it again.
+  bool stop();
 
  private:
   struct Impl;

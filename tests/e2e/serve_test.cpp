@@ -43,14 +43,26 @@ struct Answer {
 
 // One request exactly as written (no client normalizes its path), over a fresh connection.
 Answer raw_http(int port, const std::string& request, const std::string& address = "127.0.0.1") {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const bool v6 = address.find(':') != std::string::npos;
+  const int fd = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   REQUIRE(fd >= 0);
-  sockaddr_in to{};
-  to.sin_family = AF_INET;
-  to.sin_port = htons(static_cast<std::uint16_t>(port));
-  ::inet_pton(AF_INET, address.c_str(), &to.sin_addr);
+  sockaddr_storage to{};
+  socklen_t to_size = 0;
+  if (v6) {
+    auto* in6 = reinterpret_cast<sockaddr_in6*>(&to);
+    in6->sin6_family = AF_INET6;
+    in6->sin6_port = htons(static_cast<std::uint16_t>(port));
+    REQUIRE(::inet_pton(AF_INET6, address.c_str(), &in6->sin6_addr) == 1);
+    to_size = sizeof(sockaddr_in6);
+  } else {
+    auto* in4 = reinterpret_cast<sockaddr_in*>(&to);
+    in4->sin_family = AF_INET;
+    in4->sin_port = htons(static_cast<std::uint16_t>(port));
+    REQUIRE(::inet_pton(AF_INET, address.c_str(), &in4->sin_addr) == 1);
+    to_size = sizeof(sockaddr_in);
+  }
   Answer answer;
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0) {
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&to), to_size) != 0) {
     ::close(fd);
     return answer;  // status 0: refused
   }
@@ -93,8 +105,9 @@ struct Served {
   std::string url;
 };
 
-// `vidbatch serve --port 0`, once it has printed its URL.
-Served start_serve(const E2eFolder& folder, std::vector<std::string> extra = {}) {
+// `vidbatch serve --port 0`, once it has printed its URL (on `host`, "127.0.0.1" unless told).
+Served start_serve(const E2eFolder& folder, std::vector<std::string> extra = {},
+                   const std::string& host = "127.0.0.1") {
   std::vector<std::string> args = {"serve", "--port", "0", "--out", folder.out()};
   args.insert(args.end(), extra.begin(), extra.end());
   Served served;
@@ -111,8 +124,10 @@ Served start_serve(const E2eFolder& folder, std::vector<std::string> extra = {})
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
   }
-  REQUIRE(served.url.starts_with("http://127.0.0.1:"));
-  served.port = std::stoi(served.url.substr(std::string("http://127.0.0.1:").size()));
+  const std::string prefix = "http://" + host + ":";
+  INFO(served.url);
+  REQUIRE(served.url.starts_with(prefix));
+  served.port = std::stoi(served.url.substr(prefix.size()));
   return served;
 }
 
@@ -307,6 +322,17 @@ TEST_CASE("serve: loopback by default; any other address only when asked, with a
     served.process->send_signal(SIGTERM);
     CHECK(served.process->wait() == 0);
   }
+  {
+    // The IPv6 loopback: the printed URL names it, and it answers there.
+    Served v6 = start_serve(folder, {"--bind", "::1"}, "[::1]");
+    CHECK(raw_http(v6.port, "GET /api/batches HTTP/1.1\r\nHost: [::1]:" +
+                                std::to_string(v6.port) + "\r\nConnection: close\r\n\r\n",
+                   "::1")
+              .status == 200);
+    CHECK(read_file(folder.path("serve.err")).find("warning") == std::string::npos);
+    v6.process->send_signal(SIGINT);
+    CHECK(v6.process->wait() == 0);
+  }
   Served open = start_serve(folder, {"--bind", "0.0.0.0"});
   CHECK(listening_address(open.port) == "00000000");
   CHECK_THAT(read_file(folder.path("serve.err")),
@@ -320,10 +346,17 @@ TEST_CASE("serve: loopback by default; any other address only when asked, with a
   open.process->send_signal(SIGINT);
   CHECK(open.process->wait() == 0);
 
-  // A port in use (the simulator's): a clear error, not a server on another port.
-  CommandResult busy = folder.run({"serve", "--port", std::to_string(sim.port())});
-  CHECK(busy.exit_code == 3);
-  CHECK_THAT(busy.err, Catch::Contains("cannot listen"));
+  // A port in use (the simulator's): a clear error, neither a server on another port nor one
+  // sharing the port (SO_REUSEPORT).
+  auto busy = folder.start({"serve", "--port", std::to_string(sim.port())}, "", "busy");
+  const auto busy_exit = busy->wait_for(std::chrono::seconds(10));
+  if (!busy_exit) {
+    busy->send_signal(SIGINT);
+    busy->wait();
+  }
+  REQUIRE(busy_exit.has_value());
+  CHECK(*busy_exit == 3);
+  CHECK_THAT(read_file(folder.path("busy.err")), Catch::Contains("cannot listen"));
 }
 
 TEST_CASE("serve: headless Chromium watches a run finish without a reload", "[e2e][serve][browser]") {
@@ -392,6 +425,17 @@ TEST_CASE("serve: headless Chromium watches a run finish without a reload", "[e2
   std::ofstream(shot, std::ios::binary) << browser.screenshot_png();
   std::cout << "serve test: dashboard screenshot at " << shot << std::endl;
   CHECK(std::filesystem::file_size(shot) > 20000);
+
+  // Redrawing keeps nothing: 40 more refreshes leave as many nodes and cards as one.
+  const auto kept = parse_json(parse_json(browser.evaluate(
+      "(async () => { const count = () => document.getElementsByTagName('*').length; "
+      "await refresh(); const before = count(); "
+      "for (let i = 0; i < 40; i++) { await refresh(); } "
+      "return JSON.stringify({before, after: count(), cards: app.cards.size, "
+      "feed: app.feed.length}); })()")).GetString());
+  CHECK(kept["after"].GetInt() == kept["before"].GetInt());
+  CHECK(kept["cards"].GetInt() == total);
+  CHECK(kept["feed"].GetInt() <= 30);
 
   // The job page: its spec and its event timeline, reached without a reload.
   browser.evaluate("location.hash = '#/job/live/job-4'");
