@@ -21,6 +21,7 @@ const app = {
   cards: new Map(),     // job id -> {node, sig}
   view: '',             // 'batch' | 'job'
   refreshing: false,
+  again: false,         // a refresh was asked for while one ran
 };
 
 // ---- helpers ---------------------------------------------------------------
@@ -150,7 +151,7 @@ function skeleton() {
       el('p', {class: 'sub', id: 'shown'}),
       el('section', {class: 'sheet', id: 'sheet', 'aria-label': 'contact sheet'}),
       el('button', {class: 'more', id: 'more', hidden: '', text: 'show more',
-                    onclick: () => { app.limit += k_page; refresh(true); }}));
+                    onclick: () => { app.limit += k_page; refresh(); }}));
 }
 
 function drawSummary(data) {
@@ -248,14 +249,14 @@ function drawFilters(data) {
   const filters = document.getElementById('filters');
   const select = (name, label, options) => {
     const node = el('select', {'aria-label': label, id: 'filter-' + name,
-                               onchange: (e) => { app.filters[name] = e.target.value; app.limit = k_page; refresh(true); }},
+                               onchange: (e) => { app.filters[name] = e.target.value; app.limit = k_page; refresh(); }},
                     el('option', {value: '', text: 'any ' + label}),
                     ...options.map((o) => el('option', {value: o, text: o})));
     node.value = app.filters[name];
     return node;
   };
   const mismatched = el('input', {type: 'checkbox', id: 'filter-mismatched',
-                                  onchange: (e) => { app.filters.mismatched = e.target.checked; app.limit = k_page; refresh(true); }});
+                                  onchange: (e) => { app.filters.mismatched = e.target.checked; app.limit = k_page; refresh(); }});
   mismatched.checked = app.filters.mismatched;
   filters.replaceChildren(select('state', 'state', k_states), select('provider', 'provider', data.providers),
                           select('model', 'model', data.models),
@@ -394,47 +395,58 @@ async function loadBatches() {
   return data;
 }
 
-async function refresh(force) {
+// One refresh at a time; one asked for meanwhile (a filter, a link) runs right after it.
+async function refresh() {
   if (app.refreshing) {
+    app.again = true;
     return;
   }
   app.refreshing = true;
   try {
-    const where = route();
-    const batches = await loadBatches();
-    if (batches.batches.length === 0) {
-      document.getElementById('view').replaceChildren(el('p', {class: 'note', text: 'No jobs in the ledger yet.'}));
-      app.version = batches.version;
-      return;
-    }
-    const active = batches.batches.find((b) => b.active > 0) || batches.batches[batches.batches.length - 1];
-    const batch = where.batch || active.name;
-    document.getElementById('batch').value = batch;
-    if (where.view === 'job') {
-      app.view = 'job';
-      await refreshJob(where.batch, where.id);
-      app.version = batches.version;
-      return;
-    }
-    if (app.view !== 'batch' || app.batch !== batch) {
-      app.view = 'batch';
-      app.batch = batch;
-      app.counts = null;
-      app.feed = [];
-      app.limit = k_page;
-      skeleton();
-    }
-    app.version = await refreshBatch();
+    await redraw();
   } finally {
     app.refreshing = false;
   }
+  if (app.again) {
+    app.again = false;
+    await refresh();
+  }
+}
+
+// Draws what the address asks for: a job, or a batch (the active one when none is named).
+async function redraw() {
+  const where = route();
+  const batches = await loadBatches();
+  if (batches.batches.length === 0) {
+    document.getElementById('view').replaceChildren(el('p', {class: 'note', text: 'No jobs in the ledger yet.'}));
+    app.version = batches.version;
+    return;
+  }
+  const active = batches.batches.find((b) => b.active > 0) || batches.batches[batches.batches.length - 1];
+  const batch = where.batch || active.name;
+  document.getElementById('batch').value = batch;
+  if (where.view === 'job') {
+    app.view = 'job';
+    await refreshJob(where.batch, where.id);
+    app.version = batches.version;
+    return;
+  }
+  if (app.view !== 'batch' || app.batch !== batch) {
+    app.view = 'batch';
+    app.batch = batch;
+    app.counts = null;
+    app.feed = [];
+    app.limit = k_page;
+    skeleton();
+  }
+  app.version = await refreshBatch();
 }
 
 async function poll() {
   try {
     const {version} = await getJSON('/api/version');
     if (version !== app.version) {
-      await refresh(false);
+      await refresh();
     }
     setLive(true, 'live \u00b7 ' + new Date().toLocaleTimeString());
   } catch (error) {
@@ -446,5 +458,5 @@ async function poll() {
 document.getElementById('batch').addEventListener('change', (e) => {
   location.hash = '#/batch/' + encodeURIComponent(e.target.value);
 });
-window.addEventListener('hashchange', () => { app.view = ''; refresh(true).catch((e) => setLive(false, e.message)); });
+window.addEventListener('hashchange', () => { app.view = ''; refresh().catch((e) => setLive(false, e.message)); });
 poll();
