@@ -39,6 +39,8 @@
 //          what was asked and what came). Every text from the ledger is HTML-escaped.
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <optional>
 #include <ostream>
 #include <string_view>
@@ -71,6 +73,9 @@ Status write_report(JobStore& store, const JobFilter& filter, ReportFormat forma
 Status write_report(JobStore& store, const JobFilter& filter, ReportFormat format,
                     std::ostream& out, Millis generated_at);
 Status write_report(JobStore& store, const ReportOptions& options, std::ostream& out);
+
+// Jobs per state as every JSON document writes them: {"queued": n, ...}, in state order.
+std::string state_counts_json(const std::array<std::int64_t, k_job_state_count>& counts);
 
 // One event as `vidbatch events --json` prints it: {"event", "at" (ISO 8601), "batch", "job",
 // "from"|null, "to", "progress"|null, "http_status"|null, "message"}, no newline.

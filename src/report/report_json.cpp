@@ -137,12 +137,8 @@ void put_summary(JsonWriter& w, const ReportSummary& s) {
   w.Key("jobs");
   w.Int64(s.total_jobs);
   w.Key("states");
-  w.StartObject();
-  for (int i = 0; i < k_job_state_count; ++i) {
-    w.Key(to_string(static_cast<JobState>(i)));
-    w.Int64(s.by_state[static_cast<std::size_t>(i)]);
-  }
-  w.EndObject();
+  const std::string states = state_counts_json(s.by_state);
+  w.RawValue(states.c_str(), states.size(), rapidjson::kObjectType);
   w.Key("success_rate");
   put_optional(w, s.success_rate);
   w.Key("queue_s");
@@ -181,6 +177,18 @@ void put_summary(JsonWriter& w, const ReportSummary& s) {
 }  // namespace vb::report_detail
 
 namespace vb {
+
+std::string state_counts_json(const std::array<std::int64_t, k_job_state_count>& counts) {
+  rapidjson::StringBuffer buffer;
+  report_detail::JsonWriter w(buffer);
+  w.StartObject();
+  for (int i = 0; i < k_job_state_count; ++i) {
+    w.Key(to_string(static_cast<JobState>(i)));
+    w.Int64(counts[static_cast<std::size_t>(i)]);
+  }
+  w.EndObject();
+  return {buffer.GetString(), buffer.GetSize()};
+}
 
 std::string event_json(const EventRecord& e) {
   rapidjson::StringBuffer buffer;

@@ -170,12 +170,8 @@ void add_job(BatchView& view, const JobRecord& job, ProviderCatalog& catalog) {
 
 void put_states(JsonWriter& w, const BatchView& view) {
   w.Key("states");
-  w.StartObject();
-  for (int i = 0; i < k_job_state_count; ++i) {
-    w.Key(to_string(static_cast<JobState>(i)));
-    w.Int64(view.states[static_cast<std::size_t>(i)]);
-  }
-  w.EndObject();
+  const std::string states = state_counts_json(view.states);
+  w.RawValue(states.c_str(), states.size(), rapidjson::kObjectType);
 }
 
 void put_rate(JsonWriter& w, const Rate& rate) {
