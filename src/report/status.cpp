@@ -172,7 +172,8 @@ void write_unclaimed_text(const StatusData& data, std::ostream& out) {
   out << '\n'
       << data.unclaimed.size() << " paid, unclaimed video(s), estimated " << usd(total)
       << ": the provider made them for these jobs and no job holds them.\n"
-      << "`vidbatch adopt --batch B --id JOB --remote ID` saves one as the job's alternative take.\n";
+      << "`vidbatch adopt REMOTE_ID` saves one as its job's alternative take "
+         "(`--all`: every one).\n";
   for (std::size_t i = 0; i < data.unclaimed.size(); ++i) {
     const UnclaimedVideo& v = data.unclaimed[i];
     out << "  " << v.batch << '/' << v.job_id << "  remote id: " << v.remote_id << "  "

@@ -237,7 +237,7 @@ void put_ambiguous(JsonWriter& w, const std::string& batch, const BatchView& vie
   w.EndArray();
 }
 
-void put_unclaimed(JsonWriter& w, const std::string& batch, const BatchView& view,
+void put_unclaimed(JsonWriter& w, const BatchView& view,
                    const std::vector<UnclaimedVideo>& videos, ProviderCatalog& catalog) {
   w.Key("unclaimed");
   w.StartArray();
@@ -255,8 +255,8 @@ void put_unclaimed(JsonWriter& w, const std::string& batch, const BatchView& vie
     put(w, "take_path", video.take_path);
     put(w, "todo",
         video.take_path.empty()
-            ? "Paid for and held by no job: `vidbatch adopt --batch " + batch + " --id " + id +
-                  " --remote " + video.remote_id + "` saves it as an alternative take."
+            ? "Paid for and held by no job: `vidbatch adopt " + video.remote_id +
+                  "` saves it as an alternative take of " + id + "."
             : "Saved as an alternative take.");
     w.EndObject();
   }
@@ -427,7 +427,7 @@ Result<std::string> batch_json(JobStore& store, const std::string& batch, const 
   w.EndObject();
   put_failures(w, view);
   put_ambiguous(w, batch, view);
-  put_unclaimed(w, batch, view, *unclaimed, catalog);
+  put_unclaimed(w, view, *unclaimed, catalog);
   put(w, "mismatched", view.mismatched);
   put(w, "verified", view.verified);
   put_names(w, "providers", view.providers);

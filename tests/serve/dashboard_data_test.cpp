@@ -117,3 +117,24 @@ TEST_CASE("dashboard batch: cost against estimate and budget, failures, ambiguou
   REQUIRE_FALSE(unknown.has_value());
   CHECK(unknown.error().code == ErrorCode::not_found);
 }
+
+TEST_CASE("dashboard batch: a paid, unclaimed video with the adopt command that saves it",
+          "[serve]") {
+  auto store = ledger();
+  UnclaimedVideo video;
+  video.provider = "default";
+  video.remote_id = "video_extra";
+  video.job_row_id = row_of(*store, "night", "job-6");
+  video.status = "completed";
+  video.created_at = k_t0;
+  video.seen_at = k_t0;
+  REQUIRE(store->note_unclaimed({video}).has_value());
+  const auto doc = batch_at(*store, k_t0 + 4 * k_minute);
+  REQUIRE(doc["unclaimed"].Size() == 1);
+  const auto& listed = doc["unclaimed"][0];
+  CHECK(std::string(listed["id"].GetString()) == "job-6");
+  CHECK(std::string(listed["remote_id"].GetString()) == "video_extra");
+  CHECK(listed["cost_usd"].GetDouble() == Approx(0.4));
+  // `vidbatch adopt` takes remote ids as arguments (cmd_adopt.cpp), nothing else.
+  CHECK_THAT(listed["todo"].GetString(), Catch::Contains("`vidbatch adopt video_extra`"));
+}
