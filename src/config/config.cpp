@@ -247,6 +247,15 @@ const char* to_string(Checksum v) {
   return v == Checksum::sha256 ? "sha256" : "none";
 }
 
+const char* to_string(VideoVerify v) {
+  switch (v) {
+    case VideoVerify::off: return "off";
+    case VideoVerify::warn: return "warn";
+    case VideoVerify::fail: return "fail";
+  }
+  return "warn";
+}
+
 const char* to_string(StoreSync v) {
   switch (v) {
     case StoreSync::off: return "off";

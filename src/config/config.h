@@ -30,12 +30,14 @@ struct PriceTable {
 enum class JobTimeoutAction { fail, poll };        // limits.on_job_timeout
 enum class AmbiguousPolicy { hold, resubmit, fail };  // retry.ambiguous_policy
 enum class Checksum { sha256, none };              // output.checksum
+enum class VideoVerify { off, warn, fail };       // output.verify
 enum class StoreSync { off, normal, full };        // store.sync (SQLite synchronous)
 
 // The word each value is written as in the config file.
 const char* to_string(JobTimeoutAction v);
 const char* to_string(AmbiguousPolicy v);
 const char* to_string(Checksum v);
+const char* to_string(VideoVerify v);
 const char* to_string(StoreSync v);
 
 // One provider: the [provider] table (named "default") or a [providers.NAME] table.
@@ -88,6 +90,9 @@ struct OutputConfig {
   bool thumbnails = true;  // fetch the dialect's thumbnail next to each video, when it has one
   bool sidecars = true;    // write <name>.json (the job's ledger data) next to each video
   Checksum checksum = Checksum::sha256;  // of every video as written, or none
+  // Each video's headers against its request: off, warn (recorded, the job is done) or fail
+  // (the job fails with verify_mismatch; never regenerated on its own).
+  VideoVerify verify = VideoVerify::warn;
 };
 
 struct HttpConfig {

@@ -29,6 +29,7 @@ class OpenAiVideosProvider final : public VideoProvider {
   Result<std::string> parse_content_redirect(std::string_view json_body) const override;
   bool can_list() const override { return true; }
   bool downloads_by_id() const override { return true; }
+  std::string delivered_size(const JobSpec& spec) const override { return wire_size(spec); }
   HttpRequest list_request(const std::string& after_id) const override;
   Result<RemotePage> parse_list(const HttpResponse& response) const override;
   bool matches(const JobSpec& spec, const RemoteVideo& video) const override;

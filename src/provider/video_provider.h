@@ -86,6 +86,9 @@ class VideoProvider {
   // Whether download_request works from the remote id alone (a content route), so that a
   // job the ledger holds as completed can be fetched without asking its status first.
   virtual bool downloads_by_id() const = 0;
+  // The size of the video the provider delivers for `spec`: "WxH" where the request fixes the
+  // pixels, "small" / "large" where the provider picks them within that class (src/probe).
+  virtual std::string delivered_size(const JobSpec& spec) const = 0;
   // The thumbnail (a small still image) of a completed video, where the dialect
   // offers one: nullopt when it has none for this answer. The body is small and
   // collected in memory (no sink).

@@ -13,8 +13,10 @@ namespace {
 constexpr const char* k_job_select = R"sql(
 SELECT j.id, b.name, j.spec_json, j.state, j.attempt, j.remote_id, j.progress, j.not_before,
        j.created_at, j.submitted_at, j.completed_at, j.downloaded_at, j.output_path, j.bytes,
-       j.sha256, j.error_code, j.error_message, j.polls, j.retries
-FROM jobs j JOIN batches b ON b.id = j.batch_id )sql";
+       j.sha256, j.error_code, j.error_message, j.polls, j.retries,
+       c.verdict, c.mismatches, c.checked_at, c.probed, c.container, c.has_video, c.video_codec,
+       c.duration_ms, c.width, c.height, c.frame_rate, c.has_audio, c.audio_codec
+FROM jobs j JOIN batches b ON b.id = j.batch_id LEFT JOIN video_checks c ON c.job_id = j.id )sql";
 
 constexpr const char* k_event_select = R"sql(
 SELECT e.id, e.job_id, b.name, j.job_key, e.at, e.from_state, e.to_state, e.progress,
@@ -24,6 +26,27 @@ FROM events e JOIN jobs j ON j.id = e.job_id JOIN batches b ON b.id = j.batch_id
 // Named in errors only: built when a row turns out bad, not for every row read.
 std::string job_where(const JobRecord& job) {
   return "job " + job.batch + " row " + std::to_string(job.row_id);
+}
+
+// The video_checks columns of a k_job_select row (all NULL for a job never checked).
+void read_check(const SQLite::Statement& row, VideoCheck& check) {
+  constexpr int first = 19;
+  if (row.getColumn(first).isNull()) {
+    return;
+  }
+  check.verdict = row.getColumn(first).getString();
+  check.mismatches = row.getColumn(first + 1).getString();
+  check.checked_at = row.getColumn(first + 2).getInt64();
+  check.probed = row.getColumn(first + 3).getInt() != 0;
+  check.container = row.getColumn(first + 4).getString();
+  check.has_video = row.getColumn(first + 5).getInt() != 0;
+  check.video_codec = row.getColumn(first + 6).getString();
+  check.duration_ms = row.getColumn(first + 7).getInt64();
+  check.width = row.getColumn(first + 8).getInt();
+  check.height = row.getColumn(first + 9).getInt();
+  check.frame_rate = row.getColumn(first + 10).getDouble();
+  check.has_audio = row.getColumn(first + 11).getInt() != 0;
+  check.audio_codec = row.getColumn(first + 12).getString();
 }
 
 // Fills `job` (a fresh record) from the current row of a k_job_select query.
@@ -56,6 +79,7 @@ Status read_job(const SQLite::Statement& row, const std::string& path, JobRecord
   job.error_message = row.getColumn(16).getString();
   job.polls = row.getColumn(17).getInt();
   job.retries = row.getColumn(18).getInt();
+  read_check(row, job.check);
   return {};
 }
 
@@ -153,13 +177,20 @@ namespace {
 // list its few ambiguous jobs. Without a state filter the rows come batch by batch through
 // jobs_by_batch, already in the order asked for: no sort.
 std::string where_of(const JobFilter& filter) {
-  if (filter.batch && filter.state) {
-    return "WHERE b.name = ?1 AND j.state = ?2 ";
-  }
+  std::string where;
+  auto add = [&](const char* condition) {
+    where += (where.empty() ? "WHERE " : "AND ") + std::string(condition) + " ";
+  };
   if (filter.batch) {
-    return "WHERE b.name = ?1 ";
+    add("b.name = ?1");
   }
-  return filter.state ? "WHERE j.state = ?2 " : "";
+  if (filter.state) {
+    add("j.state = ?2");
+  }
+  if (filter.mismatched) {
+    add("c.verdict <> 'ok'");  // NULL (never checked) is no mismatch
+  }
+  return where;
 }
 
 void bind_filter(SQLite::Statement& statement, const JobFilter& filter) {
@@ -182,7 +213,8 @@ Result<std::vector<JobRecord>> SqliteJobStore::list_jobs(const JobFilter& filter
     // The count (from an index, a few ms for 100k jobs) only sizes the result: a transition
     // committed in between costs one reallocation, never a wrong answer.
     SQLite::Statement count(*m_db,
-                            "SELECT count(*) FROM jobs j JOIN batches b ON b.id = j.batch_id " +
+                            "SELECT count(*) FROM jobs j JOIN batches b ON b.id = j.batch_id "
+                            "LEFT JOIN video_checks c ON c.job_id = j.id " +
                                 where_of(filter));
     SQLite::Statement query(*m_db, jobs_query(filter));
     bind_filter(count, filter);
@@ -230,6 +262,26 @@ Result<std::vector<StateCount>> SqliteJobStore::count_states() {
       return a.batch != b.batch ? a.batch < b.batch : a.state < b.state;
     });
     return counts;
+  });
+}
+
+Result<std::vector<MismatchCount>> SqliteJobStore::count_mismatched() {
+  return guard_sql(m_path, [&]() -> Result<std::vector<MismatchCount>> {
+    SQLite::Statement query(*m_db,
+                            "SELECT b.name, count(*) FROM video_checks c "
+                            "JOIN jobs j ON j.id = c.job_id JOIN batches b ON b.id = j.batch_id "
+                            "WHERE c.verdict <> 'ok' GROUP BY b.name ORDER BY b.name");
+    std::vector<MismatchCount> counts;
+    while (query.executeStep()) {
+      counts.push_back({query.getColumn(0).getString(), query.getColumn(1).getInt64()});
+    }
+    return counts;
+  });
+}
+
+Result<std::int64_t> SqliteJobStore::latest_event_id() {
+  return guard_sql(m_path, [&]() -> Result<std::int64_t> {
+    return m_db->execAndGet("SELECT COALESCE(MAX(id), 0) FROM events").getInt64();
   });
 }
 

@@ -47,6 +47,7 @@ class FakeProvider final : public VideoProvider {
   HttpRequest download_request(const std::string& remote_id,
                                const RemoteStatus& status) const override;
   bool downloads_by_id() const override { return m_caps.downloads_by_id; }
+  std::string delivered_size(const JobSpec& spec) const override { return spec.size; }
   std::optional<HttpRequest> thumbnail_request(const std::string& remote_id,
                                                const RemoteStatus& status) const override;
   Result<std::string> parse_content_redirect(std::string_view json_body) const override;
