@@ -6,11 +6,9 @@
 #include "cli/commands.h"
 #include "cli/console_observer.h"
 #include "cli/run_lock.h"
-#include "config/api_key.h"
 #include "engine/provider_runs.h"
 #include "manifest/manifest.h"
 #include "plan/plan.h"
-#include "provider/video_provider.h"
 
 namespace vb {
 
@@ -207,35 +205,6 @@ int execute(const Config& config, const RunFlags& flags, const std::optional<Man
 }
 
 }  // namespace
-
-// One provider's engine parts: its dialect, its key (the environment variable
-// when set, else its api_key_file) and a transport that sends the key to its
-// origin only. The ledger connection is opened later, after the import.
-Result<ProviderRun> make_provider_run(const Config& config, const std::string& name,
-                                      bool insecure) {
-  const ProviderConfig* chosen = config.find_provider(name);
-  if (chosen == nullptr) {
-    return fail(ErrorCode::invalid_input,
-                "the ledger has jobs for provider \"" + name +
-                    "\", which the config does not define; add [providers." + name + "]",
-                config.config_path);
-  }
-  auto key = resolve_api_key(*chosen, process_env());
-  if (!key) {
-    return std::unexpected(key.error());
-  }
-  ProviderRun run;
-  run.config = config.for_provider(*chosen);
-  run.provider = make_provider(*chosen);
-  TransportOptions options;
-  options.bearer_token = *key;
-  options.auth_origin = url_origin(chosen->base_url);
-  options.connect_timeout_ms = config.http.connect_timeout_ms;
-  options.insecure = insecure;
-  run.transport = make_curl_transport(options);
-  return run;
-}
-
 
 void register_run(CLI::App& app, CommandContext& ctx) {
   auto flags = std::make_shared<RunFlags>();

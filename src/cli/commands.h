@@ -49,10 +49,6 @@ void register_cancel(CLI::App& app, CommandContext& ctx);
 void register_completion(CLI::App& app, CommandContext& ctx);
 void register_adopt(CLI::App& app, CommandContext& ctx);
 
-// One provider's engine parts: its dialect, its key (the environment variable when set, else its
-// api_key_file) and a transport that sends the key to its origin only; no ledger connection.
-Result<ProviderRun> make_provider_run(const Config& config, const std::string& name, bool insecure);
-
 // --db/--config/--out/--base-url/--concurrency on `cmd`, filling ctx.flags.
 void add_common_flags(CLI::App& cmd, CommandContext& ctx, bool engine_flags);
 

@@ -6,7 +6,6 @@
 #include "provider/answer_parser.h"
 #include "provider/openai_answers.h"
 #include "provider/gateway_fields.h"
-#include "provider/unified_task_provider.h"
 
 namespace vb {
 
@@ -302,13 +301,6 @@ HttpRequest OpenAiVideosProvider::character_request(const std::string& name,
 
 Result<std::string> OpenAiVideosProvider::parse_character(const HttpResponse& response) const {
   return parse_answer_id(response.body);  // {id, name, created_at}; a null id is an error
-}
-
-std::unique_ptr<VideoProvider> make_provider(const ProviderConfig& config) {
-  if (config.dialect == "unified") {
-    return std::make_unique<UnifiedTaskProvider>(config);
-  }
-  return std::make_unique<OpenAiVideosProvider>(config);
 }
 
 }  // namespace vb

@@ -14,7 +14,7 @@ class OpenAiVideosProvider final : public VideoProvider {
  public:
   explicit OpenAiVideosProvider(ProviderConfig config);
 
-  std::string_view dialect() const override { return "openai"; }
+  Dialect dialect() const override { return Dialect::openai; }
   Status check(const JobSpec& spec) const override;
   AnswerClass classify(RequestPhase phase, const HttpResult& result, Millis now) const override;
   Result<HttpRequest> create_request(const JobSpec& spec,

@@ -14,7 +14,7 @@ class UnifiedTaskProvider final : public VideoProvider {
  public:
   explicit UnifiedTaskProvider(ProviderConfig config);
 
-  std::string_view dialect() const override { return "unified"; }
+  Dialect dialect() const override { return Dialect::unified; }
   Status check(const JobSpec& spec) const override;
   AnswerClass classify(RequestPhase phase, const HttpResult& result, Millis now) const override;
   Result<HttpRequest> create_request(const JobSpec& spec,

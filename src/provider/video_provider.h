@@ -68,7 +68,7 @@ struct CreateAnswer {
 class VideoProvider {
  public:
   virtual ~VideoProvider() = default;
-  virtual std::string_view dialect() const = 0;
+  virtual Dialect dialect() const = 0;
   // Dialect rules a manifest cannot know (allowed seconds, image kinds...).
   // The Error names the field, e.g. "seconds: ...".
   virtual Status check(const JobSpec& spec) const = 0;
@@ -109,8 +109,6 @@ class VideoProvider {
                                         const std::string& video_path) const = 0;
   virtual Result<std::string> parse_character(const HttpResponse& response) const = 0;
 };
-
-std::unique_ptr<VideoProvider> make_provider(const ProviderConfig& config);
 
 // Maps any provider's status word to a phase with one table (docs/wire-formats.md).
 RemotePhase map_status(std::string_view raw);

@@ -65,7 +65,7 @@ std::string error_of(const std::string& toml) {
 // Every field, so that two configs can be compared in one assertion.
 std::string dump(const Config& c) {
   std::ostringstream out;
-  out << c.provider.dialect << '|' << c.provider.base_url << '|' << c.provider.api_key_env << '|'
+  out << to_string(c.provider.dialect) << '|' << c.provider.base_url << '|' << c.provider.api_key_env << '|'
       << c.limits.max_in_flight << '|' << c.limits.submits_per_minute << '|'
       << c.limits.polls_per_second << '|' << c.limits.poll_interval_ms << '|'
       << c.limits.poll_interval_max_ms << '|' << c.limits.max_downloads << '|'

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "provider/openai_videos_provider.h"
+#include "provider/registry.h"
 
 using namespace vb;
 
@@ -297,7 +298,7 @@ TEST_CASE("openai provider: parse_content_redirect", "[provider]") {
 TEST_CASE("openai provider: make_provider gives the openai dialect", "[provider]") {
   auto p = make_provider(test_config());
   REQUIRE(p != nullptr);
-  CHECK(p->dialect() == "openai");
+  CHECK(p->dialect() == Dialect::openai);
   CHECK(p->query_request("v1").url == "https://api.test/v1/videos/v1");
 }
 
