@@ -1,5 +1,8 @@
 #include <malloc.h>
 
+#include <cstdio>
+#include <exception>
+
 #include "cli/cli.h"
 
 int main(int argc, char** argv) {
@@ -9,5 +12,18 @@ int main(int argc, char** argv) {
   // run's CPU on a virtual machine. Keep such blocks on the heap and the heap's free memory.
   mallopt(M_MMAP_THRESHOLD, 4 << 20);
   mallopt(M_TRIM_THRESHOLD, 64 << 20);
-  return vb::cli_main(argc, argv);
+  // The one catch of the error convention (util/error.h): an exception is a bug or an
+  // exhausted resource (std::bad_alloc); say so and exit 3. Every ledger write is a
+  // transaction, so nothing half-written is left behind.
+  try {
+    return vb::cli_main(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "vidbatch: internal error: %s; the ledger is consistent, `vidbatch resume` "
+                         "continues. Please report this with the command that failed.\n",
+                 e.what());
+  } catch (...) {
+    std::fprintf(stderr, "vidbatch: internal error (unknown exception); the ledger is consistent, "
+                         "`vidbatch resume` continues. Please report this.\n");
+  }
+  return vb::k_exit_runtime;
 }

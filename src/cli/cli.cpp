@@ -1,5 +1,6 @@
 #include "cli/cli.h"
 
+#include <algorithm>
 #include <csignal>
 #include <iostream>
 #include <unistd.h>
@@ -12,21 +13,25 @@ namespace {
 
 struct CommandEntry {
   const char* name;
+  LedgerNeed ledger;  // opened before the action runs
   CommandRegistrar registrar;
 };
 
 // The subcommands, in the order `vidbatch --help` lists them.
 constexpr CommandEntry k_commands[] = {
-    {"run", register_run},       {"resume", register_resume}, {"status", register_status},
-    {"report", register_report}, {"validate", register_validate},
-    {"resolve", register_resolve},
-    {"jobs", register_jobs},
-    {"events", register_events},
-    {"plan", register_plan},
-    {"retry", register_retry},
-    {"cancel", register_cancel},
-    {"completion", register_completion},
-    {"adopt", register_adopt},
+    {"run", LedgerNeed::none, register_run},
+    {"resume", LedgerNeed::none, register_resume},
+    {"status", LedgerNeed::read, register_status},
+    {"report", LedgerNeed::read, register_report},
+    {"validate", LedgerNeed::none, register_validate},
+    {"resolve", LedgerNeed::write, register_resolve},
+    {"jobs", LedgerNeed::read, register_jobs},
+    {"events", LedgerNeed::read, register_events},
+    {"plan", LedgerNeed::none, register_plan},
+    {"retry", LedgerNeed::write, register_retry},
+    {"cancel", LedgerNeed::write, register_cancel},
+    {"adopt", LedgerNeed::write, register_adopt},
+    {"completion", LedgerNeed::none, register_completion},
 };
 
 std::atomic<int> g_stop_requests{0};
@@ -58,9 +63,18 @@ int exit_code_for(const Error& error) {
     case ErrorCode::conflict:
     case ErrorCode::not_found:
       return k_exit_usage;
+    case ErrorCode::busy:
     default:
       return k_exit_runtime;
   }
+}
+
+void usage_error(const std::string& command, const std::string& problem) {
+  throw CLI::ValidationError("vidbatch " + command + ": " + problem);
+}
+
+int or_report(const Result<int>& result) {
+  return result ? *result : report_error(result.error());
 }
 
 int report_error(const Error& error) {
@@ -115,19 +129,9 @@ Result<Config> resolve_config(const CommandContext& ctx) {
   return load_config(ctx.flags.overrides, process_env());
 }
 
-Result<std::unique_ptr<JobStore>> open_store(const Config& config) {
-  SyncMode sync = SyncMode::full;
-  switch (config.sync) {
-    case StoreSync::off: sync = SyncMode::off; break;
-    case StoreSync::normal: sync = SyncMode::normal; break;
-    case StoreSync::full: sync = SyncMode::full; break;
-  }
-  return JobStore::open(config.db_path, sync);
-}
-
 int cli_main(int argc, char** argv) {
   CLI::App app{"vidbatch: run batches of AI video generations, resumably, without paying twice"};
-  app.set_version_flag("--version", "vidbatch 0.1.0");
+  app.set_version_flag("--version", "vidbatch " VIDBATCH_VERSION);
   app.require_subcommand(1);
   CommandContext ctx;
   for (const auto& entry : k_commands) {
@@ -143,7 +147,14 @@ int cli_main(int argc, char** argv) {
     return k_exit_usage;
   }
   CliLogScope log(ctx.log);
-  return ctx.action();
+  const std::string chosen = app.get_subcommands().front()->get_name();
+  const auto* entry = std::find_if(std::begin(k_commands), std::end(k_commands),
+                                   [&](const CommandEntry& e) { return chosen == e.name; });
+  auto ledger = open_ledger(ctx, entry->ledger, SystemClock().now_ms());
+  if (!ledger) {
+    return report_error(ledger.error());
+  }
+  return or_report(ctx.action(*ledger));
 }
 
 }  // namespace vb

@@ -43,46 +43,26 @@ Result<std::vector<UnclaimedVideo>> select_videos(JobStore& store, const AdoptFl
 
 Status adopt_one(const Config& config, JobStore& store, const UnclaimedVideo& video,
                  bool insecure) {
-  auto run = make_provider_run(config, video.provider, insecure);
-  if (!run) {
-    return std::unexpected(run.error());
-  }
-  auto paths = output_paths(run->config.output, video.batch, video.job_id);
-  if (!paths) {
-    return std::unexpected(paths.error());
-  }
-  const OutputPaths take = take_paths(*paths, video.remote_id);
+  ProviderRun run = VB_TRY(make_provider_run(config, video.provider, insecure));
+  const OutputPaths paths = VB_TRY(output_paths(run.config.output, video.batch, video.job_id));
   SystemClock clock;
-  auto saved = fetch_video(*run->provider, *run->transport, run->config, video.remote_id, take,
-                           clock);
-  if (!saved) {
-    return std::unexpected(saved.error());
-  }
-  if (auto recorded = store.record_take(video.provider, video.remote_id, saved->path); !recorded) {
-    return recorded;
-  }
-  std::cout << "saved " << video.remote_id << " as " << saved->path << " (a take of "
+  const FinishedVideo saved =
+      VB_TRY(fetch_video(*run.provider, *run.transport, run.config, video.remote_id,
+                         take_paths(paths, video.remote_id), clock));
+  VB_TRY(store.record_take(video.provider, video.remote_id, saved.path));
+  std::cout << "saved " << video.remote_id << " as " << saved.path << " (a take of "
             << video.batch << "/" << video.job_id << ")\n";
   return {};
 }
 
-int adopt(const CommandContext& ctx, const AdoptFlags& flags) {
-  auto ledger = lock_ledger(ctx, SystemClock().now_ms());
-  if (!ledger) {
-    return ledger.error();
-  }
-  auto videos = select_videos(*ledger->store, flags);
-  if (!videos) {
-    return report_error(videos.error());
-  }
-  if (videos->empty()) {
+Result<int> adopt(Ledger& ledger, const AdoptFlags& flags) {
+  const auto videos = VB_TRY(select_videos(*ledger.store, flags));
+  if (videos.empty()) {
     std::cout << "no paid, unclaimed videos to adopt\n";
     return k_exit_ok;
   }
-  for (const auto& video : *videos) {
-    if (auto done = adopt_one(ledger->config, *ledger->store, video, flags.insecure); !done) {
-      return report_error(done.error());
-    }
+  for (const auto& video : videos) {
+    VB_TRY(adopt_one(ledger.config, *ledger.store, video, flags.insecure));
   }
   return k_exit_ok;
 }
@@ -104,13 +84,10 @@ void register_adopt(CLI::App& app, CommandContext& ctx) {
   add_common_flags(*cmd, ctx, true);
   add_log_flags(*cmd, ctx);
   cmd->callback([&ctx, flags] {
-    ctx.action = [&ctx, flags] {
-      if (flags->all == !flags->remote_ids.empty()) {
-        std::cerr << "vidbatch adopt: name the videos (remote ids) or say --all, not both\n";
-        return static_cast<int>(k_exit_usage);
-      }
-      return adopt(ctx, *flags);
-    };
+    if (flags->all == !flags->remote_ids.empty()) {
+      usage_error("adopt", "name the videos (remote ids) or say --all, not both");
+    }
+    ctx.action = [flags](Ledger& ledger) { return adopt(ledger, *flags); };
   });
 }
 

@@ -48,23 +48,16 @@ Result<std::vector<JobRecord>> select_jobs(JobStore& store, const CancelFlags& f
   return jobs;
 }
 
-int cancel(const CommandContext& ctx, const CancelFlags& flags) {
+Result<int> cancel(Ledger& ledger, const CancelFlags& flags) {
   const Millis now = SystemClock().now_ms();
-  auto ledger = lock_ledger(ctx, now);
-  if (!ledger) {
-    return ledger.error();
-  }
-  auto jobs = select_jobs(*ledger->store, flags);
-  if (!jobs) {
-    return report_error(jobs.error());
-  }
-  if (jobs->empty()) {
+  const auto jobs = VB_TRY(select_jobs(*ledger.store, flags));
+  if (jobs.empty()) {
     std::cout << "nothing to cancel: every job of batch " << flags.batch << " is finished\n";
     return k_exit_ok;
   }
   std::vector<Transition> moves;
   int at_provider = 0;
-  for (const JobRecord& job : *jobs) {
+  for (const JobRecord& job : jobs) {
     Transition t;
     t.row_id = job.row_id;
     t.from = job.state;
@@ -80,10 +73,7 @@ int cancel(const CommandContext& ctx, const CancelFlags& flags) {
     }
     moves.push_back(std::move(t));
   }
-  if (auto status = ledger->store->apply(moves); !status) {
-    report_error(status.error());
-    return k_exit_runtime;
-  }
+  VB_TRY(ledger.store->apply(moves));
   std::cout << moves.size() << " job(s) canceled\n";
   if (at_provider > 0) {
     std::cout << at_provider
@@ -108,13 +98,10 @@ void register_cancel(CLI::App& app, CommandContext& ctx) {
   add_common_flags(*cmd, ctx, false);
   add_log_flags(*cmd, ctx);
   cmd->callback([&ctx, flags] {
-    ctx.action = [&ctx, flags] {
-      if (flags->batch.empty() && flags->jobs.empty()) {
-        std::cerr << "vidbatch cancel: say which jobs: --batch NAME and/or --job ID...\n";
-        return static_cast<int>(k_exit_usage);
-      }
-      return cancel(ctx, *flags);
-    };
+    if (flags->batch.empty() && flags->jobs.empty()) {
+      usage_error("cancel", "say which jobs: --batch NAME and/or --job ID...");
+    }
+    ctx.action = [flags](Ledger& ledger) { return cancel(ledger, *flags); };
   });
 }
 

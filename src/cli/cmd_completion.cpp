@@ -82,10 +82,10 @@ void register_completion(CLI::App& app, CommandContext& ctx) {
   cmd->add_option("shell", *shell, "the shell (bash)")->required()->check(CLI::IsMember({"bash"}));
   CLI::App* root = &app;
   cmd->callback([&ctx, shell, root] {
-    ctx.action = [root] {
+    ctx.action = [root](Ledger&) -> Result<int> {
       std::cout << bash_script(*root);
       std::cout.flush();
-      return std::cout ? static_cast<int>(k_exit_ok) : static_cast<int>(k_exit_runtime);
+      return std::cout ? k_exit_ok : k_exit_runtime;
     };
   });
 }

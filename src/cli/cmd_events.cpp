@@ -97,28 +97,18 @@ void register_events(CLI::App& app, CommandContext& ctx) {
   cmd->add_flag("--json", flags->json, "one JSON object per event and line (JSON Lines)");
   add_common_flags(*cmd, ctx, false);
   cmd->callback([&ctx, flags] {
-    ctx.action = [&ctx, flags] {
-      auto ledger = open_ledger(ctx);
-      if (!ledger) {
-        return report_error(ledger.error());
-      }
-      JobStore& store = *ledger->store;
-      Result<std::vector<EventRecord>> events;
+    ctx.action = [flags](Ledger& ledger) -> Result<int> {
+      JobStore& store = *ledger.store;
+      std::vector<EventRecord> events;
       if (!flags->job.empty()) {
-        auto jobs = find_jobs_by_id(store, flags->batch, {flags->job});
-        if (!jobs) {
-          return report_error(jobs.error());
-        }
-        events = store.events(jobs->front().row_id);
+        const auto jobs = VB_TRY(find_jobs_by_id(store, flags->batch, {flags->job}));
+        events = VB_TRY(store.events(jobs.front().row_id));
       } else if (!flags->batch.empty()) {
-        events = store.batch_events(flags->batch);
+        events = VB_TRY(store.batch_events(flags->batch));
       } else {
-        events = store.events(std::nullopt);
+        events = VB_TRY(store.events(std::nullopt));
       }
-      if (!events) {
-        return report_error(events.error());
-      }
-      for (const EventRecord& e : *events) {
+      for (const EventRecord& e : events) {
         if (flags->json) {
           write_json_line(e, std::cout);
         } else {
@@ -126,7 +116,7 @@ void register_events(CLI::App& app, CommandContext& ctx) {
         }
       }
       std::cout.flush();
-      return std::cout ? static_cast<int>(k_exit_ok) : static_cast<int>(k_exit_runtime);
+      return std::cout ? k_exit_ok : k_exit_runtime;
     };
   });
 }

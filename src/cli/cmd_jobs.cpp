@@ -133,31 +133,20 @@ void register_jobs(CLI::App& app, CommandContext& ctx) {
   cmd->add_flag("--json", flags->json, "one JSON object per job and line (JSON Lines)");
   add_common_flags(*cmd, ctx, false);
   cmd->callback([&ctx, flags] {
-    ctx.action = [&ctx, flags] {
-      auto state = parse_state_flag(flags->state);
-      if (!state) {
-        return report_error(state.error());
-      }
-      auto ledger = open_ledger(ctx);
-      if (!ledger) {
-        return report_error(ledger.error());
-      }
+    ctx.action = [flags](Ledger& ledger) -> Result<int> {
       JobFilter filter;
       if (!flags->batch.empty()) {
         filter.batch = flags->batch;
       }
-      filter.state = *state;
-      auto jobs = ledger->store->list_jobs(filter);
-      if (!jobs) {
-        return report_error(jobs.error());
-      }
+      filter.state = VB_TRY(parse_state_flag(flags->state));
+      const auto jobs = VB_TRY(ledger.store->list_jobs(filter));
       if (flags->json) {
-        write_json_lines(*jobs, std::cout);
+        write_json_lines(jobs, std::cout);
       } else {
-        write_table(*jobs, std::cout);
+        write_table(jobs, std::cout);
       }
       std::cout.flush();
-      return std::cout ? static_cast<int>(k_exit_ok) : static_cast<int>(k_exit_runtime);
+      return std::cout ? k_exit_ok : k_exit_runtime;
     };
   });
 }

@@ -27,21 +27,11 @@ void register_plan(CLI::App& app, CommandContext& ctx) {
       "--budget", [&ctx](double v) { ctx.flags.overrides.budget_usd = v; },
       "compare the estimate with this budget in USD (limits.budget_usd)");
   cmd->callback([&ctx, flags] {
-    ctx.action = [&ctx, flags] {
-      auto manifest = load_manifest(flags->manifest);
-      if (!manifest) {
-        return report_error(manifest.error());
-      }
-      auto config = resolve_config(ctx);
-      if (!config) {
-        return report_error(config.error());
-      }
-      auto plan = make_plan(*manifest, *config);
-      if (!plan) {
-        return report_error(plan.error());
-      }
-      write_plan(*plan, flags->json, std::cout);
-      return std::cout ? static_cast<int>(k_exit_ok) : static_cast<int>(k_exit_runtime);
+    ctx.action = [&ctx, flags](Ledger&) -> Result<int> {
+      const Manifest manifest = VB_TRY(load_manifest(flags->manifest));
+      const Config config = VB_TRY(resolve_config(ctx));
+      write_plan(VB_TRY(make_plan(manifest, config)), flags->json, std::cout);
+      return std::cout ? k_exit_ok : k_exit_runtime;
     };
   });
 }

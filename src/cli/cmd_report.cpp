@@ -32,26 +32,18 @@ void register_report(CLI::App& app, CommandContext& ctx) {
   cmd->add_option("--state", flags->state, "only jobs in this state");
   add_common_flags(*cmd, ctx, false);
   cmd->callback([&ctx, flags] {
-    ctx.action = [&ctx, flags] {
-      auto state = parse_state_flag(flags->state);
-      if (!state) {
-        return report_error(state.error());
-      }
-      auto ledger = open_ledger(ctx);
-      if (!ledger) {
-        return report_error(ledger.error());
-      }
+    ctx.action = [flags](Ledger& ledger) -> Result<int> {
       ReportOptions options;
       if (!flags->batch.empty()) {
         options.filter.batch = flags->batch;
       }
-      options.filter.state = *state;
+      options.filter.state = VB_TRY(parse_state_flag(flags->state));
       options.format = *parse_report_format(flags->format);
-      options.prices = ledger->config.prices;
+      options.prices = ledger.config.prices;
       if (flags->output.empty()) {
         options.report_dir = ".";
-        auto status = write_report(*ledger->store, options, std::cout);
-        return status ? static_cast<int>(k_exit_ok) : report_error(status.error());
+        VB_TRY(write_report(*ledger.store, options, std::cout));
+        return k_exit_ok;
       }
       std::filesystem::path parent = std::filesystem::path(flags->output).parent_path();
       options.report_dir = parent.empty() ? "." : parent.string();
@@ -62,15 +54,15 @@ void register_report(CLI::App& app, CommandContext& ctx) {
       // Written next to the target and renamed: a reader never sees half a report.
       std::string tmp = flags->output + ".tmp";
       std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-      auto status = out ? write_report(*ledger->store, options, out)
+      auto status = out ? write_report(*ledger.store, options, out)
                         : Status(fail(ErrorCode::io, "cannot create the report file", tmp));
       out.close();
       if (!status || !out || std::rename(tmp.c_str(), flags->output.c_str()) != 0) {
         std::filesystem::remove(tmp);
-        return report_error(status ? Error{ErrorCode::io, "cannot write the report", flags->output}
-                                   : status.error());
+        return std::unexpected(status ? Error{ErrorCode::io, "cannot write the report", flags->output}
+                                      : status.error());
       }
-      return static_cast<int>(k_exit_ok);
+      return k_exit_ok;
     };
   });
 }

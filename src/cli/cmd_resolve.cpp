@@ -41,18 +41,11 @@ Result<std::vector<JobRecord>> find_ambiguous(JobStore& store, const std::string
   return jobs;
 }
 
-int resolve(const CommandContext& ctx, const ResolveFlags& flags) {
+Result<int> resolve(Ledger& ledger, const ResolveFlags& flags) {
   const Millis now = SystemClock().now_ms();
-  auto ledger = lock_ledger(ctx, now);
-  if (!ledger) {
-    return ledger.error();
-  }
-  auto jobs = find_ambiguous(*ledger->store, flags.batch, flags.jobs);
-  if (!jobs) {
-    return report_error(jobs.error());
-  }
+  const auto jobs = VB_TRY(find_ambiguous(*ledger.store, flags.batch, flags.jobs));
   std::vector<Transition> moves;
-  for (const JobRecord& job : *jobs) {
+  for (const JobRecord& job : jobs) {
     Transition t{job.row_id, JobState::ambiguous, JobState::queued, now, 0, "", {}};
     if (flags.resubmit) {
       t.message = "resolved by the user: submit again (the lost create may also be billed)";
@@ -64,10 +57,7 @@ int resolve(const CommandContext& ctx, const ResolveFlags& flags) {
     }
     moves.push_back(std::move(t));
   }
-  if (auto status = ledger->store->apply(moves); !status) {
-    report_error(status.error());
-    return k_exit_runtime;
-  }
+  VB_TRY(ledger.store->apply(moves));
   std::cout << moves.size() << (flags.resubmit ? " job(s) queued again" : " job(s) marked failed")
             << (flags.resubmit ? "; `vidbatch resume` submits them\n" : "\n");
   return k_exit_ok;
@@ -106,41 +96,29 @@ std::optional<std::string> refuse_character(const CharacterRecord& character, bo
          "; jobs use that id, so it is not changed";
 }
 
-int resolve_character(const CommandContext& ctx, const ResolveFlags& flags) {
+Result<int> resolve_character(Ledger& ledger, const ResolveFlags& flags) {
   const Millis now = SystemClock().now_ms();
-  auto ledger = lock_ledger(ctx, now);
-  if (!ledger) {
-    return ledger.error();
-  }
   const std::string provider =
-      flags.provider.empty() ? ledger->config.default_provider : flags.provider;
+      flags.provider.empty() ? ledger.config.default_provider : flags.provider;
   const std::string where = "character " + flags.character + " (provider " + provider + ")";
-  if (!has_provider(ledger->config, provider)) {
-    return report_error(Error{ErrorCode::invalid_input,
-                              "the configuration has no provider named '" + provider + "'", where});
+  if (!has_provider(ledger.config, provider)) {
+    return fail(ErrorCode::invalid_input,
+                "the configuration has no provider named '" + provider + "'", where);
   }
-  auto found = ledger->store->find_character(provider, flags.character);
+  const auto found = VB_TRY(ledger.store->find_character(provider, flags.character));
   if (!found) {
-    report_error(found.error());
-    return k_exit_runtime;
+    return fail(ErrorCode::not_found,
+                "no such character in the ledger (characters are added by importing a manifest "
+                "that defines them)",
+                where);
   }
-  if (!*found) {
-    return report_error(Error{ErrorCode::not_found,
-                              "no such character in the ledger (characters are added by "
-                              "importing a manifest that defines them)",
-                              where});
-  }
-  const CharacterRecord& character = **found;
+  const CharacterRecord& character = *found;
   if (auto why = refuse_character(character, flags.recreate)) {
-    return report_error(Error{ErrorCode::invalid_input, *why, where});
+    return fail(ErrorCode::invalid_input, *why, where);
   }
   const CharacterState to = flags.recreate ? CharacterState::pending : CharacterState::created;
-  auto stored = ledger->store->set_character_state(provider, flags.character, character.state, to,
-                                                   flags.recreate ? "" : flags.id, now);
-  if (!stored) {
-    report_error(stored.error());
-    return k_exit_runtime;
-  }
+  VB_TRY(ledger.store->set_character_state(provider, flags.character, character.state, to,
+                                           flags.recreate ? "" : flags.id, now));
   if (flags.recreate) {
     std::cout << "character " << flags.character << " (provider " << provider
               << ") will be created again by the next run (the lost create may also exist at "
@@ -152,8 +130,8 @@ int resolve_character(const CommandContext& ctx, const ResolveFlags& flags) {
   return k_exit_ok;
 }
 
-// Which of the two forms the flags ask for; prints the problem and returns false.
-bool check_resolve_flags(const ResolveFlags& flags) {
+// What is wrong with the flags' combination, if anything.
+std::optional<std::string> resolve_flags_problem(const ResolveFlags& flags) {
   const char* problem = nullptr;
   if (!flags.character.empty()) {
     if (flags.resubmit || flags.fail || !flags.jobs.empty() || !flags.batch.empty()) {
@@ -171,10 +149,7 @@ bool check_resolve_flags(const ResolveFlags& flags) {
   } else if (flags.jobs.empty()) {
     problem = "name the ambiguous jobs to resolve (or --character NAME)";
   }
-  if (problem != nullptr) {
-    std::cerr << "vidbatch: resolve: " << problem << "\n";
-  }
-  return problem == nullptr;
+  return problem == nullptr ? std::nullopt : std::optional<std::string>(problem);
 }
 
 }  // namespace
@@ -202,11 +177,11 @@ void register_resolve(CLI::App& app, CommandContext& ctx) {
   add_common_flags(*cmd, ctx, false);
   add_log_flags(*cmd, ctx);
   cmd->callback([&ctx, flags] {
-    ctx.action = [&ctx, flags] {
-      if (!check_resolve_flags(*flags)) {
-        return static_cast<int>(k_exit_usage);
-      }
-      return flags->character.empty() ? resolve(ctx, *flags) : resolve_character(ctx, *flags);
+    if (auto problem = resolve_flags_problem(*flags)) {
+      usage_error("resolve", *problem);
+    }
+    ctx.action = [flags](Ledger& ledger) {
+      return flags->character.empty() ? resolve(ledger, *flags) : resolve_character(ledger, *flags);
     };
   });
 }

@@ -57,17 +57,10 @@ Result<std::vector<JobRecord>> select_jobs(JobStore& store, const RetryFlags& fl
   return selected;
 }
 
-int retry(const CommandContext& ctx, const RetryFlags& flags) {
+Result<int> retry(Ledger& ledger, const RetryFlags& flags) {
   const Millis now = SystemClock().now_ms();
-  auto ledger = lock_ledger(ctx, now);
-  if (!ledger) {
-    return ledger.error();
-  }
-  auto jobs = select_jobs(*ledger->store, flags);
-  if (!jobs) {
-    return report_error(jobs.error());
-  }
-  if (jobs->empty()) {
+  const auto jobs = VB_TRY(select_jobs(*ledger.store, flags));
+  if (jobs.empty()) {
     std::cout << "no " << (flags.failed && flags.canceled ? "failed or canceled"
                            : flags.failed                 ? "failed"
                                                           : "canceled")
@@ -76,7 +69,7 @@ int retry(const CommandContext& ctx, const RetryFlags& flags) {
     return k_exit_ok;
   }
   std::vector<Transition> moves;
-  for (const JobRecord& job : *jobs) {
+  for (const JobRecord& job : jobs) {
     Transition t;
     t.row_id = job.row_id;
     t.from = job.state;
@@ -98,10 +91,7 @@ int retry(const CommandContext& ctx, const RetryFlags& flags) {
     t.update.not_before = 0;
     moves.push_back(std::move(t));
   }
-  if (auto status = ledger->store->apply(moves); !status) {
-    report_error(status.error());
-    return k_exit_runtime;
-  }
+  VB_TRY(ledger.store->apply(moves));
   std::cout << moves.size() << " job(s) queued again; `vidbatch resume` submits them\n";
   return k_exit_ok;
 }
@@ -123,13 +113,10 @@ void register_retry(CLI::App& app, CommandContext& ctx) {
   add_common_flags(*cmd, ctx, false);
   add_log_flags(*cmd, ctx);
   cmd->callback([&ctx, flags] {
-    ctx.action = [&ctx, flags] {
-      if (!flags->failed && !flags->canceled && flags->jobs.empty()) {
-        std::cerr << "vidbatch retry: say which jobs: --failed, --canceled or --job ID...\n";
-        return static_cast<int>(k_exit_usage);
-      }
-      return retry(ctx, *flags);
-    };
+    if (!flags->failed && !flags->canceled && flags->jobs.empty()) {
+      usage_error("retry", "say which jobs: --failed, --canceled or --job ID...");
+    }
+    ctx.action = [flags](Ledger& ledger) { return retry(ledger, *flags); };
   });
 }
 

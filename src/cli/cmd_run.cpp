@@ -4,9 +4,8 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "app/batch_run.h"
 #include "cli/console_observer.h"
-#include "cli/run_lock.h"
-#include "engine/provider_runs.h"
 #include "manifest/manifest.h"
 #include "plan/plan.h"
 
@@ -21,73 +20,29 @@ struct RunFlags {
   bool insecure = false;
 };
 
-// The providers this run needs: those the manifest's jobs name, or for a
-// resume those of the ledger's unfinished jobs ("" = the default provider).
-Result<std::vector<std::string>> providers_needed(const std::optional<Manifest>& manifest,
-                                                  const Config& config) {
-  std::vector<std::string> names;
-  if (manifest) {
-    for (const auto& spec : manifest->jobs) {
-      names.push_back(spec.provider);
-    }
-  } else {
-    auto store = open_store(config);
-    if (!store) {
-      return std::unexpected(store.error());
-    }
-    auto unfinished = (*store)->unfinished_providers();
-    if (!unfinished) {
-      return std::unexpected(unfinished.error());
-    }
-    names = std::move(*unfinished);
+// What the console shows of a batch run: the import, then the engines' progress.
+class ConsoleHooks final : public BatchRunHooks {
+ public:
+  ConsoleHooks(const Clock& clock, std::string batch) : m_clock(clock), m_batch(std::move(batch)) {}
+  void on_imported(const ImportSummary& summary) override {
+    std::cerr << "vidbatch: batch " << summary.batch << ": " << summary.added << " new, "
+              << summary.unchanged << " already known\n";
   }
-  for (auto& name : names) {
-    if (name.empty()) {
-      name = config.default_provider;
+  RunObserver& observer(JobStore& store) override {
+    m_observer.emplace(cli_log(), store, m_clock, m_batch);
+    return *m_observer;
+  }
+  void close() {
+    if (m_observer) {
+      m_observer->close();
     }
   }
-  std::sort(names.begin(), names.end());
-  names.erase(std::unique(names.begin(), names.end()), names.end());
-  if (names.empty()) {
-    names.push_back(config.default_provider);
-  }
-  return names;
-}
 
-// The manifest's characters as ledger rows, each under its provider's name.
-std::vector<CharacterRecord> character_records(const Manifest& manifest, const Config& config) {
-  std::vector<CharacterRecord> records;
-  for (const auto& c : manifest.characters) {
-    const std::string& provider = c.provider.empty() ? config.default_provider : c.provider;
-    records.push_back({provider, c.name, c.video, CharacterState::pending, "", 0});
-  }
-  return records;
-}
-
-// Each provider's engine runs on its own thread with its own connection.
-Status open_stores(const Config& config, std::vector<ProviderRun>& runs) {
-  for (auto& run : runs) {
-    auto store = open_store(config);
-    if (!store) {
-      return std::unexpected(store.error());
-    }
-    run.store = std::move(*store);
-  }
-  return {};
-}
-
-Result<std::vector<ProviderRun>> make_provider_runs(const Config& config, const RunFlags& flags,
-                                                    const std::vector<std::string>& names) {
-  std::vector<ProviderRun> runs;
-  for (const auto& name : names) {
-    auto run = make_provider_run(config, name, flags.insecure);
-    if (!run) {
-      return std::unexpected(run.error());
-    }
-    runs.push_back(std::move(*run));
-  }
-  return runs;
-}
+ private:
+  const Clock& m_clock;
+  std::string m_batch;
+  std::optional<ConsoleObserver> m_observer;
+};
 
 void print_summary(const RunSummary& summary, const Config& config) {
   const RunCounts& c = summary.counts;
@@ -133,69 +88,21 @@ int exit_code(const RunSummary& summary) {
 }
 
 // Shared by run and resume once the configuration is known.
-int execute(const Config& config, const RunFlags& flags, const std::optional<Manifest>& manifest) {
+Result<int> execute(const Config& config, const RunFlags& flags, std::optional<Manifest> manifest) {
   if (manifest) {
-    if (auto status = check_jobs(*manifest, config); !status) {
-      return report_error(status.error());
-    }
-  }
-  auto lock = RunLock::acquire(config.db_path);
-  if (!lock) {
-    report_error(lock.error());
-    return k_exit_runtime;
-  }
-  auto names = providers_needed(manifest, config);
-  if (!names) {
-    report_error(names.error());
-    return k_exit_runtime;
-  }
-  // Keys and providers are checked before the ledger is touched.
-  auto runs = make_provider_runs(config, flags, *names);
-  if (!runs) {
-    return report_error(runs.error());
-  }
-  auto store = open_store(config);
-  if (!store) {
-    report_error(store.error());
-    return k_exit_runtime;
-  }
-  SystemClock clock;
-  if (manifest) {
-    auto imported = (*store)->import_jobs(manifest->batch, manifest->jobs, clock.now_ms(),
-                                          flags.allow_spec_change);
-    if (!imported) {
-      return report_error(imported.error());
-    }
-    std::cerr << "vidbatch: batch " << imported->batch << ": " << imported->added << " new, "
-              << imported->unchanged << " already known\n";
-    if (auto characters = (*store)->import_characters(character_records(*manifest, config),
-                                                      clock.now_ms());
-        !characters) {
-      return report_error(characters.error());
-    }
-  }
-  if (auto recovered = recover_interrupted_jobs(**store, clock.now_ms()); !recovered) {
-    report_error(recovered.error());
-    return k_exit_runtime;
+    VB_TRY(check_jobs(*manifest, config));
   }
   if (flags.insecure) {
     std::cerr << "vidbatch: warning: TLS certificate verification is OFF (--insecure)\n";
   }
-  if (auto opened = open_stores(config, *runs); !opened) {
-    report_error(opened.error());
-    return k_exit_runtime;
-  }
-  ConsoleObserver observer(cli_log(), **store, clock, manifest ? manifest->batch : std::string());
+  SystemClock clock;
+  ConsoleHooks hooks(clock, manifest ? manifest->batch : std::string());
+  BatchRunRequest request{config, std::move(manifest), flags.allow_spec_change, flags.insecure};
   install_signal_handlers();
-  RunScope scope;
-  if (manifest) {
-    scope.batch = manifest->batch;
-  }
-  auto summary = run_providers(*runs, clock, observer, scope, stop_requests());
-  observer.close();
+  auto summary = run_batch(request, hooks, clock, stop_requests());
+  hooks.close();
   if (!summary) {
-    report_error(summary.error());
-    return k_exit_runtime;
+    return std::unexpected(std::move(summary.error()));
   }
   print_summary(*summary, config);
   if (summary->fatal) {
@@ -219,24 +126,14 @@ void register_run(CLI::App& app, CommandContext& ctx) {
   add_common_flags(*cmd, ctx, true);
   add_log_flags(*cmd, ctx);
   cmd->callback([&ctx, flags] {
-    ctx.action = [&ctx, flags] {
-      auto manifest = load_manifest(flags->manifest_path);
-      if (!manifest) {
-        return report_error(manifest.error());
-      }
-      auto config = resolve_config(ctx);
-      if (!config) {
-        return report_error(config.error());
-      }
+    ctx.action = [&ctx, flags](Ledger&) -> Result<int> {
+      Manifest manifest = VB_TRY(load_manifest(flags->manifest_path));
+      const Config config = VB_TRY(resolve_config(ctx));
       if (flags->dry_run) {
-        auto plan = make_plan(*manifest, *config);
-        if (!plan) {
-          return report_error(plan.error());
-        }
-        write_plan(*plan, false, std::cout);
-        return static_cast<int>(k_exit_ok);
+        write_plan(VB_TRY(make_plan(manifest, config)), false, std::cout);
+        return k_exit_ok;
       }
-      return execute(*config, *flags, *manifest);
+      return execute(config, *flags, std::move(manifest));
     };
   });
 }
@@ -249,12 +146,8 @@ void register_resume(CLI::App& app, CommandContext& ctx) {
   add_common_flags(*cmd, ctx, true);
   add_log_flags(*cmd, ctx);
   cmd->callback([&ctx, flags] {
-    ctx.action = [&ctx, flags] {
-      auto config = resolve_config(ctx);
-      if (!config) {
-        return report_error(config.error());
-      }
-      return execute(*config, *flags, std::nullopt);
+    ctx.action = [&ctx, flags](Ledger&) -> Result<int> {
+      return execute(VB_TRY(resolve_config(ctx)), *flags, std::nullopt);
     };
   });
 }

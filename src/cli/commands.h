@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "cli/cli_log.h"
-#include "cli/run_lock.h"
 #include "config/config.h"
-#include "engine/provider_runs.h"
+#include "app/batch_run.h"
+#include "app/run_lock.h"
 #include "store/job_store.h"
 #include "util/error.h"
 
@@ -24,13 +24,27 @@ namespace vb {
 // Flags every ledger-using command accepts (--db, --config, --out, --base-url, --concurrency).
 struct CommonFlags {
   ConfigOverrides overrides;
-  std::string concurrency_text;
+};
+
+// What a command needs opened before its action runs (after ninja's Tool::When): nothing, an
+// existing ledger opened for reading, or an existing ledger held for writing (the run lock,
+// then the jobs a crashed run left mid-request recovered: submitting -> ambiguous, downloading
+// -> ready). The command table (cli.cpp) says which.
+enum class LedgerNeed { none, read, write };
+
+// The ledger a command's need opened: empty for LedgerNeed::none; `lock` only for write.
+struct Ledger {
+  Config config;
+  std::unique_ptr<JobStore> store;
+  std::unique_ptr<RunLock> lock;
 };
 
 struct CommandContext {
   CommonFlags flags;
-  LogOptions log;                // --quiet, --log-format (stderr for the whole command)
-  std::function<int()> action;   // set by the chosen subcommand's callback
+  LogOptions log;  // --quiet, --log-format (stderr for the whole command)
+  // Set by the chosen subcommand's callback. Its value is the exit code; its error is printed
+  // and mapped to one in one place (or_report).
+  std::function<Result<int>(Ledger&)> action;
 };
 
 using CommandRegistrar = void (*)(CLI::App& app, CommandContext& ctx);
@@ -58,33 +72,19 @@ void add_log_flags(CLI::App& cmd, CommandContext& ctx);
 // Prints "vidbatch: <where>: <message>" to stderr (an error event of cli_log()) and returns the exit code for it.
 int report_error(const Error& error);
 int exit_code_for(const Error& error);
+// A command's exit code: its value, or its error printed (report_error) and mapped.
+int or_report(const Result<int>& result);
+// For a subcommand's callback: flags that do not go together are a usage error (exit 2),
+// found before any ledger is opened.
+[[noreturn]] void usage_error(const std::string& command, const std::string& problem);
 
 // Loads the configuration from ctx.flags (file, environment, flags); prints nothing.
 Result<Config> resolve_config(const CommandContext& ctx);
 
-// Opens the ledger named by the configuration (ErrorCode::database on failure).
-Result<std::unique_ptr<JobStore>> open_store(const Config& config);
 
-// An existing ledger (never created here), opened for reading only, and the configuration
-// that names it.
-struct Ledger {
-  Config config;
-  std::unique_ptr<JobStore> store;
-};
-// Fails with ErrorCode::not_found when the database file does not exist.
-Result<Ledger> open_ledger(const CommandContext& ctx);
-
-// A ledger held for writing by retry, cancel or resolve: the run lock (a running
-// `run` makes it fail), the existing database (never created here), and jobs a
-// crashed run left mid-request recovered (submitting -> ambiguous, downloading ->
-// ready). On failure the error is printed and its exit code returned: 2 for a
-// missing ledger or bad config, 3 for a held lock or a database error.
-struct LockedLedger {
-  std::unique_ptr<RunLock> lock;
-  Config config;
-  std::unique_ptr<JobStore> store;
-};
-std::expected<LockedLedger, int> lock_ledger(const CommandContext& ctx, Millis now);
+// Opens what `need` asks for (see LedgerNeed). Fails with ErrorCode::not_found when the
+// ledger does not exist (never created here), busy when another process holds it.
+Result<Ledger> open_ledger(const CommandContext& ctx, LedgerNeed need, Millis now);
 
 // The jobs named by `ids` (in `batch` when not empty), once each, in the order given.
 // Fails with not_found for an unknown id, invalid_input when an id is in several batches.

@@ -13,29 +13,32 @@ namespace vb {
 namespace {
 
 Result<Config> config_of_existing_ledger(const CommandContext& ctx) {
-  auto config = resolve_config(ctx);
-  if (!config) {
-    return std::unexpected(config.error());
-  }
-  if (!std::filesystem::exists(config->db_path)) {
+  Config config = VB_TRY(resolve_config(ctx));
+  if (!std::filesystem::exists(config.db_path)) {
     return fail(ErrorCode::not_found, "no ledger here; run a manifest first or pass --db FILE",
-                config->db_path);
+                config.db_path);
   }
   return config;
 }
 
 }  // namespace
 
-Result<Ledger> open_ledger(const CommandContext& ctx) {
-  auto config = config_of_existing_ledger(ctx);
-  if (!config) {
-    return std::unexpected(config.error());
+Result<Ledger> open_ledger(const CommandContext& ctx, LedgerNeed need, Millis now) {
+  Ledger ledger;
+  if (need == LedgerNeed::none) {
+    return ledger;
   }
-  auto store = JobStore::open_for_reading(config->db_path);
-  if (!store) {
-    return std::unexpected(store.error());
+  ledger.config = VB_TRY(config_of_existing_ledger(ctx));
+  if (need == LedgerNeed::read) {
+    ledger.store = VB_TRY(JobStore::open_for_reading(ledger.config.db_path));
+    return ledger;
   }
-  return Ledger{std::move(*config), std::move(*store)};
+  ledger.lock = VB_TRY(RunLock::acquire(ledger.config.db_path));
+  ledger.store = VB_TRY(open_store(ledger.config));
+  // A run killed mid-request left submitting/downloading jobs: move them where a decision can
+  // take them (ambiguous, ready), as the next run would.
+  VB_TRY(recover_interrupted_jobs(*ledger.store, now));
+  return ledger;
 }
 
 Result<std::vector<JobRecord>> find_jobs_by_id(JobStore& store, const std::string& batch,
@@ -71,30 +74,6 @@ Result<std::vector<JobRecord>> find_jobs_by_id(JobStore& store, const std::strin
     }
   }
   return found;
-}
-
-std::expected<LockedLedger, int> lock_ledger(const CommandContext& ctx, Millis now) {
-  auto config = config_of_existing_ledger(ctx);
-  if (!config) {
-    return std::unexpected(report_error(config.error()));
-  }
-  auto lock = RunLock::acquire(config->db_path);
-  if (!lock) {
-    report_error(lock.error());
-    return std::unexpected(k_exit_runtime);
-  }
-  auto store = open_store(*config);
-  if (!store) {
-    report_error(store.error());
-    return std::unexpected(k_exit_runtime);
-  }
-  // A run killed mid-request left submitting/downloading jobs: move them where a
-  // decision can take them (ambiguous, ready), as the next run would.
-  if (auto recovered = recover_interrupted_jobs(**store, now); !recovered) {
-    report_error(recovered.error());
-    return std::unexpected(k_exit_runtime);
-  }
-  return LockedLedger{std::move(*lock), std::move(*config), std::move(*store)};
 }
 
 }  // namespace vb

@@ -11,7 +11,7 @@
 #include <toml++/toml.h>
 
 #include "config/config_rules.h"
-#include "manifest/text_util.h"
+#include "util/text_util.h"
 
 namespace vb {
 
@@ -216,21 +216,11 @@ Result<Config> parse_config_text(const std::string& text, const std::string& fil
 }
 
 Result<Config> load_config(const ConfigOverrides& overrides, const EnvLookup& env) {
-  const auto file = choose_config_file(overrides);
-  if (!file) {
-    return std::unexpected(file.error());
-  }
+  const auto file = VB_TRY(choose_config_file(overrides));
   Config config;
-  if (*file) {
-    const auto text = read_config_file(**file);
-    if (!text) {
-      return std::unexpected(text.error());
-    }
-    auto parsed = parse_config_text(*text, **file);
-    if (!parsed) {
-      return parsed;
-    }
-    config = std::move(*parsed);
+  if (file) {
+    const std::string text = VB_TRY(read_config_file(*file));
+    config = VB_TRY(parse_config_text(text, *file));
   }
   std::vector<ConfigProblem> problems;
   apply_env(env, config, problems);

@@ -8,7 +8,7 @@
 #include <expected>
 #include <functional>
 
-#include "manifest/text_util.h"
+#include "util/text_util.h"
 
 namespace vb {
 

@@ -3,8 +3,6 @@
 #include <mutex>
 #include <thread>
 
-#include "provider/registry.h"
-
 namespace vb {
 
 namespace {
@@ -56,31 +54,6 @@ Result<RunCounts> counts_in_scope(JobStore& store, const RunScope& scope) {
 }
 
 }  // namespace
-
-Result<ProviderRun> make_provider_run(const Config& config, const std::string& name,
-                                      bool insecure, const EnvLookup& env) {
-  const ProviderConfig* chosen = config.find_provider(name);
-  if (chosen == nullptr) {
-    return fail(ErrorCode::invalid_input,
-                "the ledger has jobs for provider \"" + name +
-                    "\", which the config does not define; add [providers." + name + "]",
-                config.config_path);
-  }
-  auto credentials = make_credentials(*chosen, env);
-  if (!credentials) {
-    return std::unexpected(credentials.error());
-  }
-  ProviderRun run;
-  run.config = config.for_provider(*chosen);
-  run.provider = make_provider(*chosen);
-  TransportOptions options;
-  options.credentials = std::move(*credentials);
-  options.auth_origin = url_origin(chosen->base_url);
-  options.connect_timeout_ms = config.http.connect_timeout_ms;
-  options.insecure = insecure;
-  run.transport = make_curl_transport(options);
-  return run;
-}
 
 Result<RunSummary> run_providers(std::vector<ProviderRun>& runs, const Clock& clock,
                                  RunObserver& observer, const RunScope& scope,

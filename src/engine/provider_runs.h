@@ -20,13 +20,6 @@ struct ProviderRun {
   std::unique_ptr<JobStore> store;            // a connection of its own (one per thread)
 };
 
-// One provider's engine parts: its dialect (provider/registry.h), its credentials (its keys from
-// their variables or files, per its auth scheme) in a transport that sends them to its origin
-// only, and its configuration (Config::for_provider). The ledger connection is opened later.
-// Fails, naming the config key to fix, when the provider is not defined or a key is missing.
-Result<ProviderRun> make_provider_run(const Config& config, const std::string& name,
-                                      bool insecure, const EnvLookup& env = process_env());
-
 // Runs every ProviderRun until all are finished; a single one runs on the
 // calling thread. The summary's counts cover every job in `scope`.
 Result<RunSummary> run_providers(std::vector<ProviderRun>& runs, const Clock& clock,

@@ -1,4 +1,5 @@
 #include "manifest/field_rules.h"
+#include "util/error.h"
 
 #include <algorithm>
 #include <cctype>
@@ -6,7 +7,7 @@
 #include <cmath>
 #include <system_error>
 
-#include "manifest/text_util.h"
+#include "util/text_util.h"
 
 namespace vb {
 
@@ -242,25 +243,13 @@ Checked<FieldSetting> check_field(JobField field, std::string_view text) {
   FieldSetting setting;
   setting.field = field;
   if (field == JobField::seconds) {
-    const auto seconds = check_seconds(text);
-    if (!seconds) {
-      return std::unexpected(seconds.error());
-    }
-    setting.seconds = *seconds;
+    setting.seconds = VB_TRY(check_seconds(text));
   } else if (field == JobField::orientation) {
-    const auto orientation = check_orientation(text);
-    if (!orientation) {
-      return std::unexpected(orientation.error());
-    }
-    setting.orientation = *orientation;
+    setting.orientation = VB_TRY(check_orientation(text));
   } else {
-    auto value = field == JobField::model  ? check_model(text)
-                 : field == JobField::size ? check_size(text)
-                                           : check_provider(text);
-    if (!value) {
-      return std::unexpected(value.error());
-    }
-    setting.text = std::move(*value);
+    setting.text = VB_TRY(field == JobField::model  ? check_model(text)
+                          : field == JobField::size ? check_size(text)
+                                                    : check_provider(text));
   }
   return setting;
 }

@@ -6,7 +6,7 @@
 #include <fstream>
 #include <system_error>
 
-#include "manifest/text_util.h"
+#include "util/text_util.h"
 
 namespace vb {
 

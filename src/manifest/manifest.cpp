@@ -8,8 +8,8 @@
 #include "manifest/manifest_expand.h"
 #include "manifest/manifest_fields.h"
 #include "manifest/manifest_keys.h"
-#include "manifest/text_util.h"
 #include "manifest/yaml_tree.h"
+#include "util/text_util.h"
 
 namespace vb {
 
@@ -171,12 +171,9 @@ ManifestParse parse_manifest(std::string_view text, const std::string& file_name
 }
 
 Result<Manifest> load_manifest(const std::string& path) {
-  auto text = read_text_file(path, "manifest");
-  if (!text) {
-    return std::unexpected(text.error());
-  }
+  const std::string text = VB_TRY(read_text_file(path, "manifest"));
   const auto base_dir = std::filesystem::absolute(path).parent_path().string();
-  ManifestParse parse = parse_manifest(*text, path, base_dir);
+  ManifestParse parse = parse_manifest(text, path, base_dir);
   if (parse.manifest) {
     return std::move(*parse.manifest);
   }

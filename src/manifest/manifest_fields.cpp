@@ -5,7 +5,7 @@
 #include <tuple>
 #include <cctype>
 
-#include "manifest/text_util.h"
+#include "util/text_util.h"
 
 namespace vb {
 

@@ -15,8 +15,8 @@
 #include "manifest/field_rules.h"
 #include "manifest/local_files.h"
 #include "manifest/manifest.h"
-#include "manifest/text_util.h"
 #include "manifest/yaml_tree.h"
+#include "util/text_util.h"
 
 namespace vb {
 

@@ -299,14 +299,9 @@ Status VideoFile::restart() {
 }
 
 Result<FinishedVideo> VideoFile::finish(std::int64_t expected_bytes) {
-  Result<std::string> sha256 = seal(expected_bytes);
-  if (!sha256) {
-    return std::unexpected(sha256.error());
-  }
-  if (auto synced = sync_all({this}); !synced) {
-    return std::unexpected(synced.error());
-  }
-  Result<FinishedVideo> video = place(std::move(*sha256));
+  std::string sha256 = VB_TRY(seal(expected_bytes));
+  VB_TRY(sync_all({this}));
+  Result<FinishedVideo> video = place(std::move(sha256));
   if (video) {
     fsync_folder(m_folder);
   }

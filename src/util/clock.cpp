@@ -1,8 +1,8 @@
 #include "util/clock.h"
 
 #include <chrono>
-#include <ctime>
 #include <cstdio>
+#include <ctime>
 
 namespace vb {
 
@@ -18,10 +18,9 @@ std::string format_iso8601(Millis ms) {
   std::time_t secs = static_cast<std::time_t>(ms / 1000);
   std::tm tm{};
   gmtime_r(&secs, &tm);
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(ms % 1000));
+  char buf[48];  // the largest Millis is in the year 292278994: 29 characters
+  const std::size_t length = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::snprintf(buf + length, sizeof buf - length, ".%03dZ", static_cast<int>(ms % 1000));
   return buf;
 }
 

@@ -7,6 +7,7 @@ const char* to_string(ErrorCode code) {
     case ErrorCode::invalid_input: return "invalid_input";
     case ErrorCode::not_found: return "not_found";
     case ErrorCode::conflict: return "conflict";
+    case ErrorCode::busy: return "busy";
     case ErrorCode::io: return "io";
     case ErrorCode::database: return "database";
     case ErrorCode::network: return "network";

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "cli/run_lock.h"
+#include "app/run_lock.h"
 #include "e2e/e2e_fixture.h"
 #include "support/lines.h"
 

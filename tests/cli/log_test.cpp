@@ -97,7 +97,8 @@ CommandResult run_on(const E2eFolder& folder, const std::string& manifest, const
 
 }  // namespace
 
-TEST_CASE("--log-format json: one JSON event per stderr line, every transition, never the key",
+TEST_CASE("log: --log-format json writes one JSON event per stderr line, every transition, "
+          "never the key",
           "[cli][e2e]") {
   SimProcess sim({"--gen-ms", "200", "--quiet", "--rate-429", "0.3", "--retry-after-ms", "50",
                   "--seed", "7", "--require-key", k_key});
@@ -155,7 +156,7 @@ TEST_CASE("--log-format json: one JSON event per stderr line, every transition, 
   CHECK(logged == recorded);
 }
 
-TEST_CASE("--quiet prints errors only; off a terminal no escape codes or carriage returns",
+TEST_CASE("log: --quiet prints errors only; off a terminal no escape codes or carriage returns",
           "[cli][e2e]") {
   SimProcess sim({"--gen-ms", "200", "--quiet"});
   E2eFolder folder;

@@ -75,7 +75,8 @@ std::string poll_until_terminal(const SimProcess& sim, const std::string& id)
 
 TEST_CASE("sim: creates are counted and Idempotency-Key is ignored", "[e2e][sim]")
 {
-  SimProcess sim({"--gen-ms", "200"});
+  // Queued for the first tenth of --gen-ms: 6 s, so a loaded machine still sees "queued".
+  SimProcess sim({"--gen-ms", "60000"});
   const HttpResponse first = create_multipart(sim, "a calico cat", {"Idempotency-Key: key-1"});
   REQUIRE(first.status == 200);
   const auto video = parse(first.body);

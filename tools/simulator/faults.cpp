@@ -9,6 +9,7 @@ namespace sim {
 namespace {
 
 constexpr int64_t k_rpm_window_ms = 60000;
+constexpr uint64_t k_vendor_seed_salt = 0x76656e646f72ULL; // "vendor"
 
 bool set_rate(const rapidjson::Value& v, double& out)
 {
@@ -32,7 +33,10 @@ bool set_count(const rapidjson::Value& v, int64_t& out)
 
 FaultInjector::FaultInjector(const FaultConfig& config, uint64_t seed)
   : m_config(config),
-    m_rng(seed)
+    m_rng(seed),
+    m_vendor_rules(parse_vendor_rules(config.vendor_faults).value()),
+    m_vendor_first_used(m_vendor_rules.size(), 0),
+    m_vendor_rng(seed ^ k_vendor_seed_salt)
 {
 }
 
@@ -98,6 +102,26 @@ bool FaultInjector::admit_create(int64_t now)
   return true;
 }
 
+std::optional<VendorFaultKind> FaultInjector::take_vendor_fault()
+{
+  std::lock_guard lock(m_mutex);
+  const double draw = std::uniform_real_distribution<double>(0.0, 1.0)(m_vendor_rng);
+  for (size_t i = 0; i < m_vendor_rules.size(); ++i) {
+    if (m_vendor_first_used[i] < m_vendor_rules[i].first) {
+      ++m_vendor_first_used[i];
+      return m_vendor_rules[i].kind;
+    }
+  }
+  double bound = 0.0;
+  for (const auto& rule : m_vendor_rules) {
+    bound += rule.rate;
+    if (draw < bound) {
+      return rule.kind;
+    }
+  }
+  return std::nullopt;
+}
+
 std::string FaultInjector::update_from_json(const std::string& body)
 {
   rapidjson::Document doc;
@@ -106,6 +130,7 @@ std::string FaultInjector::update_from_json(const std::string& body)
   }
   std::lock_guard lock(m_mutex);
   FaultConfig next = m_config;
+  std::optional<std::vector<VendorRule>> vendor_rules;
   for (const auto& member : doc.GetObject()) {
     const std::string key = member.name.GetString();
     const auto& v = member.value;
@@ -142,10 +167,27 @@ std::string FaultInjector::update_from_json(const std::string& body)
       if (ok) {
         next.lost_answer_mode = v.GetString();
       }
+    } else if (key == "vendor_faults") {
+      ok = v.IsArray();
+      next.vendor_faults.clear();
+      for (rapidjson::SizeType i = 0; ok && i < v.Size(); ++i) {
+        ok = v[i].IsString();
+        if (ok) {
+          next.vendor_faults.emplace_back(v[i].GetString());
+        }
+      }
+      if (ok) {
+        auto rules = parse_vendor_rules(next.vendor_faults);
+        if (!rules) {
+          return rules.error();
+        }
+        vendor_rules = std::move(*rules);
+      }
     } else if (key == "seed") {
       ok = v.IsUint64();
       if (ok) {
         m_rng.seed(v.GetUint64());
+        m_vendor_rng.seed(v.GetUint64() ^ k_vendor_seed_salt);
       }
     } else {
       return "unknown fault knob '" + key + "'";
@@ -155,6 +197,10 @@ std::string FaultInjector::update_from_json(const std::string& body)
     }
   }
   m_config = next;
+  if (vendor_rules) {
+    m_vendor_rules = std::move(*vendor_rules);
+    m_vendor_first_used.assign(m_vendor_rules.size(), 0);
+  }
   return {};
 }
 
@@ -177,6 +223,12 @@ std::string FaultInjector::config_json() const
   w.Key("max_in_flight"); w.Int64(c.max_in_flight);
   w.Key("lost_answer_delay_ms"); w.Int64(c.lost_answer_delay_ms);
   w.Key("lost_answer_mode"); w.String(c.lost_answer_mode.c_str());
+  w.Key("vendor_faults");
+  w.StartArray();
+  for (const auto& spec : c.vendor_faults) {
+    w.String(spec.c_str());
+  }
+  w.EndArray();
   w.EndObject();
   return buffer.GetString();
 }

@@ -4,12 +4,15 @@
 #pragma once
 
 #include "options.h"
+#include "vendor_faults.h"
 
 #include <cstdint>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
+#include <vector>
 
 namespace sim {
 
@@ -36,6 +39,9 @@ public:
   bool take_truncate();
   // Admits a create under --rpm; records it when admitted.
   bool admit_create(int64_t now_ms);
+  // The vendor refusal this native create gets, if any: the first-N budgets in rule order, then one
+  // draw of a PRNG of its own (seeded from --seed), so the API request dice stay as they were.
+  std::optional<VendorFaultKind> take_vendor_fault();
 
   // Applies a JSON object of knobs (names as in FaultConfig, plus "seed"). Returns an error
   // message, or an empty string on success. Setting a "first N" knob restarts its budget.
@@ -50,6 +56,9 @@ private:
   int64_t m_dropped_creates = 0;
   int64_t m_truncate_used = 0;
   std::deque<int64_t> m_create_times; // admitted creates within the last 60 s
+  std::vector<VendorRule> m_vendor_rules;   // parsed m_config.vendor_faults
+  std::vector<int64_t> m_vendor_first_used; // per rule
+  std::mt19937_64 m_vendor_rng;
 };
 
 } // namespace sim

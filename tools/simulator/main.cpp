@@ -127,6 +127,30 @@ void wait_for_signal(sim::SimContext& ctx, httplib::Server& api, httplib::Server
 }
 
 // --fault-proxy: the wire faults in front of any HTTP/1.1 server.
+// Each dialect serves its vendor's routes only: a Kling server knows nothing of /v1/videos/{id}.
+void register_dialect_routes(httplib::Server& api, sim::SimContext& ctx)
+{
+  switch (ctx.options.dialect) {
+  case sim::Dialect::openai:
+    sim::register_gateway_routes(api, ctx);
+    sim::register_content_routes(api, ctx);
+    sim::register_video_routes(api, ctx);
+    return;
+  case sim::Dialect::kling:
+    return sim::register_kling_routes(api, ctx);
+  case sim::Dialect::minimax:
+    return sim::register_minimax_routes(api, ctx);
+  case sim::Dialect::wan:
+    return sim::register_wan_routes(api, ctx);
+  case sim::Dialect::vidu:
+    return sim::register_vidu_routes(api, ctx);
+  case sim::Dialect::seedance:
+    return sim::register_seedance_routes(api, ctx);
+  case sim::Dialect::chat:
+    return sim::register_chat_routes(api, ctx);
+  }
+}
+
 int run_fault_proxy(const sim::Options& options)
 {
   auto proxy_options = sim::upstream_from_url(options.upstream);
@@ -176,9 +200,7 @@ int main(int argc, char** argv)
   configure_server(api, ctx);
   configure_server(cdn, ctx);
   sim::register_admin_routes(api, ctx);
-  sim::register_gateway_routes(api, ctx);
-  sim::register_content_routes(api, ctx);
-  sim::register_video_routes(api, ctx);
+  register_dialect_routes(api, ctx);
   sim::register_cdn_routes(cdn, ctx);
 
   const bool front = options.wire_front || !options.wire_faults.empty();
@@ -203,7 +225,8 @@ int main(int argc, char** argv)
     std::cerr << "vidbatch-sim: cannot write port file\n";
     return 2;
   }
-  std::cout << "vidbatch-sim listening on http://127.0.0.1:" << api_port << "/v1" << std::endl;
+  std::cout << "vidbatch-sim (" << sim::to_string(options.dialect) << ") listening on http://127.0.0.1:" << api_port
+            << options.gateway_prefix << "/v1" << std::endl;
   std::cout << "vidbatch-sim cdn on http://127.0.0.1:" << cdn_port << "/files" << std::endl;
   api.listen_after_bind();
   signal_thread.join();

@@ -1,12 +1,134 @@
 #include "options.h"
 
+#include "vendor_faults.h"
+
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
+#include <array>
 #include <iostream>
+#include <map>
+#include <utility>
 
 namespace sim {
 
 namespace {
+
+constexpr int64_t k_hour_ms = 3600 * 1000;
+constexpr int64_t k_day_ms = 24 * k_hour_ms;
+
+constexpr std::array<std::pair<std::string_view, Dialect>, 7> k_dialects = {{
+  {"openai", Dialect::openai}, {"kling", Dialect::kling}, {"minimax", Dialect::minimax}, {"wan", Dialect::wan},
+  {"vidu", Dialect::vidu}, {"seedance", Dialect::seedance}, {"chat", Dialect::chat}}};
+
+// A CLI11 check that runs a rule parser (returning std::expected) and reports its error.
+template <typename Parse>
+CLI::Validator rule_validator(Parse parse, const std::string& description)
+{
+  return CLI::Validator(
+    [parse](std::string& spec) {
+      const auto rule = parse(spec);
+      return rule ? std::string() : rule.error();
+    },
+    description);
+}
+
+// The dialect and the gateway shape as typed; check_dialect turns them into the enums.
+struct DialectText
+{
+  std::string dialect = "openai";
+  std::string shape;
+};
+
+void add_dialect_flags(CLI::App& app, Options& o, DialectText& text)
+{
+  app.add_option("--dialect", text.dialect, "Wire format of the API: openai, kling, minimax, wan, vidu, seedance, chat")
+    ->check(CLI::IsMember({"openai", "kling", "minimax", "wan", "vidu", "seedance", "chat"}));
+  app.add_option("--kling-access-key", o.kling_access_key, "kling: the access key a JWT must name as iss");
+  app.add_option("--kling-secret-key", o.kling_secret_key, "kling: the secret key JWTs are signed with (HS256)");
+  app.add_option("--gateway-prefix", o.gateway_prefix,
+                 "Serve the dialect's routes under this prefix (/ = bare vendor paths) with a Bearer gateway key");
+  app.add_option("--gateway-shape", text.shape, "Gateway answers: native, taskdto or yunwu (minimax)")
+    ->check(CLI::IsMember({"native", "taskdto", "yunwu"}));
+  app.add_option("--task-ttl-ms", o.task_ttl_ms,
+                 "Native dialects: a finished task is forgotten after this long (kling 30 d, others 24 h)")
+    ->check(CLI::PositiveNumber);
+  app.add_option("--run-slots", o.run_slots,
+                 "Native dialects: at most N tasks generate at once, later ones wait queued (vidu 5, seedance 10)")
+    ->check(CLI::NonNegativeNumber);
+  app.add_option("--execution-expiry-ms", o.execution_expiry_ms,
+                 "seedance: a task unfinished this long after its create expires (instead of execution_expires_after)")
+    ->check(CLI::PositiveNumber);
+}
+
+// Cross-flag rules CLI11 cannot express; an empty string when the options hang together.
+std::string check_dialect(const DialectText& text, Options& o)
+{
+  const std::map<std::string, GatewayShape> shapes = {
+    {"", GatewayShape::none}, {"native", GatewayShape::native}, {"taskdto", GatewayShape::taskdto},
+    {"yunwu", GatewayShape::yunwu}};
+  o.dialect = std::find_if(k_dialects.begin(), k_dialects.end(), [&](const auto& d) { return d.first == text.dialect; })
+                ->second;
+  o.gateway_shape = shapes.at(text.shape);
+  while (o.gateway_prefix.size() > 1 && o.gateway_prefix.back() == '/') {
+    o.gateway_prefix.pop_back();
+  }
+  const bool gateway = !o.gateway_prefix.empty();
+  if (o.gateway_shape != GatewayShape::none && !gateway) {
+    return "--gateway-shape needs --gateway-prefix";
+  }
+  if (gateway && (o.dialect == Dialect::openai || o.dialect == Dialect::chat)) {
+    return "--gateway-prefix needs a native --dialect (kling, minimax, wan, vidu, seedance)";
+  }
+  if (gateway && o.gateway_prefix.front() != '/') {
+    return "--gateway-prefix must start with / (e.g. /kling)";
+  }
+  if (o.gateway_shape == GatewayShape::yunwu && o.dialect != Dialect::minimax) {
+    return "--gateway-shape yunwu is the merged MiniMax record: use it with --dialect minimax";
+  }
+  if (o.dialect == Dialect::kling && !gateway && (o.kling_access_key.empty() || o.kling_secret_key.empty())) {
+    return "--dialect kling needs --kling-access-key and --kling-secret-key (or a --gateway-prefix)";
+  }
+  if (gateway && o.gateway_shape == GatewayShape::none) {
+    o.gateway_shape = GatewayShape::native;
+  }
+  if (o.gateway_prefix == "/") {
+    o.gateway_prefix.clear();
+  }
+  return {};
+}
+
+// Defaults that follow the vendor: how long its URLs and its tasks live.
+void apply_dialect_defaults(const CLI::App& app, Options& o)
+{
+  if (app.count("--url-ttl-ms") == 0) {
+    switch (o.dialect) {
+    case Dialect::openai:
+    case Dialect::chat:
+      break;
+    case Dialect::kling:
+      o.url_ttl_ms = 30 * k_day_ms;
+      break;
+    case Dialect::minimax:
+      o.url_ttl_ms = 9 * k_hour_ms;
+      break;
+    case Dialect::wan:
+    case Dialect::vidu:
+    case Dialect::seedance:
+      o.url_ttl_ms = k_day_ms;
+      break;
+    }
+  }
+  if (app.count("--run-slots") == 0 && o.dialect == Dialect::vidu) {
+    o.run_slots = 5; // "Each organization can use up to 5 concurrent tasks"; the rest queue
+  }
+  if (app.count("--run-slots") == 0 && o.dialect == Dialect::seedance) {
+    o.run_slots = 10; // the pro models' documented concurrency; the rest queue
+  }
+  if (app.count("--task-ttl-ms") == 0) {
+    o.task_ttl_ms = o.dialect == Dialect::kling ? 30 * k_day_ms : k_day_ms;
+  }
+}
 
 void add_server_flags(CLI::App& app, Options& o)
 {
@@ -60,6 +182,11 @@ void add_fault_flags(CLI::App& app, FaultConfig& f)
   app.add_option("--retry-after-ms", f.retry_after_ms, "Value of the retry-after-ms header on 429");
   app.add_option("--rpm", f.rpm, "Max creates per rolling 60 s (0 = unlimited)");
   app.add_option("--max-in-flight", f.max_in_flight, "Max unfinished videos (0 = unlimited)");
+  const auto vendor_check = rule_validator(parse_vendor_rule, "KIND[:rate=P][:first=N]");
+  app.add_option("--vendor-fault", f.vendor_faults,
+                 "A vendor refusal of native creates (repeatable): rate_limit, concurrency, balance, sensitive, "
+                 "invalid, server")
+    ->check(vendor_check);
 }
 
 void add_dishonesty_flags(CLI::App& app, DishonestyMarkers& m)
@@ -72,12 +199,7 @@ void add_dishonesty_flags(CLI::App& app, DishonestyMarkers& m)
 
 void add_wire_flags(CLI::App& app, Options& o)
 {
-  const CLI::Validator rule_check(
-    [](std::string& spec) {
-      const auto rule = parse_wire_rule(spec);
-      return rule ? std::string() : rule.error();
-    },
-    "KIND[:rate=P][:first=N][:status=S][:scope=post|all|REGEX]");
+  const auto rule_check = rule_validator(parse_wire_rule, "KIND[:rate=P][:first=N][:status=S][:scope=post|all|REGEX]");
   app.add_option("--fault", o.wire_faults,
                  "A wire fault after forwarding (repeatable): reset_keepalive, reset, fin, stall, gateway_502, "
                  "gateway_504, gateway_52x, upstream_500, partial")
@@ -100,16 +222,33 @@ int parse_options(int argc, char** argv, Options& out)
   add_fault_flags(app, out.faults);
   add_dishonesty_flags(app, out.dishonesty);
   add_wire_flags(app, out);
+  DialectText dialect_text;
+  add_dialect_flags(app, out, dialect_text);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }
+  if (const auto error = check_dialect(dialect_text, out); !error.empty()) {
+    std::cerr << "vidbatch-sim: " << error << "\n";
+    return 2;
+  }
+  apply_dialect_defaults(app, out);
   if (out.fault_proxy && out.upstream.empty()) {
     std::cerr << "vidbatch-sim: --fault-proxy needs --upstream http://HOST:PORT\n";
     return 2;
   }
   return -1;
+}
+
+std::string_view to_string(Dialect dialect)
+{
+  return std::find_if(k_dialects.begin(), k_dialects.end(), [&](const auto& d) { return d.second == dialect; })->first;
+}
+
+bool is_gateway(const Options& options)
+{
+  return options.gateway_shape != GatewayShape::none;
 }
 
 WireFaultConfig wire_fault_config(const Options& options)

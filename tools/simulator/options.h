@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace sim {
@@ -27,6 +28,8 @@ struct FaultConfig
   int64_t max_in_flight = 0; // 0 = unlimited
   int64_t lost_answer_delay_ms = 30000;
   std::string lost_answer_mode = "abort"; // abort | delay
+  // Vendor refusals of native creates (vendor_faults.h), as given to --vendor-fault.
+  std::vector<std::string> vendor_faults;
 };
 
 // Prompts containing a marker get a dishonest video (content.cpp); an empty marker is off.
@@ -38,8 +41,20 @@ struct DishonestyMarkers
   std::string garbage = "[[garbage]]";   // an ftyp box, then no moov: not a video
 };
 
+// Which provider's wire format the API listener speaks, and how a gateway in front of it answers.
+enum class Dialect { openai, kling, minimax, wan, vidu, seedance, chat };
+enum class GatewayShape { none, native, taskdto, yunwu };
+
 struct Options
 {
+  Dialect dialect = Dialect::openai;
+  std::string kling_access_key; // kling: the JWT's iss
+  std::string kling_secret_key; // kling: the JWT's HS256 secret
+  std::string gateway_prefix;   // non-empty: the vendor routes under it, Bearer gateway key instead of vendor auth
+  GatewayShape gateway_shape = GatewayShape::none; // native when a prefix is given without a shape
+  int64_t task_ttl_ms = 0;      // native dialects: a task is forgotten this long after it finished
+  int64_t run_slots = 0;        // native dialects: at most N generate at once, later ones wait queued (0 = no limit)
+  int64_t execution_expiry_ms = 0; // seedance: overrides each task's execution_expires_after (0 = the body's)
   int port = 0;
   std::string port_file;
   int cdn_port = 0;
@@ -52,7 +67,7 @@ struct Options
   std::string stuck_marker = "[[stuck]]";  // prompts with it never finish
   int64_t content_ttl_ms = 3600000;        // content answers 404 this long after completion
   int64_t video_bytes = 65536;
-  int64_t url_ttl_ms = 600000;
+  int64_t url_ttl_ms = 600000; // per dialect when not given: openai 10 min, kling 30 d, minimax 9 h, others 24 h
   std::string require_key;
   bool forbid = false;
   uint64_t seed = 1;
@@ -69,6 +84,9 @@ struct Options
   bool fault_proxy = false; // run only the fault proxy, in front of --upstream
   std::string upstream;
 };
+
+std::string_view to_string(Dialect dialect);
+bool is_gateway(const Options& options);
 
 // Parses argv into `out`. Returns -1 on success, otherwise the exit code main() should return
 // (0 for --help, non-zero for bad flags; CLI11 has already printed the message).

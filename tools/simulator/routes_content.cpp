@@ -1,10 +1,12 @@
 // Downloads: the authenticated /v1/videos/{id}/content, and unauthenticated /files/{id}.mp4 on the
-// API port (json content mode) and on the CDN port (signed, expiring URLs of the task shape).
+// API port (json content mode) and on the CDN port (signed, expiring URLs: the task shape's
+// `se`/`sig` form, and the OSS form `Expires`/`Signature` of MiniMax's download URLs).
 #include "routes.h"
 
 #include "content.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 
 namespace sim {
@@ -29,11 +31,35 @@ std::string signature(const SimContext& ctx, const std::string& name, const std:
   return sha256_hex(ctx.cdn_secret + "|" + name + "|" + se).substr(0, 32);
 }
 
-std::string signed_url(const SimContext& ctx, const std::string& name, int64_t expires_ms)
+// Alibaba OSS style (MiniMax's download URLs): Expires in Unix seconds, a key id and a signature.
+std::string oss_signature(const SimContext& ctx, const std::string& name, const std::string& expires)
 {
-  const std::string se = iso_time_ms(expires_ms);
-  return "http://127.0.0.1:" + std::to_string(ctx.cdn_port.load()) + "/files/" + name + "?se=" + se +
-         "&sig=" + signature(ctx, name, se);
+  return sha256_hex(ctx.cdn_secret + "|oss|" + name + "|" + expires).substr(0, 28);
+}
+
+void send_oss_denied(httplib::Response& res, std::string_view code, std::string_view message)
+{
+  res.status = 403;
+  res.set_content("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>\n  <Code>" + std::string(code) +
+                    "</Code>\n  <Message>" + std::string(message) + "</Message>\n  <HostId>127.0.0.1</HostId>\n</Error>\n",
+                  "application/xml");
+}
+
+// False when the URL's signature holds and has not expired; otherwise true, with the storage's 403 in res.
+bool oss_signature_refused(const SimContext& ctx, const httplib::Request& req, const std::string& name,
+                           httplib::Response& res)
+{
+  const std::string expires = req.get_param_value("Expires");
+  if (req.get_param_value("Signature") != oss_signature(ctx, name, expires)) {
+    send_oss_denied(res, "SignatureDoesNotMatch",
+                    "The request signature we calculated does not match the signature you provided.");
+    return true;
+  }
+  if (std::atoll(expires.c_str()) * 1000 < now_ms()) {
+    send_oss_denied(res, "AccessDenied", "Request has expired.");
+    return true;
+  }
+  return false;
 }
 
 // Splits "ID.mp4" / "ID.webp" into the video and its body; nullopt for unknown names.
@@ -152,7 +178,11 @@ void handle_file(SimContext& ctx, const httplib::Request& req, httplib::Response
     ctx.stats.count_auth_on_files(); // a signed URL needs no key; sending one leaks it to the CDN
   }
   const std::string name = percent_decode(req.matches[1]);
-  if (require_signature || req.has_param("sig")) {
+  if (req.has_param("Expires")) {
+    if (oss_signature_refused(ctx, req, name, res)) {
+      return;
+    }
+  } else if (require_signature || req.has_param("sig")) {
     const std::string se = req.get_param_value("se");
     const auto expires = parse_iso_ms(se);
     if (!expires || req.get_param_value("sig") != signature(ctx, name, se) || *expires < now_ms()) {
@@ -174,6 +204,21 @@ void handle_file(SimContext& ctx, const httplib::Request& req, httplib::Response
 }
 
 } // namespace
+
+std::string signed_url(const SimContext& ctx, const std::string& name, int64_t expires_ms)
+{
+  const std::string se = iso_time_ms(expires_ms);
+  return "http://127.0.0.1:" + std::to_string(ctx.cdn_port.load()) + "/files/" + name + "?se=" + se +
+         "&sig=" + signature(ctx, name, se);
+}
+
+std::string oss_signed_url(const SimContext& ctx, const std::string& name, int64_t expires_s, bool backup)
+{
+  const std::string expires = std::to_string(expires_s);
+  return "http://127.0.0.1:" + std::to_string(ctx.cdn_port.load()) + (backup ? "/backup/files/" : "/files/") +
+         name + "?Expires=" + expires + "&OSSAccessKeyId=LTAI5tSimulatorKeyId&Signature=" +
+         oss_signature(ctx, name, expires);
+}
 
 MediaUrls signed_media_urls(const SimContext& ctx, const Video& video)
 {
@@ -202,6 +247,9 @@ void register_cdn_routes(httplib::Server& server, SimContext& ctx)
 {
   server.Get(R"(/files/([^/]+))", [&ctx](const auto& req, auto& res) {
     handle_file(ctx, req, res, true, "CDN GET /files/{name}");
+  });
+  server.Get(R"(/backup/files/([^/]+))", [&ctx](const auto& req, auto& res) {
+    handle_file(ctx, req, res, true, "CDN GET /backup/files/{name}");
   });
 }
 

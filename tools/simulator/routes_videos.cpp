@@ -213,7 +213,9 @@ void answer_create(SimContext& ctx, httplib::Response& res, const Video& video, 
   send_json(res, 200, video_object_json(video, video_state(video, now_ms())));
 }
 
-void lose_answer(SimContext& ctx, httplib::Response& res)
+} // namespace
+
+void lose_create_answer(SimContext& ctx, httplib::Response& res)
 {
   ctx.stats.count_fault("lost_create");
   const FaultConfig config = ctx.faults.config();
@@ -224,7 +226,15 @@ void lose_answer(SimContext& ctx, httplib::Response& res)
   cut_answer(res, "application/json", 512);
 }
 
-} // namespace
+void complete_video(const SimContext& ctx, Video& video)
+{
+  video.created_ms = now_ms();
+  video.gen_ms = ctx.options.gen_ms;
+  video.will_fail = video.prompt.find(ctx.options.fail_marker) != std::string::npos;
+  video.never_finishes = video.prompt.find(ctx.options.stuck_marker) != std::string::npos;
+  video.content = std::make_shared<const std::string>(make_video_file(video, ctx.options));
+  video.sha256 = sha256_hex(*video.content);
+}
 
 bool is_pro_model(const std::string& model)
 {
@@ -258,22 +268,51 @@ bool apply_drop(SimContext& ctx, const Dice& dice, httplib::Response& res)
   return true;
 }
 
-void finish_create(SimContext& ctx, httplib::Response& res, NewVideo spec, const Dice& dice, CreateAnswer answer)
+CreateLimit check_create_limits(SimContext& ctx)
 {
   const int64_t now = now_ms();
   const FaultConfig config = ctx.faults.config();
   if (config.max_in_flight > 0 && ctx.store.count_in_flight(now) >= config.max_in_flight) {
     ctx.stats.count_fault("in_flight_429");
-    return send_rate_limited(ctx, res, "Too many concurrent video generations. Please wait for some to finish.");
+    return CreateLimit::in_flight;
   }
   if (!ctx.faults.admit_create(now)) {
     ctx.stats.count_fault("rpm_429");
-    return send_rate_limited(ctx, res, "Rate limit reached for requests per minute. Please try again later.");
+    return CreateLimit::rpm;
   }
-  if (ctx.faults.take_dropped_create()) {
-    // The request reached us but no video exists: the connection breaks first.
-    ctx.stats.count_fault("dropped_create");
-    return cut_answer(res, "application/json", 512);
+  return CreateLimit::none;
+}
+
+bool refused_by_limits(SimContext& ctx, httplib::Response& res)
+{
+  switch (check_create_limits(ctx)) {
+  case CreateLimit::in_flight:
+    send_rate_limited(ctx, res, "Too many concurrent video generations. Please wait for some to finish.");
+    return true;
+  case CreateLimit::rpm:
+    send_rate_limited(ctx, res, "Rate limit reached for requests per minute. Please try again later.");
+    return true;
+  case CreateLimit::none:
+    break;
+  }
+  return false;
+}
+
+bool drop_create(SimContext& ctx, httplib::Response& res)
+{
+  if (!ctx.faults.take_dropped_create()) {
+    return false;
+  }
+  // The request reached us but no video exists: the connection breaks first.
+  ctx.stats.count_fault("dropped_create");
+  cut_answer(res, "application/json", 512);
+  return true;
+}
+
+void finish_create(SimContext& ctx, httplib::Response& res, NewVideo spec, const Dice& dice, CreateAnswer answer)
+{
+  if (refused_by_limits(ctx, res) || drop_create(ctx, res)) {
+    return;
   }
   Video video;
   video.id = spec.task_id ? ctx.store.new_task_id(spec.model) : ctx.store.new_video_id();
@@ -286,16 +325,11 @@ void finish_create(SimContext& ctx, httplib::Response& res, NewVideo spec, const
   video.remixed_from = spec.remixed_from;
   video.width = spec.width;
   video.height = spec.height;
-  video.created_ms = now;
-  video.gen_ms = ctx.options.gen_ms;
-  video.will_fail = video.prompt.find(ctx.options.fail_marker) != std::string::npos;
-  video.never_finishes = video.prompt.find(ctx.options.stuck_marker) != std::string::npos;
-  video.content = std::make_shared<const std::string>(make_video_file(video, ctx.options));
-  video.sha256 = sha256_hex(*video.content);
+  complete_video(ctx, video);
   ctx.stats.count_create(video.prompt);
   ctx.stats.observe_in_flight(ctx.store.add(video));
   if (ctx.faults.take_lost_create(dice.lose_create)) {
-    return lose_answer(ctx, res);
+    return lose_create_answer(ctx, res);
   }
   answer_create(ctx, res, video, answer);
 }

@@ -112,6 +112,31 @@ void Stats::count_auth_on_files()
   ++m_auth_on_files;
 }
 
+void Stats::count_external_task_id(const std::string& external_task_id)
+{
+  std::lock_guard lock(m_mutex);
+  ++m_creates_by_external_id[external_task_id];
+}
+
+void Stats::count_file_retrieve()
+{
+  std::lock_guard lock(m_mutex);
+  ++m_file_retrieves;
+}
+
+void Stats::count_jwt_rejected(int code)
+{
+  std::lock_guard lock(m_mutex);
+  ++m_jwt_rejected;
+  ++m_jwt_rejected_by_code[std::to_string(code)];
+}
+
+void Stats::count_vendor_code(const std::string& code)
+{
+  std::lock_guard lock(m_mutex);
+  ++m_vendor_codes[code];
+}
+
 void Stats::reset()
 {
   std::lock_guard lock(m_mutex);
@@ -130,6 +155,11 @@ void Stats::reset()
   m_max_in_flight_seen = 0;
   m_connections.clear();
   m_auth_on_files = 0;
+  m_creates_by_external_id.clear();
+  m_file_retrieves = 0;
+  m_jwt_rejected = 0;
+  m_jwt_rejected_by_code.clear();
+  m_vendor_codes.clear();
 }
 
 std::string Stats::to_json(const VideoStore& store, bool counters_only, const std::string& wire_json) const
@@ -165,6 +195,13 @@ std::string Stats::to_json(const VideoStore& store, bool counters_only, const st
   w.Key("max_in_flight_seen"); w.Int64(m_max_in_flight_seen);
   w.Key("connections_seen"); w.Int64(static_cast<int64_t>(m_connections.size()));
   w.Key("auth_headers_seen_on_files"); w.Int64(m_auth_on_files);
+  w.Key("file_retrieves"); w.Int64(m_file_retrieves);
+  w.Key("jwt_rejected"); w.Int64(m_jwt_rejected);
+  if (!counters_only) {
+    w.Key("create_requests_by_external_task_id"); write_counts(w, m_creates_by_external_id);
+    w.Key("jwt_rejected_by_code"); write_counts(w, m_jwt_rejected_by_code);
+    w.Key("vendor_codes_sent"); write_counts(w, m_vendor_codes);
+  }
   if (!wire_json.empty()) {
     w.Key("wire_faults");
     w.RawValue(wire_json.c_str(), wire_json.size(), rapidjson::kObjectType);

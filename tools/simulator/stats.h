@@ -27,6 +27,11 @@ public:
   // A request arrived over this client connection (address and port); admin routes excluded.
   void observe_connection(const std::string& address, int port);
   void count_auth_on_files();
+  // Native dialects.
+  void count_external_task_id(const std::string& external_task_id); // a valid kling create request carried it
+  void count_file_retrieve();                                        // a minimax files/retrieve call
+  void count_jwt_rejected(int code);                                 // kling 401 with code 1000-1004
+  void count_vendor_code(const std::string& code); // a vendor error code the simulator answered (kling code, base_resp)
   void reset();
 
   // counters_only: the scalar counters alone (no per-prompt, per-route or per-video lists), cheap
@@ -51,6 +56,11 @@ private:
   int64_t m_max_in_flight_seen = 0;
   std::set<std::string> m_connections; // "address:port" of every client connection used
   int64_t m_auth_on_files = 0;
+  std::map<std::string, int64_t> m_creates_by_external_id;
+  int64_t m_file_retrieves = 0;
+  int64_t m_jwt_rejected = 0;
+  std::map<std::string, int64_t> m_jwt_rejected_by_code;
+  std::map<std::string, int64_t> m_vendor_codes;
 };
 
 } // namespace sim

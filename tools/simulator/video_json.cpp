@@ -1,7 +1,6 @@
 #include "video_json.h"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
+#include "json_out.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -11,16 +10,8 @@ namespace sim {
 
 namespace {
 
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
-
 // Keeps links valid for an hour after completion, like the secondary sources report for OpenAI.
 constexpr int64_t k_expiry_s = 3600;
-
-void put(JsonWriter& w, const char* key, std::string_view value)
-{
-  w.Key(key);
-  w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
-}
 
 void put_or_null(JsonWriter& w, const char* key, std::string_view value)
 {

@@ -1,11 +1,11 @@
 #include <catch2/catch.hpp>
 
-#include "manifest/text_util.h"
+#include "util/text_util.h"
 
 namespace vb {
 namespace {
 
-TEST_CASE("edit distance counts insertions, deletions, substitutions and swaps", "[manifest]") {
+TEST_CASE("edit distance counts insertions, deletions, substitutions and swaps", "[util]") {
   CHECK(edit_distance("", "") == 0);
   CHECK(edit_distance("jobs", "jobs") == 0);
   CHECK(edit_distance("jbos", "jobs") == 1);
@@ -14,7 +14,7 @@ TEST_CASE("edit distance counts insertions, deletions, substitutions and swaps",
   CHECK(edit_distance("", "abc") == 3);
 }
 
-TEST_CASE("closest_match suggests only near misses", "[manifest]") {
+TEST_CASE("closest_match suggests only near misses", "[util]") {
   const std::vector<std::string_view> keys = {"id", "prompt", "seconds", "size"};
   CHECK(closest_match("promtp", keys) == "prompt");
   CHECK(closest_match("second", keys) == "seconds");
@@ -24,7 +24,7 @@ TEST_CASE("closest_match suggests only near misses", "[manifest]") {
   CHECK(closest_match("poll", {"poll_interval_ms", "poll_attempts"}) == std::nullopt);  // ambiguous
 }
 
-TEST_CASE("UTF-8 validation rejects malformed sequences", "[manifest]") {
+TEST_CASE("UTF-8 validation rejects malformed sequences", "[util]") {
   CHECK(find_invalid_utf8("plain ascii") == std::nullopt);
   CHECK(find_invalid_utf8("caf\xC3\xA9 \xE2\x9C\x93 \xF0\x9F\x8E\xAC") == std::nullopt);
   CHECK(find_invalid_utf8("ab\xFF") == 2u);
@@ -34,7 +34,7 @@ TEST_CASE("UTF-8 validation rejects malformed sequences", "[manifest]") {
   CHECK(count_code_points("caf\xC3\xA9") == 4u);
 }
 
-TEST_CASE("caret lines keep tabs and count multi-byte characters once", "[manifest]") {
+TEST_CASE("caret lines keep tabs and count multi-byte characters once", "[util]") {
   CHECK(render_diagnostic("f:1:3", "", "msg", "\tx: 1", 3) == "f:1:3: msg\n\tx: 1\n\t ^");
   CHECK(render_diagnostic("f:1:4", "a.b", "msg", "\xC3\xA9: 1", 4) ==
         "f:1:4: a.b: msg\n\xC3\xA9: 1\n  ^");

@@ -1,4 +1,4 @@
-#include "manifest/text_util.h"
+#include "util/text_util.h"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "cli/run_lock.h"
+#include "app/run_lock.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -19,7 +19,7 @@ Result<std::unique_ptr<RunLock>> RunLock::acquire(const std::string& db_path) {
   }
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     ::close(fd);
-    return fail(ErrorCode::conflict,
+    return fail(ErrorCode::busy,
                 "another vidbatch process is already running on this database; wait for it "
                 "or stop it (it keeps its place: `vidbatch resume` continues later)",
                 db_path);

@@ -1,6 +1,6 @@
 // Text helpers shared by the manifest and config loaders: "did you mean"
 // suggestions, UTF-8 checks, and the compiler-style source line + caret.
-// Pure functions; thread-safe. (Candidates for util/ once that folder opens up.)
+// Pure functions; thread-safe.
 #pragma once
 
 #include <cstddef>

@@ -12,7 +12,7 @@ namespace vb {
 
 class RunLock {
  public:
-  // Fails (ErrorCode::conflict) when another process holds the lock.
+  // Fails (ErrorCode::busy) when another process holds the lock.
   static Result<std::unique_ptr<RunLock>> acquire(const std::string& db_path);
   ~RunLock();
   RunLock(const RunLock&) = delete;

@@ -29,7 +29,7 @@ JobSpec spec(const std::string& model, const std::string& size, int seconds,
 
 }  // namespace
 
-TEST_CASE("default prices are the 2026 list prices per second", "[report][plan]") {
+TEST_CASE("default prices are the 2026 list prices per second", "[plan]") {
   PriceTable prices = default_prices();
   CHECK(estimate_cost(spec("sora-2", "small", 4), prices) == Approx(0.40));
   CHECK(estimate_cost(spec("sora-2", "small", 12, Orientation::portrait), prices) ==
@@ -47,7 +47,7 @@ TEST_CASE("default prices are the 2026 list prices per second", "[report][plan]"
   CHECK(format_usd(std::nullopt) == "unknown");
 }
 
-TEST_CASE("a [prices] table adds to and overrides the defaults", "[report][plan][config]") {
+TEST_CASE("a [prices] table adds to and overrides the defaults", "[plan][config]") {
   auto config = parse_config_text(
       "[limits]\nbudget_usd = 12.5\n"
       "[prices.sora-2]\n\"1280x720\" = 0.2\n"
@@ -73,7 +73,7 @@ TEST_CASE("a [prices] table adds to and overrides the defaults", "[report][plan]
 }
 
 TEST_CASE("the shipped config/vidbatch.toml prices equal the built-in defaults",
-          "[report][plan][config]") {
+          "[plan][config]") {
   ConfigOverrides overrides;
   overrides.config_path = std::string(VIDBATCH_SOURCE_DIR) + "/config/vidbatch.toml";
   auto config = load_config(overrides, [](const std::string&) { return std::nullopt; });
@@ -83,7 +83,7 @@ TEST_CASE("the shipped config/vidbatch.toml prices equal the built-in defaults",
   CHECK_FALSE(config->budget_usd.has_value());
 }
 
-TEST_CASE("a plan prices every job and totals seconds and cost", "[report][plan]") {
+TEST_CASE("a plan prices every job and totals seconds and cost", "[plan]") {
   auto parsed = parse_manifest(
       "batch: promo\n"
       "defaults: {model: sora-2, seconds: 4}\n"
@@ -119,7 +119,7 @@ TEST_CASE("a plan prices every job and totals seconds and cost", "[report][plan]
   CHECK(doc["budget_usd"].GetDouble() == Approx(5.0));
 }
 
-TEST_CASE("a plan refuses jobs the provider cannot run, naming each", "[report][plan]") {
+TEST_CASE("a plan refuses jobs the provider cannot run, naming each", "[plan]") {
   auto parsed = parse_manifest(
       "batch: promo\njobs:\n  - {id: a, prompt: one, seconds: 5}\n"
       "  - {id: b, prompt: two, size: large}\n",
