@@ -240,6 +240,8 @@ constexpr DialectDefaults k_dialects[] = {
      "", ""},
     {Dialect::unified, "unified", AuthScheme::bearer, "https://api.openai.com/v1",
      "OPENAI_API_KEY", "", ""},
+    {Dialect::kling, "kling", AuthScheme::kling_jwt, "https://api-singapore.klingai.com", "",
+     "KLING_ACCESS_KEY", "KLING_SECRET_KEY"},
 };
 
 constexpr bool in_enum_order() {

@@ -45,9 +45,10 @@ Result<HttpResult> ask(const VideoProvider& provider, HttpTransport& transport,
 }  // namespace
 
 Result<FinishedVideo> fetch_video(const VideoProvider& provider, HttpTransport& transport,
-                                  const Config& config, const std::string& remote_id,
+                                  const Config& config, const JobSpec& spec,
+                                  const std::string& remote_id,
                                   const OutputPaths& paths, const Clock& clock) {
-  HttpRequest query = provider.query_request(remote_id);
+  HttpRequest query = provider.query_request(spec, remote_id);
   query.timeout_ms = config.http.request_timeout_ms;
   auto answered = ask(provider, transport, query, RequestPhase::poll, clock);
   if (!answered) {

@@ -129,6 +129,8 @@ std::string url_in(const Value& root) {
   return {};
 }
 
+}  // namespace
+
 Result<rapidjson::Document> parse_object(std::string_view body) {
   rapidjson::Document doc;
   doc.Parse<rapidjson::kParseIterativeFlag>(body.data(), body.size());
@@ -139,7 +141,15 @@ Result<rapidjson::Document> parse_object(std::string_view body) {
   return doc;
 }
 
-}  // namespace
+HttpRequest json_post(std::string url, std::string body) {
+  HttpRequest req;
+  req.method = "POST";
+  req.url = std::move(url);
+  req.headers.push_back({"Content-Type", "application/json"});
+  req.body = std::move(body);
+  req.with_auth = true;
+  return req;
+}
 
 namespace {
 

@@ -3,6 +3,8 @@
 // a RemoteStatus. Internal to the provider module.
 #pragma once
 
+#include <rapidjson/document.h>
+
 #include <string_view>
 
 #include "provider/video_provider.h"
@@ -22,6 +24,12 @@ std::string find_video_url(std::string_view body);
 
 // Parses an OpenAI VideoListResource {data: [...], has_more, last_id}.
 Result<RemotePage> parse_video_list(std::string_view body);
+
+// The body as a JSON object, or ErrorCode::protocol quoting it.
+Result<rapidjson::Document> parse_object(std::string_view body);
+
+// An authenticated POST of a JSON body.
+HttpRequest json_post(std::string url, std::string body);
 
 // Percent-encodes a path segment, keeping unreserved characters and ':' '@'.
 std::string encode_path_segment(std::string_view text);

@@ -217,7 +217,8 @@ Result<CreateAnswer> OpenAiVideosProvider::parse_create(const HttpResponse& resp
   return answer;
 }
 
-HttpRequest OpenAiVideosProvider::query_request(const std::string& remote_id) const {
+HttpRequest OpenAiVideosProvider::query_request(const JobSpec&,
+                                                const std::string& remote_id) const {
   HttpRequest req;
   req.url = m_config.base_url + "/videos/" + encode_path_segment(remote_id);
   req.with_auth = true;
@@ -276,11 +277,13 @@ HttpRequest OpenAiVideosProvider::list_request(const std::string& after_id) cons
   return req;
 }
 
-Result<RemotePage> OpenAiVideosProvider::parse_list(const HttpResponse& response) const {
+Result<RemotePage> OpenAiVideosProvider::parse_list(const std::string&,
+                                                   const HttpResponse& response) const {
   return parse_video_list(response.body);
 }
 
-bool OpenAiVideosProvider::matches(const JobSpec& spec, const RemoteVideo& video) const {
+bool OpenAiVideosProvider::matches(const JobSpec& spec, const std::string&,
+                                   const RemoteVideo& video) const {
   if (spec.derived != DerivedKind::none) {
     return video.prompt == spec.prompt;  // model and size are the parent's
   }

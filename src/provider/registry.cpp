@@ -4,7 +4,7 @@
 
 #include "config/api_key.h"
 #include "provider/kling_jwt.h"
-
+#include "provider/kling_provider.h"
 #include "provider/openai_videos_provider.h"
 #include "provider/unified_task_provider.h"
 
@@ -24,6 +24,9 @@ constexpr DialectEntry k_entries[] = {
     {Dialect::unified, "gateways' unified task format: POST /video/create, GET /video/query",
      {{}, {}, "the gateway's; 429"},
      &make<UnifiedTaskProvider>},
+    {Dialect::kling, "Kling: POST /v1/videos/{text2video|image2video}, queried on the same path",
+     {{}, {}, "per resource pack; 429 with code 1302 (rate) or 1303 (concurrency)"},
+     &make<KlingProvider>},
 };
 
 constexpr bool in_enum_order() {
