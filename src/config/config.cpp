@@ -242,6 +242,8 @@ constexpr DialectDefaults k_dialects[] = {
      "OPENAI_API_KEY", "", ""},
     {Dialect::kling, "kling", AuthScheme::kling_jwt, "https://api-singapore.klingai.com", "",
      "KLING_ACCESS_KEY", "KLING_SECRET_KEY"},
+    {Dialect::minimax, "minimax", AuthScheme::bearer, "https://api.minimax.io", "MINIMAX_API_KEY",
+     "", ""},
 };
 
 constexpr bool in_enum_order() {

@@ -63,6 +63,17 @@ Result<FinishedVideo> fetch_video(const VideoProvider& provider, HttpTransport& 
                 "the video is '" + status->raw_status + "', not completed; adopt it once it is",
                 "video " + remote_id);
   }
+  if (auto resolve = provider.resolve_request(*status)) {
+    resolve->timeout_ms = config.http.request_timeout_ms;
+    auto resolved = ask(provider, transport, *resolve, RequestPhase::poll, clock);
+    if (!resolved) {
+      return std::unexpected(resolved.error());
+    }
+    status = provider.parse_resolve(resolved->response, *status);
+    if (!status) {
+      return std::unexpected(status.error());
+    }
+  }
   auto file = VideoFile::create(paths, config.output.checksum);
   if (!file) {
     return std::unexpected(file.error());

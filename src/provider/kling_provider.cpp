@@ -18,34 +18,14 @@ constexpr std::string_view k_text2video = "text2video";
 constexpr std::string_view k_image2video = "image2video";
 constexpr int k_page_size = 100;
 
-bool is_url(const std::string& s) {
-  return s.starts_with("https://") || s.starts_with("http://");
-}
-
-std::string string_at(const rapidjson::Value& object, const char* key) {
-  if (!object.IsObject()) {
-    return "";
-  }
-  auto it = object.FindMember(key);
-  return it != object.MemberEnd() && it->value.IsString() ? it->value.GetString() : "";
-}
-
-const rapidjson::Value* member(const rapidjson::Value& object, const char* key) {
-  if (!object.IsObject()) {
-    return nullptr;
-  }
-  auto it = object.FindMember(key);
-  return it == object.MemberEnd() ? nullptr : &it->value;
-}
-
 Millis millis_at(const rapidjson::Value& object, const char* key) {
-  const rapidjson::Value* v = member(object, key);
+  const rapidjson::Value* v = json_member(object, key);
   return v != nullptr && v->IsInt64() ? v->GetInt64() : 0;
 }
 
 // Kling's envelope code: 0 = success; a gateway's "success" counts as 0, absent as 0.
 std::optional<long> envelope_code(const rapidjson::Value& doc) {
-  const rapidjson::Value* code = member(doc, "code");
+  const rapidjson::Value* code = json_member(doc, "code");
   if (code == nullptr || (code->IsString() && std::string_view(code->GetString()) == "success")) {
     return 0;
   }
@@ -58,16 +38,16 @@ std::optional<long> envelope_code(const rapidjson::Value& doc) {
 // A Kling task object (data of a query answer, an item of a listing).
 RemoteStatus task_status(const rapidjson::Value& task) {
   RemoteStatus s;
-  s.raw_status = string_at(task, "task_status");
+  s.raw_status = json_string(task, "task_status");
   s.phase = map_status(s.raw_status);
-  s.error_message = string_at(task, "task_status_msg");
+  s.error_message = json_string(task, "task_status_msg");
   if (s.phase == RemotePhase::failed) {
     s.error_code = "kling_failed";
   }
-  if (const rapidjson::Value* result = member(task, "task_result")) {
-    if (const rapidjson::Value* videos = member(*result, "videos");
+  if (const rapidjson::Value* result = json_member(task, "task_result")) {
+    if (const rapidjson::Value* videos = json_member(*result, "videos");
         videos != nullptr && videos->IsArray() && !videos->Empty()) {
-      s.video_url = string_at((*videos)[0], "url");
+      s.video_url = json_string((*videos)[0], "url");
     }
   }
   if (s.phase == RemotePhase::completed) {
@@ -80,10 +60,10 @@ RemoteStatus task_status(const rapidjson::Value& task) {
 // fail_reason, data: {the vendor's last answer}}.
 RemoteStatus task_record_status(const rapidjson::Value& record) {
   RemoteStatus s;
-  s.raw_status = string_at(record, "status");
+  s.raw_status = json_string(record, "status");
   s.phase = map_status(s.raw_status);
-  s.video_url = string_at(record, "result_url");
-  const std::string progress = string_at(record, "progress");
+  s.video_url = json_string(record, "result_url");
+  const std::string progress = json_string(record, "progress");
   double percent = 0;
   auto [end, ec] = std::from_chars(progress.data(), progress.data() + progress.size(), percent);
   if (ec == std::errc{} && percent >= 0 && percent <= 100 && end != progress.data()) {
@@ -91,11 +71,11 @@ RemoteStatus task_record_status(const rapidjson::Value& record) {
   }
   if (s.phase == RemotePhase::failed) {
     s.error_code = "kling_failed";
-    s.error_message = string_at(record, "fail_reason");
+    s.error_message = json_string(record, "fail_reason");
   }
   // The vendor's own answer inside, when the record has no URL of its own.
-  if (const rapidjson::Value* inner = member(record, "data"); inner != nullptr && s.video_url.empty()) {
-    if (const rapidjson::Value* task = member(*inner, "data")) {
+  if (const rapidjson::Value* inner = json_member(record, "data"); inner != nullptr && s.video_url.empty()) {
+    if (const rapidjson::Value* task = json_member(*inner, "data")) {
       s.video_url = task_status(*task).video_url;
     }
   }
@@ -103,7 +83,7 @@ RemoteStatus task_record_status(const rapidjson::Value& record) {
 }
 
 bool is_task_record(const rapidjson::Value& data) {
-  return member(data, "status") != nullptr && member(data, "task_status") == nullptr;
+  return json_member(data, "status") != nullptr && json_member(data, "task_status") == nullptr;
 }
 
 AnswerClass with(AnswerKind kind, std::string code, std::string detail) {
@@ -169,17 +149,8 @@ Status KlingProvider::check(const JobSpec& spec) const {
                 "seconds: " + spec.model + " takes " + (v3 ? "3 to 15" : "5 or 10") + ", got " +
                     std::to_string(spec.seconds));
   }
-  if (spec.images.size() > 2) {
-    return fail(ErrorCode::invalid_input,
-                "images: Kling takes a first frame and optionally a last frame, not " +
-                    std::to_string(spec.images.size()) + " images");
-  }
-  for (const auto& image : spec.images) {
-    if (!is_url(image)) {
-      return fail(ErrorCode::invalid_input,
-                  "images: '" + image + "' is a local file; this Kling route takes image URLs "
-                  "(give its https:// URL)");
-    }
+  if (auto frames = check_frame_urls(spec, "Kling"); !frames) {
+    return frames;
   }
   if (spec.size != "small" && spec.size != "large") {
     return fail(ErrorCode::invalid_input,
@@ -207,7 +178,7 @@ AnswerClass KlingProvider::classify(RequestPhase phase, const HttpResult& result
     return {};
   }
   const std::string what = "HTTP " + std::to_string(s) + ", Kling code " + std::to_string(*code) +
-                           ": " + string_at(*doc, "message").substr(0, 300);
+                           ": " + json_string(*doc, "message").substr(0, 300);
   return classify_code(phase, *code, s, what);
 }
 
@@ -215,10 +186,7 @@ Result<HttpRequest> KlingProvider::create_request(const JobSpec& spec,
                                                   const CreateContext& context) const {
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  auto str = [&](const char* key, const std::string& value) {
-    w.Key(key);
-    w.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
-  };
+  auto str = [&](const char* key, const std::string& value) { json_put(w, key, value); };
   w.StartObject();
   str("model_name", spec.model);
   str("prompt", spec.prompt);
@@ -247,13 +215,13 @@ Result<CreateAnswer> KlingProvider::parse_create(const HttpResponse& response) c
     return std::unexpected(doc.error());
   }
   CreateAnswer answer;
-  if (const rapidjson::Value* data = member(*doc, "data"); data != nullptr && data->IsObject()) {
-    answer.remote_id = string_at(*data, "task_id");
+  if (const rapidjson::Value* data = json_member(*doc, "data"); data != nullptr && data->IsObject()) {
+    answer.remote_id = json_string(*data, "task_id");
     answer.status = task_status(*data);
   } else {
     // A gateway's OpenAI video object: {id, object: "video", status: "queued"}.
-    answer.remote_id = string_at(*doc, "id");
-    answer.status.raw_status = string_at(*doc, "status");
+    answer.remote_id = json_string(*doc, "id");
+    answer.status.raw_status = json_string(*doc, "status");
     answer.status.phase = map_status(answer.status.raw_status);
   }
   if (answer.remote_id.empty()) {
@@ -279,7 +247,7 @@ Result<RemoteStatus> KlingProvider::parse_query(const HttpResponse& response) co
   if (!doc) {
     return std::unexpected(doc.error());
   }
-  const rapidjson::Value* data = member(*doc, "data");
+  const rapidjson::Value* data = json_member(*doc, "data");
   if (data == nullptr || !data->IsObject()) {
     return fail(ErrorCode::protocol,
                 "the query answer has no task: " + error_message_from_body(response.body));
@@ -328,7 +296,7 @@ Result<RemotePage> KlingProvider::parse_list(const std::string& after_id,
   if (!doc) {
     return std::unexpected(doc.error());
   }
-  const rapidjson::Value* data = member(*doc, "data");
+  const rapidjson::Value* data = json_member(*doc, "data");
   if (data == nullptr || !data->IsArray()) {
     return fail(ErrorCode::protocol,
                 "the listing has no task list: " + error_message_from_body(response.body));
@@ -336,12 +304,12 @@ Result<RemotePage> KlingProvider::parse_list(const std::string& after_id,
   RemotePage page;
   for (const auto& task : data->GetArray()) {
     RemoteVideo video;
-    video.id = string_at(task, "task_id");
+    video.id = json_string(task, "task_id");
     if (video.id.empty()) {
       continue;
     }
-    if (const rapidjson::Value* info = member(task, "task_info")) {
-      video.job_key = string_at(*info, "external_task_id");
+    if (const rapidjson::Value* info = json_member(task, "task_info")) {
+      video.job_key = json_string(*info, "external_task_id");
     }
     video.created_at = millis_at(task, "created_at");
     video.status = task_status(task);

@@ -5,6 +5,7 @@
 #include "config/api_key.h"
 #include "provider/kling_jwt.h"
 #include "provider/kling_provider.h"
+#include "provider/minimax_provider.h"
 #include "provider/openai_videos_provider.h"
 #include "provider/unified_task_provider.h"
 
@@ -27,6 +28,10 @@ constexpr DialectEntry k_entries[] = {
     {Dialect::kling, "Kling: POST /v1/videos/{text2video|image2video}, queried on the same path",
      {{}, {}, "per resource pack; 429 with code 1302 (rate) or 1303 (concurrency)"},
      &make<KlingProvider>},
+    {Dialect::minimax,
+     "MiniMax v1: POST /v1/video_generation, query, files/retrieve; errors in 200 bodies",
+     {20.0, {}, "video RPM 5 (free) or 20 (paid); base_resp 1002"},
+     &make<MiniMaxProvider>},
 };
 
 constexpr bool in_enum_order() {

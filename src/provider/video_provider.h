@@ -34,6 +34,7 @@ struct RemoteStatus {
   std::string error_code;           // for failed videos: e.g. moderation_blocked
   std::string error_message;
   std::optional<Millis> expires_at; // when the downloadable assets expire
+  std::string file_id;              // what the resolve step turns into a URL (MiniMax)
 };
 
 // One entry of a provider's video listing: for reconciling ambiguous creates,
@@ -90,6 +91,15 @@ class VideoProvider {
   // Downloads the video: from the answer's URL when it has one, else the content route.
   virtual HttpRequest download_request(const std::string& remote_id,
                                        const RemoteStatus& status) const = 0;
+  // The request between "completed" and the bytes where the dialect has one (MiniMax's
+  // files/retrieve): nullopt when `status` names the video's URL already. Retried as a poll.
+  virtual std::optional<HttpRequest> resolve_request(const RemoteStatus&) const {
+    return std::nullopt;
+  }
+  // `status` with the URL (and its expiry) the resolve answer names.
+  virtual Result<RemoteStatus> parse_resolve(const HttpResponse&, RemoteStatus status) const {
+    return status;
+  }
   // Whether download_request works from the remote id alone (a content route), so that a
   // job the ledger holds as completed can be fetched without asking its status first.
   virtual bool downloads_by_id() const = 0;

@@ -74,7 +74,7 @@ TEST_CASE("config: bad provider tables are named by their TOML path", "[config]"
     const char* expected;
   };
   auto c = GENERATE(values<Case>({
-      {"[providers.a]\ndialect = \"klingai\"\n", "p.toml:2:11: providers.a.dialect: expected \"openai\", \"unified\" or \"kling\""},
+      {"[providers.a]\ndialect = \"klingai\"\n", "p.toml:2:11: providers.a.dialect: expected \"openai\", \"unified\", \"kling\" or \"minimax\""},
       {"[providers.a]\nmax_in_flight = 0\n", "p.toml:2:17: providers.a.max_in_flight: expected a positive integer"},
       {"[providers.a]\nbase_url = \"ftp://x\"\n", "providers.a.base_url: expected a URL"},
       {"[providers.a]\nbase_ur = \"https://x\"\n", "providers.a.base_ur: unknown key 'base_ur' (did you mean 'base_url'?)"},
