@@ -25,10 +25,12 @@ bool is_json(const HttpResult& r) {
 
 }  // namespace
 
-Downloader::Downloader(RunCore& core, FailedRequests& failures, ThumbnailFetcher& thumbnails)
+Downloader::Downloader(RunCore& core, FailedRequests& failures, ThumbnailFetcher& thumbnails,
+                       UrlResolver& resolver)
     : m_core(core),
       m_failures(failures),
       m_thumbnails(thumbnails),
+      m_resolver(resolver),
       m_finisher(std::make_unique<FinishPool>(k_finish_threads,
                                               [&core] { core.transport().wakeup(); })) {}
 
@@ -45,6 +47,9 @@ void Downloader::start_waiting(Millis now) {
 }
 
 void Downloader::start(LiveJob& job, Millis now) {
+  if (job.redirect_url.empty() && m_resolver.start(job, now)) {
+    return;  // back here once the URL is known
+  }
   if (!job.file) {
     const OutputConfig& output = m_core.config().output;
     auto paths = output_paths(output, job.rec.batch, job.rec.spec.id);

@@ -65,7 +65,7 @@ std::string error_of(const std::string& toml) {
 // Every field, so that two configs can be compared in one assertion.
 std::string dump(const Config& c) {
   std::ostringstream out;
-  out << c.provider.dialect << '|' << c.provider.base_url << '|' << c.provider.api_key_env << '|'
+  out << to_string(c.provider.dialect) << '|' << c.provider.base_url << '|' << c.provider.api_key_env << '|'
       << c.limits.max_in_flight << '|' << c.limits.submits_per_minute << '|'
       << c.limits.polls_per_second << '|' << c.limits.poll_interval_ms << '|'
       << c.limits.poll_interval_max_ms << '|' << c.limits.max_downloads << '|'
@@ -208,7 +208,7 @@ TEST_CASE("wrong types and out-of-range values are refused", "[config]") {
 
 TEST_CASE("string values are checked", "[config]") {
   CHECK(error_of("[provider]\ndialect = \"veo\"\n").starts_with(
-      "t.toml:2:11: provider.dialect: expected \"openai\" or \"unified\", got \"veo\"\n"));
+      "t.toml:2:11: provider.dialect: expected \"openai\", \"unified\", \"kling\" or \"minimax\", got \"veo\"\n"));
   CHECK(error_of("[provider]\nbase_url = \"api.openai.com\"\n").starts_with(
       "t.toml:2:12: provider.base_url: expected a URL starting with http:// or https://, got "
       "\"api.openai.com\"\n"));

@@ -5,6 +5,7 @@
 
 #include "manifest/manifest_test_util.h"
 #include "probe/video_check.h"
+#include "provider/registry.h"
 #include "provider/video_provider.h"
 #include "simulator/mp4_writer.h"
 
@@ -80,7 +81,7 @@ TEST_CASE("video check: a job's expectation follows its provider's delivered siz
   CHECK(exact.duration_ms == 8000);
 
   ProviderConfig unified;
-  unified.dialect = "unified";
+  unified.dialect = Dialect::unified;
   const Expectation by_class = expectation_for(spec, make_provider(unified)->delivered_size(spec));
   CHECK(by_class.size.kind == SizeRequest::Kind::size_class);
   CHECK(by_class.size.size_class == SizeClass::small);
