@@ -1,4 +1,4 @@
--- vidbatch ledger, schema version 6: workers and leases (docs/scale-out.md).
+-- vidbatch ledger, schema version 7: workers and leases (docs/scale-out.md).
 -- Several processes may work on one ledger: each registers a worker row and heartbeats it; a
 -- job is claimed with a lease (lease_owner + lease_token, the fencing token of the claim), and
 -- every owner transition is a compare-and-set on state, owner and token. Times come from the

@@ -1,7 +1,7 @@
--- vidbatch ledger on PostgreSQL, schema version 1: the SQLite ledger's schema/001-006 in one
--- file, with the same conventions (times are bigint milliseconds since the Unix epoch, 0 when
--- not yet known; job states are the text names of vb::JobState, without a CHECK; text columns
--- use '' for "none"; only progress, events.from_state and the lease columns use NULL).
+-- vidbatch ledger on PostgreSQL, schema version 1: the SQLite ledger's schema/001-005 and 007
+-- in one file, with the same conventions (times are bigint milliseconds since the Unix epoch,
+-- 0 when not yet known; job states are the text names of vb::JobState, without a CHECK; text
+-- columns use '' for "none"; only progress, events.from_state and the lease columns use NULL).
 --
 -- Applied by src/store/pg_migrations.cpp in one transaction under an advisory lock, which
 -- records the version in vidbatch_schema. Files are embedded into the binary at build time;

@@ -4,9 +4,8 @@
 
 #include "app/run_lock.h"
 #include "app/worker_heartbeat.h"
-#include "config/api_key.h"
 #include "engine/run_engine.h"
-#include "provider/video_provider.h"
+#include "provider/registry.h"
 
 namespace vb {
 
@@ -69,7 +68,7 @@ Result<std::unique_ptr<JobStore>> open_store(const Config& config) {
 }
 
 Result<ProviderRun> make_provider_run(const Config& config, const std::string& name,
-                                      bool insecure) {
+                                      bool insecure, const EnvLookup& env) {
   const ProviderConfig* chosen = config.find_provider(name);
   if (chosen == nullptr) {
     return fail(ErrorCode::invalid_input,
@@ -77,12 +76,11 @@ Result<ProviderRun> make_provider_run(const Config& config, const std::string& n
                     "\", which the config does not define; add [providers." + name + "]",
                 config.config_path);
   }
-  const std::string key = VB_TRY(resolve_api_key(*chosen, process_env()));
   ProviderRun run;
   run.config = config.for_provider(*chosen);
   run.provider = make_provider(*chosen);
   TransportOptions options;
-  options.bearer_token = key;
+  options.credentials = VB_TRY(make_credentials(*chosen, env));
   options.auth_origin = url_origin(chosen->base_url);
   options.connect_timeout_ms = config.http.connect_timeout_ms;
   options.insecure = insecure;

@@ -41,10 +41,12 @@ class BatchRunHooks {
 Result<RunSummary> run_batch(const BatchRunRequest& request, BatchRunHooks& hooks,
                              const Clock& clock, const std::atomic<int>& stop_requests);
 
-// One provider's engine parts without a ledger connection: its dialect, its key (the
-// environment variable when set, else its api_key_file) and its transport.
+// One provider's engine parts without a ledger connection: its dialect (provider/registry.h),
+// its credentials (its keys from their variables or files, per its auth scheme) in a transport
+// that sends them to its origin only, and its configuration. Fails, naming the config key to
+// fix, when the provider is not defined or a key is missing.
 Result<ProviderRun> make_provider_run(const Config& config, const std::string& name,
-                                      bool insecure);
+                                      bool insecure, const EnvLookup& env = process_env());
 
 // Opens (creating if needed) the ledger the configuration names, with its store.sync.
 Result<std::unique_ptr<JobStore>> open_store(const Config& config);

@@ -31,6 +31,8 @@ constexpr CommandEntry k_commands[] = {
     {"retry", LedgerNeed::write, register_retry},
     {"cancel", LedgerNeed::write, register_cancel},
     {"adopt", LedgerNeed::write, register_adopt},
+    {"verify", LedgerNeed::read, register_verify},
+    {"serve", LedgerNeed::read, register_serve},
     {"migrate", LedgerNeed::none, register_migrate},
     {"workers", LedgerNeed::read, register_workers},
     {"completion", LedgerNeed::none, register_completion},

@@ -47,7 +47,7 @@ Status adopt_one(const Config& config, JobStore& store, const UnclaimedVideo& vi
   const OutputPaths paths = VB_TRY(output_paths(run.config.output, video.batch, video.job_id));
   SystemClock clock;
   const FinishedVideo saved =
-      VB_TRY(fetch_video(*run.provider, *run.transport, run.config, video.remote_id,
+      VB_TRY(fetch_video(*run.provider, *run.transport, run.config, video.spec, video.remote_id,
                          take_paths(paths, video.remote_id), clock));
   VB_TRY(store.record_take(video.provider, video.remote_id, saved.path));
   std::cout << "saved " << video.remote_id << " as " << saved.path << " (a take of "

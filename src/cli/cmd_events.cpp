@@ -1,60 +1,17 @@
 // `vidbatch events`: the transition history of jobs, for people or as JSON Lines.
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include <cmath>
 #include <iostream>
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "report/report.h"
 
 namespace vb {
 
 namespace {
 
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
-
-void put_string(JsonWriter& w, const std::string& text) {
-  w.String(text.c_str(), static_cast<rapidjson::SizeType>(text.size()));
-}
-
 void write_json_line(const EventRecord& e, std::ostream& out) {
-  rapidjson::StringBuffer buffer;
-  JsonWriter w(buffer);
-  w.StartObject();
-  w.Key("event");
-  w.Int64(e.id);
-  w.Key("at");
-  put_string(w, format_iso8601(e.at));
-  w.Key("batch");
-  put_string(w, e.batch);
-  w.Key("job");
-  put_string(w, e.job_id);
-  w.Key("from");
-  if (e.from) {
-    w.String(to_string(*e.from));
-  } else {
-    w.Null();
-  }
-  w.Key("to");
-  w.String(to_string(e.to));
-  w.Key("progress");
-  if (e.progress) {
-    w.Double(*e.progress);
-  } else {
-    w.Null();
-  }
-  w.Key("http_status");
-  if (e.http_status != 0) {
-    w.Int(e.http_status);
-  } else {
-    w.Null();
-  }
-  w.Key("message");
-  put_string(w, e.message);
-  w.EndObject();
-  out.write(buffer.GetString(), static_cast<std::streamsize>(buffer.GetSize()));
-  out << '\n';
+  out << event_json(e) << '\n';
 }
 
 // "2026-11-24T21:18:57.123Z  demo/cat  submitting -> ambiguous  (http 502)  message"

@@ -8,7 +8,6 @@
 #include "cli/console_observer.h"
 #include "manifest/manifest.h"
 #include "plan/plan.h"
-#include "provider/video_provider.h"
 
 namespace vb {
 

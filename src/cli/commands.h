@@ -62,6 +62,8 @@ void register_retry(CLI::App& app, CommandContext& ctx);
 void register_cancel(CLI::App& app, CommandContext& ctx);
 void register_completion(CLI::App& app, CommandContext& ctx);
 void register_adopt(CLI::App& app, CommandContext& ctx);
+void register_verify(CLI::App& app, CommandContext& ctx);
+void register_serve(CLI::App& app, CommandContext& ctx);
 void register_migrate(CLI::App& app, CommandContext& ctx);
 void register_workers(CLI::App& app, CommandContext& ctx);
 

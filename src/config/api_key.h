@@ -16,6 +16,23 @@
 
 namespace vb {
 
+// Where one secret comes from: a variable, else a file. Messages name `table`.`env_key` and
+// `table`.`file_key` ("providers.kling.access_key_env").
+struct SecretSource {
+  std::string what;       // "API key", "access key", "secret key"
+  std::string table;      // "provider", "providers.kling"
+  std::string env_key;
+  std::string env;        // the variable's name; "" = none
+  std::string file_key;
+  std::string file;
+};
+
+// The secret, checked as the API key below.
+Result<std::string> resolve_secret(const SecretSource& source, const EnvLookup& env);
+
+// "provider" for the default provider, else "providers.NAME": where its keys are in the config.
+std::string provider_table(const ProviderConfig& provider);
+
 // The key, or ErrorCode::invalid_input naming the variable/file and the fix
 // (no key anywhere, file readable by others, empty, control characters, too big),
 // or ErrorCode::not_found / io when the file cannot be opened.
@@ -23,5 +40,8 @@ Result<std::string> resolve_api_key(const ProviderConfig& provider, const EnvLoo
 
 // Reads and checks a key file as described above.
 Result<std::string> read_api_key_file(const std::string& path);
+// The same for any key (`what`: "secret key"; `key_path`: the config key naming the file).
+Result<std::string> read_key_file(const std::string& path, const std::string& what,
+                                  const std::string& key_path);
 
 }  // namespace vb

@@ -135,10 +135,12 @@ Result<std::optional<std::string>> choose_config_file(const ConfigOverrides& ove
 
 void tidy_provider(ProviderConfig& provider, const std::string& file_name) {
   provider.base_url = strip_trailing_slashes(provider.base_url);
-  // The key file, like a manifest's images, is named relative to the file naming it.
-  if (!provider.api_key_file.empty() && std::filesystem::path(provider.api_key_file).is_relative()) {
-    provider.api_key_file =
-        (std::filesystem::path(file_name).parent_path() / provider.api_key_file).string();
+  // Key files, like a manifest's images, are named relative to the file naming them.
+  for (std::string* file :
+       {&provider.api_key_file, &provider.access_key_file, &provider.secret_key_file}) {
+    if (!file->empty() && std::filesystem::path(*file).is_relative()) {
+      *file = (std::filesystem::path(file_name).parent_path() / *file).string();
+    }
   }
 }
 
@@ -230,6 +232,53 @@ Result<Config> load_config(const ConfigOverrides& overrides, const EnvLookup& en
   return config;
 }
 
+namespace {
+
+// OpenAI's key variable is never a default for another vendor: its key must not travel there.
+constexpr DialectDefaults k_dialects[] = {
+    {Dialect::openai, "openai", AuthScheme::bearer, "https://api.openai.com/v1", "OPENAI_API_KEY",
+     "", ""},
+    {Dialect::unified, "unified", AuthScheme::bearer, "https://api.openai.com/v1",
+     "OPENAI_API_KEY", "", ""},
+    {Dialect::kling, "kling", AuthScheme::kling_jwt, "https://api-singapore.klingai.com", "",
+     "KLING_ACCESS_KEY", "KLING_SECRET_KEY"},
+    {Dialect::minimax, "minimax", AuthScheme::bearer, "https://api.minimax.io", "MINIMAX_API_KEY",
+     "", ""},
+};
+
+constexpr bool in_enum_order() {
+  for (std::size_t i = 0; i < std::size(k_dialects); ++i) {
+    if (static_cast<std::size_t>(k_dialects[i].dialect) != i) {
+      return false;
+    }
+  }
+  return std::size(k_dialects) == k_dialect_count;
+}
+static_assert(in_enum_order(), "k_dialects: every Dialect once, in enum order");
+
+}  // namespace
+
+std::span<const DialectDefaults> dialect_defaults() {
+  return k_dialects;
+}
+
+const DialectDefaults& defaults_of(Dialect dialect) {
+  return k_dialects[static_cast<std::size_t>(dialect)];
+}
+
+const char* to_string(Dialect v) {
+  return defaults_of(v).name.data();
+}
+
+const char* to_string(AuthScheme v) {
+  switch (v) {
+    case AuthScheme::bearer: return "bearer";
+    case AuthScheme::kling_jwt: return "kling-jwt";
+    case AuthScheme::token: return "token";
+  }
+  return "bearer";
+}
+
 const char* to_string(JobTimeoutAction v) {
   return v == JobTimeoutAction::fail ? "fail" : "poll";
 }
@@ -245,6 +294,15 @@ const char* to_string(AmbiguousPolicy v) {
 
 const char* to_string(Checksum v) {
   return v == Checksum::sha256 ? "sha256" : "none";
+}
+
+const char* to_string(VideoVerify v) {
+  switch (v) {
+    case VideoVerify::off: return "off";
+    case VideoVerify::warn: return "warn";
+    case VideoVerify::fail: return "fail";
+  }
+  return "warn";
 }
 
 const char* to_string(StoreSync v) {

@@ -10,6 +10,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,23 +31,58 @@ struct PriceTable {
 enum class JobTimeoutAction { fail, poll };        // limits.on_job_timeout
 enum class AmbiguousPolicy { hold, resubmit, fail };  // retry.ambiguous_policy
 enum class Checksum { sha256, none };              // output.checksum
+enum class VideoVerify { off, warn, fail };       // output.verify
 enum class StoreSync { off, normal, full };        // store.sync (SQLite synchronous)
 
+// A provider's wire format: one value per dialect, the same list everywhere. Its words and its
+// configuration defaults are dialect_defaults() below; what a provider of it does is in
+// provider/registry.h.
+enum class Dialect { openai, unified, kling, minimax };
+inline constexpr std::size_t k_dialect_count = static_cast<std::size_t>(Dialect::minimax) + 1;
+// How the provider's key is sent: `Authorization: Bearer KEY` (OpenAI, MiniMax, every gateway),
+// a Kling JWT signed from an access key and a secret key (as a bearer token), or
+// `Authorization: Token KEY`.
+enum class AuthScheme { bearer, kling_jwt, token };
+
 // The word each value is written as in the config file.
+const char* to_string(Dialect v);
+const char* to_string(AuthScheme v);
 const char* to_string(JobTimeoutAction v);
 const char* to_string(AmbiguousPolicy v);
 const char* to_string(Checksum v);
+const char* to_string(VideoVerify v);
 const char* to_string(StoreSync v);
+
+// What a provider table gets for the keys it leaves out, per dialect.
+struct DialectDefaults {
+  Dialect dialect;
+  std::string_view name;            // the word in the config file
+  AuthScheme auth;                  // the vendor's own scheme
+  std::string_view base_url;        // the vendor's address
+  std::string_view api_key_env;     // "" = none: a table using a key must name its variable
+  std::string_view access_key_env;  // kling-jwt
+  std::string_view secret_key_env;
+};
+// Every dialect, in enum order: the one list of their names.
+std::span<const DialectDefaults> dialect_defaults();
+const DialectDefaults& defaults_of(Dialect dialect);
 
 // One provider: the [provider] table (named "default") or a [providers.NAME] table.
 struct ProviderConfig {
   std::string name = "default";
-  std::string dialect = "openai";   // "openai" (/videos) or "unified" (the gateways' /video/create)
+  Dialect dialect = Dialect::openai;
   std::string base_url = "https://api.openai.com/v1";
+  AuthScheme auth = AuthScheme::bearer;            // unset in the file: the dialect's own
   std::string api_key_env = "OPENAI_API_KEY";      // name of the variable holding the key
   // A file whose first line is the key, used when the variable is unset or empty
   // (config/api_key.h). Relative paths are resolved against the config file's folder.
   std::string api_key_file;
+  // kling-jwt: the access key (the token's issuer) and the secret key it is signed with,
+  // each from a variable or a file like the API key.
+  std::string access_key_env;
+  std::string access_key_file;
+  std::string secret_key_env;
+  std::string secret_key_file;
   // This provider's own rate control; unset: the [limits] value.
   std::optional<int> max_in_flight;
   std::optional<double> submits_per_minute;
@@ -88,6 +124,9 @@ struct OutputConfig {
   bool thumbnails = true;  // fetch the dialect's thumbnail next to each video, when it has one
   bool sidecars = true;    // write <name>.json (the job's ledger data) next to each video
   Checksum checksum = Checksum::sha256;  // of every video as written, or none
+  // Each video's headers against its request: off, warn (recorded, the job is done) or fail
+  // (the job fails with verify_mismatch; never regenerated on its own).
+  VideoVerify verify = VideoVerify::warn;
 };
 
 struct HttpConfig {

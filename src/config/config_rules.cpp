@@ -207,16 +207,52 @@ std::optional<std::string> check_layout(const std::string& layout) {
   return std::nullopt;
 }
 
+std::vector<std::pair<std::string_view, Dialect>> dialect_words() {
+  std::vector<std::pair<std::string_view, Dialect>> words;
+  for (const auto& d : dialect_defaults()) {
+    words.emplace_back(d.name, d.dialect);
+  }
+  return words;
+}
+
+// A provider table gets its dialect's defaults for the keys it leaves out.
+void apply_dialect_defaults(const toml::table& table, ProviderConfig& provider) {
+  const DialectDefaults& d = defaults_of(provider.dialect);
+  const auto fill = [&table](std::string_view key, auto& field, auto value) {
+    if (!table.contains(key)) {
+      field = value;
+    }
+  };
+  fill("base_url", provider.base_url, std::string(d.base_url));
+  fill("auth", provider.auth, d.auth);
+  fill("api_key_env", provider.api_key_env, std::string(d.api_key_env));
+  fill("access_key_env", provider.access_key_env, std::string(d.access_key_env));
+  fill("secret_key_env", provider.secret_key_env, std::string(d.secret_key_env));
+}
+
 const std::vector<KeyRule>& rules() {
   static const std::vector<KeyRule> k_rules = {
-      {"provider", "dialect", string_key([](Config& c) -> auto& { return c.provider.dialect; },
-                                         one_of({"openai", "unified"}))},
+      {"provider", "dialect",
+       enum_key<Dialect>([](Config& c) -> auto& { return c.provider.dialect; }, dialect_words())},
+      {"provider", "auth",
+       enum_key<AuthScheme>([](Config& c) -> auto& { return c.provider.auth; },
+                            {{"bearer", AuthScheme::bearer},
+                             {"kling-jwt", AuthScheme::kling_jwt},
+                             {"token", AuthScheme::token}})},
       {"provider", "base_url",
        string_key([](Config& c) -> auto& { return c.provider.base_url; }, check_base_url)},
       {"provider", "api_key_env",
        string_key([](Config& c) -> auto& { return c.provider.api_key_env; }, check_env_name)},
       {"provider", "api_key_file",
        string_key([](Config& c) -> auto& { return c.provider.api_key_file; }, check_non_empty)},
+      {"provider", "access_key_env",
+       string_key([](Config& c) -> auto& { return c.provider.access_key_env; }, check_env_name)},
+      {"provider", "access_key_file",
+       string_key([](Config& c) -> auto& { return c.provider.access_key_file; }, check_non_empty)},
+      {"provider", "secret_key_env",
+       string_key([](Config& c) -> auto& { return c.provider.secret_key_env; }, check_env_name)},
+      {"provider", "secret_key_file",
+       string_key([](Config& c) -> auto& { return c.provider.secret_key_file; }, check_non_empty)},
       {"limits", "max_in_flight", int_key([](Config& c) -> auto& { return c.limits.max_in_flight; })},
       {"limits", "submits_per_minute",
        rate_key([](Config& c) -> auto& { return c.limits.submits_per_minute; })},
@@ -256,6 +292,10 @@ const std::vector<KeyRule>& rules() {
       {"output", "checksum",
        enum_key<Checksum>([](Config& c) -> auto& { return c.output.checksum; },
                           {{"sha256", Checksum::sha256}, {"none", Checksum::none}})},
+      {"output", "verify",
+       enum_key<VideoVerify>([](Config& c) -> auto& { return c.output.verify; },
+                             {{"off", VideoVerify::off}, {"warn", VideoVerify::warn},
+                              {"fail", VideoVerify::fail}})},
       {"http", "connect_timeout_ms",
        millis_key([](Config& c) -> auto& { return c.http.connect_timeout_ms; })},
       {"http", "request_timeout_ms",
@@ -407,6 +447,7 @@ void apply_provider_table(const std::string& name, const toml::table& table, Con
       scratch.provider.polls_per_second = scratch.limits.polls_per_second;
     }
   }
+  apply_dialect_defaults(table, scratch.provider);
   config.providers.push_back(std::move(scratch.provider));
 }
 
@@ -487,12 +528,54 @@ void apply_toml(const toml::table& root, Config& config, std::vector<ConfigProbl
       apply_providers(*node.as_table(), config, problems);
     } else {
       apply_section(name, *node.as_table(), config, problems);
+      if (name == "provider") {
+        apply_dialect_defaults(*node.as_table(), config.provider);
+      }
     }
   }
 }
 
+namespace {
+
+// The key variables (or files) the provider's auth scheme reads must be named: a dialect
+// without a default variable (a gateway's key for Kling) names none until the table does.
+void check_keys(const toml::table& root, const ProviderConfig& p,
+                std::vector<ConfigProblem>& problems) {
+  const std::string table = p.name == "default" ? "provider" : "providers." + p.name;
+  const toml::node* node = p.name == "default"
+                               ? root.get("provider")
+                               : root.at_path("providers").as_table() == nullptr
+                                     ? nullptr
+                                     : root.at_path("providers").as_table()->get(p.name);
+  const toml::table* t = node == nullptr ? nullptr : node->as_table();
+  const toml::node* at = t == nullptr ? node : t->get("auth") != nullptr ? t->get("auth")
+                                                                         : t->get("dialect");
+  const auto missing = [&](std::string_view env_key, const std::string& env,
+                           std::string_view file_key, const std::string& file) {
+    if (env.empty() && file.empty()) {
+      add_problem(problems, at != nullptr ? at->source() : toml::source_region{},
+                  table + "." + std::string(env_key),
+                  "auth = \"" + std::string(to_string(p.auth)) + "\" with dialect \"" +
+                      to_string(p.dialect) + "\" needs " + std::string(env_key) + " (or " +
+                      std::string(file_key) + "): the variable holding the key");
+    }
+  };
+  if (p.auth == AuthScheme::kling_jwt) {
+    missing("access_key_env", p.access_key_env, "access_key_file", p.access_key_file);
+    missing("secret_key_env", p.secret_key_env, "secret_key_file", p.secret_key_file);
+  } else {
+    missing("api_key_env", p.api_key_env, "api_key_file", p.api_key_file);
+  }
+}
+
+}  // namespace
+
 void check_consistency(const toml::table& root, const Config& config,
                        std::vector<ConfigProblem>& problems) {
+  check_keys(root, config.provider, problems);
+  for (const auto& p : config.providers) {
+    check_keys(root, p, problems);
+  }
   check_order(root, "limits", "poll_interval_ms", config.limits.poll_interval_ms,
               "poll_interval_max_ms", config.limits.poll_interval_max_ms, problems);
   check_order(root, "retry", "base_delay_ms", config.retry.base_delay_ms, "max_delay_ms",

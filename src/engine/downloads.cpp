@@ -9,6 +9,7 @@
 #include "store/job_json.h"
 #include "job/failure_codes.h"
 #include "http/response_headers.h"
+#include "probe/video_check.h"
 
 namespace vb {
 
@@ -24,10 +25,12 @@ bool is_json(const HttpResult& r) {
 
 }  // namespace
 
-Downloader::Downloader(RunCore& core, FailedRequests& failures, ThumbnailFetcher& thumbnails)
+Downloader::Downloader(RunCore& core, FailedRequests& failures, ThumbnailFetcher& thumbnails,
+                       UrlResolver& resolver)
     : m_core(core),
       m_failures(failures),
       m_thumbnails(thumbnails),
+      m_resolver(resolver),
       m_finisher(std::make_unique<FinishPool>(k_finish_threads,
                                               [&core] { core.transport().wakeup(); })) {}
 
@@ -44,6 +47,9 @@ void Downloader::start_waiting(Millis now) {
 }
 
 void Downloader::start(LiveJob& job, Millis now) {
+  if (job.redirect_url.empty() && m_resolver.start(job, now)) {
+    return;  // back here once the URL is known
+  }
   if (!job.file) {
     const OutputConfig& output = m_core.config().output;
     auto paths = output_paths(output, job.rec.batch, job.rec.spec.id);
@@ -124,6 +130,10 @@ void Downloader::finish(LiveJob& job, const HttpResult& result) {
   task.row_id = job.rec.row_id;
   task.file = std::move(job.file);
   task.expected_bytes = expected_total_bytes(result.response, had_before);
+  if (config.output.verify != VideoVerify::off) {
+    task.expected = expectation_for(job.rec.spec, m_core.provider().delivered_size(job.rec.spec));
+    task.checked_at = m_core.now();
+  }
   if (config.output.sidecars && paths) {
     task.sidecar_path = paths->sidecar;
     task.sidecar = [rec = job.rec, now = m_core.now()](const FinishedVideo& video) {
@@ -183,7 +193,18 @@ void Downloader::on_finished(FinishOutcome& outcome, Millis now) {
   update.downloaded_at = now;
   update.error_code = "";
   update.error_message = "";
-  m_core.transition(job, JobState::done, "saved " + video.path, update, job.finish_status);
+  if (video.check.checked()) {
+    update.check = video.check;
+  }
+  if (video.check.mismatched() && m_core.config().output.verify == VideoVerify::fail) {
+    // Kept where it is, for the user to look at: regenerating is their call (retry --mismatched).
+    update.error_code = failure::verify_mismatch;
+    update.error_message = mismatch_summary(video.check);
+    m_core.transition(job, JobState::failed, "saved " + video.path + " but " + *update.error_message,
+                      update, job.finish_status);
+  } else {
+    m_core.transition(job, JobState::done, "saved " + video.path, update, job.finish_status);
+  }
   m_thumbnails.queue(job, now);
   m_core.forget(job);
 }
@@ -226,6 +247,11 @@ std::string sidecar_json(const JobRecord& rec, const FinishedVideo& video, Milli
   put_job_fields(w, saved);
   w.Key("orientation");
   put_json_string(w, to_string(rec.spec.orientation));
+  if (video.check.checked()) {  // output.verify = "off" checks nothing
+    w.Key("verify");
+    const std::string check = to_json(video.check);
+    w.RawValue(check.c_str(), check.size(), rapidjson::kObjectType);
+  }
   w.EndObject();
   return {buf.GetString(), buf.GetSize()};
 }

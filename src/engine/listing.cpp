@@ -20,7 +20,7 @@ Result<RemotePage> ListingPages::read(const HttpResult& result, Millis now, bool
   AnswerClass answer = m_core.provider().classify(RequestPhase::list, result, now);
   refused = answer.kind == AnswerKind::rejected;
   auto page = answer.kind == AnswerKind::ok
-                  ? m_core.provider().parse_list(result.response)
+                  ? m_core.provider().parse_list(m_pages == 0 ? "" : m_after, result.response)
                   : Result<RemotePage>(fail(ErrorCode::http, answer.detail));
   if (page) {
     m_pages += 1;

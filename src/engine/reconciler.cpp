@@ -14,7 +14,7 @@ const RemoteVideo* best_match(const AmbiguousCreate& job, const Listing& listing
   for (const auto& video : listing.videos) {
     bool in_window = video.created_at >= job.sent_at - rules.clock_skew_ms &&
                      video.created_at <= job.found_at + rules.clock_skew_ms;
-    if (!in_window || claimed.contains(video.id) || !provider.matches(job.spec, video)) {
+    if (!in_window || claimed.contains(video.id) || !provider.matches(job.spec, job.job_key, video)) {
       continue;
     }
     if (best == nullptr ||

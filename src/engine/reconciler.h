@@ -24,6 +24,7 @@ namespace vb {
 struct AmbiguousCreate {
   std::int64_t row_id = 0;
   JobSpec spec;
+  std::string job_key;       // job_key(batch, spec.id)
   Millis sent_at = 0;        // when the create request left (its `submitting` event)
   Millis found_at = 0;       // when it was declared ambiguous
 };

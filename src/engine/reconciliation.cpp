@@ -26,7 +26,8 @@ Status Reconciliation::load() {
     if (!sent || !found) {
       return std::unexpected(!sent ? sent.error() : found.error());
     }
-    m_jobs.push_back({{rec.row_id, rec.spec, *sent, *found}, std::move(rec)});
+    m_jobs.push_back(
+        {{rec.row_id, rec.spec, job_key(rec.batch, rec.spec.id), *sent, *found}, std::move(rec)});
     return {};
   });
 }
@@ -37,7 +38,9 @@ void Reconciliation::hold(LiveJob& job, const std::string& code, const std::stri
   update.error_code = code;
   update.error_message = message;
   m_core.transition(job, JobState::ambiguous, message, update, http_status);
-  m_jobs.push_back({{job.rec.row_id, job.rec.spec, job.sent_at, now}, job.rec});
+  m_jobs.push_back(
+      {{job.rec.row_id, job.rec.spec, job_key(job.rec.batch, job.rec.spec.id), job.sent_at, now},
+       job.rec});
   m_due = std::min(m_due == 0 ? now : m_due, now);
   m_core.forget(job);
 }
@@ -79,14 +82,17 @@ void Reconciliation::on_answer(std::int64_t, HttpResult& result, Millis now) {
   }
   m_failures = 0;
   for (auto& video : page->videos) {
-    m_listing.covers_since = std::min(m_listing.covers_since, video.created_at);
+    if (!page->partial) {
+      m_listing.covers_since = std::min(m_listing.covers_since, video.created_at);
+    }
     m_listing.videos.push_back(std::move(video));
   }
   Millis oldest_needed = m_listing.covers_since;
   for (const auto& held : m_jobs) {
     oldest_needed = std::min(oldest_needed, held.create.sent_at - ReconcileRules{}.clock_skew_ms);
   }
-  bool need_more = page->has_more && m_listing.covers_since > oldest_needed;
+  bool need_more =
+      page->has_more && (page->partial || m_listing.covers_since > oldest_needed);
   if (!page->has_more) {
     m_listing.covers_since = 0;  // the whole history was listed
   }
@@ -186,7 +192,7 @@ void Reconciliation::note_unclaimed(const std::unordered_set<std::string>& claim
   for (const RemoteVideo* video : candidates) {
     for (const auto& job : *jobs) {
       if (m_core.for_this_provider(job) && video->created_at >= job.created_at - skew &&
-          m_core.provider().matches(job.spec, *video)) {
+          m_core.provider().matches(job.spec, job_key(job.batch, job.spec.id), *video)) {
         found.push_back({provider, video->id, job.row_id, video->status.raw_status,
                          video->created_at, now, "", "", "", {}});
         break;

@@ -37,7 +37,8 @@ RunEngine::Loop::Loop(RunEngine& engine, const RunScope& scope)
       m_characters(m_core, m_submitter),
       m_polls(m_core, m_failures, m_sweep),
       m_sweep(m_core, m_polls),
-      m_downloads(m_core, m_failures, m_thumbnails),
+      m_resolver(m_core, m_failures),
+      m_downloads(m_core, m_failures, m_thumbnails, m_resolver),
       m_thumbnails(m_core),
       m_reconciliation(m_core, m_submitter) {}
 

@@ -25,6 +25,7 @@ class RunEngine::Loop {
   CharacterCreator m_characters;
   StatusPolls m_polls;
   ListingSweep m_sweep;
+  UrlResolver m_resolver;
   Downloader m_downloads;
   ThumbnailFetcher m_thumbnails;
   Reconciliation m_reconciliation;

@@ -143,9 +143,24 @@ class StatusPolls final : public RequestOwner {
   ListingSweep& m_sweep;
 };
 
+// The requests between "completed" and the bytes (VideoProvider::resolve_request), each
+// retried as a status query; the URL learnt goes into the job's status, then to the Downloader.
+class UrlResolver final : public RequestOwner {
+ public:
+  UrlResolver(RunCore& core, FailedRequests& failures);
+  // Sends the job's resolve request when its status needs one; false when it needs none.
+  bool start(LiveJob& job, Millis now);
+  void on_answer(std::int64_t row_id, HttpResult& result, Millis now) override;
+
+ private:
+  RunCore& m_core;
+  FailedRequests& m_failures;
+};
+
 class Downloader final : public RequestOwner {
  public:
-  Downloader(RunCore& core, FailedRequests& failures, ThumbnailFetcher& thumbnails);
+  Downloader(RunCore& core, FailedRequests& failures, ThumbnailFetcher& thumbnails,
+             UrlResolver& resolver);
   void start_waiting(Millis now);
   void on_answer(std::int64_t row_id, HttpResult& result, Millis now) override;
   void take_finished(Millis now);
@@ -163,6 +178,7 @@ class Downloader final : public RequestOwner {
   RunCore& m_core;
   FailedRequests& m_failures;
   ThumbnailFetcher& m_thumbnails;
+  UrlResolver& m_resolver;
   std::unique_ptr<FinishPool> m_finisher;
   std::size_t m_in_flight = 0;
 };

@@ -29,7 +29,7 @@ void StatusPolls::start_waiting(Millis now) {
 
 void StatusPolls::start(LiveJob& job, Millis now) {
   job.in_flight = RequestKind::poll;
-  m_core.send(m_core.provider().query_request(job.rec.remote_id), Traffic::status, *this,
+  m_core.send(m_core.provider().query_request(job.rec.spec, job.rec.remote_id), Traffic::status, *this,
               job.rec.row_id, now);
 }
 

@@ -57,6 +57,7 @@ void Submitter::start(Millis now) {
     JobRecord rec = std::move(m_queue.front());
     m_queue.pop_front();
     CreateContext context;
+    context.job_key = job_key(rec.batch, rec.spec.id);
     Gate verdict = m_chains.check(rec, context);
     if (verdict == Gate::submit) {
       verdict = m_characters.check(rec, context);

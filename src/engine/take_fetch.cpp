@@ -45,9 +45,10 @@ Result<HttpResult> ask(const VideoProvider& provider, HttpTransport& transport,
 }  // namespace
 
 Result<FinishedVideo> fetch_video(const VideoProvider& provider, HttpTransport& transport,
-                                  const Config& config, const std::string& remote_id,
+                                  const Config& config, const JobSpec& spec,
+                                  const std::string& remote_id,
                                   const OutputPaths& paths, const Clock& clock) {
-  HttpRequest query = provider.query_request(remote_id);
+  HttpRequest query = provider.query_request(spec, remote_id);
   query.timeout_ms = config.http.request_timeout_ms;
   auto answered = VB_TRY(ask(provider, transport, query, RequestPhase::poll, clock));
   auto status = VB_TRY(provider.parse_query(answered.response));
@@ -55,6 +56,11 @@ Result<FinishedVideo> fetch_video(const VideoProvider& provider, HttpTransport& 
     return fail(ErrorCode::invalid_input,
                 "the video is '" + status.raw_status + "', not completed; adopt it once it is",
                 "video " + remote_id);
+  }
+  if (auto resolve = provider.resolve_request(status)) {
+    resolve->timeout_ms = config.http.request_timeout_ms;
+    auto resolved = VB_TRY(ask(provider, transport, *resolve, RequestPhase::poll, clock));
+    status = VB_TRY(provider.parse_resolve(resolved.response, status));
   }
   auto file = VB_TRY(VideoFile::create(paths, config.output.checksum));
   HttpRequest download = provider.download_request(remote_id, status);

@@ -17,7 +17,8 @@ namespace vb {
 // Saves `remote_id` at `paths`. Fails with ErrorCode::invalid_input when the video is not
 // completed (nothing written), or with what the provider or the disk said.
 Result<FinishedVideo> fetch_video(const VideoProvider& provider, HttpTransport& transport,
-                                  const Config& config, const std::string& remote_id,
+                                  const Config& config, const JobSpec& spec,
+                                  const std::string& remote_id,
                                   const OutputPaths& paths, const Clock& clock);
 
 }  // namespace vb

@@ -356,14 +356,20 @@ void CurlMultiTransport::configure(Transfer& t, HttpRequest& request) {
     std::string range = std::to_string(request.range_from) + "-";
     curl_easy_setopt(easy, CURLOPT_RANGE, range.c_str());  // libcurl copies the string
   }
-  // The token travels as libcurl credentials (CURLAUTH_BEARER), which libcurl
-  // does not forward to another host on redirect, unlike a custom header.
-  if (request.with_auth && !m_options.bearer_token.empty() &&
-      url_origin(request.url) == m_auth_origin) {
-    curl_easy_setopt(easy, CURLOPT_HTTPAUTH, CURLAUTH_BEARER);
-    curl_easy_setopt(easy, CURLOPT_XOAUTH2_BEARER, m_options.bearer_token.c_str());
-  }
   curl_slist* headers = nullptr;
+  if (request.with_auth && m_options.credentials && url_origin(request.url) == m_auth_origin) {
+    // A Bearer token travels as libcurl credentials (CURLAUTH_BEARER), another scheme as a
+    // header: libcurl (7.83 and later) sends neither to another scheme, host or port on a
+    // redirect (tests/security/redirect_test.cpp). libcurl copies both strings.
+    const std::string value = m_options.credentials->authorization(SystemClock{}.now_ms());
+    constexpr std::string_view k_bearer = "Bearer ";
+    if (value.starts_with(k_bearer)) {
+      curl_easy_setopt(easy, CURLOPT_HTTPAUTH, CURLAUTH_BEARER);
+      curl_easy_setopt(easy, CURLOPT_XOAUTH2_BEARER, value.c_str() + k_bearer.size());
+    } else {
+      headers = curl_slist_append(headers, ("Authorization: " + value).c_str());
+    }
+  }
   for (const auto& h : request.headers) {
     headers = curl_slist_append(headers, (h.name + ": " + h.value).c_str());
   }

@@ -3,9 +3,11 @@
 // completed ones from poll(). CurlMultiTransport implements it with libcurl's
 // multi interface (one event loop, connection reuse, no thread per request).
 //
-// Secrets: the bearer token is attached only to requests marked `with_auth`
-// whose origin (scheme://host:port) equals the provider origin given at
-// construction, and is never sent across a redirect to another origin.
+// Secrets: the provider's Authorization (http/credentials.h, asked for per request) is attached
+// only to requests marked `with_auth` whose origin (scheme://host:port) equals the provider
+// origin given at construction, and is never sent across a redirect to another origin: a
+// Bearer token travels as libcurl credentials (CURLAUTH_BEARER), any other scheme as an
+// Authorization header, and libcurl forwards neither to another origin.
 //
 // Paid requests (`HttpRequest::paid`: a create, remix, edit, extension or
 // character) leave at most once: each goes on a new HTTP/1.1 connection that is
@@ -25,6 +27,7 @@
 #include <string_view>
 #include <vector>
 
+#include "http/credentials.h"
 #include "util/clock.h"
 
 namespace vb {
@@ -61,7 +64,7 @@ struct HttpRequest {
   std::vector<HttpHeader> headers;
   std::string body;               // sent as is (set a content-type header)
   std::vector<FormPart> form;     // non-empty: multipart/form-data, body ignored
-  bool with_auth = false;         // attach the bearer token (provider origin only)
+  bool with_auth = false;         // attach the credentials (provider origin only)
   Millis timeout_ms = 60000;      // whole transfer
   Millis low_speed_time_ms = 0;   // >0: abort when below 1 KiB/s this long
   std::int64_t range_from = 0;    // >0: ask for bytes from this offset (Range: bytes=N-)
@@ -104,8 +107,8 @@ struct HttpResult {
 };
 
 struct TransportOptions {
-  std::string bearer_token;          // empty: never authenticate
-  std::string auth_origin;           // e.g. "https://api.openai.com"; requests elsewhere get no token
+  std::shared_ptr<Credentials> credentials;  // null: never authenticate
+  std::string auth_origin;           // e.g. "https://api.openai.com"; requests elsewhere get none
   Millis connect_timeout_ms = 10000;
   std::string user_agent = "vidbatch";
   bool insecure = false;             // skip TLS verification (local testing only)

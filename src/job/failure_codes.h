@@ -29,6 +29,8 @@ inline constexpr const char* content_expired = "content_expired";
 inline constexpr const char* disk_write_failed = "disk_write_failed";
 inline constexpr const char* unreadable_answer = "unreadable_answer";
 inline constexpr const char* download_unusable = "download_unusable";
+// The saved video does not match its request and output.verify is "fail".
+inline constexpr const char* verify_mismatch = "verify_mismatch";
 // Any phase: failures that counted past retry.*_attempts and retry.give_up_after_ms.
 inline constexpr const char* retries_exhausted = "retries_exhausted";
 

@@ -6,6 +6,10 @@
 
 namespace vb {
 
+std::string job_key(std::string_view batch, std::string_view job_id) {
+  return "vb-" + std::string(batch) + "-" + std::string(job_id);
+}
+
 const char* to_string(Orientation o) {
   return o == Orientation::portrait ? "portrait" : "landscape";
 }

@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace vb {
@@ -62,6 +63,10 @@ struct CharacterSpec {
   std::string provider;     // empty: the default provider
   SourceLocation location;
 };
+
+// A job's stable key across runs and retries: what a dialect sends as its client tag (Kling's
+// external_task_id) to find a create whose answer was lost. "vb-BATCH-ID".
+std::string job_key(std::string_view batch, std::string_view job_id);
 
 // Inverse of canonical_json(); used by the store. Fails on malformed text.
 std::optional<JobSpec> job_spec_from_json(const std::string& json);

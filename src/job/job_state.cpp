@@ -61,7 +61,9 @@ bool is_allowed_transition(JobState from, JobState to) {
     case S::canceled:
       return to == S::queued;  // an explicit retry by the user
     case S::done:
-      return false;
+      // An explicit retry by the user of a video that does not match its request
+      // (`vidbatch retry --mismatched`): regenerating costs money, so never automatic.
+      return to == S::queued;
   }
   return false;
 }

@@ -5,6 +5,8 @@
 //                 \-> ambiguous (request left, answer lost: never resubmitted automatically)
 //   any state but submitting/downloading/done -> failed | canceled (a create or
 //   download in flight must end first: it may already have been paid for)
+//   failed | canceled -> queued, and done -> queued for a video that does not match its
+//   request: only as the user's explicit retry
 //
 // `submitting` is committed before the create request leaves; a job found in
 // `submitting` at start-up had its answer lost and becomes `ambiguous`.

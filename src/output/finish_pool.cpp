@@ -99,16 +99,22 @@ void write_sidecar(FinishTask& task, FinishOutcome& outcome) {
 
 }  // namespace
 
-// Outside the lock: the verify and hash of one file. A file that fails is handed back at once.
+// Outside the lock: the verify, hash and probe of one file (the probe reads the part file's
+// headers, still in the page cache). A file that fails is handed back at once.
 void FinishPool::seal(FinishTask task, std::unique_lock<std::mutex>& lock) {
   lock.unlock();
   Result<std::string> sha256 = task.file->seal(task.expected_bytes);
+  VideoCheck check;
+  if (sha256 && task.expected) {
+    const OutputPaths& paths = task.file->paths();
+    check = check_video(paths.part, *task.expected, task.checked_at, paths.video);
+  }
   lock.lock();
   if (sha256) {
     if (m_sealed.empty()) {
       m_oldest_sealed = Clock::now();
     }
-    m_sealed.push_back({std::move(task), std::move(*sha256)});
+    m_sealed.push_back({std::move(task), std::move(*sha256), std::move(check)});
     return;
   }
   std::vector<FinishOutcome> failed(1);
@@ -161,6 +167,7 @@ std::vector<FinishOutcome> FinishPool::place_all(std::vector<Sealed>& batch) {
     if (!outcomes[i].video) {
       outcomes[i].file = std::move(batch[i].task.file);  // handed back for a retry
     } else {
+      outcomes[i].video->check = std::move(batch[i].check);
       write_sidecar(batch[i].task, outcomes[i]);
     }
   }

@@ -1,4 +1,4 @@
-// FinishPool: the disk work of a finished download (verify, hash, fsync, rename,
+// FinishPool: the disk work of a finished download (verify, hash, probe, fsync, rename,
 // sidecar) on worker threads, so that the event loop keeps every other
 // transfer moving while a disk flushes. Two stages: a worker verifies and hashes
 // each file as soon as it arrives (both workers hash at once), and the files hashed
@@ -19,6 +19,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -31,6 +32,10 @@ struct FinishTask {
   std::int64_t row_id = 0;
   std::unique_ptr<VideoFile> file;
   std::int64_t expected_bytes = -1;   // <0: unknown
+  // Set: the file's headers are probed once it is hashed and compared with this
+  // (FinishedVideo::check, stamped `checked_at`), before the sidecar is written.
+  std::optional<Expectation> expected;
+  Millis checked_at = 0;
   std::string sidecar_path;  // empty: no sidecar
   // Builds the sidecar text once the hash is known (called on a worker: must be pure).
   std::function<std::string(const FinishedVideo&)> sidecar;
@@ -64,6 +69,7 @@ class FinishPool {
   struct Sealed {
     FinishTask task;
     std::string sha256;
+    VideoCheck check;
   };
   using Clock = std::chrono::steady_clock;
 

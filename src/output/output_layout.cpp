@@ -45,10 +45,14 @@ Result<OutputPaths> output_paths(const OutputConfig& output, const std::string& 
   std::filesystem::path sidecar = video;
   sidecar.replace_extension(".json");
   paths.sidecar = sidecar.string();
-  std::filesystem::path thumbnail = video;
-  thumbnail.replace_extension(video.extension() == ".webp" ? ".thumbnail.webp" : ".webp");
-  paths.thumbnail = thumbnail.string();
+  paths.thumbnail = thumbnail_path(paths.video);
   return paths;
+}
+
+std::string thumbnail_path(const std::string& video) {
+  std::filesystem::path thumbnail(video);
+  thumbnail.replace_extension(thumbnail.extension() == ".webp" ? ".thumbnail.webp" : ".webp");
+  return thumbnail.string();
 }
 
 OutputPaths take_paths(const OutputPaths& video, const std::string& remote_id) {

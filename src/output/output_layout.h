@@ -22,6 +22,9 @@ struct OutputPaths {
 Result<OutputPaths> output_paths(const OutputConfig& output, const std::string& batch,
                                  const std::string& job_id);
 
+// The thumbnail beside a video: "<stem>.webp" (".thumbnail.webp" when the video is .webp).
+std::string thumbnail_path(const std::string& video);
+
 // An alternative take of a job's video (a paid, unclaimed video saved by `vidbatch adopt`):
 // beside the video as "<stem>.take-<remote id>.<ext>", characters other than
 // [A-Za-z0-9._-] of the id as '_'. No thumbnail.

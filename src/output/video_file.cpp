@@ -91,10 +91,10 @@ std::unexpected<Error> cut_short(std::int64_t holds, std::int64_t size, const st
               path);
 }
 
-// SHA-256 of the file's `size` bytes as they are on disk (read back from the page cache), in
-// lower-case hex. Hashing here rather than as bytes arrive keeps the event loop free for the
-// transfers and covers a download resumed with Range as a whole. Reading stops at `size` (no
-// read to find the end); a file that ends sooner was cut short behind our back.
+}  // namespace
+
+// Hashing here rather than as bytes arrive keeps the event loop free for the transfers and
+// covers a download resumed with Range as a whole.
 Result<std::string> sha256_of_file(int fd, const std::string& path, std::int64_t size) {
   constexpr std::size_t k_read_bytes = 256 * 1024;
   thread_local std::unique_ptr<char[]> buffer = std::make_unique_for_overwrite<char[]>(k_read_bytes);
@@ -107,7 +107,7 @@ Result<std::string> sha256_of_file(int fd, const std::string& path, std::int64_t
       continue;
     }
     if (n < 0) {
-      return fail(ErrorCode::io, "cannot read the download back to hash it: " + errno_text(errno),
+      return fail(ErrorCode::io, "cannot read the video back to hash it: " + errno_text(errno),
                   path);
     }
     if (n == 0) {
@@ -127,8 +127,6 @@ Result<std::string> sha256_of_file(int fd, const std::string& path, std::int64_t
   }
   return out;
 }
-
-}  // namespace
 
 void DirectorySync::sync(const std::string& dir) {
   std::unique_lock lock(m_mutex);
@@ -353,7 +351,11 @@ Result<FinishedVideo> VideoFile::place(std::string sha256) {
     return fail(ErrorCode::io, "cannot rename the finished video: " + errno_text(errno),
                 m_paths.video);
   }
-  return FinishedVideo{m_paths.video, m_size, std::move(sha256)};
+  FinishedVideo video;
+  video.path = m_paths.video;
+  video.bytes = m_size;
+  video.sha256 = std::move(sha256);
+  return video;
 }
 
 Status VideoFile::sync_all(const std::vector<VideoFile*>& files) {

@@ -18,6 +18,7 @@
 #include "config/config.h"
 #include "http/http_transport.h"
 #include "output/output_layout.h"
+#include "probe/video_check.h"
 #include "util/error.h"
 
 namespace vb {
@@ -26,6 +27,7 @@ struct FinishedVideo {
   std::string path;
   std::int64_t bytes = 0;
   std::string sha256;   // lower-case hex; empty with Checksum::none
+  VideoCheck check;     // what its headers say against the request; unchecked when not asked
 };
 
 // Makes renames into a folder durable (fsync of the folder) with group commit: callers on
@@ -89,6 +91,7 @@ class VideoFile final : public BodySink {
   static Status sync_all(const std::vector<VideoFile*>& files);
   Result<FinishedVideo> place(std::string sha256);
   const std::string& folder() const { return m_folder; }  // where the video goes
+  const OutputPaths& paths() const { return m_paths; }
   // Deletes the part file.
   void discard();
 
@@ -112,6 +115,11 @@ class VideoFile final : public BodySink {
   std::unique_ptr<char[]> m_buffer;  // taken from the thread's spares by the first write
   std::size_t m_buffered = 0;
 };
+
+// SHA-256 of the first `size` bytes of the open file `fd`, in lower-case hex, read with pread
+// (256 KiB at a time; `path` names it in errors). A file that ends sooner was cut short:
+// ErrorCode::io. Thread-safe.
+Result<std::string> sha256_of_file(int fd, const std::string& path, std::int64_t size);
 
 // Writes `content` to `path` via a temporary file and a rename, so readers never
 // see half a file; `durable` adds the fsyncs that make it survive a power loss.

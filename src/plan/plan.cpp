@@ -8,6 +8,7 @@
 #include <iomanip>
 
 #include "plan/pricing.h"
+#include "provider/registry.h"
 
 namespace vb {
 
@@ -184,7 +185,7 @@ Status check_jobs(const Manifest& manifest, const Config& config) {
       const auto* entry = catalog.find(spec.provider);
       if (auto status = entry->dialect->check(spec); !status) {
         problem = status.error().message + " (provider \"" + entry->config.provider.name +
-                  "\", dialect " + std::string(entry->dialect->dialect()) + ")";
+                  "\", dialect " + to_string(entry->dialect->dialect()) + ")";
       }
     }
     if (!problem.empty()) {

@@ -148,6 +148,13 @@ Expectation expectation_for(int seconds, Orientation orientation, std::string_vi
   return expected;
 }
 
+Expectation expectation_for(const JobSpec& spec, std::string_view size) {
+  if (spec.derived != DerivedKind::none) {
+    return Expectation{};  // a video stream, nothing more
+  }
+  return expectation_for(spec.seconds, spec.orientation, size);
+}
+
 const char* to_string(MismatchCode code) {
   switch (code) {
     case MismatchCode::not_a_video: return "not_a_video";

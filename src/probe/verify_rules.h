@@ -50,6 +50,10 @@ struct Expectation {
 // `size` as the dialect sends it: "WxH" is exact (the OpenAI dialect, after mapping small and
 // large to its sizes), "small" / "large" a class in `orientation`; anything else is not checked.
 Expectation expectation_for(int seconds, Orientation orientation, std::string_view size);
+// What a job's request asks of its video, `size` as the provider delivers it
+// (VideoProvider::delivered_size). A derived job (remix, edit, extend) takes its length and
+// size from its parent's video, which the spec does not hold: only a video stream is expected.
+Expectation expectation_for(const JobSpec& spec, std::string_view size);
 
 enum class MismatchCode {
   not_a_video,         // the bytes are no video container (or its headers are broken)

@@ -129,6 +129,8 @@ std::string url_in(const Value& root) {
   return {};
 }
 
+}  // namespace
+
 Result<rapidjson::Document> parse_object(std::string_view body) {
   rapidjson::Document doc;
   doc.Parse<rapidjson::kParseIterativeFlag>(body.data(), body.size());
@@ -139,7 +141,50 @@ Result<rapidjson::Document> parse_object(std::string_view body) {
   return doc;
 }
 
-}  // namespace
+const rapidjson::Value* json_member(const rapidjson::Value& object, const char* key) {
+  if (!object.IsObject()) {
+    return nullptr;
+  }
+  auto it = object.FindMember(key);
+  return it == object.MemberEnd() ? nullptr : &it->value;
+}
+
+std::string json_string(const rapidjson::Value& object, const char* key) {
+  const rapidjson::Value* v = json_member(object, key);
+  return v != nullptr && v->IsString() ? std::string(v->GetString(), v->GetStringLength()) : "";
+}
+
+void json_put(rapidjson::Writer<rapidjson::StringBuffer>& w, const char* key,
+              const std::string& value) {
+  w.Key(key);
+  w.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
+}
+
+Status check_frame_urls(const JobSpec& spec, const std::string& vendor) {
+  if (spec.images.size() > 2) {
+    return fail(ErrorCode::invalid_input,
+                "images: " + vendor + " takes a first frame and optionally a last frame, not " +
+                    std::to_string(spec.images.size()) + " images");
+  }
+  for (const auto& image : spec.images) {
+    if (!image.starts_with("https://") && !image.starts_with("http://")) {
+      return fail(ErrorCode::invalid_input,
+                  "images: '" + image + "' is a local file; this " + vendor +
+                      " route takes image URLs (give its https:// URL)");
+    }
+  }
+  return {};
+}
+
+HttpRequest json_post(std::string url, std::string body) {
+  HttpRequest req;
+  req.method = "POST";
+  req.url = std::move(url);
+  req.headers.push_back({"Content-Type", "application/json"});
+  req.body = std::move(body);
+  req.with_auth = true;
+  return req;
+}
 
 namespace {
 

@@ -3,6 +3,11 @@
 // a RemoteStatus. Internal to the provider module.
 #pragma once
 
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <string>
 #include <string_view>
 
 #include "provider/video_provider.h"
@@ -22,6 +27,25 @@ std::string find_video_url(std::string_view body);
 
 // Parses an OpenAI VideoListResource {data: [...], has_more, last_id}.
 Result<RemotePage> parse_video_list(std::string_view body);
+
+// The body as a JSON object, or ErrorCode::protocol quoting it.
+Result<rapidjson::Document> parse_object(std::string_view body);
+
+// A member of a JSON object; null when `object` is no object or lacks it.
+const rapidjson::Value* json_member(const rapidjson::Value& object, const char* key);
+// A string member's text; "" when absent or not a string.
+std::string json_string(const rapidjson::Value& object, const char* key);
+
+// A string member written by `w`.
+void json_put(rapidjson::Writer<rapidjson::StringBuffer>& w, const char* key,
+              const std::string& value);
+
+// A native vendor's frames: at most a first and a last image, each an http(s) URL; the Error
+// names `images` and the vendor.
+Status check_frame_urls(const JobSpec& spec, const std::string& vendor);
+
+// An authenticated POST of a JSON body.
+HttpRequest json_post(std::string url, std::string body);
 
 // Percent-encodes a path segment, keeping unreserved characters and ':' '@'.
 std::string encode_path_segment(std::string_view text);

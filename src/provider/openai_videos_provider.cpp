@@ -6,7 +6,6 @@
 #include "provider/answer_parser.h"
 #include "provider/openai_answers.h"
 #include "provider/gateway_fields.h"
-#include "provider/unified_task_provider.h"
 
 namespace vb {
 
@@ -215,7 +214,8 @@ Result<CreateAnswer> OpenAiVideosProvider::parse_create(const HttpResponse& resp
   return answer;
 }
 
-HttpRequest OpenAiVideosProvider::query_request(const std::string& remote_id) const {
+HttpRequest OpenAiVideosProvider::query_request(const JobSpec&,
+                                                const std::string& remote_id) const {
   HttpRequest req;
   req.url = m_config.base_url + "/videos/" + encode_path_segment(remote_id);
   req.with_auth = true;
@@ -274,11 +274,13 @@ HttpRequest OpenAiVideosProvider::list_request(const std::string& after_id) cons
   return req;
 }
 
-Result<RemotePage> OpenAiVideosProvider::parse_list(const HttpResponse& response) const {
+Result<RemotePage> OpenAiVideosProvider::parse_list(const std::string&,
+                                                   const HttpResponse& response) const {
   return parse_video_list(response.body);
 }
 
-bool OpenAiVideosProvider::matches(const JobSpec& spec, const RemoteVideo& video) const {
+bool OpenAiVideosProvider::matches(const JobSpec& spec, const std::string&,
+                                   const RemoteVideo& video) const {
   if (spec.derived != DerivedKind::none) {
     return video.prompt == spec.prompt;  // model and size are the parent's
   }
@@ -299,13 +301,6 @@ HttpRequest OpenAiVideosProvider::character_request(const std::string& name,
 
 Result<std::string> OpenAiVideosProvider::parse_character(const HttpResponse& response) const {
   return parse_answer_id(response.body);  // {id, name, created_at}; a null id is an error
-}
-
-std::unique_ptr<VideoProvider> make_provider(const ProviderConfig& config) {
-  if (config.dialect == "unified") {
-    return std::make_unique<UnifiedTaskProvider>(config);
-  }
-  return std::make_unique<OpenAiVideosProvider>(config);
 }
 
 }  // namespace vb

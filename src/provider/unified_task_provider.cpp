@@ -91,13 +91,7 @@ Result<HttpRequest> UnifiedTaskProvider::create_request(const JobSpec& spec,
   write_gateway_fields(w, spec);
   w.EndObject();
 
-  HttpRequest req;
-  req.method = "POST";
-  req.url = m_config.base_url + "/video/create";
-  req.headers.push_back({"Content-Type", "application/json"});
-  req.body.assign(buf.GetString(), buf.GetSize());
-  req.with_auth = true;
-  return req;
+  return json_post(m_config.base_url + "/video/create", {buf.GetString(), buf.GetSize()});
 }
 
 Result<CreateAnswer> UnifiedTaskProvider::parse_create(const HttpResponse& response) const {
@@ -111,7 +105,8 @@ Result<CreateAnswer> UnifiedTaskProvider::parse_create(const HttpResponse& respo
   return answer;
 }
 
-HttpRequest UnifiedTaskProvider::query_request(const std::string& remote_id) const {
+HttpRequest UnifiedTaskProvider::query_request(const JobSpec&,
+                                               const std::string& remote_id) const {
   HttpRequest req;
   req.url = m_config.base_url + "/video/query?id=" + query_escape(remote_id);
   req.with_auth = true;
@@ -158,11 +153,12 @@ HttpRequest UnifiedTaskProvider::list_request(const std::string&) const {
   return {};  // never called: can_list() is false
 }
 
-Result<RemotePage> UnifiedTaskProvider::parse_list(const HttpResponse&) const {
+Result<RemotePage> UnifiedTaskProvider::parse_list(const std::string&,
+                                                  const HttpResponse&) const {
   return fail(ErrorCode::protocol, "the unified format has no video listing");
 }
 
-bool UnifiedTaskProvider::matches(const JobSpec&, const RemoteVideo&) const {
+bool UnifiedTaskProvider::matches(const JobSpec&, const std::string&, const RemoteVideo&) const {
   return false;
 }
 

@@ -34,6 +34,7 @@ struct RemoteStatus {
   std::string error_code;           // for failed videos: e.g. moderation_blocked
   std::string error_message;
   std::optional<Millis> expires_at; // when the downloadable assets expire
+  std::string file_id;              // what the resolve step turns into a URL (MiniMax)
 };
 
 // One entry of a provider's video listing: for reconciling ambiguous creates,
@@ -44,6 +45,7 @@ struct RemoteVideo {
   std::string model;
   std::string size;      // as the provider writes it ("1280x720")
   std::string seconds;   // as the provider writes it ("8")
+  std::string job_key;   // the client's tag sent at create (Kling external_task_id); "" = none
   Millis created_at = 0;
   RemoteStatus status;   // read as from a query answer (phase, progress, URL, error)
 };
@@ -52,12 +54,16 @@ struct RemotePage {
   std::vector<RemoteVideo> videos;   // newest first
   bool has_more = false;
   std::string last_id;               // cursor for the next page
+  // A page of one part of a listing in parts (Kling lists each family path on its own): its
+  // dates prove nothing about how far back the whole listing reaches.
+  bool partial = false;
 };
 
 // What a create request needs beyond the spec, found in the ledger at submit time.
 struct CreateContext {
   std::string parent_remote_id;              // the parent's video, when spec.derived != none
   std::vector<std::string> character_ids;    // in the order of spec.characters
+  std::string job_key;                       // job_key(batch, spec.id): a dialect's client tag
 };
 
 struct CreateAnswer {
@@ -68,7 +74,7 @@ struct CreateAnswer {
 class VideoProvider {
  public:
   virtual ~VideoProvider() = default;
-  virtual std::string_view dialect() const = 0;
+  virtual Dialect dialect() const = 0;
   // Dialect rules a manifest cannot know (allowed seconds, image kinds...).
   // The Error names the field, e.g. "seconds: ...".
   virtual Status check(const JobSpec& spec) const = 0;
@@ -78,14 +84,28 @@ class VideoProvider {
   virtual Result<HttpRequest> create_request(const JobSpec& spec,
                                              const CreateContext& context) const = 0;
   virtual Result<CreateAnswer> parse_create(const HttpResponse& response) const = 0;
-  virtual HttpRequest query_request(const std::string& remote_id) const = 0;
+  // The status query of the job's video: a dialect may need the job (Kling's family path
+  // depends on whether the job has images), not only the remote id.
+  virtual HttpRequest query_request(const JobSpec& spec, const std::string& remote_id) const = 0;
   virtual Result<RemoteStatus> parse_query(const HttpResponse& response) const = 0;
   // Downloads the video: from the answer's URL when it has one, else the content route.
   virtual HttpRequest download_request(const std::string& remote_id,
                                        const RemoteStatus& status) const = 0;
+  // The request between "completed" and the bytes where the dialect has one (MiniMax's
+  // files/retrieve): nullopt when `status` names the video's URL already. Retried as a poll.
+  virtual std::optional<HttpRequest> resolve_request(const RemoteStatus&) const {
+    return std::nullopt;
+  }
+  // `status` with the URL (and its expiry) the resolve answer names.
+  virtual Result<RemoteStatus> parse_resolve(const HttpResponse&, RemoteStatus status) const {
+    return status;
+  }
   // Whether download_request works from the remote id alone (a content route), so that a
   // job the ledger holds as completed can be fetched without asking its status first.
   virtual bool downloads_by_id() const = 0;
+  // The size of the video the provider delivers for `spec`: "WxH" where the request fixes the
+  // pixels, "small" / "large" where the provider picks them within that class (src/probe).
+  virtual std::string delivered_size(const JobSpec& spec) const = 0;
   // The thumbnail (a small still image) of a completed video, where the dialect
   // offers one: nullopt when it has none for this answer. The body is small and
   // collected in memory (no sink).
@@ -98,9 +118,13 @@ class VideoProvider {
   // proof that an ambiguous create did or did not start a video.
   virtual bool can_list() const = 0;
   virtual HttpRequest list_request(const std::string& after_id) const = 0;
-  virtual Result<RemotePage> parse_list(const HttpResponse& response) const = 0;
-  // Whether a listed video has exactly the parameters this spec would send.
-  virtual bool matches(const JobSpec& spec, const RemoteVideo& video) const = 0;
+  // The page answering list_request(after_id).
+  virtual Result<RemotePage> parse_list(const std::string& after_id,
+                                        const HttpResponse& response) const = 0;
+  // Whether a listed video is this job's: by the client tag where the dialect sends one
+  // (`job_key`), else by having exactly the parameters this spec would send.
+  virtual bool matches(const JobSpec& spec, const std::string& job_key,
+                       const RemoteVideo& video) const = 0;
 
   // Characters (cameos) where the dialect has them: created from a local video,
   // answered with the id that create requests then carry (CreateContext).
@@ -109,8 +133,6 @@ class VideoProvider {
                                         const std::string& video_path) const = 0;
   virtual Result<std::string> parse_character(const HttpResponse& response) const = 0;
 };
-
-std::unique_ptr<VideoProvider> make_provider(const ProviderConfig& config);
 
 // Maps any provider's status word to a phase with one table (docs/wire-formats.md).
 RemotePhase map_status(std::string_view raw);

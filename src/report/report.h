@@ -6,9 +6,12 @@
 // One report row per job, in this column order:
 //   batch, id, state, remote_id, model, size, seconds, attempts, submitted_at,
 //   completed_at, downloaded_at, output_path, bytes, sha256, error_code,
-//   error_message, prompt, unclaimed
+//   error_message, prompt, unclaimed, verify, verify_detail
 // `unclaimed`: the remote ids (space-separated) of paid videos the provider made for this job
 // that no job holds (JobStore::unclaimed_videos).
+// `verify`: whether the downloaded video is what was asked (config output.verify): "ok", the
+// mismatch codes comma-separated ("duration_short,resolution_mismatch"), "" when unchecked;
+// `verify_detail`: what was asked and what came, one sentence per mismatch, "; "-separated.
 // Times are ISO 8601 UTC with milliseconds ("2026-11-24T21:18:57.123Z").
 //   csv:   RFC 4180, UTF-8, one header row, CRLF after every record (as the RFC
 //          says; spreadsheets and Python's csv module expect it). Fields with a
@@ -22,7 +25,7 @@
 //           "queue_s"|"generation_s"|"download_s": {"count","total","mean","p50","p95"},
 //           "videos_downloaded", "bytes_downloaded", "retries", "http_429",
 //           "estimated_cost_usd", "submitted_cost_usd", "unpriced_jobs",
-//           "unclaimed_videos", "unclaimed_cost_usd"},
+//           "unclaimed_videos", "unclaimed_cost_usd", "videos_verified", "videos_mismatched"},
 //          and after the jobs "unclaimed": [{"batch", "id", "provider", "remote_id", "status",
 //          "created_at", "estimated_cost_usd", "take_path"}, ...]
 //   md:    the summary as a table, then one table row per job (pipes escaped,
@@ -32,9 +35,12 @@
 //          contact sheet with one <article class="card"> per job: an inline
 //          <video> of the local file (by path relative to ReportOptions::report_dir;
 //          a poster when <video stem>.webp exists), prompt, parameters, state,
-//          timings and error. Every text from the ledger is HTML-escaped.
+//          timings and error, and a verification badge (matches / the mismatch codes, with
+//          what was asked and what came). Every text from the ledger is HTML-escaped.
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <optional>
 #include <ostream>
 #include <string_view>
@@ -68,10 +74,19 @@ Status write_report(JobStore& store, const JobFilter& filter, ReportFormat forma
                     std::ostream& out, Millis generated_at);
 Status write_report(JobStore& store, const ReportOptions& options, std::ostream& out);
 
-// Jobs per state per batch, then every ambiguous job by id with what to do, then the paid,
-// unclaimed videos (priced with `prices`). Table for people, or when `json`:
+// Jobs per state as every JSON document writes them: {"queued": n, ...}, in state order.
+std::string state_counts_json(const std::array<std::int64_t, k_job_state_count>& counts);
+
+// One event as `vidbatch events --json` prints it: {"event", "at" (ISO 8601), "batch", "job",
+// "from"|null, "to", "progress"|null, "http_status"|null, "message"}, no newline.
+std::string event_json(const EventRecord& event);
+
+// Jobs per state per batch, then every ambiguous job by id with what to do, then the videos
+// that do not match their request, then the paid, unclaimed videos (priced with `prices`).
+// Table for people, or when `json`:
 //   {"batches": {"name": {"queued": n, ..., "total": n}, ...},
 //    "totals": {"queued": n, ..., "total": n},
+//    "mismatched": {"total": n, "batches": {"name": n, ...}},
 //    "ambiguous": [job, ...] (each as store/job_json.h writes a job),
 //    "unclaimed": [{"batch", "id", "provider", "remote_id", "status",
 //                   "estimated_cost_usd": x|null, "take_path"}, ...]}

@@ -39,12 +39,14 @@ void write_csv_row(const JobRecord& job, std::string_view unclaimed, std::ostrea
   const std::string completed = format_iso8601(job.completed_at);
   const std::string downloaded = format_iso8601(job.downloaded_at);
   const std::string bytes = std::to_string(job.bytes);
+  const std::string detail = verify_detail(job.check);
   const std::string_view fields[] = {job.batch,      job.spec.id,     to_string(job.state),
                                      job.remote_id,  job.spec.model,  job.spec.size,
                                      seconds,        attempt,         submitted,
                                      completed,      downloaded,      job.output_path,
                                      bytes,          job.sha256,      job.error_code,
-                                     job.error_message, job.spec.prompt, unclaimed};
+                                     job.error_message, job.spec.prompt, unclaimed,
+                                     job.check.verdict, detail};
   static_assert(std::size(fields) == k_columns.size());
   for (std::size_t i = 0; i < std::size(fields); ++i) {
     if (i > 0) {
@@ -53,6 +55,14 @@ void write_csv_row(const JobRecord& job, std::string_view unclaimed, std::ostrea
     put_field(fields[i], out);
   }
   out << k_record_end;
+}
+
+std::string verify_detail(const VideoCheck& check) {
+  std::string detail = check.mismatches;
+  for (std::size_t at = detail.find('\n'); at != std::string::npos; at = detail.find('\n', at)) {
+    detail.replace(at, 1, "; ");
+  }
+  return detail;
 }
 
 std::string csv_field(std::string_view text) {

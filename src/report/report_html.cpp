@@ -71,6 +71,8 @@ h1{font-size:22px;margin:0 0 2px}h2{font-size:17px;margin:28px 0 10px}
 .prompt{margin:6px 0 8px;white-space:pre-wrap;overflow-wrap:anywhere;max-height:8.7em;overflow:auto}
 dl{display:grid;grid-template-columns:auto 1fr;gap:1px 10px;margin:0;font-size:12px}
 dt{color:var(--muted)}dd{margin:0;overflow-wrap:anywhere}
+.badge.ok{background:#bbf7d0}.badge.off{background:#fecaca;color:#7f1d1d}
+.badges{display:flex;gap:4px;flex-wrap:wrap;justify-content:flex-end}
 .error{margin:8px 0 0;padding:6px 8px;border-radius:6px;background:#fef2f2;color:#991b1b;font-size:12px;overflow-wrap:anywhere;white-space:pre-wrap}
 footer{color:var(--muted);font-size:12px;margin-top:28px}
 )css";
@@ -115,6 +117,8 @@ void write_summary(const ReportData& data, std::ostream& out) {
   tile(out, "estimated cost", format_usd(s.estimated_cost_usd),
        format_usd(s.submitted_cost_usd) + " accepted by the provider" +
            (s.unpriced_jobs > 0 ? "; " + std::to_string(s.unpriced_jobs) + " unpriced" : ""));
+  tile(out, "verified videos", std::to_string(s.videos_verified - s.videos_mismatched) + " ok",
+       std::to_string(s.videos_mismatched) + " not what was asked (vidbatch retry --mismatched)");
   tile(out, "paid, unclaimed", std::to_string(s.unclaimed_videos),
        format_usd(s.unclaimed_cost_usd) + " of videos no job holds (vidbatch adopt)");
   out << "</div>\n<div class=\"states\">";
@@ -230,6 +234,29 @@ void row(std::ostream& out, const char* key, const std::string& value) {
   out << "<dt>" << key << "</dt><dd>" << html_escape(value) << "</dd>";
 }
 
+// "verified" when the video is what was asked, its mismatch codes otherwise; nothing unchecked.
+void write_verify_badge(const VideoCheck& check, std::ostream& out) {
+  if (!check.checked()) {
+    return;
+  }
+  if (!check.mismatched()) {
+    out << "<span class=\"badge ok\" title=\"matches what was asked\">verified</span>";
+    return;
+  }
+  out << "<span class=\"badge off\" title=\"" << html_escape(verify_detail(check)) << "\">"
+      << html_escape(check.verdict) << "</span>";
+}
+
+// "1280x720, 8 s, 30 fps, h264 + aac" from the file's headers.
+std::string probe_line(const VideoCheck& check) {
+  char fps[32];
+  std::snprintf(fps, sizeof fps, "%.3g fps", check.frame_rate);
+  std::string line = std::to_string(check.width) + "x" + std::to_string(check.height) + ", " +
+                     format_duration(static_cast<double>(check.duration_ms) / 1000.0) + ", " +
+                     fps + ", " + (check.has_video ? check.video_codec : "no video");
+  return line + (check.has_audio ? " + " + check.audio_codec : ", no audio");
+}
+
 void write_card(const ReportData& data, const JobRecord& job, const JobTimings& timings,
                 std::ostream& out) {
   namespace fs = std::filesystem;
@@ -252,8 +279,10 @@ void write_card(const ReportData& data, const JobRecord& job, const JobTimings& 
     out << "<div class=\"placeholder\">" << why << "</div>";
   }
   out << "</div>\n<div class=\"body\"><header><h3>" << html_escape(job.spec.id)
-      << "</h3><span class=\"badge\" style=\"background:" << color_of(job.state) << "\">"
-      << to_string(job.state) << "</span></header>\n<p class=\"prompt\">"
+      << "</h3><span class=\"badges\"><span class=\"badge\" style=\"background:"
+      << color_of(job.state) << "\">" << to_string(job.state) << "</span>";
+  write_verify_badge(job.check, out);
+  out << "</span></header>\n<p class=\"prompt\">"
       << html_escape(job.spec.prompt) << "</p>\n<dl>";
   row(out, "batch", job.batch);
   row(out, "model", job.spec.model);
@@ -275,6 +304,12 @@ void write_card(const ReportData& data, const JobRecord& job, const JobTimings& 
   }
   if (auto it = data.unclaimed_by_job.find(job.row_id); it != data.unclaimed_by_job.end()) {
     row(out, "paid, unclaimed", it->second);
+  }
+  if (job.check.probed) {
+    row(out, "probe", probe_line(job.check));
+  }
+  if (job.check.mismatched()) {
+    row(out, "mismatch", verify_detail(job.check));
   }
   out << "</dl>";
   if (!job.error_code.empty() || !job.error_message.empty()) {

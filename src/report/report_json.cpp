@@ -5,6 +5,7 @@
 #include <string>
 
 #include "plan/pricing.h"
+#include "report/report.h"
 #include "report/report_writers.h"
 #include "store/job_json.h"
 
@@ -24,6 +25,10 @@ void put_job(JsonWriter& w, const JobRecord& job, std::string_view unclaimed) {
   put_job_fields(w, job);
   w.Key("unclaimed");
   put_json_string(w, unclaimed);
+  w.Key("verify");
+  put_string(w, job.check.verdict);
+  w.Key("verify_detail");
+  put_string(w, verify_detail(job.check));
   w.EndObject();
 }
 
@@ -89,12 +94,8 @@ void put_summary(JsonWriter& w, const ReportSummary& s) {
   w.Key("jobs");
   w.Int64(s.total_jobs);
   w.Key("states");
-  w.StartObject();
-  for (int i = 0; i < k_job_state_count; ++i) {
-    w.Key(to_string(static_cast<JobState>(i)));
-    w.Int64(s.by_state[static_cast<std::size_t>(i)]);
-  }
-  w.EndObject();
+  const std::string states = state_counts_json(s.by_state);
+  w.RawValue(states.c_str(), states.size(), rapidjson::kObjectType);
   w.Key("success_rate");
   put_optional(w, s.success_rate);
   w.Key("queue_s");
@@ -121,10 +122,72 @@ void put_summary(JsonWriter& w, const ReportSummary& s) {
   w.Int64(s.unclaimed_videos);
   w.Key("unclaimed_cost_usd");
   put_optional(w, std::round(s.unclaimed_cost_usd * 100.0) / 100.0);
+  w.Key("videos_verified");
+  w.Int64(s.videos_verified);
+  w.Key("videos_mismatched");
+  w.Int64(s.videos_mismatched);
   w.EndObject();
 }
 
 }  // namespace
+
+}  // namespace vb::report_detail
+
+namespace vb {
+
+std::string state_counts_json(const std::array<std::int64_t, k_job_state_count>& counts) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter w(buffer);
+  w.StartObject();
+  for (int i = 0; i < k_job_state_count; ++i) {
+    w.Key(to_string(static_cast<JobState>(i)));
+    w.Int64(counts[static_cast<std::size_t>(i)]);
+  }
+  w.EndObject();
+  return {buffer.GetString(), buffer.GetSize()};
+}
+
+std::string event_json(const EventRecord& e) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter w(buffer);
+  w.StartObject();
+  w.Key("event");
+  w.Int64(e.id);
+  w.Key("at");
+  report_detail::put_string(w, format_iso8601(e.at));
+  w.Key("batch");
+  report_detail::put_string(w, e.batch);
+  w.Key("job");
+  report_detail::put_string(w, e.job_id);
+  w.Key("from");
+  if (e.from) {
+    w.String(to_string(*e.from));
+  } else {
+    w.Null();
+  }
+  w.Key("to");
+  w.String(to_string(e.to));
+  w.Key("progress");
+  if (e.progress) {
+    w.Double(*e.progress);
+  } else {
+    w.Null();
+  }
+  w.Key("http_status");
+  if (e.http_status != 0) {
+    w.Int(e.http_status);
+  } else {
+    w.Null();
+  }
+  w.Key("message");
+  report_detail::put_string(w, e.message);
+  w.EndObject();
+  return {buffer.GetString(), buffer.GetSize()};
+}
+
+}  // namespace vb
+
+namespace vb::report_detail {
 
 void write_json_line(const JobRecord& job, std::string_view unclaimed, std::ostream& out) {
   rapidjson::StringBuffer buffer;

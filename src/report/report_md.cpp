@@ -57,6 +57,10 @@ void write_markdown(const ReportData& data, std::ostream& out) {
       << format_usd(s.unclaimed_cost_usd) << ")"
       << (s.unclaimed_videos > 0 ? ": made for jobs below, held by none; `vidbatch adopt` saves one"
                                  : "")
+      << " |\n";
+  out << "| Verified videos | " << s.videos_verified - s.videos_mismatched
+      << " match what was asked, " << s.videos_mismatched << " do not"
+      << (s.videos_mismatched > 0 ? " (`vidbatch retry --mismatched` regenerates them)" : "")
       << " |\n\n";
   out << "## Jobs\n\n";
   if (data.jobs.empty()) {
@@ -64,8 +68,8 @@ void write_markdown(const ReportData& data, std::ostream& out) {
     return;
   }
   auto timings = job_timings(data.events);
-  out << "| batch | id | state | model | size | s | attempts | generation | output | error | "
-         "prompt |\n|---|---|---|---|---|---:|---:|---|---|---|---|\n";
+  out << "| batch | id | state | model | size | s | attempts | generation | output | verify | "
+         "error | prompt |\n|---|---|---|---|---|---:|---:|---|---|---|---|---|\n";
   for (const JobRecord& job : data.jobs) {
     auto t = timings.find(job.row_id);
     std::optional<double> gen = t == timings.end() ? std::nullopt : t->second.generation_s;
@@ -75,7 +79,9 @@ void write_markdown(const ReportData& data, std::ostream& out) {
         << to_string(job.state) << " | " << md_cell(job.spec.model) << " | "
         << md_cell(priced_size(job.spec)) << " | " << job.spec.seconds << " | " << job.attempt
         << " | " << format_duration(gen) << " | " << md_cell(job.output_path) << " | "
-        << md_cell(error) << " | " << md_cell(job.spec.prompt) << " |\n";
+        << md_cell(job.check.mismatched() ? job.check.verdict + ": " + verify_detail(job.check)
+                                          : job.check.verdict)
+        << " | " << md_cell(error) << " | " << md_cell(job.spec.prompt) << " |\n";
   }
 }
 

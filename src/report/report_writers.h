@@ -14,11 +14,15 @@
 namespace vb::report_detail {
 
 // The report columns, in order; shared by every format (see report/report.h).
-inline constexpr std::array<const char*, 18> k_columns = {
+inline constexpr std::array<const char*, 20> k_columns = {
     "batch",         "id",         "state",       "remote_id",     "model",  "size",
     "seconds",       "attempts",   "submitted_at", "completed_at", "downloaded_at",
     "output_path",   "bytes",      "sha256",      "error_code",    "error_message",
-    "prompt",        "unclaimed"};
+    "prompt",        "unclaimed",  "verify",      "verify_detail"};
+
+// The verify column: "ok", the mismatch codes ("duration_short,resolution_mismatch"), or ""
+// when the video was not checked; verify_detail: the mismatches' sentences, "; "-separated.
+std::string verify_detail(const VideoCheck& check);
 
 // Paid, unclaimed videos by the row id of the job they match: their remote ids, space-separated.
 using UnclaimedIds = std::unordered_map<std::int64_t, std::string>;

@@ -26,6 +26,7 @@ struct StatusData {
   std::map<std::string, Counts> batches;  // ordered by name
   Counts totals{};
   std::vector<JobRecord> ambiguous;
+  std::vector<MismatchCount> mismatched;  // videos that are not what was asked, per batch
   std::vector<UnclaimedVideo> unclaimed;
   std::vector<std::optional<double>> unclaimed_cost;  // each one's estimate
 };
@@ -44,8 +45,8 @@ Result<StatusData> gather(JobStore& store, const PriceTable& prices) {
     data.totals[state] += count.count;
   }
   data.ambiguous = std::move(ambiguous);
-  auto unclaimed = VB_TRY(store.unclaimed_videos(std::nullopt));
-  data.unclaimed = std::move(unclaimed);
+  data.mismatched = VB_TRY(store.count_mismatched());
+  data.unclaimed = VB_TRY(store.unclaimed_videos(std::nullopt));
   for (const auto& video : data.unclaimed) {
     data.unclaimed_cost.push_back(estimate_cost(video.spec, prices));
   }
@@ -115,6 +116,28 @@ void write_ambiguous_text(const std::vector<JobRecord>& jobs, std::ostream& out)
   }
 }
 
+std::int64_t mismatched_total(const StatusData& data) {
+  std::int64_t total = 0;
+  for (const MismatchCount& count : data.mismatched) {
+    total += count.count;
+  }
+  return total;
+}
+
+void write_mismatched_text(const StatusData& data, std::ostream& out) {
+  if (data.mismatched.empty()) {
+    return;
+  }
+  out << '\n'
+      << mismatched_total(data) << " video(s) do not match what was asked (shorter, smaller or "
+      << "not a video):";
+  for (const MismatchCount& count : data.mismatched) {
+    out << (&count == &data.mismatched.front() ? " " : ", ") << count.batch << ' ' << count.count;
+  }
+  out << ".\n`vidbatch report` shows what was asked and what came in its verify columns;\n"
+      << "`vidbatch retry --mismatched` queues them again after printing what that costs.\n";
+}
+
 std::string usd(std::optional<double> cost) {
   if (!cost) {
     return "unpriced";
@@ -135,7 +158,8 @@ void write_unclaimed_text(const StatusData& data, std::ostream& out) {
   out << '\n'
       << data.unclaimed.size() << " paid, unclaimed video(s), estimated " << usd(total)
       << ": the provider made them for these jobs and no job holds them.\n"
-      << "`vidbatch adopt --batch B --id JOB --remote ID` saves one as the job's alternative take.\n";
+      << "`vidbatch adopt REMOTE_ID` saves one as its job's alternative take "
+         "(`--all`: every one).\n";
   for (std::size_t i = 0; i < data.unclaimed.size(); ++i) {
     const UnclaimedVideo& v = data.unclaimed[i];
     out << "  " << v.batch << '/' << v.job_id << "  remote id: " << v.remote_id << "  "
@@ -170,6 +194,18 @@ void write_json(const StatusData& data, std::ostream& out) {
   w.EndObject();
   w.Key("totals");
   put_counts(w, data.totals);
+  w.Key("mismatched");
+  w.StartObject();
+  w.Key("total");
+  w.Int64(mismatched_total(data));
+  w.Key("batches");
+  w.StartObject();
+  for (const MismatchCount& count : data.mismatched) {
+    put_string(w, count.batch);  // as the key
+    w.Int64(count.count);
+  }
+  w.EndObject();
+  w.EndObject();
   w.Key("ambiguous");
   w.StartArray();
   for (const JobRecord& job : data.ambiguous) {
@@ -220,6 +256,7 @@ Status write_status(JobStore& store, const PriceTable& prices, bool json, std::o
   } else {
     write_table(data, out);
     write_ambiguous_text(data.ambiguous, out);
+    write_mismatched_text(data, out);
     write_unclaimed_text(data, out);
   }
   out.flush();

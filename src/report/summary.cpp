@@ -86,6 +86,8 @@ ReportSummary summarize(const std::vector<JobRecord>& jobs,
     summary.by_state[static_cast<std::size_t>(job.state)] += 1;
     summary.total_jobs += 1;
     summary.retries += job.retries;
+    summary.videos_verified += job.check.checked() ? 1 : 0;
+    summary.videos_mismatched += job.check.mismatched() ? 1 : 0;
     if (job.state == JobState::done) {
       summary.videos_downloaded += 1;
       summary.bytes_downloaded += job.bytes;

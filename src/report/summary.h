@@ -50,6 +50,8 @@ struct ReportSummary {
   std::int64_t unpriced_jobs = 0;      // jobs with no price in the table, left out of both
   std::int64_t unclaimed_videos = 0;   // paid for, matching a job, held by none
   double unclaimed_cost_usd = 0;       // their estimated cost (priced ones)
+  std::int64_t videos_verified = 0;    // jobs whose video was checked against its request
+  std::int64_t videos_mismatched = 0;  // of those, the ones that differ (done or failed)
   Millis first_event_at = 0;           // 0 when there are no events
   Millis last_event_at = 0;
 

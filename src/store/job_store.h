@@ -35,6 +35,7 @@
 
 #include "job/job_spec.h"
 #include "job/job_state.h"
+#include "probe/video_check.h"
 #include "util/clock.h"
 #include "util/error.h"
 
@@ -60,6 +61,7 @@ struct JobRecord {
   std::string error_message;
   int polls = 0;
   int retries = 0;              // retried requests of any phase
+  VideoCheck check;             // of the file at output_path; unchecked when verify is off
 };
 
 // Field changes that travel with a state change; unset fields stay as they are.
@@ -75,6 +77,8 @@ struct JobUpdate {
   std::optional<std::string> sha256;
   std::optional<std::string> error_code;      // "" clears
   std::optional<std::string> error_message;   // "" clears
+  // The check of the file being saved; one with an empty verdict removes the job's check.
+  std::optional<VideoCheck> check;
   bool increment_attempt = false;
   int add_polls = 0;      // polls and retried requests since the last transition,
   int add_retries = 0;    // counted with it rather than in a transaction of their own
@@ -138,6 +142,13 @@ struct StateCount {
 struct JobFilter {
   std::optional<std::string> batch;
   std::optional<JobState> state;
+  bool mismatched = false;  // only jobs whose video does not match its request
+};
+
+// Jobs of one batch whose video does not match its request (VideoCheck::mismatched).
+struct MismatchCount {
+  std::string batch;
+  std::int64_t count = 0;
 };
 
 enum class CharacterState { pending, creating, created, ambiguous };
@@ -335,6 +346,11 @@ class JobStore {
   virtual Status for_each_job(const JobFilter& filter,
                               const std::function<Status(const JobRecord&)>& visit) = 0;
   virtual Result<std::vector<StateCount>> count_states() = 0;
+  // Mismatched videos per batch (batches with none left out), by batch name.
+  virtual Result<std::vector<MismatchCount>> count_mismatched() = 0;
+  // The id of the newest event, 0 when there is none: every transition raises it, so a
+  // reader that saw the same value has seen every change (one index lookup).
+  virtual Result<std::int64_t> latest_event_id() = 0;
   // When the job last entered `state` (its latest such event), 0 if never.
   virtual Result<Millis> last_entered(std::int64_t row_id, JobState state) = 0;
   // Which of `remote_ids` some job of the ledger already holds.

@@ -20,23 +20,29 @@ namespace {
 // Columns in `real` hold doubles: compared as numbers, since each side prints them its way.
 struct CopySpec {
   const char* table;
+  const char* key;  // the order of reading; "id" is an identity, continued after the copy
   const char* columns;
   const char* real;  // the one double column, or ""
 };
 
 constexpr CopySpec k_copied[] = {
-    {"batches", "id, name, created_at", ""},
-    {"jobs",
+    {"batches", "id", "id, name, created_at", ""},
+    {"jobs", "id",
      "id, batch_id, job_key, spec_json, model, size, seconds, orientation, prompt, provider, "
      "state, attempt, remote_id, progress, not_before, created_at, submitted_at, completed_at, "
      "downloaded_at, output_path, bytes, sha256, error_code, error_message, polls, retries, "
      "updated_at",
      "progress"},
-    {"events", "id, job_id, at, from_state, to_state, progress, http_status, message, worker",
+    {"events", "id", "id, job_id, at, from_state, to_state, progress, http_status, message, worker",
      "progress"},
-    {"characters", "id, provider, name, video_path, state, remote_id, created_at, updated_at", ""},
-    {"unclaimed_videos", "id, provider, remote_id, job_id, status, created_at, seen_at, take_path",
+    {"characters", "id", "id, provider, name, video_path, state, remote_id, created_at, updated_at",
      ""},
+    {"unclaimed_videos", "id",
+     "id, provider, remote_id, job_id, status, created_at, seen_at, take_path", ""},
+    {"video_checks", "job_id",
+     "job_id, checked_at, verdict, mismatches, probed, container, has_video, video_codec, "
+     "duration_ms, width, height, frame_rate, has_audio, audio_codec",
+     "frame_rate"},
 };
 
 constexpr std::size_t k_chunk = 200;  // rows per pipelined round trip
@@ -111,6 +117,10 @@ void add_to_checksum(std::uint64_t& hash, const Row& row) {
   mix(0x1e);
 }
 
+std::string select_sql(const CopySpec& spec) {
+  return std::string("SELECT ") + spec.columns + " FROM " + spec.table + " ORDER BY " + spec.key;
+}
+
 std::string placeholders(std::size_t count) {
   std::string text;
   for (std::size_t i = 1; i <= count; ++i) {
@@ -132,8 +142,7 @@ class Copier {
     }
     const std::string insert = std::string("INSERT INTO ") + spec.table + " (" + spec.columns +
                                ") VALUES (" + placeholders(names.size()) + ")";
-    SQLite::Statement read(m_source, std::string("SELECT ") + spec.columns + " FROM " + spec.table +
-                                         " ORDER BY id");
+    SQLite::Statement read(m_source, select_sql(spec));
     CopiedTable copied{spec.table, 0, 14695981039346656037ULL};
     bool more = true;
     while (more) {
@@ -154,12 +163,14 @@ class Copier {
       }
       copied.rows += static_cast<std::int64_t>(queued);
     }
-    // The identity continues after the copied ids.
-    auto restarted =
-        m_target.exec(std::string("SELECT setval(pg_get_serial_sequence('") + spec.table +
-                      "', 'id'), coalesce(max(id), 0) + 1, false) FROM " + spec.table);
-    if (!restarted) {
-      return std::unexpected(std::move(restarted.error()));
+    if (std::strcmp(spec.key, "id") == 0) {
+      // The identity continues after the copied ids.
+      auto restarted =
+          m_target.exec(std::string("SELECT setval(pg_get_serial_sequence('") + spec.table +
+                        "', 'id'), coalesce(max(id), 0) + 1, false) FROM " + spec.table);
+      if (!restarted) {
+        return std::unexpected(std::move(restarted.error()));
+      }
     }
     if (auto compared = compare(spec, real, copied); !compared) {
       return std::unexpected(std::move(compared.error()));
@@ -168,11 +179,10 @@ class Copier {
   }
 
  private:
-  // Reads both sides again in id order: same rows, same values, or an error naming the first
+  // Reads both sides again in key order: same rows, same values, or an error naming the first
   // difference. The checksum is of what the target holds.
   Status compare(const CopySpec& spec, const std::vector<bool>& real, CopiedTable& copied) {
-    SQLite::Statement source(m_source, std::string("SELECT ") + spec.columns + " FROM " +
-                                           spec.table + " ORDER BY id");
+    SQLite::Statement source(m_source, select_sql(spec));
     std::int64_t rows = 0;
     auto mismatch = [&](const std::string& what) {
       return fail(ErrorCode::database,
@@ -182,21 +192,19 @@ class Copier {
                   m_target.location());
     };
     Status streamed =
-        m_target.stream(std::string("SELECT ") + spec.columns + " FROM " + spec.table +
-                            " ORDER BY id",
-                        PgParams(), [&](const PgRow& target_row) -> Status {
-                          if (!source.executeStep()) {
-                            return mismatch("an extra row in the target");
-                          }
-                          const Row want = sqlite_row(source, real);
-                          const Row got = pg_row(target_row, real);
-                          if (want != got) {
-                            return mismatch("row id " + want.front().value_or("NULL"));
-                          }
-                          add_to_checksum(copied.checksum, got);
-                          ++rows;
-                          return {};
-                        });
+        m_target.stream(select_sql(spec), PgParams(), [&](const PgRow& target_row) -> Status {
+          if (!source.executeStep()) {
+            return mismatch("an extra row in the target");
+          }
+          const Row want = sqlite_row(source, real);
+          const Row got = pg_row(target_row, real);
+          if (want != got) {
+            return mismatch(std::string(spec.key) + " " + want.front().value_or("NULL"));
+          }
+          add_to_checksum(copied.checksum, got);
+          ++rows;
+          return {};
+        });
     if (!streamed) {
       return streamed;
     }
@@ -219,7 +227,7 @@ Result<std::int64_t> rows_in_target(PgConnection& target) {
   auto counted = target.exec(
       "SELECT (SELECT count(*) FROM batches) + (SELECT count(*) FROM jobs) + "
       "(SELECT count(*) FROM events) + (SELECT count(*) FROM characters) + "
-      "(SELECT count(*) FROM unclaimed_videos)");
+      "(SELECT count(*) FROM unclaimed_videos) + (SELECT count(*) FROM video_checks)");
   if (!counted) {
     return std::unexpected(std::move(counted.error()));
   }

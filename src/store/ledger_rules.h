@@ -15,13 +15,19 @@
 namespace vb::store_detail {
 
 // Column order read by read_job_row() (store/row_reading.h); valid SQL on both databases.
+// The job `j`, its batch `b` and its video check `c` (LEFT JOIN: NULLs when never checked).
 #define VB_JOB_COLUMNS                                                                           \
   "SELECT j.id, b.name, j.spec_json, j.state, j.attempt, j.remote_id, j.progress, j.not_before," \
   " j.created_at, j.submitted_at, j.completed_at, j.downloaded_at, j.output_path, j.bytes,"      \
-  " j.sha256, j.error_code, j.error_message, j.polls, j.retries"
+  " j.sha256, j.error_code, j.error_message, j.polls, j.retries,"                                \
+  " c.verdict, c.mismatches, c.checked_at, c.probed, c.container, c.has_video, c.video_codec,"   \
+  " c.duration_ms, c.width, c.height, c.frame_rate, c.has_audio, c.audio_codec"
 inline constexpr const char* k_job_columns = VB_JOB_COLUMNS;
+inline constexpr int k_job_column_count = 32;
+#define VB_CHECK_JOIN " LEFT JOIN video_checks c ON c.job_id = j.id "
+inline constexpr const char* k_check_join = VB_CHECK_JOIN;
 inline constexpr const char* k_job_select =
-    VB_JOB_COLUMNS " FROM jobs j JOIN batches b ON b.id = j.batch_id ";
+    VB_JOB_COLUMNS " FROM jobs j JOIN batches b ON b.id = j.batch_id" VB_CHECK_JOIN;
 
 // Column order read by read_event_row().
 inline constexpr const char* k_event_select = R"sql(

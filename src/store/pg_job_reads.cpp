@@ -21,12 +21,18 @@ std::vector<std::string> state_names(std::span<const JobState> states) {
 // Only the filters that are set appear in the text, so the planner can use the indexes.
 std::string jobs_query(const JobFilter& filter) {
   std::string where;
-  if (filter.batch && filter.state) {
-    where = "WHERE b.name = $1 AND j.state = $2 ";
-  } else if (filter.batch) {
-    where = "WHERE b.name = $1 ";
-  } else if (filter.state) {
-    where = "WHERE j.state = $1 ";
+  int parameter = 0;
+  auto add = [&](const std::string& condition) {
+    where += (where.empty() ? "WHERE " : "AND ") + condition + " ";
+  };
+  if (filter.batch) {
+    add("b.name = $" + std::to_string(++parameter));
+  }
+  if (filter.state) {
+    add("j.state = $" + std::to_string(++parameter));
+  }
+  if (filter.mismatched) {
+    add("c.verdict <> 'ok'");  // NULL (never checked) is no mismatch
   }
   // Byte order of names, as SQLite sorts them, whatever the database's collation.
   return std::string(k_job_select) + where + "ORDER BY b.name COLLATE \"C\", j.id";
@@ -137,6 +143,29 @@ Result<std::vector<StateCount>> PgJobStore::count_states() {
     return a.batch != b.batch ? a.batch < b.batch : a.state < b.state;
   });
   return counts;
+}
+
+Result<std::vector<MismatchCount>> PgJobStore::count_mismatched() {
+  auto rows = m_db->exec(
+      "SELECT b.name, count(*) FROM video_checks c JOIN jobs j ON j.id = c.job_id "
+      "JOIN batches b ON b.id = j.batch_id WHERE c.verdict <> 'ok' "
+      "GROUP BY b.name ORDER BY b.name COLLATE \"C\"");
+  if (!rows) {
+    return std::unexpected(std::move(rows.error()));
+  }
+  std::vector<MismatchCount> counts;
+  for (int r = 0; r < rows->rows(); ++r) {
+    counts.push_back({rows->text(r, 0), rows->int64(r, 1)});
+  }
+  return counts;
+}
+
+Result<std::int64_t> PgJobStore::latest_event_id() {
+  auto row = m_db->exec("SELECT COALESCE(MAX(id), 0) FROM events");
+  if (!row) {
+    return std::unexpected(std::move(row.error()));
+  }
+  return row->int64(0, 0);
 }
 
 Result<std::vector<EventRecord>> PgJobStore::events(std::optional<std::int64_t> row_id) {

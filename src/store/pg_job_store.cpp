@@ -31,7 +31,22 @@ WITH t AS (
     AND ($20::text IS NULL OR (lease_owner = $20 AND lease_token = $21::bigint
          AND (NOT $22::boolean OR EXISTS (
            SELECT 1 FROM workers w WHERE w.id = $20 AND w.expires_at > vb_now_ms()))))
-  RETURNING id)
+  RETURNING id),
+-- The video check ($25 its verdict): NULL keeps the job's check, '' removes it, else it is put.
+dropped AS (DELETE FROM video_checks WHERE $25::text = '' AND job_id IN (SELECT id FROM t)),
+checked AS (
+  INSERT INTO video_checks (job_id, checked_at, verdict, mismatches, probed, container, has_video,
+                            video_codec, duration_ms, width, height, frame_rate, has_audio,
+                            audio_codec)
+  SELECT id, $26::bigint, $25, $27, $28::integer, $29, $30::integer, $31, $32::bigint,
+         $33::integer, $34::integer, $35::double precision, $36::integer, $37
+  FROM t WHERE $25 <> ''
+  ON CONFLICT (job_id) DO UPDATE SET checked_at = excluded.checked_at,
+    verdict = excluded.verdict, mismatches = excluded.mismatches, probed = excluded.probed,
+    container = excluded.container, has_video = excluded.has_video,
+    video_codec = excluded.video_codec, duration_ms = excluded.duration_ms,
+    width = excluded.width, height = excluded.height, frame_rate = excluded.frame_rate,
+    has_audio = excluded.has_audio, audio_codec = excluded.audio_codec)
 INSERT INTO events (job_id, at, from_state, to_state, progress, http_status, message, worker)
 SELECT id, $14::bigint, $16, $1, $3::double precision, $23::integer, $24, COALESCE($20, '')
 FROM t RETURNING job_id)sql"};
@@ -51,6 +66,31 @@ WITH j AS (
   WHERE id = $1 AND job_key = $2 AND state = 'queued' RETURNING id)
 INSERT INTO events (job_id, at, from_state, to_state, message)
 SELECT id, $10, 'queued', 'queued', 'spec replaced' FROM j)sql"};
+
+// $25-$37 of k_apply_transition: the check's verdict ("" removes the job's check) and fields,
+// or all NULL to keep it.
+void add_check_params(PgParams& p, const std::optional<VideoCheck>& check) {
+  if (!check) {
+    for (int i = 0; i < 13; ++i) {
+      p.null();
+    }
+    return;
+  }
+  const VideoCheck& c = *check;
+  p.add(c.verdict)
+      .add(c.checked_at)
+      .add(c.mismatches)
+      .add(c.probed ? 1 : 0)
+      .add(c.container)
+      .add(c.has_video ? 1 : 0)
+      .add(c.video_codec)
+      .add(c.duration_ms)
+      .add(c.width)
+      .add(c.height)
+      .add(c.frame_rate)
+      .add(c.has_audio ? 1 : 0)
+      .add(c.audio_codec);
+}
 
 PgParams transition_params(const Transition& t) {
   const JobUpdate& u = t.update;
@@ -80,6 +120,7 @@ PgParams transition_params(const Transition& t) {
     p.null().null();
   }
   p.add(t.to == JobState::submitting).add(t.http_status).add(t.message);
+  add_check_params(p, u.check);
   return p;
 }
 

@@ -46,6 +46,8 @@ class PgJobStore final : public JobStore {
   Status for_each_job(const JobFilter& filter,
                       const std::function<Status(const JobRecord&)>& visit) override;
   Result<std::vector<StateCount>> count_states() override;
+  Result<std::vector<MismatchCount>> count_mismatched() override;
+  Result<std::int64_t> latest_event_id() override;
   Result<Millis> last_entered(std::int64_t row_id, JobState state) override;
   Result<std::vector<std::string>> known_remote_ids(
       const std::vector<std::string>& remote_ids) override;

@@ -29,7 +29,7 @@ claimed AS (
 // The claimed rows with their batch, as read_claims() reads them.
 std::string claimed_rows_sql() {
   return std::string(k_job_columns) +
-         ", j.lease_token FROM claimed j JOIN batches b ON b.id = j.batch_id "
+         ", j.lease_token FROM claimed j JOIN batches b ON b.id = j.batch_id" + k_check_join +
          "ORDER BY j.not_before, j.id";
 }
 
@@ -265,7 +265,7 @@ ON CONFLICT (provider) DO UPDATE SET interval_ms = excluded.interval_ms,
 Result<std::vector<ClaimedJob>> PgJobStore::read_claims(const PgResult& rows,
                                                         const std::string& worker) {
   std::vector<ClaimedJob> claimed(static_cast<std::size_t>(rows.rows()));
-  const int token_column = 19;  // after the k_job_columns
+  const int token_column = k_job_column_count;  // after the k_job_columns
   for (int r = 0; r < rows.rows(); ++r) {
     if (auto read = read_job_row(PgRow(rows, r), location(), claimed[r].job); !read) {
       return std::unexpected(std::move(read.error()));

@@ -30,6 +30,28 @@ std::optional<double> optional_real(const Row& row, int column) {
   return row.real(column);
 }
 
+// The video_checks columns of a job row (all NULL for a job never checked).
+template <typename Row>
+void read_check_row(const Row& row, VideoCheck& check) {
+  constexpr int first = 19;
+  if (row.is_null(first)) {
+    return;
+  }
+  check.verdict = row.text(first);
+  check.mismatches = row.text(first + 1);
+  check.checked_at = row.int64(first + 2);
+  check.probed = row.integer(first + 3) != 0;
+  check.container = row.text(first + 4);
+  check.has_video = row.integer(first + 5) != 0;
+  check.video_codec = row.text(first + 6);
+  check.duration_ms = row.int64(first + 7);
+  check.width = row.integer(first + 8);
+  check.height = row.integer(first + 9);
+  check.frame_rate = row.real(first + 10);
+  check.has_audio = row.integer(first + 11) != 0;
+  check.audio_codec = row.text(first + 12);
+}
+
 // Fills `job` (a fresh record) from `row`; `location` names the ledger in errors.
 template <typename Row>
 Status read_job_row(const Row& row, const std::string& location, JobRecord& job) {
@@ -62,6 +84,7 @@ Status read_job_row(const Row& row, const std::string& location, JobRecord& job)
   job.error_message = row.text(16);
   job.polls = row.integer(17);
   job.retries = row.integer(18);
+  read_check_row(row, job.check);
   return {};
 }
 

@@ -78,13 +78,20 @@ namespace {
 // list its few ambiguous jobs. Without a state filter the rows come batch by batch through
 // jobs_by_batch, already in the order asked for: no sort.
 std::string where_of(const JobFilter& filter) {
-  if (filter.batch && filter.state) {
-    return "WHERE b.name = ?1 AND j.state = ?2 ";
-  }
+  std::string where;
+  auto add = [&](const char* condition) {
+    where += (where.empty() ? "WHERE " : "AND ") + std::string(condition) + " ";
+  };
   if (filter.batch) {
-    return "WHERE b.name = ?1 ";
+    add("b.name = ?1");
   }
-  return filter.state ? "WHERE j.state = ?2 " : "";
+  if (filter.state) {
+    add("j.state = ?2");
+  }
+  if (filter.mismatched) {
+    add("c.verdict <> 'ok'");  // NULL (never checked) is no mismatch
+  }
+  return where;
 }
 
 void bind_filter(SQLite::Statement& statement, const JobFilter& filter) {
@@ -107,7 +114,8 @@ Result<std::vector<JobRecord>> SqliteJobStore::list_jobs(const JobFilter& filter
     // The count (from an index, a few ms for 100k jobs) only sizes the result: a transition
     // committed in between costs one reallocation, never a wrong answer.
     SQLite::Statement count(*m_db,
-                            "SELECT count(*) FROM jobs j JOIN batches b ON b.id = j.batch_id " +
+                            "SELECT count(*) FROM jobs j JOIN batches b ON b.id = j.batch_id "
+                            "LEFT JOIN video_checks c ON c.job_id = j.id " +
                                 where_of(filter));
     SQLite::Statement query(*m_db, jobs_query(filter));
     bind_filter(count, filter);
@@ -155,6 +163,26 @@ Result<std::vector<StateCount>> SqliteJobStore::count_states() {
       return a.batch != b.batch ? a.batch < b.batch : a.state < b.state;
     });
     return counts;
+  });
+}
+
+Result<std::vector<MismatchCount>> SqliteJobStore::count_mismatched() {
+  return guard_sql(m_path, [&]() -> Result<std::vector<MismatchCount>> {
+    SQLite::Statement query(*m_db,
+                            "SELECT b.name, count(*) FROM video_checks c "
+                            "JOIN jobs j ON j.id = c.job_id JOIN batches b ON b.id = j.batch_id "
+                            "WHERE c.verdict <> 'ok' GROUP BY b.name ORDER BY b.name");
+    std::vector<MismatchCount> counts;
+    while (query.executeStep()) {
+      counts.push_back({query.getColumn(0).getString(), query.getColumn(1).getInt64()});
+    }
+    return counts;
+  });
+}
+
+Result<std::int64_t> SqliteJobStore::latest_event_id() {
+  return guard_sql(m_path, [&]() -> Result<std::int64_t> {
+    return m_db->execAndGet("SELECT COALESCE(MAX(id), 0) FROM events").getInt64();
   });
 }
 

@@ -52,6 +52,11 @@ UPDATE jobs SET spec_json = ?1, model = ?2, size = ?3, seconds = ?4, orientation
   prompt = ?6, updated_at = ?7, provider = ?9
 WHERE id = ?8 AND state = 'queued')sql";
 
+constexpr const char* k_put_check_sql = R"sql(
+INSERT OR REPLACE INTO video_checks (job_id, checked_at, verdict, mismatches, probed, container,
+  has_video, video_codec, duration_ms, width, height, frame_rate, has_audio, audio_codec)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14))sql";
+
 const char* sync_pragma(SyncMode sync) {
   switch (sync) {
     case SyncMode::off:
@@ -97,7 +102,9 @@ SqliteJobStore::Statements::Statements(SQLite::Database& db)
       insert_batch(db, "INSERT INTO batches (name, created_at) VALUES (?1, ?2)"),
       batch_jobs(db, "SELECT id, job_key, spec_json, state FROM jobs WHERE batch_id = ?1"),
       insert_job(db, k_insert_job_sql),
-      replace_spec(db, k_replace_spec_sql) {}
+      replace_spec(db, k_replace_spec_sql),
+      put_check(db, k_put_check_sql),
+      remove_check(db, "DELETE FROM video_checks WHERE job_id = ?1") {}
 
 SqliteJobStore::SqliteJobStore(std::unique_ptr<SQLite::Database> db, std::string path)
     : m_path(std::move(path)),
@@ -293,6 +300,9 @@ bool SqliteJobStore::apply_one(const Transition& t) {
   if (changed != 1) {
     return false;
   }
+  if (u.check) {
+    write_check(t.row_id, *u.check);
+  }
   insert_event(t.row_id, t.at, t.from, t.to, u.progress, t.http_status, t.message,
                t.lease ? t.lease->owner : std::string());
   return true;
@@ -300,6 +310,33 @@ bool SqliteJobStore::apply_one(const Transition& t) {
 
 Error SqliteJobStore::lost_transition(const Transition& t) {
   return transition_error(t, identify_job(t.row_id), true);
+}
+
+void SqliteJobStore::write_check(std::int64_t row_id, const VideoCheck& c) {
+  if (!c.checked()) {
+    SQLite::Statement& remove = m_statements->remove_check;
+    StatementReset reset(remove);
+    remove.bind(1, row_id);
+    remove.exec();
+    return;
+  }
+  SQLite::Statement& put = m_statements->put_check;
+  StatementReset reset(put);
+  put.bind(1, row_id);
+  put.bind(2, c.checked_at);
+  put.bind(3, c.verdict);
+  put.bind(4, c.mismatches);
+  put.bind(5, c.probed ? 1 : 0);
+  put.bind(6, c.container);
+  put.bind(7, c.has_video ? 1 : 0);
+  put.bind(8, c.video_codec);
+  put.bind(9, c.duration_ms);
+  put.bind(10, c.width);
+  put.bind(11, c.height);
+  put.bind(12, c.frame_rate);
+  put.bind(13, c.has_audio ? 1 : 0);
+  put.bind(14, c.audio_codec);
+  put.exec();
 }
 
 std::optional<JobIdentity> SqliteJobStore::identify_job(std::int64_t row_id) {

@@ -41,6 +41,8 @@ class SqliteJobStore final : public JobStore {
   Status for_each_job(const JobFilter& filter,
                       const std::function<Status(const JobRecord&)>& visit) override;
   Result<std::vector<StateCount>> count_states() override;
+  Result<std::vector<MismatchCount>> count_mismatched() override;
+  Result<std::int64_t> latest_event_id() override;
   Result<std::vector<std::string>> unfinished_providers() override;
   Status import_characters(const std::vector<CharacterRecord>& characters, Millis now) override;
   Result<std::optional<CharacterRecord>> find_character(const std::string& provider,
@@ -95,6 +97,8 @@ class SqliteJobStore final : public JobStore {
     SQLite::Statement batch_jobs;
     SQLite::Statement insert_job;
     SQLite::Statement replace_spec;
+    SQLite::Statement put_check;
+    SQLite::Statement remove_check;
   };
 
   // Import steps (throw SQLite::Exception; the caller's transaction rolls back).
@@ -107,6 +111,7 @@ class SqliteJobStore final : public JobStore {
 
   // Apply steps: false when the compare-and-set found the job elsewhere.
   bool apply_one(const Transition& transition);
+  void write_check(std::int64_t row_id, const VideoCheck& check);
   void insert_event(std::int64_t row_id, Millis at, std::optional<JobState> from, JobState to,
                     std::optional<double> progress, int http_status, const std::string& message,
                     const std::string& worker);

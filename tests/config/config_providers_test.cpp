@@ -43,10 +43,10 @@ TEST_CASE("config: [providers.NAME] tables, in file order, with their own limits
   REQUIRE(config.has_value());
   REQUIRE(config->providers.size() == 2);
   CHECK(config->providers[0].name == "gateway");
-  CHECK(config->providers[0].dialect == "unified");
+  CHECK(config->providers[0].dialect == Dialect::unified);
   CHECK(config->providers[0].base_url == "https://api.dataeyes.ai/v1");  // slash removed
   CHECK(config->providers[1].name == "veo");
-  CHECK(config->providers[1].dialect == "openai");
+  CHECK(config->providers[1].dialect == Dialect::openai);
   CHECK(config->default_provider == "gateway");
 
   const ProviderConfig* fallback = config->find_provider("");
@@ -74,7 +74,7 @@ TEST_CASE("config: bad provider tables are named by their TOML path", "[config]"
     const char* expected;
   };
   auto c = GENERATE(values<Case>({
-      {"[providers.a]\ndialect = \"kling\"\n", "p.toml:2:11: providers.a.dialect: expected \"openai\" or \"unified\""},
+      {"[providers.a]\ndialect = \"klingai\"\n", "p.toml:2:11: providers.a.dialect: expected \"openai\", \"unified\", \"kling\" or \"minimax\""},
       {"[providers.a]\nmax_in_flight = 0\n", "p.toml:2:17: providers.a.max_in_flight: expected a positive integer"},
       {"[providers.a]\nbase_url = \"ftp://x\"\n", "providers.a.base_url: expected a URL"},
       {"[providers.a]\nbase_ur = \"https://x\"\n", "providers.a.base_ur: unknown key 'base_ur' (did you mean 'base_url'?)"},
@@ -83,6 +83,9 @@ TEST_CASE("config: bad provider tables are named by their TOML path", "[config]"
       {"[providers]\na = 3\n", "providers.a: expected a table [providers.a], got 3"},
       {"[providers.\"a b\"]\n", "a provider name is 1 to 64 letters"},
       {"[providers.a.prices.sora-2]\n\"small\" = \"cheap\"\n", "providers.a.prices.sora-2.small: expected USD per second"},
+      {"[providers.a]\nauth = \"jwt\"\n", "p.toml:2:8: providers.a.auth: expected \"bearer\", \"kling-jwt\" or \"token\", got \"jwt\""},
+      {"[providers.a]\nauth = \"kling-jwt\"\n", "p.toml:2:8: providers.a.access_key_env: auth = \"kling-jwt\" with dialect \"openai\" needs access_key_env (or access_key_file)"},
+      {"[providers.a]\nsecret_key_env = \"a b\"\n", "providers.a.secret_key_env: expected an environment variable name"},
   }));
   auto config = parse_config_text(c.toml, "p.toml");
   REQUIRE_FALSE(config.has_value());
@@ -106,4 +109,28 @@ TEST_CASE("config: --concurrency beats every provider's max_in_flight", "[config
   REQUIRE(capped.has_value());
   CHECK(capped->for_provider(*capped->find_provider("gateway")).limits.max_in_flight == 2);
   CHECK(capped->for_provider(*capped->find_provider("veo")).limits.max_in_flight == 2);
+}
+
+TEST_CASE("config: auth and keys; a table's dialect gives the keys it leaves out", "[config]") {
+  auto config = parse_config_text(R"([providers.gw]
+dialect = "unified"
+base_url = "https://gw.example/v1"
+auth = "token"
+api_key_env = "GW_KEY"
+[providers.signed]
+auth = "kling-jwt"
+access_key_env = "AK"
+secret_key_file = "keys/sk"
+)", "/etc/vb/p.toml");
+  INFO((config ? "" : config.error().describe()));
+  REQUIRE(config.has_value());
+  CHECK(config->provider.auth == AuthScheme::bearer);
+  CHECK(config->provider.api_key_env == "OPENAI_API_KEY");
+  const ProviderConfig& gw = config->providers[0];
+  CHECK(gw.auth == AuthScheme::token);
+  CHECK(gw.api_key_env == "GW_KEY");
+  const ProviderConfig& jwt = config->providers[1];
+  CHECK(jwt.auth == AuthScheme::kling_jwt);
+  CHECK(jwt.access_key_env == "AK");
+  CHECK(jwt.secret_key_file == "/etc/vb/keys/sk");  // relative to the config's folder
 }

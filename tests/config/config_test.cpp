@@ -65,7 +65,7 @@ std::string error_of(const std::string& toml) {
 // Every field, so that two configs can be compared in one assertion.
 std::string dump(const Config& c) {
   std::ostringstream out;
-  out << c.provider.dialect << '|' << c.provider.base_url << '|' << c.provider.api_key_env << '|'
+  out << to_string(c.provider.dialect) << '|' << c.provider.base_url << '|' << c.provider.api_key_env << '|'
       << c.limits.max_in_flight << '|' << c.limits.submits_per_minute << '|'
       << c.limits.polls_per_second << '|' << c.limits.poll_interval_ms << '|'
       << c.limits.poll_interval_max_ms << '|' << c.limits.max_downloads << '|'
@@ -76,6 +76,7 @@ std::string dump(const Config& c) {
       << c.retry.ambiguous_settle_ms << '|'
       << to_string(c.retry.ambiguous_policy) << '|' << c.output.root << '|' << c.output.layout << '|'
       << c.output.thumbnails << '|' << c.output.sidecars << '|' << to_string(c.output.checksum) << '|'
+      << to_string(c.output.verify) << '|'
       << c.http.connect_timeout_ms << '|' << c.http.request_timeout_ms << '|'
       << c.http.download_timeout_ms << '|' << c.http.low_speed_time_ms << '|' << c.db_path << '|'
       << to_string(c.sync);
@@ -117,7 +118,7 @@ TEST_CASE("config/vidbatch.toml sets every key to its built-in default", "[confi
                           "submits_per_minute", "polls_per_second", "poll_interval_ms",
                           "poll_interval_max_ms", "max_downloads", "submit_attempts",
                           "poll_attempts", "download_attempts", "base_delay_ms", "max_delay_ms",
-                          "give_up_after_ms", "root", "layout", "thumbnails", "sidecars", "checksum", "connect_timeout_ms", "request_timeout_ms",
+                          "give_up_after_ms", "root", "layout", "thumbnails", "sidecars", "checksum", "verify", "connect_timeout_ms", "request_timeout_ms",
                           "download_timeout_ms", "low_speed_time_ms", "path", "sync"}) {
     CHECK(text.str().find(std::string("\n") + key + " = ") != std::string::npos);
   }
@@ -142,6 +143,7 @@ root = "/data/videos"
 layout = "{batch}-{id}.mp4"
 sidecars = false
 checksum = "none"
+verify = "fail"
 [http]
 low_speed_time_ms = 5000
 [store]
@@ -163,6 +165,7 @@ sync = "normal"
   CHECK(config->output.layout == "{batch}-{id}.mp4");
   CHECK_FALSE(config->output.sidecars);
   CHECK(config->output.checksum == Checksum::none);
+  CHECK(config->output.verify == VideoVerify::fail);
   CHECK(config->output.thumbnails);  // untouched
   CHECK(config->http.low_speed_time_ms == 5000);
   CHECK(config->db_path == "state/run.db");
@@ -205,7 +208,7 @@ TEST_CASE("wrong types and out-of-range values are refused", "[config]") {
 
 TEST_CASE("string values are checked", "[config]") {
   CHECK(error_of("[provider]\ndialect = \"veo\"\n").starts_with(
-      "t.toml:2:11: provider.dialect: expected \"openai\" or \"unified\", got \"veo\"\n"));
+      "t.toml:2:11: provider.dialect: expected \"openai\", \"unified\", \"kling\" or \"minimax\", got \"veo\"\n"));
   CHECK(error_of("[provider]\nbase_url = \"api.openai.com\"\n").starts_with(
       "t.toml:2:12: provider.base_url: expected a URL starting with http:// or https://, got "
       "\"api.openai.com\"\n"));
@@ -216,6 +219,8 @@ TEST_CASE("string values are checked", "[config]") {
       "t.toml:2:8: store.sync: expected \"off\", \"normal\" or \"full\", got \"fulll\" (did you "
       "mean \"full\"?)\n"));
   CHECK(error_of("[store]\npath = \"\"\n").starts_with("t.toml:2:8: store.path: must not be empty\n"));
+  CHECK(error_of("[output]\nverify = \"strict\"\n").starts_with(
+      "t.toml:2:10: output.verify: expected \"off\", \"warn\" or \"fail\", got \"strict\"\n"));
   CHECK(error_of("[output]\nchecksum = \"md5\"\n").starts_with(
       "t.toml:2:12: output.checksum: expected \"sha256\" or \"none\", got \"md5\"\n"));
   CHECK(error_of("[output]\nlayout = \"{batch}.mp4\"\n").starts_with(

@@ -152,7 +152,7 @@ std::string unified_query(std::string_view data) {
 }
 
 std::string provider_list(std::string_view data) {
-  auto page = provider().parse_list(response_from(data));
+  auto page = provider().parse_list("", response_from(data));
   if (!page) {
     return check_message("parse_list error", page.error().message);
   }

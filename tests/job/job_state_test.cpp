@@ -30,7 +30,8 @@ constexpr int k_expected[k_job_state_count][k_job_state_count] = {
     /* ready       */ {0, 0, 0, 0, 0, 1, 0, 1, 1, 0},
     // downloading -> ready: the transfer broke or the process restarted.
     /* downloading */ {0, 0, 0, 0, 1, 0, 1, 1, 0, 0},
-    /* done        */ {0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+    // done -> queued: the user's retry of a video that does not match its request.
+    /* done        */ {1, 0, 0, 0, 0, 0, 0, 0, 0, 0},
     // failed/canceled -> queued: an explicit retry by the user.
     /* failed      */ {1, 0, 0, 0, 0, 0, 0, 0, 0, 0},
     /* canceled    */ {1, 0, 0, 0, 0, 0, 0, 0, 0, 0},
@@ -69,11 +70,11 @@ TEST_CASE("job state: the allowed transitions are exactly the expected table", "
   }
 }
 
-TEST_CASE("job state: no self-loops and nothing leaves done", "[job]") {
+TEST_CASE("job state: no self-loops, and done leaves only for the queue", "[job]") {
   for (JobState s : k_all) {
     INFO(to_string(s));
     CHECK_FALSE(is_allowed_transition(s, s));
-    CHECK_FALSE(is_allowed_transition(JobState::done, s));
+    CHECK(is_allowed_transition(JobState::done, s) == (s == JobState::queued));
   }
 }
 

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "output/finish_pool.h"
+#include "simulator/mp4_writer.h"
 #include "support/fake_fs.h"
 
 using namespace vb;
@@ -120,6 +121,69 @@ TEST_CASE("finish pool: every queued video is finished, hashed, with its sidecar
     CHECK(slurp(paths.video) == videos[i]);
     CHECK(slurp(paths.sidecar) == "{\"sha256\":\"" + reference_sha256(videos[i]) + "\"}");
     CHECK(o.sidecar_error.empty());
+  }
+}
+
+TEST_CASE("finish pool: each video asked to be checked is probed before its sidecar is written",
+          "[output][probe]") {
+  ScratchDir dir;
+  FinishPool pool(2, [] {});
+  const Expectation expected = expectation_for(8, Orientation::landscape, "1280x720");
+  struct Case {
+    std::string bytes;
+    bool check;
+    std::string verdict;
+  };
+  const std::vector<Case> cases = {
+      {sim::write_mp4({1280, 720, 8000, true}, 70000, 1), true, "ok"},
+      {sim::write_mp4({1280, 720, 4000, true}, 70000, 2), true, "duration_short"},
+      {sim::write_mp4({640, 360, 8000, true}, 70000, 3), true, "resolution_mismatch"},
+      {sim::write_not_a_video(70000, 4), true, "not_a_video"},
+      {sim::write_mp4({640, 360, 4000, true}, 70000, 5), false, ""},  // output.verify = "off"
+  };
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    OutputPaths paths = clip_paths(dir, static_cast<int>(i));
+    FinishTask task;
+    task.row_id = static_cast<std::int64_t>(i);
+    task.file = written_file(paths, cases[i].bytes);
+    task.expected_bytes = static_cast<std::int64_t>(cases[i].bytes.size());
+    if (cases[i].check) {
+      task.expected = expected;
+      task.checked_at = 1234;
+    }
+    task.sidecar_path = paths.sidecar;
+    task.sidecar = [](const FinishedVideo& v) { return to_json(v.check); };
+    pool.submit(std::move(task));
+  }
+  pool.hurry();
+  std::vector<FinishOutcome> outcomes;
+  for (int spins = 0; outcomes.size() < cases.size() && spins < 3000; ++spins) {
+    for (auto& o : pool.take_done()) {
+      outcomes.push_back(std::move(o));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  REQUIRE(outcomes.size() == cases.size());
+  for (auto& o : outcomes) {
+    const Case& c = cases[static_cast<std::size_t>(o.row_id)];
+    INFO("file " << o.row_id);
+    REQUIRE(o.video.has_value());  // a mismatch never stops the file being saved
+    CHECK(o.video->check.verdict == c.verdict);
+    const std::string sidecar = slurp(clip_paths(dir, static_cast<int>(o.row_id)).sidecar);
+    if (!c.check) {
+      CHECK(sidecar == "null");
+      continue;
+    }
+    CHECK(o.video->check.checked_at == 1234);
+    CHECK_THAT(sidecar, Catch::Contains("\"verdict\":\"" + c.verdict + "\""));
+    if (c.verdict == "not_a_video") {
+      CHECK_FALSE(o.video->check.probed);
+      // Named by its final path, not the part file the probe read.
+      CHECK_THAT(o.video->check.mismatches, Catch::StartsWith(o.video->path + ": not a video"));
+    } else {
+      CHECK(o.video->check.probed);
+      CHECK(o.video->check.video_codec == "h264");
+    }
   }
 }
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "provider/video_provider.h"
+#include "provider/registry.h"
 
 using namespace vb;
 
@@ -122,12 +122,12 @@ const std::vector<Row>& rows() {
 }  // namespace
 
 TEST_CASE("answer classes of the openai and unified dialects", "[provider]") {
-  for (const char* dialect : {"openai", "unified"}) {
+  for (Dialect dialect : {Dialect::openai, Dialect::unified}) {
     ProviderConfig config;
     config.dialect = dialect;
     auto provider = make_provider(config);
     for (const Row& row : rows()) {
-      INFO(dialect << ": " << row.what << " (" << to_string(row.phase) << ")");
+      INFO(to_string(dialect) << ": " << row.what << " (" << to_string(row.phase) << ")");
       AnswerClass c = provider->classify(row.phase, row.result, 0);
       CHECK(std::string(to_string(c.kind)) == to_string(row.kind));
       CHECK(c.code == row.code);

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "provider/openai_videos_provider.h"
+#include "provider/registry.h"
 
 using namespace vb;
 
@@ -170,7 +171,7 @@ TEST_CASE("openai provider: query_request keeps ':' and escapes the rest", "[pro
   };
   for (const Case& c : cases) {
     INFO(c.id);
-    HttpRequest req = p.query_request(c.id);
+    HttpRequest req = p.query_request({}, c.id);
     CHECK(req.method == "GET");
     CHECK(req.url == c.url);
     CHECK(req.with_auth);
@@ -297,15 +298,15 @@ TEST_CASE("openai provider: parse_content_redirect", "[provider]") {
 TEST_CASE("openai provider: make_provider gives the openai dialect", "[provider]") {
   auto p = make_provider(test_config());
   REQUIRE(p != nullptr);
-  CHECK(p->dialect() == "openai");
-  CHECK(p->query_request("v1").url == "https://api.test/v1/videos/v1");
+  CHECK(p->dialect() == Dialect::openai);
+  CHECK(p->query_request({}, "v1").url == "https://api.test/v1/videos/v1");
 }
 
 TEST_CASE("openai provider: remix, edit and extend go to their routes with the parent's id", "[provider]") {
   OpenAiVideosProvider p(test_config());
   JobSpec s = spec("sora-2", 8);
   s.parent = "base";
-  CreateContext context{"video_parent 1", {}};
+  CreateContext context{"video_parent 1", {}, ""};
 
   s.derived = DerivedKind::remix;
   auto remix = p.create_request(s, context);
@@ -340,7 +341,7 @@ TEST_CASE("openai provider: gateway fields and character ids travel with a creat
   s.character_timestamps = "1,3";
   s.watermark = false;
   s.private_video = true;
-  auto req = p.create_request(s, CreateContext{"", {"char_123", "char_456"}});
+  auto req = p.create_request(s, CreateContext{"", {"char_123", "char_456"}, ""});
   REQUIRE(req.has_value());
   REQUIRE(part(*req, "character_url") != nullptr);
   CHECK(part(*req, "character_url")->value == "https://cdn.test/mascot.mp4");

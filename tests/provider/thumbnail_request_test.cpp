@@ -9,7 +9,7 @@ using namespace vb;
 
 namespace {
 
-ProviderConfig config_for(const char* dialect) {
+ProviderConfig config_for(Dialect dialect) {
   ProviderConfig c;
   c.dialect = dialect;
   c.base_url = "https://api.test/v1";
@@ -27,7 +27,7 @@ RemoteStatus completed(std::string thumbnail_url = "") {
 }  // namespace
 
 TEST_CASE("openai provider: the thumbnail is the content route's thumbnail variant", "[provider]") {
-  OpenAiVideosProvider p(config_for("openai"));
+  OpenAiVideosProvider p(config_for(Dialect::openai));
   auto req = p.thumbnail_request("video_a/b", completed());
   REQUIRE(req.has_value());
   CHECK(req->method == "GET");
@@ -40,7 +40,7 @@ TEST_CASE("openai provider: the thumbnail is the content route's thumbnail varia
 }
 
 TEST_CASE("openai provider: a gateway's thumbnail_url is followed as given", "[provider]") {
-  OpenAiVideosProvider p(config_for("openai"));
+  OpenAiVideosProvider p(config_for(Dialect::openai));
   auto req = p.thumbnail_request("video_a", completed("https://cdn.test/t.webp?sig=2"));
   REQUIRE(req.has_value());
   CHECK(req->url == "https://cdn.test/t.webp?sig=2");
@@ -50,7 +50,7 @@ TEST_CASE("openai provider: a gateway's thumbnail_url is followed as given", "[p
 
 TEST_CASE("unified provider: the thumbnail is the answer's signed URL, without the key",
           "[provider]") {
-  UnifiedTaskProvider p(config_for("unified"));
+  UnifiedTaskProvider p(config_for(Dialect::unified));
   CHECK_FALSE(p.thumbnail_request("sora-2:task_1", completed()).has_value());
   auto req = p.thumbnail_request("sora-2:task_1", completed("https://cdn.test/t.webp?sig=3"));
   REQUIRE(req.has_value());

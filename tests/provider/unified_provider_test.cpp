@@ -21,7 +21,7 @@ JobSpec gateway_spec() {
 
 UnifiedTaskProvider provider() {
   ProviderConfig c;
-  c.dialect = "unified";
+  c.dialect = Dialect::unified;
   c.base_url = "https://gw.test/v1";
   return UnifiedTaskProvider(c);
 }

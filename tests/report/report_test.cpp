@@ -66,12 +66,13 @@ TEST_CASE("the CSV report has one header and one CRLF record per job", "[report]
   const std::string csv = report(*store, ReportFormat::csv);
   const std::string header =
       "batch,id,state,remote_id,model,size,seconds,attempts,submitted_at,completed_at,"
-      "downloaded_at,output_path,bytes,sha256,error_code,error_message,prompt,unclaimed\r\n";
+      "downloaded_at,output_path,bytes,sha256,error_code,error_message,prompt,unclaimed,verify,"
+      "verify_detail\r\n";
   REQUIRE(csv.substr(0, header.size()) == header);
   CHECK_THAT(csv, Catch::Contains(
-                      "nightly,job-0,ambiguous,,sora-2,small,4,1,,,,,0,,,,prompt number 0,\r\n"));
+                      "nightly,job-0,ambiguous,,sora-2,small,4,1,,,,,0,,,,prompt number 0,,,\r\n"));
   CHECK_THAT(csv, Catch::Contains("nightly,job-1,queued,,sora-2,small,4,0,,,,,0,,,,"
-                                  "\"surf, \"\"big\"\" waves\nat dawn\",\r\n"));
+                                  "\"surf, \"\"big\"\" waves\nat dawn\",,,\r\n"));
   // 4 records: the embedded LF of job-1 is not a record end.
   std::size_t records = 0;
   for (std::size_t at = csv.find("\r\n"); at != std::string::npos; at = csv.find("\r\n", at + 2)) {
@@ -187,7 +188,7 @@ TEST_CASE("paid, unclaimed videos show in status and every report", "[report]") 
 
   CHECK_THAT(report(*store, ReportFormat::csv),
              Catch::Contains("nightly,job-0,ambiguous,,sora-2,small,4,1,,,,,0,,,,prompt number 0,"
-                             "video_dup1\r\n"));
+                             "video_dup1,,\r\n"));
   doc.Parse(report(*store, ReportFormat::json).c_str());
   CHECK(doc["summary"]["unclaimed_videos"].GetInt() == 1);
   CHECK(std::string(doc["jobs"][0]["unclaimed"].GetString()) == "video_dup1");
@@ -201,4 +202,54 @@ TEST_CASE("paid, unclaimed videos show in status and every report", "[report]") 
   claim.update.remote_id = "video_dup1";
   REQUIRE(store->apply(std::vector<Transition>{claim}).has_value());
   CHECK(store->unclaimed_videos(std::nullopt)->empty());
+}
+
+TEST_CASE("a video that is not what was asked shows in status and every report", "[report]") {
+  auto store = store_with_jobs();
+  const JobState path[] = {JobState::queued, JobState::submitting, JobState::submitted,
+                           JobState::ready, JobState::downloading, JobState::done};
+  for (std::size_t i = 1; i < std::size(path); ++i) {
+    Transition t = step(3, path[i - 1], path[i], k_generated_at);
+    if (path[i] == JobState::done) {
+      t.update.output_path = "out/nightly/job-2.mp4";
+      t.update.check = VideoCheck{};
+      t.update.check->verdict = "duration_short,resolution_mismatch";
+      t.update.check->mismatches = "asked for 8 s, got a 4 s video\nasked for 1280x720, got 640x360";
+      t.update.check->probed = true;
+      t.update.check->has_video = true;
+      t.update.check->video_codec = "h264";
+      t.update.check->width = 640;
+      t.update.check->height = 360;
+      t.update.check->duration_ms = 4000;
+    }
+    REQUIRE(store->apply({&t, 1}).has_value());
+  }
+
+  CHECK_THAT(report(*store, ReportFormat::csv),
+             Catch::Contains(",prompt number 2,,\"duration_short,resolution_mismatch\","
+                             "\"asked for 8 s, got a 4 s video; asked for 1280x720, got "
+                             "640x360\"\r\n"));
+  rapidjson::Document doc;
+  doc.Parse(report(*store, ReportFormat::json).c_str());
+  CHECK(std::string(doc["jobs"][2]["verify"].GetString()) == "duration_short,resolution_mismatch");
+  CHECK(std::string(doc["jobs"][0]["verify"].GetString()).empty());  // never checked
+  CHECK(doc["summary"]["videos_verified"].GetInt() == 1);
+  CHECK(doc["summary"]["videos_mismatched"].GetInt() == 1);
+  CHECK_THAT(report(*store, ReportFormat::jsonl),
+             Catch::Contains("\"verify\":\"duration_short,resolution_mismatch\""));
+  const std::string md = report(*store, ReportFormat::md);
+  CHECK_THAT(md, Catch::Contains("| Verified videos | 0 match what was asked, 1 do not"));
+  CHECK_THAT(md, Catch::Contains("| duration_short,resolution_mismatch: asked for 8 s"));
+  const std::string html = report(*store, ReportFormat::html);
+  CHECK_THAT(html, Catch::Contains("<span class=\"badge off\" title=\"asked for 8 s, got a 4 s "
+                                   "video; asked for 1280x720, got 640x360\">"
+                                   "duration_short,resolution_mismatch</span>"));
+  CHECK_THAT(html, Catch::Contains("640x360, 4.0 s, 0 fps, h264, no audio"));
+
+  const std::string text = status(*store, false);
+  CHECK_THAT(text, Catch::Contains("1 video(s) do not match what was asked (shorter, smaller or "
+                                   "not a video): nightly 1."));
+  doc.Parse(status(*store, true).c_str());
+  CHECK(doc["mismatched"]["total"].GetInt() == 1);
+  CHECK(doc["mismatched"]["batches"]["nightly"].GetInt() == 1);
 }

@@ -117,9 +117,10 @@ bool has_authorization(const std::string& head) {
          head.find(k_key) != std::string::npos;
 }
 
-vb::HttpResult fetch(const std::string& origin, const std::string& url) {
+vb::HttpResult fetch(const std::string& origin, const std::string& url,
+                     const std::string& scheme = "Bearer") {
   vb::TransportOptions options;
-  options.bearer_token = k_key;
+  options.credentials = vb::static_credentials(scheme, k_key);
   options.auth_origin = origin;
   auto transport = vb::make_curl_transport(options);
   vb::HttpRequest request;
@@ -143,26 +144,30 @@ std::string origin_of(const LoopbackServer& s) {
 
 }  // namespace
 
-TEST_CASE("the bearer token goes to the provider origin and nowhere else", "[security][http]") {
+// Bearer travels as libcurl credentials, another scheme (Vidu's `Token`) as a header: neither
+// crosses to another origin.
+TEST_CASE("the key goes to the provider origin and nowhere else", "[security][http]") {
+  const std::string scheme = GENERATE(std::string("Bearer"), std::string("Token"));
+  INFO("scheme " << scheme);
   LoopbackServer cdn(&ok_reply);
   LoopbackServer provider(&redirect_reply, cdn.port());
   LoopbackServer same(&same_origin_redirect_reply);
 
   SECTION("a request to the provider origin carries it") {
     LoopbackServer api(&ok_reply);
-    auto result = fetch(origin_of(api), origin_of(api) + "/v1/videos/x");
+    auto result = fetch(origin_of(api), origin_of(api) + "/v1/videos/x", scheme);
     REQUIRE(result.response.status == 200);
     REQUIRE(api.heads().size() == 1);
-    CHECK(api.heads()[0].find(std::string("Bearer ") + k_key) != std::string::npos);
+    CHECK(api.heads()[0].find("Authorization: " + scheme + " " + k_key) != std::string::npos);
   }
   SECTION("a request to another origin (a CDN URL named by an answer) does not") {
-    auto result = fetch(origin_of(provider), origin_of(cdn) + "/files/v.mp4");
+    auto result = fetch(origin_of(provider), origin_of(cdn) + "/files/v.mp4", scheme);
     REQUIRE(result.response.status == 200);
     REQUIRE(cdn.heads().size() == 1);
     CHECK_FALSE(has_authorization(cdn.heads()[0]));
   }
   SECTION("a redirect from the provider to another origin drops it") {
-    auto result = fetch(origin_of(provider), origin_of(provider) + "/v1/videos/x/content");
+    auto result = fetch(origin_of(provider), origin_of(provider) + "/v1/videos/x/content", scheme);
     REQUIRE(result.response.status == 200);
     REQUIRE(result.response.body == "ok");
     REQUIRE(provider.heads().size() == 1);
@@ -172,7 +177,7 @@ TEST_CASE("the bearer token goes to the provider origin and nowhere else", "[sec
     CHECK_FALSE(has_authorization(cdn.heads()[0]));
   }
   SECTION("a redirect within the provider origin keeps it") {
-    auto result = fetch(origin_of(same), origin_of(same) + "/v1/videos/x/content");
+    auto result = fetch(origin_of(same), origin_of(same) + "/v1/videos/x/content", scheme);
     REQUIRE(result.response.status == 200);
     REQUIRE(same.heads().size() == 2);
     CHECK(has_authorization(same.heads()[1]));

@@ -108,7 +108,7 @@ Result<CreateAnswer> FakeProvider::parse_create(const HttpResponse& response) co
   return answer;
 }
 
-HttpRequest FakeProvider::query_request(const std::string& remote_id) const {
+HttpRequest FakeProvider::query_request(const JobSpec&, const std::string& remote_id) const {
   return get(m_base + "/tasks/" + remote_id);
 }
 
@@ -150,7 +150,8 @@ HttpRequest FakeProvider::list_request(const std::string& after_id) const {
   return get(m_base + "/tasks?after=" + after_id);
 }
 
-Result<RemotePage> FakeProvider::parse_list(const HttpResponse& response) const {
+Result<RemotePage> FakeProvider::parse_list(const std::string&,
+                                            const HttpResponse& response) const {
   auto doc = VB_TRY(parse_object(response.body));
   auto items = doc.FindMember("items");
   if (items == doc.MemberEnd() || !items->value.IsArray()) {
@@ -176,7 +177,8 @@ Result<RemotePage> FakeProvider::parse_list(const HttpResponse& response) const 
   return page;
 }
 
-bool FakeProvider::matches(const JobSpec& spec, const RemoteVideo& video) const {
+bool FakeProvider::matches(const JobSpec& spec, const std::string&,
+                           const RemoteVideo& video) const {
   return spec.prompt == video.prompt;
 }
 

@@ -36,24 +36,28 @@ class FakeProvider final : public VideoProvider {
   FakeProvider(std::string base_url, FakeCapabilities caps)
       : m_base(std::move(base_url)), m_caps(caps) {}
 
-  std::string_view dialect() const override { return "fake"; }
+  // The enum names the shipped dialects only; the engine uses it for words, not behaviour.
+  Dialect dialect() const override { return Dialect::unified; }
   Status check(const JobSpec&) const override { return {}; }
   AnswerClass classify(RequestPhase phase, const HttpResult& result, Millis now) const override;
   Result<HttpRequest> create_request(const JobSpec& spec,
                                      const CreateContext& context) const override;
   Result<CreateAnswer> parse_create(const HttpResponse& response) const override;
-  HttpRequest query_request(const std::string& remote_id) const override;
+  HttpRequest query_request(const JobSpec& spec, const std::string& remote_id) const override;
   Result<RemoteStatus> parse_query(const HttpResponse& response) const override;
   HttpRequest download_request(const std::string& remote_id,
                                const RemoteStatus& status) const override;
   bool downloads_by_id() const override { return m_caps.downloads_by_id; }
+  std::string delivered_size(const JobSpec& spec) const override { return spec.size; }
   std::optional<HttpRequest> thumbnail_request(const std::string& remote_id,
                                                const RemoteStatus& status) const override;
   Result<std::string> parse_content_redirect(std::string_view json_body) const override;
   bool can_list() const override { return m_caps.listing; }
   HttpRequest list_request(const std::string& after_id) const override;
-  Result<RemotePage> parse_list(const HttpResponse& response) const override;
-  bool matches(const JobSpec& spec, const RemoteVideo& video) const override;
+  Result<RemotePage> parse_list(const std::string& after_id,
+                                const HttpResponse& response) const override;
+  bool matches(const JobSpec& spec, const std::string& job_key,
+               const RemoteVideo& video) const override;
   bool can_create_characters() const override { return false; }
   HttpRequest character_request(const std::string&, const std::string&) const override;
   Result<std::string> parse_character(const HttpResponse& response) const override;

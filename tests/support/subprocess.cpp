@@ -1,5 +1,6 @@
 #include "support/subprocess.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -70,6 +71,15 @@ void redirect(const std::string& path, int target_fd)
   }
   redirect(options.stdout_path, STDOUT_FILENO);
   redirect(options.stderr_path, STDERR_FILENO);
+  // Out of the way first (a target number may be another pair's source), then into place.
+  int moved[16];
+  const std::size_t count = std::min<std::size_t>(options.fds.size(), 16);
+  for (std::size_t i = 0; i < count; ++i) {
+    moved[i] = ::fcntl(options.fds[i].first, F_DUPFD_CLOEXEC, 100);
+  }
+  for (std::size_t i = 0; i < count; ++i) {
+    ::dup2(moved[i], options.fds[i].second);  // dup2 clears close-on-exec on the target
+  }
   if (!options.cwd.empty() && ::chdir(options.cwd.c_str()) != 0) {
     const int error = errno;
     (void)!::write(error_fd, &error, sizeof(error));

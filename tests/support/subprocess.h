@@ -23,6 +23,9 @@ struct SubprocessOptions
   // SIGKILL the child if the test process dies (PR_SET_PDEATHSIG), so a crashed or aborted test
   // binary never leaves simulators running. Tied to the forking thread, as Linux defines it.
   bool kill_with_parent = true;
+  // Descriptors handed to the child: (descriptor here, number in the child), e.g. the pipes of
+  // Chromium's --remote-debugging-pipe on 3 and 4. All others are closed on exec as usual.
+  std::vector<std::pair<int, int>> fds;
 };
 
 class Subprocess

@@ -1,0 +1,83 @@
+#include "provider/registry.h"
+
+#include <iterator>
+
+#include "config/api_key.h"
+#include "provider/kling_jwt.h"
+#include "provider/kling_provider.h"
+#include "provider/minimax_provider.h"
+#include "provider/openai_videos_provider.h"
+#include "provider/unified_task_provider.h"
+
+namespace vb {
+
+namespace {
+
+template <typename Provider>
+std::unique_ptr<VideoProvider> make(const ProviderConfig& config) {
+  return std::make_unique<Provider>(config);
+}
+
+constexpr DialectEntry k_entries[] = {
+    {Dialect::openai, "OpenAI video format: POST /videos, GET /videos/{id}, /content; listed",
+     {{}, {}, "per account tier; 429 with Retry-After"},
+     &make<OpenAiVideosProvider>},
+    {Dialect::unified, "gateways' unified task format: POST /video/create, GET /video/query",
+     {{}, {}, "the gateway's; 429"},
+     &make<UnifiedTaskProvider>},
+    {Dialect::kling, "Kling: POST /v1/videos/{text2video|image2video}, queried on the same path",
+     {{}, {}, "per resource pack; 429 with code 1302 (rate) or 1303 (concurrency)"},
+     &make<KlingProvider>},
+    {Dialect::minimax,
+     "MiniMax v1: POST /v1/video_generation, query, files/retrieve; errors in 200 bodies",
+     {20.0, {}, "video RPM 5 (free) or 20 (paid); base_resp 1002"},
+     &make<MiniMaxProvider>},
+};
+
+constexpr bool in_enum_order() {
+  for (std::size_t i = 0; i < std::size(k_entries); ++i) {
+    if (static_cast<std::size_t>(k_entries[i].dialect) != i) {
+      return false;
+    }
+  }
+  return std::size(k_entries) == k_dialect_count;
+}
+
+static_assert(in_enum_order(), "k_entries: every Dialect once, in enum order");
+
+}  // namespace
+
+const DialectEntry& dialect_entry(Dialect dialect) {
+  return k_entries[static_cast<std::size_t>(dialect)];
+}
+
+std::unique_ptr<VideoProvider> make_provider(const ProviderConfig& config) {
+  return dialect_entry(config.dialect).make(config);
+}
+
+Result<std::unique_ptr<Credentials>> make_credentials(const ProviderConfig& config,
+                                                      const EnvLookup& env) {
+  if (config.auth != AuthScheme::kling_jwt) {
+    auto key = resolve_api_key(config, env);
+    if (!key) {
+      return std::unexpected(key.error());
+    }
+    return static_credentials(config.auth == AuthScheme::token ? "Token" : "Bearer", *key);
+  }
+  const std::string table = provider_table(config);
+  auto access = resolve_secret({"access key", table, "access_key_env", config.access_key_env,
+                                "access_key_file", config.access_key_file},
+                               env);
+  if (!access) {
+    return std::unexpected(access.error());
+  }
+  auto secret = resolve_secret({"secret key", table, "secret_key_env", config.secret_key_env,
+                                "secret_key_file", config.secret_key_file},
+                               env);
+  if (!secret) {
+    return std::unexpected(secret.error());
+  }
+  return std::unique_ptr<Credentials>(std::make_unique<KlingJwt>(*access, *secret));
+}
+
+}  // namespace vb
