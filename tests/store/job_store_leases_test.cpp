@@ -735,7 +735,11 @@ TEMPLATE_TEST_CASE("concurrent admission never exceeds the in-flight cap",
     set_limits(*store, 0, 1, k_cap);
   }
   install_cap_check(ledger, k_cap);
+  // Bounds the whole test: a worker that stops early leaves the others waiting for jobs that
+  // never come, so they give up at the deadline and the test fails with a message.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   std::atomic<int> done{0};
+  std::atomic<bool> stop{false};
   std::mutex mutex;
   std::vector<std::string> errors;
   auto worker = [&](int index) {
@@ -744,15 +748,33 @@ TEMPLATE_TEST_CASE("concurrent admission never exceeds the in-flight cap",
     if (!opened || !(*opened)->register_worker(id, "h", index, k_ttl)) {
       std::lock_guard lock(mutex);
       errors.push_back("cannot open or register " + id);
+      stop = true;
       return;
     }
     JobStore& store = **opened;
-    while (done.load() < k_jobs) {
+    // A worker that fails gives its admitted jobs back (the release of a graceful stop), so
+    // their in-flight slots are not held until its lease expires; the test stops.
+    auto give_up = [&](const Error& error) {
+      (void)store.release_worker(id);
+      std::lock_guard lock(mutex);
+      errors.push_back(id + ": " + error.describe());
+      stop = true;
+    };
+    while (done.load() < k_jobs && !stop.load()) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        std::lock_guard lock(mutex);
+        errors.push_back(id + ": gave up after 60 s with " + std::to_string(done.load()) +
+                         " of " + std::to_string(k_jobs) + " jobs ready");
+        stop = true;
+        return;
+      }
       auto admitted = store.admit_creates(id, sim_scope(), 3);
       if (!admitted) {
-        std::lock_guard lock(mutex);
-        errors.push_back(admitted.error().describe());
+        give_up(admitted.error());
         return;
+      }
+      if (admitted->empty()) {
+        sleep_ms(2);  // the cap is full: wait as a worker polls, not in a write-lock spin
       }
       for (const ClaimedJob& c : *admitted) {
         for (auto [from, to] : {std::pair{JobState::queued, JobState::submitting},
@@ -762,8 +784,7 @@ TEMPLATE_TEST_CASE("concurrent admission never exceeds the in-flight cap",
           Transition t = owned(c.job.row_id, c.lease, from, to);
           t.release_lease = to == JobState::ready;
           if (auto moved = store.apply({&t, 1}); !moved) {
-            std::lock_guard lock(mutex);
-            errors.push_back(moved.error().describe());
+            give_up(moved.error());
             return;
           }
         }
