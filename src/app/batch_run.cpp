@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "app/run_lock.h"
 #include "app/worker_heartbeat.h"
 #include "engine/run_engine.h"
 #include "provider/registry.h"
@@ -55,6 +54,18 @@ Status import_manifest(const BatchRunRequest& request, JobStore& store, BatchRun
   return store.import_characters(character_records(manifest, request.config), now);
 }
 
+// The provider's create limits as the ledger shares them between workers (the last worker
+// to start sets them): its submits per minute as a GCRA interval, with the burst of one loop
+// turn the engine allows itself, and its in-flight cap.
+ProviderLimits shared_limits(const LimitsConfig& limits) {
+  const double per_second = limits.submits_per_minute / 60.0;
+  ProviderLimits shared;
+  shared.interval_ms = per_second > 0 ? static_cast<Millis>(1000.0 / per_second) : 0;
+  shared.burst = std::max(1, static_cast<int>(per_second * 0.5));
+  shared.max_in_flight = std::max(1, limits.max_in_flight);
+  return shared;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<JobStore>> open_store(const Config& config) {
@@ -91,7 +102,6 @@ Result<ProviderRun> make_provider_run(const Config& config, const std::string& n
 Result<RunSummary> run_batch(const BatchRunRequest& request, BatchRunHooks& hooks,
                              const Clock& clock, const std::atomic<int>& stop_requests) {
   const Config& config = request.config;
-  auto lock = VB_TRY(RunLock::acquire(config.db_path));
   const auto names = VB_TRY(providers_needed(request));
   // Keys and providers are checked before the ledger is touched.
   std::vector<ProviderRun> runs;
@@ -102,11 +112,16 @@ Result<RunSummary> run_batch(const BatchRunRequest& request, BatchRunHooks& hook
   if (request.manifest) {
     VB_TRY(import_manifest(request, *store, hooks, clock.now_ms()));
   }
-  // Workers a crash left behind first (their leases released), then what they left mid-request.
+  // Workers a crash left behind first (their leases released), then what a run without a
+  // worker row left mid-request.
   VB_TRY(store->rescue_expired_workers());
   VB_TRY(recover_interrupted_jobs(*store, clock.now_ms()));
+  for (auto& run : runs) {
+    VB_TRY(store->set_provider_limits(run.config.provider.name, shared_limits(run.config.limits)));
+  }
   auto heartbeat_store = VB_TRY(open_store(config));
-  const auto worker = VB_TRY(WorkerHeartbeat::start(std::move(heartbeat_store)));
+  const auto worker =
+      VB_TRY(WorkerHeartbeat::start(std::move(heartbeat_store), config.worker_ttl_ms));
   for (auto& run : runs) {
     run.store = VB_TRY(open_store(config));  // each engine's thread has its own connection
   }
@@ -114,6 +129,7 @@ Result<RunSummary> run_batch(const BatchRunRequest& request, BatchRunHooks& hook
   if (request.manifest) {
     scope.batch = request.manifest->batch;
   }
+  scope.worker = worker.get();
   return run_providers(runs, clock, hooks.observer(*store), scope, stop_requests);
 }
 

@@ -1,9 +1,10 @@
 // BatchRun: running a batch, as every front end needs it (`vidbatch run` and `resume` today;
-// workers and the dashboard call the same): one run per ledger (RunLock), a ProviderRun per
-// provider the jobs name (its key and a transport that sends the key to its origin only), the
-// import of a manifest and its characters, the recovery of what a crashed run left
-// mid-request, then every provider's engine to the end. It prints nothing: progress goes to the
-// observer the hooks give, and failures come back as Error. Not thread-safe; one call at a time.
+// the dashboard calls the same): this process as a worker of the ledger (WorkerHeartbeat)
+// beside any others, a ProviderRun per provider the jobs name (its key and a transport that
+// sends the key to its origin only), the import of a manifest and its characters, the recovery
+// of what a crashed run left mid-request, then every provider's engine to the end. It prints
+// nothing: progress goes to the observer the hooks give, and failures come back as Error. Not
+// thread-safe; one call at a time.
 #pragma once
 
 #include <atomic>
@@ -34,7 +35,7 @@ class BatchRunHooks {
   virtual RunObserver& observer(JobStore& store) = 0;
 };
 
-// Fails before any engine ran: another process holds the ledger (ErrorCode::busy), a provider
+// Fails before any engine ran: a provider
 // the jobs name is not configured or has no key (invalid_input), the manifest conflicts with
 // the ledger (conflict), the database fails (database). Once the engines ran, their summary,
 // which says whether the run was interrupted or stopped (RunSummary::fatal).

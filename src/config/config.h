@@ -154,6 +154,8 @@ struct Config {
   HttpConfig http;
   std::string db_path = "vidbatch.db";
   StoreSync sync = StoreSync::full;      // SQLite synchronous
+  // A worker not heard from for this long is declared dead and its jobs go to the others.
+  Millis worker_ttl_ms = 30000;
   std::string config_path;               // the file that was read, empty if none
 
   // The provider called `name` ("" = the default provider), or null.

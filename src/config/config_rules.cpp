@@ -310,6 +310,8 @@ const std::vector<KeyRule>& rules() {
        enum_key<StoreSync>([](Config& c) -> auto& { return c.sync; },
                            {{"off", StoreSync::off}, {"normal", StoreSync::normal},
                             {"full", StoreSync::full}})},
+      {"store", "worker_ttl_ms",
+       millis_key([](Config& c) -> auto& { return c.worker_ttl_ms; })},
   };
   return k_rules;
 }

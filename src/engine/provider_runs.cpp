@@ -61,7 +61,12 @@ Result<RunSummary> run_providers(std::vector<ProviderRun>& runs, const Clock& cl
   if (runs.size() == 1) {
     ProviderRun& run = runs.front();
     RunEngine engine(*run.store, *run.provider, *run.transport, clock, run.config, observer);
-    return engine.run(scope, stop_requests);
+    auto summary = VB_TRY(engine.run(scope, stop_requests));
+    if (scope.worker != nullptr) {
+      // Other workers moved jobs too: the ledger's counts, not this engine's view.
+      summary.counts = VB_TRY(counts_in_scope(*run.store, scope));
+    }
+    return summary;
   }
   auto seed = counts_in_scope(*runs.front().store, scope);
   if (!seed) {
@@ -94,6 +99,9 @@ Result<RunSummary> run_providers(std::vector<ProviderRun>& runs, const Clock& cl
     }
   }
   summary.counts = merged.counts();
+  if (scope.worker != nullptr) {
+    summary.counts = VB_TRY(counts_in_scope(*runs.front().store, scope));
+  }
   return summary;
 }
 

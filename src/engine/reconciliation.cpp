@@ -18,9 +18,13 @@ Reconciliation::Reconciliation(RunCore& core, Submitter& submitter)
     : m_core(core), m_submitter(submitter), m_pages(core) {}
 
 Status Reconciliation::load() {
+  m_jobs.clear();
   const JobState ambiguous[] = {JobState::ambiguous};
   JobStore& store = m_core.store();
   return m_core.each_stored(ambiguous, [&](JobRecord rec) -> Status {
+    if (m_left_to_user.contains(rec.row_id)) {
+      return {};
+    }
     auto sent = store.last_entered(rec.row_id, JobState::submitting);
     auto found = store.last_entered(rec.row_id, JobState::ambiguous);
     if (!sent || !found) {
@@ -38,6 +42,11 @@ void Reconciliation::hold(LiveJob& job, const std::string& code, const std::stri
   update.error_code = code;
   update.error_message = message;
   m_core.transition(job, JobState::ambiguous, message, update, http_status);
+  if (m_core.worker() != nullptr) {
+    m_core.forget(job);  // the leader of the provider's listings reconciles it
+    m_due = std::min(m_due, now);
+    return;
+  }
   m_jobs.push_back(
       {{job.rec.row_id, job.rec.spec, job_key(job.rec.batch, job.rec.spec.id), job.sent_at, now},
        job.rec});
@@ -49,8 +58,40 @@ Millis Reconciliation::next_wake(Millis wake) const {
   return !m_jobs.empty() && !m_pages.in_flight() ? std::min(wake, m_due) : wake;
 }
 
+// Worker mode: one worker at a time lists a provider's videos (the leadership of
+// "reconcile:<provider>"); it takes every ambiguous job of the scope from the ledger.
+bool Reconciliation::lead(Millis now) {
+  const WorkerSeat& worker = *m_core.worker();
+  m_due = now;
+  m_core.flush();
+  auto leading = m_core.store().hold_leadership("reconcile:" + m_core.config().provider.name,
+                                                worker.id(), worker.ttl_ms());
+  if (!leading) {
+    m_core.set_fatal(leading.error());
+    return false;
+  }
+  if (*leading) {
+    if (auto loaded = load(); !loaded) {
+      m_core.set_fatal(loaded.error());
+      return false;
+    }
+  } else {
+    m_jobs.clear();
+  }
+  if (m_jobs.empty()) {
+    m_due = now + k_reconcile_retry_ms;
+  }
+  return !m_jobs.empty();
+}
+
 void Reconciliation::start(Millis now) {
-  if (m_jobs.empty() || m_pages.in_flight() || now < m_due) {
+  if (m_pages.in_flight() || now < m_due) {
+    return;
+  }
+  if (m_core.worker() != nullptr && m_pages.pages() == 0 && !lead(now)) {
+    return;
+  }
+  if (m_jobs.empty()) {
     return;
   }
   if (!m_core.provider().can_list()) {
@@ -143,6 +184,7 @@ void Reconciliation::decide(Millis now) {
         m_core.notice(NoticeKind::listing_too_short, held.rec.batch + "/" + held.rec.spec.id,
                       "job " + held.rec.spec.id + ": the listing does not reach back to its "
                       "create request; held as ambiguous");
+        m_left_to_user.insert(held.create.row_id);
       }
       continue;
     }
@@ -156,7 +198,11 @@ void Reconciliation::decide(Millis now) {
       m_core.transition(job, JobState::submitted,
                         "reconciled: the provider's listing holds this job's video " + d.video.id,
                         update);
-      m_core.schedule(job, now);
+      if (m_core.worker() != nullptr) {
+        m_core.forget(job);  // unleased: claimed for its polls like any submitted job
+      } else {
+        m_core.schedule(job, now);
+      }
     } else {
       m_core.transition(job, JobState::queued,
                         "reconciled: the provider's listing proves no video was started; "
@@ -219,7 +265,10 @@ void Reconciliation::apply_policy() {
   std::vector<Held> jobs = std::move(m_jobs);
   m_jobs.clear();
   if (policy == AmbiguousPolicy::hold) {
-    return;  // `vidbatch resolve` decides
+    for (const Held& held : jobs) {
+      m_left_to_user.insert(held.create.row_id);  // `vidbatch resolve` decides
+    }
+    return;
   }
   for (auto& held : jobs) {
     LiveJob& job = m_core.admit(std::move(held.rec));

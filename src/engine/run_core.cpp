@@ -151,9 +151,27 @@ LiveJob& RunCore::admit(JobRecord rec) {
     added = true;
   }
   m_at_provider += added && counts_at_provider(rec.state) ? 1 : 0;
+  if (auto claim = m_claims.find(rec.row_id); claim != m_claims.end()) {
+    job.lease = claim->second;
+    m_claims.erase(claim);
+  }
   job.rec = std::move(rec);
   job.poll_interval = config().limits.poll_interval_ms;
   return job;
+}
+
+bool RunCore::give_back_claim(std::int64_t row_id) {
+  auto claim = m_claims.find(row_id);
+  if (claim == m_claims.end()) {
+    return true;
+  }
+  const LeasedJob held{row_id, claim->second};
+  m_claims.erase(claim);
+  if (auto released = m_deps.store.release_leases({&held, 1}); !released) {
+    set_fatal(released.error());
+    return false;
+  }
+  return true;
 }
 
 LiveJob* RunCore::due_job(const Timer& timer) {
@@ -171,6 +189,8 @@ void RunCore::forget(LiveJob& job) {
   }
   if (!job.forgotten) {
     job.forgotten = true;
+    // A job can leave while at the provider (worker mode: its lease was lost).
+    m_at_provider -= counts_at_provider(job.rec.state) ? 1 : 0;
     m_forgotten.push_back(job.rec.row_id);
   }
 }
@@ -196,26 +216,65 @@ bool RunCore::in_scope(const JobRecord& rec) const {
   return (!batch || rec.batch == *batch) && for_this_provider(rec);
 }
 
-void RunCore::transition(LiveJob& job, JobState to, const std::string& message, JobUpdate update,
-                         int http_status) {
+WorkScope RunCore::work_scope() const {
+  const std::string& name = config().provider.name;
+  return WorkScope{name, name == config().default_provider, m_deps.scope.batch};
+}
+
+// The transition, mirrored in memory at once. Worker mode: under the job's lease (or, for an
+// unleased job, only while nobody holds it); back to `queued`, the job goes back to the pool.
+Transition RunCore::mirror(LiveJob& job, JobState to, const std::string& message,
+                           JobUpdate update, int http_status) {
   JobState from = job.rec.state;
   update.add_polls += job.unsaved_polls;
   update.add_retries += job.unsaved_retries;
   job.unsaved_polls = 0;
   job.unsaved_retries = 0;
   Transition t{job.rec.row_id, from, to, now(), http_status, message, update};
+  if (worker() != nullptr) {
+    t.lease = job.lease.value_or(Lease{});
+    t.release_lease = to == JobState::queued;
+  }
   job.rec.state = to;
   apply_update(job.rec, update);
   m_at_provider += counts_at_provider(to) ? 1 : 0;
   m_at_provider -= counts_at_provider(from) ? 1 : 0;
   m_counts.by_state[static_cast<std::size_t>(from)] -= 1;
   m_counts.by_state[static_cast<std::size_t>(to)] += 1;
-  m_flush_now = m_flush_now || update.remote_id.has_value();
+  return t;
+}
+
+void RunCore::transition(LiveJob& job, JobState to, const std::string& message, JobUpdate update,
+                         int http_status) {
+  Transition t = mirror(job, to, message, std::move(update), http_status);
+  m_flush_now = m_flush_now || t.update.remote_id.has_value();
   m_pending_notes.emplace_back(job.rec, t);
   m_pending.push_back(std::move(t));
   if (is_terminal(to) && m_on_terminal) {
     m_on_terminal(job.rec);
   }
+}
+
+bool RunCore::record_create_answer(LiveJob& job, JobState to, const std::string& message,
+                                   JobUpdate update, int http_status) {
+  if (worker() == nullptr || !job.lease) {
+    transition(job, to, message, std::move(update), http_status);
+    return true;
+  }
+  flush();
+  const Transition t = mirror(job, to, message, std::move(update), http_status);
+  auto recorded = m_deps.store.record_create_answer(t, config().provider.name);
+  if (!recorded) {
+    set_fatal(recorded.error());
+    forget(job);
+    return false;
+  }
+  if (*recorded != RecordedAnswer::applied) {
+    forget(job);  // recorded without this lease: the job is another worker's now
+    return false;
+  }
+  m_deps.observer.on_transition(job.rec, t.from, t.to, t.message, t.http_status);
+  return true;
 }
 
 void RunCore::fail_job(LiveJob& job, const std::string& code, const std::string& message,
@@ -249,12 +308,25 @@ void RunCore::flush() {
   if (m_pending.empty()) {
     return;
   }
-  auto status = m_deps.store.apply(m_pending);
-  if (!status) {
-    set_fatal(status.error());
+  if (worker() == nullptr) {
+    auto status = m_deps.store.apply(m_pending);
+    if (!status) {
+      set_fatal(status.error());
+    } else {
+      for (const auto& [rec, t] : m_pending_notes) {
+        m_deps.observer.on_transition(rec, t.from, t.to, t.message, t.http_status);
+      }
+    }
+  } else if (auto outcomes = m_deps.store.apply_each(m_pending); !outcomes) {
+    set_fatal(outcomes.error());
   } else {
-    for (const auto& [rec, t] : m_pending_notes) {
-      m_deps.observer.on_transition(rec, t.from, t.to, t.message, t.http_status);
+    for (std::size_t i = 0; i < outcomes->size(); ++i) {
+      const auto& [rec, t] = m_pending_notes[i];
+      if ((*outcomes)[i] == TransitionOutcome::applied) {
+        m_deps.observer.on_transition(rec, t.from, t.to, t.message, t.http_status);
+      } else if (LiveJob* lost = find(t.row_id); lost != nullptr) {
+        forget(*lost);  // rescued or taken by another worker meanwhile
+      }
     }
   }
   m_pending.clear();

@@ -49,6 +49,9 @@ struct LiveJob {
   // Loaded `ready` from the ledger: one download from the content route by id, without
   // asking its status first. Any refusal of it sends the job to a status query.
   bool by_id = false;
+  // Worker mode (RunScope::worker): the lease this worker holds on the job; unset, the job is
+  // unleased and its transitions apply only while nobody holds it.
+  std::optional<Lease> lease;
   std::unique_ptr<VideoFile> file;
   std::string redirect_url;       // a JSON content answer's video URL
   int redirects = 0;
@@ -144,6 +147,9 @@ class RunCore {
   SharedBudget& budget() { return m_deps.budget; }
   HttpTransport& transport() { return m_deps.transport; }
   Millis now() const { return m_deps.clock.now_ms(); }
+  // Worker mode: this process's worker, null when the engine works alone.
+  const WorkerSeat* worker() const { return m_deps.scope.worker; }
+  WorkScope work_scope() const;
   Scheduler& scheduler() { return m_scheduler; }
   const Scheduler& scheduler() const { return m_scheduler; }
 
@@ -164,8 +170,14 @@ class RunCore {
   LiveJob* answered(std::int64_t row_id);
   // Visits the ledger's jobs in `states` that are in this run's scope, page by page.
   Status each_stored(std::span<const JobState> states, const std::function<Status(JobRecord)>& visit);
-  // The job as a live job of the loop (a fresh entry, or the one it had).
+  // The job as a live job of the loop (a fresh entry, or the one it had), with the claim this
+  // worker holds on it, if any.
   LiveJob& admit(JobRecord rec);
+  // Worker mode: a claim (admission or claim_jobs) on a job not yet in the loop; admit() takes
+  // it. give_back_claim releases one the loop did not take; false when the ledger failed.
+  void hold_claim(std::int64_t row_id, const Lease& lease) { m_claims[row_id] = lease; }
+  bool holds_claim(std::int64_t row_id) const { return m_claims.contains(row_id); }
+  bool give_back_claim(std::int64_t row_id);
   // The timer's job, if the timer is still its current one and the job is idle.
   LiveJob* due_job(const Timer& timer);
   void schedule(LiveJob& job, Millis at) { m_scheduler.schedule(job, at); }
@@ -194,6 +206,12 @@ class RunCore {
                   int http_status = 0);
   void fail_job(LiveJob& job, const std::string& code, const std::string& message,
                 int http_status = 0);
+  // A create's answer (the transition out of `submitting` carrying the remote id), written at
+  // once. Worker mode: through JobStore::record_create_answer, so an answer whose lease was
+  // lost is still recorded; the job is then forgotten. True when the job is still this run's.
+  bool record_create_answer(LiveJob& job, JobState to, const std::string& message,
+                            JobUpdate update, int http_status);
+  // Worker mode: a transition that lost its lease is dropped and its job forgotten.
   void flush();
   void flush_if_due(Millis now);
   std::optional<Millis> flush_due() const;
@@ -221,6 +239,9 @@ class RunCore {
     Millis at;
   };
 
+  Transition mirror(LiveJob& job, JobState to, const std::string& message, JobUpdate update,
+                    int http_status);
+
   RunDeps m_deps;
   Scheduler m_scheduler;
   std::unordered_map<std::uint64_t, Sent> m_sent;  // by tag
@@ -228,6 +249,7 @@ class RunCore {
   std::size_t m_status_in_flight = 0;
   std::unordered_map<std::int64_t, LiveJob> m_live;
   std::vector<std::int64_t> m_forgotten;
+  std::unordered_map<std::int64_t, Lease> m_claims;  // claimed, not yet admitted
   std::size_t m_at_provider = 0;            // live jobs submitting/submitted/running
   std::vector<Transition> m_pending;        // committed together by flush()
   std::vector<std::pair<JobRecord, Transition>> m_pending_notes;

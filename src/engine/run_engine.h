@@ -47,8 +47,25 @@ class RunObserver {
   virtual void on_notice(const Notice& notice) = 0;
 };
 
+// This process as a worker of a shared ledger (docs/scale-out.md): its id in `workers`, kept
+// alive by a heartbeat elsewhere. Thread-safe.
+class WorkerSeat {
+ public:
+  virtual ~WorkerSeat() = default;
+  virtual const std::string& id() const = 0;
+  virtual Millis ttl_ms() const = 0;
+  // False once a heartbeat was refused: the worker was declared dead (R5).
+  virtual bool alive() const = 0;
+  // Alive, and the last heartbeat is younger than half the time to live (R6).
+  virtual bool may_create() const = 0;
+};
+
 struct RunScope {
   std::optional<std::string> batch;   // only this batch; all batches when unset
+  // Set: the engine works as this worker, through leases, beside other workers of the ledger:
+  // creates through JobStore::admit_creates, polls and downloads through claim_jobs, every
+  // transition under the job's lease. Unset: it works alone on every job of its scope.
+  const WorkerSeat* worker = nullptr;
 };
 
 struct RunSummary {
@@ -90,9 +107,10 @@ class RunEngine {
   std::shared_ptr<SharedBudget> m_budget;
 };
 
-// Moves jobs left mid-flight by a crash to where a new run can take them:
-// submitting -> ambiguous (its create may have started a video), and
-// downloading -> ready (download again from a fresh status). Returns how many.
+// Moves jobs left mid-flight by a crash of a run without a worker lease to where a new run can
+// take them: submitting -> ambiguous (its create may have started a video), and
+// downloading -> ready (download again from a fresh status). Jobs a worker holds are left to it
+// (or to the rescuer, JobStore::rescue_expired_workers). Returns how many moved.
 Result<int> recover_interrupted_jobs(JobStore& store, Millis now);
 
 }  // namespace vb

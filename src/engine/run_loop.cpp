@@ -11,6 +11,12 @@ namespace {
 
 constexpr Millis k_max_wait_ms = 100;     // loop turn ceiling: signals are noticed this fast
 constexpr Millis k_stop_grace_ms = 5000;  // in-flight requests may finish this long after a stop
+// Worker mode: how often jobs to poll and download are claimed, and the ledger is asked
+// whether its scope still has work (jobs another worker holds, or one a rescuer released).
+constexpr Millis k_claim_interval_ms = 500;
+constexpr Millis k_ledger_check_ms = 500;
+// Worker mode: jobs to poll and download held at once (beyond them, left to other workers).
+constexpr int k_claimed_live_jobs = 64;
 
 // Generating at the provider: what a listing page can answer for. A `ready` job whose
 // stored status is stale (a resumed run) needs its own answer's URL.
@@ -52,6 +58,9 @@ Status RunEngine::Loop::load_live_jobs() {
     seed.by_state[static_cast<std::size_t>(c.state)] += c.count;
   }
   m_core.seed_counts(seed);
+  if (m_core.worker() != nullptr) {
+    return {};  // claimed as the run goes (claim_live_jobs)
+  }
   const JobState live_states[] = {JobState::submitted, JobState::running, JobState::ready};
   const Millis now = m_core.now();
   const bool by_id = m_core.provider().downloads_by_id();
@@ -66,7 +75,36 @@ Status RunEngine::Loop::load_live_jobs() {
   });
 }
 
+// Worker mode: unleased jobs of the scope that need polls or a download (a stopped worker's,
+// a rescued one's, a reconciled one), claimed under this worker's lease.
+void RunEngine::Loop::claim_live_jobs(Millis now) {
+  std::size_t live = 0;
+  m_core.each_live([&](const LiveJob&) { ++live; });
+  if (now < m_next_claim || live >= static_cast<std::size_t>(k_claimed_live_jobs)) {
+    return;
+  }
+  m_next_claim = now + k_claim_interval_ms;
+  m_core.flush();
+  const JobState states[] = {JobState::submitted, JobState::running, JobState::ready};
+  auto claimed = m_core.store().claim_jobs(m_core.worker()->id(), m_core.work_scope(), states,
+                                           k_claimed_live_jobs - static_cast<int>(live));
+  if (!claimed) {
+    m_core.set_fatal(claimed.error());
+    return;
+  }
+  const bool by_id = m_core.provider().downloads_by_id();
+  for (ClaimedJob& c : *claimed) {
+    m_core.hold_claim(c.job.row_id, c.lease);
+    LiveJob& job = m_core.admit(std::move(c.job));
+    job.by_id = job.rec.state == JobState::ready && by_id;
+    m_core.schedule(job, now);
+  }
+}
+
 void RunEngine::Loop::start_requests(Millis now) {
+  if (m_core.worker() != nullptr) {
+    claim_live_jobs(now);
+  }
   m_reconciliation.start(now);
   m_characters.start(now);
   m_thumbnails.start(now);
@@ -100,15 +138,42 @@ void RunEngine::Loop::route_due_jobs(Millis now) {
   m_polls.start_waiting(now);
 }
 
-bool RunEngine::Loop::finished() const {
+// Worker mode: jobs of the scope's batches (of any provider) not yet terminal nor ambiguous
+// (queued ones only while the budget allows creates), whoever holds them: this worker stays
+// while any is left, to take over the jobs of a worker that stops.
+bool RunEngine::Loop::ledger_has_work(Millis now) {
+  if (now < m_next_ledger_check) {
+    return m_ledger_has_work;
+  }
+  m_next_ledger_check = now + k_ledger_check_ms;
+  m_core.flush();
+  auto counts = m_core.store().count_states();
+  if (!counts) {
+    m_core.set_fatal(counts.error());
+    return false;
+  }
+  m_ledger_has_work = false;
+  for (const auto& c : *counts) {
+    const bool waiting = c.state == JobState::queued ? !m_submitter.budget_reached()
+                                                     : !is_terminal(c.state) &&
+                                                           c.state != JobState::ambiguous;
+    m_ledger_has_work = m_ledger_has_work || (waiting && c.count > 0 && m_core.in_scope_batch(c.batch));
+  }
+  // Ambiguous jobs keep the leader of the provider's listings until it has reconciled them.
+  m_ledger_has_work = m_ledger_has_work || m_reconciliation.lead(now);
+  return m_ledger_has_work;
+}
+
+bool RunEngine::Loop::finished() {
   if (m_core.in_flight() > 0 || m_downloads.busy()) {
     return false;
   }
   if (m_core.stopping()) {
     return true;
   }
-  return m_core.no_live_jobs() && m_submitter.done() && !m_reconciliation.pending() &&
-         !m_characters.pending() && !m_thumbnails.pending();
+  const bool idle = m_core.no_live_jobs() && m_submitter.done() && !m_reconciliation.pending() &&
+                    !m_characters.pending() && !m_thumbnails.pending();
+  return idle && (m_core.worker() == nullptr || !ledger_has_work(m_core.now()));
 }
 
 Millis RunEngine::Loop::next_wake(Millis now) const {
@@ -138,6 +203,14 @@ Result<RunSummary> RunEngine::Loop::run(const std::atomic<int>& stop_requests) {
   VB_TRY(m_submitter.load_budget());
   while (true) {
     Millis now = m_core.now();
+    if (m_core.worker() != nullptr && !m_core.worker()->alive() && !m_core.stopping()) {
+      // R5: declared dead (no heartbeat within its time to live), its jobs went to the others.
+      m_core.set_fatal(Error{ErrorCode::busy,
+                             "this worker was declared dead (its heartbeat stopped for longer "
+                             "than its time to live) and its jobs were given to other workers; "
+                             "start it again to join the run",
+                             m_core.worker()->id()});
+    }
     if (stop_requests.load() >= 1 && !m_core.stopping()) {
       m_core.stop();
       m_stop_deadline = now + k_stop_grace_ms;
@@ -169,6 +242,11 @@ Result<RunSummary> RunEngine::Loop::run(const std::atomic<int>& stop_requests) {
     m_core.end_turn();
   }
   m_core.tick(m_core.now(), true);
+  if (m_core.worker() != nullptr) {
+    // Another worker may list at once; a failure leaves the leadership to run out.
+    (void)m_core.store().release_leadership("reconcile:" + m_core.config().provider.name,
+                                            m_core.worker()->id());
+  }
   m_chains.note_waiting();
   RunSummary summary;
   summary.counts = m_core.counts();
@@ -215,10 +293,12 @@ Result<int> recover_interrupted_jobs(JobStore& store, Millis now) {
     } else {
       t.message = "the previous run stopped mid-download; downloading again";
     }
+    t.lease = Lease{};  // a job a live worker holds is its owner's (or its rescuer's)
     moves.push_back(std::move(t));
   }
-  VB_TRY(store.apply(moves));
-  return static_cast<int>(moves.size());
+  const auto outcomes = VB_TRY(store.apply_each(moves));
+  return static_cast<int>(std::count(outcomes.begin(), outcomes.end(),
+                                     TransitionOutcome::applied));
 }
 
 }  // namespace vb

@@ -13,10 +13,12 @@ class RunEngine::Loop {
 
  private:
   Status load_live_jobs();
+  void claim_live_jobs(Millis now);
+  bool ledger_has_work(Millis now);
   void start_requests(Millis now);
   void route_due_jobs(Millis now);
   Millis next_wake(Millis now) const;
-  bool finished() const;
+  bool finished();
 
   RunCore m_core;
   FailedRequests m_failures;
@@ -30,6 +32,9 @@ class RunEngine::Loop {
   ThumbnailFetcher m_thumbnails;
   Reconciliation m_reconciliation;
   Millis m_stop_deadline = 0;
+  Millis m_next_claim = 0;        // worker mode: next claim of jobs to poll and download
+  Millis m_next_ledger_check = 0; // worker mode: next look at what the ledger has left
+  bool m_ledger_has_work = true;
 };
 
 }  // namespace vb

@@ -52,13 +52,14 @@ class Submitter final : public RequestOwner {
   void push_front(JobRecord rec) { m_queue.push_front(std::move(rec)); }
   // A create retry is due: back to the queue, first in line, its failures still counted.
   void retry_due(LiveJob& job);
-  bool done() const { return (m_queue.empty() && m_exhausted) || m_budget_reached; }
+  bool done() const;
   bool budget_reached() const { return m_budget_reached; }
   Millis next_wake(Millis now, Millis wake) const;
   void on_answer(std::int64_t row_id, HttpResult& result, Millis now) override;
 
  private:
   void fill_queue();
+  void admit_from_ledger(Millis now);
   bool within_budget(const JobRecord& rec);
   bool sent_twice(LiveJob& job, const HttpResult& result, Millis now);
 
@@ -71,6 +72,7 @@ class Submitter final : public RequestOwner {
   std::deque<JobRecord> m_queue;  // queued jobs fetched from the ledger
   std::int64_t m_cursor = 0;
   bool m_exhausted = false;
+  Millis m_next_admission = 0;    // worker mode: no admission before
   bool m_budget_reached = false;  // this loop stopped submitting at the budget
   std::unordered_map<std::int64_t, FailureStreak> m_retry_streaks;  // of jobs waiting to retry
 };
@@ -226,6 +228,9 @@ class Reconciliation final : public RequestOwner {
             Millis now);
   void start(Millis now);
   bool pending() const { return !m_jobs.empty(); }
+  // Worker mode: takes (or renews) the provider's listing leadership and, when held, loads the
+  // scope's ambiguous jobs to reconcile from the ledger; true when there are some.
+  bool lead(Millis now);
   Millis next_wake(Millis wake) const;
   void on_answer(std::int64_t key, HttpResult& result, Millis now) override;
 
@@ -246,6 +251,7 @@ class Reconciliation final : public RequestOwner {
   int m_failures = 0;
   Millis m_due = 0;
   std::unordered_set<std::string> m_unclaimed_noted;  // paid, unclaimed videos already told
+  std::unordered_set<std::int64_t> m_left_to_user;    // worker mode: not loaded again
 };
 
 // Status by listing (limits.poll_by_listing): due jobs wait for a sweep of listing pages

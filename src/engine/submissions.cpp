@@ -12,6 +12,7 @@ namespace vb {
 namespace {
 
 constexpr int k_queue_page = 256;
+constexpr Millis k_admission_idle_ms = 250;  // worker mode: admission found nothing, wait
 
 }  // namespace
 
@@ -24,7 +25,33 @@ Submitter::Submitter(RunCore& core, ChainGate& chains, CharacterCreator& charact
       m_reconciliation(reconciliation),
       m_failures(failures) {}
 
+// Worker mode: as many jobs as this worker may start, admitted by the ledger under the
+// provider's shared limits (its GCRA budget and in-flight cap across every worker).
+void Submitter::admit_from_ledger(Millis now) {
+  const auto cap = static_cast<std::size_t>(m_core.config().limits.max_in_flight);
+  const std::size_t held = m_core.at_provider() + m_queue.size();
+  if (held >= cap || now < m_next_admission || !m_core.worker()->may_create()) {
+    return;
+  }
+  m_core.flush();  // the in-flight count of the ledger sees this worker's transitions
+  auto admitted = m_core.store().admit_creates(m_core.worker()->id(), m_core.work_scope(),
+                                               static_cast<int>(cap - held));
+  if (!admitted) {
+    m_core.set_fatal(admitted.error());
+    return;
+  }
+  m_next_admission = admitted->empty() ? now + k_admission_idle_ms : now;
+  for (ClaimedJob& claimed : *admitted) {
+    m_core.hold_claim(claimed.job.row_id, claimed.lease);
+    m_queue.push_back(std::move(claimed.job));
+  }
+}
+
 void Submitter::fill_queue() {
+  if (m_core.worker() != nullptr) {
+    admit_from_ledger(m_core.now());
+    return;
+  }
   if (m_exhausted || m_queue.size() >= k_queue_page / 2) {
     return;
   }
@@ -56,6 +83,13 @@ void Submitter::start(Millis now) {
     // released children at the front.
     JobRecord rec = std::move(m_queue.front());
     m_queue.pop_front();
+    if (m_core.worker() != nullptr && !m_core.holds_claim(rec.row_id)) {
+      continue;  // unclaimed (a released child, a reconciled job): admission brings it back
+    }
+    if (m_core.worker() != nullptr && !m_core.worker()->may_create()) {
+      m_core.give_back_claim(rec.row_id);  // R5, R6: no create from a worker maybe dead
+      continue;
+    }
     CreateContext context;
     context.job_key = job_key(rec.batch, rec.spec.id);
     Gate verdict = m_chains.check(rec, context);
@@ -63,6 +97,8 @@ void Submitter::start(Millis now) {
       verdict = m_characters.check(rec, context);
     }
     if (verdict == Gate::skipped) {
+      // A job a gate keeps waiting gives its claim (an in-flight slot) back meanwhile.
+      m_core.give_back_claim(rec.row_id);
       fill_queue();
       continue;
     }
@@ -93,10 +129,23 @@ void Submitter::start(Millis now) {
     return;
   }
   for (auto& [job, context] : batch) {
+    if (job->forgotten) {
+      continue;  // R1: its `submitting` lost the lease: no create
+    }
+    if (m_core.worker() != nullptr && !m_core.worker()->may_create()) {
+      // R6 again at the last moment: a process stalled since its `submitting` may have been
+      // rescued meanwhile; nothing was sent, so the job goes back (if still held).
+      m_core.transition(*job, JobState::queued, "create not sent: this worker's heartbeat is late");
+      m_core.forget(*job);
+      continue;
+    }
     auto request = m_core.provider().create_request(job->rec.spec, context);
     if (!request) {
       m_core.fail_job(*job, failure::invalid_request, request.error().describe());
       continue;
+    }
+    if (const WorkerSeat* worker = m_core.worker(); worker != nullptr) {
+      request->may_leave = [worker] { return worker->may_create(); };  // R6 on the wire
     }
     job->in_flight = RequestKind::submit;
     m_core.send(std::move(*request), Traffic::paid, *this, job->rec.row_id, now);
@@ -105,8 +154,18 @@ void Submitter::start(Millis now) {
 
 void Submitter::retry_due(LiveJob& job) {
   m_retry_streaks[job.rec.row_id] = job.streak(RequestPhase::submit);
-  m_queue.push_front(job.rec);
+  // Worker mode: the job went back to the pool with its `queued`; admission brings it back.
+  if (m_core.worker() == nullptr) {
+    m_queue.push_front(job.rec);
+  }
   m_core.forget(job);
+}
+
+bool Submitter::done() const {
+  if (m_core.worker() != nullptr) {
+    return m_queue.empty() || m_budget_reached;
+  }
+  return (m_queue.empty() && m_exhausted) || m_budget_reached;
 }
 
 Millis Submitter::next_wake(Millis now, Millis wake) const {
@@ -146,8 +205,10 @@ void Submitter::on_answer(std::int64_t row_id, HttpResult& result, Millis now) {
   update.submitted_at = now;
   update.error_code = "";
   update.error_message = "";
-  m_core.transition(job, JobState::submitted, "accepted as " + created->remote_id, update,
-                    result.response.status);
+  if (!m_core.record_create_answer(job, JobState::submitted, "accepted as " + created->remote_id,
+                                   update, result.response.status)) {
+    return;  // recorded, but the job is no longer this worker's
+  }
   job.streak(RequestPhase::submit) = {};
   m_polls.apply(job, created->status, result.response.status, now);
   if (!job.forgotten &&

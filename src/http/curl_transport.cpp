@@ -92,6 +92,8 @@ struct Transfer {
   bool sink_bypassed = false;  // an error answer's body goes to memory, not the sink
   bool sink_failed = false;
   bool too_large = false;
+  std::function<bool()> may_leave;  // HttpRequest::may_leave
+  bool held_back = false;           // may_leave said no: nothing was written
   HttpResult result;
   char error[CURL_ERROR_SIZE] = {};
 };
@@ -170,6 +172,16 @@ int on_debug(CURL*, curl_infotype type, char* data, std::size_t size, void* user
     t->result.request_sends += 1;
   }
   return 0;
+}
+
+// Right before a paid request is written on its new connection.
+int on_prereq(void* user, char*, char*, int, int) {
+  auto* t = static_cast<Transfer*>(user);
+  if (t->may_leave && !t->may_leave()) {
+    t->held_back = true;
+    return CURL_PREREQFUNC_ABORT;
+  }
+  return CURL_PREREQFUNC_OK;
 }
 
 TransportFailure classify(CURLcode code, long request_size) {
@@ -308,6 +320,11 @@ void CurlMultiTransport::configure_paid(Transfer& t, const HttpRequest& request)
   curl_easy_setopt(easy, CURLOPT_DEBUGFUNCTION, on_debug);
   curl_easy_setopt(easy, CURLOPT_DEBUGDATA, &t);
   curl_easy_setopt(easy, CURLOPT_VERBOSE, 1L);  // the debug callback runs only when verbose
+  if (request.may_leave) {
+    t.may_leave = request.may_leave;
+    curl_easy_setopt(easy, CURLOPT_PREREQFUNCTION, on_prereq);
+    curl_easy_setopt(easy, CURLOPT_PREREQDATA, &t);
+  }
 }
 
 int CurlMultiTransport::on_timer(CURLM*, long timeout_ms, void* self) {
@@ -450,7 +467,9 @@ HttpResult CurlMultiTransport::finish(CURL* easy, CURLcode code) {
   result.response.status = static_cast<int>(status);
   result.effective_url = effective != nullptr ? effective : "";
   result.failure = classify(code, request_size);
-  if (t->too_large) {
+  if (t->held_back) {
+    result.failure = TransportFailure::not_sent;
+  } else if (t->too_large) {
     result.failure = TransportFailure::too_large;
   } else if (code == CURLE_WRITE_ERROR && !t->sink_failed) {
     result.failure = TransportFailure::other;

@@ -21,6 +21,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -70,6 +71,10 @@ struct HttpRequest {
   std::int64_t range_from = 0;    // >0: ask for bytes from this offset (Range: bytes=N-)
   BodySink* sink = nullptr;       // null: collect the body in memory (capped at 16 MiB)
   bool paid = false;              // costs money: sent once, on a connection of its own
+  // Paid requests: asked once the connection is up, right before the request is written;
+  // false holds it back unsent (TransportFailure::not_sent). E.g. a worker declared dead
+  // while it was stopped sends nothing when it wakes.
+  std::function<bool()> may_leave;
 };
 
 enum class TransportFailure {

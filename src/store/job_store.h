@@ -86,8 +86,9 @@ struct JobUpdate {
 
 // A claim on a job: the worker holding it and the fencing token of this claim. Every claim
 // draws a new token, so an owner whose lease was rescued and claimed again cannot write.
+// A transition under a lease with an empty owner applies only while no worker holds the job.
 struct Lease {
-  std::string owner;            // a worker's id (register_worker)
+  std::string owner;            // a worker's id (register_worker); "": the job is unleased
   std::int64_t token = 0;
 };
 

@@ -28,7 +28,8 @@ WITH t AS (
     lease_owner = CASE WHEN $19::boolean THEN NULL ELSE lease_owner END,
     lease_token = CASE WHEN $19::boolean THEN NULL ELSE lease_token END
   WHERE id = $15::bigint AND state = $16
-    AND ($20::text IS NULL OR (lease_owner = $20 AND lease_token = $21::bigint
+    AND ($20::text IS NULL OR ($20 = '' AND lease_owner IS NULL)
+         OR (lease_owner = $20 AND lease_token = $21::bigint
          AND (NOT $22::boolean OR EXISTS (
            SELECT 1 FROM workers w WHERE w.id = $20 AND w.expires_at > vb_now_ms()))))
   RETURNING id),

@@ -30,7 +30,8 @@ UPDATE jobs SET state = ?1,
   lease_owner = CASE WHEN ?19 THEN NULL ELSE lease_owner END,
   lease_token = CASE WHEN ?19 THEN NULL ELSE lease_token END
 WHERE id = ?15 AND state = ?16
-  AND (?20 IS NULL OR (lease_owner = ?20 AND lease_token = ?21 AND (?22 = 0 OR EXISTS (
+  AND (?20 IS NULL OR (?20 = '' AND lease_owner IS NULL)
+       OR (lease_owner = ?20 AND lease_token = ?21 AND (?22 = 0 OR EXISTS (
        SELECT 1 FROM workers w WHERE w.id = ?20 AND w.expires_at > )sql" VB_SQLITE_NOW_MS "))))";
 
 constexpr const char* k_insert_event_sql = R"sql(

@@ -28,7 +28,9 @@ class E2eFolder {
 
   const std::string& dir() const { return m_dir; }
   std::string path(const std::string& name) const { return m_dir + "/" + name; }
-  std::string db() const { return path("ledger.db"); }
+  // The ledger: "ledger.db" in the folder, or what use_ledger() named (a PostgreSQL URL).
+  std::string db() const { return m_ledger.empty() ? path("ledger.db") : m_ledger; }
+  void use_ledger(std::string location) { m_ledger = std::move(location); }
   std::string out() const { return path("out"); }
 
   // Writes a manifest of `count` jobs named job-0..; `prompt_overrides` replaces the prompt of
@@ -53,6 +55,7 @@ class E2eFolder {
 
  private:
   std::string m_dir;
+  std::string m_ledger;
   mutable int m_runs = 0;
   std::map<std::string, std::string> m_env;
 };
