@@ -139,8 +139,9 @@ void RunEngine::Loop::route_due_jobs(Millis now) {
 }
 
 // Worker mode: jobs of the scope's batches (of any provider) not yet terminal nor ambiguous
-// (queued ones only while the budget allows creates), whoever holds them: this worker stays
-// while any is left, to take over the jobs of a worker that stops.
+// (queued ones only while the budget allows creates and a gate does not hold them all back),
+// whoever holds them: this worker stays while any is left, to take over the jobs of a worker
+// that stops.
 bool RunEngine::Loop::ledger_has_work(Millis now) {
   if (now < m_next_ledger_check) {
     return m_ledger_has_work;
@@ -153,12 +154,20 @@ bool RunEngine::Loop::ledger_has_work(Millis now) {
     return false;
   }
   m_ledger_has_work = false;
+  std::int64_t queued = 0;
   for (const auto& c : *counts) {
-    const bool waiting = c.state == JobState::queued ? !m_submitter.budget_reached()
-                                                     : !is_terminal(c.state) &&
-                                                           c.state != JobState::ambiguous;
-    m_ledger_has_work = m_ledger_has_work || (waiting && c.count > 0 && m_core.in_scope_batch(c.batch));
+    if (!m_core.in_scope_batch(c.batch) || c.count == 0) {
+      continue;
+    }
+    queued += c.state == JobState::queued ? c.count : 0;
+    m_ledger_has_work = m_ledger_has_work ||
+                        (!is_terminal(c.state) && c.state != JobState::ambiguous &&
+                         c.state != JobState::queued);
   }
+  // Queued jobs are work while creates may go and not all of them wait on a gate.
+  m_ledger_has_work = m_ledger_has_work ||
+                      (!m_submitter.budget_reached() &&
+                       queued > static_cast<std::int64_t>(m_submitter.gated()));
   // Ambiguous jobs keep the leader of the provider's listings until it has reconciled them.
   m_ledger_has_work = m_ledger_has_work || m_reconciliation.lead(now);
   return m_ledger_has_work;

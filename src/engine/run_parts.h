@@ -49,11 +49,16 @@ class Submitter final : public RequestOwner {
   Status load_budget();
   void start(Millis now);
   // First in line: a released child, a character's jobs, a job proven never started.
-  void push_front(JobRecord rec) { m_queue.push_front(std::move(rec)); }
+  void push_front(JobRecord rec) {
+    m_gated.erase(rec.row_id);
+    m_queue.push_front(std::move(rec));
+  }
   // A create retry is due: back to the queue, first in line, its failures still counted.
   void retry_due(LiveJob& job);
   bool done() const;
   bool budget_reached() const { return m_budget_reached; }
+  // Worker mode: queued jobs a gate kept waiting (for a parent, a character) when last seen.
+  std::size_t gated() const { return m_gated.size(); }
   Millis next_wake(Millis now, Millis wake) const;
   void on_answer(std::int64_t row_id, HttpResult& result, Millis now) override;
 
@@ -75,6 +80,7 @@ class Submitter final : public RequestOwner {
   Millis m_next_admission = 0;    // worker mode: no admission before
   bool m_budget_reached = false;  // this loop stopped submitting at the budget
   std::unordered_map<std::int64_t, FailureStreak> m_retry_streaks;  // of jobs waiting to retry
+  std::unordered_set<std::int64_t> m_gated;
 };
 
 // Derived jobs (remix_of, edit_of, extend_of) wait in memory until their parent is done.

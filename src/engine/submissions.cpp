@@ -98,7 +98,10 @@ void Submitter::start(Millis now) {
     }
     if (verdict == Gate::skipped) {
       // A job a gate keeps waiting gives its claim (an in-flight slot) back meanwhile.
-      m_core.give_back_claim(rec.row_id);
+      if (m_core.worker() != nullptr) {
+        m_gated.insert(rec.row_id);
+        m_core.give_back_claim(rec.row_id);
+      }
       fill_queue();
       continue;
     }
@@ -107,6 +110,7 @@ void Submitter::start(Millis now) {
       m_queue.push_front(std::move(rec));
       break;
     }
+    m_gated.erase(rec.row_id);
     LiveJob& job = m_core.admit(std::move(rec));
     job.sent_at = now;
     if (auto failed = m_retry_streaks.find(job.rec.row_id); failed != m_retry_streaks.end()) {

@@ -256,25 +256,27 @@ SimProcess chaos_sim() {
                      "20000"});
 }
 
-}  // namespace
-
-TEST_CASE("workers on one SQLite ledger survive kill -9 and stalls: one create per job",
-          "[e2e][chaos][workers]") {
+// The chaos run of k_plan on the folder's ledger.
+void run_chaos(E2eFolder& folder) {
   SimProcess sim = chaos_sim();
-  E2eFolder folder;
   ChaosRun chaos(folder, sim, k_plan);
   CHECK(chaos.run() == k_plan.faults);
   require_one_create_per_job(sim, folder, k_plan);
 }
 
+}  // namespace
+
+TEST_CASE("workers on one SQLite ledger survive kill -9 and stalls: one create per job",
+          "[e2e][chaos][workers]") {
+  E2eFolder folder;
+  run_chaos(folder);
+}
+
 TEST_CASE("workers on one PostgreSQL ledger survive kill -9 and stalls: one create per job",
           "[e2e][chaos][workers][postgres]") {
-  SimProcess sim = chaos_sim();
   E2eFolder folder;
   folder.use_ledger(fresh_pg_database());
-  ChaosRun chaos(folder, sim, k_plan);
-  CHECK(chaos.run() == k_plan.faults);
-  require_one_create_per_job(sim, folder, k_plan);
+  run_chaos(folder);
 }
 
 TEST_CASE("negative control: a rescuer that requeues submitting jobs pays twice",
