@@ -182,7 +182,8 @@ TEST_CASE("unknown keys name their path and suggest the intended key", "[config]
         "t.toml:1:1: max_in_flight: unknown key 'max_in_flight' (did you mean "
         "'limits.max_in_flight'?)\nmax_in_flight = 3\n^");
   CHECK(error_of("[store]\ncolour = 1\n") ==
-        "t.toml:2:1: store.colour: unknown key 'colour'; expected one of: path, sync\n"
+        "t.toml:2:1: store.colour: unknown key 'colour'; expected one of: path, sync, "
+        "worker_ttl_ms\n"
         "colour = 1\n^");
 }
 
