@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "engine/run_parts.h"
+#include "job/failure_codes.h"
 
 namespace vb {
 
@@ -59,6 +60,24 @@ void FailedRequests::on_failed(LiveJob& job, RequestPhase phase, const AnswerCla
                                            "); fetching a fresh status");
   }
   m_core.schedule(job, now + d.delay_ms);
+}
+
+std::optional<RemoteStatus> FailedRequests::read_poll_answer(
+    LiveJob& job, const HttpResult& result, Millis now,
+    const std::function<Result<RemoteStatus>(const HttpResponse&)>& parse) {
+  const AnswerClass answer = m_core.provider().classify(RequestPhase::poll, result, now);
+  if (answer.kind != AnswerKind::ok) {
+    on_failed(job, RequestPhase::poll, answer, result.response.status, now);
+    return std::nullopt;
+  }
+  auto status = parse(result.response);
+  if (!status) {
+    const AnswerClass unreadable{AnswerKind::retry, {}, failure::unreadable_answer,
+                                 status.error().message};
+    on_failed(job, RequestPhase::poll, unreadable, result.response.status, now);
+    return std::nullopt;
+  }
+  return std::move(*status);
 }
 
 }  // namespace vb

@@ -16,6 +16,8 @@
 #pragma once
 
 #include <deque>
+#include <functional>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -188,6 +190,11 @@ class FailedRequests {
   FailedRequests(RunCore& core, Downloader& downloads, Reconciliation& reconciliation);
   void on_failed(LiveJob& job, RequestPhase phase, const AnswerClass& answer, int http_status,
                  Millis now);
+  // The status a poll-phase answer (a query, a URL resolution) carries, read by `parse`;
+  // nullopt once a failed or unreadable answer went to on_failed (retried as a failed poll).
+  std::optional<RemoteStatus> read_poll_answer(
+      LiveJob& job, const HttpResult& result, Millis now,
+      const std::function<Result<RemoteStatus>(const HttpResponse&)>& parse);
 
  private:
   RunCore& m_core;

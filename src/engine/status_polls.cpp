@@ -39,16 +39,10 @@ void StatusPolls::on_answer(std::int64_t row_id, HttpResult& result, Millis now)
     return;
   }
   LiveJob& job = *found;
-  AnswerClass answer = m_core.provider().classify(RequestPhase::poll, result, now);
-  if (answer.kind != AnswerKind::ok) {
-    m_failures.on_failed(job, RequestPhase::poll, answer, result.response.status, now);
-    return;
-  }
-  auto status = m_core.provider().parse_query(result.response);
+  auto status = m_failures.read_poll_answer(job, result, now, [this](const HttpResponse& r) {
+    return m_core.provider().parse_query(r);
+  });
   if (!status) {
-    // Treat an unreadable answer like a failed poll: retry, then give up.
-    AnswerClass unreadable{AnswerKind::retry, {}, failure::unreadable_answer, status.error().message};
-    m_failures.on_failed(job, RequestPhase::poll, unreadable, result.response.status, now);
     return;
   }
   job.streak(RequestPhase::poll) = {};
