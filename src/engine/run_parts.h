@@ -211,9 +211,9 @@ class ListingPages {
   // The next page's request: the first after restart(), else the one after the last page read.
   void send_next(RequestOwner& owner, Traffic traffic, Millis now);
   void restart();
-  // The page an answer carries; an Error when it has none. `refused`: the provider said there
-  // is no listing here (not worth asking again).
-  Result<RemotePage> read(const HttpResult& result, Millis now, bool& refused);
+  // The page an answer carries; an Error when it has none. `kind`: the provider's reading of
+  // the answer (`rejected`: there is no listing here; `slow_down`: ask again later).
+  Result<RemotePage> read(const HttpResult& result, Millis now, AnswerKind& kind);
 
  private:
   RunCore& m_core;
