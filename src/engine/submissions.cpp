@@ -174,10 +174,9 @@ void Submitter::on_answer(std::int64_t row_id, HttpResult& result, Millis now) {
   if (sent_twice(job, result, now)) {
     return;
   }
-  // The provider said how far the video got before the stream ended: it was being made.
-  const std::string made = streamed ? "; the stream had reported " + percent(*streamed) +
-                                          ", so the video is being made (and billed)"
-                                    : "";
+  // How far the provider said the video had got before its stream ended.
+  const std::string made =
+      streamed ? "; the stream had reported " + percent(*streamed) + " before it ended" : "";
   AnswerClass answer = m_core.provider().classify(RequestPhase::submit, result, now);
   if (answer.kind != AnswerKind::ok) {
     answer.detail += answer.kind == AnswerKind::ambiguous ? made : "";

@@ -79,8 +79,9 @@ Run run_five_jobs(E2eFolder& folder, const SimProcess& sim, int max_in_flight) {
   return run_manifest(folder, sim, folder.path("chat5.yaml"));
 }
 
-std::vector<std::string> sim_flags(std::vector<std::string> extra = {}) {
-  std::vector<std::string> flags = {"--dialect", "chat", "--require-key", k_key, "--gen-ms", "400",
+std::vector<std::string> sim_flags(std::vector<std::string> extra = {},
+                                   const std::string& gen_ms = "400") {
+  std::vector<std::string> flags = {"--dialect", "chat", "--require-key", k_key, "--gen-ms", gen_ms,
                                     "--quiet"};
   flags.insert(flags.end(), extra.begin(), extra.end());
   return flags;
@@ -167,7 +168,7 @@ TEST_CASE("chat: a stream outlives http.request_timeout_ms; the job timeout boun
           "[e2e][chat]") {
   // Each video takes 2.5 s, its stream as long; a create bounded by the 1 s request timeout
   // would be cut by vidbatch itself and held ambiguous.
-  SimProcess sim(sim_flags({"--gen-ms", "2500"}));
+  SimProcess sim(sim_flags({}, "2500"));
   E2eFolder folder;
   prepare(folder, sim, 4, "[http]\nrequest_timeout_ms = 1000\n");
   Run run = run_manifest(folder, sim, k_source + "/jobs/examples/chat.yaml");
@@ -178,4 +179,23 @@ TEST_CASE("chat: a stream outlives http.request_timeout_ms; the job timeout boun
     INFO("job " << job.spec.id << " " << job.error_message);
     CHECK(job.state == JobState::done);
   }
+}
+
+TEST_CASE("chat: validate names the file, line and field the route cannot carry",
+          "[e2e][chat]") {
+  E2eFolder folder;
+  folder.write_raw_config("[providers]\ndefault = \"chat\"\n[providers.chat]\ndialect = \"chat\"\n"
+                          "base_url = \"https://gw.example/v1\"\napi_key_env = \"GATEWAY_API_KEY\"\n");
+  std::ofstream(folder.path("bad.yaml"))
+      << "batch: bad\n"
+         "defaults: {provider: chat, model: sora-2, orientation: portrait, size: small}\n"
+         "jobs:\n"
+         "  - id: a\n    prompt: \"x\"\n    seconds: 8\n";
+  const CommandResult result = folder.run(
+      {"validate", folder.path("bad.yaml"), "--config", folder.path("vidbatch.toml")});
+  INFO(result.out << result.err);
+  CHECK(result.exit_code != 0);
+  CHECK(result.err.find("bad.yaml:4:") != std::string::npos);
+  CHECK(result.err.find("jobs[0].seconds: the chat route has no length field") !=
+        std::string::npos);
 }
