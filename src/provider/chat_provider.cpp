@@ -89,8 +89,8 @@ std::optional<double> last_percent(std::string_view text) {
   for (auto at = text.rfind('%'); at != std::string_view::npos && at > 0;
        at = text.rfind('%', at - 1)) {
     std::size_t begin = at;
-    while (begin > 0 && (std::isdigit(static_cast<unsigned char>(text[begin - 1])) ||
-                         text[begin - 1] == '.')) {
+    while (begin > 0 &&
+           (std::isdigit(static_cast<unsigned char>(text[begin - 1])) || text[begin - 1] == '.')) {
       --begin;
     }
     double value = 0;
@@ -110,11 +110,11 @@ AnswerClass with(AnswerKind kind, std::string code, std::string detail) {
 // way: only an error that says it refused the request (pacing, quota, key, an invalid request)
 // before the assistant said anything proves that no work was done.
 AnswerClass classify_stream_error(const ChatStream& stream) {
-  const std::string what = "an error in the chat stream: " +
-                           (stream.error_message.empty() ? stream.error_code
-                                                         : stream.error_message.substr(0, 300));
-  const std::string words = lower(stream.error_type + " " + stream.error_code + " " +
-                                  stream.error_message);
+  const std::string what =
+      "an error in the chat stream: " +
+      (stream.error_message.empty() ? stream.error_code : stream.error_message.substr(0, 300));
+  const std::string words =
+      lower(stream.error_type + " " + stream.error_code + " " + stream.error_message);
   if (!stream.text_before_error) {
     if (contains_any(words, {"insufficient_quota", "quota exceeded", "insufficient balance"})) {
       return with(AnswerKind::stop_run, failure::insufficient_quota,
@@ -215,17 +215,20 @@ ChatProvider::ChatProvider(ProviderConfig config) : m_config(std::move(config)) 
 Status ChatProvider::check(const JobSpec& spec) const {
   if (spec.derived != DerivedKind::none || !spec.characters.empty() ||
       !spec.character_url.empty()) {
-    return invalid("the chat route has no remix, edit, extension or character (use the openai "
-                   "or unified dialect for this job)");
+    return invalid(
+        "the chat route has no remix, edit, extension or character (use the openai "
+        "or unified dialect for this job)");
   }
   if (spec.watermark || spec.private_video) {
     return invalid(std::string(spec.watermark ? "watermark" : "private") +
                    ": the chat route sends only a model and a message; leave it out");
   }
   if (spec.model != "sora-2" && spec.model != "sora-2-pro" && spec.model != "sora_video2") {
-    return invalid("model: the chat route's video models are sora-2, sora-2-pro and "
-                   "sora_video2 (vidbatch adds -landscape and -15s / -25s from orientation and "
-                   "seconds), got '" + spec.model + "'");
+    return invalid(
+        "model: the chat route's video models are sora-2, sora-2-pro and "
+        "sora_video2 (vidbatch adds -landscape and -15s / -25s from orientation and "
+        "seconds), got '" +
+        spec.model + "'");
   }
   if (spec.model == "sora_video2") {
     if (spec.seconds != 10 && spec.seconds != 15 && spec.seconds != 25) {
@@ -254,8 +257,7 @@ Status ChatProvider::check(const JobSpec& spec) const {
   return check_frame_urls(spec, "chat");
 }
 
-AnswerClass ChatProvider::classify(RequestPhase phase, const HttpResult& result,
-                                   Millis now) const {
+AnswerClass ChatProvider::classify(RequestPhase phase, const HttpResult& result, Millis now) const {
   const int s = result.response.status;
   if (result.failure == TransportFailure::none && phase == RequestPhase::submit && s >= 200 &&
       s < 300) {
@@ -267,8 +269,7 @@ AnswerClass ChatProvider::classify(RequestPhase phase, const HttpResult& result,
   return classify_openai_answer(phase, result, now);
 }
 
-Result<HttpRequest> ChatProvider::create_request(const JobSpec& spec,
-                                                 const CreateContext&) const {
+Result<HttpRequest> ChatProvider::create_request(const JobSpec& spec, const CreateContext&) const {
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
   w.StartObject();
@@ -349,8 +350,10 @@ HttpRequest ChatProvider::download_request(const std::string& remote_id,
 }
 
 Result<std::string> ChatProvider::parse_content_redirect(std::string_view body) const {
-  return fail(ErrorCode::protocol, "the chat route's video link answered JSON instead of the "
-                                   "video: " + error_message_from_body(body));
+  return fail(ErrorCode::protocol,
+              "the chat route's video link answered JSON instead of the "
+              "video: " +
+                  error_message_from_body(body));
 }
 
 std::string ChatProvider::delivered_size(const JobSpec& spec) const {

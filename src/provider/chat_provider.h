@@ -54,10 +54,10 @@ class ChatProvider final : public VideoProvider {
 // What a chat-completions answer says, read from its Server-Sent Events (or from one
 // chat.completion object, when a gateway ignored stream:true). Exposed for the tests.
 struct ChatStream {
-  std::string id;            // the completion's id (chatcmpl-...)
-  std::string text;          // the assistant's words: every delta's content, joined
-  bool finished = false;     // a finish_reason or [DONE] arrived
-  bool error = false;        // an error event {"error": {...}}
+  std::string id;         // the completion's id (chatcmpl-...)
+  std::string text;       // the assistant's words: every delta's content, joined
+  bool finished = false;  // a finish_reason or [DONE] arrived
+  bool error = false;     // an error event {"error": {...}}
   bool text_before_error = false;
   std::string error_type;
   std::string error_code;

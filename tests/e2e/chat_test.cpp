@@ -25,7 +25,8 @@ std::string chat_config(const SimProcess& sim, int max_in_flight) {
   toml.replace(toml.find(address), address.size(), sim.base_url());
   const std::string cap = "max_in_flight = 4 ";
   REQUIRE(toml.find(cap) != std::string::npos);
-  toml.replace(toml.find(cap), cap.size(), "max_in_flight = " + std::to_string(max_in_flight) + " ");
+  toml.replace(toml.find(cap), cap.size(),
+               "max_in_flight = " + std::to_string(max_in_flight) + " ");
   const std::string rate = "submits_per_minute = 10";
   REQUIRE(toml.find(rate) != std::string::npos);
   toml.replace(toml.find(rate), rate.size(), "submits_per_minute = 6000");
@@ -43,8 +44,9 @@ std::string five_jobs() {
     yaml += "  - id: clip-" + std::to_string(i) + "\n    prompt: \"A paper boat, take " +
             std::to_string(i) + "\"\n";
     if (i % 2 == 1) {
-      yaml += "    model: sora_video2\n    orientation: landscape\n    seconds: 15\n"
-              "    images: [\"https://img.example/boat.png\"]\n";
+      yaml +=
+          "    model: sora_video2\n    orientation: landscape\n    seconds: 15\n"
+          "    images: [\"https://img.example/boat.png\"]\n";
     }
   }
   return yaml;
@@ -81,8 +83,8 @@ Run run_five_jobs(E2eFolder& folder, const SimProcess& sim, int max_in_flight) {
 
 std::vector<std::string> sim_flags(std::vector<std::string> extra = {},
                                    const std::string& gen_ms = "400") {
-  std::vector<std::string> flags = {"--dialect", "chat", "--require-key", k_key, "--gen-ms", gen_ms,
-                                    "--quiet"};
+  std::vector<std::string> flags = {"--dialect", "chat", "--require-key", k_key,
+                                    "--gen-ms",  gen_ms, "--quiet"};
   flags.insert(flags.end(), extra.begin(), extra.end());
   return flags;
 }
@@ -181,18 +183,18 @@ TEST_CASE("chat: a stream outlives http.request_timeout_ms; the job timeout boun
   }
 }
 
-TEST_CASE("chat: validate names the file, line and field the route cannot carry",
-          "[e2e][chat]") {
+TEST_CASE("chat: validate names the file, line and field the route cannot carry", "[e2e][chat]") {
   E2eFolder folder;
-  folder.write_raw_config("[providers]\ndefault = \"chat\"\n[providers.chat]\ndialect = \"chat\"\n"
-                          "base_url = \"https://gw.example/v1\"\napi_key_env = \"GATEWAY_API_KEY\"\n");
+  folder.write_raw_config(
+      "[providers]\ndefault = \"chat\"\n[providers.chat]\ndialect = \"chat\"\n"
+      "base_url = \"https://gw.example/v1\"\napi_key_env = \"GATEWAY_API_KEY\"\n");
   std::ofstream(folder.path("bad.yaml"))
       << "batch: bad\n"
          "defaults: {provider: chat, model: sora-2, orientation: portrait, size: small}\n"
          "jobs:\n"
          "  - id: a\n    prompt: \"x\"\n    seconds: 8\n";
-  const CommandResult result = folder.run(
-      {"validate", folder.path("bad.yaml"), "--config", folder.path("vidbatch.toml")});
+  const CommandResult result =
+      folder.run({"validate", folder.path("bad.yaml"), "--config", folder.path("vidbatch.toml")});
   INFO(result.out << result.err);
   CHECK(result.exit_code != 0);
   CHECK(result.err.find("bad.yaml:4:") != std::string::npos);

@@ -19,16 +19,21 @@ ChatProvider provider() {
 
 std::string chunk(const std::string& content) {
   return R"(data: {"id":"chatcmpl-1","object":"chat.completion.chunk","choices":[{"index":0,)"
-         R"("delta":{"content":")" + content + R"("},"finish_reason":null}]})" "\n\n";
+         R"("delta":{"content":")" +
+         content +
+         R"("},"finish_reason":null}]})"
+         "\n\n";
 }
 
 const std::string k_role =
-    R"(data: {"id":"chatcmpl-1","choices":[{"index":0,"delta":{"role":"assistant"},"finish_reason":null}]})"
+    R"(data: {"id":"chatcmpl-1","choices":[{"index":0,"delta":{"role":"assistant"},)"
+    R"("finish_reason":null}]})"
     "\n\n";
 const std::string k_stop =
     R"(data: {"id":"chatcmpl-1","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]})"
     "\n\ndata: [DONE]\n\n";
-const std::string k_link = "\\n\\nvideo generated successful,[click here](https://cdn.test/v.mp4?sig=1)";
+const std::string k_link =
+    "\\n\\nvideo generated successful,[click here](https://cdn.test/v.mp4?sig=1)";
 
 HttpResult answer(int status, std::string body, TransportFailure failure = TransportFailure::none) {
   HttpResult r;
@@ -41,7 +46,9 @@ HttpResult answer(int status, std::string body, TransportFailure failure = Trans
 std::string error_event(const std::string& type, const std::string& code,
                         const std::string& message) {
   return R"(data: {"error":{"message":")" + message + R"(","type":")" + type + R"(","code":")" +
-         code + R"("}})" "\n\n";
+         code +
+         R"("}})"
+         "\n\n";
 }
 
 JobSpec spec(const std::string& model, int seconds, Orientation orientation,
@@ -60,7 +67,9 @@ JobSpec spec(const std::string& model, int seconds, Orientation orientation,
 
 TEST_CASE("chat: classify table of a streamed create", "[provider][chat]") {
   const ChatProvider p = provider();
-  const auto kind = [&](const HttpResult& r) { return p.classify(RequestPhase::submit, r, 0).kind; };
+  const auto kind = [&](const HttpResult& r) {
+    return p.classify(RequestPhase::submit, r, 0).kind;
+  };
   const std::string progress = chunk("\\n> Generating: 40%");
   // A whole stream is an answer to read; its error events decide by what they say and when.
   CHECK(kind(answer(200, k_role + progress + chunk(k_link) + k_stop)) == AnswerKind::ok);
@@ -75,8 +84,9 @@ TEST_CASE("chat: classify table of a streamed create", "[provider][chat]") {
   CHECK(kind(answer(200, error_event("upstream_error", "do_request_failed", "upstream"))) ==
         AnswerKind::ambiguous);
   // After the assistant spoke, a rate-limit word proves nothing: the video may be under way.
-  CHECK(kind(answer(200, k_role + progress + error_event("requests", "rate_limit_exceeded", "x"))) ==
-        AnswerKind::ambiguous);
+  CHECK(
+      kind(answer(200, k_role + progress + error_event("requests", "rate_limit_exceeded", "x"))) ==
+      AnswerKind::ambiguous);
   CHECK(kind(answer(200, k_role + progress + error_event("", "", "content policy violation"))) ==
         AnswerKind::rejected);
   // HTTP errors before any stream: the gateway's OpenAI envelope.
@@ -99,7 +109,8 @@ TEST_CASE("chat: the stream's link is the video and its remote id", "[provider][
   const ChatProvider p = provider();
   HttpResponse r;
   r.status = 200;
-  r.body = k_role + chunk("\\n> Queued: 5%") + chunk("\\n> Generating: 60%") + chunk(k_link) + k_stop;
+  r.body =
+      k_role + chunk("\\n> Queued: 5%") + chunk("\\n> Generating: 60%") + chunk(k_link) + k_stop;
   auto created = p.parse_create(r);
   REQUIRE(created.has_value());
   CHECK(created->status.phase == RemotePhase::completed);
@@ -122,8 +133,9 @@ TEST_CASE("chat: the stream's link is the video and its remote id", "[provider][
   CHECK_FALSE(p.parse_create(r).has_value());
 
   // A gateway that ignored stream:true answers one chat.completion.
-  r.body = R"({"id":"chatcmpl-2","object":"chat.completion","choices":[{"index":0,"message":)"
-           R"({"role":"assistant","content":"done: https://cdn.test/w.mp4"},"finish_reason":"stop"}]})";
+  r.body =
+      R"({"id":"chatcmpl-2","object":"chat.completion","choices":[{"index":0,"message":)"
+      R"({"role":"assistant","content":"done: https://cdn.test/w.mp4"},"finish_reason":"stop"}]})";
   created = p.parse_create(r);
   REQUIRE(created.has_value());
   CHECK(created->status.video_url == "https://cdn.test/w.mp4");
@@ -135,7 +147,8 @@ TEST_CASE("chat: progress from the deltas as they arrive", "[provider][chat]") {
   CHECK(p.stream_progress(chunk("\\n> Queued: 5%") + chunk("\\n> Generating: 62%")) == 62.0);
   CHECK(p.stream_progress(chunk("进度 37.5%")) == 37.5);
   CHECK_FALSE(p.stream_progress(chunk("150%")).has_value());
-  CHECK(chat_video_url("see [a](not a url) and [b](https://x.test/v.mp4)") == "https://x.test/v.mp4");
+  CHECK(chat_video_url("see [a](not a url) and [b](https://x.test/v.mp4)") ==
+        "https://x.test/v.mp4");
   CHECK(chat_video_url("no link here").empty());
 }
 
@@ -156,8 +169,8 @@ TEST_CASE("chat: the request carries model, stream and one message", "[provider]
   const auto& content = doc["messages"][0]["content"];
   CHECK(std::string(content[0]["text"].GetString()) == "a whale");
   CHECK(std::string(content[1]["image_url"]["url"].GetString()) == "https://img.test/a.png");
-  CHECK(p.create_request(spec("sora_video2", 10, Orientation::portrait, "small"), {})->body.find(
-            R"("model":"sora_video2")") != std::string::npos);
+  CHECK(p.create_request(spec("sora_video2", 10, Orientation::portrait, "small"), {})
+            ->body.find(R"("model":"sora_video2")") != std::string::npos);
 }
 
 TEST_CASE("chat: fields the route cannot send are named", "[provider][chat]") {
