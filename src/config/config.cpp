@@ -244,6 +244,8 @@ constexpr DialectDefaults k_dialects[] = {
      "KLING_ACCESS_KEY", "KLING_SECRET_KEY"},
     {Dialect::minimax, "minimax", AuthScheme::bearer, "https://api.minimax.io", "MINIMAX_API_KEY",
      "", ""},
+    // A gateway's route, no vendor's: its address and its key variable are the table's to name.
+    {Dialect::chat, "chat", AuthScheme::bearer, "", "", "", ""},
 };
 
 constexpr bool in_enum_order() {

@@ -37,8 +37,8 @@ enum class StoreSync { off, normal, full };        // store.sync (SQLite synchro
 // A provider's wire format: one value per dialect, the same list everywhere. Its words and its
 // configuration defaults are dialect_defaults() below; what a provider of it does is in
 // provider/registry.h.
-enum class Dialect { openai, unified, kling, minimax };
-inline constexpr std::size_t k_dialect_count = static_cast<std::size_t>(Dialect::minimax) + 1;
+enum class Dialect { openai, unified, kling, minimax, chat };
+inline constexpr std::size_t k_dialect_count = static_cast<std::size_t>(Dialect::chat) + 1;
 // How the provider's key is sent: `Authorization: Bearer KEY` (OpenAI, MiniMax, every gateway),
 // a Kling JWT signed from an access key and a secret key (as a bearer token), or
 // `Authorization: Token KEY`.
@@ -58,7 +58,7 @@ struct DialectDefaults {
   Dialect dialect;
   std::string_view name;            // the word in the config file
   AuthScheme auth;                  // the vendor's own scheme
-  std::string_view base_url;        // the vendor's address
+  std::string_view base_url;        // the vendor's address; "" = none: a table must name one
   std::string_view api_key_env;     // "" = none: a table using a key must name its variable
   std::string_view access_key_env;  // kling-jwt
   std::string_view secret_key_env;

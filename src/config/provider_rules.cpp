@@ -96,7 +96,8 @@ void apply_providers(const toml::table& table, Config& config,
 namespace {
 
 // The key variables (or files) the provider's auth scheme reads must be named: a dialect
-// without a default variable (a gateway's key for Kling) names none until the table does.
+// without a default variable (a gateway's key for Kling) names none until the table does. A
+// dialect without a default address (chat) needs the table's base_url too.
 void check_one_provider_keys(const toml::table& root, const ProviderConfig& p,
                 std::vector<ConfigProblem>& problems) {
   const std::string table = p.name == "default" ? "provider" : "providers." + p.name;
@@ -118,6 +119,13 @@ void check_one_provider_keys(const toml::table& root, const ProviderConfig& p,
                       std::string(file_key) + "): the variable holding the key");
     }
   };
+  if (p.base_url.empty()) {
+    add_problem(problems, at != nullptr ? at->source() : toml::source_region{},
+                table + ".base_url",
+                "dialect \"" + std::string(to_string(p.dialect)) +
+                    "\" is a gateway's route with no address of its own: set base_url to the "
+                    "gateway's, up to /v1 (e.g. \"https://gateway.example/v1\")");
+  }
   if (p.auth == AuthScheme::kling_jwt) {
     missing("access_key_env", p.access_key_env, "access_key_file", p.access_key_file);
     missing("secret_key_env", p.secret_key_env, "secret_key_file", p.secret_key_file);

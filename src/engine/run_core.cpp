@@ -73,7 +73,10 @@ void RunCore::send(HttpRequest request, Traffic traffic, RequestOwner& owner, st
   if (traffic == Traffic::download) {
     request.low_speed_time_ms = http.low_speed_time_ms;
   }
-  request.paid = traffic == Traffic::paid;
+  if (traffic == Traffic::paid_stream) {
+    request.timeout_ms = config().limits.job_timeout_ms;
+  }
+  request.paid = traffic == Traffic::paid || traffic == Traffic::paid_stream;
   const bool status = traffic == Traffic::status;
   m_status_in_flight += status ? 1 : 0;
   const std::uint64_t tag = m_next_tag++;

@@ -82,8 +82,9 @@ class RequestOwner {
 
 // How a request travels. `status` requests (queries, listing pages, download resolution)
 // share the poll bucket and its concurrency limit; `paid` ones leave once, on a connection of
-// their own; `download` ones get the download timeouts.
-enum class Traffic { paid, status, download, plain };
+// their own; `paid_stream` ones too, their answer streaming until the video is done (bounded by
+// limits.job_timeout_ms); `download` ones get the download timeouts.
+enum class Traffic { paid, status, download, plain, paid_stream };
 
 // Due jobs whose request cannot start yet wait here, first come first served.
 enum class WaitQueue { poll, download, sweep };

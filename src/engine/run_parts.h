@@ -3,7 +3,8 @@
 // siblings it names in its constructor. A new step between "created" and "saved" is one more
 // class here and one more route in RunEngine::Loop.
 //
-//   Submitter         queued jobs -> create requests (limits, budget, parents, characters)
+//   Submitter         queued jobs -> create requests (limits, budget, parents, characters);
+//                     a streamed create (chat) stays open until its video is done
 //   ChainGate         derived jobs wait for their parent
 //   CharacterCreator  characters created once, before the jobs that use them
 //   StatusPolls       a job's own status query, and what any status means for the job
@@ -17,7 +18,9 @@
 
 #include <deque>
 #include <functional>
+#include <memory>
 #include <optional>
+#include <string>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -44,6 +47,24 @@ enum class Gate {
   stop,     // no: the ledger could not be read (the run stops)
 };
 
+// The body of a streamed create (VideoProvider::streams_create), read as it arrives: the
+// progress its lines report, and the text parse_create reads once the stream ends. Long streams
+// keep their last lines only (the link comes last).
+class StreamedAnswer final : public BodySink {
+ public:
+  explicit StreamedAnswer(const VideoProvider& provider) : m_provider(provider) {}
+  bool begin(int, std::int64_t) override { return true; }
+  bool write(const char* data, std::size_t size) override;
+  std::optional<double> progress() const { return m_progress; }
+  std::string take_text() { return std::move(m_text); }
+
+ private:
+  const VideoProvider& m_provider;
+  std::string m_text;
+  std::size_t m_read = 0;  // bytes of m_text whose lines were read for progress
+  std::optional<double> m_progress;
+};
+
 class Submitter final : public RequestOwner {
  public:
   Submitter(RunCore& core, ChainGate& chains, CharacterCreator& characters,
@@ -63,6 +84,7 @@ class Submitter final : public RequestOwner {
   void fill_queue();
   bool within_budget(const JobRecord& rec);
   bool sent_twice(LiveJob& job, const HttpResult& result, Millis now);
+  std::optional<double> end_stream(std::int64_t row_id, HttpResult& result);
 
   RunCore& m_core;
   ChainGate& m_chains;
@@ -75,6 +97,7 @@ class Submitter final : public RequestOwner {
   bool m_exhausted = false;
   bool m_budget_reached = false;  // this loop stopped submitting at the budget
   std::unordered_map<std::int64_t, FailureStreak> m_retry_streaks;  // of jobs waiting to retry
+  std::unordered_map<std::int64_t, std::unique_ptr<StreamedAnswer>> m_streams;  // open creates
 };
 
 // Derived jobs (remix_of, edit_of, extend_of) wait in memory until their parent is done.

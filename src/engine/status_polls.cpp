@@ -28,6 +28,19 @@ void StatusPolls::start_waiting(Millis now) {
 }
 
 void StatusPolls::start(LiveJob& job, Millis now) {
+  if (m_core.provider().streams_create()) {
+    // No status query (chat): the link its stream named is all there is, fetched again until
+    // the download attempts are spent. Without a link, nothing can follow the job.
+    if (job.rec.state == JobState::ready) {
+      job.status_fresh = true;
+      m_core.schedule(job, now);
+    } else {
+      m_core.fail_job(job, failure::create_ambiguous,
+                      "its stream is gone and the dialect has no status query; a video may "
+                      "have been made (vidbatch retry makes it again)");
+    }
+    return;
+  }
   job.in_flight = RequestKind::poll;
   m_core.send(m_core.provider().query_request(job.rec.spec, job.rec.remote_id), Traffic::status, *this,
               job.rec.row_id, now);

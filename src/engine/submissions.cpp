@@ -12,8 +12,32 @@ namespace vb {
 namespace {
 
 constexpr int k_queue_page = 256;
+// A streamed create's text kept at most (its last lines): hours of progress lines stay small.
+constexpr std::size_t k_max_stream_text = 1u << 20;
+
+std::string percent(double progress) {
+  return std::to_string(static_cast<int>(progress + 0.5)) + "%";
+}
 
 }  // namespace
+
+bool StreamedAnswer::write(const char* data, std::size_t size) {
+  m_text.append(data, size);
+  const std::size_t end = m_text.rfind('\n');
+  if (end != std::string::npos && end + 1 > m_read) {
+    if (auto progress = m_provider.stream_progress(
+            std::string_view(m_text).substr(m_read, end + 1 - m_read))) {
+      m_progress = progress;
+    }
+    m_read = end + 1;
+  }
+  if (m_text.size() > k_max_stream_text) {
+    const std::size_t drop = m_read > 0 ? m_read : m_text.size() / 2;
+    m_text.erase(0, drop);
+    m_read -= std::min(m_read, drop);
+  }
+  return true;
+}
 
 Submitter::Submitter(RunCore& core, ChainGate& chains, CharacterCreator& characters,
                      StatusPolls& polls, Reconciliation& reconciliation, FailedRequests& failures)
@@ -99,7 +123,14 @@ void Submitter::start(Millis now) {
       continue;
     }
     job->in_flight = RequestKind::submit;
-    m_core.send(std::move(*request), Traffic::paid, *this, job->rec.row_id, now);
+    Traffic traffic = Traffic::paid;
+    if (m_core.provider().streams_create()) {
+      auto& stream = m_streams[job->rec.row_id];
+      stream = std::make_unique<StreamedAnswer>(m_core.provider());
+      request->sink = stream.get();
+      traffic = Traffic::paid_stream;
+    }
+    m_core.send(std::move(*request), traffic, *this, job->rec.row_id, now);
   }
 }
 
@@ -118,7 +149,23 @@ Millis Submitter::next_wake(Millis now, Millis wake) const {
   return wake;
 }
 
+// A streamed create's answer: its text becomes the response body (an error answer's body is
+// there already), and the progress it reported is returned.
+std::optional<double> Submitter::end_stream(std::int64_t row_id, HttpResult& result) {
+  auto it = m_streams.find(row_id);
+  if (it == m_streams.end()) {
+    return std::nullopt;
+  }
+  std::optional<double> progress = it->second->progress();
+  if (result.response.body.empty()) {
+    result.response.body = it->second->take_text();
+  }
+  m_streams.erase(it);
+  return progress;
+}
+
 void Submitter::on_answer(std::int64_t row_id, HttpResult& result, Millis now) {
+  const std::optional<double> streamed = end_stream(row_id, result);
   LiveJob* found = m_core.answered(row_id);
   if (found == nullptr) {
     return;
@@ -127,8 +174,12 @@ void Submitter::on_answer(std::int64_t row_id, HttpResult& result, Millis now) {
   if (sent_twice(job, result, now)) {
     return;
   }
+  // How far the provider said the video had got before its stream ended.
+  const std::string made =
+      streamed ? "; the stream had reported " + percent(*streamed) + " before it ended" : "";
   AnswerClass answer = m_core.provider().classify(RequestPhase::submit, result, now);
   if (answer.kind != AnswerKind::ok) {
+    answer.detail += answer.kind == AnswerKind::ambiguous ? made : "";
     m_failures.on_failed(job, RequestPhase::submit, answer, result.response.status, now);
     return;
   }
@@ -137,11 +188,12 @@ void Submitter::on_answer(std::int64_t row_id, HttpResult& result, Millis now) {
     // An accepted create we cannot read may still have started a video.
     m_reconciliation.hold(job, failure::create_ambiguous,
                           "the create answer could not be read (" + created.error().message +
-                              "); a video may have been started",
+                              "); a video may have been started" + made,
                           result.response.status, now);
     return;
   }
   JobUpdate update;
+  update.progress = streamed;
   update.remote_id = created->remote_id;
   update.submitted_at = now;
   update.error_code = "";

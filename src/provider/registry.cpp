@@ -3,6 +3,7 @@
 #include <iterator>
 
 #include "config/api_key.h"
+#include "provider/chat_provider.h"
 #include "provider/kling_jwt.h"
 #include "provider/kling_provider.h"
 #include "provider/minimax_provider.h"
@@ -32,6 +33,10 @@ constexpr DialectEntry k_entries[] = {
      "MiniMax v1: POST /v1/video_generation, query, files/retrieve; errors in 200 bodies",
      {20.0, {}, "video RPM 5 (free) or 20 (paid); base_resp 1002"},
      &make<MiniMaxProvider>},
+    {Dialect::chat,
+     "gateways' chat completions for video: one open stream per video, no id, no listing",
+     {{}, {}, "the gateway's; 429; an open stream holds a slot of its in-flight limit"},
+     &make<ChatProvider>},
 };
 
 constexpr bool in_enum_order() {

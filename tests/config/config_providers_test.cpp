@@ -74,7 +74,7 @@ TEST_CASE("config: bad provider tables are named by their TOML path", "[config]"
     const char* expected;
   };
   auto c = GENERATE(values<Case>({
-      {"[providers.a]\ndialect = \"klingai\"\n", "p.toml:2:11: providers.a.dialect: expected \"openai\", \"unified\", \"kling\" or \"minimax\""},
+      {"[providers.a]\ndialect = \"klingai\"\n", "p.toml:2:11: providers.a.dialect: expected \"openai\", \"unified\", \"kling\", \"minimax\" or \"chat\""},
       {"[providers.a]\nmax_in_flight = 0\n", "p.toml:2:17: providers.a.max_in_flight: expected a positive integer"},
       {"[providers.a]\nbase_url = \"ftp://x\"\n", "providers.a.base_url: expected a URL"},
       {"[providers.a]\nbase_ur = \"https://x\"\n", "providers.a.base_ur: unknown key 'base_ur' (did you mean 'base_url'?)"},
@@ -86,6 +86,8 @@ TEST_CASE("config: bad provider tables are named by their TOML path", "[config]"
       {"[providers.a]\nauth = \"jwt\"\n", "p.toml:2:8: providers.a.auth: expected \"bearer\", \"kling-jwt\" or \"token\", got \"jwt\""},
       {"[providers.a]\nauth = \"kling-jwt\"\n", "p.toml:2:8: providers.a.access_key_env: auth = \"kling-jwt\" with dialect \"openai\" needs access_key_env (or access_key_file)"},
       {"[providers.a]\nsecret_key_env = \"a b\"\n", "providers.a.secret_key_env: expected an environment variable name"},
+      {"[providers.a]\ndialect = \"chat\"\napi_key_env = \"K\"\n", "p.toml:2:11: providers.a.base_url: dialect \"chat\" is a gateway's route with no address of its own"},
+      {"[providers.a]\ndialect = \"chat\"\nbase_url = \"https://gw.example/v1\"\n", "p.toml:2:11: providers.a.api_key_env: auth = \"bearer\" with dialect \"chat\" needs api_key_env"},
   }));
   auto config = parse_config_text(c.toml, "p.toml");
   REQUIRE_FALSE(config.has_value());
