@@ -89,6 +89,38 @@ std::optional<Millis> utc_text_millis(std::string_view text) {
   return ms;
 }
 
+HttpRequest url_get(const std::string& url) {
+  HttpRequest req;
+  req.url = url;
+  req.with_auth = true;
+  return req;
+}
+
+std::optional<HttpRequest> thumbnail_get(const RemoteStatus& status) {
+  if (status.thumbnail_url.empty()) {
+    return std::nullopt;
+  }
+  HttpRequest req;
+  req.url = status.thumbnail_url;
+  return req;
+}
+
+Result<const rapidjson::Value*> listing_items(const rapidjson::Value& doc, const char* key,
+                                              std::string_view body) {
+  const rapidjson::Value* items = json_member(doc, key);
+  if (items == nullptr || !items->IsArray()) {
+    return fail(ErrorCode::protocol, "the task listing has no " + std::string(key) +
+                                         " array: " + error_message_from_body(body));
+  }
+  return items;
+}
+
+int page_of(const std::string& cursor) {
+  int page = 1;
+  std::from_chars(cursor.data(), cursor.data() + cursor.size(), page);
+  return page;
+}
+
 AnswerClass answer_of(AnswerKind kind, std::string code, std::string detail) {
   return {kind, std::nullopt, std::move(code), std::move(detail)};
 }

@@ -27,6 +27,20 @@ std::optional<Millis> url_expiry(const std::string& url);
 // "2025-07-27 21:05:15.212" or "2025-01-01T15:41:31.968916Z" (UTC) in ms; nullopt otherwise.
 std::optional<Millis> utc_text_millis(std::string_view text);
 
+// A GET of a URL an answer named (a video on a CDN): marked for the key, which the transport
+// attaches at the provider's origin only.
+HttpRequest url_get(const std::string& url);
+
+// The GET of the answer's thumbnail; nullopt when it names none.
+std::optional<HttpRequest> thumbnail_get(const RemoteStatus& status);
+
+// The array `key` of a listing answer; ErrorCode::protocol quoting `body` when it has none.
+Result<const rapidjson::Value*> listing_items(const rapidjson::Value& doc, const char* key,
+                                              std::string_view body);
+
+// The page number a listing cursor holds: 1 for the first page ("").
+int page_of(const std::string& cursor);
+
 // An AnswerClass without a Retry-After hint.
 AnswerClass answer_of(AnswerKind kind, std::string code, std::string detail);
 

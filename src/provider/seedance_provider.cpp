@@ -4,7 +4,6 @@
 #include <rapidjson/writer.h>
 
 #include <array>
-#include <charconv>
 
 #include "job/failure_codes.h"
 #include "provider/answer_parser.h"
@@ -274,20 +273,12 @@ Result<RemoteStatus> SeedanceProvider::parse_query(const HttpResponse& response)
 
 HttpRequest SeedanceProvider::download_request(const std::string&,
                                                const RemoteStatus& status) const {
-  HttpRequest req;
-  req.url = status.video_url;
-  req.with_auth = true;  // dropped by the transport: the object store is another origin
-  return req;
+  return url_get(status.video_url);  // the key stays home: the object store is another origin
 }
 
 std::optional<HttpRequest> SeedanceProvider::thumbnail_request(const std::string&,
                                                                const RemoteStatus& status) const {
-  if (status.thumbnail_url.empty()) {
-    return std::nullopt;
-  }
-  HttpRequest req;
-  req.url = status.thumbnail_url;
-  return req;
+  return thumbnail_get(status);
 }
 
 Result<std::string> SeedanceProvider::parse_content_redirect(std::string_view body) const {
@@ -305,14 +296,9 @@ HttpRequest SeedanceProvider::list_request(const std::string& after_id) const {
 
 Result<RemotePage> SeedanceProvider::parse_list(const std::string& after_id,
                                                 const HttpResponse& response) const {
-  int page_number = 1;
-  std::from_chars(after_id.data(), after_id.data() + after_id.size(), page_number);
+  const int page_number = page_of(after_id);
   auto doc = VB_TRY(parse_object(response.body));
-  const rapidjson::Value* items = json_member(doc, "items");
-  if (items == nullptr || !items->IsArray()) {
-    return fail(ErrorCode::protocol,
-                "the task listing has no items array: " + error_message_from_body(response.body));
-  }
+  const rapidjson::Value* items = VB_TRY(listing_items(doc, "items", response.body));
   RemotePage page;
   for (const auto& task : items->GetArray()) {
     RemoteVideo video;

@@ -236,20 +236,12 @@ Result<RemoteStatus> ViduProvider::parse_query(const HttpResponse& response) con
 }
 
 HttpRequest ViduProvider::download_request(const std::string&, const RemoteStatus& status) const {
-  HttpRequest req;
-  req.url = status.video_url;
-  req.with_auth = true;  // dropped by the transport: the CDN is another origin
-  return req;
+  return url_get(status.video_url);  // the key stays home: the CDN is another origin
 }
 
 std::optional<HttpRequest> ViduProvider::thumbnail_request(const std::string&,
                                                            const RemoteStatus& status) const {
-  if (status.thumbnail_url.empty()) {
-    return std::nullopt;
-  }
-  HttpRequest req;
-  req.url = status.thumbnail_url;
-  return req;
+  return thumbnail_get(status);
 }
 
 Result<std::string> ViduProvider::parse_content_redirect(std::string_view body) const {
@@ -268,11 +260,7 @@ HttpRequest ViduProvider::list_request(const std::string& after_id) const {
 Result<RemotePage> ViduProvider::parse_list(const std::string&,
                                             const HttpResponse& response) const {
   auto doc = VB_TRY(parse_object(response.body));
-  const rapidjson::Value* tasks = json_member(doc, "tasks");
-  if (tasks == nullptr || !tasks->IsArray()) {
-    return fail(ErrorCode::protocol,
-                "the task listing has no tasks array: " + error_message_from_body(response.body));
-  }
+  const rapidjson::Value* tasks = VB_TRY(listing_items(doc, "tasks", response.body));
   RemotePage page;
   for (const auto& task : tasks->GetArray()) {
     RemoteVideo video;

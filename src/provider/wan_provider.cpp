@@ -333,10 +333,7 @@ Result<RemoteStatus> WanProvider::parse_query(const HttpResponse& response) cons
 }
 
 HttpRequest WanProvider::download_request(const std::string&, const RemoteStatus& status) const {
-  HttpRequest req;
-  req.url = status.video_url;
-  req.with_auth = true;  // dropped by the transport: the OSS bucket is another origin
-  return req;
+  return url_get(status.video_url);  // the key stays home: the OSS bucket is another origin
 }
 
 Result<std::string> WanProvider::parse_content_redirect(std::string_view body) const {
@@ -358,14 +355,9 @@ HttpRequest WanProvider::list_request(const std::string& after_id) const {
 
 Result<RemotePage> WanProvider::parse_list(const std::string& after_id,
                                            const HttpResponse& response) const {
-  int page_number = 1;
-  std::from_chars(after_id.data(), after_id.data() + after_id.size(), page_number);
+  const int page_number = page_of(after_id);
   auto doc = VB_TRY(parse_object(response.body));
-  const rapidjson::Value* data = json_member(doc, "data");
-  if (data == nullptr || !data->IsArray()) {
-    return fail(ErrorCode::protocol,
-                "the task listing has no data array: " + error_message_from_body(response.body));
-  }
+  const rapidjson::Value* data = VB_TRY(listing_items(doc, "data", response.body));
   RemotePage page;
   for (const auto& task : data->GetArray()) {
     RemoteVideo video;

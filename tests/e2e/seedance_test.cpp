@@ -2,7 +2,7 @@
 // config/seedance.toml against `vidbatch-sim --dialect seedance`: directly with the Ark key and
 // through a /seedance gateway with a Bearer key in both answer shapes. A lost create is found in
 // the task listing (by model and settings) and adopted; an expired video URL is queried again,
-// never generated again.
+// never generated again. Through a gateway that lists nothing, a lost create is held.
 #include <catch2/catch.hpp>
 
 #include "e2e/native_example.h"
@@ -42,6 +42,21 @@ TEST_CASE("seedance: an expired video URL is queried again, not generated again"
   for (const auto& job : run.jobs) {
     INFO("job " << job.spec.id);
     CHECK(job.state == JobState::failed);
+    CHECK(creates_for(run.stats, job.spec.prompt) == 1);
+  }
+}
+
+TEST_CASE("seedance: through a gateway that lists nothing, a lost create is held",
+          "[e2e][seedance]") {
+  NativeRun run =
+      run_native_example(k_seedance, Route::gateway_taskdto, {"--lose-create-answers", "3"});
+  INFO(run.result.out << run.result.err);
+  CHECK(run.result.exit_code != 0);
+  CHECK(run.stats["creates_total"].GetInt() == 3);
+  REQUIRE(run.jobs.size() == 3);
+  for (const auto& job : run.jobs) {
+    INFO("job " << job.spec.id);
+    CHECK(job.state == JobState::ambiguous);
     CHECK(creates_for(run.stats, job.spec.prompt) == 1);
   }
 }
