@@ -37,7 +37,7 @@ enum class StoreSync { off, normal, full };        // store.sync (SQLite synchro
 // A provider's wire format: one value per dialect, the same list everywhere. Its words and its
 // configuration defaults are dialect_defaults() below; what a provider of it does is in
 // provider/registry.h.
-enum class Dialect { openai, unified, kling, minimax, chat };
+enum class Dialect { openai, unified, kling, minimax, wan, vidu, seedance, chat };
 inline constexpr std::size_t k_dialect_count = static_cast<std::size_t>(Dialect::chat) + 1;
 // How the provider's key is sent: `Authorization: Bearer KEY` (OpenAI, MiniMax, every gateway),
 // a Kling JWT signed from an access key and a secret key (as a bearer token), or

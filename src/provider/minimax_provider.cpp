@@ -3,11 +3,11 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
-#include <charconv>
-
 #include "job/failure_codes.h"
 #include "provider/answer_parser.h"
+#include "provider/native_answers.h"
 #include "provider/openai_answers.h"
+#include "provider/vendor_params.h"
 
 namespace vb {
 
@@ -40,21 +40,6 @@ std::string id_text(const rapidjson::Value& object, const char* key) {
     return std::to_string(v->GetUint64());
   }
   return json_string(object, key);
-}
-
-// The Expires=<unix seconds> of a signed URL, in ms.
-std::optional<Millis> url_expiry(const std::string& url) {
-  const auto at = url.find("Expires=");
-  if (at == std::string::npos) {
-    return std::nullopt;
-  }
-  long long seconds = 0;
-  const char* begin = url.data() + at + 8;
-  auto [end, ec] = std::from_chars(begin, url.data() + url.size(), seconds);
-  if (ec != std::errc{} || end == begin) {
-    return std::nullopt;
-  }
-  return static_cast<Millis>(seconds) * 1000;
 }
 
 AnswerClass with(AnswerKind kind, std::string code, std::string detail) {
@@ -165,6 +150,7 @@ Result<HttpRequest> MiniMaxProvider::create_request(const JobSpec& spec,
   if (spec.images.size() > 1) {
     str("last_frame_image", spec.images[1]);
   }
+  write_params(w, Dialect::minimax, spec);
   w.EndObject();
   return json_post(m_config.base_url + "/v1/video_generation", {buf.GetString(), buf.GetSize()});
 }

@@ -208,7 +208,7 @@ TEST_CASE("wrong types and out-of-range values are refused", "[config]") {
 
 TEST_CASE("string values are checked", "[config]") {
   CHECK(error_of("[provider]\ndialect = \"veo\"\n").starts_with(
-      "t.toml:2:11: provider.dialect: expected \"openai\", \"unified\", \"kling\", \"minimax\" or \"chat\", got \"veo\"\n"));
+      "t.toml:2:11: provider.dialect: expected \"openai\", \"unified\", \"kling\", \"minimax\", \"wan\", \"vidu\", \"seedance\" or \"chat\", got \"veo\"\n"));
   CHECK(error_of("[provider]\nbase_url = \"api.openai.com\"\n").starts_with(
       "t.toml:2:12: provider.base_url: expected a URL starting with http:// or https://, got "
       "\"api.openai.com\"\n"));
