@@ -63,6 +63,9 @@ class Submitter final : public RequestOwner {
   void fill_queue();
   bool within_budget(const JobRecord& rec);
   bool sent_twice(LiveJob& job, const HttpResult& result, Millis now);
+  // The answer's lesson on the provider's limits; a notice when they were halved.
+  void learn_limits(const HttpResponse& response, const AnswerClass& answer, Millis sent_at,
+                    Millis now);
 
   RunCore& m_core;
   ChainGate& m_chains;
