@@ -48,9 +48,10 @@ struct LiveJob {
   FailureStreak& streak(RequestPhase phase) { return streaks[static_cast<std::size_t>(phase)]; }
   RemoteStatus last;              // last status seen
   bool status_fresh = false;      // `last` came from this run (URLs not stale)
-  // Loaded `ready` from the ledger: one download from the content route by id, without
-  // asking its status first. Any refusal of it sends the job to a status query.
-  bool by_id = false;
+  // Loaded `ready` from the ledger: one download without asking its status first, from the
+  // content route by id or from the ledger's still valid URL. Any refusal of it sends the job
+  // to a status query.
+  bool from_ledger = false;
   std::unique_ptr<VideoFile> file;
   std::string redirect_url;       // a JSON content answer's video URL
   int redirects = 0;
