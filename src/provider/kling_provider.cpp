@@ -9,6 +9,7 @@
 #include "job/failure_codes.h"
 #include "provider/answer_parser.h"
 #include "provider/openai_answers.h"
+#include "provider/task_record.h"
 
 namespace vb {
 
@@ -56,23 +57,9 @@ RemoteStatus task_status(const rapidjson::Value& task) {
   return s;
 }
 
-// new-api's task record: {status: SUCCESS|FAILURE|IN_PROGRESS..., progress: "50%", result_url,
-// fail_reason, data: {the vendor's last answer}}.
-RemoteStatus task_record_status(const rapidjson::Value& record) {
-  RemoteStatus s;
-  s.raw_status = json_string(record, "status");
-  s.phase = map_status(s.raw_status);
-  s.video_url = json_string(record, "result_url");
-  const std::string progress = json_string(record, "progress");
-  double percent = 0;
-  auto [end, ec] = std::from_chars(progress.data(), progress.data() + progress.size(), percent);
-  if (ec == std::errc{} && percent >= 0 && percent <= 100 && end != progress.data()) {
-    s.progress = percent;
-  }
-  if (s.phase == RemotePhase::failed) {
-    s.error_code = "kling_failed";
-    s.error_message = json_string(record, "fail_reason");
-  }
+// new-api's task record (provider/task_record.h), with Kling's own answer inside.
+RemoteStatus kling_record_status(const rapidjson::Value& record) {
+  RemoteStatus s = task_record_status(record, "kling_failed");
   // The vendor's own answer inside, when the record has no URL of its own.
   if (const rapidjson::Value* inner = json_member(record, "data"); inner != nullptr && s.video_url.empty()) {
     if (const rapidjson::Value* task = json_member(*inner, "data")) {
@@ -80,10 +67,6 @@ RemoteStatus task_record_status(const rapidjson::Value& record) {
     }
   }
   return s;
-}
-
-bool is_task_record(const rapidjson::Value& data) {
-  return json_member(data, "status") != nullptr && json_member(data, "task_status") == nullptr;
 }
 
 AnswerClass with(AnswerKind kind, std::string code, std::string detail) {
@@ -252,7 +235,7 @@ Result<RemoteStatus> KlingProvider::parse_query(const HttpResponse& response) co
     return fail(ErrorCode::protocol,
                 "the query answer has no task: " + error_message_from_body(response.body));
   }
-  RemoteStatus status = is_task_record(*data) ? task_record_status(*data) : task_status(*data);
+  RemoteStatus status = is_task_record(*data) ? kling_record_status(*data) : task_status(*data);
   if (status.raw_status.empty()) {
     return fail(ErrorCode::protocol, "the query answer has no task status");
   }
