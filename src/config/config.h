@@ -85,14 +85,18 @@ struct ProviderConfig {
   std::string secret_key_file;
   // This provider's own rate control; unset: the [limits] value.
   std::optional<int> max_in_flight;
-  std::optional<double> submits_per_minute;
+  std::optional<double> submits_per_minute;  // k_rate_auto: "auto"
   std::optional<double> polls_per_second;
   PriceTable prices;   // entries that add to or replace Config::prices for this provider
 };
 
+// limits.submits_per_minute = "auto": the create rate is learnt while running (engine/).
+inline constexpr double k_rate_auto = 0;
+
 struct LimitsConfig {
-  int max_in_flight = 8;              // jobs submitting/submitted/running at the provider
-  double submits_per_minute = 30;     // token bucket on create requests
+  int max_in_flight = 8;              // jobs at the provider (submitting/submitted/running): a cap
+                                      // on what is learnt from its refusals
+  double submits_per_minute = k_rate_auto;  // token bucket on creates; a number pins it
   double polls_per_second = 5;        // global cap on status queries
   Millis poll_interval_ms = 5000;     // first poll this long after submit, then per job
   Millis poll_interval_max_ms = 30000;  // per-job back-off ceiling

@@ -90,6 +90,23 @@ Setter rate_key(Get get) {
   };
 }
 
+// A rate, or "auto" (k_rate_auto): learnt while running.
+template <typename Get>
+Setter rate_or_auto_key(Get get) {
+  return [get](const toml::node& node, Config& config) -> std::optional<std::string> {
+    const auto value = node.value<double>();
+    const bool number = node.is_integer() || node.is_floating_point();
+    if (const auto* word = node.as_string(); word != nullptr && word->get() == "auto") {
+      get(config) = k_rate_auto;
+    } else if (number && value && std::isfinite(*value) && *value > 0) {
+      get(config) = *value;
+    } else {
+      return "expected a positive number or \"auto\", got " + describe(node);
+    }
+    return std::nullopt;
+  };
+}
+
 template <typename Get>
 Setter bool_key(Get get) {
   return [get](const toml::node& node, Config& config) -> std::optional<std::string> {
@@ -237,7 +254,7 @@ const std::vector<KeyRule>& rules() {
        string_key([](Config& c) -> auto& { return c.provider.secret_key_file; }, check_non_empty)},
       {"limits", "max_in_flight", int_key([](Config& c) -> auto& { return c.limits.max_in_flight; })},
       {"limits", "submits_per_minute",
-       rate_key([](Config& c) -> auto& { return c.limits.submits_per_minute; })},
+       rate_or_auto_key([](Config& c) -> auto& { return c.limits.submits_per_minute; })},
       {"limits", "polls_per_second",
        rate_key([](Config& c) -> auto& { return c.limits.polls_per_second; })},
       {"limits", "poll_interval_ms",

@@ -13,8 +13,8 @@ FailedRequests::FailedRequests(RunCore& core, Downloader& downloads, Reconciliat
 void FailedRequests::on_failed(LiveJob& job, RequestPhase phase, const AnswerClass& answer,
                                int http_status, Millis now) {
   const bool expired = answer.kind == AnswerKind::expired;
-  if (expired && job.by_id) {
-    // Fetched by id, no status asked this run: not a failed attempt, only a sign that the
+  if (expired && job.from_ledger) {
+    // Fetched as the ledger left it, no status asked this run: not a failed attempt, only a sign that the
     // stored completion needs its own answer now.
     m_downloads.return_for_status(job, "download by id refused (" + answer.detail +
                                            "); asking for its status");

@@ -85,6 +85,9 @@ class Submitter final : public RequestOwner {
   bool within_budget(const JobRecord& rec);
   bool sent_twice(LiveJob& job, const HttpResult& result, Millis now);
   std::optional<double> end_stream(std::int64_t row_id, HttpResult& result);
+  // The answer's lesson on the provider's limits; a notice when they were halved.
+  void learn_limits(const HttpResponse& response, const AnswerClass& answer, Millis sent_at,
+                    Millis now);
 
   RunCore& m_core;
   ChainGate& m_chains;

@@ -119,6 +119,9 @@ void StatusPolls::apply(LiveJob& job, const RemoteStatus& status, int http_statu
       if (job.rec.state != JobState::ready) {
         update.progress = 100.0;
         update.completed_at = now;
+        // A new completion's URL (or none yet: MiniMax's comes from files/retrieve) replaces
+        // whatever an earlier generation of the job left in the ledger.
+        update.download = DownloadUrl{status.video_url, status.expires_at.value_or(0), now};
         m_core.transition(job, JobState::ready, "generation completed", update, http_status);
       }
       m_core.schedule(job, now);

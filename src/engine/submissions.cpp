@@ -71,10 +71,9 @@ void Submitter::fill_queue() {
 }
 
 void Submitter::start(Millis now) {
-  const auto& limits = m_core.config().limits;
   std::vector<std::pair<LiveJob*, CreateContext>> batch;
   fill_queue();
-  while (!m_queue.empty() && m_core.at_provider() < static_cast<std::size_t>(limits.max_in_flight) &&
+  while (!m_queue.empty() && m_core.at_provider() < m_core.scheduler().in_flight_cap() &&
          m_queue.front().not_before <= now) {
     // Out of the queue while the gates look at it: a gate that fails a job may put its
     // released children at the front.
@@ -141,8 +140,7 @@ void Submitter::retry_due(LiveJob& job) {
 }
 
 Millis Submitter::next_wake(Millis now, Millis wake) const {
-  const auto cap = static_cast<std::size_t>(m_core.config().limits.max_in_flight);
-  if (!m_queue.empty() && m_core.at_provider() < cap) {
+  if (!m_queue.empty() && m_core.at_provider() < m_core.scheduler().in_flight_cap()) {
     wake = std::min(wake, std::max(m_queue.front().not_before,
                                    m_core.scheduler().next_submit_token(now)));
   }
@@ -178,6 +176,7 @@ void Submitter::on_answer(std::int64_t row_id, HttpResult& result, Millis now) {
   const std::string made =
       streamed ? "; the stream had reported " + percent(*streamed) + " before it ended" : "";
   AnswerClass answer = m_core.provider().classify(RequestPhase::submit, result, now);
+  learn_limits(result.response, answer, job.sent_at, now);
   if (answer.kind != AnswerKind::ok) {
     answer.detail += answer.kind == AnswerKind::ambiguous ? made : "";
     m_failures.on_failed(job, RequestPhase::submit, answer, result.response.status, now);
@@ -206,6 +205,23 @@ void Submitter::on_answer(std::int64_t row_id, HttpResult& result, Millis now) {
       (job.rec.state == JobState::submitted || job.rec.state == JobState::running)) {
     m_core.schedule(job, now + job.poll_interval);
   }
+}
+
+void Submitter::learn_limits(const HttpResponse& response, const AnswerClass& answer,
+                             Millis sent_at, Millis now) {
+  Scheduler& scheduler = m_core.scheduler();
+  if (!scheduler.create_answered(response, answer.kind, sent_at, now)) {
+    return;
+  }
+  const auto& limits = m_core.config().limits;
+  std::string rate = limits.submits_per_minute == k_rate_auto
+                         ? std::to_string(static_cast<int>(scheduler.submits_per_minute())) + " creates a minute"
+                         : "the pinned limits.submits_per_minute";
+  m_core.notice(NoticeKind::limit_learnt, m_core.config().provider.name,
+                "the provider refused a create for pacing (" + answer.detail + "): now at most " +
+                    std::to_string(scheduler.in_flight_cap()) + " of limits.max_in_flight " +
+                    std::to_string(limits.max_in_flight) + " jobs at the provider and " + rate +
+                    ", growing back slowly");
 }
 
 // The guard that does not trust the transport's defence: a paid request whose request line

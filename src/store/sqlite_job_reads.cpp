@@ -15,8 +15,10 @@ SELECT j.id, b.name, j.spec_json, j.state, j.attempt, j.remote_id, j.progress, j
        j.created_at, j.submitted_at, j.completed_at, j.downloaded_at, j.output_path, j.bytes,
        j.sha256, j.error_code, j.error_message, j.polls, j.retries,
        c.verdict, c.mismatches, c.checked_at, c.probed, c.container, c.has_video, c.video_codec,
-       c.duration_ms, c.width, c.height, c.frame_rate, c.has_audio, c.audio_codec
-FROM jobs j JOIN batches b ON b.id = j.batch_id LEFT JOIN video_checks c ON c.job_id = j.id )sql";
+       c.duration_ms, c.width, c.height, c.frame_rate, c.has_audio, c.audio_codec,
+       u.url, u.expires_at, u.recorded_at
+FROM jobs j JOIN batches b ON b.id = j.batch_id LEFT JOIN video_checks c ON c.job_id = j.id
+     LEFT JOIN download_urls u ON u.job_id = j.id )sql";
 
 constexpr const char* k_event_select = R"sql(
 SELECT e.id, e.job_id, b.name, j.job_key, e.at, e.from_state, e.to_state, e.progress,
@@ -80,6 +82,12 @@ Status read_job(const SQLite::Statement& row, const std::string& path, JobRecord
   job.polls = row.getColumn(17).getInt();
   job.retries = row.getColumn(18).getInt();
   read_check(row, job.check);
+  constexpr int k_url_column = 32;  // after the video_checks columns
+  if (!row.getColumn(k_url_column).isNull()) {
+    job.download.url = row.getColumn(k_url_column).getString();
+    job.download.expires_at = row.getColumn(k_url_column + 1).getInt64();
+    job.download.recorded_at = row.getColumn(k_url_column + 2).getInt64();
+  }
   return {};
 }
 

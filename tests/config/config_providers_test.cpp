@@ -173,3 +173,24 @@ max_in_flight = 7
   // A table's own cap is the user's word.
   CHECK(config->for_provider(*config->find_provider("vidu-own")).limits.max_in_flight == 7);
 }
+
+TEST_CASE("config: submits_per_minute is learnt by default, pinned by a number", "[config]") {
+  auto defaults = parse_config_text("", "d.toml");
+  REQUIRE(defaults.has_value());
+  CHECK(defaults->limits.submits_per_minute == k_rate_auto);
+  auto config = parse_config_text("[limits]\nsubmits_per_minute = 12\n"
+                                  "[providers.learnt]\nsubmits_per_minute = \"auto\"\n"
+                                  "[providers.pinned]\nmax_in_flight = 2\n",
+                                  "a.toml");
+  INFO((config ? "" : config.error().describe()));
+  REQUIRE(config.has_value());
+  CHECK(config->limits.submits_per_minute == 12);
+  CHECK(config->for_provider(*config->find_provider("learnt")).limits.submits_per_minute ==
+        k_rate_auto);
+  CHECK(config->for_provider(*config->find_provider("pinned")).limits.submits_per_minute == 12);
+  auto bad = parse_config_text("[limits]\nsubmits_per_minute = \"fast\"\n", "b.toml");
+  REQUIRE_FALSE(bad.has_value());
+  CHECK(bad.error().message.starts_with(
+      "b.toml:2:22: limits.submits_per_minute: expected a positive number or \"auto\", got "
+      "\"fast\""));
+}
