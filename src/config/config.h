@@ -37,8 +37,8 @@ enum class StoreSync { off, normal, full };        // store.sync (SQLite synchro
 // A provider's wire format: one value per dialect, the same list everywhere. Its words and its
 // configuration defaults are dialect_defaults() below; what a provider of it does is in
 // provider/registry.h.
-enum class Dialect { openai, unified, kling, minimax };
-inline constexpr std::size_t k_dialect_count = static_cast<std::size_t>(Dialect::minimax) + 1;
+enum class Dialect { openai, unified, kling, minimax, wan, vidu, seedance, chat };
+inline constexpr std::size_t k_dialect_count = static_cast<std::size_t>(Dialect::chat) + 1;
 // How the provider's key is sent: `Authorization: Bearer KEY` (OpenAI, MiniMax, every gateway),
 // a Kling JWT signed from an access key and a secret key (as a bearer token), or
 // `Authorization: Token KEY`.
@@ -58,7 +58,7 @@ struct DialectDefaults {
   Dialect dialect;
   std::string_view name;            // the word in the config file
   AuthScheme auth;                  // the vendor's own scheme
-  std::string_view base_url;        // the vendor's address
+  std::string_view base_url;        // the vendor's address; "" = none: a table must name one
   std::string_view api_key_env;     // "" = none: a table using a key must name its variable
   std::string_view access_key_env;  // kling-jwt
   std::string_view secret_key_env;
@@ -85,14 +85,18 @@ struct ProviderConfig {
   std::string secret_key_file;
   // This provider's own rate control; unset: the [limits] value.
   std::optional<int> max_in_flight;
-  std::optional<double> submits_per_minute;
+  std::optional<double> submits_per_minute;  // k_rate_auto: "auto"
   std::optional<double> polls_per_second;
   PriceTable prices;   // entries that add to or replace Config::prices for this provider
 };
 
+// limits.submits_per_minute = "auto": the create rate is learnt while running (engine/).
+inline constexpr double k_rate_auto = 0;
+
 struct LimitsConfig {
-  int max_in_flight = 8;              // jobs submitting/submitted/running at the provider
-  double submits_per_minute = 30;     // token bucket on create requests
+  int max_in_flight = 8;              // jobs at the provider (submitting/submitted/running): a cap
+                                      // on what is learnt from its refusals
+  double submits_per_minute = k_rate_auto;  // token bucket on creates; a number pins it
   double polls_per_second = 5;        // global cap on status queries
   Millis poll_interval_ms = 5000;     // first poll this long after submit, then per job
   Millis poll_interval_max_ms = 30000;  // per-job back-off ceiling

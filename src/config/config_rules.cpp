@@ -14,14 +14,9 @@ namespace vb {
 
 namespace {
 
-// Sets one key from a TOML value; returns an error message or nullopt.
-using Setter = std::function<std::optional<std::string>(const toml::node&, Config&)>;
+using Setter = KeySetter;
 
-struct KeyRule {
-  std::string_view section;
-  std::string_view key;
-  Setter set;
-};
+}  // namespace
 
 std::string describe(const toml::node& node) {
   if (const auto* s = node.as_string()) {
@@ -43,6 +38,8 @@ std::string describe(const toml::node& node) {
   }
   return node.is_table() ? "a table" : "a date or time";
 }
+
+namespace {
 
 std::expected<long long, std::string> positive_integer(const toml::node& node, long long max) {
   const auto* value = node.as_integer();
@@ -89,6 +86,23 @@ Setter rate_key(Get get) {
       return "expected a positive number, got " + describe(node);
     }
     get(config) = *value;
+    return std::nullopt;
+  };
+}
+
+// A rate, or "auto" (k_rate_auto): learnt while running.
+template <typename Get>
+Setter rate_or_auto_key(Get get) {
+  return [get](const toml::node& node, Config& config) -> std::optional<std::string> {
+    const auto value = node.value<double>();
+    const bool number = node.is_integer() || node.is_floating_point();
+    if (const auto* word = node.as_string(); word != nullptr && word->get() == "auto") {
+      get(config) = k_rate_auto;
+    } else if (number && value && std::isfinite(*value) && *value > 0) {
+      get(config) = *value;
+    } else {
+      return "expected a positive number or \"auto\", got " + describe(node);
+    }
     return std::nullopt;
   };
 }
@@ -215,21 +229,6 @@ std::vector<std::pair<std::string_view, Dialect>> dialect_words() {
   return words;
 }
 
-// A provider table gets its dialect's defaults for the keys it leaves out.
-void apply_dialect_defaults(const toml::table& table, ProviderConfig& provider) {
-  const DialectDefaults& d = defaults_of(provider.dialect);
-  const auto fill = [&table](std::string_view key, auto& field, auto value) {
-    if (!table.contains(key)) {
-      field = value;
-    }
-  };
-  fill("base_url", provider.base_url, std::string(d.base_url));
-  fill("auth", provider.auth, d.auth);
-  fill("api_key_env", provider.api_key_env, std::string(d.api_key_env));
-  fill("access_key_env", provider.access_key_env, std::string(d.access_key_env));
-  fill("secret_key_env", provider.secret_key_env, std::string(d.secret_key_env));
-}
-
 const std::vector<KeyRule>& rules() {
   static const std::vector<KeyRule> k_rules = {
       {"provider", "dialect",
@@ -255,7 +254,7 @@ const std::vector<KeyRule>& rules() {
        string_key([](Config& c) -> auto& { return c.provider.secret_key_file; }, check_non_empty)},
       {"limits", "max_in_flight", int_key([](Config& c) -> auto& { return c.limits.max_in_flight; })},
       {"limits", "submits_per_minute",
-       rate_key([](Config& c) -> auto& { return c.limits.submits_per_minute; })},
+       rate_or_auto_key([](Config& c) -> auto& { return c.limits.submits_per_minute; })},
       {"limits", "polls_per_second",
        rate_key([](Config& c) -> auto& { return c.limits.polls_per_second; })},
       {"limits", "poll_interval_ms",
@@ -319,9 +318,7 @@ const std::vector<KeyRule>& rules() {
 const std::vector<std::string_view> k_sections = {"provider", "providers", "limits", "retry",
                                                   "output",   "http",      "store",  "prices"};
 
-// The [limits] keys a [providers.NAME] table may set for itself.
-const std::vector<std::string_view> k_provider_limits = {"max_in_flight", "submits_per_minute",
-                                                         "polls_per_second"};
+}  // namespace
 
 void add_problem(std::vector<ConfigProblem>& problems, const toml::source_region& where,
                  std::string path, std::string message) {
@@ -356,6 +353,8 @@ std::string unknown_key_message(std::string_view section, std::string_view key) 
   return message;
 }
 
+namespace {
+
 void apply_section(std::string_view section, const toml::table& table, Config& config,
                    std::vector<ConfigProblem>& problems) {
   for (auto&& [key, node] : table) {
@@ -374,31 +373,7 @@ void apply_section(std::string_view section, const toml::table& table, Config& c
   }
 }
 
-// [prices.MODEL] "WxH" = USD per second; entries add to or replace the defaults.
-// `prefix` is where the table sits ("prices", "providers.veo.prices").
-void apply_prices(const toml::table& table, PriceTable& prices, const std::string& prefix,
-                  std::vector<ConfigProblem>& problems) {
-  for (auto&& [model, node] : table) {
-    const std::string path = prefix + "." + std::string(model.str());
-    const auto* sizes = node.as_table();
-    if (sizes == nullptr) {
-      add_problem(problems, node.source(), path,
-                  "expected a table of sizes, e.g. [" + prefix + "." + excerpt(model.str()) +
-                      "] \"1280x720\" = 0.10, got " + describe(node));
-      continue;
-    }
-    for (auto&& [size, price] : *sizes) {
-      const auto value = price.value<double>();
-      const bool number = price.is_integer() || price.is_floating_point();
-      if (!number || !value || !std::isfinite(*value) || *value < 0) {
-        add_problem(problems, price.source(), path + "." + std::string(size.str()),
-                    "expected USD per second of video (a number >= 0), got " + describe(price));
-        continue;
-      }
-      prices.usd_per_second[std::string(model.str())][std::string(size.str())] = *value;
-    }
-  }
-}
+}  // namespace
 
 const KeyRule* find_rule(std::string_view section, std::string_view key) {
   const auto& all = rules();
@@ -408,81 +383,7 @@ const KeyRule* find_rule(std::string_view section, std::string_view key) {
   return rule == all.end() ? nullptr : &*rule;
 }
 
-bool valid_provider_name(std::string_view name) {
-  return !name.empty() && name.size() <= 64 &&
-         std::all_of(name.begin(), name.end(), [](char c) {
-           return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
-         });
-}
-
-// One [providers.NAME] table: the [provider] keys, the per-provider limits and
-// a prices table. Values are checked by the same rules, on a scratch Config.
-void apply_provider_table(const std::string& name, const toml::table& table, Config& config,
-                          std::vector<ConfigProblem>& problems) {
-  Config scratch;
-  scratch.provider.name = name;
-  for (auto&& [key, node] : table) {
-    const std::string k(key.str());
-    const std::string path = "providers." + name + "." + k;
-    const bool limit = std::find(k_provider_limits.begin(), k_provider_limits.end(), k) !=
-                       k_provider_limits.end();
-    if (k == "prices" && node.is_table()) {
-      apply_prices(*node.as_table(), scratch.provider.prices, path, problems);
-      continue;
-    }
-    const KeyRule* rule = find_rule(limit ? "limits" : "provider", k);
-    if (rule == nullptr) {
-      std::string message = unknown_key_message("provider", k);
-      if (!message.ends_with("?)")) {
-        message += ", max_in_flight, submits_per_minute, polls_per_second, prices";
-      }
-      add_problem(problems, key.source(), path, std::move(message));
-      continue;
-    }
-    if (auto error = rule->set(node, scratch)) {
-      add_problem(problems, node.source(), path, std::move(*error));
-    } else if (k == "max_in_flight") {
-      scratch.provider.max_in_flight = scratch.limits.max_in_flight;
-    } else if (k == "submits_per_minute") {
-      scratch.provider.submits_per_minute = scratch.limits.submits_per_minute;
-    } else if (k == "polls_per_second") {
-      scratch.provider.polls_per_second = scratch.limits.polls_per_second;
-    }
-  }
-  apply_dialect_defaults(table, scratch.provider);
-  config.providers.push_back(std::move(scratch.provider));
-}
-
-// [providers]: `default = "NAME"` and one sub-table per provider, kept in file order.
-void apply_providers(const toml::table& table, Config& config,
-                     std::vector<ConfigProblem>& problems) {
-  std::vector<std::pair<const toml::key*, const toml::node*>> entries;
-  for (auto&& [key, node] : table) {
-    entries.emplace_back(&key, &node);
-  }
-  std::stable_sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
-    return a.first->source().begin.line < b.first->source().begin.line;
-  });
-  for (const auto& [key, node] : entries) {
-    const std::string name(key->str());
-    const std::string path = "providers." + name;
-    if (name == "default" && node->is_string()) {
-      config.default_provider = node->as_string()->get();
-    } else if (name == "default") {
-      add_problem(problems, node->source(), path,
-                  "expected the name of the default provider, got " + describe(*node));
-    } else if (!node->is_table()) {
-      add_problem(problems, node->source(), path,
-                  "expected a table [providers." + excerpt(name) + "], got " + describe(*node));
-    } else if (!valid_provider_name(name)) {
-      add_problem(problems, key->source(), path,
-                  "a provider name is 1 to 64 letters, digits, '_' or '-', got \"" +
-                      excerpt(name) + "\"");
-    } else {
-      apply_provider_table(name, *node->as_table(), config, problems);
-    }
-  }
-}
+namespace {
 
 const toml::node* find(const toml::table& root, std::string_view section, std::string_view key) {
   const auto* table = root.get_as<toml::table>(section);
@@ -537,47 +438,9 @@ void apply_toml(const toml::table& root, Config& config, std::vector<ConfigProbl
   }
 }
 
-namespace {
-
-// The key variables (or files) the provider's auth scheme reads must be named: a dialect
-// without a default variable (a gateway's key for Kling) names none until the table does.
-void check_keys(const toml::table& root, const ProviderConfig& p,
-                std::vector<ConfigProblem>& problems) {
-  const std::string table = p.name == "default" ? "provider" : "providers." + p.name;
-  const toml::node* node = p.name == "default"
-                               ? root.get("provider")
-                               : root.at_path("providers").as_table() == nullptr
-                                     ? nullptr
-                                     : root.at_path("providers").as_table()->get(p.name);
-  const toml::table* t = node == nullptr ? nullptr : node->as_table();
-  const toml::node* at = t == nullptr ? node : t->get("auth") != nullptr ? t->get("auth")
-                                                                         : t->get("dialect");
-  const auto missing = [&](std::string_view env_key, const std::string& env,
-                           std::string_view file_key, const std::string& file) {
-    if (env.empty() && file.empty()) {
-      add_problem(problems, at != nullptr ? at->source() : toml::source_region{},
-                  table + "." + std::string(env_key),
-                  "auth = \"" + std::string(to_string(p.auth)) + "\" with dialect \"" +
-                      to_string(p.dialect) + "\" needs " + std::string(env_key) + " (or " +
-                      std::string(file_key) + "): the variable holding the key");
-    }
-  };
-  if (p.auth == AuthScheme::kling_jwt) {
-    missing("access_key_env", p.access_key_env, "access_key_file", p.access_key_file);
-    missing("secret_key_env", p.secret_key_env, "secret_key_file", p.secret_key_file);
-  } else {
-    missing("api_key_env", p.api_key_env, "api_key_file", p.api_key_file);
-  }
-}
-
-}  // namespace
-
 void check_consistency(const toml::table& root, const Config& config,
                        std::vector<ConfigProblem>& problems) {
-  check_keys(root, config.provider, problems);
-  for (const auto& p : config.providers) {
-    check_keys(root, p, problems);
-  }
+  check_provider_keys(root, config, problems);
   check_order(root, "limits", "poll_interval_ms", config.limits.poll_interval_ms,
               "poll_interval_max_ms", config.limits.poll_interval_max_ms, problems);
   check_order(root, "retry", "base_delay_ms", config.retry.base_delay_ms, "max_delay_ms",

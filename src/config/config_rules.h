@@ -4,6 +4,7 @@
 // the command line all validate the same way.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,6 +25,37 @@ struct ConfigProblem {
   std::string path;      // "limits.max_in_flight"
   std::string message;
 };
+
+// How one key is read from TOML: an error message, or nullopt once `config` holds the value.
+using KeySetter = std::function<std::optional<std::string>(const toml::node&, Config&)>;
+
+struct KeyRule {
+  std::string_view section;
+  std::string_view key;
+  KeySetter set;
+};
+
+// The rule of `section.key`, or nullptr when there is no such key.
+const KeyRule* find_rule(std::string_view section, std::string_view key);
+
+// "unknown key 'x'" plus the likeliest intended key.
+std::string unknown_key_message(std::string_view section, std::string_view key);
+
+// A value as a message shows it: "\"text\"", 5, "an array"...
+std::string describe(const toml::node& node);
+
+void add_problem(std::vector<ConfigProblem>& problems, const toml::source_region& where,
+                 std::string path, std::string message);
+
+// [provider] and [providers.NAME] tables (provider_rules.cpp).
+void apply_dialect_defaults(const toml::table& table, ProviderConfig& provider);
+void apply_prices(const toml::table& table, PriceTable& prices, const std::string& prefix,
+                  std::vector<ConfigProblem>& problems);
+void apply_providers(const toml::table& table, Config& config,
+                     std::vector<ConfigProblem>& problems);
+// Every provider's auth scheme has the key variables (or files) it reads.
+void check_provider_keys(const toml::table& root, const Config& config,
+                         std::vector<ConfigProblem>& problems);
 
 // Applies every key of `root` to `config`. Problems are appended; keys with
 // bad values leave the previous value in place.

@@ -61,7 +61,12 @@ void Downloader::start(LiveJob& job, Millis now) {
       return;
     }
     job.file = std::move(*file);
-    m_core.transition(job, JobState::downloading, "downloading");
+    JobUpdate update;
+    if (!job.last.video_url.empty() && job.redirect_url.empty()) {
+      // Recorded with its expiry: a resumed run downloads from it while it is valid.
+      update.download = DownloadUrl{job.last.video_url, job.last.expires_at.value_or(0), now};
+    }
+    m_core.transition(job, JobState::downloading, "downloading", update);
   }
   HttpRequest request = m_core.provider().download_request(job.rec.remote_id, job.last);
   if (!job.redirect_url.empty()) {
@@ -221,14 +226,16 @@ void Downloader::stop_on_disk_error(LiveJob& job, const std::string& message,
 // recorded as ready -> downloading).
 void Downloader::return_for_status(LiveJob& job, const std::string& message) {
   job.status_fresh = false;
-  job.by_id = false;
+  job.from_ledger = false;
   job.redirect_url.clear();
   if (job.file) {
     job.file->discard();
     job.file.reset();
   }
   if (job.rec.state == JobState::downloading) {
-    m_core.transition(job, JobState::ready, message);
+    JobUpdate update;
+    update.download = DownloadUrl{};  // refused: no resumed run should try it again
+    m_core.transition(job, JobState::ready, message, update);
   }
 }
 

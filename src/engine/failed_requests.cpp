@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "engine/run_parts.h"
+#include "job/failure_codes.h"
 
 namespace vb {
 
@@ -12,8 +13,8 @@ FailedRequests::FailedRequests(RunCore& core, Downloader& downloads, Reconciliat
 void FailedRequests::on_failed(LiveJob& job, RequestPhase phase, const AnswerClass& answer,
                                int http_status, Millis now) {
   const bool expired = answer.kind == AnswerKind::expired;
-  if (expired && job.by_id) {
-    // Fetched by id, no status asked this run: not a failed attempt, only a sign that the
+  if (expired && job.from_ledger) {
+    // Fetched as the ledger left it, no status asked this run: not a failed attempt, only a sign that the
     // stored completion needs its own answer now.
     m_downloads.return_for_status(job, "download by id refused (" + answer.detail +
                                            "); asking for its status");
@@ -59,6 +60,24 @@ void FailedRequests::on_failed(LiveJob& job, RequestPhase phase, const AnswerCla
                                            "); fetching a fresh status");
   }
   m_core.schedule(job, now + d.delay_ms);
+}
+
+std::optional<RemoteStatus> FailedRequests::read_poll_answer(
+    LiveJob& job, const HttpResult& result, Millis now,
+    const std::function<Result<RemoteStatus>(const HttpResponse&)>& parse) {
+  const AnswerClass answer = m_core.provider().classify(RequestPhase::poll, result, now);
+  if (answer.kind != AnswerKind::ok) {
+    on_failed(job, RequestPhase::poll, answer, result.response.status, now);
+    return std::nullopt;
+  }
+  auto status = parse(result.response);
+  if (!status) {
+    const AnswerClass unreadable{AnswerKind::retry, {}, failure::unreadable_answer,
+                                 status.error().message};
+    on_failed(job, RequestPhase::poll, unreadable, result.response.status, now);
+    return std::nullopt;
+  }
+  return std::move(*status);
 }
 
 }  // namespace vb

@@ -15,10 +15,10 @@ void ListingPages::restart() {
   m_after.clear();
 }
 
-Result<RemotePage> ListingPages::read(const HttpResult& result, Millis now, bool& refused) {
+Result<RemotePage> ListingPages::read(const HttpResult& result, Millis now, AnswerKind& kind) {
   m_in_flight = false;
   AnswerClass answer = m_core.provider().classify(RequestPhase::list, result, now);
-  refused = answer.kind == AnswerKind::rejected;
+  kind = answer.kind;
   auto page = answer.kind == AnswerKind::ok
                   ? m_core.provider().parse_list(m_pages == 0 ? "" : m_after, result.response)
                   : Result<RemotePage>(fail(ErrorCode::http, answer.detail));

@@ -21,6 +21,7 @@ const char* to_string(NoticeKind kind) {
     case NoticeKind::sidecar_failed: return "sidecar_failed";
     case NoticeKind::thumbnail_failed: return "thumbnail_failed";
     case NoticeKind::thumbnails_off: return "thumbnails_off";
+    case NoticeKind::limit_learnt: return "limit_learnt";
   }
   return "notice";
 }

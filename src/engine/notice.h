@@ -26,6 +26,7 @@ enum class NoticeKind {
   sidecar_failed,
   thumbnail_failed,
   thumbnails_off,
+  limit_learnt,        // the provider refused for pacing: the learnt limits were halved
 };
 
 const char* to_string(NoticeKind kind);

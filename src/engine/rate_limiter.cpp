@@ -55,6 +55,13 @@ bool RateLimiter::window_full(Millis now) const {
          now - m_recent.front() < m_cap.window_ms;
 }
 
+void RateLimiter::set_rate(double rate_per_second, double burst, Millis now) {
+  refill(now);
+  m_rate_per_ms = rate_per_second / 1000.0;
+  m_burst = std::max(1.0, burst);
+  m_tokens = std::min(m_tokens, m_burst);
+}
+
 void RateLimiter::cool_down_until(Millis until) {
   m_cool_down_until = std::max(m_cool_down_until, until);
 }

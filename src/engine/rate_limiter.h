@@ -26,6 +26,8 @@ class RateLimiter {
   bool try_take(Millis now);
   // The earliest time a token will be available (now if one is).
   Millis next_available(Millis now) const;
+  // A new rate from `now` on (a learnt limit moved); tokens held stay, up to the new burst.
+  void set_rate(double rate_per_second, double burst, Millis now);
   // No token is handed out before `until` (a 429's Retry-After).
   void cool_down_until(Millis until);
   Millis cool_down_end() const { return m_cool_down_until; }

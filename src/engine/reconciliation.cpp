@@ -107,10 +107,12 @@ void Reconciliation::start(Millis now) {
 }
 
 void Reconciliation::on_answer(std::int64_t, HttpResult& result, Millis now) {
-  bool refused = false;
-  auto page = m_pages.read(result, now, refused);
+  AnswerKind kind = AnswerKind::ok;
+  auto page = m_pages.read(result, now, kind);
   if (!page) {
-    if (refused || ++m_failures >= k_failures_to_give_up) {
+    // A rate limit is the provider's pacing, not a sign that it has no listing.
+    const bool counts = kind != AnswerKind::slow_down;
+    if (kind == AnswerKind::rejected || (counts && ++m_failures >= k_failures_to_give_up)) {
       m_core.notice(NoticeKind::no_listing, m_core.config().provider.name,
                     "the provider does not list videos here (" + page.error().message +
                         "); ambiguous jobs are held");

@@ -2,6 +2,9 @@
 #include "engine/run_core.h"
 
 #include <algorithm>
+#include <cmath>
+
+#include "http/response_headers.h"
 
 namespace vb {
 
@@ -28,14 +31,41 @@ WindowCap poll_window(double per_second) {
                            : WindowCap{};
 }
 
+// limits.submits_per_minute = "auto" where the dialect documents no rate: start at this
+// ceiling and learn down (the in-flight cap bounds the first burst). A provider's own headers
+// lower the ceiling to its real limit at once.
+constexpr double k_auto_ceiling_per_minute = 600;
+constexpr double k_min_per_minute = 1;
+
+LearnedLimit submit_rate(const LimitsConfig& limits, const DocumentedLimits& documented) {
+  if (limits.submits_per_minute != k_rate_auto) {
+    const double pinned = limits.submits_per_minute;
+    return LearnedLimit(pinned, pinned, pinned, 1);
+  }
+  const double ceiling = documented.submits_per_minute.value_or(k_auto_ceiling_per_minute);
+  // Back from half the ceiling to all of it in about 16 rounds (minutes at that rate).
+  return LearnedLimit(ceiling, k_min_per_minute, ceiling, ceiling / 32);
+}
+
+// The documented concurrency is where learning starts; limits.max_in_flight is the cap. Half a
+// job per round: against a provider that takes 5 at once (bench/limits.sh, 100 jobs) 7 refusals
+// instead of 10 with a whole job, for 74% of its slots used instead of 77%.
+LearnedLimit in_flight_limit(const LimitsConfig& limits, const DocumentedLimits& documented) {
+  const double cap = limits.max_in_flight;
+  return LearnedLimit(std::min<double>(cap, documented.max_in_flight.value_or(cap)), 1, cap, 0.5);
+}
+
 bool counts_at_provider(JobState s) {
   return s == JobState::submitting || s == JobState::submitted || s == JobState::running;
 }
 
 }  // namespace
 
-Scheduler::Scheduler(const LimitsConfig& limits)
-    : m_submit_limiter(limits.submits_per_minute / 60.0, burst_for(limits.submits_per_minute / 60.0)),
+Scheduler::Scheduler(const LimitsConfig& limits, const DocumentedLimits& documented)
+    : m_in_flight(in_flight_limit(limits, documented)),
+      m_submit_rate(submit_rate(limits, documented)),
+      m_rate_learnt(limits.submits_per_minute == k_rate_auto),
+      m_submit_limiter(m_submit_rate.value() / 60.0, burst_for(m_submit_rate.value() / 60.0)),
       m_poll_limiter(limits.polls_per_second, burst_for(limits.polls_per_second),
                      poll_window(limits.polls_per_second)),
       m_poll_concurrency(limits.polls_per_second, k_connections_per_origin) {}
@@ -59,11 +89,61 @@ std::optional<Millis> Scheduler::next_timer() const {
   return m_timers.empty() ? std::nullopt : std::optional<Millis>(m_timers.top().at);
 }
 
+bool Scheduler::take_submit_token(Millis now) {
+  if (!m_submit_limiter.try_take(now)) {
+    return false;
+  }
+  m_recent_creates.push_back(now);
+  return true;
+}
+
+std::size_t Scheduler::in_flight_cap() const {
+  return static_cast<std::size_t>(std::floor(m_in_flight.value()));
+}
+
+bool Scheduler::create_answered(const HttpResponse& response, AnswerKind kind, Millis sent_at,
+                                Millis now) {
+  const double rate_before = m_submit_rate.value();
+  const RequestBudget budget = parse_request_budget(response);
+  if (m_rate_learnt && budget.limit && *budget.limit >= k_min_per_minute) {
+    m_submit_rate.tell_ceiling(*budget.limit);
+  }
+  if (budget.remaining && *budget.remaining < 1 && budget.reset_ms) {
+    m_submit_limiter.cool_down_until(now + *budget.reset_ms);
+  }
+  bool halved = false;
+  if (kind == AnswerKind::slow_down) {
+    // Where the answer counts the requests left, it tells which limit refused: none left is the
+    // rate, some left is the concurrency. Otherwise the concurrency's, and the rate's too where
+    // creates went out near it (half of it in the last minute): a rate far from reached
+    // refuses nothing.
+    while (!m_recent_creates.empty() && m_recent_creates.front() <= now - 60000) {
+      m_recent_creates.pop_front();
+    }
+    const bool near_rate =
+        static_cast<double>(m_recent_creates.size()) >= m_submit_rate.value() / 2;
+    const bool rate = budget.remaining ? *budget.remaining < 1 : near_rate;
+    const bool concurrency = !budget.remaining || *budget.remaining >= 1;
+    halved = concurrency && m_in_flight.refused(sent_at, now);
+    halved = (rate && m_submit_rate.refused(sent_at, now)) || halved;
+  } else if (kind == AnswerKind::ok) {
+    m_in_flight.accepted();
+    m_submit_rate.accepted();
+  }
+  if (m_submit_rate.value() != rate_before) {
+    const double per_second = m_submit_rate.value() / 60.0;
+    m_submit_limiter.set_rate(per_second, burst_for(per_second), now);
+  }
+  return halved;
+}
+
 void Scheduler::slow_down(RequestPhase phase, Millis until) {
   (phase == RequestPhase::submit ? m_submit_limiter : m_poll_limiter).cool_down_until(until);
 }
 
-RunCore::RunCore(const RunDeps& deps) : m_deps(deps), m_scheduler(deps.config.limits) {}
+RunCore::RunCore(const RunDeps& deps)
+    : m_deps(deps),
+      m_scheduler(deps.config.limits, dialect_entry(deps.provider.dialect()).limits) {}
 
 void RunCore::send(HttpRequest request, Traffic traffic, RequestOwner& owner, std::int64_t key,
                    Millis now) {
@@ -73,7 +153,10 @@ void RunCore::send(HttpRequest request, Traffic traffic, RequestOwner& owner, st
   if (traffic == Traffic::download) {
     request.low_speed_time_ms = http.low_speed_time_ms;
   }
-  request.paid = traffic == Traffic::paid;
+  if (traffic == Traffic::paid_stream) {
+    request.timeout_ms = config().limits.job_timeout_ms;
+  }
+  request.paid = traffic == Traffic::paid || traffic == Traffic::paid_stream;
   const bool status = traffic == Traffic::status;
   m_status_in_flight += status ? 1 : 0;
   const std::uint64_t tag = m_next_tag++;

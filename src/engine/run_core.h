@@ -19,12 +19,14 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine/learned_limit.h"
 #include "engine/notice.h"
 #include "engine/poll_concurrency.h"
 #include "engine/rate_limiter.h"
 #include "engine/retry_policy.h"
 #include "engine/run_engine.h"
 #include "output/video_file.h"
+#include "provider/registry.h"
 
 namespace vb {
 
@@ -46,9 +48,10 @@ struct LiveJob {
   FailureStreak& streak(RequestPhase phase) { return streaks[static_cast<std::size_t>(phase)]; }
   RemoteStatus last;              // last status seen
   bool status_fresh = false;      // `last` came from this run (URLs not stale)
-  // Loaded `ready` from the ledger: one download from the content route by id, without
-  // asking its status first. Any refusal of it sends the job to a status query.
-  bool by_id = false;
+  // Loaded `ready` from the ledger: one download without asking its status first, from the
+  // content route by id or from the ledger's still valid URL. Any refusal of it sends the job
+  // to a status query.
+  bool from_ledger = false;
   // Worker mode (RunScope::worker): the lease this worker holds on the job; unset, the job is
   // unleased and its transitions apply only while nobody holds it.
   std::optional<Lease> lease;
@@ -85,17 +88,20 @@ class RequestOwner {
 
 // How a request travels. `status` requests (queries, listing pages, download resolution)
 // share the poll bucket and its concurrency limit; `paid` ones leave once, on a connection of
-// their own; `download` ones get the download timeouts.
-enum class Traffic { paid, status, download, plain };
+// their own; `paid_stream` ones too, their answer streaming until the video is done (bounded by
+// limits.job_timeout_ms); `download` ones get the download timeouts.
+enum class Traffic { paid, status, download, plain, paid_stream };
 
 // Due jobs whose request cannot start yet wait here, first come first served.
 enum class WaitQueue { poll, download, sweep };
 
 // When requests may start: job timers, the waiting queues, the token buckets of creates and
-// status requests, and how many status requests may be in flight. Pure bookkeeping.
+// status requests, how many status requests may be in flight, and the provider's limits as
+// learnt from its answers (jobs at the provider; creates a minute unless pinned). Pure
+// bookkeeping.
 class Scheduler {
  public:
-  explicit Scheduler(const LimitsConfig& limits);
+  Scheduler(const LimitsConfig& limits, const DocumentedLimits& documented);
 
   void schedule(LiveJob& job, Millis at);
   // The earliest timer due at or before `now`, removed; nullopt when none is.
@@ -106,7 +112,14 @@ class Scheduler {
     return m_waiting[static_cast<std::size_t>(queue)];
   }
 
-  bool take_submit_token(Millis now) { return m_submit_limiter.try_take(now); }
+  // Jobs the provider may hold at once (submitting, submitted, running) as learnt so far,
+  // within limits.max_in_flight.
+  std::size_t in_flight_cap() const;
+  double submits_per_minute() const { return m_submit_rate.value(); }
+  // What a create's answer teaches: its request budget headers, and, accepted or refused for
+  // pacing, the learnt limits. True when a limit was halved.
+  bool create_answered(const HttpResponse& response, AnswerKind kind, Millis sent_at, Millis now);
+  bool take_submit_token(Millis now);
   Millis next_submit_token(Millis now) const { return m_submit_limiter.next_available(now); }
   bool status_slot_free(std::size_t status_in_flight) const {
     return m_poll_concurrency.may_start(status_in_flight);
@@ -120,6 +133,10 @@ class Scheduler {
  private:
   std::priority_queue<Timer, std::vector<Timer>, std::greater<>> m_timers;
   std::array<std::deque<Timer>, 3> m_waiting;
+  LearnedLimit m_in_flight;
+  LearnedLimit m_submit_rate;  // per minute; floor == ceiling when pinned
+  bool m_rate_learnt;
+  std::deque<Millis> m_recent_creates;  // tokens taken in the last minute
   RateLimiter m_submit_limiter;
   RateLimiter m_poll_limiter;
   PollConcurrency m_poll_concurrency;

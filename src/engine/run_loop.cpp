@@ -17,6 +17,27 @@ constexpr Millis k_claim_interval_ms = 500;
 constexpr Millis k_ledger_check_ms = 500;
 // Worker mode: jobs to poll and download held at once (beyond them, left to other workers).
 constexpr int k_claimed_live_jobs = 64;
+// A recorded URL this close to its expiry is resolved again rather than tried: the download
+// may outlast it.
+constexpr Millis k_url_margin_ms = 60000;
+
+// A completed video the content route serves by id, or whose recorded URL is still valid, is
+// fetched at once: a resumed batch of ready videos costs no status query each (at 5 polls/s,
+// 10,000 of them took over half an hour). Elsewhere a fresh status first: a URL that expired
+// (or never said when it would) is resolved again, never generated again.
+void download_from_ledger(LiveJob& job, bool by_id, Millis now) {
+  if (job.rec.state != JobState::ready) {
+    return;
+  }
+  const DownloadUrl& stored = job.rec.download;
+  const bool url_valid = !stored.url.empty() && stored.expires_at > now + k_url_margin_ms;
+  if (url_valid && !by_id) {
+    job.last.phase = RemotePhase::completed;
+    job.last.video_url = stored.url;
+    job.last.expires_at = stored.expires_at;
+  }
+  job.from_ledger = by_id || url_valid;
+}
 
 // Generating at the provider: what a listing page can answer for. A `ready` job whose
 // stored status is stale (a resumed run) needs its own answer's URL.
@@ -66,10 +87,7 @@ Status RunEngine::Loop::load_live_jobs() {
   const bool by_id = m_core.provider().downloads_by_id();
   return m_core.each_stored(live_states, [&](JobRecord rec) -> Status {
     LiveJob& job = m_core.admit(std::move(rec));
-    // A completed video the content route serves by id is fetched at once: a resumed batch
-    // of ready videos costs no status query each (at 5 polls/s, 10,000 of them took over
-    // half an hour). Elsewhere a fresh status first, since stored URLs may have expired.
-    job.by_id = job.rec.state == JobState::ready && by_id;
+    download_from_ledger(job, by_id, now);
     m_core.schedule(job, now);
     return {};
   });
@@ -96,7 +114,7 @@ void RunEngine::Loop::claim_live_jobs(Millis now) {
   for (ClaimedJob& c : *claimed) {
     m_core.hold_claim(c.job.row_id, c.lease);
     LiveJob& job = m_core.admit(std::move(c.job));
-    job.by_id = job.rec.state == JobState::ready && by_id;
+    download_from_ledger(job, by_id, now);
     m_core.schedule(job, now);
   }
 }
@@ -125,7 +143,7 @@ void RunEngine::Loop::route_due_jobs(Millis now) {
     const JobState state = job->rec.state;
     if (state == JobState::queued) {
       m_submitter.retry_due(*job);
-    } else if ((state == JobState::ready && (job->status_fresh || job->by_id)) ||
+    } else if ((state == JobState::ready && (job->status_fresh || job->from_ledger)) ||
                state == JobState::downloading) {
       scheduler.waiting(WaitQueue::download).push_back(*timer);
     } else if (m_sweep.enabled() && !job->poll_directly && generating(state)) {

@@ -3,7 +3,8 @@
 // siblings it names in its constructor. A new step between "created" and "saved" is one more
 // class here and one more route in RunEngine::Loop.
 //
-//   Submitter         queued jobs -> create requests (limits, budget, parents, characters)
+//   Submitter         queued jobs -> create requests (limits, budget, parents, characters);
+//                     a streamed create (chat) stays open until its video is done
 //   ChainGate         derived jobs wait for their parent
 //   CharacterCreator  characters created once, before the jobs that use them
 //   StatusPolls       a job's own status query, and what any status means for the job
@@ -16,6 +17,10 @@
 #pragma once
 
 #include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -40,6 +45,24 @@ enum class Gate {
   submit,   // yes (its context filled in)
   skipped,  // no: the gate took the job (it waits, or it failed)
   stop,     // no: the ledger could not be read (the run stops)
+};
+
+// The body of a streamed create (VideoProvider::streams_create), read as it arrives: the
+// progress its lines report, and the text parse_create reads once the stream ends. Long streams
+// keep their last lines only (the link comes last).
+class StreamedAnswer final : public BodySink {
+ public:
+  explicit StreamedAnswer(const VideoProvider& provider) : m_provider(provider) {}
+  bool begin(int, std::int64_t) override { return true; }
+  bool write(const char* data, std::size_t size) override;
+  std::optional<double> progress() const { return m_progress; }
+  std::string take_text() { return std::move(m_text); }
+
+ private:
+  const VideoProvider& m_provider;
+  std::string m_text;
+  std::size_t m_read = 0;  // bytes of m_text whose lines were read for progress
+  std::optional<double> m_progress;
 };
 
 class Submitter final : public RequestOwner {
@@ -67,6 +90,10 @@ class Submitter final : public RequestOwner {
   void admit_from_ledger(Millis now);
   bool within_budget(const JobRecord& rec);
   bool sent_twice(LiveJob& job, const HttpResult& result, Millis now);
+  std::optional<double> end_stream(std::int64_t row_id, HttpResult& result);
+  // The answer's lesson on the provider's limits; a notice when they were halved.
+  void learn_limits(const HttpResponse& response, const AnswerClass& answer, Millis sent_at,
+                    Millis now);
 
   RunCore& m_core;
   ChainGate& m_chains;
@@ -81,6 +108,7 @@ class Submitter final : public RequestOwner {
   bool m_budget_reached = false;  // this loop stopped submitting at the budget
   std::unordered_map<std::int64_t, FailureStreak> m_retry_streaks;  // of jobs waiting to retry
   std::unordered_set<std::int64_t> m_gated;
+  std::unordered_map<std::int64_t, std::unique_ptr<StreamedAnswer>> m_streams;  // open creates
 };
 
 // Derived jobs (remix_of, edit_of, extend_of) wait in memory until their parent is done.
@@ -196,6 +224,11 @@ class FailedRequests {
   FailedRequests(RunCore& core, Downloader& downloads, Reconciliation& reconciliation);
   void on_failed(LiveJob& job, RequestPhase phase, const AnswerClass& answer, int http_status,
                  Millis now);
+  // The status a poll-phase answer (a query, a URL resolution) carries, read by `parse`;
+  // nullopt once a failed or unreadable answer went to on_failed (retried as a failed poll).
+  std::optional<RemoteStatus> read_poll_answer(
+      LiveJob& job, const HttpResult& result, Millis now,
+      const std::function<Result<RemoteStatus>(const HttpResponse&)>& parse);
 
  private:
   RunCore& m_core;
@@ -212,9 +245,9 @@ class ListingPages {
   // The next page's request: the first after restart(), else the one after the last page read.
   void send_next(RequestOwner& owner, Traffic traffic, Millis now);
   void restart();
-  // The page an answer carries; an Error when it has none. `refused`: the provider said there
-  // is no listing here (not worth asking again).
-  Result<RemotePage> read(const HttpResult& result, Millis now, bool& refused);
+  // The page an answer carries; an Error when it has none. `kind`: the provider's reading of
+  // the answer (`rejected`: there is no listing here; `slow_down`: ask again later).
+  Result<RemotePage> read(const HttpResult& result, Millis now, AnswerKind& kind);
 
  private:
   RunCore& m_core;

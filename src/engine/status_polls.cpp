@@ -28,6 +28,19 @@ void StatusPolls::start_waiting(Millis now) {
 }
 
 void StatusPolls::start(LiveJob& job, Millis now) {
+  if (m_core.provider().streams_create()) {
+    // No status query (chat): the link its stream named is all there is, fetched again until
+    // the download attempts are spent. Without a link, nothing can follow the job.
+    if (job.rec.state == JobState::ready) {
+      job.status_fresh = true;
+      m_core.schedule(job, now);
+    } else {
+      m_core.fail_job(job, failure::create_ambiguous,
+                      "its stream is gone and the dialect has no status query; a video may "
+                      "have been made (vidbatch retry makes it again)");
+    }
+    return;
+  }
   job.in_flight = RequestKind::poll;
   m_core.send(m_core.provider().query_request(job.rec.spec, job.rec.remote_id), Traffic::status, *this,
               job.rec.row_id, now);
@@ -39,16 +52,10 @@ void StatusPolls::on_answer(std::int64_t row_id, HttpResult& result, Millis now)
     return;
   }
   LiveJob& job = *found;
-  AnswerClass answer = m_core.provider().classify(RequestPhase::poll, result, now);
-  if (answer.kind != AnswerKind::ok) {
-    m_failures.on_failed(job, RequestPhase::poll, answer, result.response.status, now);
-    return;
-  }
-  auto status = m_core.provider().parse_query(result.response);
+  auto status = m_failures.read_poll_answer(job, result, now, [this](const HttpResponse& r) {
+    return m_core.provider().parse_query(r);
+  });
   if (!status) {
-    // Treat an unreadable answer like a failed poll: retry, then give up.
-    AnswerClass unreadable{AnswerKind::retry, {}, failure::unreadable_answer, status.error().message};
-    m_failures.on_failed(job, RequestPhase::poll, unreadable, result.response.status, now);
     return;
   }
   job.streak(RequestPhase::poll) = {};
@@ -112,6 +119,9 @@ void StatusPolls::apply(LiveJob& job, const RemoteStatus& status, int http_statu
       if (job.rec.state != JobState::ready) {
         update.progress = 100.0;
         update.completed_at = now;
+        // A new completion's URL (or none yet: MiniMax's comes from files/retrieve) replaces
+        // whatever an earlier generation of the job left in the ledger.
+        update.download = DownloadUrl{status.video_url, status.expires_at.value_or(0), now};
         m_core.transition(job, JobState::ready, "generation completed", update, http_status);
       }
       m_core.schedule(job, now);

@@ -13,8 +13,32 @@ namespace {
 
 constexpr int k_queue_page = 256;
 constexpr Millis k_admission_idle_ms = 250;  // worker mode: admission found nothing, wait
+// A streamed create's text kept at most (its last lines): hours of progress lines stay small.
+constexpr std::size_t k_max_stream_text = 1u << 20;
+
+std::string percent(double progress) {
+  return std::to_string(static_cast<int>(progress + 0.5)) + "%";
+}
 
 }  // namespace
+
+bool StreamedAnswer::write(const char* data, std::size_t size) {
+  m_text.append(data, size);
+  const std::size_t end = m_text.rfind('\n');
+  if (end != std::string::npos && end + 1 > m_read) {
+    if (auto progress = m_provider.stream_progress(
+            std::string_view(m_text).substr(m_read, end + 1 - m_read))) {
+      m_progress = progress;
+    }
+    m_read = end + 1;
+  }
+  if (m_text.size() > k_max_stream_text) {
+    const std::size_t drop = m_read > 0 ? m_read : m_text.size() / 2;
+    m_text.erase(0, drop);
+    m_read -= std::min(m_read, drop);
+  }
+  return true;
+}
 
 Submitter::Submitter(RunCore& core, ChainGate& chains, CharacterCreator& characters,
                      StatusPolls& polls, Reconciliation& reconciliation, FailedRequests& failures)
@@ -26,9 +50,10 @@ Submitter::Submitter(RunCore& core, ChainGate& chains, CharacterCreator& charact
       m_failures(failures) {}
 
 // Worker mode: as many jobs as this worker may start, admitted by the ledger under the
-// provider's shared limits (its GCRA budget and in-flight cap across every worker).
+// provider's shared limits (its GCRA budget and in-flight cap across every worker), within
+// the cap this worker learnt from the provider's answers.
 void Submitter::admit_from_ledger(Millis now) {
-  const auto cap = static_cast<std::size_t>(m_core.config().limits.max_in_flight);
+  const std::size_t cap = m_core.scheduler().in_flight_cap();
   const std::size_t held = m_core.at_provider() + m_queue.size();
   if (held >= cap || now < m_next_admission || !m_core.worker()->may_create()) {
     return;
@@ -74,10 +99,9 @@ void Submitter::fill_queue() {
 }
 
 void Submitter::start(Millis now) {
-  const auto& limits = m_core.config().limits;
   std::vector<std::pair<LiveJob*, CreateContext>> batch;
   fill_queue();
-  while (!m_queue.empty() && m_core.at_provider() < static_cast<std::size_t>(limits.max_in_flight) &&
+  while (!m_queue.empty() && m_core.at_provider() < m_core.scheduler().in_flight_cap() &&
          m_queue.front().not_before <= now) {
     // Out of the queue while the gates look at it: a gate that fails a job may put its
     // released children at the front.
@@ -152,7 +176,14 @@ void Submitter::start(Millis now) {
       request->may_leave = [worker] { return worker->may_create(); };  // R6 on the wire
     }
     job->in_flight = RequestKind::submit;
-    m_core.send(std::move(*request), Traffic::paid, *this, job->rec.row_id, now);
+    Traffic traffic = Traffic::paid;
+    if (m_core.provider().streams_create()) {
+      auto& stream = m_streams[job->rec.row_id];
+      stream = std::make_unique<StreamedAnswer>(m_core.provider());
+      request->sink = stream.get();
+      traffic = Traffic::paid_stream;
+    }
+    m_core.send(std::move(*request), traffic, *this, job->rec.row_id, now);
   }
 }
 
@@ -173,15 +204,30 @@ bool Submitter::done() const {
 }
 
 Millis Submitter::next_wake(Millis now, Millis wake) const {
-  const auto cap = static_cast<std::size_t>(m_core.config().limits.max_in_flight);
-  if (!m_queue.empty() && m_core.at_provider() < cap) {
+  if (!m_queue.empty() && m_core.at_provider() < m_core.scheduler().in_flight_cap()) {
     wake = std::min(wake, std::max(m_queue.front().not_before,
                                    m_core.scheduler().next_submit_token(now)));
   }
   return wake;
 }
 
+// A streamed create's answer: its text becomes the response body (an error answer's body is
+// there already), and the progress it reported is returned.
+std::optional<double> Submitter::end_stream(std::int64_t row_id, HttpResult& result) {
+  auto it = m_streams.find(row_id);
+  if (it == m_streams.end()) {
+    return std::nullopt;
+  }
+  std::optional<double> progress = it->second->progress();
+  if (result.response.body.empty()) {
+    result.response.body = it->second->take_text();
+  }
+  m_streams.erase(it);
+  return progress;
+}
+
 void Submitter::on_answer(std::int64_t row_id, HttpResult& result, Millis now) {
+  const std::optional<double> streamed = end_stream(row_id, result);
   LiveJob* found = m_core.answered(row_id);
   if (found == nullptr) {
     return;
@@ -190,8 +236,13 @@ void Submitter::on_answer(std::int64_t row_id, HttpResult& result, Millis now) {
   if (sent_twice(job, result, now)) {
     return;
   }
+  // How far the provider said the video had got before its stream ended.
+  const std::string made =
+      streamed ? "; the stream had reported " + percent(*streamed) + " before it ended" : "";
   AnswerClass answer = m_core.provider().classify(RequestPhase::submit, result, now);
+  learn_limits(result.response, answer, job.sent_at, now);
   if (answer.kind != AnswerKind::ok) {
+    answer.detail += answer.kind == AnswerKind::ambiguous ? made : "";
     m_failures.on_failed(job, RequestPhase::submit, answer, result.response.status, now);
     return;
   }
@@ -200,11 +251,12 @@ void Submitter::on_answer(std::int64_t row_id, HttpResult& result, Millis now) {
     // An accepted create we cannot read may still have started a video.
     m_reconciliation.hold(job, failure::create_ambiguous,
                           "the create answer could not be read (" + created.error().message +
-                              "); a video may have been started",
+                              "); a video may have been started" + made,
                           result.response.status, now);
     return;
   }
   JobUpdate update;
+  update.progress = streamed;
   update.remote_id = created->remote_id;
   update.submitted_at = now;
   update.error_code = "";
@@ -219,6 +271,23 @@ void Submitter::on_answer(std::int64_t row_id, HttpResult& result, Millis now) {
       (job.rec.state == JobState::submitted || job.rec.state == JobState::running)) {
     m_core.schedule(job, now + job.poll_interval);
   }
+}
+
+void Submitter::learn_limits(const HttpResponse& response, const AnswerClass& answer,
+                             Millis sent_at, Millis now) {
+  Scheduler& scheduler = m_core.scheduler();
+  if (!scheduler.create_answered(response, answer.kind, sent_at, now)) {
+    return;
+  }
+  const auto& limits = m_core.config().limits;
+  std::string rate = limits.submits_per_minute == k_rate_auto
+                         ? std::to_string(static_cast<int>(scheduler.submits_per_minute())) + " creates a minute"
+                         : "the pinned limits.submits_per_minute";
+  m_core.notice(NoticeKind::limit_learnt, m_core.config().provider.name,
+                "the provider refused a create for pacing (" + answer.detail + "): now at most " +
+                    std::to_string(scheduler.in_flight_cap()) + " of limits.max_in_flight " +
+                    std::to_string(limits.max_in_flight) + " jobs at the provider and " + rate +
+                    ", growing back slowly");
 }
 
 // The guard that does not trust the transport's defence: a paid request whose request line

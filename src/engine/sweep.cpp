@@ -71,10 +71,11 @@ void ListingSweep::begin() {
 }
 
 void ListingSweep::on_answer(std::int64_t, HttpResult& result, Millis now) {
-  bool refused = false;
-  auto page = m_pages.read(result, now, refused);
+  AnswerKind kind = AnswerKind::ok;
+  auto page = m_pages.read(result, now, kind);
   if (!page) {
-    if (refused || ++m_failures >= k_failures_to_stop) {
+    const bool counts = kind != AnswerKind::slow_down;  // pacing, not a missing listing
+    if (kind == AnswerKind::rejected || (counts && ++m_failures >= k_failures_to_stop)) {
       stop_sweeping("the provider does not list videos here (" + page.error().message + ")");
     }
     end();

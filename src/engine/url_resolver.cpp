@@ -1,6 +1,5 @@
 // UrlResolver: the requests between "completed" and the bytes (MiniMax's files/retrieve).
 #include "engine/run_parts.h"
-#include "job/failure_codes.h"
 
 namespace vb {
 
@@ -23,16 +22,10 @@ void UrlResolver::on_answer(std::int64_t row_id, HttpResult& result, Millis now)
     return;
   }
   LiveJob& job = *found;
-  AnswerClass answer = m_core.provider().classify(RequestPhase::poll, result, now);
-  if (answer.kind != AnswerKind::ok) {
-    m_failures.on_failed(job, RequestPhase::poll, answer, result.response.status, now);
-    return;
-  }
-  auto resolved = m_core.provider().parse_resolve(result.response, job.last);
+  auto resolved = m_failures.read_poll_answer(job, result, now, [&](const HttpResponse& r) {
+    return m_core.provider().parse_resolve(r, job.last);
+  });
   if (!resolved) {
-    AnswerClass unreadable{AnswerKind::retry, {}, failure::unreadable_answer,
-                           resolved.error().message};
-    m_failures.on_failed(job, RequestPhase::poll, unreadable, result.response.status, now);
     return;
   }
   job.last = std::move(*resolved);

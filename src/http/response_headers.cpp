@@ -53,6 +53,49 @@ std::optional<Millis> parse_retry_after(const HttpResponse& response, Millis now
   return std::nullopt;
 }
 
+std::optional<Millis> parse_header_duration(const std::string& text) {
+  if (auto secs = number(text)) {
+    return hint_ms(*secs * 1000.0);
+  }
+  // Go's time.Duration text: numbers each followed by h, m, s or ms.
+  double ms = 0;
+  const char* at = text.data();
+  const char* end = text.data() + text.size();
+  while (at < end) {
+    double value = 0;
+    auto [next, ec] = std::from_chars(at, end, value);
+    if (ec != std::errc() || next == end || value < 0) {
+      return std::nullopt;
+    }
+    at = next;
+    if (end - at >= 2 && at[0] == 'm' && at[1] == 's') {
+      ms += value;
+      at += 2;
+    } else if (*at == 'h' || *at == 'm' || *at == 's') {
+      ms += value * (*at == 'h' ? 3600000.0 : *at == 'm' ? 60000.0 : 1000.0);
+      at += 1;
+    } else {
+      return std::nullopt;
+    }
+  }
+  return text.empty() ? std::nullopt : hint_ms(ms);
+}
+
+RequestBudget parse_request_budget(const HttpResponse& response) {
+  RequestBudget budget;
+  auto count = [&](std::string_view name) -> std::optional<double> {
+    auto text = response.header(name);
+    auto value = text ? number(*text) : std::nullopt;
+    return value && std::isfinite(*value) && *value >= 0 ? value : std::nullopt;
+  };
+  budget.limit = count("x-ratelimit-limit-requests");
+  budget.remaining = count("x-ratelimit-remaining-requests");
+  if (auto reset = response.header("x-ratelimit-reset-requests")) {
+    budget.reset_ms = parse_header_duration(*reset);
+  }
+  return budget;
+}
+
 std::int64_t expected_total_bytes(const HttpResponse& response, std::int64_t had_before) {
   if (auto range = response.header("content-range")) {
     auto slash = range->rfind('/');

@@ -85,6 +85,15 @@ std::string JobSpec::canonical_json() const {
     w.Key("private");
     w.Bool(*private_video);
   }
+  if (!params.empty()) {
+    w.Key("params");
+    w.StartObject();
+    for (const auto& param : params) {
+      w.Key(param.key.c_str(), static_cast<rapidjson::SizeType>(param.key.size()));
+      w.RawValue(param.json.c_str(), param.json.size(), rapidjson::kObjectType);
+    }
+    w.EndObject();
+  }
   w.EndObject();
   return {buf.GetString(), buf.GetSize()};
 }
@@ -131,6 +140,19 @@ bool read_optional_fields(const rapidjson::Value& doc, JobSpec& spec) {
   spec.character_timestamps = string_member(doc, "character_timestamps").value_or("");
   spec.watermark = bool_member(doc, "watermark");
   spec.private_video = bool_member(doc, "private");
+  if (auto it = doc.FindMember("params"); it != doc.MemberEnd()) {
+    if (!it->value.IsObject()) {
+      return false;
+    }
+    for (const auto& member : it->value.GetObject()) {
+      rapidjson::StringBuffer buf;
+      rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+      member.value.Accept(w);
+      spec.params.push_back({std::string(member.name.GetString(), member.name.GetStringLength()),
+                             std::string(buf.GetString(), buf.GetSize()),
+                             {}});
+    }
+  }
   return true;
 }
 

@@ -30,6 +30,15 @@ struct SourceLocation {
   std::string describe() const;  // "file:line:col"
 };
 
+// A vendor option of the manifest's `params:`: its value as JSON text ("0.5", "true", "\"std\"",
+// an object), checked against the dialect's known options (provider/vendor_params.h) and written
+// into the create body as given.
+struct VendorParam {
+  std::string key;
+  std::string json;
+  SourceLocation location;  // the key in the manifest; not part of identity
+};
+
 struct JobSpec {
   std::string id;                    // unique in its batch, [A-Za-z0-9._-]+
   std::string prompt;
@@ -46,6 +55,7 @@ struct JobSpec {
   std::string character_timestamps;  // "start,end" seconds within character_url
   std::optional<bool> watermark;     // unified dialect; unset: the provider's default
   std::optional<bool> private_video; // manifest `private`; unified dialect
+  std::vector<VendorParam> params;   // manifest `params`, in the order written
   SourceLocation location;           // the job's entry in the manifest; not part of identity
 
   // Stable JSON of every field that defines the video (not `location`); two specs

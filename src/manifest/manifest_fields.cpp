@@ -1,9 +1,13 @@
 #include "manifest/manifest_fields.h"
 
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
 #include <algorithm>
 #include <numeric>
 #include <tuple>
 #include <cctype>
+#include <cstdlib>
 
 #include "util/text_util.h"
 
@@ -217,6 +221,87 @@ std::optional<std::vector<std::string>> read_images(const YamlTree& tree, const 
   return ok ? std::optional(std::move(images)) : std::nullopt;
 }
 
+namespace {
+
+bool is_json_number(std::string_view text) {
+  if (text.empty()) {
+    return false;
+  }
+  char* end = nullptr;
+  const std::string copy(text);
+  std::strtod(copy.c_str(), &end);
+  // JSON's grammar: no leading '+', '.', hex, inf or nan.
+  const char first = text.front() == '-' && text.size() > 1 ? text[1] : text.front();
+  return end == copy.c_str() + copy.size() && std::isdigit(static_cast<unsigned char>(first)) &&
+         copy.find_first_of("xXnN") == std::string::npos;
+}
+
+// A YAML value as JSON: maps and lists as objects and arrays, an unquoted true/false/number as
+// itself, every other scalar as a string; null as null.
+void write_json(const YamlTree& tree, const YamlNode& node,
+                rapidjson::Writer<rapidjson::StringBuffer>& w) {
+  switch (node.kind) {
+    case YamlKind::null:
+      w.Null();
+      return;
+    case YamlKind::scalar:
+      if (!node.quoted && (node.text == "true" || node.text == "false")) {
+        w.Bool(node.text == "true");
+      } else if (!node.quoted && is_json_number(node.text)) {
+        // RawValue, not RawNumber: rapidjson's Writer writes a RawNumber as a string.
+        w.RawValue(node.text.data(), node.text.size(), rapidjson::kNumberType);
+      } else {
+        w.String(node.text.data(), static_cast<rapidjson::SizeType>(node.text.size()));
+      }
+      return;
+    case YamlKind::sequence:
+      w.StartArray();
+      for (YamlIndex item : tree.children(node)) {
+        write_json(tree, tree.at(item), w);
+      }
+      w.EndArray();
+      return;
+    case YamlKind::map: {
+      w.StartObject();
+      const auto pairs = tree.children(node);
+      for (std::size_t i = 0; i + 1 < pairs.size(); i += 2) {
+        const YamlNode& key = tree.at(pairs[i]);
+        w.Key(key.text.data(), static_cast<rapidjson::SizeType>(key.text.size()));
+        write_json(tree, tree.at(pairs[i + 1]), w);
+      }
+      w.EndObject();
+      return;
+    }
+  }
+}
+
+// `params:` adds to (or replaces keys of) what defaults gave; the dialect checks them later.
+void read_params(const YamlTree& tree, const YamlEntry& entry, DiagnosticSink& sink,
+                 JobSpec& spec) {
+  if (entry.value.kind != YamlKind::map) {
+    sink.add(entry.anchor(), entry.field,
+             "expected a map of the provider's options, such as {negative_prompt: blur}, got " +
+                 describe_value(entry.value));
+    return;
+  }
+  for_each_entry(tree, entry.value, entry.field, sink, [&](const YamlEntry& option) {
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    write_json(tree, option.value, w);
+    VendorParam param{std::string(option.key.text), std::string(buf.GetString(), buf.GetSize()),
+                      {sink.file(), option.key.line, option.key.column}};
+    auto same = std::find_if(spec.params.begin(), spec.params.end(),
+                             [&](const VendorParam& p) { return p.key == param.key; });
+    if (same != spec.params.end()) {
+      *same = std::move(param);
+    } else {
+      spec.params.push_back(std::move(param));
+    }
+  });
+}
+
+}  // namespace
+
 bool apply_job_option(const YamlTree& tree, const YamlEntry& entry, LocalFiles& files,
                       DiagnosticSink& sink, JobSpec& spec) {
   const std::string_view key = entry.key.text;
@@ -234,6 +319,8 @@ bool apply_job_option(const YamlTree& tree, const YamlEntry& entry, LocalFiles& 
     if (const auto private_video = read_bool(entry, sink)) {
       spec.private_video = *private_video;
     }
+  } else if (key == "params") {
+    read_params(tree, entry, sink, spec);
   } else if (key == "character_url") {
     spec.character_url =
         read_checked<std::string>(entry, sink, check_character_url).value_or(spec.character_url);

@@ -9,6 +9,7 @@
 
 #include "plan/pricing.h"
 #include "provider/registry.h"
+#include "provider/vendor_params.h"
 
 namespace vb {
 
@@ -181,8 +182,15 @@ Status check_jobs(const Manifest& manifest, const Config& config) {
   for (std::size_t i = 0; i < manifest.jobs.size(); ++i) {
     const JobSpec& spec = manifest.jobs[i];
     std::string problem = check_placement(manifest, spec, catalog);
+    const auto* entry = problem.empty() ? catalog.find(spec.provider) : nullptr;
+    // A vendor option is reported where it is written.
+    if (const auto param = entry ? check_params(entry->dialect->dialect(), spec) : std::nullopt) {
+      problems += (problems.empty() ? "" : "\n") + param->location.describe() + ": jobs[" +
+                  std::to_string(i) + "]." + param->message + " (provider \"" +
+                  entry->config.provider.name + "\")";
+      continue;
+    }
     if (problem.empty()) {
-      const auto* entry = catalog.find(spec.provider);
       if (auto status = entry->dialect->check(spec); !status) {
         problem = status.error().message + " (provider \"" + entry->config.provider.name +
                   "\", dialect " + to_string(entry->dialect->dialect()) + ")";

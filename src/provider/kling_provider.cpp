@@ -8,7 +8,9 @@
 
 #include "job/failure_codes.h"
 #include "provider/answer_parser.h"
+#include "provider/native_answers.h"
 #include "provider/openai_answers.h"
+#include "provider/vendor_params.h"
 
 namespace vb {
 
@@ -56,34 +58,16 @@ RemoteStatus task_status(const rapidjson::Value& task) {
   return s;
 }
 
-// new-api's task record: {status: SUCCESS|FAILURE|IN_PROGRESS..., progress: "50%", result_url,
-// fail_reason, data: {the vendor's last answer}}.
-RemoteStatus task_record_status(const rapidjson::Value& record) {
-  RemoteStatus s;
-  s.raw_status = json_string(record, "status");
-  s.phase = map_status(s.raw_status);
-  s.video_url = json_string(record, "result_url");
-  const std::string progress = json_string(record, "progress");
-  double percent = 0;
-  auto [end, ec] = std::from_chars(progress.data(), progress.data() + progress.size(), percent);
-  if (ec == std::errc{} && percent >= 0 && percent <= 100 && end != progress.data()) {
-    s.progress = percent;
-  }
-  if (s.phase == RemotePhase::failed) {
-    s.error_code = "kling_failed";
-    s.error_message = json_string(record, "fail_reason");
-  }
-  // The vendor's own answer inside, when the record has no URL of its own.
-  if (const rapidjson::Value* inner = json_member(record, "data"); inner != nullptr && s.video_url.empty()) {
+// new-api's task record, with the URL of the vendor's own answer inside when it names none.
+RemoteStatus record_status(const rapidjson::Value& record) {
+  RemoteStatus s = task_record_status(record, "kling_failed");
+  if (const rapidjson::Value* inner = json_member(record, "data");
+      inner != nullptr && s.video_url.empty()) {
     if (const rapidjson::Value* task = json_member(*inner, "data")) {
       s.video_url = task_status(*task).video_url;
     }
   }
   return s;
-}
-
-bool is_task_record(const rapidjson::Value& data) {
-  return json_member(data, "status") != nullptr && json_member(data, "task_status") == nullptr;
 }
 
 AnswerClass with(AnswerKind kind, std::string code, std::string detail) {
@@ -191,7 +175,9 @@ Result<HttpRequest> KlingProvider::create_request(const JobSpec& spec,
   str("model_name", spec.model);
   str("prompt", spec.prompt);
   str("duration", std::to_string(spec.seconds));  // a string in Kling's schema
-  str("mode", spec.size == "large" ? "pro" : "std");
+  if (!has_param(spec, "mode")) {
+    str("mode", spec.size == "large" ? "pro" : "std");
+  }
   // Always explicit: new-api's relay defaults to 1:1, not Kling's 16:9.
   str("aspect_ratio", spec.orientation == Orientation::portrait ? "9:16" : "16:9");
   if (!spec.images.empty()) {
@@ -203,6 +189,7 @@ Result<HttpRequest> KlingProvider::create_request(const JobSpec& spec,
   if (!context.job_key.empty()) {
     str("external_task_id", context.job_key);
   }
+  write_params(w, Dialect::kling, spec);
   w.EndObject();
 
   return json_post(m_config.base_url + "/v1/videos/" + std::string(family(spec)),
@@ -252,7 +239,8 @@ Result<RemoteStatus> KlingProvider::parse_query(const HttpResponse& response) co
     return fail(ErrorCode::protocol,
                 "the query answer has no task: " + error_message_from_body(response.body));
   }
-  RemoteStatus status = is_task_record(*data) ? task_record_status(*data) : task_status(*data);
+  RemoteStatus status =
+      is_task_record(*data, "task_status") ? record_status(*data) : task_status(*data);
   if (status.raw_status.empty()) {
     return fail(ErrorCode::protocol, "the query answer has no task status");
   }

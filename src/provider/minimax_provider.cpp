@@ -7,7 +7,9 @@
 
 #include "job/failure_codes.h"
 #include "provider/answer_parser.h"
+#include "provider/native_answers.h"
 #include "provider/openai_answers.h"
+#include "provider/vendor_params.h"
 
 namespace vb {
 
@@ -40,21 +42,6 @@ std::string id_text(const rapidjson::Value& object, const char* key) {
     return std::to_string(v->GetUint64());
   }
   return json_string(object, key);
-}
-
-// The Expires=<unix seconds> of a signed URL, in ms.
-std::optional<Millis> url_expiry(const std::string& url) {
-  const auto at = url.find("Expires=");
-  if (at == std::string::npos) {
-    return std::nullopt;
-  }
-  long long seconds = 0;
-  const char* begin = url.data() + at + 8;
-  auto [end, ec] = std::from_chars(begin, url.data() + url.size(), seconds);
-  if (ec != std::errc{} || end == begin) {
-    return std::nullopt;
-  }
-  return static_cast<Millis>(seconds) * 1000;
 }
 
 AnswerClass with(AnswerKind kind, std::string code, std::string detail) {
@@ -91,6 +78,44 @@ AnswerClass classify_code(RequestPhase phase, long code, const std::string& what
                   phase == RequestPhase::submit ? failure::create_ambiguous : name,
                   what + " (an unknown MiniMax code)");
   }
+}
+
+// new-api relays a refused create as {code: "1002", message: "hailuo api error: ...", data: null}
+// with HTTP 400: MiniMax's code as a string. nullopt for any other body.
+std::optional<long> relayed_code(const rapidjson::Value& doc) {
+  const rapidjson::Value* code = json_member(doc, "code");
+  if (code == nullptr || !code->IsString()) {
+    return std::nullopt;
+  }
+  const std::string_view text = code->GetString();
+  long value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || end != text.data() + text.size() || text.empty()) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+// A MiniMax task in a gateway's task record: the URL is the record's result_url (new-api), else
+// the files/retrieve answer yunwu merges into its data, else a file_id still to resolve. (yunwu
+// also puts the file_id in fail_reason on success; the merged data says it plainly.)
+RemoteStatus record_status(const rapidjson::Value& record) {
+  RemoteStatus s = task_record_status(record, "minimax_failed");
+  if (s.phase != RemotePhase::completed) {
+    return s;
+  }
+  s.progress = 100.0;
+  const rapidjson::Value* inner = json_member(record, "data");
+  if (const rapidjson::Value* file = inner == nullptr ? nullptr : json_member(*inner, "file");
+      s.video_url.empty() && file != nullptr) {
+    s.video_url = json_string(*file, "download_url");
+  }
+  if (!is_url(s.video_url)) {
+    s.video_url.clear();
+    s.file_id = inner == nullptr ? "" : id_text(*inner, "file_id");
+  }
+  s.expires_at = url_expiry(s.video_url);
+  return s;
 }
 
 }  // namespace
@@ -133,10 +158,15 @@ AnswerClass MiniMaxProvider::classify(RequestPhase phase, const HttpResult& resu
   if (result.failure != TransportFailure::none) {
     return classify_transport_failure(phase, result);
   }
+  auto doc = parse_object(result.response.body);
   if (phase == RequestPhase::download || result.response.status != 200) {
+    if (auto relayed = doc && phase != RequestPhase::download ? relayed_code(*doc) : std::nullopt) {
+      return classify_code(phase, *relayed,
+                           "MiniMax code " + std::to_string(*relayed) + " relayed by a gateway: " +
+                               json_string(*doc, "message").substr(0, 300));
+    }
     return classify_openai_answer(phase, result, now);  // a CDN's or a gateway's own answer
   }
-  auto doc = parse_object(result.response.body);
   std::string message;
   std::optional<long> code = doc ? base_code(*doc, message) : std::nullopt;
   if (!code || *code == 0) {
@@ -165,6 +195,7 @@ Result<HttpRequest> MiniMaxProvider::create_request(const JobSpec& spec,
   if (spec.images.size() > 1) {
     str("last_frame_image", spec.images[1]);
   }
+  write_params(w, Dialect::minimax, spec);
   w.EndObject();
   return json_post(m_config.base_url + "/v1/video_generation", {buf.GetString(), buf.GetSize()});
 }
@@ -175,9 +206,11 @@ Result<CreateAnswer> MiniMaxProvider::parse_create(const HttpResponse& response)
     return std::unexpected(doc.error());
   }
   CreateAnswer answer;
-  answer.remote_id = json_string(*doc, "task_id");
+  // A gateway's OpenAI video object: its `id` is what the gateway's query takes.
+  const bool video_object = json_string(*doc, "object") == "video";
+  answer.remote_id = json_string(*doc, video_object ? "id" : "task_id");
   if (answer.remote_id.empty()) {
-    answer.remote_id = json_string(*doc, "id");  // a gateway's OpenAI video object
+    answer.remote_id = json_string(*doc, video_object ? "task_id" : "id");
   }
   if (answer.remote_id.empty()) {
     return fail(ErrorCode::protocol, "the create answer names no task id: " +
@@ -199,6 +232,16 @@ Result<RemoteStatus> MiniMaxProvider::parse_query(const HttpResponse& response) 
   auto doc = parse_object(response.body);
   if (!doc) {
     return std::unexpected(doc.error());
+  }
+  if (const rapidjson::Value* data = json_member(*doc, "data");
+      data != nullptr && data->IsObject() && json_member(*doc, "status") == nullptr &&
+      is_task_record(*data, "base_resp")) {
+    RemoteStatus s = record_status(*data);
+    if (s.phase == RemotePhase::completed && s.video_url.empty() && s.file_id.empty()) {
+      return fail(ErrorCode::protocol, "the gateway's task record says SUCCESS but names no "
+                                       "download URL or file_id");
+    }
+    return s;
   }
   RemoteStatus s;
   s.raw_status = json_string(*doc, "status");

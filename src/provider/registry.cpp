@@ -3,11 +3,15 @@
 #include <iterator>
 
 #include "config/api_key.h"
+#include "provider/chat_provider.h"
 #include "provider/kling_jwt.h"
 #include "provider/kling_provider.h"
 #include "provider/minimax_provider.h"
 #include "provider/openai_videos_provider.h"
+#include "provider/seedance_provider.h"
 #include "provider/unified_task_provider.h"
+#include "provider/vidu_provider.h"
+#include "provider/wan_provider.h"
 
 namespace vb {
 
@@ -32,6 +36,19 @@ constexpr DialectEntry k_entries[] = {
      "MiniMax v1: POST /v1/video_generation, query, files/retrieve; errors in 200 bodies",
      {20.0, {}, "video RPM 5 (free) or 20 (paid); base_resp 1002"},
      &make<MiniMaxProvider>},
+    {Dialect::wan, "Wan (DashScope): asynchronous video-synthesis, GET /api/v1/tasks/{id}; listed",
+     {{}, {}, "per account and model, numbers unpublished; 429 Throttling.*"},
+     &make<WanProvider>},
+    {Dialect::vidu, "Vidu: POST /ent/v2/{text2video|img2video|start-end2video}, Token auth; listed",
+     {{}, 5, "5 tasks at once per organisation, the rest queue; 429 QuotaExceeded"},
+     &make<ViduProvider>},
+    {Dialect::seedance, "Seedance (Ark): POST /contents/generations/tasks, content[]; listed",
+     {600.0, 10, "RPM 600, 10 at once (pro; lite 300 / 5), the rest queue; 429 RateLimitExceeded"},
+     &make<SeedanceProvider>},
+    {Dialect::chat,
+     "gateways' chat completions for video: one open stream per video, no id, no listing",
+     {{}, {}, "the gateway's; 429; an open stream holds a slot of its in-flight limit"},
+     &make<ChatProvider>},
 };
 
 constexpr bool in_enum_order() {

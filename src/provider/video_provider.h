@@ -84,6 +84,12 @@ class VideoProvider {
   virtual Result<HttpRequest> create_request(const JobSpec& spec,
                                              const CreateContext& context) const = 0;
   virtual Result<CreateAnswer> parse_create(const HttpResponse& response) const = 0;
+  // Whether the create answer streams until the video is done (chat): the create request stays
+  // open for the whole generation (bounded by limits.job_timeout_ms), its body is read as it
+  // arrives, and parse_create reads the whole stream. Such a dialect has no status query.
+  virtual bool streams_create() const { return false; }
+  // The progress (0..100) that newly arrived complete lines of a streamed create answer report.
+  virtual std::optional<double> stream_progress(std::string_view) const { return std::nullopt; }
   // The status query of the job's video: a dialect may need the job (Kling's family path
   // depends on whether the job has images), not only the remote id.
   virtual HttpRequest query_request(const JobSpec& spec, const std::string& remote_id) const = 0;
@@ -115,23 +121,28 @@ class VideoProvider {
   virtual Result<std::string> parse_content_redirect(std::string_view json_body) const = 0;
 
   // Listing recent videos (newest first), where the dialect has it: the only
-  // proof that an ambiguous create did or did not start a video.
-  virtual bool can_list() const = 0;
-  virtual HttpRequest list_request(const std::string& after_id) const = 0;
+  // proof that an ambiguous create did or did not start a video. The defaults: no listing.
+  virtual bool can_list() const { return false; }
+  virtual HttpRequest list_request(const std::string&) const { return {}; }
   // The page answering list_request(after_id).
-  virtual Result<RemotePage> parse_list(const std::string& after_id,
-                                        const HttpResponse& response) const = 0;
+  virtual Result<RemotePage> parse_list(const std::string&, const HttpResponse&) const {
+    return fail(ErrorCode::protocol, "this dialect has no video listing");
+  }
   // Whether a listed video is this job's: by the client tag where the dialect sends one
   // (`job_key`), else by having exactly the parameters this spec would send.
-  virtual bool matches(const JobSpec& spec, const std::string& job_key,
-                       const RemoteVideo& video) const = 0;
+  virtual bool matches(const JobSpec&, const std::string&, const RemoteVideo&) const {
+    return false;
+  }
 
   // Characters (cameos) where the dialect has them: created from a local video,
-  // answered with the id that create requests then carry (CreateContext).
-  virtual bool can_create_characters() const = 0;
-  virtual HttpRequest character_request(const std::string& name,
-                                        const std::string& video_path) const = 0;
-  virtual Result<std::string> parse_character(const HttpResponse& response) const = 0;
+  // answered with the id that create requests then carry (CreateContext). The defaults: none.
+  virtual bool can_create_characters() const { return false; }
+  virtual HttpRequest character_request(const std::string&, const std::string&) const {
+    return {};
+  }
+  virtual Result<std::string> parse_character(const HttpResponse&) const {
+    return fail(ErrorCode::protocol, "this dialect has no character route");
+  }
 };
 
 // Maps any provider's status word to a phase with one table (docs/wire-formats.md).

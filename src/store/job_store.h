@@ -41,6 +41,13 @@
 
 namespace vb {
 
+// Where a job's video is downloaded from, as the provider's answer named it (schema 008).
+struct DownloadUrl {
+  std::string url;          // "" = none recorded
+  Millis expires_at = 0;    // 0 = the answer did not say
+  Millis recorded_at = 0;
+};
+
 struct JobRecord {
   std::int64_t row_id = 0;
   std::string batch;
@@ -62,6 +69,7 @@ struct JobRecord {
   int polls = 0;
   int retries = 0;              // retried requests of any phase
   VideoCheck check;             // of the file at output_path; unchecked when verify is off
+  DownloadUrl download;         // the URL of its last download, while the ledger holds one
 };
 
 // Field changes that travel with a state change; unset fields stay as they are.
@@ -79,6 +87,8 @@ struct JobUpdate {
   std::optional<std::string> error_message;   // "" clears
   // The check of the file being saved; one with an empty verdict removes the job's check.
   std::optional<VideoCheck> check;
+  // The URL a download starts from; one with an empty url removes the job's.
+  std::optional<DownloadUrl> download;
   bool increment_attempt = false;
   int add_polls = 0;      // polls and retried requests since the last transition,
   int add_retries = 0;    // counted with it rather than in a transaction of their own

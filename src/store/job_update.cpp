@@ -28,6 +28,7 @@ void apply_update(JobRecord& rec, const JobUpdate& update) {
   set_if(rec.sha256, update.sha256);
   set_if(rec.error_code, update.error_code);
   set_if(rec.error_message, update.error_message);
+  set_if(rec.download, update.download);
   rec.attempt += update.increment_attempt ? 1 : 0;
   rec.polls += update.add_polls;
   rec.retries += update.add_retries;

@@ -43,6 +43,7 @@ constexpr CopySpec k_copied[] = {
      "job_id, checked_at, verdict, mismatches, probed, container, has_video, video_codec, "
      "duration_ms, width, height, frame_rate, has_audio, audio_codec",
      "frame_rate"},
+    {"download_urls", "job_id", "job_id, url, expires_at, recorded_at", ""},
 };
 
 constexpr std::size_t k_chunk = 200;  // rows per pipelined round trip
@@ -227,7 +228,8 @@ Result<std::int64_t> rows_in_target(PgConnection& target) {
   auto counted = target.exec(
       "SELECT (SELECT count(*) FROM batches) + (SELECT count(*) FROM jobs) + "
       "(SELECT count(*) FROM events) + (SELECT count(*) FROM characters) + "
-      "(SELECT count(*) FROM unclaimed_videos) + (SELECT count(*) FROM video_checks)");
+      "(SELECT count(*) FROM unclaimed_videos) + (SELECT count(*) FROM video_checks) + "
+      "(SELECT count(*) FROM download_urls)");
   if (!counted) {
     return std::unexpected(std::move(counted.error()));
   }

@@ -15,19 +15,22 @@
 namespace vb::store_detail {
 
 // Column order read by read_job_row() (store/row_reading.h); valid SQL on both databases.
-// The job `j`, its batch `b` and its video check `c` (LEFT JOIN: NULLs when never checked).
+// The job `j`, its batch `b`, its video check `c` and its download URL `u` (LEFT JOINs: NULLs
+// when never checked, when no URL is recorded).
 #define VB_JOB_COLUMNS                                                                           \
   "SELECT j.id, b.name, j.spec_json, j.state, j.attempt, j.remote_id, j.progress, j.not_before," \
   " j.created_at, j.submitted_at, j.completed_at, j.downloaded_at, j.output_path, j.bytes,"      \
   " j.sha256, j.error_code, j.error_message, j.polls, j.retries,"                                \
   " c.verdict, c.mismatches, c.checked_at, c.probed, c.container, c.has_video, c.video_codec,"   \
-  " c.duration_ms, c.width, c.height, c.frame_rate, c.has_audio, c.audio_codec"
+  " c.duration_ms, c.width, c.height, c.frame_rate, c.has_audio, c.audio_codec,"                 \
+  " u.url, u.expires_at, u.recorded_at"
 inline constexpr const char* k_job_columns = VB_JOB_COLUMNS;
-inline constexpr int k_job_column_count = 32;
-#define VB_CHECK_JOIN " LEFT JOIN video_checks c ON c.job_id = j.id "
-inline constexpr const char* k_check_join = VB_CHECK_JOIN;
+inline constexpr int k_job_column_count = 35;
+#define VB_SIDE_JOINS \
+  " LEFT JOIN video_checks c ON c.job_id = j.id LEFT JOIN download_urls u ON u.job_id = j.id "
+inline constexpr const char* k_side_joins = VB_SIDE_JOINS;
 inline constexpr const char* k_job_select =
-    VB_JOB_COLUMNS " FROM jobs j JOIN batches b ON b.id = j.batch_id" VB_CHECK_JOIN;
+    VB_JOB_COLUMNS " FROM jobs j JOIN batches b ON b.id = j.batch_id" VB_SIDE_JOINS;
 
 // Column order read by read_event_row().
 inline constexpr const char* k_event_select = R"sql(

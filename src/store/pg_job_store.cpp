@@ -47,7 +47,14 @@ checked AS (
     container = excluded.container, has_video = excluded.has_video,
     video_codec = excluded.video_codec, duration_ms = excluded.duration_ms,
     width = excluded.width, height = excluded.height, frame_rate = excluded.frame_rate,
-    has_audio = excluded.has_audio, audio_codec = excluded.audio_codec)
+    has_audio = excluded.has_audio, audio_codec = excluded.audio_codec),
+-- The download URL ($38): NULL keeps the job's, '' removes it, else it is put.
+unlisted AS (DELETE FROM download_urls WHERE $38::text = '' AND job_id IN (SELECT id FROM t)),
+listed AS (
+  INSERT INTO download_urls (job_id, url, expires_at, recorded_at)
+  SELECT id, $38, $39::bigint, $40::bigint FROM t WHERE $38 <> ''
+  ON CONFLICT (job_id) DO UPDATE SET url = excluded.url, expires_at = excluded.expires_at,
+    recorded_at = excluded.recorded_at)
 INSERT INTO events (job_id, at, from_state, to_state, progress, http_status, message, worker)
 SELECT id, $14::bigint, $16, $1, $3::double precision, $23::integer, $24, COALESCE($20, '')
 FROM t RETURNING job_id)sql"};
@@ -93,6 +100,15 @@ void add_check_params(PgParams& p, const std::optional<VideoCheck>& check) {
       .add(c.audio_codec);
 }
 
+// $38-$40 of k_apply_transition: the download URL ("" removes the job's), or all NULL to keep it.
+void add_url_params(PgParams& p, const std::optional<DownloadUrl>& download) {
+  if (!download) {
+    p.null().null().null();
+    return;
+  }
+  p.add(download->url).add(download->expires_at).add(download->recorded_at);
+}
+
 PgParams transition_params(const Transition& t) {
   const JobUpdate& u = t.update;
   PgParams p;
@@ -122,6 +138,7 @@ PgParams transition_params(const Transition& t) {
   }
   p.add(t.to == JobState::submitting).add(t.http_status).add(t.message);
   add_check_params(p, u.check);
+  add_url_params(p, u.download);
   return p;
 }
 

@@ -29,7 +29,7 @@ claimed AS (
 // The claimed rows with their batch, as read_claims() reads them.
 std::string claimed_rows_sql() {
   return std::string(k_job_columns) +
-         ", j.lease_token FROM claimed j JOIN batches b ON b.id = j.batch_id" + k_check_join +
+         ", j.lease_token FROM claimed j JOIN batches b ON b.id = j.batch_id" + k_side_joins +
          "ORDER BY j.not_before, j.id";
 }
 

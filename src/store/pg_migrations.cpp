@@ -19,7 +19,7 @@ constexpr const char* k_foreign_tables_sql = R"sql(
 SELECT string_agg(tablename, ', ' ORDER BY tablename) FROM pg_tables
 WHERE schemaname = current_schema()
   AND tablename IN ('batches', 'jobs', 'events', 'characters', 'unclaimed_videos', 'workers',
-                    'provider_limits', 'leaders', 'video_checks'))sql";
+                    'provider_limits', 'leaders', 'video_checks', 'download_urls'))sql";
 
 Status check_identity(PgConnection& db, int version) {
   if (version == 0) {

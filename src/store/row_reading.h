@@ -85,6 +85,12 @@ Status read_job_row(const Row& row, const std::string& location, JobRecord& job)
   job.polls = row.integer(17);
   job.retries = row.integer(18);
   read_check_row(row, job.check);
+  constexpr int url = 32;  // after the video_checks columns
+  if (!row.is_null(url)) {
+    job.download.url = row.text(url);
+    job.download.expires_at = row.int64(url + 1);
+    job.download.recorded_at = row.int64(url + 2);
+  }
   return {};
 }
 

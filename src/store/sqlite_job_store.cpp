@@ -105,7 +105,10 @@ SqliteJobStore::Statements::Statements(SQLite::Database& db)
       insert_job(db, k_insert_job_sql),
       replace_spec(db, k_replace_spec_sql),
       put_check(db, k_put_check_sql),
-      remove_check(db, "DELETE FROM video_checks WHERE job_id = ?1") {}
+      remove_check(db, "DELETE FROM video_checks WHERE job_id = ?1"),
+      put_url(db, "INSERT OR REPLACE INTO download_urls (job_id, url, expires_at, recorded_at) "
+                  "VALUES (?1, ?2, ?3, ?4)"),
+      remove_url(db, "DELETE FROM download_urls WHERE job_id = ?1") {}
 
 SqliteJobStore::SqliteJobStore(std::unique_ptr<SQLite::Database> db, std::string path)
     : m_path(std::move(path)),
@@ -304,6 +307,9 @@ bool SqliteJobStore::apply_one(const Transition& t) {
   if (u.check) {
     write_check(t.row_id, *u.check);
   }
+  if (u.download) {
+    write_url(t.row_id, *u.download);
+  }
   insert_event(t.row_id, t.at, t.from, t.to, u.progress, t.http_status, t.message,
                t.lease ? t.lease->owner : std::string());
   return true;
@@ -311,6 +317,19 @@ bool SqliteJobStore::apply_one(const Transition& t) {
 
 Error SqliteJobStore::lost_transition(const Transition& t) {
   return transition_error(t, identify_job(t.row_id), true);
+}
+
+void SqliteJobStore::write_url(std::int64_t row_id, const DownloadUrl& download) {
+  SQLite::Statement& statement =
+      download.url.empty() ? m_statements->remove_url : m_statements->put_url;
+  StatementReset reset(statement);
+  statement.bind(1, row_id);
+  if (!download.url.empty()) {
+    statement.bind(2, download.url);
+    statement.bind(3, download.expires_at);
+    statement.bind(4, download.recorded_at);
+  }
+  statement.exec();
 }
 
 void SqliteJobStore::write_check(std::int64_t row_id, const VideoCheck& c) {

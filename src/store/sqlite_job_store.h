@@ -99,6 +99,8 @@ class SqliteJobStore final : public JobStore {
     SQLite::Statement replace_spec;
     SQLite::Statement put_check;
     SQLite::Statement remove_check;
+    SQLite::Statement put_url;
+    SQLite::Statement remove_url;
   };
 
   // Import steps (throw SQLite::Exception; the caller's transaction rolls back).
@@ -112,6 +114,7 @@ class SqliteJobStore final : public JobStore {
   // Apply steps: false when the compare-and-set found the job elsewhere.
   bool apply_one(const Transition& transition);
   void write_check(std::int64_t row_id, const VideoCheck& check);
+  void write_url(std::int64_t row_id, const DownloadUrl& download);
   void insert_event(std::int64_t row_id, Millis at, std::optional<JobState> from, JobState to,
                     std::optional<double> progress, int http_status, const std::string& message,
                     const std::string& worker);

@@ -74,7 +74,7 @@ TEST_CASE("config: bad provider tables are named by their TOML path", "[config]"
     const char* expected;
   };
   auto c = GENERATE(values<Case>({
-      {"[providers.a]\ndialect = \"klingai\"\n", "p.toml:2:11: providers.a.dialect: expected \"openai\", \"unified\", \"kling\" or \"minimax\""},
+      {"[providers.a]\ndialect = \"klingai\"\n", "p.toml:2:11: providers.a.dialect: expected \"openai\", \"unified\", \"kling\", \"minimax\", \"wan\", \"vidu\", \"seedance\" or \"chat\""},
       {"[providers.a]\nmax_in_flight = 0\n", "p.toml:2:17: providers.a.max_in_flight: expected a positive integer"},
       {"[providers.a]\nbase_url = \"ftp://x\"\n", "providers.a.base_url: expected a URL"},
       {"[providers.a]\nbase_ur = \"https://x\"\n", "providers.a.base_ur: unknown key 'base_ur' (did you mean 'base_url'?)"},
@@ -86,6 +86,8 @@ TEST_CASE("config: bad provider tables are named by their TOML path", "[config]"
       {"[providers.a]\nauth = \"jwt\"\n", "p.toml:2:8: providers.a.auth: expected \"bearer\", \"kling-jwt\" or \"token\", got \"jwt\""},
       {"[providers.a]\nauth = \"kling-jwt\"\n", "p.toml:2:8: providers.a.access_key_env: auth = \"kling-jwt\" with dialect \"openai\" needs access_key_env (or access_key_file)"},
       {"[providers.a]\nsecret_key_env = \"a b\"\n", "providers.a.secret_key_env: expected an environment variable name"},
+      {"[providers.a]\ndialect = \"chat\"\napi_key_env = \"K\"\n", "p.toml:2:11: providers.a.base_url: dialect \"chat\" is a gateway's route with no address of its own"},
+      {"[providers.a]\ndialect = \"chat\"\nbase_url = \"https://gw.example/v1\"\n", "p.toml:2:11: providers.a.api_key_env: auth = \"bearer\" with dialect \"chat\" needs api_key_env"},
   }));
   auto config = parse_config_text(c.toml, "p.toml");
   REQUIRE_FALSE(config.has_value());
@@ -133,4 +135,62 @@ secret_key_file = "keys/sk"
   CHECK(jwt.auth == AuthScheme::kling_jwt);
   CHECK(jwt.access_key_env == "AK");
   CHECK(jwt.secret_key_file == "/etc/vb/keys/sk");  // relative to the config's folder
+}
+
+TEST_CASE("config: wan, vidu and seedance defaults; documented caps bound their providers",
+          "[config]") {
+  auto config = parse_config_text(R"([limits]
+max_in_flight = 8
+submits_per_minute = 6000
+[providers.wan]
+dialect = "wan"
+[providers.vidu]
+dialect = "vidu"
+[providers.ark]
+dialect = "seedance"
+[providers.vidu-own]
+dialect = "vidu"
+auth = "bearer"
+api_key_env = "GATEWAY_API_KEY"
+max_in_flight = 7
+)",
+                                  "p.toml");
+  INFO((config ? "" : config.error().describe()));
+  REQUIRE(config.has_value());
+  const ProviderConfig& wan = *config->find_provider("wan");
+  CHECK(wan.auth == AuthScheme::bearer);
+  CHECK(wan.api_key_env == "DASHSCOPE_API_KEY");
+  CHECK(wan.base_url == "https://dashscope-intl.aliyuncs.com");
+  const ProviderConfig& vidu = *config->find_provider("vidu");
+  CHECK(vidu.auth == AuthScheme::token);
+  CHECK(vidu.api_key_env == "VIDU_API_KEY");
+  CHECK(config->find_provider("ark")->base_url == "https://ark.ap-southeast.bytepluses.com/api/v3");
+  CHECK(config->for_provider(wan).limits.max_in_flight == 8);
+  CHECK(config->for_provider(vidu).limits.max_in_flight == 5);  // 5 per organisation
+  const Config ark = config->for_provider(*config->find_provider("ark"));
+  CHECK(ark.limits.max_in_flight == 8);                          // [limits] is lower than 10
+  CHECK(ark.limits.submits_per_minute == 600);                   // Ark's RPM
+  // A table's own cap is the user's word.
+  CHECK(config->for_provider(*config->find_provider("vidu-own")).limits.max_in_flight == 7);
+}
+
+TEST_CASE("config: submits_per_minute is learnt by default, pinned by a number", "[config]") {
+  auto defaults = parse_config_text("", "d.toml");
+  REQUIRE(defaults.has_value());
+  CHECK(defaults->limits.submits_per_minute == k_rate_auto);
+  auto config = parse_config_text("[limits]\nsubmits_per_minute = 12\n"
+                                  "[providers.learnt]\nsubmits_per_minute = \"auto\"\n"
+                                  "[providers.pinned]\nmax_in_flight = 2\n",
+                                  "a.toml");
+  INFO((config ? "" : config.error().describe()));
+  REQUIRE(config.has_value());
+  CHECK(config->limits.submits_per_minute == 12);
+  CHECK(config->for_provider(*config->find_provider("learnt")).limits.submits_per_minute ==
+        k_rate_auto);
+  CHECK(config->for_provider(*config->find_provider("pinned")).limits.submits_per_minute == 12);
+  auto bad = parse_config_text("[limits]\nsubmits_per_minute = \"fast\"\n", "b.toml");
+  REQUIRE_FALSE(bad.has_value());
+  CHECK(bad.error().message.starts_with(
+      "b.toml:2:22: limits.submits_per_minute: expected a positive number or \"auto\", got "
+      "\"fast\""));
 }

@@ -198,7 +198,7 @@ TEST_CASE("wrong types and out-of-range values are refused", "[config]") {
   CHECK(error_of("[limits]\npolls_per_second = -1.5\n").starts_with(
       "t.toml:2:20: limits.polls_per_second: expected a positive number, got -1.5\n"));
   CHECK(error_of("[limits]\nsubmits_per_minute = nan\n").starts_with(
-      "t.toml:2:22: limits.submits_per_minute: expected a positive number, got nan\n"));
+      "t.toml:2:22: limits.submits_per_minute: expected a positive number or \"auto\", got nan\n"));
   CHECK(error_of("[http]\nconnect_timeout_ms = 1.5\n").starts_with(
       "t.toml:2:22: http.connect_timeout_ms: expected a positive integer, got 1.5\n"));
   CHECK(error_of("[provider]\nbase_url = 5\n").starts_with(
@@ -209,7 +209,7 @@ TEST_CASE("wrong types and out-of-range values are refused", "[config]") {
 
 TEST_CASE("string values are checked", "[config]") {
   CHECK(error_of("[provider]\ndialect = \"veo\"\n").starts_with(
-      "t.toml:2:11: provider.dialect: expected \"openai\", \"unified\", \"kling\" or \"minimax\", got \"veo\"\n"));
+      "t.toml:2:11: provider.dialect: expected \"openai\", \"unified\", \"kling\", \"minimax\", \"wan\", \"vidu\", \"seedance\" or \"chat\", got \"veo\"\n"));
   CHECK(error_of("[provider]\nbase_url = \"api.openai.com\"\n").starts_with(
       "t.toml:2:12: provider.base_url: expected a URL starting with http:// or https://, got "
       "\"api.openai.com\"\n"));

@@ -186,3 +186,20 @@ TEST_CASE("engine on a fake dialect: a failed task fails its job with the dialec
   CHECK(r.job("job-1").state == JobState::failed);
   CHECK(r.job("job-1").error_code == "moderation");
 }
+
+TEST_CASE("engine on a fake dialect: rate-limited listing pages are asked again, not taken for "
+          "a provider without a listing",
+          "[engine]") {
+  FakeDialectRun r(capabilities(true, true, false));
+  r.server.lose_create_answer(1);
+  r.server.list_rate_limits = 8;  // more than the failures that give the listing up
+  r.import(3);
+  RunSummary summary = r.run();
+  CHECK(r.server.creates() == 3);
+  CHECK(summary.counts.of(JobState::done) == 3);
+  CHECK(r.job("job-1").remote_id == "t_1");
+  CHECK(r.requests("GET", "/tasks?") > 8);
+  for (const auto& notice : r.observer.notices) {
+    CHECK(notice.find("does not list") == std::string::npos);
+  }
+}

@@ -80,3 +80,29 @@ TEST_CASE("parse_retry_after: absurd values never give a negative wait", "[http]
   }
 }
 
+
+TEST_CASE("parse_request_budget: OpenAI's x-ratelimit headers", "[http]") {
+  const auto budget = parse_request_budget(with_headers({{"x-ratelimit-limit-requests", "25"},
+                                                         {"x-ratelimit-remaining-requests", "0"},
+                                                         {"x-ratelimit-reset-requests", "6m0s"}}));
+  CHECK(budget.limit == 25.0);
+  CHECK(budget.remaining == 0.0);
+  CHECK(budget.reset_ms == 360000);
+  const auto none = parse_request_budget(with_headers({{"x-ratelimit-limit-requests", "-3"},
+                                                       {"x-ratelimit-remaining-requests", "x"}}));
+  CHECK_FALSE(none.limit);
+  CHECK_FALSE(none.remaining);
+  CHECK_FALSE(none.reset_ms);
+}
+
+TEST_CASE("parse_header_duration: Go durations and plain seconds", "[http]") {
+  CHECK(parse_header_duration("20ms") == 20);
+  CHECK(parse_header_duration("1s") == 1000);
+  CHECK(parse_header_duration("1.5") == 1500);
+  CHECK(parse_header_duration("1h2m3.5s") == 3723500);
+  CHECK_FALSE(parse_header_duration(""));
+  CHECK_FALSE(parse_header_duration("5x"));
+  CHECK_FALSE(parse_header_duration("ms"));
+  CHECK_FALSE(parse_header_duration("3m-1s"));
+  CHECK(parse_header_duration("99999999h") == 24 * 3600 * 1000);  // capped at a day
+}

@@ -1,5 +1,6 @@
 // [store] transitions: the compare-and-set writes, their events, and the queries, on both
 // ledgers (SQLite and PostgreSQL) but for the SQLite file's own kill -9 and read-only tests.
+#include <algorithm>
 #include <csignal>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -313,4 +314,74 @@ TEST_CASE("open_for_reading reads a killed run's log without writing anything", 
   auto store = open_store(path, SyncMode::full);
   CHECK(job_at(*store, 1).state == JobState::submitting);
   CHECK(job_at(*store, 2).state == JobState::queued);
+}
+
+TEMPLATE_TEST_CASE("a download's URL and expiry travel with its transition; a new completion "
+                   "replaces them",
+                   "[store]", SqliteLedger, PgLedger) {
+  TestType ledger;
+  auto store = open_store(ledger.location());
+  REQUIRE(store->import_jobs("b", make_specs(2), 1000, false).has_value());
+  const auto row = row_of(*store, "b", "job-0");
+  for (auto [from, to] : {std::pair{JobState::queued, JobState::submitting},
+                          std::pair{JobState::submitting, JobState::submitted}}) {
+    auto t = step(row, from, to);
+    REQUIRE(apply_one(*store, t).has_value());
+  }
+  auto ready = step(row, JobState::submitted, JobState::ready);
+  ready.update.download = DownloadUrl{};  // the status names no URL yet (MiniMax)
+  REQUIRE(apply_one(*store, ready).has_value());
+  CHECK(job_at(*store, row).download.url.empty());
+
+  auto downloading = step(row, JobState::ready, JobState::downloading, 5000);
+  downloading.update.download = DownloadUrl{"https://cdn.example/v.mp4?Expires=9", 9000, 5000};
+  REQUIRE(apply_one(*store, downloading).has_value());
+  const JobRecord held = job_at(*store, row);
+  CHECK(held.download.url == "https://cdn.example/v.mp4?Expires=9");
+  CHECK(held.download.expires_at == 9000);
+  CHECK(held.download.recorded_at == 5000);
+  CHECK(job_at(*store, row_of(*store, "b", "job-1")).download.url.empty());  // only its own
+
+  // Interrupted: the URL stays for the resume. Refused: it goes.
+  auto back = step(row, JobState::downloading, JobState::ready, 6000);
+  REQUIRE(apply_one(*store, back).has_value());
+  CHECK(job_at(*store, row).download.expires_at == 9000);
+  auto again = step(row, JobState::ready, JobState::downloading, 7000);
+  REQUIRE(apply_one(*store, again).has_value());
+  auto refused = step(row, JobState::downloading, JobState::ready, 8000);
+  refused.update.download = DownloadUrl{};
+  REQUIRE(apply_one(*store, refused).has_value());
+  CHECK(job_at(*store, row).download.url.empty());
+  CHECK(job_at(*store, row).download.expires_at == 0);
+}
+
+TEST_CASE("copy_ledger carries each job's download URL into PostgreSQL", "[store][postgres]") {
+  SqliteLedger from;
+  PgLedger to;
+  std::int64_t row = 0;
+  {
+    auto store = open_store(from.location());
+    REQUIRE(store->import_jobs("b", make_specs(2), 1000, false).has_value());
+    row = row_of(*store, "b", "job-0");
+    for (auto [was, now] : {std::pair{JobState::queued, JobState::submitting},
+                            std::pair{JobState::submitting, JobState::submitted},
+                            std::pair{JobState::submitted, JobState::ready}}) {
+      REQUIRE(apply_one(*store, step(row, was, now)).has_value());
+    }
+    auto downloading = step(row, JobState::ready, JobState::downloading, 5000);
+    downloading.update.download = DownloadUrl{"https://cdn.example/v.mp4?Expires=9", 9000, 5000};
+    REQUIRE(apply_one(*store, downloading).has_value());
+  }
+  auto copied = JobStore::copy_ledger(from.location(), to.location());
+  INFO((copied ? std::string() : copied.error().describe()));
+  REQUIRE(copied.has_value());
+  const auto urls = std::find_if(copied->begin(), copied->end(),
+                                 [](const CopiedTable& t) { return t.table == "download_urls"; });
+  REQUIRE(urls != copied->end());
+  CHECK(urls->rows == 1);
+  auto store = open_store(to.location());
+  const JobRecord held = job_at(*store, row);
+  CHECK(held.download.url == "https://cdn.example/v.mp4?Expires=9");
+  CHECK(held.download.expires_at == 9000);
+  CHECK(held.download.recorded_at == 5000);
 }

@@ -59,7 +59,8 @@ TEST_CASE("open creates the ledger in an empty PostgreSQL database, once", "[sto
   CHECK(ledger.rows("vidbatch_schema") == store_detail::pg_latest_schema_version());
   CHECK(schema_version_of(ledger) == store_detail::pg_latest_schema_version());
   for (const char* table : {"batches", "jobs", "events", "characters", "unclaimed_videos",
-                            "workers", "provider_limits", "leaders", "video_checks"}) {
+                            "workers", "provider_limits", "leaders", "video_checks",
+                            "download_urls"}) {
     CHECK(ledger.rows(table) == 0);
   }
 }

@@ -244,6 +244,10 @@ FakeAnswer FakeTaskServer::query(const HttpRequest& request) {
 }
 
 FakeAnswer FakeTaskServer::list(const HttpRequest& request) {
+  if (list_rate_limits > 0) {
+    list_rate_limits -= 1;
+    return FakeAnswer::json(429, R"({"error":{"message":"too many requests"}})");
+  }
   const std::string after = request.url.substr(request.url.find("after=") + 6);
   std::vector<const Task*> newest;   // newest first, as providers list
   for (const auto& [id, task] : m_tasks) {

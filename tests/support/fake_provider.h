@@ -90,6 +90,7 @@ class FakeTaskServer {
 
   std::string video = "video-bytes";
   Millis run_ms = 3000;
+  int list_rate_limits = 0;  // the first N listing requests answer 429
   int page_size = 2;
 
   int creates() const { return static_cast<int>(m_tasks.size()); }

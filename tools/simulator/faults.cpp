@@ -1,5 +1,7 @@
 #include "faults.h"
 
+#include <algorithm>
+
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -100,6 +102,20 @@ bool FaultInjector::admit_create(int64_t now)
   }
   m_create_times.push_back(now);
   return true;
+}
+
+std::optional<FaultInjector::RpmBudget> FaultInjector::rpm_budget(int64_t now)
+{
+  std::lock_guard lock(m_mutex);
+  if (m_config.rpm <= 0) {
+    return std::nullopt;
+  }
+  while (!m_create_times.empty() && m_create_times.front() <= now - k_rpm_window_ms) {
+    m_create_times.pop_front();
+  }
+  const auto used = static_cast<int64_t>(m_create_times.size());
+  return RpmBudget{m_config.rpm, std::max<int64_t>(0, m_config.rpm - used),
+                   m_create_times.empty() ? 0 : m_create_times.front() + k_rpm_window_ms - now};
 }
 
 std::optional<VendorFaultKind> FaultInjector::take_vendor_fault()

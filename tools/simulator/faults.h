@@ -39,6 +39,15 @@ public:
   bool take_truncate();
   // Admits a create under --rpm; records it when admitted.
   bool admit_create(int64_t now_ms);
+  // The --rpm budget as OpenAI's x-ratelimit-*-requests headers state it: the limit, what is
+  // left in the rolling minute, and the ms until the oldest create leaves it. Unset without --rpm.
+  struct RpmBudget
+  {
+    int64_t limit = 0;
+    int64_t remaining = 0;
+    int64_t reset_ms = 0;
+  };
+  std::optional<RpmBudget> rpm_budget(int64_t now_ms);
   // The vendor refusal this native create gets, if any: the first-N budgets in rule order, then one
   // draw of a PRNG of its own (seeded from --seed), so the API request dice stay as they were.
   std::optional<VendorFaultKind> take_vendor_fault();

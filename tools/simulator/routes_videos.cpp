@@ -309,9 +309,21 @@ bool drop_create(SimContext& ctx, httplib::Response& res)
   return true;
 }
 
+// OpenAI's request budget headers on a create's answer, accepted or refused, under --rpm.
+void set_rate_limit_headers(SimContext& ctx, httplib::Response& res)
+{
+  if (const auto budget = ctx.faults.rpm_budget(now_ms())) {
+    res.set_header("x-ratelimit-limit-requests", std::to_string(budget->limit));
+    res.set_header("x-ratelimit-remaining-requests", std::to_string(budget->remaining));
+    res.set_header("x-ratelimit-reset-requests", std::to_string(budget->reset_ms) + "ms");
+  }
+}
+
 void finish_create(SimContext& ctx, httplib::Response& res, NewVideo spec, const Dice& dice, CreateAnswer answer)
 {
-  if (refused_by_limits(ctx, res) || drop_create(ctx, res)) {
+  const bool refused = refused_by_limits(ctx, res);
+  set_rate_limit_headers(ctx, res);
+  if (refused || drop_create(ctx, res)) {
     return;
   }
   Video video;

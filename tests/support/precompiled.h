@@ -1,0 +1,16 @@
+// Headers most test files include, compiled once for vidbatch_tests (tests/CMakeLists.txt).
+
+#include <catch2/catch.hpp>
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
