@@ -18,12 +18,14 @@ int main(int argc, char** argv) {
   try {
     return vb::cli_main(argc, argv);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "vidbatch: internal error: %s; the ledger is consistent, `vidbatch resume` "
-                         "continues. Please report this with the command that failed.\n",
+    std::fprintf(stderr,
+                 "vidbatch: internal error: %s; the ledger is consistent, `vidbatch resume` "
+                 "continues. Please report this with the command that failed.\n",
                  e.what());
   } catch (...) {
-    std::fprintf(stderr, "vidbatch: internal error (unknown exception); the ledger is consistent, "
-                         "`vidbatch resume` continues. Please report this.\n");
+    std::fprintf(stderr,
+                 "vidbatch: internal error (unknown exception); the ledger is consistent, "
+                 "`vidbatch resume` continues. Please report this.\n");
   }
   return vb::k_exit_runtime;
 }

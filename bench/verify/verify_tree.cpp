@@ -72,8 +72,8 @@ int main(int argc, char** argv) {
   if (auto imported = (*store)->import_jobs("bench", specs, 1, false); !imported) {
     die(imported.error());
   }
-  const vb::JobState path[] = {vb::JobState::queued, vb::JobState::submitting,
-                               vb::JobState::submitted, vb::JobState::ready,
+  const vb::JobState path[] = {vb::JobState::queued,      vb::JobState::submitting,
+                               vb::JobState::submitted,   vb::JobState::ready,
                                vb::JobState::downloading, vb::JobState::done};
   std::vector<vb::Transition> moves;
   for (std::size_t i = 0; i < files; ++i) {

@@ -49,8 +49,8 @@ std::vector<CharacterRecord> character_records(const Manifest& manifest, const C
 Status import_manifest(const BatchRunRequest& request, JobStore& store, BatchRunHooks& hooks,
                        Millis now) {
   const Manifest& manifest = *request.manifest;
-  hooks.on_imported(VB_TRY(store.import_jobs(manifest.batch, manifest.jobs, now,
-                                             request.allow_spec_change)));
+  hooks.on_imported(
+      VB_TRY(store.import_jobs(manifest.batch, manifest.jobs, now, request.allow_spec_change)));
   return store.import_characters(character_records(manifest, request.config), now);
 }
 
@@ -71,15 +71,21 @@ ProviderLimits shared_limits(const LimitsConfig& limits) {
 Result<std::unique_ptr<JobStore>> open_store(const Config& config) {
   SyncMode sync = SyncMode::full;
   switch (config.sync) {
-    case StoreSync::off: sync = SyncMode::off; break;
-    case StoreSync::normal: sync = SyncMode::normal; break;
-    case StoreSync::full: sync = SyncMode::full; break;
+    case StoreSync::off:
+      sync = SyncMode::off;
+      break;
+    case StoreSync::normal:
+      sync = SyncMode::normal;
+      break;
+    case StoreSync::full:
+      sync = SyncMode::full;
+      break;
   }
   return JobStore::open(config.db_path, sync);
 }
 
-Result<ProviderRun> make_provider_run(const Config& config, const std::string& name,
-                                      bool insecure, const EnvLookup& env) {
+Result<ProviderRun> make_provider_run(const Config& config, const std::string& name, bool insecure,
+                                      const EnvLookup& env) {
   const ProviderConfig* chosen = config.find_provider(name);
   if (chosen == nullptr) {
     return fail(ErrorCode::invalid_input,

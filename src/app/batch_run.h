@@ -46,8 +46,8 @@ Result<RunSummary> run_batch(const BatchRunRequest& request, BatchRunHooks& hook
 // its credentials (its keys from their variables or files, per its auth scheme) in a transport
 // that sends them to its origin only, and its configuration. Fails, naming the config key to
 // fix, when the provider is not defined or a key is missing.
-Result<ProviderRun> make_provider_run(const Config& config, const std::string& name,
-                                      bool insecure, const EnvLookup& env = process_env());
+Result<ProviderRun> make_provider_run(const Config& config, const std::string& name, bool insecure,
+                                      const EnvLookup& env = process_env());
 
 // Opens (creating if needed) the ledger the configuration names, with its store.sync.
 Result<std::unique_ptr<JobStore>> open_store(const Config& config);

@@ -50,7 +50,10 @@ std::int64_t steady_ms() {
 }  // namespace
 
 WorkerHeartbeat::WorkerHeartbeat(std::unique_ptr<JobStore> store, std::string id, Millis ttl_ms)
-    : m_store(std::move(store)), m_id(std::move(id)), m_ttl_ms(ttl_ms), m_last_beat_ms(steady_ms()) {
+    : m_store(std::move(store)),
+      m_id(std::move(id)),
+      m_ttl_ms(ttl_ms),
+      m_last_beat_ms(steady_ms()) {
   m_thread = std::thread([this] { beat(); });
 }
 

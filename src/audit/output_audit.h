@@ -17,12 +17,12 @@ namespace vb {
 struct AuditTask {
   std::string batch;
   std::string job_id;
-  std::string path;             // output_path
-  std::int64_t bytes = 0;       // recorded size
-  std::string sha256;           // recorded hash; empty: none stored (output.checksum = "none")
-  Expectation expected;         // what its request asked
-  bool check_headers = true;    // compare the headers with `expected` (output.verify not "off")
-  std::string recorded_verdict; // the ledger's verify verdict ("" unchecked): a known mismatch
+  std::string path;              // output_path
+  std::int64_t bytes = 0;        // recorded size
+  std::string sha256;            // recorded hash; empty: none stored (output.checksum = "none")
+  Expectation expected;          // what its request asked
+  bool check_headers = true;     // compare the headers with `expected` (output.verify not "off")
+  std::string recorded_verdict;  // the ledger's verify verdict ("" unchecked): a known mismatch
 };
 
 // What is off with one file: a code for scripts and a sentence for people.
@@ -34,10 +34,10 @@ struct AuditProblem {
 };
 
 struct AuditFinding {
-  const AuditTask* task = nullptr;   // into the tasks audited
+  const AuditTask* task = nullptr;     // into the tasks audited
   std::vector<AuditProblem> problems;  // empty: the file is as recorded and as asked
-  std::int64_t bytes_on_disk = -1;   // -1: no file
-  bool hashed = false;               // its SHA-256 was computed and compared
+  std::int64_t bytes_on_disk = -1;     // -1: no file
+  bool hashed = false;                 // its SHA-256 was computed and compared
 
   bool ok() const { return problems.empty(); }
   // Every problem is a mismatch the ledger already recorded at download (nothing changed since).

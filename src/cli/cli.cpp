@@ -1,9 +1,9 @@
 #include "cli/cli.h"
 
+#include <unistd.h>
 #include <algorithm>
 #include <csignal>
 #include <iostream>
-#include <unistd.h>
 
 #include "cli/commands.h"
 

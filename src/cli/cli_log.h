@@ -43,7 +43,7 @@ struct LogEvent {
   std::optional<std::string> job;
   std::optional<JobState> from;
   std::optional<JobState> to;
-  int http_status = 0;            // 0 = none
+  int http_status = 0;  // 0 = none
 };
 
 const char* to_string(LogLevel level);

@@ -21,8 +21,8 @@ struct AdoptFlags {
 
 // The unclaimed videos the flags name; an id the ledger does not hold as unclaimed is an error.
 Result<std::vector<UnclaimedVideo>> select_videos(JobStore& store, const AdoptFlags& flags) {
-  auto videos = store.unclaimed_videos(flags.batch.empty() ? std::nullopt
-                                                           : std::optional(flags.batch));
+  auto videos =
+      store.unclaimed_videos(flags.batch.empty() ? std::nullopt : std::optional(flags.batch));
   if (!videos || flags.all) {
     return videos;
   }
@@ -50,8 +50,8 @@ Status adopt_one(const Config& config, JobStore& store, const UnclaimedVideo& vi
       VB_TRY(fetch_video(*run.provider, *run.transport, run.config, video.spec, video.remote_id,
                          take_paths(paths, video.remote_id), clock));
   VB_TRY(store.record_take(video.provider, video.remote_id, saved.path));
-  std::cout << "saved " << video.remote_id << " as " << saved.path << " (a take of "
-            << video.batch << "/" << video.job_id << ")\n";
+  std::cout << "saved " << video.remote_id << " as " << saved.path << " (a take of " << video.batch
+            << "/" << video.job_id << ")\n";
   return {};
 }
 

@@ -68,8 +68,9 @@ Result<int> cancel(Ledger& ledger, const CancelFlags& flags) {
                   job.state == JobState::ready;
     if (remote || job.state == JobState::ambiguous) {
       at_provider += 1;
-      t.message += "; not canceled at the provider (the dialect cannot stop a generation), "
-                   "it may still finish and be billed";
+      t.message +=
+          "; not canceled at the provider (the dialect cannot stop a generation), "
+          "it may still finish and be billed";
     }
     moves.push_back(std::move(t));
   }
@@ -93,7 +94,8 @@ void register_cancel(CLI::App& app, CommandContext& ctx) {
       "Examples:\n"
       "  vidbatch cancel --batch demo\n"
       "  vidbatch cancel --batch demo --job cat-surfing");
-  cmd->add_option("--batch", flags->batch, "every unfinished job of this batch (or with --job: their batch)");
+  cmd->add_option("--batch", flags->batch,
+                  "every unfinished job of this batch (or with --job: their batch)");
   cmd->add_option("--job", flags->jobs, "these jobs (repeat, or list several ids)");
   add_common_flags(*cmd, ctx, false);
   add_log_flags(*cmd, ctx);

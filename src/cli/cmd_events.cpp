@@ -49,7 +49,8 @@ void register_events(CLI::App& app, CommandContext& ctx) {
       "Examples:\n"
       "  vidbatch events --batch demo --job cat-surfing\n"
       "  vidbatch events --json | jq 'select(.http_status == 429)'");
-  cmd->add_option("--job", flags->job, "only this job (add --batch when ids repeat across batches)");
+  cmd->add_option("--job", flags->job,
+                  "only this job (add --batch when ids repeat across batches)");
   cmd->add_option("--batch", flags->batch, "only this batch");
   cmd->add_flag("--json", flags->json, "one JSON object per event and line (JSON Lines)");
   add_common_flags(*cmd, ctx, false);

@@ -59,8 +59,9 @@ void register_report(CLI::App& app, CommandContext& ctx) {
       out.close();
       if (!status || !out || std::rename(tmp.c_str(), flags->output.c_str()) != 0) {
         std::filesystem::remove(tmp);
-        return std::unexpected(status ? Error{ErrorCode::io, "cannot write the report", flags->output}
-                                      : status.error());
+        return std::unexpected(status
+                                   ? Error{ErrorCode::io, "cannot write the report", flags->output}
+                                   : status.error());
       }
       return k_exit_ok;
     };

@@ -17,10 +17,10 @@ struct ResolveFlags {
   bool fail = false;
   std::string batch;
   std::vector<std::string> jobs;
-  std::string character;   // --character NAME: resolve a character instead of jobs
-  std::string id;          // --id ID: the user found it at the provider
-  bool recreate = false;   // --recreate: the next run creates it again
-  std::string provider;    // --provider P: default, the config's default provider
+  std::string character;  // --character NAME: resolve a character instead of jobs
+  std::string id;         // --id ID: the user found it at the provider
+  bool recreate = false;  // --recreate: the next run creates it again
+  std::string provider;   // --provider P: default, the config's default provider
 };
 
 // The jobs named by `ids`, each of which must be ambiguous; an error names what is wrong.
@@ -65,9 +65,8 @@ Result<int> resolve(Ledger& ledger, const ResolveFlags& flags) {
 
 // A remote id as a user would paste it: printable, no blanks, not absurdly long.
 bool plausible_remote_id(const std::string& id) {
-  return !id.empty() && id.size() <= 256 && std::all_of(id.begin(), id.end(), [](char c) {
-    return c > ' ' && c != '\x7f';
-  });
+  return !id.empty() && id.size() <= 256 &&
+         std::all_of(id.begin(), id.end(), [](char c) { return c > ' ' && c != '\x7f'; });
 }
 
 bool has_provider(const Config& config, const std::string& name) {
@@ -87,8 +86,9 @@ std::optional<std::string> refuse_character(const CharacterRecord& character, bo
       if (!recreate) {
         return std::nullopt;  // made by hand at the provider: the run need not create it
       }
-      return std::string("the character is pending: it was never sent, and the next run "
-                         "creates it; nothing to resolve");
+      return std::string(
+          "the character is pending: it was never sent, and the next run "
+          "creates it; nothing to resolve");
     case CharacterState::created:
       break;
   }
@@ -98,8 +98,8 @@ std::optional<std::string> refuse_character(const CharacterRecord& character, bo
 
 Result<int> resolve_character(Ledger& ledger, const ResolveFlags& flags) {
   const Millis now = SystemClock().now_ms();
-  const std::string provider =
-      flags.provider.empty() ? ledger.config.default_provider : flags.provider;
+  const std::string provider = flags.provider.empty() ? ledger.config.default_provider
+                                                      : flags.provider;
   const std::string where = "character " + flags.character + " (provider " + provider + ")";
   if (!has_provider(ledger.config, provider)) {
     return fail(ErrorCode::invalid_input,
@@ -139,8 +139,9 @@ std::optional<std::string> resolve_flags_problem(const ResolveFlags& flags) {
     } else if (flags.id.empty() == !flags.recreate) {
       problem = "choose --id ID or --recreate for the character";
     } else if (!flags.recreate && !plausible_remote_id(flags.id)) {
-      problem = "--id: expected the character's id at the provider (no blanks, at most 256 "
-                "characters)";
+      problem =
+          "--id: expected the character's id at the provider (no blanks, at most 256 "
+          "characters)";
     }
   } else if (!flags.id.empty() || flags.recreate || !flags.provider.empty()) {
     problem = "--id, --recreate and --provider go with --character NAME";
@@ -156,9 +157,11 @@ std::optional<std::string> resolve_flags_problem(const ResolveFlags& flags) {
 
 void register_resolve(CLI::App& app, CommandContext& ctx) {
   auto flags = std::make_shared<ResolveFlags>();
-  CLI::App* cmd = app.add_subcommand("resolve", "decide what to do with ambiguous jobs or characters");
-  cmd->footer("Examples: vidbatch resolve --resubmit --batch demo cat-surfing\n"
-              "          vidbatch resolve --character Otto --id char_123");
+  CLI::App* cmd =
+      app.add_subcommand("resolve", "decide what to do with ambiguous jobs or characters");
+  cmd->footer(
+      "Examples: vidbatch resolve --resubmit --batch demo cat-surfing\n"
+      "          vidbatch resolve --character Otto --id char_123");
   auto* resubmit = cmd->add_flag("--resubmit", flags->resubmit,
                                  "queue them again (risks paying twice if the lost create ran)");
   auto* failed = cmd->add_flag("--fail", flags->fail, "mark them failed");
@@ -167,8 +170,7 @@ void register_resolve(CLI::App& app, CommandContext& ctx) {
   cmd->add_option("jobs", flags->jobs, "job ids");
   cmd->add_option("--character", flags->character,
                   "resolve this character instead (its create lost its answer)");
-  auto* id = cmd->add_option("--id", flags->id,
-                             "with --character: its id, found at the provider");
+  auto* id = cmd->add_option("--id", flags->id, "with --character: its id, found at the provider");
   auto* recreate = cmd->add_flag("--recreate", flags->recreate,
                                  "with --character: create it again on the next run");
   id->excludes(recreate);

@@ -147,9 +147,9 @@ Result<int> retry(Ledger& ledger, const RetryFlags& flags) {
       t.message += " (previous remote id " + job.remote_id + ")";
     }
     if (!job.error_code.empty() || !job.error_message.empty()) {
-      t.message += "; last error: " + (job.error_code.empty() ? job.error_message
-                                                              : job.error_code + ": " +
-                                                                    job.error_message);
+      t.message +=
+          "; last error: " +
+          (job.error_code.empty() ? job.error_message : job.error_code + ": " + job.error_message);
     }
     // A fresh start: the new create gets a new remote id; old errors and back-off go.
     t.update.remote_id = "";
@@ -171,8 +171,7 @@ Result<int> retry(Ledger& ledger, const RetryFlags& flags) {
 
 void register_retry(CLI::App& app, CommandContext& ctx) {
   auto flags = std::make_shared<RetryFlags>();
-  CLI::App* cmd = app.add_subcommand(
-      "retry", "queue failed, canceled or mismatched jobs again");
+  CLI::App* cmd = app.add_subcommand("retry", "queue failed, canceled or mismatched jobs again");
   cmd->footer(
       "Examples:\n"
       "  vidbatch retry --batch demo --failed && vidbatch resume\n"

@@ -2,9 +2,9 @@
 #include <algorithm>
 #include <iostream>
 
+#include "app/batch_run.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
-#include "app/batch_run.h"
 #include "cli/console_observer.h"
 #include "manifest/manifest.h"
 #include "plan/plan.h"

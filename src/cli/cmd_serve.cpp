@@ -65,8 +65,9 @@ Result<int> serve_dashboard(Ledger& ledger, const ServeFlags& flags) {
 
 void register_serve(CLI::App& app, CommandContext& ctx) {
   auto flags = std::make_shared<ServeFlags>();
-  CLI::App* cmd = app.add_subcommand(
-      "serve", "a live, read-only web page over the ledger: progress, costs, videos");
+  CLI::App* cmd =
+      app.add_subcommand("serve",
+                         "a live, read-only web page over the ledger: progress, costs, videos");
   cmd->footer(
       "Loopback only unless --bind says otherwise. Usable while a run writes the ledger.\n"
       "Examples:\n"

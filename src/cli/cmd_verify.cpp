@@ -115,8 +115,8 @@ void write_text(const std::vector<AuditFinding>& findings, const VerifyTotals& t
   char rate[64];
   std::snprintf(rate, sizeof rate, " in %.2f s (%.0f files/s)", totals.seconds,
                 totals.seconds > 0 ? static_cast<double>(totals.checked) / totals.seconds : 0.0);
-  out << "checked " << totals.checked << " video(s)" << rate << ": "
-      << totals.checked - totals.off << " ok, " << totals.off << " off";
+  out << "checked " << totals.checked << " video(s)" << rate << ": " << totals.checked - totals.off
+      << " ok, " << totals.off << " off";
   if (totals.known > 0) {
     out << " (" << totals.known << " already recorded as not matching the request at download; "
         << totals.off - totals.known << " changed since)";
@@ -132,8 +132,7 @@ Result<int> verify_outputs(Ledger& ledger, const VerifyFlags& flags) {
   const auto start = std::chrono::steady_clock::now();
   const std::vector<AuditFinding> findings = audit_files(tasks, threads);
   VerifyTotals totals;
-  totals.seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  totals.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   totals.checked = findings.size();
   for (const AuditFinding& f : findings) {
     totals.off += f.ok() ? 0 : 1;
@@ -155,8 +154,9 @@ Result<int> verify_outputs(Ledger& ledger, const VerifyFlags& flags) {
 
 void register_verify(CLI::App& app, CommandContext& ctx) {
   auto flags = std::make_shared<VerifyFlags>();
-  CLI::App* cmd = app.add_subcommand(
-      "verify", "check the files of done jobs again: still there, unchanged, as asked");
+  CLI::App* cmd =
+      app.add_subcommand("verify",
+                         "check the files of done jobs again: still there, unchanged, as asked");
   cmd->footer(
       "Exit 0 when every file is as recorded and as asked, 1 when any is off.\n"
       "Examples:\n"

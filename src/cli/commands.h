@@ -12,10 +12,10 @@
 #include <string>
 #include <vector>
 
-#include "cli/cli_log.h"
-#include "config/config.h"
 #include "app/batch_run.h"
 #include "app/run_lock.h"
+#include "cli/cli_log.h"
+#include "config/config.h"
 #include "store/job_store.h"
 #include "util/error.h"
 
@@ -73,7 +73,8 @@ void add_common_flags(CLI::App& cmd, CommandContext& ctx, bool engine_flags);
 // --quiet and --log-format text|json on `cmd`, filling ctx.log.
 void add_log_flags(CLI::App& cmd, CommandContext& ctx);
 
-// Prints "vidbatch: <where>: <message>" to stderr (an error event of cli_log()) and returns the exit code for it.
+// Prints "vidbatch: <where>: <message>" to stderr (an error event of cli_log()) and returns the
+// exit code for it.
 int report_error(const Error& error);
 int exit_code_for(const Error& error);
 // A command's exit code: its value, or its error printed (report_error) and mapped.
@@ -84,7 +85,6 @@ int or_report(const Result<int>& result);
 
 // Loads the configuration from ctx.flags (file, environment, flags); prints nothing.
 Result<Config> resolve_config(const CommandContext& ctx);
-
 
 // Opens what `need` asks for (see LedgerNeed). Fails with ErrorCode::not_found when the
 // ledger does not exist (never created here), busy when another process holds it.

@@ -62,15 +62,22 @@ namespace {
 std::string remedy(const Notice& notice) {
   const std::string resolve = "`vidbatch resolve --character " + notice.subject + " --id ID`";
   switch (notice.kind) {
-    case NoticeKind::interrupted: return " (Ctrl-C again to abort)";
-    case NoticeKind::stopping: return "; once fixed, run `vidbatch resume`";
-    case NoticeKind::budget_reached: return "; run `vidbatch resume` once the budget allows";
-    case NoticeKind::derived_waiting: return "; run `vidbatch resume` once it is";
+    case NoticeKind::interrupted:
+      return " (Ctrl-C again to abort)";
+    case NoticeKind::stopping:
+      return "; once fixed, run `vidbatch resume`";
+    case NoticeKind::budget_reached:
+      return "; run `vidbatch resume` once the budget allows";
+    case NoticeKind::derived_waiting:
+      return "; run `vidbatch resume` once it is";
     case NoticeKind::character_held:
       return ". Find its id and run " + resolve + ", or `--recreate` to create it again";
-    case NoticeKind::character_ambiguous: return ". Run " + resolve + " (or --recreate)";
-    case NoticeKind::unclaimed_videos: return " (see `vidbatch status`)";
-    default: return "";
+    case NoticeKind::character_ambiguous:
+      return ". Run " + resolve + " (or --recreate)";
+    case NoticeKind::unclaimed_videos:
+      return " (see `vidbatch status`)";
+    default:
+      return "";
   }
 }
 

@@ -24,8 +24,8 @@ class ConsoleObserver final : public RunObserver {
  public:
   // `scope_batch`: the batch being run, or "" for every batch with unfinished jobs.
   ConsoleObserver(CliLog& log, JobStore& store, const Clock& clock, const std::string& scope_batch);
-  void on_transition(const JobRecord& job, JobState from, JobState to,
-                     const std::string& message, int http_status) override;
+  void on_transition(const JobRecord& job, JobState from, JobState to, const std::string& message,
+                     int http_status) override;
   void on_tick(const RunCounts& counts, Millis now) override;
   void on_notice(const Notice& notice) override;
   // Draws the last state of the live block and moves below it.

@@ -57,15 +57,15 @@ Result<std::vector<JobRecord>> find_jobs_by_id(JobStore& store, const std::strin
     auto [first, last] = by_id.equal_range(id);
     if (first == last) {
       return fail(ErrorCode::not_found,
-                  "no job with this id" + (batch.empty() ? "" : " in batch " + batch),
-                  "job " + id);
+                  "no job with this id" + (batch.empty() ? "" : " in batch " + batch), "job " + id);
     }
     if (std::next(first) != last) {
       return fail(ErrorCode::invalid_input,
                   "several batches have a job with this id; add --batch NAME", "job " + id);
     }
-    bool duplicate = std::any_of(found.begin(), found.end(),
-                                 [&](const JobRecord& j) { return j.row_id == first->second->row_id; });
+    bool duplicate = std::any_of(found.begin(), found.end(), [&](const JobRecord& j) {
+      return j.row_id == first->second->row_id;
+    });
     if (!duplicate) {
       found.push_back(*first->second);
     }

@@ -26,11 +26,11 @@ std::int64_t settled(const StateCounts& c) {
 
 std::string state_counts_text(const StateCounts& c) {
   auto n = [](std::int64_t v) { return std::to_string(v); };
-  std::string text = "queued " + n(of(c, JobState::queued)) + ", at provider " +
-                     n(of(c, JobState::submitting) + of(c, JobState::submitted) +
-                       of(c, JobState::running)) +
-                     ", downloading " + n(of(c, JobState::ready) + of(c, JobState::downloading)) +
-                     ", failed " + n(of(c, JobState::failed));
+  std::string text =
+      "queued " + n(of(c, JobState::queued)) + ", at provider " +
+      n(of(c, JobState::submitting) + of(c, JobState::submitted) + of(c, JobState::running)) +
+      ", downloading " + n(of(c, JobState::ready) + of(c, JobState::downloading)) + ", failed " +
+      n(of(c, JobState::failed));
   if (of(c, JobState::ambiguous) > 0) {
     text += ", ambiguous " + n(of(c, JobState::ambiguous));
   }
@@ -83,7 +83,8 @@ std::string format_batch_line(const BatchLineData& d, int width) {
   constexpr std::size_t k_name_max = 24;
   constexpr int k_bar_min = 10;
   constexpr int k_bar_max = 30;
-  std::string name = d.batch.size() > k_name_max ? d.batch.substr(0, k_name_max - 1) + "~" : d.batch;
+  std::string name = d.batch.size() > k_name_max ? d.batch.substr(0, k_name_max - 1) + "~"
+                                                 : d.batch;
   std::string numbers =
       std::to_string(of(d.counts, JobState::done)) + "/" + std::to_string(sum(d.counts));
   std::string states = " | " + state_counts_text(d.counts);

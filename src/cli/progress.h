@@ -39,8 +39,8 @@ struct BatchLineData {
 };
 
 // One line of at most `width` characters (at least the batch name and done/total):
-// "demo [#####.....] 12/40 | queued 20, at provider 6, downloading 2, failed 0 | 3.2/min ETA 8m45s".
-// Parts are dropped in this order as the width shrinks: state counts, bar, rate.
+// "demo [#####.....] 12/40 | queued 20, at provider 6, downloading 2, failed 0 | 3.2/min ETA
+// 8m45s". Parts are dropped in this order as the width shrinks: state counts, bar, rate.
 std::string format_batch_line(const BatchLineData& data, int width);
 
 class ProgressBoard {

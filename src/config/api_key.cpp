@@ -21,7 +21,9 @@ std::string octal_mode(mode_t mode) {
   return text;
 }
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
 struct Fd {
   int fd = -1;
@@ -95,8 +97,8 @@ Result<std::string> read_key_file(const std::string& path, const std::string& wh
     key.remove_suffix(1);
   }
   if (key.empty()) {
-    return fail(ErrorCode::invalid_input,
-                the_file + " is empty; put the key on its first line", where);
+    return fail(ErrorCode::invalid_input, the_file + " is empty; put the key on its first line",
+                where);
   }
   for (const char c : key) {
     const auto u = static_cast<unsigned char>(c);

@@ -19,10 +19,10 @@ namespace vb {
 // Where one secret comes from: a variable, else a file. Messages name `table`.`env_key` and
 // `table`.`file_key` ("providers.kling.access_key_env").
 struct SecretSource {
-  std::string what;       // "API key", "access key", "secret key"
-  std::string table;      // "provider", "providers.kling"
+  std::string what;   // "API key", "access key", "secret key"
+  std::string table;  // "provider", "providers.kling"
   std::string env_key;
-  std::string env;        // the variable's name; "" = none
+  std::string env;  // the variable's name; "" = none
   std::string file_key;
   std::string file;
 };

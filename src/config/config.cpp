@@ -31,9 +31,9 @@ std::string render(std::vector<ConfigProblem> problems, const std::string& file,
   const LineIndex lines(text);
   std::string out;
   for (const auto& p : problems) {
-    const std::string where = p.line > 0 ? file + ":" + std::to_string(p.line) + ":" +
-                                               std::to_string(p.column)
-                                         : p.origin;
+    const std::string where =
+        p.line > 0 ? file + ":" + std::to_string(p.line) + ":" + std::to_string(p.column)
+                   : p.origin;
     const std::string source = p.line > 0 ? lines.line_text(p.line) : "";
     out.append(out.empty() ? "" : "\n");
     out += render_diagnostic(where, p.path, p.message, source, p.column);
@@ -66,16 +66,15 @@ void apply_env(const EnvLookup& env, Config& config, std::vector<ConfigProblem>&
     return;
   }
   if (auto error = check_base_url(*base_url)) {
-    problems.push_back({0, 0, "environment variable OPENAI_BASE_URL", "provider.base_url",
-                        std::move(*error)});
+    problems.push_back(
+        {0, 0, "environment variable OPENAI_BASE_URL", "provider.base_url", std::move(*error)});
     return;
   }
   config.provider.base_url = *base_url;
 }
 
-void apply_string_flag(const std::optional<std::string>& flag, const char* name,
-                       const char* path, std::string& target,
-                       std::vector<ConfigProblem>& problems) {
+void apply_string_flag(const std::optional<std::string>& flag, const char* name, const char* path,
+                       std::string& target, std::vector<ConfigProblem>& problems) {
   if (!flag) {
     return;
   }
@@ -96,18 +95,18 @@ void apply_flags(const ConfigOverrides& flags, Config& config,
   apply_string_flag(flags.db_path, "--db", "store.path", config.db_path, problems);
   if (flags.budget_usd) {
     if (!std::isfinite(*flags.budget_usd) || *flags.budget_usd <= 0) {
-      problems.push_back({0, 0, "--budget", "limits.budget_usd",
-                          "expected a positive number of USD, got " +
-                              std::to_string(*flags.budget_usd)});
+      problems.push_back(
+          {0, 0, "--budget", "limits.budget_usd",
+           "expected a positive number of USD, got " + std::to_string(*flags.budget_usd)});
     } else {
       config.budget_usd = flags.budget_usd;
     }
   }
   if (flags.concurrency) {
     if (*flags.concurrency < 1) {
-      problems.push_back({0, 0, "--concurrency", "limits.max_in_flight",
-                          "expected a positive integer, got " +
-                              std::to_string(*flags.concurrency)});
+      problems.push_back(
+          {0, 0, "--concurrency", "limits.max_in_flight",
+           "expected a positive integer, got " + std::to_string(*flags.concurrency)});
     } else {
       config.limits.max_in_flight = *flags.concurrency;
       for (auto& provider : config.providers) {
@@ -248,8 +247,8 @@ namespace {
 constexpr DialectDefaults k_dialects[] = {
     {Dialect::openai, "openai", AuthScheme::bearer, "https://api.openai.com/v1", "OPENAI_API_KEY",
      "", ""},
-    {Dialect::unified, "unified", AuthScheme::bearer, "https://api.openai.com/v1",
-     "OPENAI_API_KEY", "", ""},
+    {Dialect::unified, "unified", AuthScheme::bearer, "https://api.openai.com/v1", "OPENAI_API_KEY",
+     "", ""},
     {Dialect::kling, "kling", AuthScheme::kling_jwt, "https://api-singapore.klingai.com", "",
      "KLING_ACCESS_KEY", "KLING_SECRET_KEY"},
     {Dialect::minimax, "minimax", AuthScheme::bearer, "https://api.minimax.io", "MINIMAX_API_KEY",
@@ -289,9 +288,12 @@ const char* to_string(Dialect v) {
 
 const char* to_string(AuthScheme v) {
   switch (v) {
-    case AuthScheme::bearer: return "bearer";
-    case AuthScheme::kling_jwt: return "kling-jwt";
-    case AuthScheme::token: return "token";
+    case AuthScheme::bearer:
+      return "bearer";
+    case AuthScheme::kling_jwt:
+      return "kling-jwt";
+    case AuthScheme::token:
+      return "token";
   }
   return "bearer";
 }
@@ -302,9 +304,12 @@ const char* to_string(JobTimeoutAction v) {
 
 const char* to_string(AmbiguousPolicy v) {
   switch (v) {
-    case AmbiguousPolicy::hold: return "hold";
-    case AmbiguousPolicy::resubmit: return "resubmit";
-    case AmbiguousPolicy::fail: return "fail";
+    case AmbiguousPolicy::hold:
+      return "hold";
+    case AmbiguousPolicy::resubmit:
+      return "resubmit";
+    case AmbiguousPolicy::fail:
+      return "fail";
   }
   return "hold";
 }
@@ -315,18 +320,24 @@ const char* to_string(Checksum v) {
 
 const char* to_string(VideoVerify v) {
   switch (v) {
-    case VideoVerify::off: return "off";
-    case VideoVerify::warn: return "warn";
-    case VideoVerify::fail: return "fail";
+    case VideoVerify::off:
+      return "off";
+    case VideoVerify::warn:
+      return "warn";
+    case VideoVerify::fail:
+      return "fail";
   }
   return "warn";
 }
 
 const char* to_string(StoreSync v) {
   switch (v) {
-    case StoreSync::off: return "off";
-    case StoreSync::normal: return "normal";
-    case StoreSync::full: return "full";
+    case StoreSync::off:
+      return "off";
+    case StoreSync::normal:
+      return "normal";
+    case StoreSync::full:
+      return "full";
   }
   return "full";
 }

@@ -28,11 +28,11 @@ struct PriceTable {
 };
 
 // Settings that take one of a few words, parsed once (config_rules.cpp names the words).
-enum class JobTimeoutAction { fail, poll };        // limits.on_job_timeout
+enum class JobTimeoutAction { fail, poll };           // limits.on_job_timeout
 enum class AmbiguousPolicy { hold, resubmit, fail };  // retry.ambiguous_policy
-enum class Checksum { sha256, none };              // output.checksum
-enum class VideoVerify { off, warn, fail };       // output.verify
-enum class StoreSync { off, normal, full };        // store.sync (SQLite synchronous)
+enum class Checksum { sha256, none };                 // output.checksum
+enum class VideoVerify { off, warn, fail };           // output.verify
+enum class StoreSync { off, normal, full };           // store.sync (SQLite synchronous)
 
 // A provider's wire format: one value per dialect, the same list everywhere. Its words and its
 // configuration defaults are dialect_defaults() below; what a provider of it does is in
@@ -72,8 +72,8 @@ struct ProviderConfig {
   std::string name = "default";
   Dialect dialect = Dialect::openai;
   std::string base_url = "https://api.openai.com/v1";
-  AuthScheme auth = AuthScheme::bearer;            // unset in the file: the dialect's own
-  std::string api_key_env = "OPENAI_API_KEY";      // name of the variable holding the key
+  AuthScheme auth = AuthScheme::bearer;        // unset in the file: the dialect's own
+  std::string api_key_env = "OPENAI_API_KEY";  // name of the variable holding the key
   // A file whose first line is the key, used when the variable is unset or empty
   // (config/api_key.h). Relative paths are resolved against the config file's folder.
   std::string api_key_file;
@@ -87,28 +87,28 @@ struct ProviderConfig {
   std::optional<int> max_in_flight;
   std::optional<double> submits_per_minute;  // k_rate_auto: "auto"
   std::optional<double> polls_per_second;
-  PriceTable prices;   // entries that add to or replace Config::prices for this provider
+  PriceTable prices;  // entries that add to or replace Config::prices for this provider
 };
 
 // limits.submits_per_minute = "auto": the create rate is learnt while running (engine/).
 inline constexpr double k_rate_auto = 0;
 
 struct LimitsConfig {
-  int max_in_flight = 8;              // jobs at the provider (submitting/submitted/running): a cap
-                                      // on what is learnt from its refusals
+  int max_in_flight = 8;  // jobs at the provider (submitting/submitted/running): a cap
+                          // on what is learnt from its refusals
   double submits_per_minute = k_rate_auto;  // token bucket on creates; a number pins it
-  double polls_per_second = 5;        // global cap on status queries
-  Millis poll_interval_ms = 5000;     // first poll this long after submit, then per job
-  Millis poll_interval_max_ms = 30000;  // per-job back-off ceiling
-  int max_downloads = 4;              // concurrent downloads
-  bool poll_by_listing = true;        // learn "still running" from GET /videos pages where listed
-  Millis job_timeout_ms = 10800000;   // a job at the provider longer than this is stuck
+  double polls_per_second = 5;              // global cap on status queries
+  Millis poll_interval_ms = 5000;           // first poll this long after submit, then per job
+  Millis poll_interval_max_ms = 30000;      // per-job back-off ceiling
+  int max_downloads = 4;                    // concurrent downloads
+  bool poll_by_listing = true;       // learn "still running" from GET /videos pages where listed
+  Millis job_timeout_ms = 10800000;  // a job at the provider longer than this is stuck
   JobTimeoutAction on_job_timeout = JobTimeoutAction::fail;  // fail (reason timeout) or poll (warn)
 };
 
 struct RetryConfig {
-  int submit_attempts = 5;            // refused create requests (no video started) per job
-  int poll_attempts = 10;             // consecutive failed polls before giving up on a job
+  int submit_attempts = 5;  // refused create requests (no video started) per job
+  int poll_attempts = 10;   // consecutive failed polls before giving up on a job
   int download_attempts = 5;
   Millis base_delay_ms = 500;
   Millis max_delay_ms = 30000;
@@ -124,7 +124,7 @@ struct RetryConfig {
 
 struct OutputConfig {
   std::string root = "out";
-  std::string layout = "{batch}/{id}.mp4";   // placeholders: {batch} {id}
+  std::string layout = "{batch}/{id}.mp4";  // placeholders: {batch} {id}
   bool thumbnails = true;  // fetch the dialect's thumbnail next to each video, when it has one
   bool sidecars = true;    // write <name>.json (the job's ledger data) next to each video
   Checksum checksum = Checksum::sha256;  // of every video as written, or none
@@ -135,9 +135,9 @@ struct OutputConfig {
 
 struct HttpConfig {
   Millis connect_timeout_ms = 10000;
-  Millis request_timeout_ms = 60000;     // create and query
+  Millis request_timeout_ms = 60000;  // create and query
   Millis download_timeout_ms = 600000;
-  Millis low_speed_time_ms = 30000;      // abort a download slower than 1 KiB/s for this long
+  Millis low_speed_time_ms = 30000;  // abort a download slower than 1 KiB/s for this long
 };
 
 // The OpenAI list prices of 2026 (docs/wire-formats.md, "Prices"): sora-2 720p 0.10,
@@ -145,8 +145,8 @@ struct HttpConfig {
 PriceTable default_prices();
 
 struct Config {
-  ProviderConfig provider;              // [provider]: the provider named "default"
-  std::vector<ProviderConfig> providers;  // [providers.NAME] tables, in file order
+  ProviderConfig provider;                   // [provider]: the provider named "default"
+  std::vector<ProviderConfig> providers;     // [providers.NAME] tables, in file order
   std::string default_provider = "default";  // [providers] default = "NAME"
   LimitsConfig limits;
   PriceTable prices = default_prices();
@@ -157,10 +157,10 @@ struct Config {
   OutputConfig output;
   HttpConfig http;
   std::string db_path = "vidbatch.db";
-  StoreSync sync = StoreSync::full;      // SQLite synchronous
+  StoreSync sync = StoreSync::full;  // SQLite synchronous
   // A worker not heard from for this long is declared dead and its jobs go to the others.
   Millis worker_ttl_ms = 30000;
-  std::string config_path;               // the file that was read, empty if none
+  std::string config_path;  // the file that was read, empty if none
 
   // The provider called `name` ("" = the default provider), or null.
   const ProviderConfig* find_provider(std::string_view name) const;
@@ -171,12 +171,12 @@ struct Config {
 
 // Values given on the command line; unset ones fall through to the next layer.
 struct ConfigOverrides {
-  std::optional<std::string> config_path;   // --config; else ./vidbatch.toml if it exists
-  std::optional<std::string> db_path;       // --db
-  std::optional<std::string> out_dir;       // --out
-  std::optional<std::string> base_url;      // --base-url
-  std::optional<int> concurrency;           // --concurrency (limits.max_in_flight)
-  std::optional<double> budget_usd;         // --budget (limits.budget_usd)
+  std::optional<std::string> config_path;  // --config; else ./vidbatch.toml if it exists
+  std::optional<std::string> db_path;      // --db
+  std::optional<std::string> out_dir;      // --out
+  std::optional<std::string> base_url;     // --base-url
+  std::optional<int> concurrency;          // --concurrency (limits.max_in_flight)
+  std::optional<double> budget_usd;        // --budget (limits.budget_usd)
 };
 
 using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;

@@ -184,8 +184,7 @@ std::optional<std::string> check_env_name(const std::string& name) {
   if (valid) {
     return std::nullopt;
   }
-  return "expected an environment variable name like OPENAI_API_KEY, got \"" + excerpt(name) +
-         "\"";
+  return "expected an environment variable name like OPENAI_API_KEY, got \"" + excerpt(name) + "\"";
 }
 
 // The layout becomes a path under output.root, so it must stay inside it.
@@ -208,9 +207,8 @@ std::optional<std::string> check_layout(const std::string& layout) {
   for (std::size_t open = layout.find('{'); open != std::string::npos;
        open = layout.find('{', open + 1)) {
     const std::size_t close = layout.find('}', open);
-    const std::string name = layout.substr(open + 1, close == std::string::npos
-                                                         ? std::string::npos
-                                                         : close - open - 1);
+    const std::string name =
+        layout.substr(open + 1, close == std::string::npos ? std::string::npos : close - open - 1);
     if (name != "batch" && name != "id") {
       std::string message = "unknown placeholder {" + excerpt(name) + "}";
       const auto match = closest_match(name, {"batch", "id"});
@@ -232,85 +230,107 @@ std::vector<std::pair<std::string_view, Dialect>> dialect_words() {
 const std::vector<KeyRule>& rules() {
   static const std::vector<KeyRule> k_rules = {
       {"provider", "dialect",
-       enum_key<Dialect>([](Config& c) -> auto& { return c.provider.dialect; }, dialect_words())},
+       enum_key<Dialect>(
+           [](Config & c) -> auto& { return c.provider.dialect; }, dialect_words())},
       {"provider", "auth",
-       enum_key<AuthScheme>([](Config& c) -> auto& { return c.provider.auth; },
+       enum_key<AuthScheme>([](Config & c) -> auto& { return c.provider.auth; },
                             {{"bearer", AuthScheme::bearer},
                              {"kling-jwt", AuthScheme::kling_jwt},
                              {"token", AuthScheme::token}})},
       {"provider", "base_url",
-       string_key([](Config& c) -> auto& { return c.provider.base_url; }, check_base_url)},
+       string_key(
+           [](Config & c) -> auto& { return c.provider.base_url; }, check_base_url)},
       {"provider", "api_key_env",
-       string_key([](Config& c) -> auto& { return c.provider.api_key_env; }, check_env_name)},
+       string_key(
+           [](Config & c) -> auto& { return c.provider.api_key_env; }, check_env_name)},
       {"provider", "api_key_file",
-       string_key([](Config& c) -> auto& { return c.provider.api_key_file; }, check_non_empty)},
+       string_key(
+           [](Config & c) -> auto& { return c.provider.api_key_file; }, check_non_empty)},
       {"provider", "access_key_env",
-       string_key([](Config& c) -> auto& { return c.provider.access_key_env; }, check_env_name)},
+       string_key(
+           [](Config & c) -> auto& { return c.provider.access_key_env; }, check_env_name)},
       {"provider", "access_key_file",
-       string_key([](Config& c) -> auto& { return c.provider.access_key_file; }, check_non_empty)},
+       string_key(
+           [](Config & c) -> auto& { return c.provider.access_key_file; }, check_non_empty)},
       {"provider", "secret_key_env",
-       string_key([](Config& c) -> auto& { return c.provider.secret_key_env; }, check_env_name)},
+       string_key(
+           [](Config & c) -> auto& { return c.provider.secret_key_env; }, check_env_name)},
       {"provider", "secret_key_file",
-       string_key([](Config& c) -> auto& { return c.provider.secret_key_file; }, check_non_empty)},
-      {"limits", "max_in_flight", int_key([](Config& c) -> auto& { return c.limits.max_in_flight; })},
+       string_key(
+           [](Config & c) -> auto& { return c.provider.secret_key_file; }, check_non_empty)},
+      {"limits", "max_in_flight",
+       int_key([](Config & c) -> auto& { return c.limits.max_in_flight; })},
       {"limits", "submits_per_minute",
-       rate_or_auto_key([](Config& c) -> auto& { return c.limits.submits_per_minute; })},
+       rate_or_auto_key([](Config & c) -> auto& { return c.limits.submits_per_minute; })},
       {"limits", "polls_per_second",
-       rate_key([](Config& c) -> auto& { return c.limits.polls_per_second; })},
+       rate_key([](Config & c) -> auto& { return c.limits.polls_per_second; })},
       {"limits", "poll_interval_ms",
-       millis_key([](Config& c) -> auto& { return c.limits.poll_interval_ms; })},
+       millis_key([](Config & c) -> auto& { return c.limits.poll_interval_ms; })},
       {"limits", "poll_interval_max_ms",
-       millis_key([](Config& c) -> auto& { return c.limits.poll_interval_max_ms; })},
-      {"limits", "max_downloads", int_key([](Config& c) -> auto& { return c.limits.max_downloads; })},
+       millis_key([](Config & c) -> auto& { return c.limits.poll_interval_max_ms; })},
+      {"limits", "max_downloads",
+       int_key([](Config & c) -> auto& { return c.limits.max_downloads; })},
       {"limits", "poll_by_listing",
-       bool_key([](Config& c) -> auto& { return c.limits.poll_by_listing; })},
-      {"retry", "submit_attempts", int_key([](Config& c) -> auto& { return c.retry.submit_attempts; })},
-      {"retry", "poll_attempts", int_key([](Config& c) -> auto& { return c.retry.poll_attempts; })},
+       bool_key([](Config & c) -> auto& { return c.limits.poll_by_listing; })},
+      {"retry", "submit_attempts",
+       int_key([](Config & c) -> auto& { return c.retry.submit_attempts; })},
+      {"retry", "poll_attempts",
+       int_key([](Config & c) -> auto& { return c.retry.poll_attempts; })},
       {"retry", "download_attempts",
-       int_key([](Config& c) -> auto& { return c.retry.download_attempts; })},
-      {"retry", "base_delay_ms", millis_key([](Config& c) -> auto& { return c.retry.base_delay_ms; })},
-      {"retry", "max_delay_ms", millis_key([](Config& c) -> auto& { return c.retry.max_delay_ms; })},
+       int_key([](Config & c) -> auto& { return c.retry.download_attempts; })},
+      {"retry", "base_delay_ms",
+       millis_key([](Config & c) -> auto& { return c.retry.base_delay_ms; })},
+      {"retry", "max_delay_ms",
+       millis_key([](Config & c) -> auto& { return c.retry.max_delay_ms; })},
       {"retry", "give_up_after_ms",
-       millis_key([](Config& c) -> auto& { return c.retry.give_up_after_ms; })},
+       millis_key([](Config & c) -> auto& { return c.retry.give_up_after_ms; })},
       {"limits", "job_timeout_ms",
-       millis_key([](Config& c) -> auto& { return c.limits.job_timeout_ms; })},
+       millis_key([](Config & c) -> auto& { return c.limits.job_timeout_ms; })},
       {"limits", "on_job_timeout",
-       enum_key<JobTimeoutAction>([](Config& c) -> auto& { return c.limits.on_job_timeout; },
-                                  {{"fail", JobTimeoutAction::fail}, {"poll", JobTimeoutAction::poll}})},
+       enum_key<JobTimeoutAction>([](Config & c) -> auto& { return c.limits.on_job_timeout; },
+                                  {{"fail", JobTimeoutAction::fail},
+                                   {"poll", JobTimeoutAction::poll}})},
       {"retry", "ambiguous_settle_ms",
-       millis_key([](Config& c) -> auto& { return c.retry.ambiguous_settle_ms; })},
+       millis_key([](Config & c) -> auto& { return c.retry.ambiguous_settle_ms; })},
       {"retry", "ambiguous_policy",
-       enum_key<AmbiguousPolicy>([](Config& c) -> auto& { return c.retry.ambiguous_policy; },
+       enum_key<AmbiguousPolicy>([](Config & c) -> auto& { return c.retry.ambiguous_policy; },
                                  {{"hold", AmbiguousPolicy::hold},
                                   {"resubmit", AmbiguousPolicy::resubmit},
                                   {"fail", AmbiguousPolicy::fail}})},
-      {"output", "root", string_key([](Config& c) -> auto& { return c.output.root; }, check_non_empty)},
-      {"output", "layout", string_key([](Config& c) -> auto& { return c.output.layout; }, check_layout)},
-      {"output", "thumbnails", bool_key([](Config& c) -> auto& { return c.output.thumbnails; })},
-      {"output", "sidecars", bool_key([](Config& c) -> auto& { return c.output.sidecars; })},
+      {"output", "root",
+       string_key(
+           [](Config & c) -> auto& { return c.output.root; }, check_non_empty)},
+      {"output", "layout",
+       string_key(
+           [](Config & c) -> auto& { return c.output.layout; }, check_layout)},
+      {"output", "thumbnails", bool_key([](Config & c) -> auto& { return c.output.thumbnails; })},
+      {"output", "sidecars", bool_key([](Config & c) -> auto& { return c.output.sidecars; })},
       {"output", "checksum",
-       enum_key<Checksum>([](Config& c) -> auto& { return c.output.checksum; },
+       enum_key<Checksum>([](Config & c) -> auto& { return c.output.checksum; },
                           {{"sha256", Checksum::sha256}, {"none", Checksum::none}})},
       {"output", "verify",
-       enum_key<VideoVerify>([](Config& c) -> auto& { return c.output.verify; },
-                             {{"off", VideoVerify::off}, {"warn", VideoVerify::warn},
+       enum_key<VideoVerify>([](Config & c) -> auto& { return c.output.verify; },
+                             {{"off", VideoVerify::off},
+                              {"warn", VideoVerify::warn},
                               {"fail", VideoVerify::fail}})},
       {"http", "connect_timeout_ms",
-       millis_key([](Config& c) -> auto& { return c.http.connect_timeout_ms; })},
+       millis_key([](Config & c) -> auto& { return c.http.connect_timeout_ms; })},
       {"http", "request_timeout_ms",
-       millis_key([](Config& c) -> auto& { return c.http.request_timeout_ms; })},
+       millis_key([](Config & c) -> auto& { return c.http.request_timeout_ms; })},
       {"http", "download_timeout_ms",
-       millis_key([](Config& c) -> auto& { return c.http.download_timeout_ms; })},
+       millis_key([](Config & c) -> auto& { return c.http.download_timeout_ms; })},
       {"http", "low_speed_time_ms",
-       millis_key([](Config& c) -> auto& { return c.http.low_speed_time_ms; })},
-      {"limits", "budget_usd", rate_key([](Config& c) -> auto& { return c.budget_usd; })},
-      {"store", "path", string_key([](Config& c) -> auto& { return c.db_path; }, check_non_empty)},
+       millis_key([](Config & c) -> auto& { return c.http.low_speed_time_ms; })},
+      {"limits", "budget_usd", rate_key([](Config & c) -> auto& { return c.budget_usd; })},
+      {"store", "path",
+       string_key(
+           [](Config & c) -> auto& { return c.db_path; }, check_non_empty)},
       {"store", "sync",
-       enum_key<StoreSync>([](Config& c) -> auto& { return c.sync; },
-                           {{"off", StoreSync::off}, {"normal", StoreSync::normal},
+       enum_key<StoreSync>([](Config & c) -> auto& { return c.sync; },
+                           {{"off", StoreSync::off},
+                            {"normal", StoreSync::normal},
                             {"full", StoreSync::full}})},
-      {"store", "worker_ttl_ms",
-       millis_key([](Config& c) -> auto& { return c.worker_ttl_ms; })},
+      {"store", "worker_ttl_ms", millis_key([](Config & c) -> auto& { return c.worker_ttl_ms; })},
   };
   return k_rules;
 }

@@ -22,7 +22,7 @@ struct ConfigProblem {
   int line = 0;
   int column = 0;
   std::string origin;
-  std::string path;      // "limits.max_in_flight"
+  std::string path;  // "limits.max_in_flight"
   std::string message;
 };
 

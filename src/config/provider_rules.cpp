@@ -16,10 +16,9 @@ const std::vector<std::string_view> k_provider_limits = {"max_in_flight", "submi
                                                          "polls_per_second"};
 
 bool valid_provider_name(std::string_view name) {
-  return !name.empty() && name.size() <= 64 &&
-         std::all_of(name.begin(), name.end(), [](char c) {
-           return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
-         });
+  return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+  });
 }
 
 // One [providers.NAME] table: the [provider] keys, the per-provider limits and
@@ -85,8 +84,8 @@ void apply_providers(const toml::table& table, Config& config,
                   "expected a table [providers." + excerpt(name) + "], got " + describe(*node));
     } else if (!valid_provider_name(name)) {
       add_problem(problems, key->source(), path,
-                  "a provider name is 1 to 64 letters, digits, '_' or '-', got \"" +
-                      excerpt(name) + "\"");
+                  "a provider name is 1 to 64 letters, digits, '_' or '-', got \"" + excerpt(name) +
+                      "\"");
     } else {
       apply_provider_table(name, *node->as_table(), config, problems);
     }
@@ -99,16 +98,16 @@ namespace {
 // without a default variable (a gateway's key for Kling) names none until the table does. A
 // dialect without a default address (chat) needs the table's base_url too.
 void check_one_provider_keys(const toml::table& root, const ProviderConfig& p,
-                std::vector<ConfigProblem>& problems) {
+                             std::vector<ConfigProblem>& problems) {
   const std::string table = p.name == "default" ? "provider" : "providers." + p.name;
-  const toml::node* node = p.name == "default"
-                               ? root.get("provider")
-                               : root.at_path("providers").as_table() == nullptr
-                                     ? nullptr
-                                     : root.at_path("providers").as_table()->get(p.name);
+  const toml::node* node = p.name == "default" ? root.get("provider")
+                           : root.at_path("providers").as_table() == nullptr
+                               ? nullptr
+                               : root.at_path("providers").as_table()->get(p.name);
   const toml::table* t = node == nullptr ? nullptr : node->as_table();
-  const toml::node* at = t == nullptr ? node : t->get("auth") != nullptr ? t->get("auth")
-                                                                         : t->get("dialect");
+  const toml::node* at = t == nullptr                ? node
+                         : t->get("auth") != nullptr ? t->get("auth")
+                                                     : t->get("dialect");
   const auto missing = [&](std::string_view env_key, const std::string& env,
                            std::string_view file_key, const std::string& file) {
     if (env.empty() && file.empty()) {
@@ -120,8 +119,7 @@ void check_one_provider_keys(const toml::table& root, const ProviderConfig& p,
     }
   };
   if (p.base_url.empty()) {
-    add_problem(problems, at != nullptr ? at->source() : toml::source_region{},
-                table + ".base_url",
+    add_problem(problems, at != nullptr ? at->source() : toml::source_region{}, table + ".base_url",
                 "dialect \"" + std::string(to_string(p.dialect)) +
                     "\" is a gateway's route with no address of its own: set base_url to the "
                     "gateway's, up to /v1 (e.g. \"https://gateway.example/v1\")");

@@ -61,9 +61,11 @@ void ChainGate::note_waiting() {
   }
   if (example != nullptr) {
     m_core.notice(NoticeKind::derived_waiting, example->batch + "/" + example->spec.id,
-                  std::to_string(count) + " derived job(s) stay queued: their parent is not "
-                  "done (e.g. " + example->batch + "/" + example->spec.id + " waits for " +
-                  example->spec.parent + ")");
+                  std::to_string(count) +
+                      " derived job(s) stay queued: their parent is not "
+                      "done (e.g. " +
+                      example->batch + "/" + example->spec.id + " waits for " +
+                      example->spec.parent + ")");
   }
 }
 

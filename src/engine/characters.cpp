@@ -35,8 +35,8 @@ Gate CharacterCreator::check(JobRecord& rec, CreateContext& context) {
     context.character_ids.clear();
     if (!*found || !m_core.provider().can_create_characters()) {
       m_core.fail_job(m_core.admit(std::move(rec)), failure::character_unknown,
-                      "characters: '" + name + "' is not in the ledger for provider '" +
-                          provider + "' (import the manifest that defines it)");
+                      "characters: '" + name + "' is not in the ledger for provider '" + provider +
+                          "' (import the manifest that defines it)");
       return Gate::skipped;
     }
     Task& t = task(name);
@@ -46,8 +46,9 @@ Gate CharacterCreator::check(JobRecord& rec, CreateContext& context) {
     if (t.state != CharacterState::pending && !t.noted) {
       t.noted = true;
       m_core.notice(NoticeKind::character_held, name,
-                    "character '" + name + "': a create request of an earlier run lost its "
-                    "answer, so it may exist at the provider; jobs using it stay queued");
+                    "character '" + name +
+                        "': a create request of an earlier run lost its "
+                        "answer, so it may exist at the provider; jobs using it stay queued");
     }
     return Gate::skipped;
   }
@@ -98,9 +99,12 @@ void CharacterCreator::on_answer(std::int64_t index, HttpResult& result, Millis 
   if (result.request_sends > 1) {
     m_core.count_resent();
     m_core.notice(NoticeKind::request_resent, t.name,
-                  "WARNING: character '" + t.name + "': its create request went on the wire "
-                  "more than once; more than one may have been made");
-    answer = {AnswerKind::ambiguous, {}, failure::character_resent,
+                  "WARNING: character '" + t.name +
+                      "': its create request went on the wire "
+                      "more than once; more than one may have been made");
+    answer = {AnswerKind::ambiguous,
+              {},
+              failure::character_resent,
               "the request went on the wire " + std::to_string(result.request_sends) +
                   " times (a layer below vidbatch resent it)"};
   }
@@ -110,7 +114,10 @@ void CharacterCreator::on_answer(std::int64_t index, HttpResult& result, Millis 
   RetryDecision decision;
   if (!id) {
     if (answer.kind == AnswerKind::ok) {
-      answer = {AnswerKind::ambiguous, {}, failure::character_ambiguous, "the answer named no character id"};
+      answer = {AnswerKind::ambiguous,
+                {},
+                failure::character_ambiguous,
+                "the answer named no character id"};
     }
     if (answer.kind != AnswerKind::slow_down) {
       t.failures.count(now);

@@ -6,10 +6,10 @@
 #include <algorithm>
 
 #include "engine/run_parts.h"
-#include "store/job_json.h"
-#include "job/failure_codes.h"
 #include "http/response_headers.h"
+#include "job/failure_codes.h"
 #include "probe/video_check.h"
+#include "store/job_json.h"
 
 namespace vb {
 
@@ -31,8 +31,8 @@ Downloader::Downloader(RunCore& core, FailedRequests& failures, ThumbnailFetcher
       m_failures(failures),
       m_thumbnails(thumbnails),
       m_resolver(resolver),
-      m_finisher(std::make_unique<FinishPool>(k_finish_threads,
-                                              [&core] { core.transport().wakeup(); })) {}
+      m_finisher(
+          std::make_unique<FinishPool>(k_finish_threads, [&core] { core.transport().wakeup(); })) {}
 
 void Downloader::start_waiting(Millis now) {
   const auto slots = static_cast<std::size_t>(m_core.config().limits.max_downloads);
@@ -108,7 +108,9 @@ void Downloader::on_answer(std::int64_t row_id, HttpResult& result, Millis now) 
       return;
     }
     job.file->restart();
-    AnswerClass refused{AnswerKind::retry, {}, failure::http(416),
+    AnswerClass refused{AnswerKind::retry,
+                        {},
+                        failure::http(416),
                         "the server refused the resume range (HTTP 416); starting over"};
     m_failures.on_failed(job, RequestPhase::download, refused, 416, now);
     return;
@@ -181,7 +183,9 @@ void Downloader::on_finished(FinishOutcome& outcome, Millis now) {
     if (outcome.video.error().code == ErrorCode::protocol) {
       job.file->restart();  // not a video: start over rather than resume
     }
-    AnswerClass unusable{AnswerKind::retry, {}, failure::download_unusable,
+    AnswerClass unusable{AnswerKind::retry,
+                         {},
+                         failure::download_unusable,
                          outcome.video.error().message};
     m_failures.on_failed(job, RequestPhase::download, unusable, job.finish_status, now);
     return;
@@ -205,8 +209,9 @@ void Downloader::on_finished(FinishOutcome& outcome, Millis now) {
     // Kept where it is, for the user to look at: regenerating is their call (retry --mismatched).
     update.error_code = failure::verify_mismatch;
     update.error_message = mismatch_summary(video.check);
-    m_core.transition(job, JobState::failed, "saved " + video.path + " but " + *update.error_message,
-                      update, job.finish_status);
+    m_core.transition(job, JobState::failed,
+                      "saved " + video.path + " but " + *update.error_message, update,
+                      job.finish_status);
   } else {
     m_core.transition(job, JobState::done, "saved " + video.path, update, job.finish_status);
   }

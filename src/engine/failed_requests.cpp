@@ -14,8 +14,8 @@ void FailedRequests::on_failed(LiveJob& job, RequestPhase phase, const AnswerCla
                                int http_status, Millis now) {
   const bool expired = answer.kind == AnswerKind::expired;
   if (expired && job.from_ledger) {
-    // Fetched as the ledger left it, no status asked this run: not a failed attempt, only a sign that the
-    // stored completion needs its own answer now.
+    // Fetched as the ledger left it, no status asked this run: not a failed attempt, only a sign
+    // that the stored completion needs its own answer now.
     m_downloads.return_for_status(job, "download by id refused (" + answer.detail +
                                            "); asking for its status");
     m_core.schedule(job, now);
@@ -25,7 +25,8 @@ void FailedRequests::on_failed(LiveJob& job, RequestPhase phase, const AnswerCla
   if (answer.kind != AnswerKind::slow_down) {
     streak.count(now);
   }
-  RetryDecision d = decide_retry(m_core.config().retry, phase, streak, answer, now, m_core.jitter());
+  RetryDecision d =
+      decide_retry(m_core.config().retry, phase, streak, answer, now, m_core.jitter());
   if (answer.kind == AnswerKind::slow_down) {
     // The provider's pacing is everyone's: slow the whole queue down, fail nobody.
     m_core.scheduler().slow_down(phase, now + std::max<Millis>(d.delay_ms, 1000));
@@ -72,7 +73,9 @@ std::optional<RemoteStatus> FailedRequests::read_poll_answer(
   }
   auto status = parse(result.response);
   if (!status) {
-    const AnswerClass unreadable{AnswerKind::retry, {}, failure::unreadable_answer,
+    const AnswerClass unreadable{AnswerKind::retry,
+                                 {},
+                                 failure::unreadable_answer,
                                  status.error().message};
     on_failed(job, RequestPhase::poll, unreadable, result.response.status, now);
     return std::nullopt;

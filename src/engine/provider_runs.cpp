@@ -13,8 +13,8 @@ class MergedObserver final : public RunObserver {
  public:
   MergedObserver(RunObserver& inner, RunCounts seed) : m_inner(inner), m_counts(seed) {}
 
-  void on_transition(const JobRecord& job, JobState from, JobState to,
-                     const std::string& message, int http_status) override {
+  void on_transition(const JobRecord& job, JobState from, JobState to, const std::string& message,
+                     int http_status) override {
     std::lock_guard lock(m_mutex);
     m_counts.by_state[static_cast<std::size_t>(from)] -= 1;
     m_counts.by_state[static_cast<std::size_t>(to)] += 1;

@@ -14,10 +14,10 @@ namespace vb {
 
 // One provider's share of a run.
 struct ProviderRun {
-  Config config;                              // Config::for_provider(that provider)
+  Config config;  // Config::for_provider(that provider)
   std::unique_ptr<VideoProvider> provider;
   std::unique_ptr<HttpTransport> transport;
-  std::unique_ptr<JobStore> store;            // a connection of its own (one per thread)
+  std::unique_ptr<JobStore> store;  // a connection of its own (one per thread)
 };
 
 // Runs every ProviderRun until all are finished; a single one runs on the

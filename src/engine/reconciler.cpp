@@ -14,7 +14,8 @@ const RemoteVideo* best_match(const AmbiguousCreate& job, const Listing& listing
   for (const auto& video : listing.videos) {
     bool in_window = video.created_at >= job.sent_at - rules.clock_skew_ms &&
                      video.created_at <= job.found_at + rules.clock_skew_ms;
-    if (!in_window || claimed.contains(video.id) || !provider.matches(job.spec, job.job_key, video)) {
+    if (!in_window || claimed.contains(video.id) ||
+        !provider.matches(job.spec, job.job_key, video)) {
       continue;
     }
     if (best == nullptr ||
@@ -30,7 +31,8 @@ const RemoteVideo* best_match(const AmbiguousCreate& job, const Listing& listing
 std::vector<ReconcileDecision> reconcile(const std::vector<AmbiguousCreate>& jobs,
                                          const Listing& listing,
                                          const std::unordered_set<std::string>& claimed_ids,
-                                         const VideoProvider& provider, const ReconcileRules& rules) {
+                                         const VideoProvider& provider,
+                                         const ReconcileRules& rules) {
   // Oldest request first, so identical specs pair with videos in creation order.
   std::vector<const AmbiguousCreate*> order;
   for (const auto& job : jobs) {

@@ -24,15 +24,15 @@ namespace vb {
 struct AmbiguousCreate {
   std::int64_t row_id = 0;
   JobSpec spec;
-  std::string job_key;       // job_key(batch, spec.id)
-  Millis sent_at = 0;        // when the create request left (its `submitting` event)
-  Millis found_at = 0;       // when it was declared ambiguous
+  std::string job_key;  // job_key(batch, spec.id)
+  Millis sent_at = 0;   // when the create request left (its `submitting` event)
+  Millis found_at = 0;  // when it was declared ambiguous
 };
 
 struct Listing {
-  std::vector<RemoteVideo> videos;   // newest first, as fetched
-  Millis covers_since = 0;           // every video created at or after this is in `videos`
-  Millis requested_at = 0;           // when its first (newest) page was asked for
+  std::vector<RemoteVideo> videos;  // newest first, as fetched
+  Millis covers_since = 0;          // every video created at or after this is in `videos`
+  Millis requested_at = 0;          // when its first (newest) page was asked for
 };
 
 enum class ReconcileVerdict { adopt, resubmit, wait };
@@ -40,17 +40,18 @@ enum class ReconcileVerdict { adopt, resubmit, wait };
 struct ReconcileDecision {
   std::int64_t row_id = 0;
   ReconcileVerdict verdict = ReconcileVerdict::wait;
-  RemoteVideo video;                 // for adopt
+  RemoteVideo video;  // for adopt
 };
 
 struct ReconcileRules {
-  Millis clock_skew_ms = 120000;     // provider clock vs ours
-  Millis settle_ms = 60000;          // a request younger than this may still be in process
+  Millis clock_skew_ms = 120000;  // provider clock vs ours
+  Millis settle_ms = 60000;       // a request younger than this may still be in process
 };
 
 std::vector<ReconcileDecision> reconcile(const std::vector<AmbiguousCreate>& jobs,
                                          const Listing& listing,
                                          const std::unordered_set<std::string>& claimed_ids,
-                                         const VideoProvider& provider, const ReconcileRules& rules);
+                                         const VideoProvider& provider,
+                                         const ReconcileRules& rules);
 
 }  // namespace vb

@@ -134,8 +134,7 @@ void Reconciliation::on_answer(std::int64_t, HttpResult& result, Millis now) {
   for (const auto& held : m_jobs) {
     oldest_needed = std::min(oldest_needed, held.create.sent_at - ReconcileRules{}.clock_skew_ms);
   }
-  bool need_more =
-      page->has_more && (page->partial || m_listing.covers_since > oldest_needed);
+  bool need_more = page->has_more && (page->partial || m_listing.covers_since > oldest_needed);
   if (!page->has_more) {
     m_listing.covers_since = 0;  // the whole history was listed
   }
@@ -184,8 +183,9 @@ void Reconciliation::decide(Millis now) {
       } else {
         // The listing never reached back far enough: leave it to the user.
         m_core.notice(NoticeKind::listing_too_short, held.rec.batch + "/" + held.rec.spec.id,
-                      "job " + held.rec.spec.id + ": the listing does not reach back to its "
-                      "create request; held as ambiguous");
+                      "job " + held.rec.spec.id +
+                          ": the listing does not reach back to its "
+                          "create request; held as ambiguous");
         m_left_to_user.insert(held.create.row_id);
       }
       continue;
@@ -214,7 +214,8 @@ void Reconciliation::decide(Millis now) {
       m_core.forget(job);
     }
   }
-  m_due = now + std::max<Millis>(k_reconcile_retry_ms, m_core.config().retry.ambiguous_settle_ms / 4);
+  m_due =
+      now + std::max<Millis>(k_reconcile_retry_ms, m_core.config().retry.ambiguous_settle_ms / 4);
 }
 
 // Listed videos nobody holds, even after this pass, made for a job of the ledger (its
@@ -241,8 +242,16 @@ void Reconciliation::note_unclaimed(const std::unordered_set<std::string>& claim
     for (const auto& job : *jobs) {
       if (m_core.for_this_provider(job) && video->created_at >= job.created_at - skew &&
           m_core.provider().matches(job.spec, job_key(job.batch, job.spec.id), *video)) {
-        found.push_back({provider, video->id, job.row_id, video->status.raw_status,
-                         video->created_at, now, "", "", "", {}});
+        found.push_back({provider,
+                         video->id,
+                         job.row_id,
+                         video->status.raw_status,
+                         video->created_at,
+                         now,
+                         "",
+                         "",
+                         "",
+                         {}});
         break;
       }
     }
@@ -279,7 +288,8 @@ void Reconciliation::apply_policy() {
       m_submitter.push_front(job.rec);
       m_core.forget(job);
     } else {
-      m_core.fail_job(job, failure::create_ambiguous, "ambiguous_policy = fail: " + job.rec.error_message);
+      m_core.fail_job(job, failure::create_ambiguous,
+                      "ambiguous_policy = fail: " + job.rec.error_message);
     }
   }
 }

@@ -13,19 +13,23 @@ Millis backoff(const RetryConfig& config, int attempts, const AnswerClass& answe
   if (answer.retry_after && *answer.retry_after >= 0) {
     return std::min(*answer.retry_after, config.max_delay_ms);
   }
-  double ceiling = static_cast<double>(config.base_delay_ms) *
-                   std::pow(2.0, std::clamp(attempts - 1, 0, 30));
+  double ceiling =
+      static_cast<double>(config.base_delay_ms) * std::pow(2.0, std::clamp(attempts - 1, 0, 30));
   ceiling = std::min(ceiling, static_cast<double>(config.max_delay_ms));
   return static_cast<Millis>(ceiling * std::clamp(random01, 0.0, 1.0));
 }
 
 int attempt_cap(const RetryConfig& config, RequestPhase phase) {
   switch (phase) {
-    case RequestPhase::submit: return config.submit_attempts;
-    case RequestPhase::poll: return config.poll_attempts;
-    case RequestPhase::download: return config.download_attempts;
+    case RequestPhase::submit:
+      return config.submit_attempts;
+    case RequestPhase::poll:
+      return config.poll_attempts;
+    case RequestPhase::download:
+      return config.download_attempts;
     case RequestPhase::list:
-    case RequestPhase::thumbnail: return 1;
+    case RequestPhase::thumbnail:
+      return 1;
   }
   return 1;
 }
@@ -37,8 +41,8 @@ bool exhausted(const RetryConfig& config, RequestPhase phase, const FailureStrea
 }
 
 std::string for_how_long(const FailureStreak& streak, Millis now) {
-  return std::to_string(streak.attempts) + " times in " + std::to_string((now - streak.since) / 1000) +
-         " s";
+  return std::to_string(streak.attempts) + " times in " +
+         std::to_string((now - streak.since) / 1000) + " s";
 }
 
 }  // namespace

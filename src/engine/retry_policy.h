@@ -19,8 +19,8 @@ namespace vb {
 
 // The failed attempts of one phase of one job since its last success.
 struct FailureStreak {
-  int attempts = 0;   // failures counted so far, the one being decided included
-  Millis since = 0;   // when the first of them failed
+  int attempts = 0;  // failures counted so far, the one being decided included
+  Millis since = 0;  // when the first of them failed
 
   // Counts a failure at `now` (slow_down answers are not counted: see RetryPolicy).
   void count(Millis now);
@@ -36,8 +36,8 @@ enum class Verdict {
 struct RetryDecision {
   Verdict verdict = Verdict::give_up;
   Millis delay_ms = 0;
-  std::string error_code;   // e.g. "http_400", "retries_exhausted", "create_ambiguous"
-  std::string reason;       // one sentence for the user
+  std::string error_code;  // e.g. "http_400", "retries_exhausted", "create_ambiguous"
+  std::string reason;      // one sentence for the user
 };
 
 // `random01` in [0,1) supplies the jitter, so tests can pin it.

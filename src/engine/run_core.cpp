@@ -120,8 +120,8 @@ bool Scheduler::create_answered(const HttpResponse& response, AnswerKind kind, M
     while (!m_recent_creates.empty() && m_recent_creates.front() <= now - 60000) {
       m_recent_creates.pop_front();
     }
-    const bool near_rate =
-        static_cast<double>(m_recent_creates.size()) >= m_submit_rate.value() / 2;
+    const bool near_rate = static_cast<double>(m_recent_creates.size()) >=
+                           m_submit_rate.value() / 2;
     const bool rate = budget.remaining ? *budget.remaining < 1 : near_rate;
     const bool concurrency = !budget.remaining || *budget.remaining >= 1;
     halved = concurrency && m_in_flight.refused(sent_at, now);
@@ -289,8 +289,8 @@ void RunCore::end_turn() {
 }
 
 bool RunCore::for_this_provider(const JobRecord& rec) const {
-  const std::string& named =
-      rec.spec.provider.empty() ? config().default_provider : rec.spec.provider;
+  const std::string& named = rec.spec.provider.empty() ? config().default_provider
+                                                       : rec.spec.provider;
   return named == config().provider.name;
 }
 
@@ -306,8 +306,8 @@ WorkScope RunCore::work_scope() const {
 
 // The transition, mirrored in memory at once. Worker mode: under the job's lease (or, for an
 // unleased job, only while nobody holds it); back to `queued`, the job goes back to the pool.
-Transition RunCore::mirror(LiveJob& job, JobState to, const std::string& message,
-                           JobUpdate update, int http_status) {
+Transition RunCore::mirror(LiveJob& job, JobState to, const std::string& message, JobUpdate update,
+                           int http_status) {
   JobState from = job.rec.state;
   update.add_polls += job.unsaved_polls;
   update.add_retries += job.unsaved_retries;

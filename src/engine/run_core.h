@@ -38,16 +38,16 @@ enum class RequestKind { none, submit, poll, resolve, download, finishing };
 struct LiveJob {
   JobRecord rec;
   RequestKind in_flight = RequestKind::none;
-  bool forgotten = false;         // leaves the loop at the end of the turn
-  Millis due = 0;                 // next action not before
-  std::uint64_t timer_seq = 0;    // invalidates older heap entries
+  bool forgotten = false;       // leaves the loop at the end of the turn
+  Millis due = 0;               // next action not before
+  std::uint64_t timer_seq = 0;  // invalidates older heap entries
   Millis poll_interval = 0;
   // Failed attempts per phase (submit, poll, download). A successful poll does
   // not reset the download streak: an expired URL must not retry forever.
   std::array<FailureStreak, 3> streaks{};
   FailureStreak& streak(RequestPhase phase) { return streaks[static_cast<std::size_t>(phase)]; }
-  RemoteStatus last;              // last status seen
-  bool status_fresh = false;      // `last` came from this run (URLs not stale)
+  RemoteStatus last;          // last status seen
+  bool status_fresh = false;  // `last` came from this run (URLs not stale)
   // Loaded `ready` from the ledger: one download without asking its status first, from the
   // content route by id or from the ledger's still valid URL. Any refusal of it sends the job
   // to a status query.
@@ -56,15 +56,15 @@ struct LiveJob {
   // unleased and its transitions apply only while nobody holds it.
   std::optional<Lease> lease;
   std::unique_ptr<VideoFile> file;
-  std::string redirect_url;       // a JSON content answer's video URL
+  std::string redirect_url;  // a JSON content answer's video URL
   int redirects = 0;
   bool unknown_status_noted = false;
   bool timeout_noted = false;
-  int unsaved_polls = 0;          // written with the next transition
+  int unsaved_polls = 0;  // written with the next transition
   int unsaved_retries = 0;
-  Millis sent_at = 0;             // when the last create request left
-  int finish_status = 0;          // HTTP status of the download being finished
-  bool poll_directly = false;     // next status from its own query, not a listing
+  Millis sent_at = 0;          // when the last create request left
+  int finish_status = 0;       // HTTP status of the download being finished
+  bool poll_directly = false;  // next status from its own query, not a listing
   // A page showed it completed, with this download URL: compared with its own answer.
   std::optional<std::string> listed_url;
 };
@@ -186,7 +186,8 @@ class RunCore {
   // The job whose request was answered, idle again; null when it has left the loop.
   LiveJob* answered(std::int64_t row_id);
   // Visits the ledger's jobs in `states` that are in this run's scope, page by page.
-  Status each_stored(std::span<const JobState> states, const std::function<Status(JobRecord)>& visit);
+  Status each_stored(std::span<const JobState> states,
+                     const std::function<Status(JobRecord)>& visit);
   // The job as a live job of the loop (a fresh entry, or the one it had), with the claim this
   // worker holds on it, if any.
   LiveJob& admit(JobRecord rec);
@@ -226,8 +227,8 @@ class RunCore {
   // A create's answer (the transition out of `submitting` carrying the remote id), written at
   // once. Worker mode: through JobStore::record_create_answer, so an answer whose lease was
   // lost is still recorded; the job is then forgotten. True when the job is still this run's.
-  bool record_create_answer(LiveJob& job, JobState to, const std::string& message,
-                            JobUpdate update, int http_status);
+  bool record_create_answer(LiveJob& job, JobState to, const std::string& message, JobUpdate update,
+                            int http_status);
   // Worker mode: a transition that lost its lease is dropped and its job forgotten.
   void flush();
   void flush_if_due(Millis now);
@@ -267,8 +268,8 @@ class RunCore {
   std::unordered_map<std::int64_t, LiveJob> m_live;
   std::vector<std::int64_t> m_forgotten;
   std::unordered_map<std::int64_t, Lease> m_claims;  // claimed, not yet admitted
-  std::size_t m_at_provider = 0;            // live jobs submitting/submitted/running
-  std::vector<Transition> m_pending;        // committed together by flush()
+  std::size_t m_at_provider = 0;                     // live jobs submitting/submitted/running
+  std::vector<Transition> m_pending;                 // committed together by flush()
   std::vector<std::pair<JobRecord, Transition>> m_pending_notes;
   bool m_flush_now = false;  // a pending transition carries a remote id: commit at once
   Millis m_last_flush = 0;
@@ -277,7 +278,7 @@ class RunCore {
   RunCounts m_counts;
   std::optional<Error> m_fatal;
   bool m_stopping = false;
-  int m_resent = 0;                         // paid requests the transport saw leave twice
+  int m_resent = 0;  // paid requests the transport saw leave twice
   std::mt19937_64 m_rng{std::random_device{}()};
   std::uniform_real_distribution<double> m_uniform{0.0, 1.0};
 };

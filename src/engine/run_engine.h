@@ -61,7 +61,7 @@ class WorkerSeat {
 };
 
 struct RunScope {
-  std::optional<std::string> batch;   // only this batch; all batches when unset
+  std::optional<std::string> batch;  // only this batch; all batches when unset
   // Set: the engine works as this worker, through leases, beside other workers of the ledger:
   // creates through JobStore::admit_creates, polls and downloads through claim_jobs, every
   // transition under the job's lease. Unset: it works alone on every job of its scope.
@@ -69,10 +69,10 @@ struct RunScope {
 };
 
 struct RunSummary {
-  RunCounts counts;                   // jobs in scope per state at the end
-  bool interrupted = false;           // stopped by a signal before finishing
-  std::optional<Error> fatal;         // the run could not go on (auth, disk, database)
-  bool budget_reached = false;        // submissions stopped at limits.budget_usd
+  RunCounts counts;             // jobs in scope per state at the end
+  bool interrupted = false;     // stopped by a signal before finishing
+  std::optional<Error> fatal;   // the run could not go on (auth, disk, database)
+  bool budget_reached = false;  // submissions stopped at limits.budget_usd
   // Paid requests that went on the wire more than once below the engine (a layer resent them):
   // their jobs are ambiguous, and a duplicate video may have been billed.
   int resent_requests = 0;

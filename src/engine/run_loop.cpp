@@ -178,14 +178,14 @@ bool RunEngine::Loop::ledger_has_work(Millis now) {
       continue;
     }
     queued += c.state == JobState::queued ? c.count : 0;
-    m_ledger_has_work = m_ledger_has_work ||
-                        (!is_terminal(c.state) && c.state != JobState::ambiguous &&
-                         c.state != JobState::queued);
+    m_ledger_has_work =
+        m_ledger_has_work ||
+        (!is_terminal(c.state) && c.state != JobState::ambiguous && c.state != JobState::queued);
   }
   // Queued jobs are work while creates may go and not all of them wait on a gate.
-  m_ledger_has_work = m_ledger_has_work ||
-                      (!m_submitter.budget_reached() &&
-                       queued > static_cast<std::int64_t>(m_submitter.gated()));
+  m_ledger_has_work =
+      m_ledger_has_work ||
+      (!m_submitter.budget_reached() && queued > static_cast<std::int64_t>(m_submitter.gated()));
   // Ambiguous jobs keep the leader of the provider's listings until it has reconciled them.
   m_ledger_has_work = m_ledger_has_work || m_reconciliation.lead(now);
   return m_ledger_has_work;
@@ -313,8 +313,9 @@ Result<int> recover_interrupted_jobs(JobStore& store, Millis now) {
     Transition t{job.row_id, job.state, JobState::ready, now, 0, "", {}};
     if (job.state == JobState::submitting) {
       t.to = JobState::ambiguous;
-      t.message = "the previous run stopped after the create request left and before its "
-                  "answer was stored; a video may have been started";
+      t.message =
+          "the previous run stopped after the create request left and before its "
+          "answer was stored; a video may have been started";
       t.update.error_code = failure::create_ambiguous;
       t.update.error_message = t.message;
     } else {
@@ -324,8 +325,7 @@ Result<int> recover_interrupted_jobs(JobStore& store, Millis now) {
     moves.push_back(std::move(t));
   }
   const auto outcomes = VB_TRY(store.apply_each(moves));
-  return static_cast<int>(std::count(outcomes.begin(), outcomes.end(),
-                                     TransitionOutcome::applied));
+  return static_cast<int>(std::count(outcomes.begin(), outcomes.end(), TransitionOutcome::applied));
 }
 
 }  // namespace vb

@@ -32,8 +32,8 @@ class RunEngine::Loop {
   ThumbnailFetcher m_thumbnails;
   Reconciliation m_reconciliation;
   Millis m_stop_deadline = 0;
-  Millis m_next_claim = 0;        // worker mode: next claim of jobs to poll and download
-  Millis m_next_ledger_check = 0; // worker mode: next look at what the ledger has left
+  Millis m_next_claim = 0;         // worker mode: next claim of jobs to poll and download
+  Millis m_next_ledger_check = 0;  // worker mode: next look at what the ledger has left
   bool m_ledger_has_work = true;
 };
 

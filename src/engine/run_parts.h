@@ -67,8 +67,8 @@ class StreamedAnswer final : public BodySink {
 
 class Submitter final : public RequestOwner {
  public:
-  Submitter(RunCore& core, ChainGate& chains, CharacterCreator& characters,
-            StatusPolls& polls, Reconciliation& reconciliation, FailedRequests& failures);
+  Submitter(RunCore& core, ChainGate& chains, CharacterCreator& characters, StatusPolls& polls,
+            Reconciliation& reconciliation, FailedRequests& failures);
   Status load_budget();
   void start(Millis now);
   // First in line: a released child, a character's jobs, a job proven never started.
@@ -146,7 +146,7 @@ class CharacterCreator final : public RequestOwner {
     std::string video_path;
     CharacterState state = CharacterState::pending;
     bool in_flight = false;
-    bool noted = false;              // the "held" notice was shown
+    bool noted = false;  // the "held" notice was shown
     FailureStreak failures;
     Millis due = 0;                  // next create attempt not before
     std::vector<JobRecord> waiting;  // queued jobs that need it
@@ -318,15 +318,18 @@ class ListingSweep final : public RequestOwner {
   StatusPolls& m_polls;
   ListingPages m_pages;
   bool m_active = false;
-  std::vector<Timer> m_targets;  // the due jobs it looks for
+  std::vector<Timer> m_targets;                                  // the due jobs it looks for
   std::unordered_map<std::string, std::int64_t> m_by_remote_id;  // jobs at the provider, unseen
   int m_max_pages = 0;
   int m_found = 0;
   int m_failures = 0;      // pages failed in a row
   int m_empty_sweeps = 0;  // sweeps in a row that found none of their jobs
   bool m_off = false;
-  enum class ListedAnswers { unverified, final, not_final } m_listed_answers =
-      ListedAnswers::unverified;
+  enum class ListedAnswers {
+    unverified,
+    final,
+    not_final
+  } m_listed_answers = ListedAnswers::unverified;
 };
 
 // A done video's thumbnail, fetched beside it (output.thumbnails): best effort, retried once,
@@ -343,8 +346,8 @@ class ThumbnailFetcher final : public RequestOwner {
  private:
   struct Task {
     HttpRequest request;
-    std::string path;        // where it is saved
-    std::string job;         // "batch/id", for notices
+    std::string path;  // where it is saved
+    std::string job;   // "batch/id", for notices
     int attempts = 0;
     bool in_flight = false;
     Millis due = 0;

@@ -42,8 +42,8 @@ void StatusPolls::start(LiveJob& job, Millis now) {
     return;
   }
   job.in_flight = RequestKind::poll;
-  m_core.send(m_core.provider().query_request(job.rec.spec, job.rec.remote_id), Traffic::status, *this,
-              job.rec.row_id, now);
+  m_core.send(m_core.provider().query_request(job.rec.spec, job.rec.remote_id), Traffic::status,
+              *this, job.rec.row_id, now);
 }
 
 void StatusPolls::on_answer(std::int64_t row_id, HttpResult& result, Millis now) {
@@ -68,8 +68,7 @@ void StatusPolls::on_answer(std::int64_t row_id, HttpResult& result, Millis now)
   on_status(job, *status, result.response.status, now);
 }
 
-void StatusPolls::on_status(LiveJob& job, const RemoteStatus& status, int http_status,
-                            Millis now) {
+void StatusPolls::on_status(LiveJob& job, const RemoteStatus& status, int http_status, Millis now) {
   apply(job, status, http_status, now);
   if (job.forgotten ||
       (job.rec.state != JobState::submitted && job.rec.state != JobState::running)) {
@@ -129,7 +128,8 @@ void StatusPolls::apply(LiveJob& job, const RemoteStatus& status, int http_statu
     case RemotePhase::failed:
       m_core.fail_job(job, status.error_code,
                       status.error_message.empty()
-                          ? "the provider reported the video as failed ('" + status.raw_status + "')"
+                          ? "the provider reported the video as failed ('" + status.raw_status +
+                                "')"
                           : status.error_message,
                       http_status);
       break;

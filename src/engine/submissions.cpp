@@ -26,8 +26,8 @@ bool StreamedAnswer::write(const char* data, std::size_t size) {
   m_text.append(data, size);
   const std::size_t end = m_text.rfind('\n');
   if (end != std::string::npos && end + 1 > m_read) {
-    if (auto progress = m_provider.stream_progress(
-            std::string_view(m_text).substr(m_read, end + 1 - m_read))) {
+    if (auto progress =
+            m_provider.stream_progress(std::string_view(m_text).substr(m_read, end + 1 - m_read))) {
       m_progress = progress;
     }
     m_read = end + 1;
@@ -280,9 +280,10 @@ void Submitter::learn_limits(const HttpResponse& response, const AnswerClass& an
     return;
   }
   const auto& limits = m_core.config().limits;
-  std::string rate = limits.submits_per_minute == k_rate_auto
-                         ? std::to_string(static_cast<int>(scheduler.submits_per_minute())) + " creates a minute"
-                         : "the pinned limits.submits_per_minute";
+  std::string rate =
+      limits.submits_per_minute == k_rate_auto
+          ? std::to_string(static_cast<int>(scheduler.submits_per_minute())) + " creates a minute"
+          : "the pinned limits.submits_per_minute";
   m_core.notice(NoticeKind::limit_learnt, m_core.config().provider.name,
                 "the provider refused a create for pacing (" + answer.detail + "): now at most " +
                     std::to_string(scheduler.in_flight_cap()) + " of limits.max_in_flight " +
@@ -339,13 +340,13 @@ bool Submitter::within_budget(const JobRecord& rec) {
   }
   m_budget_reached = true;
   shared.mark_reached();
-  m_core.notice(
-      NoticeKind::budget_reached, rec.batch + "/" + rec.spec.id,
-      !cost ? "budget: no price for " + rec.spec.model + " " + priced_size(rec.spec) +
-                  " in [prices]; submissions stopped (add a price or remove the budget)"
-            : "budget: submitting " + rec.batch + "/" + rec.spec.id + " (" + format_usd(cost) +
-                  ") would pass limits.budget_usd (" + format_usd(*budget) + ", " +
-                  format_usd(shared.spent()) + " already sent); the rest stays queued");
+  m_core.notice(NoticeKind::budget_reached, rec.batch + "/" + rec.spec.id,
+                !cost ? "budget: no price for " + rec.spec.model + " " + priced_size(rec.spec) +
+                            " in [prices]; submissions stopped (add a price or remove the budget)"
+                      : "budget: submitting " + rec.batch + "/" + rec.spec.id + " (" +
+                            format_usd(cost) + ") would pass limits.budget_usd (" +
+                            format_usd(*budget) + ", " + format_usd(shared.spent()) +
+                            " already sent); the rest stays queued");
   return false;
 }
 

@@ -108,8 +108,7 @@ void ListingSweep::on_answer(std::int64_t, HttpResult& result, Millis now) {
   }
   bool targets_left = std::any_of(m_targets.begin(), m_targets.end(),
                                   [this](const Timer& t) { return m_core.due_job(t) != nullptr; });
-  if (page->has_more && targets_left && !m_by_remote_id.empty() &&
-      m_pages.pages() < m_max_pages) {
+  if (page->has_more && targets_left && !m_by_remote_id.empty() && m_pages.pages() < m_max_pages) {
     return;  // advance() asks for the next page
   }
   end();
@@ -139,8 +138,8 @@ void ListingSweep::end() {
 
 void ListingSweep::learn(const std::string& listed_url, const RemoteStatus& answer) {
   if (m_listed_answers == ListedAnswers::unverified && answer.phase == RemotePhase::completed) {
-    m_listed_answers =
-        answer.video_url == listed_url ? ListedAnswers::final : ListedAnswers::not_final;
+    m_listed_answers = answer.video_url == listed_url ? ListedAnswers::final
+                                                      : ListedAnswers::not_final;
   }
 }
 

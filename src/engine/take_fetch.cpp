@@ -46,8 +46,8 @@ Result<HttpResult> ask(const VideoProvider& provider, HttpTransport& transport,
 
 Result<FinishedVideo> fetch_video(const VideoProvider& provider, HttpTransport& transport,
                                   const Config& config, const JobSpec& spec,
-                                  const std::string& remote_id,
-                                  const OutputPaths& paths, const Clock& clock) {
+                                  const std::string& remote_id, const OutputPaths& paths,
+                                  const Clock& clock) {
   HttpRequest query = provider.query_request(spec, remote_id);
   query.timeout_ms = config.http.request_timeout_ms;
   auto answered = VB_TRY(ask(provider, transport, query, RequestPhase::poll, clock));

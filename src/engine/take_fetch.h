@@ -18,7 +18,7 @@ namespace vb {
 // completed (nothing written), or with what the provider or the disk said.
 Result<FinishedVideo> fetch_video(const VideoProvider& provider, HttpTransport& transport,
                                   const Config& config, const JobSpec& spec,
-                                  const std::string& remote_id,
-                                  const OutputPaths& paths, const Clock& clock);
+                                  const std::string& remote_id, const OutputPaths& paths,
+                                  const Clock& clock);
 
 }  // namespace vb

@@ -85,7 +85,7 @@ struct Transfer {
   std::unique_ptr<CURL, EasyDeleter> easy;
   std::unique_ptr<curl_slist, SlistDeleter> headers;
   std::unique_ptr<curl_mime, MimeDeleter> mime;
-  std::string body;        // request body (curl reads it in place)
+  std::string body;                // request body (curl reads it in place)
   std::string request_line_start;  // "POST ": how a paid request's header block begins
   BodySink* sink = nullptr;
   bool sink_started = false;
@@ -197,9 +197,8 @@ TransportFailure classify(CURLcode code, long request_size) {
     default:
       break;
   }
-  if (request_size == 0 &&
-      (code == CURLE_OPERATION_TIMEDOUT || code == CURLE_SSL_CONNECT_ERROR ||
-       code == CURLE_SEND_ERROR)) {
+  if (request_size == 0 && (code == CURLE_OPERATION_TIMEDOUT || code == CURLE_SSL_CONNECT_ERROR ||
+                            code == CURLE_SEND_ERROR)) {
     return TransportFailure::not_sent;  // failed before a byte of the request left
   }
   switch (code) {
@@ -276,8 +275,8 @@ class CurlMultiTransport final : public HttpTransport {
   std::vector<std::unique_ptr<CURL, EasyDeleter>> m_spare;  // finished handles, reused
   std::vector<HttpResult> m_aborted;
   int m_epoll = -1;
-  int m_wake = -1;                       // eventfd: wakeup() from other threads
-  bool m_timer_set = false;              // libcurl wants CURL_SOCKET_TIMEOUT at m_timer_due
+  int m_wake = -1;           // eventfd: wakeup() from other threads
+  bool m_timer_set = false;  // libcurl wants CURL_SOCKET_TIMEOUT at m_timer_due
   SteadyClock::time_point m_timer_due;
   std::uint64_t m_form_seed = std::random_device{}();  // boundaries of encoded forms
 };
@@ -347,7 +346,8 @@ void CurlMultiTransport::configure(Transfer& t, HttpRequest& request) {
   curl_easy_setopt(easy, CURLOPT_WRITEDATA, &t);
   curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(easy, CURLOPT_HEADERDATA, &t);
-  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(m_options.connect_timeout_ms));
+  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(m_options.connect_timeout_ms));
   curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout_ms));
   curl_easy_setopt(easy, CURLOPT_USERAGENT, m_options.user_agent.c_str());
   if (request.paid) {
@@ -547,13 +547,20 @@ void CurlMultiTransport::abort_all() {
 
 const char* to_string(TransportFailure f) {
   switch (f) {
-    case TransportFailure::none: return "none";
-    case TransportFailure::not_sent: return "not_sent";
-    case TransportFailure::timeout: return "timeout";
-    case TransportFailure::connection_lost: return "connection_lost";
-    case TransportFailure::sink_failed: return "sink_failed";
-    case TransportFailure::too_large: return "too_large";
-    case TransportFailure::other: return "other";
+    case TransportFailure::none:
+      return "none";
+    case TransportFailure::not_sent:
+      return "not_sent";
+    case TransportFailure::timeout:
+      return "timeout";
+    case TransportFailure::connection_lost:
+      return "connection_lost";
+    case TransportFailure::sink_failed:
+      return "sink_failed";
+    case TransportFailure::too_large:
+      return "too_large";
+    case TransportFailure::other:
+      return "other";
   }
   return "other";
 }
@@ -580,9 +587,9 @@ std::string url_origin(std::string_view url) {
   if (at != std::string::npos) {
     authority = authority.substr(at + 1);
   }
-  bool has_port = authority.find(':', authority.rfind(']') == std::string::npos
-                                          ? 0
-                                          : authority.rfind(']')) != std::string::npos;
+  bool has_port =
+      authority.find(':', authority.rfind(']') == std::string::npos ? 0 : authority.rfind(']')) !=
+      std::string::npos;
   std::string scheme = origin.substr(0, scheme_end);
   if (!has_port) {
     authority += scheme == "https" ? ":443" : ":80";

@@ -34,7 +34,7 @@
 namespace vb {
 
 struct HttpHeader {
-  std::string name;   // lower case in responses
+  std::string name;  // lower case in responses
   std::string value;
 };
 
@@ -63,14 +63,14 @@ struct HttpRequest {
   std::string method = "GET";
   std::string url;
   std::vector<HttpHeader> headers;
-  std::string body;               // sent as is (set a content-type header)
-  std::vector<FormPart> form;     // non-empty: multipart/form-data, body ignored
-  bool with_auth = false;         // attach the credentials (provider origin only)
-  Millis timeout_ms = 60000;      // whole transfer
-  Millis low_speed_time_ms = 0;   // >0: abort when below 1 KiB/s this long
-  std::int64_t range_from = 0;    // >0: ask for bytes from this offset (Range: bytes=N-)
-  BodySink* sink = nullptr;       // null: collect the body in memory (capped at 16 MiB)
-  bool paid = false;              // costs money: sent once, on a connection of its own
+  std::string body;              // sent as is (set a content-type header)
+  std::vector<FormPart> form;    // non-empty: multipart/form-data, body ignored
+  bool with_auth = false;        // attach the credentials (provider origin only)
+  Millis timeout_ms = 60000;     // whole transfer
+  Millis low_speed_time_ms = 0;  // >0: abort when below 1 KiB/s this long
+  std::int64_t range_from = 0;   // >0: ask for bytes from this offset (Range: bytes=N-)
+  BodySink* sink = nullptr;      // null: collect the body in memory (capped at 16 MiB)
+  bool paid = false;             // costs money: sent once, on a connection of its own
   // Paid requests: asked once the connection is up, right before the request is written;
   // false holds it back unsent (TransportFailure::not_sent). E.g. a worker declared dead
   // while it was stopped sends nothing when it wakes.
@@ -90,9 +90,9 @@ enum class TransportFailure {
 const char* to_string(TransportFailure f);
 
 struct HttpResponse {
-  int status = 0;                      // 0 when no HTTP answer
-  std::vector<HttpHeader> headers;     // of the last response after redirects
-  std::string body;                    // when the request had no sink
+  int status = 0;                              // 0 when no HTTP answer
+  std::vector<HttpHeader> headers;             // of the last response after redirects
+  std::string body;                            // when the request had no sink
   std::optional<std::int64_t> content_length;  // declared length of this body, if any
 
   std::optional<std::string> header(std::string_view lower_name) const;
@@ -101,7 +101,7 @@ struct HttpResponse {
 struct HttpResult {
   std::uint64_t tag = 0;
   TransportFailure failure = TransportFailure::none;
-  std::string error_text;       // libcurl's explanation when failure != none
+  std::string error_text;  // libcurl's explanation when failure != none
   HttpResponse response;
   std::int64_t body_bytes = 0;  // bytes of body received in this transfer
   std::string effective_url;
@@ -113,10 +113,10 @@ struct HttpResult {
 
 struct TransportOptions {
   std::shared_ptr<Credentials> credentials;  // null: never authenticate
-  std::string auth_origin;           // e.g. "https://api.openai.com"; requests elsewhere get none
+  std::string auth_origin;  // e.g. "https://api.openai.com"; requests elsewhere get none
   Millis connect_timeout_ms = 10000;
   std::string user_agent = "vidbatch";
-  bool insecure = false;             // skip TLS verification (local testing only)
+  bool insecure = false;  // skip TLS verification (local testing only)
   // Fault injection for tests only: paid requests use pooled connections as any other, which
   // lets libcurl resend them. The resend count (HttpResult::request_sends) still sees it.
   bool paid_requests_share_connections = false;

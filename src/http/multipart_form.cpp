@@ -24,10 +24,17 @@ std::string boundary_for(std::uint64_t seed) {
 void append_name(std::string& out, const std::string& name) {
   for (char c : name) {
     switch (c) {
-      case '"': out += "%22"; break;
-      case '\r': out += "%0D"; break;
-      case '\n': out += "%0A"; break;
-      default: out += c;
+      case '"':
+        out += "%22";
+        break;
+      case '\r':
+        out += "%0D";
+        break;
+      case '\n':
+        out += "%0A";
+        break;
+      default:
+        out += c;
     }
   }
 }

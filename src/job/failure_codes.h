@@ -24,7 +24,7 @@ inline constexpr const char* character_unknown = "character_unknown";
 inline constexpr const char* character_ambiguous = "character_ambiguous";
 inline constexpr const char* character_resent = "character_resent";
 // Generation, status and download.
-inline constexpr const char* timeout = "timeout";                    // limits.job_timeout_ms
+inline constexpr const char* timeout = "timeout";  // limits.job_timeout_ms
 inline constexpr const char* content_expired = "content_expired";
 inline constexpr const char* disk_write_failed = "disk_write_failed";
 inline constexpr const char* unreadable_answer = "unreadable_answer";
@@ -35,8 +35,12 @@ inline constexpr const char* verify_mismatch = "verify_mismatch";
 inline constexpr const char* retries_exhausted = "retries_exhausted";
 
 // "http_<status>": the provider refused the request with this status.
-inline std::string http(int status) { return "http_" + std::to_string(status); }
+inline std::string http(int status) {
+  return "http_" + std::to_string(status);
+}
 // "auth_<status>": the provider refused the credentials.
-inline std::string auth(int status) { return "auth_" + std::to_string(status); }
+inline std::string auth(int status) {
+  return "auth_" + std::to_string(status);
+}
 
 }  // namespace vb::failure

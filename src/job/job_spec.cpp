@@ -16,10 +16,14 @@ const char* to_string(Orientation o) {
 
 const char* to_string(DerivedKind k) {
   switch (k) {
-    case DerivedKind::remix: return "remix_of";
-    case DerivedKind::edit: return "edit_of";
-    case DerivedKind::extend: return "extend_of";
-    case DerivedKind::none: break;
+    case DerivedKind::remix:
+      return "remix_of";
+    case DerivedKind::edit:
+      return "edit_of";
+    case DerivedKind::extend:
+      return "extend_of";
+    case DerivedKind::none:
+      break;
   }
   return "";
 }

@@ -19,7 +19,7 @@ const char* to_string(Orientation o);
 // edit_of / extend_of). The parent is a job id of the same batch.
 enum class DerivedKind { none, remix, edit, extend };
 
-const char* to_string(DerivedKind k);   // "", "remix_of", "edit_of", "extend_of"
+const char* to_string(DerivedKind k);  // "", "remix_of", "edit_of", "extend_of"
 
 // Where something came from in a manifest, for error messages (1-based; 0 = unknown).
 struct SourceLocation {
@@ -40,23 +40,23 @@ struct VendorParam {
 };
 
 struct JobSpec {
-  std::string id;                    // unique in its batch, [A-Za-z0-9._-]+
+  std::string id;  // unique in its batch, [A-Za-z0-9._-]+
   std::string prompt;
   std::string model = "sora-2";
   int seconds = 4;
   Orientation orientation = Orientation::landscape;
-  std::string size = "small";        // small | large | WxH
-  std::vector<std::string> images;   // URLs, or absolute local paths (resolved against the manifest)
-  std::string provider;              // a [providers.NAME] of the config; empty: the default provider
+  std::string size = "small";       // small | large | WxH
+  std::vector<std::string> images;  // URLs, or absolute local paths (resolved against the manifest)
+  std::string provider;             // a [providers.NAME] of the config; empty: the default provider
   DerivedKind derived = DerivedKind::none;
-  std::string parent;                // the parent job's id when derived != none
+  std::string parent;                   // the parent job's id when derived != none
   std::vector<std::string> characters;  // names from the manifest's `characters` section
-  std::string character_url;         // unified dialect: a video with the (non-human) character
-  std::string character_timestamps;  // "start,end" seconds within character_url
-  std::optional<bool> watermark;     // unified dialect; unset: the provider's default
-  std::optional<bool> private_video; // manifest `private`; unified dialect
-  std::vector<VendorParam> params;   // manifest `params`, in the order written
-  SourceLocation location;           // the job's entry in the manifest; not part of identity
+  std::string character_url;            // unified dialect: a video with the (non-human) character
+  std::string character_timestamps;     // "start,end" seconds within character_url
+  std::optional<bool> watermark;        // unified dialect; unset: the provider's default
+  std::optional<bool> private_video;    // manifest `private`; unified dialect
+  std::vector<VendorParam> params;      // manifest `params`, in the order written
+  SourceLocation location;              // the job's entry in the manifest; not part of identity
 
   // Stable JSON of every field that defines the video (not `location`); two specs
   // are the same job iff their canonical JSON is equal. Fields at their default
@@ -68,9 +68,9 @@ struct JobSpec {
 // the provider from a local video (OpenAI format POST /videos/characters); its
 // id is kept in the ledger and jobs refer to it by name.
 struct CharacterSpec {
-  std::string name;         // 1..80 characters, unique in the manifest
-  std::string video;        // absolute local path (resolved against the manifest)
-  std::string provider;     // empty: the default provider
+  std::string name;      // 1..80 characters, unique in the manifest
+  std::string video;     // absolute local path (resolved against the manifest)
+  std::string provider;  // empty: the default provider
   SourceLocation location;
 };
 

@@ -6,9 +6,11 @@ namespace vb {
 
 namespace {
 
-constexpr std::array<const char*, k_job_state_count> k_names = {
-    "queued", "submitting", "submitted", "running", "ready",
-    "downloading", "done", "failed", "canceled", "ambiguous"};
+constexpr std::array<const char*, k_job_state_count> k_names = {"queued",    "submitting",
+                                                                "submitted", "running",
+                                                                "ready",     "downloading",
+                                                                "done",      "failed",
+                                                                "canceled",  "ambiguous"};
 
 }  // namespace
 

@@ -94,8 +94,7 @@ class CsvReader {
     advance();  // opening quote
     for (;;) {
       if (at_end()) {
-        error = CsvError{cell.line, cell.column,
-                         "the quoted field that starts here is not closed"};
+        error = CsvError{cell.line, cell.column, "the quoted field that starts here is not closed"};
         return;
       }
       if (peek() == '"') {

@@ -22,7 +22,7 @@ struct CsvCell {
 
 struct CsvRecord {
   std::vector<CsvCell> cells;
-  int line = 0;      // where the record starts
+  int line = 0;  // where the record starts
 };
 
 struct CsvError {
@@ -32,9 +32,9 @@ struct CsvError {
 };
 
 struct CsvParse {
-  std::vector<CsvRecord> records;    // the header too, if the file has one
-  std::optional<CsvError> error;     // parsing stops at the first error
-  bool truncated = false;            // stopped after max_records records
+  std::vector<CsvRecord> records;  // the header too, if the file has one
+  std::optional<CsvError> error;   // parsing stops at the first error
+  bool truncated = false;          // stopped after max_records records
 };
 
 // Reads at most `max_records` records, so a hostile file cannot fill memory.

@@ -89,8 +89,8 @@ std::optional<long long> parse_integer(std::string_view text) {
 }
 
 bool is_name_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '.' || c == '_' || c == '-';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '_' || c == '-';
 }
 
 Checked<int> check_seconds(std::string_view text) {
@@ -127,10 +127,9 @@ Checked<std::string> check_model(std::string_view text) {
 }
 
 Checked<std::string> check_provider(std::string_view text) {
-  const bool valid = !text.empty() && text.size() <= k_max_provider_chars &&
-                     std::all_of(text.begin(), text.end(), [](char c) {
-                       return c != '.' && is_name_char(c);
-                     });
+  const bool valid =
+      !text.empty() && text.size() <= k_max_provider_chars &&
+      std::all_of(text.begin(), text.end(), [](char c) { return c != '.' && is_name_char(c); });
   if (!valid) {
     return std::unexpected("expected 1 to " + std::to_string(k_max_provider_chars) +
                            " characters from [A-Za-z0-9_-], got '" + excerpt(text) + "'");
@@ -197,13 +196,13 @@ Checked<std::string> check_character_url(std::string_view text) {
 Checked<std::string> check_character_timestamps(std::string_view text) {
   const auto comma = text.find(',');
   const std::string_view start_text = trim(text.substr(0, comma));
-  const std::string_view end_text =
-      comma == std::string_view::npos ? std::string_view() : trim(text.substr(comma + 1));
+  const std::string_view end_text = comma == std::string_view::npos ? std::string_view()
+                                                                    : trim(text.substr(comma + 1));
   const auto start = parse_seconds_number(start_text);
   const auto end = parse_seconds_number(end_text);
   if (comma == std::string_view::npos || !start || !end) {
-    return std::unexpected("expected \"START,END\" in seconds like \"1,3\", got '" +
-                           excerpt(text) + "'");
+    return std::unexpected("expected \"START,END\" in seconds like \"1,3\", got '" + excerpt(text) +
+                           "'");
   }
   if (*start >= *end) {
     return std::unexpected("the start must come before the end, got '" + excerpt(text) + "'");
@@ -230,11 +229,16 @@ std::optional<JobField> job_field_named(std::string_view name) {
 
 const char* to_string(JobField field) {
   switch (field) {
-    case JobField::model: return "model";
-    case JobField::seconds: return "seconds";
-    case JobField::orientation: return "orientation";
-    case JobField::size: return "size";
-    case JobField::provider: return "provider";
+    case JobField::model:
+      return "model";
+    case JobField::seconds:
+      return "seconds";
+    case JobField::orientation:
+      return "orientation";
+    case JobField::size:
+      return "size";
+    case JobField::provider:
+      return "provider";
   }
   return "";
 }
@@ -256,11 +260,21 @@ Checked<FieldSetting> check_field(JobField field, std::string_view text) {
 
 void apply_field(const FieldSetting& setting, JobSpec& spec) {
   switch (setting.field) {
-    case JobField::model: spec.model = setting.text; break;
-    case JobField::seconds: spec.seconds = setting.seconds; break;
-    case JobField::orientation: spec.orientation = setting.orientation; break;
-    case JobField::size: spec.size = setting.text; break;
-    case JobField::provider: spec.provider = setting.text; break;
+    case JobField::model:
+      spec.model = setting.text;
+      break;
+    case JobField::seconds:
+      spec.seconds = setting.seconds;
+      break;
+    case JobField::orientation:
+      spec.orientation = setting.orientation;
+      break;
+    case JobField::size:
+      spec.size = setting.text;
+      break;
+    case JobField::provider:
+      spec.provider = setting.text;
+      break;
   }
 }
 

@@ -67,7 +67,7 @@ const char* to_string(JobField field);
 // One checked value of a JobField, ready to apply to any number of jobs.
 struct FieldSetting {
   JobField field = JobField::model;
-  std::string text;                  // model, size, provider
+  std::string text;  // model, size, provider
   int seconds = 0;
   Orientation orientation = Orientation::landscape;
 };

@@ -16,9 +16,12 @@ constexpr std::size_t k_magic_bytes = 12;  // enough for "RIFF....WEBP" and "...
 
 const char* noun(LocalFileKind kind) {
   switch (kind) {
-    case LocalFileKind::image: return "image";
-    case LocalFileKind::video: return "video";
-    case LocalFileKind::text: return "prompt";
+    case LocalFileKind::image:
+      return "image";
+    case LocalFileKind::video:
+      return "video";
+    case LocalFileKind::text:
+      return "prompt";
   }
   return "file";
 }
@@ -52,8 +55,7 @@ std::string check_magic_bytes(std::string_view head, LocalFileKind kind) {
   return "";
 }
 
-const LocalFiles::Resolved& LocalFiles::resolve(const std::string& reference,
-                                                LocalFileKind kind) {
+const LocalFiles::Resolved& LocalFiles::resolve(const std::string& reference, LocalFileKind kind) {
   std::string key = static_cast<char>('0' + static_cast<int>(kind)) + reference;
   const auto cached = m_cache.find(key);
   if (cached != m_cache.end()) {
@@ -126,13 +128,15 @@ Result<std::string> read_text_file(const std::string& path, std::string_view wha
 std::optional<EncodingProblem> find_encoding_problem(std::string_view text) {
   // Editors on Windows save "Unicode" as UTF-16: name it rather than report byte 0xff.
   if (text.starts_with("\xFF\xFE") || text.starts_with("\xFE\xFF")) {
-    return EncodingProblem{0, true, "the file is UTF-16 (it starts with the byte order mark " +
-                                  hex_byte(static_cast<unsigned char>(text[0])) + " " +
-                                  hex_byte(static_cast<unsigned char>(text[1])) + ")"};
+    return EncodingProblem{0, true,
+                           "the file is UTF-16 (it starts with the byte order mark " +
+                               hex_byte(static_cast<unsigned char>(text[0])) + " " +
+                               hex_byte(static_cast<unsigned char>(text[1])) + ")"};
   }
   if (const auto bad = find_invalid_utf8(text)) {
-    return EncodingProblem{
-        *bad, false, "invalid UTF-8 (byte " + hex_byte(static_cast<unsigned char>(text[*bad])) + ")"};
+    return EncodingProblem{*bad, false,
+                           "invalid UTF-8 (byte " +
+                               hex_byte(static_cast<unsigned char>(text[*bad])) + ")"};
   }
   return std::nullopt;
 }

@@ -23,8 +23,7 @@ class ManifestParser {
  public:
   ManifestParser(const YamlTree& tree, DiagnosticSink& sink, const std::string& base_dir,
                  const std::string& file_name)
-      : m_context(tree, sink, base_dir,
-                  std::filesystem::path(file_name).parent_path().string()) {}
+      : m_context(tree, sink, base_dir, std::filesystem::path(file_name).parent_path().string()) {}
 
   std::optional<Manifest> parse(const YamlNode& root);
 
@@ -43,8 +42,7 @@ std::optional<Manifest> ManifestParser::parse(const YamlNode& root) {
   std::optional<std::string> batch;
   bool has_batch = false;
   std::vector<YamlEntry> entries;
-  for_each_entry(m_context.tree, root, "", sink,
-                 [&](const YamlEntry& e) { entries.push_back(e); });
+  for_each_entry(m_context.tree, root, "", sink, [&](const YamlEntry& e) { entries.push_back(e); });
   // Sections are read in this order wherever they are in the file: jobs use
   // the defaults and the characters.
   for (const YamlEntry& entry : entries) {

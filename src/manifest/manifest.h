@@ -23,24 +23,24 @@
 namespace vb {
 
 struct Manifest {
-  std::string path;              // as given
+  std::string path;  // as given
   std::string batch;
-  std::vector<JobSpec> jobs;     // in file order, expanded, defaults applied
+  std::vector<JobSpec> jobs;              // in file order, expanded, defaults applied
   std::vector<CharacterSpec> characters;  // the `characters` section, in file order
 };
 
 struct ManifestDiagnostic {
   SourceLocation location;
-  std::string field;             // "jobs[3].seconds", "batch", ...
+  std::string field;  // "jobs[3].seconds", "batch", ...
   std::string message;
-  std::string source_line;       // the offending line of the file, for a caret display
+  std::string source_line;  // the offending line of the file, for a caret display
 
   // "file:line:col: field: message" then the source line and a caret.
   std::string render() const;
 };
 
 struct ManifestParse {
-  std::optional<Manifest> manifest;              // set iff diagnostics is empty
+  std::optional<Manifest> manifest;  // set iff diagnostics is empty
   std::vector<ManifestDiagnostic> diagnostics;
 };
 

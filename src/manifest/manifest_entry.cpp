@@ -113,8 +113,8 @@ class EntryReader {
         if (const auto match = closest_match(*name, defined)) {
           problem += " (did you mean '" + *match + "'?)";
         }
-      } else if (std::find(m_entry.spec.characters.begin(), m_entry.spec.characters.end(),
-                           *name) != m_entry.spec.characters.end()) {
+      } else if (std::find(m_entry.spec.characters.begin(), m_entry.spec.characters.end(), *name) !=
+                 m_entry.spec.characters.end()) {
         problem = "character '" + excerpt(*name) + "' is listed twice";
       }
       if (!problem.empty()) {
@@ -289,8 +289,8 @@ std::string read_character_video(ManifestContext& context, const YamlEntry& entr
 
 void read_character(ManifestContext& context, const YamlNode& item, const std::string& path) {
   if (item.kind != YamlKind::map) {
-    context.sink.add(item, path, "expected a map with 'name' and 'video', got " +
-                                     describe_value(item));
+    context.sink.add(item, path,
+                     "expected a map with 'name' and 'video', got " + describe_value(item));
     return;
   }
   CharacterSpec character;
@@ -342,20 +342,20 @@ void read_defaults(ManifestContext& context, const YamlEntry& entry) {
                      "expected a map of job settings, got " + describe_value(entry.value));
     return;
   }
-  for_each_entry(context.tree, entry.value, entry.field, context.sink,
-                 [&](const YamlEntry& option) {
-    const std::string_view key = option.key.text;
-    if (contains(k_manifest_job_only_keys, key)) {
-      context.sink.add(option.key, option.field,
-                       "'" + std::string(key) + "' cannot have a default; set it on each job");
-    } else if (key == "variants") {
-      context.default_variants =
-          read_integer(option, context.sink, check_variants).value_or(context.default_variants);
-    } else if (!apply_job_option(context.tree, option, context.files, context.sink,
-                                 context.defaults)) {
-      report_unknown_key(option, k_manifest_default_keys, context.sink);
-    }
-  });
+  for_each_entry(
+      context.tree, entry.value, entry.field, context.sink, [&](const YamlEntry& option) {
+        const std::string_view key = option.key.text;
+        if (contains(k_manifest_job_only_keys, key)) {
+          context.sink.add(option.key, option.field,
+                           "'" + std::string(key) + "' cannot have a default; set it on each job");
+        } else if (key == "variants") {
+          context.default_variants =
+              read_integer(option, context.sink, check_variants).value_or(context.default_variants);
+        } else if (!apply_job_option(context.tree, option, context.files, context.sink,
+                                     context.defaults)) {
+          report_unknown_key(option, k_manifest_default_keys, context.sink);
+        }
+      });
 }
 
 void read_characters(ManifestContext& context, const YamlEntry& entry) {
@@ -367,8 +367,7 @@ void read_characters(ManifestContext& context, const YamlEntry& entry) {
   }
   const auto items = context.tree.children(entry.value);
   for (std::size_t i = 0; i < items.size(); ++i) {
-    read_character(context, context.tree.at(items[i]),
-                   entry.field + "[" + std::to_string(i) + "]");
+    read_character(context, context.tree.at(items[i]), entry.field + "[" + std::to_string(i) + "]");
   }
 }
 

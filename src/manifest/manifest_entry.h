@@ -19,28 +19,28 @@ namespace vb {
 
 // One prompt of an entry: its own `prompt`, or a row of its prompt file.
 struct PromptSource {
-  std::string id;                      // may hold placeholders when the entry has a matrix
+  std::string id;  // may hold placeholders when the entry has a matrix
   std::string prompt;
   std::vector<FieldSetting> settings;  // a CSV row's field columns, applied over the entry's
   DiagnosticPlace id_at;
   DiagnosticPlace prompt_at;
-  SourceLocation location;             // JobSpec::location of the jobs it makes
+  SourceLocation location;  // JobSpec::location of the jobs it makes
 };
 
 struct JobEntry {
-  bool ok = true;                      // false: it has problems (reported); only its id counts
-  std::size_t index = 0;               // jobs[index]
-  std::string path;                    // "jobs[3]"
-  JobSpec spec;                        // defaults and the entry's fields; no id, prompt, parent
+  bool ok = true;         // false: it has problems (reported); only its id counts
+  std::size_t index = 0;  // jobs[index]
+  std::string path;       // "jobs[3]"
+  JobSpec spec;           // defaults and the entry's fields; no id, prompt, parent
   std::vector<PromptSource> prompts;
   Matrix matrix;
   int variants = 1;
-  std::string parent;                  // when spec.derived != none; may hold placeholders
+  std::string parent;  // when spec.derived != none; may hold placeholders
   DiagnosticPlace parent_at;
-  std::string parent_field;            // "jobs[3].remix_of"
+  std::string parent_field;  // "jobs[3].remix_of"
   DiagnosticPlace characters_at;
   std::string characters_field;
-  DiagnosticPlace at;                  // the entry itself
+  DiagnosticPlace at;  // the entry itself
 };
 
 // The field a problem with a source's `key` ("id", "prompt") is reported
@@ -55,13 +55,15 @@ inline std::string field_of(const JobEntry& entry, const PromptSource& source,
 struct ManifestContext {
   ManifestContext(const YamlTree& yaml, DiagnosticSink& diagnostics, std::string base_dir,
                   std::string shown_dir)
-      : tree(yaml), sink(diagnostics), files(std::move(base_dir)),
+      : tree(yaml),
+        sink(diagnostics),
+        files(std::move(base_dir)),
         shown_manifest_dir(std::move(shown_dir)) {}
 
   const YamlTree& tree;
   DiagnosticSink& sink;
   LocalFiles files;
-  std::string shown_manifest_dir;      // the manifest name's folder, for prompt file names
+  std::string shown_manifest_dir;  // the manifest name's folder, for prompt file names
   JobSpec defaults;
   int default_variants = 1;
   std::vector<CharacterSpec> characters;

@@ -47,15 +47,15 @@ std::string matrix_id(const PromptSource& source, const TextTemplate& id_templat
 }  // namespace
 
 void JobExpander::expand(JobEntry& entry) {
-  const std::size_t count = saturating_multiply(
-      saturating_multiply(entry.prompts.size(), entry.matrix.combinations()),
-      static_cast<std::size_t>(entry.variants));
+  const std::size_t count =
+      saturating_multiply(saturating_multiply(entry.prompts.size(), entry.matrix.combinations()),
+                          static_cast<std::size_t>(entry.variants));
   if (m_over_limit || count > k_max_jobs - std::min(m_jobs.size(), k_max_jobs)) {
     if (!m_over_limit) {
       m_sink.add(entry.at, entry.path,
-                 "expands to " + (count == std::numeric_limits<std::size_t>::max()
-                                      ? std::string("too many")
-                                      : std::to_string(count)) +
+                 "expands to " +
+                     (count == std::numeric_limits<std::size_t>::max() ? std::string("too many")
+                                                                       : std::to_string(count)) +
                      " jobs, which with the " + std::to_string(m_jobs.size()) +
                      " before it passes the limit of " + std::to_string(k_max_jobs) +
                      " jobs per manifest (split it into several batches)");
@@ -206,8 +206,7 @@ std::string JobExpander::describe(const FirstUse& use) const {
 }
 
 // A character is created at one provider; a job elsewhere cannot use it.
-void JobExpander::check_characters(const JobEntry& entry, const JobSpec& job,
-                                   EntryReport& report) {
+void JobExpander::check_characters(const JobEntry& entry, const JobSpec& job, EntryReport& report) {
   if (job.provider.empty() || report.characters) {
     return;
   }
@@ -216,9 +215,8 @@ void JobExpander::check_characters(const JobEntry& entry, const JobSpec& job,
     if (!character.provider.empty() && character.provider != job.provider) {
       report.characters = true;
       m_sink.add(entry.characters_at, entry.characters_field,
-                 "character '" + excerpt(name) + "' is created at provider '" +
-                     character.provider + "', but job '" + job.id + "' runs at provider '" +
-                     job.provider + "'");
+                 "character '" + excerpt(name) + "' is created at provider '" + character.provider +
+                     "', but job '" + job.id + "' runs at provider '" + job.provider + "'");
       return;
     }
   }

@@ -40,7 +40,7 @@ class JobExpander {
   };
   struct LinkSite {
     DiagnosticPlace at;
-    std::string field;         // "jobs[3].remix_of"
+    std::string field;  // "jobs[3].remix_of"
   };
   struct Link {
     std::size_t job;
@@ -48,7 +48,7 @@ class JobExpander {
   };
   // Per entry: problems that would repeat for every generated job are reported once.
   struct EntryReport {
-    bool check_ids = false;    // the entry makes ids up: check each against the id rule
+    bool check_ids = false;  // the entry makes ids up: check each against the id rule
     bool id_rule = false;
     bool prompt_rule = false;
     bool characters = false;
@@ -56,8 +56,7 @@ class JobExpander {
   };
 
   void expand_source(JobEntry& entry, PromptSource& source, bool last, EntryReport& report);
-  void add_job(const JobEntry& entry, const PromptSource& source, JobSpec job,
-               EntryReport& report);
+  void add_job(const JobEntry& entry, const PromptSource& source, JobSpec job, EntryReport& report);
   void register_id(const JobEntry& entry, const PromptSource& source, EntryReport& report);
   void check_characters(const JobEntry& entry, const JobSpec& job, EntryReport& report);
   std::string describe(const FirstUse& use) const;
@@ -69,7 +68,7 @@ class JobExpander {
   std::vector<JobSpec>& m_jobs;
   std::unordered_map<std::string, FirstUse> m_ids;
   std::vector<LinkSite> m_sites;
-  std::vector<Link> m_links;   // in job order
+  std::vector<Link> m_links;       // in job order
   std::size_t m_prompt_bytes = 0;  // of all jobs so far
   bool m_over_limit = false;       // reported once; nothing more is expanded
 };

@@ -4,10 +4,10 @@
 #include <rapidjson/writer.h>
 
 #include <algorithm>
-#include <numeric>
-#include <tuple>
 #include <cctype>
 #include <cstdlib>
+#include <numeric>
+#include <tuple>
 
 #include "util/text_util.h"
 
@@ -127,10 +127,14 @@ void report_unknown_key(const YamlEntry& entry, const std::vector<std::string_vi
 
 std::string describe_value(const YamlNode& value) {
   switch (value.kind) {
-    case YamlKind::null: return "an empty value";
-    case YamlKind::sequence: return "a list";
-    case YamlKind::map: return "a map";
-    case YamlKind::scalar: break;
+    case YamlKind::null:
+      return "an empty value";
+    case YamlKind::sequence:
+      return "a list";
+    case YamlKind::map:
+      return "a map";
+    case YamlKind::scalar:
+      break;
   }
   const std::string shown = "'" + excerpt(value.text) + "'";
   return value.quoted ? "the string " + shown : shown;
@@ -146,8 +150,9 @@ std::optional<std::string> read_text(const YamlEntry& entry, DiagnosticSink& sin
 
 std::optional<std::string> read_name(const YamlEntry& entry, std::size_t max_chars,
                                      DiagnosticSink& sink) {
-  return read_checked<std::string>(
-      entry, sink, [max_chars](std::string_view text) { return check_name(text, max_chars); });
+  return read_checked<std::string>(entry, sink, [max_chars](std::string_view text) {
+    return check_name(text, max_chars);
+  });
 }
 
 std::optional<std::string> read_prompt(const YamlEntry& entry, DiagnosticSink& sink) {
@@ -178,8 +183,9 @@ std::optional<FieldSetting> read_field(JobField field, const YamlEntry& entry,
     }
     return FieldSetting{JobField::seconds, {}, *seconds, Orientation::landscape};
   }
-  return read_checked<FieldSetting>(
-      entry, sink, [field](std::string_view text) { return check_field(field, text); });
+  return read_checked<FieldSetting>(entry, sink, [field](std::string_view text) {
+    return check_field(field, text);
+  });
 }
 
 std::optional<std::vector<std::string>> read_images(const YamlTree& tree, const YamlEntry& entry,
@@ -288,7 +294,8 @@ void read_params(const YamlTree& tree, const YamlEntry& entry, DiagnosticSink& s
     rapidjson::StringBuffer buf;
     rapidjson::Writer<rapidjson::StringBuffer> w(buf);
     write_json(tree, option.value, w);
-    VendorParam param{std::string(option.key.text), std::string(buf.GetString(), buf.GetSize()),
+    VendorParam param{std::string(option.key.text),
+                      std::string(buf.GetString(), buf.GetSize()),
                       {sink.file(), option.key.line, option.key.column}};
     auto same = std::find_if(spec.params.begin(), spec.params.end(),
                              [&](const VendorParam& p) { return p.key == param.key; });
@@ -325,9 +332,8 @@ bool apply_job_option(const YamlTree& tree, const YamlEntry& entry, LocalFiles& 
     spec.character_url =
         read_checked<std::string>(entry, sink, check_character_url).value_or(spec.character_url);
   } else if (key == "character_timestamps") {
-    spec.character_timestamps =
-        read_checked<std::string>(entry, sink, check_character_timestamps)
-            .value_or(spec.character_timestamps);
+    spec.character_timestamps = read_checked<std::string>(entry, sink, check_character_timestamps)
+                                    .value_or(spec.character_timestamps);
   } else {
     return false;
   }

@@ -23,15 +23,18 @@ namespace vb {
 // A file the manifest refers to whose own lines are reported (a prompt file).
 // Its diagnostics sort under the manifest position that names it.
 struct ExternalFile {
-  std::string name;         // as shown in diagnostics: the manifest's folder + the reference
+  std::string name;  // as shown in diagnostics: the manifest's folder + the reference
   std::string text;
   LineIndex lines{""};
-  int anchor_line = 0;      // the `prompts_from` value in the manifest
+  int anchor_line = 0;  // the `prompts_from` value in the manifest
   int anchor_column = 0;
 
   ExternalFile(std::string shown_name, std::string content, int line, int column)
-      : name(std::move(shown_name)), text(std::move(content)), lines(text),
-        anchor_line(line), anchor_column(column) {}
+      : name(std::move(shown_name)),
+        text(std::move(content)),
+        lines(text),
+        anchor_line(line),
+        anchor_column(column) {}
   ExternalFile(const ExternalFile&) = delete;
   ExternalFile& operator=(const ExternalFile&) = delete;
 };
@@ -67,7 +70,7 @@ class DiagnosticSink {
   struct SortKey {
     int line;
     int column;
-    int inner_line;    // position inside an external file; 0 in the manifest
+    int inner_line;  // position inside an external file; 0 in the manifest
     int inner_column;
     bool external;
   };
@@ -80,7 +83,7 @@ class DiagnosticSink {
 struct YamlEntry {
   const YamlNode& key;
   const YamlNode& value;
-  std::string field;   // "jobs[2].seconds"
+  std::string field;  // "jobs[2].seconds"
 
   // Where to point for a problem with the value: an empty value has no
   // position of its own (the tree marks the next token), so use the key.

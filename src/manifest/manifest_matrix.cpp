@@ -60,8 +60,8 @@ std::optional<MatrixVariable> read_variable(const YamlTree& tree, const YamlEntr
     return std::nullopt;
   }
   if (entry.value.kind != YamlKind::sequence) {
-    sink.add(entry.anchor(), entry.field, "expected a list of values, got " +
-                                              describe_value(entry.value));
+    sink.add(entry.anchor(), entry.field,
+             "expected a list of values, got " + describe_value(entry.value));
     return std::nullopt;
   }
   const auto items = tree.children(entry.value);

@@ -26,7 +26,7 @@ struct MatrixValue {
 struct MatrixVariable {
   std::string name;
   std::vector<MatrixValue> values;
-  DiagnosticPlace at;                   // the variable's key
+  DiagnosticPlace at;  // the variable's key
 };
 
 struct Matrix {

@@ -112,8 +112,9 @@ std::vector<PromptSource> PromptFileReader::read_txt() {
 }
 
 std::optional<PromptFileReader::Columns> PromptFileReader::read_header(const CsvRecord& header) {
-  static const std::vector<std::string_view> k_columns = {"prompt", "id",   "model",   "seconds",
-                                                          "orientation", "size", "provider"};
+  static const std::vector<std::string_view> k_columns = {"prompt",  "id",          "model",
+                                                          "seconds", "orientation", "size",
+                                                          "provider"};
   Columns columns;
   bool ok = true;
   for (std::size_t i = 0; i < header.cells.size(); ++i) {
@@ -265,12 +266,13 @@ std::optional<std::vector<PromptSource>> read_prompt_file(ManifestContext& conte
     return std::nullopt;
   }
   const YamlNode& at = entry.anchor();
-  const auto& file = *context.external_files.emplace_back(std::make_unique<ExternalFile>(
-      shown_name(context, *reference), std::move(*text), at.line, at.column));
+  const auto& file = *context.external_files.emplace_back(
+      std::make_unique<ExternalFile>(shown_name(context, *reference), std::move(*text), at.line,
+                                     at.column));
   const std::size_t problems_before = context.sink.size();
   if (const auto problem = find_encoding_problem(file.text)) {
-    const auto [line, column] =
-        problem->whole_file ? std::pair(0, 0) : file.lines.position_of(problem->offset);
+    const auto [line, column] = problem->whole_file ? std::pair(0, 0)
+                                                    : file.lines.position_of(problem->offset);
     context.sink.add(DiagnosticPlace{line, column, &file}, "",
                      problem->message + "; save the prompt file as UTF-8");
     return std::nullopt;

@@ -18,7 +18,9 @@ constexpr std::size_t k_max_depth = 499;
 
 constexpr std::string_view k_bom = "\xEF\xBB\xBF";
 
-bool is_continuation(unsigned char c) { return (c & 0xC0) == 0x80; }
+bool is_continuation(unsigned char c) {
+  return (c & 0xC0) == 0x80;
+}
 
 // Bytes in the UTF-8 sequence that starts with `lead`.
 std::size_t utf8_width(unsigned char lead) {
@@ -227,7 +229,8 @@ class Positions {
       } while (m_offset > 0 && is_continuation(static_cast<unsigned char>(m_text[m_offset])));
       if (m_text[m_offset] == '\n') {
         --m_line;
-        const auto previous = m_offset == 0 ? std::string_view::npos : m_text.rfind('\n', m_offset - 1);
+        const auto previous = m_offset == 0 ? std::string_view::npos
+                                            : m_text.rfind('\n', m_offset - 1);
         m_line_start = previous == std::string_view::npos ? 0 : previous + 1;
         if (m_line == 1 && m_text.starts_with(k_bom)) {
           m_line_start = k_bom.size();
@@ -368,9 +371,9 @@ class TreeBuilder {
       return false;
     }
     const auto [line, column] = m_positions.at(mark.index);
-    m_tree.errors.push_back({line, column,
-                             "lists and maps are nested more than " +
-                                 std::to_string(k_max_depth) + " levels deep"});
+    m_tree.errors.push_back(
+        {line, column,
+         "lists and maps are nested more than " + std::to_string(k_max_depth) + " levels deep"});
     return true;
   }
 
@@ -492,7 +495,7 @@ class TreeBuilder {
   std::vector<OpenContainer> m_open;  // innermost last
   std::vector<YamlIndex> m_pending;   // children of open containers, in order
   std::unordered_map<std::string, YamlIndex> m_anchors;
-  std::size_t m_ignored_depth = 0;    // nesting inside the second document
+  std::size_t m_ignored_depth = 0;  // nesting inside the second document
 };
 
 // Owns libyaml's parser state.

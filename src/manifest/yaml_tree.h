@@ -23,28 +23,28 @@ enum class YamlKind : std::uint8_t { null, scalar, sequence, map };
 
 struct YamlNode {
   YamlKind kind = YamlKind::null;
-  bool quoted = false;      // scalar written quoted, as a block, or tagged: a string, never a number
-  int line = 0;             // 1-based; an empty value or list item marks the next token
-  int column = 0;           // 1-based, in bytes
-  std::string_view text;    // scalars only; points into YamlTree's arena
+  bool quoted = false;    // scalar written quoted, as a block, or tagged: a string, never a number
+  int line = 0;           // 1-based; an empty value or list item marks the next token
+  int column = 0;         // 1-based, in bytes
+  std::string_view text;  // scalars only; points into YamlTree's arena
   YamlIndex first_child = 0;  // into YamlTree::child_pool
   YamlIndex child_count = 0;  // sequence items, or map keys and values alternating
 };
 
 struct YamlSyntaxError {
-  int line = 0;             // 1-based
+  int line = 0;  // 1-based
   int column = 0;
-  std::string message;      // libyaml's problem and context, e.g. "did not find expected
-                            // ',' or ']' while parsing a flow sequence started at line 4, column 13"
+  std::string message;  // libyaml's problem and context, e.g. "did not find expected
+                        // ',' or ']' while parsing a flow sequence started at line 4, column 13"
 };
 
 struct YamlTree {
   std::vector<YamlNode> nodes;
   std::vector<YamlIndex> child_pool;
-  std::vector<char> arena;           // scalar text; a vector so moves keep its address
-  YamlIndex root = 0;                // valid iff document_count > 0 and errors is empty
+  std::vector<char> arena;  // scalar text; a vector so moves keep its address
+  YamlIndex root = 0;       // valid iff document_count > 0 and errors is empty
   int document_count = 0;
-  int second_document_line = 0;      // where a second "---" document starts, for the error
+  int second_document_line = 0;         // where a second "---" document starts, for the error
   std::vector<YamlSyntaxError> errors;  // at most one: parsing stops at the first
 
   YamlTree() = default;

@@ -31,7 +31,7 @@ namespace vb {
 struct FinishTask {
   std::int64_t row_id = 0;
   std::unique_ptr<VideoFile> file;
-  std::int64_t expected_bytes = -1;   // <0: unknown
+  std::int64_t expected_bytes = -1;  // <0: unknown
   // Set: the file's headers are probed once it is hashed and compared with this
   // (FinishedVideo::check, stamped `checked_at`), before the sidecar is written.
   std::optional<Expectation> expected;
@@ -44,8 +44,8 @@ struct FinishTask {
 struct FinishOutcome {
   std::int64_t row_id = 0;
   Result<FinishedVideo> video;
-  std::unique_ptr<VideoFile> file;    // handed back on failure, for a retry
-  std::string sidecar_error;          // the video is fine; only its sidecar failed
+  std::unique_ptr<VideoFile> file;  // handed back on failure, for a retry
+  std::string sidecar_error;        // the video is fine; only its sidecar failed
 };
 
 class FinishPool {
@@ -85,11 +85,11 @@ class FinishPool {
   DirectorySync m_folders;  // the workers share folder fsyncs
   mutable std::mutex m_mutex;
   std::condition_variable m_ready;
-  std::deque<FinishTask> m_tasks;          // waiting to be hashed
-  std::vector<Sealed> m_sealed;            // hashed, waiting for the flush
+  std::deque<FinishTask> m_tasks;  // waiting to be hashed
+  std::vector<Sealed> m_sealed;    // hashed, waiting for the flush
   Clock::time_point m_oldest_sealed{};
-  bool m_flushing = false;                 // one flush at a time; the other worker hashes on
-  bool m_hurry = false;                    // flush without gathering (hurry())
+  bool m_flushing = false;  // one flush at a time; the other worker hashes on
+  bool m_hurry = false;     // flush without gathering (hurry())
   std::vector<FinishOutcome> m_done;
   std::size_t m_pending = 0;
   bool m_closing = false;

@@ -8,7 +8,8 @@ namespace vb {
 namespace {
 
 void replace_all(std::string& text, const std::string& from, const std::string& to) {
-  for (auto pos = text.find(from); pos != std::string::npos; pos = text.find(from, pos + to.size())) {
+  for (auto pos = text.find(from); pos != std::string::npos;
+       pos = text.find(from, pos + to.size())) {
     text.replace(pos, from.size(), to);
   }
 }
@@ -58,7 +59,8 @@ std::string thumbnail_path(const std::string& video) {
 OutputPaths take_paths(const OutputPaths& video, const std::string& remote_id) {
   std::string safe = remote_id;
   for (char& c : safe) {
-    const bool plain = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+    const bool plain = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' ||
+                       c == '-';
     c = plain ? c : '_';
   }
   std::filesystem::path path(video.video);

@@ -12,10 +12,11 @@
 namespace vb {
 
 struct OutputPaths {
-  std::string video;     // root/<layout expanded>
-  std::string part;      // video + ".part": written, checked, fsynced, then renamed
-  std::string sidecar;   // video without extension + ".json"
-  std::string thumbnail; // video without extension + ".webp" (".thumbnail.webp" if the video is .webp)
+  std::string video;    // root/<layout expanded>
+  std::string part;     // video + ".part": written, checked, fsynced, then renamed
+  std::string sidecar;  // video without extension + ".json"
+  std::string
+      thumbnail;  // video without extension + ".webp" (".thumbnail.webp" if the video is .webp)
 };
 
 // Expands {batch} and {id}; fails (invalid_input) if the result would escape the root.

@@ -1,8 +1,8 @@
 #include "output/video_file.h"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <openssl/evp.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -97,7 +97,8 @@ std::unexpected<Error> cut_short(std::int64_t holds, std::int64_t size, const st
 // covers a download resumed with Range as a whole.
 Result<std::string> sha256_of_file(int fd, const std::string& path, std::int64_t size) {
   constexpr std::size_t k_read_bytes = 256 * 1024;
-  thread_local std::unique_ptr<char[]> buffer = std::make_unique_for_overwrite<char[]>(k_read_bytes);
+  thread_local std::unique_ptr<char[]> buffer =
+      std::make_unique_for_overwrite<char[]>(k_read_bytes);
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
   EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
   for (off_t offset = 0; offset < size;) {
@@ -148,9 +149,11 @@ void DirectorySync::sync(const std::string& dir) {
   }
 }
 
-
 VideoFile::VideoFile(OutputPaths paths, int fd, Checksum checksum)
-    : m_paths(std::move(paths)), m_folder(folder_of(m_paths.video)), m_fd(fd), m_checksum(checksum) {}
+    : m_paths(std::move(paths)),
+      m_folder(folder_of(m_paths.video)),
+      m_fd(fd),
+      m_checksum(checksum) {}
 
 VideoFile::~VideoFile() {
   if (m_fd >= 0) {
@@ -371,7 +374,7 @@ Status VideoFile::sync_all(const std::vector<VideoFile*>& files) {
   // drive's cache once more: syncfs may write inode tables after its own flush (ext4 without a
   // journal), and the renames that follow must never reach the disk before the data.
   std::vector<std::pair<dev_t, int>> devices;  // first file's fd on each filesystem
-  std::vector<std::string> folders;             // a folder's files share its filesystem
+  std::vector<std::string> folders;            // a folder's files share its filesystem
   for (VideoFile* file : files) {
     if (std::find(folders.begin(), folders.end(), file->folder()) != folders.end()) {
       continue;

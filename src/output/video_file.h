@@ -2,9 +2,9 @@
 // transport's BodySink: bytes stream into `<video>.part`, gathered to 128 KiB
 // per write(2) (libcurl hands them over 16 KiB at a time).
 // finish() checks the length and the MP4 signature (an `ftyp` box), computes the
-// SHA-256 of the file as written (unless Checksum::none), fsyncs, and renames into place, so a final
-// name never holds a partial file. A broken transfer keeps the part file, so the
-// retry can continue with an HTTP Range request from size(). Not thread-safe.
+// SHA-256 of the file as written (unless Checksum::none), fsyncs, and renames into place, so a
+// final name never holds a partial file. A broken transfer keeps the part file, so the retry can
+// continue with an HTTP Range request from size(). Not thread-safe.
 #pragma once
 
 #include <condition_variable>
@@ -26,8 +26,8 @@ namespace vb {
 struct FinishedVideo {
   std::string path;
   std::int64_t bytes = 0;
-  std::string sha256;   // lower-case hex; empty with Checksum::none
-  VideoCheck check;     // what its headers say against the request; unchecked when not asked
+  std::string sha256;  // lower-case hex; empty with Checksum::none
+  VideoCheck check;    // what its headers say against the request; unchecked when not asked
 };
 
 // Makes renames into a folder durable (fsync of the folder) with group commit: callers on
@@ -40,8 +40,8 @@ class DirectorySync {
 
  private:
   struct Folder {
-    std::uint64_t requested = 0;   // sync() calls so far
-    std::uint64_t completed = 0;   // calls covered by a finished fsync
+    std::uint64_t requested = 0;  // sync() calls so far
+    std::uint64_t completed = 0;  // calls covered by a finished fsync
     bool running = false;
   };
   std::mutex m_mutex;
@@ -53,7 +53,7 @@ class VideoFile final : public BodySink {
  public:
   // Creates the folders and a fresh part file (removing a stale one from a crash).
   static Result<std::unique_ptr<VideoFile>> create(const OutputPaths& paths,
-                                                    Checksum checksum = Checksum::sha256);
+                                                   Checksum checksum = Checksum::sha256);
   ~VideoFile() override;
   VideoFile(const VideoFile&) = delete;
   VideoFile& operator=(const VideoFile&) = delete;
@@ -84,9 +84,9 @@ class VideoFile final : public BodySink {
   Result<FinishedVideo> finish(std::int64_t expected_bytes);
 
   // finish() in steps, so that several files share their flushes: seal() each (verify, write
-  // out, hash: returns the SHA-256, empty with Checksum::none), sync_all() of them (one file: its fsync; several: one
-  // syncfs per filesystem), place() each (rename into place), then one DirectorySync::sync()
-  // per folder().
+  // out, hash: returns the SHA-256, empty with Checksum::none), sync_all() of them (one file: its
+  // fsync; several: one syncfs per filesystem), place() each (rename into place), then one
+  // DirectorySync::sync() per folder().
   Result<std::string> seal(std::int64_t expected_bytes);
   static Status sync_all(const std::vector<VideoFile*>& files);
   Result<FinishedVideo> place(std::string sha256);

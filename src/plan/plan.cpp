@@ -92,9 +92,12 @@ void write_text(const Plan& plan, std::ostream& out) {
     id_width = std::max(id_width, job.spec.id.size());
     model_width = std::max(model_width, job.spec.model.size());
   }
-  out << std::left << std::setw(static_cast<int>(id_width)) << "id" << "  "
-      << std::setw(static_cast<int>(model_width)) << "model" << "  " << std::setw(9) << "size"
-      << "  " << std::right << std::setw(4) << "secs" << "  " << std::setw(8) << "cost" << "  "
+  out << std::left << std::setw(static_cast<int>(id_width)) << "id"
+      << "  " << std::setw(static_cast<int>(model_width)) << "model"
+      << "  " << std::setw(9) << "size"
+      << "  " << std::right << std::setw(4) << "secs"
+      << "  " << std::setw(8) << "cost"
+      << "  "
       << "prompt\n";
   for (const PlannedJob& job : plan.jobs) {
     out << std::left << std::setw(static_cast<int>(id_width)) << job.spec.id << "  "
@@ -103,8 +106,8 @@ void write_text(const Plan& plan, std::ostream& out) {
         << std::setw(8) << format_usd(job.cost_usd) << "  " << one_line(job.spec.prompt, 60)
         << '\n';
   }
-  out << "\nbatch " << plan.batch << ": " << plan.jobs.size() << " job(s), "
-      << plan.total_seconds << " s of video, estimated cost " << format_usd(plan.priced_cost_usd);
+  out << "\nbatch " << plan.batch << ": " << plan.jobs.size() << " job(s), " << plan.total_seconds
+      << " s of video, estimated cost " << format_usd(plan.priced_cost_usd);
   if (plan.unpriced_jobs > 0) {
     out << " plus " << plan.unpriced_jobs << " job(s) with no price in the config's [prices]";
   }
@@ -149,15 +152,16 @@ namespace {
 std::string check_placement(const Manifest& manifest, const JobSpec& spec,
                             ProviderCatalog& catalog) {
   if (catalog.find(spec.provider) == nullptr) {
-    return "provider: no provider named \"" + spec.provider + "\" in the config; known: " +
-           catalog.known_names();
+    return "provider: no provider named \"" + spec.provider +
+           "\" in the config; known: " + catalog.known_names();
   }
   for (const auto& name : spec.characters) {
     const auto character = std::find_if(manifest.characters.begin(), manifest.characters.end(),
                                         [&](const CharacterSpec& c) { return c.name == name; });
     if (character != manifest.characters.end() &&
         catalog.find(character->provider) != catalog.find(spec.provider)) {
-      return "characters: '" + name + "' is created by another provider than this job's; a "
+      return "characters: '" + name +
+             "' is created by another provider than this job's; a "
              "character id is only valid at the provider that made it";
     }
   }
@@ -202,8 +206,8 @@ Status check_jobs(const Manifest& manifest, const Config& config) {
     }
   }
   if (!problems.empty()) {
-    return fail(ErrorCode::invalid_input, "the configured providers cannot run these jobs:\n" +
-                                              problems);
+    return fail(ErrorCode::invalid_input,
+                "the configured providers cannot run these jobs:\n" + problems);
   }
   return {};
 }

@@ -20,17 +20,17 @@ namespace vb {
 
 struct PlannedJob {
   JobSpec spec;
-  std::string size;                 // as the provider will be sent it ("1280x720")
-  std::optional<double> cost_usd;   // nullopt when the price table has no entry
+  std::string size;                // as the provider will be sent it ("1280x720")
+  std::optional<double> cost_usd;  // nullopt when the price table has no entry
 };
 
 struct Plan {
   std::string batch;
-  std::vector<PlannedJob> jobs;     // manifest order
-  long long total_seconds = 0;      // of video, over every job
-  double priced_cost_usd = 0;       // sum over the jobs that have a price
-  int unpriced_jobs = 0;            // jobs left out of priced_cost_usd
-  std::optional<double> budget_usd; // from the config, for the "fits the budget" line
+  std::vector<PlannedJob> jobs;      // manifest order
+  long long total_seconds = 0;       // of video, over every job
+  double priced_cost_usd = 0;        // sum over the jobs that have a price
+  int unpriced_jobs = 0;             // jobs left out of priced_cost_usd
+  std::optional<double> budget_usd;  // from the config, for the "fits the budget" line
 };
 
 // The configured providers by name, each with its effective configuration
@@ -44,7 +44,7 @@ class ProviderCatalog {
   explicit ProviderCatalog(const Config& config);
   // "" = the default provider; null for a name the config does not define.
   const Entry* find(const std::string& name);
-  std::string known_names() const;   // for messages
+  std::string known_names() const;  // for messages
 
  private:
   const Config& m_config;

@@ -84,8 +84,7 @@ void check_exact_size(const SizeRequest& size, const VideoProbe& probe, VerifyRe
     return add_unknown_size(asked, asked, result);
   }
   const std::string got = format_size(probe.width, probe.height);
-  add(result, MismatchCode::resolution_mismatch, asked, got,
-      "asked for " + asked + ", got " + got);
+  add(result, MismatchCode::resolution_mismatch, asked, got, "asked for " + asked + ", got " + got);
 }
 
 void check_size_class(const SizeRequest& size, const VideoProbe& probe, VerifyResult& result) {
@@ -97,15 +96,15 @@ void check_size_class(const SizeRequest& size, const VideoProbe& probe, VerifyRe
   if (orientation_ok && short_side >= floor) {
     return;
   }
-  const std::string asked = std::string(to_string(size.size_class)) + " " +
-                            to_string(size.orientation);
+  const std::string asked =
+      std::string(to_string(size.size_class)) + " " + to_string(size.orientation);
   if (size_unknown(probe)) {
     return add_unknown_size(asked, "a " + asked + " video", result);
   }
   const std::string got = format_size(probe.width, probe.height);
-  const std::string why = !orientation_ok ? "it is not " + std::string(to_string(size.orientation))
-                                          : "its short side is under " + std::to_string(floor) +
-                                                " px";
+  const std::string why = !orientation_ok
+                              ? "it is not " + std::string(to_string(size.orientation))
+                              : "its short side is under " + std::to_string(floor) + " px";
   add(result, MismatchCode::resolution_mismatch, asked, got,
       "asked for a " + asked + " video, got " + got + ": " + why);
 }
@@ -157,15 +156,24 @@ Expectation expectation_for(const JobSpec& spec, std::string_view size) {
 
 const char* to_string(MismatchCode code) {
   switch (code) {
-    case MismatchCode::not_a_video: return "not_a_video";
-    case MismatchCode::unreadable: return "unreadable";
-    case MismatchCode::truncated: return "truncated";
-    case MismatchCode::no_video_stream: return "no_video_stream";
-    case MismatchCode::duration_short: return "duration_short";
-    case MismatchCode::duration_long: return "duration_long";
-    case MismatchCode::resolution_mismatch: return "resolution_mismatch";
-    case MismatchCode::no_audio: return "no_audio";
-    case MismatchCode::unexpected_audio: return "unexpected_audio";
+    case MismatchCode::not_a_video:
+      return "not_a_video";
+    case MismatchCode::unreadable:
+      return "unreadable";
+    case MismatchCode::truncated:
+      return "truncated";
+    case MismatchCode::no_video_stream:
+      return "no_video_stream";
+    case MismatchCode::duration_short:
+      return "duration_short";
+    case MismatchCode::duration_long:
+      return "duration_long";
+    case MismatchCode::resolution_mismatch:
+      return "resolution_mismatch";
+    case MismatchCode::no_audio:
+      return "no_audio";
+    case MismatchCode::unexpected_audio:
+      return "unexpected_audio";
   }
   return "unknown";
 }

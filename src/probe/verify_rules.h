@@ -27,8 +27,8 @@ constexpr int k_large_min_short_side = 1024;
 struct SizeRequest {
   enum class Kind { any, exact, size_class };
   Kind kind = Kind::any;
-  int width = 0;   // exact
-  int height = 0;  // exact
+  int width = 0;                                     // exact
+  int height = 0;                                    // exact
   Orientation orientation = Orientation::landscape;  // size_class
   SizeClass size_class = SizeClass::small;           // size_class
 };
@@ -42,9 +42,9 @@ constexpr std::int64_t k_default_duration_tolerance_ms = 500;
 struct Expectation {
   std::int64_t duration_ms = 0;  // 0: not checked
   std::int64_t duration_tolerance_ms = k_default_duration_tolerance_ms;
-  SizeRequest size;              // Kind::any: not checked
+  SizeRequest size;  // Kind::any: not checked
   bool video_required = true;
-  std::optional<bool> audio;     // nullopt: not checked
+  std::optional<bool> audio;  // nullopt: not checked
 };
 
 // `size` as the dialect sends it: "WxH" is exact (the OpenAI dialect, after mapping small and
@@ -56,9 +56,9 @@ Expectation expectation_for(int seconds, Orientation orientation, std::string_vi
 Expectation expectation_for(const JobSpec& spec, std::string_view size);
 
 enum class MismatchCode {
-  not_a_video,         // the bytes are no video container (or its headers are broken)
-  unreadable,          // the file is missing or cannot be read
-  truncated,           // the headers describe more bytes than the file has
+  not_a_video,  // the bytes are no video container (or its headers are broken)
+  unreadable,   // the file is missing or cannot be read
+  truncated,    // the headers describe more bytes than the file has
   no_video_stream,
   duration_short,
   duration_long,

@@ -7,8 +7,7 @@
 
 namespace vb {
 
-VideoCheck video_check_of(const Result<VideoProbe>& probe, const VerifyResult& result,
-                          Millis now) {
+VideoCheck video_check_of(const Result<VideoProbe>& probe, const VerifyResult& result, Millis now) {
   VideoCheck check;
   check.verdict = result.ok() ? "ok" : result.codes();
   for (const auto& mismatch : result.mismatches) {

@@ -13,10 +13,10 @@
 namespace vb {
 
 struct VideoCheck {
-  std::string verdict;      // "" = not checked; "ok"; else the mismatch codes, comma-separated
-  std::string mismatches;   // one sentence per mismatch (what was asked, what came), "\n"-separated
+  std::string verdict;     // "" = not checked; "ok"; else the mismatch codes, comma-separated
+  std::string mismatches;  // one sentence per mismatch (what was asked, what came), "\n"-separated
   Millis checked_at = 0;
-  bool probed = false;      // the headers could be read; the fields below are theirs
+  bool probed = false;  // the headers could be read; the fields below are theirs
   std::string container;
   bool has_video = false;
   std::string video_codec;

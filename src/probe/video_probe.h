@@ -14,15 +14,15 @@
 namespace vb {
 
 struct VideoProbe {
-  std::string container;     // libavformat's format name, e.g. "mov,mp4,m4a,3gp,3g2,mj2"
-  bool has_video = false;    // a video track (cover art does not count)
-  std::string video_codec;   // e.g. "h264", "hevc"; empty without video
+  std::string container;         // libavformat's format name, e.g. "mov,mp4,m4a,3gp,3g2,mj2"
+  bool has_video = false;        // a video track (cover art does not count)
+  std::string video_codec;       // e.g. "h264", "hevc"; empty without video
   std::int64_t duration_ms = 0;  // of the video track (the container's without one); 0: unknown
   int width = 0;
   int height = 0;
-  double frame_rate = 0;     // average frames per second; 0: unknown
+  double frame_rate = 0;  // average frames per second; 0: unknown
   bool has_audio = false;
-  std::string audio_codec;   // e.g. "aac"; empty without audio
+  std::string audio_codec;  // e.g. "aac"; empty without audio
   std::int64_t file_bytes = 0;
   // How long the file says it is: the end of its last MP4 box or indexed sample, whichever is
   // further. Beyond file_bytes, the file was cut short (libavformat reads what is left of a

@@ -5,24 +5,36 @@ namespace vb {
 
 const char* to_string(RequestPhase phase) {
   switch (phase) {
-    case RequestPhase::submit: return "submit";
-    case RequestPhase::poll: return "poll";
-    case RequestPhase::download: return "download";
-    case RequestPhase::list: return "list";
-    case RequestPhase::thumbnail: return "thumbnail";
+    case RequestPhase::submit:
+      return "submit";
+    case RequestPhase::poll:
+      return "poll";
+    case RequestPhase::download:
+      return "download";
+    case RequestPhase::list:
+      return "list";
+    case RequestPhase::thumbnail:
+      return "thumbnail";
   }
   return "submit";
 }
 
 const char* to_string(AnswerKind kind) {
   switch (kind) {
-    case AnswerKind::ok: return "ok";
-    case AnswerKind::retry: return "retry";
-    case AnswerKind::slow_down: return "slow_down";
-    case AnswerKind::ambiguous: return "ambiguous";
-    case AnswerKind::rejected: return "rejected";
-    case AnswerKind::expired: return "expired";
-    case AnswerKind::stop_run: return "stop_run";
+    case AnswerKind::ok:
+      return "ok";
+    case AnswerKind::retry:
+      return "retry";
+    case AnswerKind::slow_down:
+      return "slow_down";
+    case AnswerKind::ambiguous:
+      return "ambiguous";
+    case AnswerKind::rejected:
+      return "rejected";
+    case AnswerKind::expired:
+      return "expired";
+    case AnswerKind::stop_run:
+      return "stop_run";
   }
   return "rejected";
 }

@@ -119,8 +119,11 @@ void read_failure(const Value& root, RemoteStatus& status) {
 }
 
 std::string url_in(const Value& root) {
-  for (auto keys : {std::initializer_list<const char*>{"video_url"}, {"url"}, {"detail", "url"},
-                    {"detail", "draft_info", "downloadable_url"}, {"metadata", "url"}}) {
+  for (auto keys : {std::initializer_list<const char*>{"video_url"},
+                    {"url"},
+                    {"detail", "url"},
+                    {"detail", "draft_info", "downloadable_url"},
+                    {"metadata", "url"}}) {
     std::string url = text(path(root, keys));
     if (is_http_url(url)) {
       return url;
@@ -168,9 +171,9 @@ Status check_frame_urls(const JobSpec& spec, const std::string& vendor) {
   }
   for (const auto& image : spec.images) {
     if (!image.starts_with("https://") && !image.starts_with("http://")) {
-      return fail(ErrorCode::invalid_input,
-                  "images: '" + image + "' is a local file; this " + vendor +
-                      " route takes image URLs (give its https:// URL)");
+      return fail(ErrorCode::invalid_input, "images: '" + image + "' is a local file; this " +
+                                                vendor +
+                                                " route takes image URLs (give its https:// URL)");
     }
   }
   return {};
@@ -221,8 +224,8 @@ Result<std::string> parse_answer_id(std::string_view body) {
   auto doc = VB_TRY(parse_object(body));
   std::string id = text(member(doc, "id"));
   if (id.empty() || id.size() > 512) {
-    return fail(ErrorCode::protocol, "the create answer has no usable id: " +
-                                         error_message_from_body(body));
+    return fail(ErrorCode::protocol,
+                "the create answer has no usable id: " + error_message_from_body(body));
   }
   return id;
 }
@@ -231,8 +234,8 @@ Result<RemotePage> parse_video_list(std::string_view body) {
   auto doc = VB_TRY(parse_object(body));
   const Value* data = member(doc, "data");
   if (data == nullptr || !data->IsArray()) {
-    return fail(ErrorCode::protocol, "the video list has no data array: " +
-                                         error_message_from_body(body));
+    return fail(ErrorCode::protocol,
+                "the video list has no data array: " + error_message_from_body(body));
   }
   RemotePage page;
   for (const auto& item : data->GetArray()) {

@@ -84,8 +84,9 @@ AnswerClass classify_code(RequestPhase phase, long code, int http_status, const 
   }
   if ((code >= 1100 && code <= 1103) || code == 1304) {
     return with(AnswerKind::stop_run, name,
-                "Kling refused the account (" + what + "): balance, resource pack, permission "
-                "or IP whitelist; fix it in the Kling console");
+                "Kling refused the account (" + what +
+                    "): balance, resource pack, permission "
+                    "or IP whitelist; fix it in the Kling console");
   }
   if (code == 1302 || code == 1303) {
     return with(AnswerKind::slow_down, name, what);
@@ -120,7 +121,8 @@ Status KlingProvider::check(const JobSpec& spec) const {
   if (!spec.model.starts_with("kling-")) {
     return fail(ErrorCode::invalid_input,
                 "model: Kling takes its own model names (kling-v1, kling-v1-6, kling-v2-1, "
-                "kling-v2-5-turbo, kling-v2-6, kling-v3...), got '" + spec.model + "'");
+                "kling-v2-5-turbo, kling-v2-6, kling-v3...), got '" +
+                    spec.model + "'");
   }
   if (spec.derived != DerivedKind::none || !spec.characters.empty() ||
       !spec.character_url.empty()) {
@@ -129,9 +131,9 @@ Status KlingProvider::check(const JobSpec& spec) const {
   }
   const bool v3 = spec.model.starts_with("kling-v3");
   if (v3 ? (spec.seconds < 3 || spec.seconds > 15) : (spec.seconds != 5 && spec.seconds != 10)) {
-    return fail(ErrorCode::invalid_input,
-                "seconds: " + spec.model + " takes " + (v3 ? "3 to 15" : "5 or 10") + ", got " +
-                    std::to_string(spec.seconds));
+    return fail(ErrorCode::invalid_input, "seconds: " + spec.model + " takes " +
+                                              (v3 ? "3 to 15" : "5 or 10") + ", got " +
+                                              std::to_string(spec.seconds));
   }
   if (auto frames = check_frame_urls(spec, "Kling"); !frames) {
     return frames;
@@ -144,7 +146,8 @@ Status KlingProvider::check(const JobSpec& spec) const {
   return {};
 }
 
-AnswerClass KlingProvider::classify(RequestPhase phase, const HttpResult& result, Millis now) const {
+AnswerClass KlingProvider::classify(RequestPhase phase, const HttpResult& result,
+                                    Millis now) const {
   if (result.failure != TransportFailure::none) {
     return classify_transport_failure(phase, result);
   }
@@ -202,7 +205,8 @@ Result<CreateAnswer> KlingProvider::parse_create(const HttpResponse& response) c
     return std::unexpected(doc.error());
   }
   CreateAnswer answer;
-  if (const rapidjson::Value* data = json_member(*doc, "data"); data != nullptr && data->IsObject()) {
+  if (const rapidjson::Value* data = json_member(*doc, "data");
+      data != nullptr && data->IsObject()) {
     answer.remote_id = json_string(*data, "task_id");
     answer.status = task_status(*data);
   } else {
@@ -212,8 +216,8 @@ Result<CreateAnswer> KlingProvider::parse_create(const HttpResponse& response) c
     answer.status.phase = map_status(answer.status.raw_status);
   }
   if (answer.remote_id.empty()) {
-    return fail(ErrorCode::protocol, "the create answer names no task id: " +
-                                         error_message_from_body(response.body));
+    return fail(ErrorCode::protocol,
+                "the create answer names no task id: " + error_message_from_body(response.body));
   }
   if (answer.status.phase == RemotePhase::unknown) {
     answer.status.phase = RemotePhase::queued;
@@ -239,8 +243,8 @@ Result<RemoteStatus> KlingProvider::parse_query(const HttpResponse& response) co
     return fail(ErrorCode::protocol,
                 "the query answer has no task: " + error_message_from_body(response.body));
   }
-  RemoteStatus status =
-      is_task_record(*data, "task_status") ? record_status(*data) : task_status(*data);
+  RemoteStatus status = is_task_record(*data, "task_status") ? record_status(*data)
+                                                             : task_status(*data);
   if (status.raw_status.empty()) {
     return fail(ErrorCode::protocol, "the query answer has no task status");
   }
@@ -258,9 +262,8 @@ HttpRequest KlingProvider::download_request(const std::string&, const RemoteStat
 }
 
 Result<std::string> KlingProvider::parse_content_redirect(std::string_view body) const {
-  return fail(ErrorCode::protocol,
-              "Kling's video URL answered JSON instead of the video: " +
-                  error_message_from_body(body));
+  return fail(ErrorCode::protocol, "Kling's video URL answered JSON instead of the video: " +
+                                       error_message_from_body(body));
 }
 
 HttpRequest KlingProvider::list_request(const std::string& after_id) const {

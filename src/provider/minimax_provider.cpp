@@ -58,7 +58,8 @@ AnswerClass classify_code(RequestPhase phase, long code, const std::string& what
     case 1004:
     case 2049:
       return with(AnswerKind::stop_run, failure::auth(401),
-                  "MiniMax refused the API key (" + what + "); check the key variable and base URL");
+                  "MiniMax refused the API key (" + what +
+                      "); check the key variable and base URL");
     case 1008:
     case 2056:
       return with(AnswerKind::stop_run, failure::insufficient_quota,
@@ -129,18 +130,18 @@ Status MiniMaxProvider::check(const JobSpec& spec) const {
                 "MiniMax has no remix, edit, extension or character route for this job");
   }
   if (fixed_length(spec.model) ? spec.seconds != 6 : (spec.seconds != 6 && spec.seconds != 10)) {
-    return fail(ErrorCode::invalid_input,
-                "seconds: " + spec.model + " takes " +
-                    (fixed_length(spec.model) ? "6" : "6 or 10") + ", got " +
-                    std::to_string(spec.seconds));
+    return fail(ErrorCode::invalid_input, "seconds: " + spec.model + " takes " +
+                                              (fixed_length(spec.model) ? "6" : "6 or 10") +
+                                              ", got " + std::to_string(spec.seconds));
   }
   if (spec.size != "small" && spec.size != "large") {
     return fail(ErrorCode::invalid_input,
                 "size: MiniMax takes small (768P) or large (1080P), not '" + spec.size + "'");
   }
   if (spec.size == "large" && spec.seconds == 10) {
-    return fail(ErrorCode::invalid_input, "seconds: MiniMax makes 10 s videos at 768P only "
-                                          "(size small)");
+    return fail(ErrorCode::invalid_input,
+                "seconds: MiniMax makes 10 s videos at 768P only "
+                "(size small)");
   }
   if (auto frames = check_frame_urls(spec, "MiniMax"); !frames) {
     return frames;
@@ -213,8 +214,8 @@ Result<CreateAnswer> MiniMaxProvider::parse_create(const HttpResponse& response)
     answer.remote_id = json_string(*doc, video_object ? "task_id" : "id");
   }
   if (answer.remote_id.empty()) {
-    return fail(ErrorCode::protocol, "the create answer names no task id: " +
-                                         error_message_from_body(response.body));
+    return fail(ErrorCode::protocol,
+                "the create answer names no task id: " + error_message_from_body(response.body));
   }
   answer.status.phase = RemotePhase::queued;
   return answer;
@@ -222,8 +223,8 @@ Result<CreateAnswer> MiniMaxProvider::parse_create(const HttpResponse& response)
 
 HttpRequest MiniMaxProvider::query_request(const JobSpec&, const std::string& remote_id) const {
   HttpRequest req;
-  req.url = m_config.base_url + "/v1/query/video_generation?task_id=" +
-            encode_path_segment(remote_id);
+  req.url =
+      m_config.base_url + "/v1/query/video_generation?task_id=" + encode_path_segment(remote_id);
   req.with_auth = true;
   return req;
 }
@@ -238,8 +239,9 @@ Result<RemoteStatus> MiniMaxProvider::parse_query(const HttpResponse& response) 
       is_task_record(*data, "base_resp")) {
     RemoteStatus s = record_status(*data);
     if (s.phase == RemotePhase::completed && s.video_url.empty() && s.file_id.empty()) {
-      return fail(ErrorCode::protocol, "the gateway's task record says SUCCESS but names no "
-                                       "download URL or file_id");
+      return fail(ErrorCode::protocol,
+                  "the gateway's task record says SUCCESS but names no "
+                  "download URL or file_id");
     }
     return s;
   }
@@ -285,8 +287,8 @@ Result<RemoteStatus> MiniMaxProvider::parse_resolve(const HttpResponse& response
   const rapidjson::Value* file = json_member(*doc, "file");
   const std::string url = file == nullptr ? "" : json_string(*file, "download_url");
   if (!is_url(url)) {
-    return fail(ErrorCode::protocol, "files/retrieve names no download_url: " +
-                                         error_message_from_body(response.body));
+    return fail(ErrorCode::protocol,
+                "files/retrieve names no download_url: " + error_message_from_body(response.body));
   }
   status.video_url = url;
   status.expires_at = url_expiry(url);

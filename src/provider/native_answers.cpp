@@ -61,7 +61,7 @@ std::optional<Millis> utc_text_millis(std::string_view text) {
     int value = 0;
     auto [end, ec] = std::from_chars(text.data() + at, text.data() + at + length, value);
     return ec == std::errc{} && end == text.data() + at + length ? std::optional(value)
-                                                                  : std::nullopt;
+                                                                 : std::nullopt;
   };
   const auto year = number(0, 4);
   const auto month = number(5, 2);

@@ -4,8 +4,8 @@
 #include <rapidjson/writer.h>
 
 #include "provider/answer_parser.h"
-#include "provider/openai_answers.h"
 #include "provider/gateway_fields.h"
+#include "provider/openai_answers.h"
 
 namespace vb {
 
@@ -91,10 +91,14 @@ std::string json_derived_body(const JobSpec& spec, const std::string& parent_id)
 
 std::string derived_path(const JobSpec& spec, const std::string& parent_id) {
   switch (spec.derived) {
-    case DerivedKind::remix: return "/videos/" + encode_path_segment(parent_id) + "/remix";
-    case DerivedKind::edit: return "/videos/edits";
-    case DerivedKind::extend: return "/videos/extensions";
-    case DerivedKind::none: break;
+    case DerivedKind::remix:
+      return "/videos/" + encode_path_segment(parent_id) + "/remix";
+    case DerivedKind::edit:
+      return "/videos/edits";
+    case DerivedKind::extend:
+      return "/videos/extensions";
+    case DerivedKind::none:
+      break;
   }
   return "/videos";
 }
@@ -132,7 +136,7 @@ std::string OpenAiVideosProvider::wire_size(const JobSpec& spec) {
 }
 
 AnswerClass OpenAiVideosProvider::classify(RequestPhase phase, const HttpResult& result,
-                                   Millis now) const {
+                                           Millis now) const {
   return classify_openai_answer(phase, result, now);
 }
 
@@ -162,9 +166,9 @@ Status OpenAiVideosProvider::check(const JobSpec& spec) const {
     std::string size = wire_size(spec);
     bool pro = spec.model.starts_with("sora-2-pro");
     if ((size == "1024x1792" || size == "1792x1024") && !pro) {
-      return fail(ErrorCode::invalid_input,
-                  "size: " + size + " (large) needs sora-2-pro; use size: small with " +
-                      spec.model);
+      return fail(ErrorCode::invalid_input, "size: " + size +
+                                                " (large) needs sora-2-pro; use size: small with " +
+                                                spec.model);
     }
   }
   return {};
@@ -258,8 +262,8 @@ std::optional<HttpRequest> OpenAiVideosProvider::thumbnail_request(
 Result<std::string> OpenAiVideosProvider::parse_content_redirect(std::string_view body) const {
   std::string url = find_video_url(body);
   if (url.empty()) {
-    return fail(ErrorCode::protocol, "the content answer is JSON without a video URL: " +
-                                         error_message_from_body(body));
+    return fail(ErrorCode::protocol,
+                "the content answer is JSON without a video URL: " + error_message_from_body(body));
   }
   return url;
 }
@@ -275,7 +279,7 @@ HttpRequest OpenAiVideosProvider::list_request(const std::string& after_id) cons
 }
 
 Result<RemotePage> OpenAiVideosProvider::parse_list(const std::string&,
-                                                   const HttpResponse& response) const {
+                                                    const HttpResponse& response) const {
   return parse_video_list(response.body);
 }
 

@@ -23,7 +23,7 @@ struct ModelRule {
   std::string_view prefix;
   int min_seconds;
   int max_seconds;
-  bool text;        // runs on a prompt alone
+  bool text;  // runs on a prompt alone
   bool first_frame;
   bool last_frame;
 };
@@ -73,7 +73,8 @@ RemoteStatus task_status(const rapidjson::Value& task) {
                                                  : "seedance_failed";
     s.error_message = s.raw_status == "expired"
                           ? "the task did not finish within its execution_expires_after"
-                      : error == nullptr ? "" : code + ": " + json_string(*error, "message");
+                      : error == nullptr ? ""
+                                         : code + ": " + json_string(*error, "message");
   }
   if (const rapidjson::Value* content = json_member(task, "content")) {
     s.video_url = json_string(*content, "video_url");
@@ -146,17 +147,14 @@ Status SeedanceProvider::check(const JobSpec& spec) const {
   }
   if (spec.seconds < rule->min_seconds || spec.seconds > rule->max_seconds) {
     return fail(ErrorCode::invalid_input,
-                "seconds: " + spec.model + " takes " + std::to_string(rule->min_seconds) +
-                    " to " + std::to_string(rule->max_seconds) + ", got " +
-                    std::to_string(spec.seconds));
+                "seconds: " + spec.model + " takes " + std::to_string(rule->min_seconds) + " to " +
+                    std::to_string(rule->max_seconds) + ", got " + std::to_string(spec.seconds));
   }
   if (spec.images.empty() && !rule->text) {
-    return fail(ErrorCode::invalid_input,
-                "images: " + spec.model + " needs a first-frame image");
+    return fail(ErrorCode::invalid_input, "images: " + spec.model + " needs a first-frame image");
   }
   if (!spec.images.empty() && !rule->first_frame) {
-    return fail(ErrorCode::invalid_input,
-                "images: " + spec.model + " makes video from text only");
+    return fail(ErrorCode::invalid_input, "images: " + spec.model + " makes video from text only");
   }
   if (spec.images.size() > 1 && !rule->last_frame) {
     return fail(ErrorCode::invalid_input, "images: " + spec.model + " takes no last frame");
@@ -226,8 +224,8 @@ Result<CreateAnswer> SeedanceProvider::parse_create(const HttpResponse& response
     answer.remote_id = json_string(doc, "task_id");
   }
   if (answer.remote_id.empty()) {
-    return fail(ErrorCode::protocol, "the create answer names no task id: " +
-                                         error_message_from_body(response.body));
+    return fail(ErrorCode::protocol,
+                "the create answer names no task id: " + error_message_from_body(response.body));
   }
   answer.status.raw_status = json_string(doc, "status");
   answer.status.phase = RemotePhase::queued;

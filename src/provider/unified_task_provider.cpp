@@ -4,8 +4,8 @@
 #include <rapidjson/writer.h>
 
 #include "provider/answer_parser.h"
-#include "provider/openai_answers.h"
 #include "provider/gateway_fields.h"
+#include "provider/openai_answers.h"
 
 namespace vb {
 
@@ -25,7 +25,7 @@ std::string query_escape(std::string_view text) {
 UnifiedTaskProvider::UnifiedTaskProvider(ProviderConfig config) : m_config(std::move(config)) {}
 
 AnswerClass UnifiedTaskProvider::classify(RequestPhase phase, const HttpResult& result,
-                                   Millis now) const {
+                                          Millis now) const {
   return classify_openai_answer(phase, result, now);
 }
 
@@ -44,8 +44,9 @@ Status UnifiedTaskProvider::check(const JobSpec& spec) const {
   for (const auto& image : spec.images) {
     if (!is_url(image)) {
       return fail(ErrorCode::invalid_input,
-                  "images: '" + image + "' is a local file, but the unified format takes image "
-                  "URLs only (upload it somewhere and give its https:// URL)");
+                  "images: '" + image +
+                      "' is a local file, but the unified format takes image "
+                      "URLs only (upload it somewhere and give its https:// URL)");
     }
   }
   if (spec.size != "small" && spec.size != "large") {
@@ -105,8 +106,7 @@ Result<CreateAnswer> UnifiedTaskProvider::parse_create(const HttpResponse& respo
   return answer;
 }
 
-HttpRequest UnifiedTaskProvider::query_request(const JobSpec&,
-                                               const std::string& remote_id) const {
+HttpRequest UnifiedTaskProvider::query_request(const JobSpec&, const std::string& remote_id) const {
   HttpRequest req;
   req.url = m_config.base_url + "/video/query?id=" + query_escape(remote_id);
   req.with_auth = true;
@@ -143,8 +143,8 @@ std::optional<HttpRequest> UnifiedTaskProvider::thumbnail_request(
 Result<std::string> UnifiedTaskProvider::parse_content_redirect(std::string_view body) const {
   std::string url = find_video_url(body);
   if (url.empty()) {
-    return fail(ErrorCode::protocol, "a JSON answer without a video URL: " +
-                                         error_message_from_body(body));
+    return fail(ErrorCode::protocol,
+                "a JSON answer without a video URL: " + error_message_from_body(body));
   }
   return url;
 }
@@ -153,8 +153,7 @@ HttpRequest UnifiedTaskProvider::list_request(const std::string&) const {
   return {};  // never called: can_list() is false
 }
 
-Result<RemotePage> UnifiedTaskProvider::parse_list(const std::string&,
-                                                  const HttpResponse&) const {
+Result<RemotePage> UnifiedTaskProvider::parse_list(const std::string&, const HttpResponse&) const {
   return fail(ErrorCode::protocol, "the unified format has no video listing");
 }
 

@@ -121,12 +121,18 @@ std::string value_problem(const ParamRule& rule, const rapidjson::Value& value) 
 
 std::span<const ParamRule> param_rules(Dialect dialect) {
   switch (dialect) {
-    case Dialect::kling: return k_kling;
-    case Dialect::minimax: return k_minimax;
-    case Dialect::wan: return k_wan;
-    case Dialect::vidu: return k_vidu;
-    case Dialect::seedance: return k_seedance;
-    default: return {};
+    case Dialect::kling:
+      return k_kling;
+    case Dialect::minimax:
+      return k_minimax;
+    case Dialect::wan:
+      return k_wan;
+    case Dialect::vidu:
+      return k_vidu;
+    case Dialect::seedance:
+      return k_seedance;
+    default:
+      return {};
   }
 }
 
@@ -148,9 +154,8 @@ std::optional<ParamProblem> check_params(Dialect dialect, const JobSpec& spec) {
         known += (known.empty() ? "" : ", ") + std::string(r.key);
       }
       const auto near = closest_match(param.key, keys);
-      return ParamProblem{at, field + ": " + std::string(to_string(dialect)) +
-                                  " has no option '" + param.key + "'" +
-                                  (near ? " (did you mean " + *near + "?)" : "") +
+      return ParamProblem{at, field + ": " + std::string(to_string(dialect)) + " has no option '" +
+                                  param.key + "'" + (near ? " (did you mean " + *near + "?)" : "") +
                                   "; it knows " + known};
     }
     rapidjson::Document value;

@@ -21,17 +21,17 @@ enum class ParamType { string, number, integer, boolean, word, table };
 struct ParamRule {
   std::string_view key;
   ParamType type;
-  double min = 0;             // number, integer: the range (min == max: unbounded)
+  double min = 0;  // number, integer: the range (min == max: unbounded)
   double max = 0;
-  std::string_view words;     // word: the values, '|' between them
-  std::string_view section;   // where the body takes it: "" top level, else the object's name
+  std::string_view words;    // word: the values, '|' between them
+  std::string_view section;  // where the body takes it: "" top level, else the object's name
 };
 
 std::span<const ParamRule> param_rules(Dialect dialect);
 
 struct ParamProblem {
-  SourceLocation location;    // the key in the manifest (the job's entry when unknown)
-  std::string message;        // "params.cfg_scal: ..., did you mean cfg_scale?"
+  SourceLocation location;  // the key in the manifest (the job's entry when unknown)
+  std::string message;      // "params.cfg_scal: ..., did you mean cfg_scale?"
 };
 
 // The first param of `spec` the dialect does not know, or whose value has the wrong type.

@@ -14,8 +14,8 @@
 
 #include "config/config.h"
 #include "http/http_transport.h"
-#include "provider/answer_class.h"
 #include "job/job_spec.h"
+#include "provider/answer_class.h"
 #include "util/error.h"
 
 namespace vb {
@@ -27,14 +27,14 @@ const char* to_string(RemotePhase p);
 // What one query (or create) answer says about a remote video.
 struct RemoteStatus {
   RemotePhase phase = RemotePhase::unknown;
-  std::string raw_status;           // as the provider wrote it, for logs
-  std::optional<double> progress;   // 0..100, only when the answer had a sane number
-  std::string video_url;            // where to download, when the answer names one
+  std::string raw_status;          // as the provider wrote it, for logs
+  std::optional<double> progress;  // 0..100, only when the answer had a sane number
+  std::string video_url;           // where to download, when the answer names one
   std::string thumbnail_url;
-  std::string error_code;           // for failed videos: e.g. moderation_blocked
+  std::string error_code;  // for failed videos: e.g. moderation_blocked
   std::string error_message;
-  std::optional<Millis> expires_at; // when the downloadable assets expire
-  std::string file_id;              // what the resolve step turns into a URL (MiniMax)
+  std::optional<Millis> expires_at;  // when the downloadable assets expire
+  std::string file_id;               // what the resolve step turns into a URL (MiniMax)
 };
 
 // One entry of a provider's video listing: for reconciling ambiguous creates,
@@ -43,17 +43,17 @@ struct RemoteVideo {
   std::string id;
   std::string prompt;
   std::string model;
-  std::string size;      // as the provider writes it ("1280x720")
-  std::string seconds;   // as the provider writes it ("8")
-  std::string job_key;   // the client's tag sent at create (Kling external_task_id); "" = none
+  std::string size;     // as the provider writes it ("1280x720")
+  std::string seconds;  // as the provider writes it ("8")
+  std::string job_key;  // the client's tag sent at create (Kling external_task_id); "" = none
   Millis created_at = 0;
-  RemoteStatus status;   // read as from a query answer (phase, progress, URL, error)
+  RemoteStatus status;  // read as from a query answer (phase, progress, URL, error)
 };
 
 struct RemotePage {
-  std::vector<RemoteVideo> videos;   // newest first
+  std::vector<RemoteVideo> videos;  // newest first
   bool has_more = false;
-  std::string last_id;               // cursor for the next page
+  std::string last_id;  // cursor for the next page
   // A page of one part of a listing in parts (Kling lists each family path on its own): its
   // dates prove nothing about how far back the whole listing reaches.
   bool partial = false;
@@ -61,13 +61,13 @@ struct RemotePage {
 
 // What a create request needs beyond the spec, found in the ledger at submit time.
 struct CreateContext {
-  std::string parent_remote_id;              // the parent's video, when spec.derived != none
-  std::vector<std::string> character_ids;    // in the order of spec.characters
-  std::string job_key;                       // job_key(batch, spec.id): a dialect's client tag
+  std::string parent_remote_id;            // the parent's video, when spec.derived != none
+  std::vector<std::string> character_ids;  // in the order of spec.characters
+  std::string job_key;                     // job_key(batch, spec.id): a dialect's client tag
 };
 
 struct CreateAnswer {
-  std::string remote_id;   // verbatim: poll with exactly this id
+  std::string remote_id;  // verbatim: poll with exactly this id
   RemoteStatus status;
 };
 
@@ -137,9 +137,7 @@ class VideoProvider {
   // Characters (cameos) where the dialect has them: created from a local video,
   // answered with the id that create requests then carry (CreateContext). The defaults: none.
   virtual bool can_create_characters() const { return false; }
-  virtual HttpRequest character_request(const std::string&, const std::string&) const {
-    return {};
-  }
+  virtual HttpRequest character_request(const std::string&, const std::string&) const { return {}; }
   virtual Result<std::string> parse_character(const HttpResponse&) const {
     return fail(ErrorCode::protocol, "this dialect has no character route");
   }

@@ -81,9 +81,12 @@ ViduProvider::ViduProvider(ProviderConfig config) : m_config(std::move(config)) 
 
 std::string_view ViduProvider::route(const JobSpec& spec) {
   switch (spec.images.size()) {
-    case 0: return "text2video";
-    case 1: return "img2video";
-    default: return "start-end2video";
+    case 0:
+      return "text2video";
+    case 1:
+      return "img2video";
+    default:
+      return "start-end2video";
   }
 }
 
@@ -91,7 +94,8 @@ Status ViduProvider::check(const JobSpec& spec) const {
   if (!spec.model.starts_with("vidu")) {
     return fail(ErrorCode::invalid_input,
                 "model: Vidu takes its own model names (viduq3-pro, viduq2-pro, viduq1, "
-                "vidu2.0...), got '" + spec.model + "'");
+                "vidu2.0...), got '" +
+                    spec.model + "'");
   }
   if (spec.derived != DerivedKind::none || !spec.characters.empty() ||
       !spec.character_url.empty()) {
@@ -108,11 +112,11 @@ Status ViduProvider::check(const JobSpec& spec) const {
                           : q1    ? spec.seconds == 5
                                   : spec.seconds >= 1 && spec.seconds <= max;
   if (!seconds_ok) {
-    return fail(ErrorCode::invalid_input,
-                "seconds: " + spec.model + " takes " +
-                    (classic ? std::string("4 or 8") : q1 ? std::string("5")
-                                                          : "1 to " + std::to_string(max)) +
-                    ", got " + std::to_string(spec.seconds));
+    return fail(ErrorCode::invalid_input, "seconds: " + spec.model + " takes " +
+                                              (classic ? std::string("4 or 8")
+                                               : q1    ? std::string("5")
+                                                       : "1 to " + std::to_string(max)) +
+                                              ", got " + std::to_string(spec.seconds));
   }
   if (spec.size != "small" && spec.size != "large") {
     return fail(ErrorCode::invalid_input,
@@ -135,9 +139,8 @@ AnswerClass ViduProvider::classify(RequestPhase phase, const HttpResult& result,
   if (phase != RequestPhase::download && result.response.status >= 300) {
     auto doc = parse_object(result.response.body);
     const std::string reason = doc ? json_string(*doc, "reason") : "";
-    const std::string what = "HTTP " + std::to_string(result.response.status) + ", Vidu " +
-                             reason + ": " +
-                             (doc ? json_string(*doc, "message").substr(0, 300) : "");
+    const std::string what = "HTTP " + std::to_string(result.response.status) + ", Vidu " + reason +
+                             ": " + (doc ? json_string(*doc, "message").substr(0, 300) : "");
     if (auto known = classify_reason(phase, reason, result.response.status, what)) {
       return *known;
     }
@@ -193,8 +196,8 @@ Result<CreateAnswer> ViduProvider::parse_create(const HttpResponse& response) co
     answer.status.phase = map_status(answer.status.raw_status);
   }
   if (answer.remote_id.empty()) {
-    return fail(ErrorCode::protocol, "the create answer names no task id: " +
-                                         error_message_from_body(response.body));
+    return fail(ErrorCode::protocol,
+                "the create answer names no task id: " + error_message_from_body(response.body));
   }
   if (answer.status.phase != RemotePhase::running) {  // a failed create shows in the query
     answer.status.phase = RemotePhase::queued;

@@ -100,7 +100,7 @@ RemoteStatus output_status(const rapidjson::Value& output) {
   s.raw_status = json_string(output, "task_status");
   // UNKNOWN: an id DashScope does not know (expired, another region or key), not a failure.
   s.phase = s.raw_status == "UNKNOWN" || s.raw_status == "SUSPENDED" ? RemotePhase::unknown
-                                                                    : map_status(s.raw_status);
+                                                                     : map_status(s.raw_status);
   if (s.phase == RemotePhase::failed) {
     const std::string code = json_string(output, "code");
     s.error_code = code == "DataInspectionFailed" ? "moderation"
@@ -157,7 +157,8 @@ Status WanProvider::check(const JobSpec& spec) const {
   if (!kind) {
     return fail(ErrorCode::invalid_input,
                 "model: Wan's model names say what they make (wan2.6-t2v, wan2.6-i2v, "
-                "wan2.2-kf2v-flash...), got '" + spec.model + "'");
+                "wan2.2-kf2v-flash...), got '" +
+                    spec.model + "'");
   }
   if (spec.derived != DerivedKind::none || !spec.characters.empty() ||
       !spec.character_url.empty()) {
@@ -186,12 +187,13 @@ Status WanProvider::check(const JobSpec& spec) const {
   if (exact && *kind != WanKind::text) {
     return fail(ErrorCode::invalid_input,
                 "size: Wan image-to-video takes small (720P) or large (1080P); the image sets "
-                "the frame, not '" + spec.size + "'");
+                "the frame, not '" +
+                    spec.size + "'");
   }
   if (const ModelRule* rule = rule_of(spec.model)) {
     const bool in_range = spec.seconds >= rule->min_seconds && spec.seconds <= rule->max_seconds;
-    const bool seconds_ok =
-        rule->five_or_ten ? (spec.seconds == 5 || spec.seconds == 10) : in_range;
+    const bool seconds_ok = rule->five_or_ten ? (spec.seconds == 5 || spec.seconds == 10)
+                                              : in_range;
     if (!seconds_ok) {
       const std::string allowed =
           rule->five_or_ten ? "5 or 10"
@@ -271,9 +273,9 @@ Result<HttpRequest> WanProvider::create_request(const JobSpec& spec, const Creat
   write_params(w, Dialect::wan, spec, "parameters");
   w.EndObject();
   w.EndObject();
-  HttpRequest req = json_post(
-      m_config.base_url + (kind == WanKind::keyframes ? k_keyframe_path : k_synthesis_path),
-      {buf.GetString(), buf.GetSize()});
+  HttpRequest req = json_post(m_config.base_url +
+                                  (kind == WanKind::keyframes ? k_keyframe_path : k_synthesis_path),
+                              {buf.GetString(), buf.GetSize()});
   req.headers.push_back({"X-DashScope-Async", "enable"});
   return req;
 }
@@ -290,8 +292,8 @@ Result<CreateAnswer> WanProvider::parse_create(const HttpResponse& response) con
     answer.status.raw_status = json_string(doc, "status");
   }
   if (answer.remote_id.empty()) {
-    return fail(ErrorCode::protocol, "the create answer names no task id: " +
-                                         error_message_from_body(response.body));
+    return fail(ErrorCode::protocol,
+                "the create answer names no task id: " + error_message_from_body(response.body));
   }
   answer.status.phase = map_status(answer.status.raw_status);
   if (answer.status.phase != RemotePhase::running) {

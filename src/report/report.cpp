@@ -102,8 +102,8 @@ Status write_report(JobStore& store, const JobFilter& filter, ReportFormat forma
 }
 
 Status write_report(JobStore& store, const ReportOptions& options, std::ostream& out) {
-  const Millis generated_at =
-      options.generated_at != 0 ? options.generated_at : SystemClock().now_ms();
+  const Millis generated_at = options.generated_at != 0 ? options.generated_at
+                                                        : SystemClock().now_ms();
   auto unclaimed = VB_TRY(store.unclaimed_videos(options.filter.batch));
   if (options.format == ReportFormat::csv || options.format == ReportFormat::jsonl) {
     if (auto streamed = stream_rows(store, options, report_detail::unclaimed_ids(unclaimed), out);

@@ -40,13 +40,26 @@ void write_csv_row(const JobRecord& job, std::string_view unclaimed, std::ostrea
   const std::string downloaded = format_iso8601(job.downloaded_at);
   const std::string bytes = std::to_string(job.bytes);
   const std::string detail = verify_detail(job.check);
-  const std::string_view fields[] = {job.batch,      job.spec.id,     to_string(job.state),
-                                     job.remote_id,  job.spec.model,  job.spec.size,
-                                     seconds,        attempt,         submitted,
-                                     completed,      downloaded,      job.output_path,
-                                     bytes,          job.sha256,      job.error_code,
-                                     job.error_message, job.spec.prompt, unclaimed,
-                                     job.check.verdict, detail};
+  const std::string_view fields[] = {job.batch,
+                                     job.spec.id,
+                                     to_string(job.state),
+                                     job.remote_id,
+                                     job.spec.model,
+                                     job.spec.size,
+                                     seconds,
+                                     attempt,
+                                     submitted,
+                                     completed,
+                                     downloaded,
+                                     job.output_path,
+                                     bytes,
+                                     job.sha256,
+                                     job.error_code,
+                                     job.error_message,
+                                     job.spec.prompt,
+                                     unclaimed,
+                                     job.check.verdict,
+                                     detail};
   static_assert(std::size(fields) == k_columns.size());
   for (std::size_t i = 0; i < std::size(fields); ++i) {
     if (i > 0) {

@@ -27,10 +27,10 @@ constexpr std::array<const char*, k_job_state_count> k_state_colors = {
 };
 
 // Bottom to top of the stacked timeline: finished work grows from the floor.
-constexpr std::array<JobState, k_job_state_count> k_stack_order = {
-    JobState::done,      JobState::failed,      JobState::canceled, JobState::ambiguous,
-    JobState::downloading, JobState::ready,     JobState::running,  JobState::submitted,
-    JobState::submitting, JobState::queued};
+constexpr std::array<JobState, k_job_state_count> k_stack_order =
+    {JobState::done,        JobState::failed, JobState::canceled, JobState::ambiguous,
+     JobState::downloading, JobState::ready,  JobState::running,  JobState::submitted,
+     JobState::submitting,  JobState::queued};
 
 const char* color_of(JobState s) {
   return k_state_colors[static_cast<std::size_t>(s)];
@@ -252,8 +252,8 @@ std::string probe_line(const VideoCheck& check) {
   char fps[32];
   std::snprintf(fps, sizeof fps, "%.3g fps", check.frame_rate);
   std::string line = std::to_string(check.width) + "x" + std::to_string(check.height) + ", " +
-                     format_duration(static_cast<double>(check.duration_ms) / 1000.0) + ", " +
-                     fps + ", " + (check.has_video ? check.video_codec : "no video");
+                     format_duration(static_cast<double>(check.duration_ms) / 1000.0) + ", " + fps +
+                     ", " + (check.has_video ? check.video_codec : "no video");
   return line + (check.has_audio ? " + " + check.audio_codec : ", no audio");
 }
 
@@ -282,12 +282,11 @@ void write_card(const ReportData& data, const JobRecord& job, const JobTimings& 
       << "</h3><span class=\"badges\"><span class=\"badge\" style=\"background:"
       << color_of(job.state) << "\">" << to_string(job.state) << "</span>";
   write_verify_badge(job.check, out);
-  out << "</span></header>\n<p class=\"prompt\">"
-      << html_escape(job.spec.prompt) << "</p>\n<dl>";
+  out << "</span></header>\n<p class=\"prompt\">" << html_escape(job.spec.prompt) << "</p>\n<dl>";
   row(out, "batch", job.batch);
   row(out, "model", job.spec.model);
-  row(out, "size", priced_size(job.spec) + " (" + job.spec.size + ", " +
-                       to_string(job.spec.orientation) + ")");
+  row(out, "size",
+      priced_size(job.spec) + " (" + job.spec.size + ", " + to_string(job.spec.orientation) + ")");
   row(out, "seconds", std::to_string(job.spec.seconds));
   row(out, "attempts", std::to_string(job.attempt));
   if (!job.remote_id.empty()) {

@@ -13,9 +13,13 @@ namespace vb::report_detail {
 
 namespace {
 
-void put_string(JsonWriter& w, const std::string& text) { put_json_string(w, text); }
+void put_string(JsonWriter& w, const std::string& text) {
+  put_json_string(w, text);
+}
 
-void put_time(JsonWriter& w, Millis ms) { put_json_time(w, ms); }
+void put_time(JsonWriter& w, Millis ms) {
+  put_json_time(w, ms);
+}
 
 void put_optional(JsonWriter& w, std::optional<double> value);
 
@@ -64,7 +68,6 @@ void drain(rapidjson::StringBuffer& buffer, std::ostream& out) {
   out.write(buffer.GetString(), static_cast<std::streamsize>(buffer.GetSize()));
   buffer.Clear();
 }
-
 
 void put_optional(JsonWriter& w, std::optional<double> value) {
   if (value) {

@@ -2,10 +2,10 @@
 #pragma once
 
 #include <array>
-#include <unordered_map>
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "report/summary.h"
@@ -14,11 +14,11 @@
 namespace vb::report_detail {
 
 // The report columns, in order; shared by every format (see report/report.h).
-inline constexpr std::array<const char*, 20> k_columns = {
-    "batch",         "id",         "state",       "remote_id",     "model",  "size",
-    "seconds",       "attempts",   "submitted_at", "completed_at", "downloaded_at",
-    "output_path",   "bytes",      "sha256",      "error_code",    "error_message",
-    "prompt",        "unclaimed",  "verify",      "verify_detail"};
+inline constexpr std::array<const char*, 20> k_columns =
+    {"batch",         "id",          "state",     "remote_id",    "model",
+     "size",          "seconds",     "attempts",  "submitted_at", "completed_at",
+     "downloaded_at", "output_path", "bytes",     "sha256",       "error_code",
+     "error_message", "prompt",      "unclaimed", "verify",       "verify_detail"};
 
 // The verify column: "ok", the mismatch codes ("duration_short,resolution_mismatch"), or ""
 // when the video was not checked; verify_detail: the mismatches' sentences, "; "-separated.
@@ -36,9 +36,9 @@ struct ReportData {
   UnclaimedIds unclaimed_by_job;
   ReportSummary summary;
   Millis generated_at = 0;
-  std::string title;                // "batch nightly", "all batches", + state filter
+  std::string title;  // "batch nightly", "all batches", + state filter
   std::string report_dir;
-  PriceTable prices;                // for the cost of unclaimed videos
+  PriceTable prices;  // for the cost of unclaimed videos
 };
 
 // One field as RFC 4180 wants it: quoted (quotes doubled) only when needed.

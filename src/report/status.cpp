@@ -162,8 +162,8 @@ void write_unclaimed_text(const StatusData& data, std::ostream& out) {
          "(`--all`: every one).\n";
   for (std::size_t i = 0; i < data.unclaimed.size(); ++i) {
     const UnclaimedVideo& v = data.unclaimed[i];
-    out << "  " << v.batch << '/' << v.job_id << "  remote id: " << v.remote_id << "  "
-        << v.status << "  " << usd(data.unclaimed_cost[i])
+    out << "  " << v.batch << '/' << v.job_id << "  remote id: " << v.remote_id << "  " << v.status
+        << "  " << usd(data.unclaimed_cost[i])
         << (v.take_path.empty() ? "" : "  saved: " + v.take_path) << '\n';
   }
 }
@@ -179,7 +179,9 @@ void put_counts(JsonWriter& w, const Counts& counts) {
   w.EndObject();
 }
 
-void put_string(JsonWriter& w, const std::string& text) { put_json_string(w, text); }
+void put_string(JsonWriter& w, const std::string& text) {
+  put_json_string(w, text);
+}
 
 void write_json(const StatusData& data, std::ostream& out) {
   rapidjson::StringBuffer buffer;

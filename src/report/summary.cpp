@@ -77,8 +77,8 @@ DurationStats duration_stats(const std::vector<double>& samples) {
   return stats;
 }
 
-ReportSummary summarize(const std::vector<JobRecord>& jobs,
-                        const std::vector<EventRecord>& events, const PriceTable& prices) {
+ReportSummary summarize(const std::vector<JobRecord>& jobs, const std::vector<EventRecord>& events,
+                        const PriceTable& prices) {
   ReportSummary summary;
   std::unordered_set<std::int64_t> in_report;
   for (const JobRecord& job : jobs) {

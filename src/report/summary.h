@@ -70,8 +70,8 @@ struct JobTimings {
 };
 
 // `events` may hold events of other jobs; only those of `jobs` count.
-ReportSummary summarize(const std::vector<JobRecord>& jobs,
-                        const std::vector<EventRecord>& events, const PriceTable& prices);
+ReportSummary summarize(const std::vector<JobRecord>& jobs, const std::vector<EventRecord>& events,
+                        const PriceTable& prices);
 
 std::unordered_map<std::int64_t, JobTimings> job_timings(const std::vector<EventRecord>& events);
 

@@ -22,9 +22,9 @@ namespace {
 using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 
 constexpr Millis k_rate_window_ms = 10 * 60 * 1000;  // the rate is of the last 10 minutes...
-constexpr std::size_t k_rate_min_samples = 50;        // ...or of the last 50 videos, if longer
-constexpr std::size_t k_series_points = 60;           // points of the progress chart
-constexpr std::size_t k_failure_examples = 20;        // job ids listed per failure reason
+constexpr std::size_t k_rate_min_samples = 50;       // ...or of the last 50 videos, if longer
+constexpr std::size_t k_series_points = 60;          // points of the progress chart
+constexpr std::size_t k_failure_examples = 20;       // job ids listed per failure reason
 
 void put(JsonWriter& w, const char* key, const std::string& value) {
   w.Key(key);
@@ -103,8 +103,8 @@ Rate rate_of(std::vector<Millis> done_at, std::int64_t remaining, Millis now) {
   }
   const Millis start = done_at.front();
   for (std::size_t p = 0; p < k_series_points; ++p) {
-    const Millis at = start + (end - start) * static_cast<Millis>(p) /
-                                  static_cast<Millis>(k_series_points - 1);
+    const Millis at =
+        start + (end - start) * static_cast<Millis>(p) / static_cast<Millis>(k_series_points - 1);
     const auto done = std::upper_bound(done_at.begin(), done_at.end(), at) - done_at.begin();
     rate.series.emplace_back(at, done);
   }
@@ -113,7 +113,7 @@ Rate rate_of(std::vector<Millis> done_at, std::int64_t remaining, Millis now) {
 
 struct FailureGroup {
   std::int64_t count = 0;
-  std::string message;          // the first job's
+  std::string message;  // the first job's
   std::vector<std::string> jobs;
 };
 
@@ -229,7 +229,8 @@ void put_ambiguous(JsonWriter& w, const std::string& batch, const BatchView& vie
     put(w, "todo",
         "The create request left but its answer was lost: a (paid) video may exist. Where the "
         "provider lists videos, the next run settles it. Otherwise look at the provider, then "
-        "`vidbatch resolve --resubmit --batch " + batch + " " + job.spec.id +
+        "`vidbatch resolve --resubmit --batch " +
+            batch + " " + job.spec.id +
             "` if it made no video, or `vidbatch resolve --fail --batch " + batch + " " +
             job.spec.id + "`.");
     w.EndObject();
@@ -237,8 +238,8 @@ void put_ambiguous(JsonWriter& w, const std::string& batch, const BatchView& vie
   w.EndArray();
 }
 
-void put_unclaimed(JsonWriter& w, const BatchView& view,
-                   const std::vector<UnclaimedVideo>& videos, ProviderCatalog& catalog) {
+void put_unclaimed(JsonWriter& w, const BatchView& view, const std::vector<UnclaimedVideo>& videos,
+                   ProviderCatalog& catalog) {
   w.Key("unclaimed");
   w.StartArray();
   for (const UnclaimedVideo& video : videos) {
@@ -518,8 +519,8 @@ Result<std::optional<std::string>> job_json(JobStore& store, const std::string& 
   put(w, "error_message", job.error_message);
   w.Key("check");
   const std::string check = to_json(job.check);
-  w.RawValue(check.c_str(), check.size(), job.check.checked() ? rapidjson::kObjectType
-                                                              : rapidjson::kNullType);
+  w.RawValue(check.c_str(), check.size(),
+             job.check.checked() ? rapidjson::kObjectType : rapidjson::kNullType);
   w.Key("video");
   w.Bool(files.video);
   w.Key("poster");

@@ -29,12 +29,16 @@ constexpr std::size_t k_media_chunk = 256 * 1024;
 
 // By file name ending; anything else served is a video.
 const char* content_type_of(std::string_view path) {
-  static constexpr std::pair<std::string_view, const char*> k_types[] = {
-      {".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
-      {".css", "text/css; charset=utf-8"},   {".svg", "image/svg+xml"},
-      {".webp", "image/webp"},               {".png", "image/png"},
-      {".jpg", "image/jpeg"},                {".jpeg", "image/jpeg"},
-      {".webm", "video/webm"}};
+  static constexpr std::pair<std::string_view, const char*> k_types[] =
+      {{".html", "text/html; charset=utf-8"},
+       {".js", "text/javascript; charset=utf-8"},
+       {".css", "text/css; charset=utf-8"},
+       {".svg", "image/svg+xml"},
+       {".webp", "image/webp"},
+       {".png", "image/png"},
+       {".jpg", "image/jpeg"},
+       {".jpeg", "image/jpeg"},
+       {".webm", "video/webm"}};
   for (const auto& [ending, type] : k_types) {
     if (path.ends_with(ending)) {
       return type;
@@ -203,9 +207,8 @@ struct DashboardServer::Impl {
     });
     server.Get("/api/batch", [this](const httplib::Request& req, httplib::Response& res) {
       const std::string name = param(req, "name").value_or("");
-      answer_json(res, [&](JobStore& s) {
-        return batch_json(s, name, config, SystemClock().now_ms());
-      });
+      answer_json(res,
+                  [&](JobStore& s) { return batch_json(s, name, config, SystemClock().now_ms()); });
     });
     server.Get("/api/jobs", [this](const httplib::Request& req, httplib::Response& res) {
       JobQuery query;

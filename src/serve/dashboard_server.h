@@ -22,9 +22,9 @@ namespace vb {
 
 struct DashboardOptions {
   std::string db_path;
-  std::string output_root;        // files are served only from inside it
+  std::string output_root;  // files are served only from inside it
   std::string bind = "127.0.0.1";
-  int port = 8765;                // 0: any free port
+  int port = 8765;  // 0: any free port
 };
 
 // Whether `address` (an IP literal or "localhost") is a loopback address.

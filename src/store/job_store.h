@@ -43,8 +43,8 @@ namespace vb {
 
 // Where a job's video is downloaded from, as the provider's answer named it (schema 008).
 struct DownloadUrl {
-  std::string url;          // "" = none recorded
-  Millis expires_at = 0;    // 0 = the answer did not say
+  std::string url;        // "" = none recorded
+  Millis expires_at = 0;  // 0 = the answer did not say
   Millis recorded_at = 0;
 };
 
@@ -53,13 +53,13 @@ struct JobRecord {
   std::string batch;
   JobSpec spec;
   JobState state = JobState::queued;
-  int attempt = 0;              // create requests sent so far
-  std::string remote_id;        // exactly as the provider's create answer gave it
+  int attempt = 0;                 // create requests sent so far
+  std::string remote_id;           // exactly as the provider's create answer gave it
   std::optional<double> progress;  // 0..100 when known
-  Millis not_before = 0;        // earliest time of the next action (retry back-off)
+  Millis not_before = 0;           // earliest time of the next action (retry back-off)
   Millis created_at = 0;
-  Millis submitted_at = 0;      // create answer stored
-  Millis completed_at = 0;      // provider reported completion
+  Millis submitted_at = 0;  // create answer stored
+  Millis completed_at = 0;  // provider reported completion
   Millis downloaded_at = 0;
   std::string output_path;
   std::int64_t bytes = 0;
@@ -67,9 +67,9 @@ struct JobRecord {
   std::string error_code;
   std::string error_message;
   int polls = 0;
-  int retries = 0;              // retried requests of any phase
-  VideoCheck check;             // of the file at output_path; unchecked when verify is off
-  DownloadUrl download;         // the URL of its last download, while the ledger holds one
+  int retries = 0;       // retried requests of any phase
+  VideoCheck check;      // of the file at output_path; unchecked when verify is off
+  DownloadUrl download;  // the URL of its last download, while the ledger holds one
 };
 
 // Field changes that travel with a state change; unset fields stay as they are.
@@ -83,22 +83,22 @@ struct JobUpdate {
   std::optional<std::string> output_path;
   std::optional<std::int64_t> bytes;
   std::optional<std::string> sha256;
-  std::optional<std::string> error_code;      // "" clears
-  std::optional<std::string> error_message;   // "" clears
+  std::optional<std::string> error_code;     // "" clears
+  std::optional<std::string> error_message;  // "" clears
   // The check of the file being saved; one with an empty verdict removes the job's check.
   std::optional<VideoCheck> check;
   // The URL a download starts from; one with an empty url removes the job's.
   std::optional<DownloadUrl> download;
   bool increment_attempt = false;
-  int add_polls = 0;      // polls and retried requests since the last transition,
-  int add_retries = 0;    // counted with it rather than in a transaction of their own
+  int add_polls = 0;    // polls and retried requests since the last transition,
+  int add_retries = 0;  // counted with it rather than in a transaction of their own
 };
 
 // A claim on a job: the worker holding it and the fencing token of this claim. Every claim
 // draws a new token, so an owner whose lease was rescued and claimed again cannot write.
 // A transition under a lease with an empty owner applies only while no worker holds the job.
 struct Lease {
-  std::string owner;            // a worker's id (register_worker); "": the job is unleased
+  std::string owner;  // a worker's id (register_worker); "": the job is unleased
   std::int64_t token = 0;
 };
 
@@ -111,7 +111,7 @@ struct Transition {
   JobState from = JobState::queued;
   JobState to = JobState::queued;
   Millis at = 0;
-  int http_status = 0;          // 0 = none
+  int http_status = 0;  // 0 = none
   std::string message;
   JobUpdate update;
   // Set: an owner transition, applied only while the job holds this lease (and, into
@@ -134,14 +134,14 @@ struct EventRecord {
   std::optional<double> progress;
   int http_status = 0;
   std::string message;
-  std::string worker;            // the worker that wrote it; "" outside leases
+  std::string worker;  // the worker that wrote it; "" outside leases
 };
 
 struct ImportSummary {
   std::string batch;
   int added = 0;
   int unchanged = 0;
-  int replaced = 0;   // only with allow_spec_changes, and only for jobs still queued
+  int replaced = 0;  // only with allow_spec_changes, and only for jobs still queued
 };
 
 struct StateCount {
@@ -168,24 +168,24 @@ const char* to_string(CharacterState s);
 
 // A character (cameo) of a provider, created once and then used by name.
 struct CharacterRecord {
-  std::string provider;     // the config provider's name (never "")
+  std::string provider;  // the config provider's name (never "")
   std::string name;
   std::string video_path;
   CharacterState state = CharacterState::pending;
-  std::string remote_id;    // set when created
+  std::string remote_id;  // set when created
   Millis updated_at = 0;
 };
 
 // A video a provider listed that matches a job of the ledger but is attached to none: paid
 // for, and nobody's. Reconciliation records it; `vidbatch adopt` downloads it as a take.
 struct UnclaimedVideo {
-  std::string provider;     // the config provider's name
+  std::string provider;  // the config provider's name
   std::string remote_id;
   std::int64_t job_row_id = 0;  // the job whose spec it matches
-  std::string status;       // the provider's word when last listed
-  Millis created_at = 0;    // at the provider
+  std::string status;           // the provider's word when last listed
+  Millis created_at = 0;        // at the provider
   Millis seen_at = 0;
-  std::string take_path;    // where `vidbatch adopt` saved it; empty until then
+  std::string take_path;  // where `vidbatch adopt` saved it; empty until then
   // Filled by reads, from the matching job:
   std::string batch;
   std::string job_id;
@@ -214,29 +214,29 @@ struct WorkerRecord {
   Millis started_at = 0;
   Millis heartbeat_at = 0;
   Millis expires_at = 0;
-  std::int64_t leases = 0;      // jobs it holds now
+  std::int64_t leases = 0;  // jobs it holds now
 };
 
 struct Heartbeat {
   // False: the worker was declared dead (its lease expired, or a rescuer reaped it). It must
   // start no create from now on; answers already in flight go through record_late_answer.
   bool alive = false;
-  Millis now = 0;               // the database clock when it answered
-  Millis expires_at = 0;        // when alive: the new expiry
+  Millis now = 0;         // the database clock when it answered
+  Millis expires_at = 0;  // when alive: the new expiry
 };
 
 // The jobs one engine works on: those of one provider, optionally of one batch.
 struct WorkScope {
-  std::string provider;          // the provider's name in the config (provider_limits key)
-  bool default_provider = false; // it is the default provider: jobs naming none are its too
+  std::string provider;           // the provider's name in the config (provider_limits key)
+  bool default_provider = false;  // it is the default provider: jobs naming none are its too
   std::optional<std::string> batch;
 };
 
 // A provider's create limits, shared by every worker of the ledger.
 struct ProviderLimits {
-  Millis interval_ms = 0;        // GCRA emission interval: 60000 / creates per minute; 0: none
-  int burst = 1;                 // creates allowed back to back (at least 1)
-  int max_in_flight = 1;         // jobs held at the provider at once (at least 1)
+  Millis interval_ms = 0;  // GCRA emission interval: 60000 / creates per minute; 0: none
+  int burst = 1;           // creates allowed back to back (at least 1)
+  int max_in_flight = 1;   // jobs held at the provider at once (at least 1)
 };
 
 // A job a lease release moved (or just unleased).
@@ -254,7 +254,7 @@ struct RescueReport {
 
 enum class TransitionOutcome {
   applied,
-  lost,     // the job is no longer in `from` under that lease (rescued, or moved by another)
+  lost,  // the job is no longer in `from` under that lease (rescued, or moved by another)
 };
 
 // Where record_create_answer put a create's answer.
@@ -269,7 +269,7 @@ enum class RecordedAnswer {
 struct CopiedTable {
   std::string table;
   std::int64_t rows = 0;
-  std::uint64_t checksum = 0;   // FNV-1a 64 over every row's values in id order, both sides
+  std::uint64_t checksum = 0;  // FNV-1a 64 over every row's values in id order, both sides
 };
 
 enum class SyncMode { off, normal, full };
@@ -345,8 +345,7 @@ class JobStore {
 
   // Jobs in any of `states` with row_id > after_row_id, ascending, at most `limit`.
   virtual Result<std::vector<JobRecord>> jobs_in_states(std::span<const JobState> states,
-                                                        std::int64_t after_row_id,
-                                                        int limit) = 0;
+                                                        std::int64_t after_row_id, int limit) = 0;
   virtual Result<std::optional<JobRecord>> find_job(const std::string& batch,
                                                     const std::string& job_id) = 0;
   virtual Result<std::vector<JobRecord>> list_jobs(const JobFilter& filter) = 0;
@@ -455,7 +454,7 @@ class JobStore {
   // otherwise the video is kept as unclaimed for `provider` (unclaimed_videos), unless the
   // job holds that very id. ErrorCode::invalid_input when `answer` is no such transition.
   virtual Result<RecordedAnswer> record_create_answer(const Transition& answer,
-                                                    const std::string& provider) = 0;
+                                                      const std::string& provider) = 0;
   // Takes or renews the leadership of `duty` (e.g. "reconcile:<provider>") for `worker` until
   // now + ttl_ms: true when `worker` holds it now, false while another holder's lease runs.
   virtual Result<bool> hold_leadership(const std::string& duty, const std::string& worker,

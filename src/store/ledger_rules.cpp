@@ -88,10 +88,10 @@ Error transition_error(const Transition& t, const std::optional<JobIdentity>& jo
   if (!edge_allowed) {
     message = "transition " + edge + " is not allowed; nothing was written";
   } else if (job->state != to_string(t.from)) {
-    message = "job is " + job->state + ", not " + to_string(t.from) + " as the transition " +
-              edge + " expects (another writer changed it); nothing was written";
-  } else if (t.lease && (job->lease_owner != t.lease->owner ||
-                         job->lease_token != t.lease->token)) {
+    message = "job is " + job->state + ", not " + to_string(t.from) + " as the transition " + edge +
+              " expects (another writer changed it); nothing was written";
+  } else if (t.lease &&
+             (job->lease_owner != t.lease->owner || job->lease_token != t.lease->token)) {
     const std::string held = job->lease_owner.empty()
                                  ? "is not leased"
                                  : "is leased by worker " + job->lease_owner + " (token " +

@@ -29,8 +29,8 @@ inline constexpr int k_job_column_count = 35;
 #define VB_SIDE_JOINS \
   " LEFT JOIN video_checks c ON c.job_id = j.id LEFT JOIN download_urls u ON u.job_id = j.id "
 inline constexpr const char* k_side_joins = VB_SIDE_JOINS;
-inline constexpr const char* k_job_select =
-    VB_JOB_COLUMNS " FROM jobs j JOIN batches b ON b.id = j.batch_id" VB_SIDE_JOINS;
+inline constexpr const char* k_job_select = VB_JOB_COLUMNS
+    " FROM jobs j JOIN batches b ON b.id = j.batch_id" VB_SIDE_JOINS;
 
 // Column order read by read_event_row().
 inline constexpr const char* k_event_select = R"sql(
@@ -80,7 +80,7 @@ Result<ImportPlan> plan_import(const std::string& batch, const std::vector<JobSp
 struct JobIdentity {
   std::string name;
   std::string state;
-  std::string lease_owner;      // "" when unleased
+  std::string lease_owner;  // "" when unleased
   std::int64_t lease_token = 0;
 };
 

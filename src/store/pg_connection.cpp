@@ -12,9 +12,13 @@ namespace {
 // A server that stops answering ends the connection instead of hanging a worker: keepalives
 // notice a dead host; a transaction left idle (a stopped process holding a row lock) is ended
 // by the server after a minute, its locks freed for the other workers.
-constexpr const char* k_connect_keys[] = {"application_name", "connect_timeout",
-                                          "keepalives_idle", "keepalives_interval",
-                                          "keepalives_count", "dbname", nullptr};
+constexpr const char* k_connect_keys[] = {"application_name",
+                                          "connect_timeout",
+                                          "keepalives_idle",
+                                          "keepalives_interval",
+                                          "keepalives_count",
+                                          "dbname",
+                                          nullptr};
 constexpr const char* k_session_sql =
     "SET idle_in_transaction_session_timeout = '60s'; SET client_min_messages = warning";
 
@@ -169,8 +173,8 @@ Result<std::unique_ptr<PgConnection>> PgConnection::connect(const std::string& u
 Error PgConnection::error_of(const PGresult* result) const {
   const char* state = result == nullptr ? nullptr : PQresultErrorField(result, PG_DIAG_SQLSTATE);
   const std::string sqlstate = state == nullptr ? "" : state;
-  std::string text = trimmed(result == nullptr ? PQerrorMessage(m_conn)
-                                               : PQresultErrorMessage(result));
+  std::string text =
+      trimmed(result == nullptr ? PQerrorMessage(m_conn) : PQresultErrorMessage(result));
   if (text.empty()) {
     text = trimmed(PQerrorMessage(m_conn));
   }
@@ -250,8 +254,8 @@ Result<PgResult> PgConnection::exec(const PgStatement& statement, const PgParams
   if (auto prepared = prepare(statement); !prepared) {
     return std::unexpected(std::move(prepared.error()));
   }
-  return take(PQexecPrepared(m_conn, statement.name, params.size(), params.values(), nullptr,
-                             nullptr, 0));
+  return take(
+      PQexecPrepared(m_conn, statement.name, params.size(), params.values(), nullptr, nullptr, 0));
 }
 
 Status PgConnection::start_stream(const std::string& sql, const PgParams& params) {

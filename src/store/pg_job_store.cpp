@@ -160,8 +160,8 @@ PgParams job_params(std::int64_t id, const JobSpec& spec, const std::string& jso
 }
 
 // Runs prepared statements pipelined, k_pipeline_chunk per round trip; fails on the first error.
-Status run_pipelined(PgConnection& db, const std::vector<std::pair<const PgStatement*, PgParams>>&
-                                           statements) {
+Status run_pipelined(PgConnection& db,
+                     const std::vector<std::pair<const PgStatement*, PgParams>>& statements) {
   for (std::size_t start = 0; start < statements.size(); start += k_pipeline_chunk) {
     PgPipeline pipeline(db);
     const std::size_t end = std::min(statements.size(), start + k_pipeline_chunk);
@@ -267,19 +267,20 @@ Result<ImportSummary> PgJobStore::import_jobs(const std::string& batch,
     return std::unexpected(std::move(batch_row.error()));
   }
   const std::int64_t batch_id = batch_row->int64(0, 0);
-  auto locked = m_db->exec("SELECT id FROM batches WHERE id = $1 FOR UPDATE",
-                           PgParams().add(batch_id));
-  auto rows = locked ? m_db->exec("SELECT id, job_key, spec_json, state FROM jobs "
-                                  "WHERE batch_id = $1",
-                                  PgParams().add(batch_id))
+  auto locked =
+      m_db->exec("SELECT id FROM batches WHERE id = $1 FOR UPDATE", PgParams().add(batch_id));
+  auto rows = locked ? m_db->exec(
+                           "SELECT id, job_key, spec_json, state FROM jobs "
+                           "WHERE batch_id = $1",
+                           PgParams().add(batch_id))
                      : std::move(locked);
   if (!rows) {
     return std::unexpected(std::move(rows.error()));
   }
   std::unordered_map<std::string, ExistingJob> known;
   for (int r = 0; r < rows->rows(); ++r) {
-    known.emplace(rows->text(r, 1), ExistingJob{rows->int64(r, 0), rows->text(r, 2),
-                                                rows->text(r, 3)});
+    known.emplace(rows->text(r, 1),
+                  ExistingJob{rows->int64(r, 0), rows->text(r, 2), rows->text(r, 3)});
   }
   auto plan = plan_import(batch, jobs, known, allow_spec_changes);
   if (!plan) {
@@ -372,8 +373,7 @@ Result<std::vector<TransitionOutcome>> PgJobStore::run_transitions(
     if (auto committed = m_db->exec("COMMIT"); !committed || committed->command() != "COMMIT") {
       m_db->abandon_transaction();
       return std::unexpected(committed ? Error{ErrorCode::database,
-                                               "PostgreSQL rolled the transitions back",
-                                               location()}
+                                               "PostgreSQL rolled the transitions back", location()}
                                        : std::move(committed.error()));
     }
   }
@@ -404,9 +404,9 @@ Error PgJobStore::lost_transition(const Transition& t) {
 }
 
 Status PgJobStore::note_activity(std::int64_t row_id, int polls, int retries) {
-  auto updated = m_db->exec(
-      "UPDATE jobs SET polls = polls + $1, retries = retries + $2 WHERE id = $3",
-      PgParams().add(polls).add(retries).add(row_id));
+  auto updated =
+      m_db->exec("UPDATE jobs SET polls = polls + $1, retries = retries + $2 WHERE id = $3",
+                 PgParams().add(polls).add(retries).add(row_id));
   if (!updated) {
     return std::unexpected(std::move(updated.error()));
   }

@@ -79,11 +79,10 @@ class PgJobStore final : public JobStore {
   Result<std::vector<ClaimedJob>> admit_creates(const std::string& worker, const WorkScope& scope,
                                                 int want) override;
   Result<std::vector<ClaimedJob>> claim_jobs(const std::string& worker, const WorkScope& scope,
-                                             std::span<const JobState> states,
-                                             int limit) override;
+                                             std::span<const JobState> states, int limit) override;
   Result<int> release_leases(std::span<const LeasedJob> jobs) override;
   Result<RecordedAnswer> record_create_answer(const Transition& answer,
-                                            const std::string& provider) override;
+                                              const std::string& provider) override;
   Result<bool> hold_leadership(const std::string& duty, const std::string& worker,
                                Millis ttl_ms) override;
   Status release_leadership(const std::string& duty, const std::string& worker) override;

@@ -108,8 +108,11 @@ PgParams release_params(bool expired) {
   const AroundWorker ambiguous = release_ambiguous_message(expired);
   const AroundWorker event = release_message(expired);
   PgParams params;
-  params.add(k_create_ambiguous).add(ambiguous.before).add(ambiguous.after).add(event.before).add(
-      event.after);
+  params.add(k_create_ambiguous)
+      .add(ambiguous.before)
+      .add(ambiguous.after)
+      .add(event.before)
+      .add(event.after);
   return params;
 }
 
@@ -164,8 +167,8 @@ SELECT n.now, (SELECT expires_at FROM beat) FROM n)sql",
 }
 
 Result<std::vector<ReleasedJob>> PgJobStore::release_of(const std::string& lock_sql,
-                                                        const PgParams& lock_params,
-                                                        bool expired, RescueReport* report) {
+                                                        const PgParams& lock_params, bool expired,
+                                                        RescueReport* report) {
   std::vector<ReleasedJob> released;
   auto transaction = PgTransaction::begin(*m_db);
   if (!transaction) {
@@ -238,27 +241,22 @@ FROM workers w ORDER BY w.id COLLATE "C")sql");
   }
   std::vector<WorkerRecord> workers;
   for (int r = 0; r < rows->rows(); ++r) {
-    workers.push_back({rows->text(r, 0), rows->text(r, 1), rows->integer(r, 2),
-                       rows->int64(r, 3), rows->int64(r, 4), rows->int64(r, 5),
-                       rows->int64(r, 6)});
+    workers.push_back({rows->text(r, 0), rows->text(r, 1), rows->integer(r, 2), rows->int64(r, 3),
+                       rows->int64(r, 4), rows->int64(r, 5), rows->int64(r, 6)});
   }
   return workers;
 }
 
-Status PgJobStore::set_provider_limits(const std::string& provider,
-                                       const ProviderLimits& limits) {
+Status PgJobStore::set_provider_limits(const std::string& provider, const ProviderLimits& limits) {
   if (auto checked = check_limits(provider, limits); !checked) {
     return checked;
   }
-  auto upserted = m_db->exec(R"sql(
+  auto upserted = m_db->exec(
+      R"sql(
 INSERT INTO provider_limits (provider, interval_ms, burst, max_in_flight) VALUES ($1, $2, $3, $4)
 ON CONFLICT (provider) DO UPDATE SET interval_ms = excluded.interval_ms,
   burst = excluded.burst, max_in_flight = excluded.max_in_flight)sql",
-                             PgParams()
-                                 .add(provider)
-                                 .add(limits.interval_ms)
-                                 .add(limits.burst)
-                                 .add(limits.max_in_flight));
+      PgParams().add(provider).add(limits.interval_ms).add(limits.burst).add(limits.max_in_flight));
   return status_of(std::move(upserted));
 }
 
@@ -361,7 +359,7 @@ WHERE j.id = r.id AND j.lease_owner = r.owner AND j.lease_token = r.token)sql",
 }
 
 Result<RecordedAnswer> PgJobStore::record_create_answer(const Transition& answer,
-                                                      const std::string& provider) {
+                                                        const std::string& provider) {
   if (auto checked = check_create_answer(answer); !checked) {
     return std::unexpected(std::move(checked.error()));
   }

@@ -113,8 +113,7 @@ Status pg_migrate(PgConnection& db) {
     }
     if (!applied) {
       Error error = std::move(applied.error());
-      error.message = std::string("applying schema postgresql/") + file.name + ": " +
-                      error.message;
+      error.message = std::string("applying schema postgresql/") + file.name + ": " + error.message;
       return std::unexpected(std::move(error));
     }
   }

@@ -43,10 +43,9 @@ Result<std::optional<CharacterRecord>> PgJobStore::find_character(const std::str
   }
   const auto state = parse_character_state(row->text(0, 1));
   if (!state) {
-    return fail(ErrorCode::database, "character '" + name + "' has an unknown state",
-                location());
+    return fail(ErrorCode::database, "character '" + name + "' has an unknown state", location());
   }
-  return CharacterRecord{provider, name, row->text(0, 0), *state, row->text(0, 2),
+  return CharacterRecord{provider,        name, row->text(0, 0), *state, row->text(0, 2),
                          row->int64(0, 3)};
 }
 

@@ -59,8 +59,8 @@ Status read_job_row(const Row& row, const std::string& location, JobRecord& job)
   job.batch = row.text(1);
   auto spec = job_spec_from_json(row.text(2));
   if (!spec) {
-    return fail(ErrorCode::database,
-                "the stored spec of this job is not valid JSON: " + location, job_where(job));
+    return fail(ErrorCode::database, "the stored spec of this job is not valid JSON: " + location,
+                job_where(job));
   }
   job.spec = std::move(*spec);
   const std::string state_text = row.text(3);

@@ -51,8 +51,12 @@ Result<std::optional<CharacterRecord>> SqliteJobStore::find_character(const std:
     if (!state) {
       return fail(ErrorCode::database, "character '" + name + "' has an unknown state", m_path);
     }
-    return CharacterRecord{provider, name, query.getColumn(0).getString(), *state,
-                           query.getColumn(2).getString(), query.getColumn(3).getInt64()};
+    return CharacterRecord{provider,
+                           name,
+                           query.getColumn(0).getString(),
+                           *state,
+                           query.getColumn(2).getString(),
+                           query.getColumn(3).getInt64()};
   });
 }
 
@@ -60,11 +64,10 @@ Status SqliteJobStore::set_character_state(const std::string& provider, const st
                                            CharacterState from, CharacterState to,
                                            const std::string& remote_id, Millis now) {
   return guard_sql(m_path, [&]() -> Status {
-    SQLite::Statement update(
-        *m_db,
-        "UPDATE characters SET state = ?3, updated_at = ?4, "
-        "remote_id = CASE WHEN ?5 = '' THEN remote_id ELSE ?5 END "
-        "WHERE provider = ?1 AND name = ?2 AND state = ?6");
+    SQLite::Statement update(*m_db,
+                             "UPDATE characters SET state = ?3, updated_at = ?4, "
+                             "remote_id = CASE WHEN ?5 = '' THEN remote_id ELSE ?5 END "
+                             "WHERE provider = ?1 AND name = ?2 AND state = ?6");
     update.bind(1, provider);
     update.bind(2, name);
     update.bind(3, to_string(to));

@@ -189,9 +189,9 @@ Result<std::int64_t> SqliteJobStore::latest_event_id() {
 Result<std::vector<EventRecord>> SqliteJobStore::events(std::optional<std::int64_t> row_id) {
   return guard_sql(m_path, [&]() -> Result<std::vector<EventRecord>> {
     // Two texts rather than "?1 IS NULL OR ...", which would stop the planner using events_by_job.
-    SQLite::Statement query(*m_db, std::string(k_event_select) +
-                                       (row_id ? "WHERE e.job_id = ?1 ORDER BY e.id"
-                                               : "ORDER BY e.id"));
+    SQLite::Statement query(*m_db,
+                            std::string(k_event_select) +
+                                (row_id ? "WHERE e.job_id = ?1 ORDER BY e.id" : "ORDER BY e.id"));
     if (row_id) {
       query.bind(1, *row_id);
     }

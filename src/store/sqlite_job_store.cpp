@@ -97,8 +97,7 @@ SqliteJobStore::Statements::Statements(SQLite::Database& db)
     : update_job(db, k_update_job_sql),
       insert_event(db, k_insert_event_sql),
       job_identity(db, k_job_identity_sql),
-      note_activity(db,
-                    "UPDATE jobs SET polls = polls + ?1, retries = retries + ?2 WHERE id = ?3"),
+      note_activity(db, "UPDATE jobs SET polls = polls + ?1, retries = retries + ?2 WHERE id = ?3"),
       find_batch(db, "SELECT id FROM batches WHERE name = ?1"),
       insert_batch(db, "INSERT INTO batches (name, created_at) VALUES (?1, ?2)"),
       batch_jobs(db, "SELECT id, job_key, spec_json, state FROM jobs WHERE batch_id = ?1"),
@@ -106,8 +105,9 @@ SqliteJobStore::Statements::Statements(SQLite::Database& db)
       replace_spec(db, k_replace_spec_sql),
       put_check(db, k_put_check_sql),
       remove_check(db, "DELETE FROM video_checks WHERE job_id = ?1"),
-      put_url(db, "INSERT OR REPLACE INTO download_urls (job_id, url, expires_at, recorded_at) "
-                  "VALUES (?1, ?2, ?3, ?4)"),
+      put_url(db,
+              "INSERT OR REPLACE INTO download_urls (job_id, url, expires_at, recorded_at) "
+              "VALUES (?1, ?2, ?3, ?4)"),
       remove_url(db, "DELETE FROM download_urls WHERE job_id = ?1") {}
 
 SqliteJobStore::SqliteJobStore(std::unique_ptr<SQLite::Database> db, std::string path)
@@ -180,8 +180,8 @@ std::unordered_map<std::string, ExistingJob> SqliteJobStore::load_batch_jobs(
   return known;
 }
 
-void SqliteJobStore::insert_job(std::int64_t batch_id, const JobSpec& spec,
-                                const std::string& json, Millis now) {
+void SqliteJobStore::insert_job(std::int64_t batch_id, const JobSpec& spec, const std::string& json,
+                                Millis now) {
   SQLite::Statement& insert = m_statements->insert_job;
   {
     StatementReset reset(insert);
@@ -201,8 +201,8 @@ void SqliteJobStore::insert_job(std::int64_t batch_id, const JobSpec& spec,
                "imported", "");
 }
 
-void SqliteJobStore::replace_spec(std::int64_t row_id, const JobSpec& spec,
-                                  const std::string& json, Millis now) {
+void SqliteJobStore::replace_spec(std::int64_t row_id, const JobSpec& spec, const std::string& json,
+                                  Millis now) {
   SQLite::Statement& update = m_statements->replace_spec;
   {
     StatementReset reset(update);
@@ -217,8 +217,8 @@ void SqliteJobStore::replace_spec(std::int64_t row_id, const JobSpec& spec,
     update.bind(9, spec.provider);
     update.exec();  // the plan saw the job queued inside this same transaction
   }
-  insert_event(row_id, now, JobState::queued, JobState::queued, std::nullopt, 0,
-               "spec replaced", "");
+  insert_event(row_id, now, JobState::queued, JobState::queued, std::nullopt, 0, "spec replaced",
+               "");
 }
 
 // ---- transitions -----------------------------------------------------------
@@ -231,8 +231,8 @@ Status SqliteJobStore::apply(std::span<const Transition> transitions) {
     SQLite::Transaction transaction(*m_db, SQLite::TransactionBehavior::IMMEDIATE);
     for (const Transition& transition : transitions) {
       if (!is_allowed_transition(transition.from, transition.to)) {
-        return std::unexpected(transition_error(transition, identify_job(transition.row_id),
-                                                false));
+        return std::unexpected(
+            transition_error(transition, identify_job(transition.row_id), false));
       }
       if (!apply_one(transition)) {
         return std::unexpected(lost_transition(transition));  // ~Transaction rolls back
@@ -254,8 +254,8 @@ Result<std::vector<TransitionOutcome>> SqliteJobStore::apply_each(
     outcomes.reserve(transitions.size());
     for (const Transition& transition : transitions) {
       if (!is_allowed_transition(transition.from, transition.to)) {
-        return std::unexpected(transition_error(transition, identify_job(transition.row_id),
-                                                false));
+        return std::unexpected(
+            transition_error(transition, identify_job(transition.row_id), false));
       }
       outcomes.push_back(apply_one(transition) ? TransitionOutcome::applied
                                                : TransitionOutcome::lost);
@@ -320,8 +320,8 @@ Error SqliteJobStore::lost_transition(const Transition& t) {
 }
 
 void SqliteJobStore::write_url(std::int64_t row_id, const DownloadUrl& download) {
-  SQLite::Statement& statement =
-      download.url.empty() ? m_statements->remove_url : m_statements->put_url;
+  SQLite::Statement& statement = download.url.empty() ? m_statements->remove_url
+                                                      : m_statements->put_url;
   StatementReset reset(statement);
   statement.bind(1, row_id);
   if (!download.url.empty()) {

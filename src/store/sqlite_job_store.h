@@ -55,7 +55,8 @@ class SqliteJobStore final : public JobStore {
       const std::optional<std::string>& batch) override;
   Status record_take(const std::string& provider, const std::string& remote_id,
                      const std::string& path) override;
-  Result<std::vector<JobRecord>> jobs_with_prompts(const std::vector<std::string>& prompts) override;
+  Result<std::vector<JobRecord>> jobs_with_prompts(
+      const std::vector<std::string>& prompts) override;
   Result<std::vector<EventRecord>> events(std::optional<std::int64_t> row_id) override;
   Result<std::vector<EventRecord>> batch_events(const std::string& batch) override;
   Result<Millis> last_entered(std::int64_t row_id, JobState state) override;
@@ -75,11 +76,10 @@ class SqliteJobStore final : public JobStore {
   Result<std::vector<ClaimedJob>> admit_creates(const std::string& worker, const WorkScope& scope,
                                                 int want) override;
   Result<std::vector<ClaimedJob>> claim_jobs(const std::string& worker, const WorkScope& scope,
-                                             std::span<const JobState> states,
-                                             int limit) override;
+                                             std::span<const JobState> states, int limit) override;
   Result<int> release_leases(std::span<const LeasedJob> jobs) override;
   Result<RecordedAnswer> record_create_answer(const Transition& answer,
-                                            const std::string& provider) override;
+                                              const std::string& provider) override;
   Result<bool> hold_leadership(const std::string& duty, const std::string& worker,
                                Millis ttl_ms) override;
   Status release_leadership(const std::string& duty, const std::string& worker) override;
@@ -108,8 +108,7 @@ class SqliteJobStore final : public JobStore {
   std::int64_t ensure_batch(const std::string& batch, Millis now);
   std::unordered_map<std::string, ExistingJob> load_batch_jobs(std::int64_t batch_id);
   void insert_job(std::int64_t batch_id, const JobSpec& spec, const std::string& json, Millis now);
-  void replace_spec(std::int64_t row_id, const JobSpec& spec, const std::string& json,
-                    Millis now);
+  void replace_spec(std::int64_t row_id, const JobSpec& spec, const std::string& json, Millis now);
 
   // Apply steps: false when the compare-and-set found the job elsewhere.
   bool apply_one(const Transition& transition);

@@ -31,8 +31,8 @@ Millis SqliteJobStore::now_in_transaction() {
 }
 
 bool SqliteJobStore::worker_alive(const std::string& worker) {
-  SQLite::Statement query(*m_db, "SELECT 1 FROM workers WHERE id = ?1 AND expires_at > "
-                                 VB_SQLITE_NOW_MS);
+  SQLite::Statement query(*m_db,
+                          "SELECT 1 FROM workers WHERE id = ?1 AND expires_at > " VB_SQLITE_NOW_MS);
   query.bind(1, worker);
   return query.executeStep();
 }
@@ -98,7 +98,8 @@ std::vector<ReleasedJob> SqliteJobStore::release_jobs_of(const std::string& work
   }
   SQLite::Statement events(*m_db, std::string(R"sql(
 INSERT INTO events (job_id, at, from_state, to_state, message, worker)
-SELECT id, ?2, state, )sql") + k_rescued_state_sql + R"sql(, ?3, ?1 FROM jobs
+SELECT id, ?2, state, )sql") + k_rescued_state_sql +
+                                      R"sql(, ?3, ?1 FROM jobs
 WHERE lease_owner = ?1 AND state IN ('submitting', 'downloading') ORDER BY id)sql");
   events.bind(1, worker);
   events.bind(2, now);
@@ -110,7 +111,8 @@ UPDATE jobs SET
   error_code = CASE WHEN state = 'submitting' THEN ?3 ELSE error_code END,
   error_message = CASE WHEN state = 'submitting' THEN ?4 ELSE error_message END,
   updated_at = CASE WHEN state IN ('submitting', 'downloading') THEN ?2 ELSE updated_at END,
-  state = )sql") + k_rescued_state_sql + R"sql(, lease_owner = NULL, lease_token = NULL
+  state = )sql") + k_rescued_state_sql +
+                                      R"sql(, lease_owner = NULL, lease_token = NULL
 WHERE lease_owner = ?1)sql");
   update.bind(1, worker);
   update.bind(2, now);
@@ -201,7 +203,8 @@ std::vector<ClaimedJob> SqliteJobStore::claim_in_transaction(const std::string& 
       m_db->execAndGet("UPDATE lease_tokens SET last = last + 1 RETURNING last").getInt64();
   SQLite::Statement claim(*m_db, std::string(R"sql(
 UPDATE jobs SET lease_owner = :worker, lease_token = :token
-WHERE id IN (SELECT id FROM jobs WHERE )sql") + k_scope_sql + " AND state IN (" + state_list +
+WHERE id IN (SELECT id FROM jobs WHERE )sql") +
+                                     k_scope_sql + " AND state IN (" + state_list +
                                      R"sql() AND lease_owner IS NULL AND not_before <= :now
              ORDER BY not_before, id LIMIT :limit))sql");
   bind_scope(claim, scope);
@@ -241,8 +244,7 @@ Result<std::vector<ClaimedJob>> SqliteJobStore::admit_creates(const std::string&
       return std::unexpected(no_limits(scope.provider, m_path));
     }
     const ProviderLimits limits{limits_row.getColumn(0).getInt64(),
-                                limits_row.getColumn(1).getInt(),
-                                limits_row.getColumn(2).getInt()};
+                                limits_row.getColumn(1).getInt(), limits_row.getColumn(2).getInt()};
     const Millis tat = limits_row.getColumn(3).getInt64();
     if (want <= 0 || !worker_alive(worker)) {
       return std::vector<ClaimedJob>{};
@@ -316,7 +318,7 @@ Result<int> SqliteJobStore::release_leases(std::span<const LeasedJob> jobs) {
 }
 
 Result<RecordedAnswer> SqliteJobStore::record_create_answer(const Transition& answer,
-                                                          const std::string& provider) {
+                                                            const std::string& provider) {
   if (auto checked = check_create_answer(answer); !checked) {
     return std::unexpected(std::move(checked.error()));
   }
@@ -336,8 +338,8 @@ WHERE id = ?1 AND state = 'ambiguous' AND remote_id = '')sql");
     bind_optional(late, 3, answer.update.submitted_at);
     late.bind(4, answer.at);
     if (late.exec() == 1) {
-      insert_event(answer.row_id, answer.at, JobState::ambiguous, JobState::submitted,
-                   std::nullopt, answer.http_status, late_answer_message(answer.lease->owner),
+      insert_event(answer.row_id, answer.at, JobState::ambiguous, JobState::submitted, std::nullopt,
+                   answer.http_status, late_answer_message(answer.lease->owner),
                    answer.lease->owner);
       transaction.commit();
       return RecordedAnswer::late;

@@ -15,17 +15,17 @@
 namespace vb {
 
 enum class ErrorCode {
-  invalid_input,   // manifest, config, flags: the user must fix something (exit 2)
-  not_found,       // a file, job or batch that does not exist
-  conflict,        // e.g. a job id re-imported with a different spec
-  busy,            // another process holds what is needed (the ledger's run lock)
-  io,              // filesystem errors (ENOSPC, permissions)
-  database,        // SQLite errors
-  network,         // transport failures (connect, timeout, reset)
-  http,            // the server answered with an error status
-  protocol,        // an answer we could not understand
-  auth,            // 401/403: stop the whole run
-  internal,        // a bug
+  invalid_input,  // manifest, config, flags: the user must fix something (exit 2)
+  not_found,      // a file, job or batch that does not exist
+  conflict,       // e.g. a job id re-imported with a different spec
+  busy,           // another process holds what is needed (the ledger's run lock)
+  io,             // filesystem errors (ENOSPC, permissions)
+  database,       // SQLite errors
+  network,        // transport failures (connect, timeout, reset)
+  http,           // the server answered with an error status
+  protocol,       // an answer we could not understand
+  auth,           // 401/403: stop the whole run
+  internal,       // a bug
 };
 
 const char* to_string(ErrorCode code);
@@ -54,13 +54,13 @@ inline std::unexpected<Error> fail(ErrorCode code, std::string message, std::str
 //   auto text = VB_TRY(read_text_file(path));   // std::string
 //   VB_TRY(store.apply(moves));                 // a Status
 // A GNU statement expression, which g++ and clang accept in C++23 mode.
-#define VB_TRY(expr)                                               \
-  ({                                                               \
-    auto vb_try_result_ = (expr);                                  \
-    if (!vb_try_result_) {                                         \
-      return std::unexpected(std::move(vb_try_result_.error()));   \
-    }                                                              \
-    ::vb::error_detail::value_of(std::move(vb_try_result_));       \
+#define VB_TRY(expr)                                             \
+  ({                                                             \
+    auto vb_try_result_ = (expr);                                \
+    if (!vb_try_result_) {                                       \
+      return std::unexpected(std::move(vb_try_result_.error())); \
+    }                                                            \
+    ::vb::error_detail::value_of(std::move(vb_try_result_));     \
   })
 
 namespace error_detail {

@@ -14,14 +14,14 @@ using vidbatch::test::SimProcess;
 using vidbatch::test::Subprocess;
 using vidbatch::test::SubprocessOptions;
 
-TEST_CASE("the HTML report renders in headless Chromium without console errors",
-          "[e2e][browser]") {
+TEST_CASE("the HTML report renders in headless Chromium without console errors", "[e2e][browser]") {
   SimProcess sim({"--gen-ms", "200", "--quiet"});
   E2eFolder folder;
   const int jobs = 6;
-  std::string manifest = folder.write_manifest(
-      "browser", jobs, {{2, "A <script>alert('x')</script> & \\\"quoted\\\" prompt"},
-                        {4, "Please [[fail]] this one"}});
+  std::string manifest =
+      folder.write_manifest("browser", jobs,
+                            {{2, "A <script>alert('x')</script> & \\\"quoted\\\" prompt"},
+                             {4, "Please [[fail]] this one"}});
   CommandResult run = folder.run({"run", manifest}, sim.base_url());
   INFO(run.err);
   REQUIRE(run.exit_code == 1);

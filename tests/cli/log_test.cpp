@@ -1,11 +1,11 @@
 // [cli][e2e] What `run` writes to stderr: --log-format json (one JSON event per
 // line, every transition, never the key), --quiet (errors only), and the live
 // progress block, drawn only when stdout and stderr are terminals (a pty here).
-#include <catch2/catch.hpp>
 #include <pty.h>
 #include <rapidjson/document.h>
 #include <termios.h>
 #include <unistd.h>
+#include <catch2/catch.hpp>
 
 #include <atomic>
 #include <filesystem>
@@ -83,8 +83,17 @@ class Pty {
 CommandResult run_on(const E2eFolder& folder, const std::string& manifest, const std::string& url,
                      const std::string& out_path, const std::string& err_path) {
   SubprocessOptions options;
-  options.argv = {VIDBATCH_BIN, "run", manifest, "--db", folder.db(), "--config",
-                  folder.path("vidbatch.toml"), "--out", folder.out(), "--base-url", url};
+  options.argv = {VIDBATCH_BIN,
+                  "run",
+                  manifest,
+                  "--db",
+                  folder.db(),
+                  "--config",
+                  folder.path("vidbatch.toml"),
+                  "--out",
+                  folder.out(),
+                  "--base-url",
+                  url};
   options.env = {{"OPENAI_API_KEY", k_key}, {"TERM", "xterm"}};
   options.cwd = folder.dir();
   options.stdout_path = out_path;
@@ -97,9 +106,10 @@ CommandResult run_on(const E2eFolder& folder, const std::string& manifest, const
 
 }  // namespace
 
-TEST_CASE("log: --log-format json writes one JSON event per stderr line, every transition, "
-          "never the key",
-          "[cli][e2e]") {
+TEST_CASE(
+    "log: --log-format json writes one JSON event per stderr line, every transition, "
+    "never the key",
+    "[cli][e2e]") {
   SimProcess sim({"--gen-ms", "200", "--quiet", "--rate-429", "0.3", "--retry-after-ms", "50",
                   "--seed", "7", "--require-key", k_key});
   E2eFolder folder;
@@ -168,9 +178,10 @@ TEST_CASE("log: --quiet prints errors only; off a terminal no escape codes or ca
     CHECK_THAT(none.err, Catch::Contains("no ledger here"));
     CHECK_FALSE(std::filesystem::exists(folder.db()));
   }
-  CommandResult quiet = folder.run(
-      {"run", folder.write_manifest("hush", 3, {{1, "Please [[fail]] this one"}}), "--quiet"},
-      sim.base_url());
+  CommandResult quiet =
+      folder.run({"run", folder.write_manifest("hush", 3, {{1, "Please [[fail]] this one"}}),
+                  "--quiet"},
+                 sim.base_url());
   INFO(quiet.err);
   REQUIRE(quiet.exit_code == 1);
   CHECK_THAT(quiet.out, Catch::Contains("done 2/3, failed 1"));
@@ -193,7 +204,8 @@ TEST_CASE("log: --quiet prints errors only; off a terminal no escape codes or ca
   CHECK_THAT(field(parse_json(unknown.err), "message"), Catch::Contains("job nope"));
 
   // A bad manifest in json mode: the error is one JSON object (the diagnostics in its message).
-  std::ofstream(folder.path("bad.yaml")) << "batch: b\njobs:\n  - id: a\n    prompt: p\n    seconds: x\n";
+  std::ofstream(folder.path("bad.yaml"))
+      << "batch: b\njobs:\n  - id: a\n    prompt: p\n    seconds: x\n";
   CommandResult bad = folder.run({"run", folder.path("bad.yaml"), "--log-format", "json"});
   CHECK(bad.exit_code == 2);
   REQUIRE(lines_of(bad.err).size() == 1);
@@ -211,7 +223,8 @@ TEST_CASE("on a terminal the progress is drawn in place, at most four times a se
   SECTION("stdout and stderr on a terminal: a live line per batch") {
     Pty pty;
     const auto started = std::chrono::steady_clock::now();
-    CommandResult run = run_on(folder, folder.write_manifest("live", 6, {{3, "Please [[fail]] it"}}),
+    CommandResult run = run_on(folder,
+                               folder.write_manifest("live", 6, {{3, "Please [[fail]] it"}}),
                                sim.base_url(), pty.name(), pty.name());
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -222,17 +235,18 @@ TEST_CASE("on a terminal the progress is drawn in place, at most four times a se
     CHECK_THAT(text, Catch::Contains("/min ETA "));
     CHECK_THAT(text, Catch::Contains("] 5/6 | queued 0, at provider 0, downloading 0, failed 1"));
     CHECK_THAT(text, Catch::Contains("live/job-3"));  // the failure is logged above the line
-    std::size_t draws = 0;  // each draw writes the batch's line once
+    std::size_t draws = 0;                            // each draw writes the batch's line once
     for (auto at = text.find("live ["); at != std::string::npos; at = text.find("live [", at + 1)) {
       ++draws;
     }
     CHECK(draws >= 2);
     CHECK(draws <= static_cast<std::size_t>(seconds * 4) + 2);  // + the first and the last
-    CHECK_THAT(text, Catch::Contains("\r\x1b[J"));  // redrawn in place
+    CHECK_THAT(text, Catch::Contains("\r\x1b[J"));              // redrawn in place
     // Every drawn progress line fits the terminal's 100 columns (log lines may wrap).
     for (std::size_t at = text.find("\x1b[J"); at != std::string::npos;
          at = text.find("\x1b[J", at + 1)) {
-      const std::string drawn = text.substr(at + 3, text.find_first_of("\r\n\x1b", at + 3) - at - 3);
+      const std::string drawn =
+          text.substr(at + 3, text.find_first_of("\r\n\x1b", at + 3) - at - 3);
       if (drawn.starts_with("live ")) {
         CHECK(drawn.size() < 100);
       }

@@ -1,7 +1,7 @@
 // [cli] The live progress display's pure part (ProgressBoard, format_batch_line)
 // and the json log format, with fake time.
-#include <catch2/catch.hpp>
 #include <rapidjson/document.h>
+#include <catch2/catch.hpp>
 
 #include <cstdio>
 
@@ -79,7 +79,7 @@ TEST_CASE("the rate looks at the last ten minutes of the run only", "[cli]") {
   finish_one(board, k_t0 + 29 * k_min);
   finish_one(board, k_t0 + 29 * k_min);
   CHECK(*board.rate_per_minute("demo", k_t0 + 30 * k_min) == Approx(0.2));  // 2 in 10 min
-  CHECK(board.eta("demo", k_t0 + 30 * k_min) == 78 * 5 * k_min);              // 78 left
+  CHECK(board.eta("demo", k_t0 + 30 * k_min) == 78 * 5 * k_min);            // 78 left
 }
 
 TEST_CASE("a job that goes back to the queue is not counted as finished twice", "[cli]") {
@@ -90,7 +90,7 @@ TEST_CASE("a job that goes back to the queue is not counted as finished twice", 
   board.apply("demo", JobState::queued, JobState::submitting, k_t0 + 4);
   board.apply("demo", JobState::submitting, JobState::ambiguous, k_t0 + 5);
   board.apply("demo", JobState::ambiguous, JobState::submitted, k_t0 + 6);  // adopted
-  CHECK(*board.rate_per_minute("demo", k_t0 + k_min) == Approx(2.0));  // two settlings
+  CHECK(*board.rate_per_minute("demo", k_t0 + k_min) == Approx(2.0));       // two settlings
   const auto& counts = board.counts("demo");
   CHECK(counts[static_cast<std::size_t>(JobState::submitted)] == 1);
   CHECK(counts[static_cast<std::size_t>(JobState::ambiguous)] == 0);
@@ -214,11 +214,13 @@ TEST_CASE("off a terminal, routine transition lines are held until a flush or a 
 
     log.write(routine);
     log.flush();
-    CHECK(written() == "b/j1 queued -> submitting\nb/j2 running -> failed\n"
-                       "b/j1 queued -> submitting\n");
+    CHECK(written() ==
+          "b/j1 queued -> submitting\nb/j2 running -> failed\n"
+          "b/j1 queued -> submitting\n");
     log.write(routine);
   }  // and whatever is still held when the log ends
-  CHECK(written() == "b/j1 queued -> submitting\nb/j2 running -> failed\n"
-                     "b/j1 queued -> submitting\nb/j1 queued -> submitting\n");
+  CHECK(written() ==
+        "b/j1 queued -> submitting\nb/j2 running -> failed\n"
+        "b/j1 queued -> submitting\nb/j1 queued -> submitting\n");
   std::fclose(out);
 }

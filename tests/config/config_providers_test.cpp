@@ -58,7 +58,7 @@ TEST_CASE("config: [providers.NAME] tables, in file order, with their own limits
   const Config gateway = config->for_provider(*config->find_provider("gateway"));
   CHECK(gateway.provider.name == "gateway");
   CHECK(gateway.limits.max_in_flight == 3);
-  CHECK(gateway.limits.polls_per_second == 4);        // not set: [limits]
+  CHECK(gateway.limits.polls_per_second == 4);  // not set: [limits]
   CHECK(gateway.prices.usd_per_second.at("sora-2").at("small") == 0.05);
   CHECK(gateway.prices.usd_per_second.at("sora-2").at("1280x720") == 0.10);  // defaults stay
 
@@ -74,20 +74,35 @@ TEST_CASE("config: bad provider tables are named by their TOML path", "[config]"
     const char* expected;
   };
   auto c = GENERATE(values<Case>({
-      {"[providers.a]\ndialect = \"klingai\"\n", "p.toml:2:11: providers.a.dialect: expected \"openai\", \"unified\", \"kling\", \"minimax\", \"wan\", \"vidu\", \"seedance\" or \"chat\""},
-      {"[providers.a]\nmax_in_flight = 0\n", "p.toml:2:17: providers.a.max_in_flight: expected a positive integer"},
+      {"[providers.a]\ndialect = \"klingai\"\n",
+       "p.toml:2:11: providers.a.dialect: expected \"openai\", \"unified\", \"kling\", "
+       "\"minimax\", \"wan\", \"vidu\", \"seedance\" or \"chat\""},
+      {"[providers.a]\nmax_in_flight = 0\n",
+       "p.toml:2:17: providers.a.max_in_flight: expected a positive integer"},
       {"[providers.a]\nbase_url = \"ftp://x\"\n", "providers.a.base_url: expected a URL"},
-      {"[providers.a]\nbase_ur = \"https://x\"\n", "providers.a.base_ur: unknown key 'base_ur' (did you mean 'base_url'?)"},
+      {"[providers.a]\nbase_ur = \"https://x\"\n",
+       "providers.a.base_ur: unknown key 'base_ur' (did you mean 'base_url'?)"},
       {"[providers.a]\npoll_interval_ms = 5\n", "providers.a.poll_interval_ms: unknown key"},
-      {"[providers]\ndefault = \"b\"\n[providers.a]\n", "providers.default: no provider named \"b\""},
+      {"[providers]\ndefault = \"b\"\n[providers.a]\n",
+       "providers.default: no provider named \"b\""},
       {"[providers]\na = 3\n", "providers.a: expected a table [providers.a], got 3"},
       {"[providers.\"a b\"]\n", "a provider name is 1 to 64 letters"},
-      {"[providers.a.prices.sora-2]\n\"small\" = \"cheap\"\n", "providers.a.prices.sora-2.small: expected USD per second"},
-      {"[providers.a]\nauth = \"jwt\"\n", "p.toml:2:8: providers.a.auth: expected \"bearer\", \"kling-jwt\" or \"token\", got \"jwt\""},
-      {"[providers.a]\nauth = \"kling-jwt\"\n", "p.toml:2:8: providers.a.access_key_env: auth = \"kling-jwt\" with dialect \"openai\" needs access_key_env (or access_key_file)"},
-      {"[providers.a]\nsecret_key_env = \"a b\"\n", "providers.a.secret_key_env: expected an environment variable name"},
-      {"[providers.a]\ndialect = \"chat\"\napi_key_env = \"K\"\n", "p.toml:2:11: providers.a.base_url: dialect \"chat\" is a gateway's route with no address of its own"},
-      {"[providers.a]\ndialect = \"chat\"\nbase_url = \"https://gw.example/v1\"\n", "p.toml:2:11: providers.a.api_key_env: auth = \"bearer\" with dialect \"chat\" needs api_key_env"},
+      {"[providers.a.prices.sora-2]\n\"small\" = \"cheap\"\n",
+       "providers.a.prices.sora-2.small: expected USD per second"},
+      {"[providers.a]\nauth = \"jwt\"\n",
+       "p.toml:2:8: providers.a.auth: expected \"bearer\", \"kling-jwt\" or \"token\", got "
+       "\"jwt\""},
+      {"[providers.a]\nauth = \"kling-jwt\"\n",
+       "p.toml:2:8: providers.a.access_key_env: auth = \"kling-jwt\" with dialect \"openai\" needs "
+       "access_key_env (or access_key_file)"},
+      {"[providers.a]\nsecret_key_env = \"a b\"\n",
+       "providers.a.secret_key_env: expected an environment variable name"},
+      {"[providers.a]\ndialect = \"chat\"\napi_key_env = \"K\"\n",
+       "p.toml:2:11: providers.a.base_url: dialect \"chat\" is a gateway's route with no address "
+       "of its own"},
+      {"[providers.a]\ndialect = \"chat\"\nbase_url = \"https://gw.example/v1\"\n",
+       "p.toml:2:11: providers.a.api_key_env: auth = \"bearer\" with dialect \"chat\" needs "
+       "api_key_env"},
   }));
   auto config = parse_config_text(c.toml, "p.toml");
   REQUIRE_FALSE(config.has_value());
@@ -96,8 +111,9 @@ TEST_CASE("config: bad provider tables are named by their TOML path", "[config]"
 }
 
 TEST_CASE("config: --concurrency beats every provider's max_in_flight", "[config]") {
-  const std::string path =
-      (std::filesystem::temp_directory_path() / ("vidbatch-providers-" + std::to_string(::getpid()) + ".toml")).string();
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("vidbatch-providers-" + std::to_string(::getpid()) + ".toml"))
+                               .string();
   std::ofstream(path) << k_two_providers;
   ConfigOverrides flags;
   flags.config_path = path;
@@ -123,7 +139,8 @@ api_key_env = "GW_KEY"
 auth = "kling-jwt"
 access_key_env = "AK"
 secret_key_file = "keys/sk"
-)", "/etc/vb/p.toml");
+)",
+                                  "/etc/vb/p.toml");
   INFO((config ? "" : config.error().describe()));
   REQUIRE(config.has_value());
   CHECK(config->provider.auth == AuthScheme::bearer);
@@ -168,8 +185,8 @@ max_in_flight = 7
   CHECK(config->for_provider(wan).limits.max_in_flight == 8);
   CHECK(config->for_provider(vidu).limits.max_in_flight == 5);  // 5 per organisation
   const Config ark = config->for_provider(*config->find_provider("ark"));
-  CHECK(ark.limits.max_in_flight == 8);                          // [limits] is lower than 10
-  CHECK(ark.limits.submits_per_minute == 600);                   // Ark's RPM
+  CHECK(ark.limits.max_in_flight == 8);         // [limits] is lower than 10
+  CHECK(ark.limits.submits_per_minute == 600);  // Ark's RPM
   // A table's own cap is the user's word.
   CHECK(config->for_provider(*config->find_provider("vidu-own")).limits.max_in_flight == 7);
 }
@@ -178,10 +195,11 @@ TEST_CASE("config: submits_per_minute is learnt by default, pinned by a number",
   auto defaults = parse_config_text("", "d.toml");
   REQUIRE(defaults.has_value());
   CHECK(defaults->limits.submits_per_minute == k_rate_auto);
-  auto config = parse_config_text("[limits]\nsubmits_per_minute = 12\n"
-                                  "[providers.learnt]\nsubmits_per_minute = \"auto\"\n"
-                                  "[providers.pinned]\nmax_in_flight = 2\n",
-                                  "a.toml");
+  auto config = parse_config_text(
+      "[limits]\nsubmits_per_minute = 12\n"
+      "[providers.learnt]\nsubmits_per_minute = \"auto\"\n"
+      "[providers.pinned]\nmax_in_flight = 2\n",
+      "a.toml");
   INFO((config ? "" : config.error().describe()));
   REQUIRE(config.has_value());
   CHECK(config->limits.submits_per_minute == 12);

@@ -65,21 +65,20 @@ std::string error_of(const std::string& toml) {
 // Every field, so that two configs can be compared in one assertion.
 std::string dump(const Config& c) {
   std::ostringstream out;
-  out << to_string(c.provider.dialect) << '|' << c.provider.base_url << '|' << c.provider.api_key_env << '|'
-      << c.limits.max_in_flight << '|' << c.limits.submits_per_minute << '|'
-      << c.limits.polls_per_second << '|' << c.limits.poll_interval_ms << '|'
-      << c.limits.poll_interval_max_ms << '|' << c.limits.max_downloads << '|'
-      << c.limits.poll_by_listing << '|' << to_string(c.limits.on_job_timeout) << '|'
-      << c.retry.submit_attempts << '|' << c.retry.poll_attempts << '|'
-      << c.retry.download_attempts << '|' << c.retry.base_delay_ms << '|'
-      << c.retry.max_delay_ms << '|' << c.retry.give_up_after_ms << '|'
-      << c.retry.ambiguous_settle_ms << '|'
-      << to_string(c.retry.ambiguous_policy) << '|' << c.output.root << '|' << c.output.layout << '|'
-      << c.output.thumbnails << '|' << c.output.sidecars << '|' << to_string(c.output.checksum) << '|'
-      << to_string(c.output.verify) << '|'
-      << c.http.connect_timeout_ms << '|' << c.http.request_timeout_ms << '|'
-      << c.http.download_timeout_ms << '|' << c.http.low_speed_time_ms << '|' << c.db_path << '|'
-      << to_string(c.sync);
+  out << to_string(c.provider.dialect) << '|' << c.provider.base_url << '|'
+      << c.provider.api_key_env << '|' << c.limits.max_in_flight << '|'
+      << c.limits.submits_per_minute << '|' << c.limits.polls_per_second << '|'
+      << c.limits.poll_interval_ms << '|' << c.limits.poll_interval_max_ms << '|'
+      << c.limits.max_downloads << '|' << c.limits.poll_by_listing << '|'
+      << to_string(c.limits.on_job_timeout) << '|' << c.retry.submit_attempts << '|'
+      << c.retry.poll_attempts << '|' << c.retry.download_attempts << '|' << c.retry.base_delay_ms
+      << '|' << c.retry.max_delay_ms << '|' << c.retry.give_up_after_ms << '|'
+      << c.retry.ambiguous_settle_ms << '|' << to_string(c.retry.ambiguous_policy) << '|'
+      << c.output.root << '|' << c.output.layout << '|' << c.output.thumbnails << '|'
+      << c.output.sidecars << '|' << to_string(c.output.checksum) << '|'
+      << to_string(c.output.verify) << '|' << c.http.connect_timeout_ms << '|'
+      << c.http.request_timeout_ms << '|' << c.http.download_timeout_ms << '|'
+      << c.http.low_speed_time_ms << '|' << c.db_path << '|' << to_string(c.sync);
   return out.str();
 }
 
@@ -114,12 +113,33 @@ TEST_CASE("config/vidbatch.toml sets every key to its built-in default", "[confi
   CHECK(dump(*config) == default_dump());
   // Every key is present: a misspelt one would have failed above, a missing
   // one shows up here.
-  for (const char* key : {"dialect", "base_url", "api_key_env", "max_in_flight",
-                          "submits_per_minute", "polls_per_second", "poll_interval_ms",
-                          "poll_interval_max_ms", "max_downloads", "submit_attempts",
-                          "poll_attempts", "download_attempts", "base_delay_ms", "max_delay_ms",
-                          "give_up_after_ms", "root", "layout", "thumbnails", "sidecars", "checksum", "verify", "connect_timeout_ms", "request_timeout_ms",
-                          "download_timeout_ms", "low_speed_time_ms", "path", "sync"}) {
+  for (const char* key : {"dialect",
+                          "base_url",
+                          "api_key_env",
+                          "max_in_flight",
+                          "submits_per_minute",
+                          "polls_per_second",
+                          "poll_interval_ms",
+                          "poll_interval_max_ms",
+                          "max_downloads",
+                          "submit_attempts",
+                          "poll_attempts",
+                          "download_attempts",
+                          "base_delay_ms",
+                          "max_delay_ms",
+                          "give_up_after_ms",
+                          "root",
+                          "layout",
+                          "thumbnails",
+                          "sidecars",
+                          "checksum",
+                          "verify",
+                          "connect_timeout_ms",
+                          "request_timeout_ms",
+                          "download_timeout_ms",
+                          "low_speed_time_ms",
+                          "path",
+                          "sync"}) {
     CHECK(text.str().find(std::string("\n") + key + " = ") != std::string::npos);
   }
 }
@@ -191,48 +211,64 @@ TEST_CASE("wrong types and out-of-range values are refused", "[config]") {
   CHECK(error_of("[limits]\nmax_in_flight = \"8\"\n") ==
         "t.toml:2:17: limits.max_in_flight: expected a positive integer, got \"8\"\n"
         "max_in_flight = \"8\"\n                ^");
-  CHECK(error_of("[limits]\nmax_in_flight = 0\n").starts_with(
-      "t.toml:2:17: limits.max_in_flight: expected a positive integer, got 0\n"));
-  CHECK(error_of("[limits]\nmax_in_flight = 3000000000\n").starts_with(
-      "t.toml:2:17: limits.max_in_flight: must be at most 2147483647, got 3000000000\n"));
-  CHECK(error_of("[limits]\npolls_per_second = -1.5\n").starts_with(
-      "t.toml:2:20: limits.polls_per_second: expected a positive number, got -1.5\n"));
-  CHECK(error_of("[limits]\nsubmits_per_minute = nan\n").starts_with(
-      "t.toml:2:22: limits.submits_per_minute: expected a positive number or \"auto\", got nan\n"));
-  CHECK(error_of("[http]\nconnect_timeout_ms = 1.5\n").starts_with(
-      "t.toml:2:22: http.connect_timeout_ms: expected a positive integer, got 1.5\n"));
-  CHECK(error_of("[provider]\nbase_url = 5\n").starts_with(
-      "t.toml:2:12: provider.base_url: expected a string, got 5\n"));
-  CHECK(error_of("limits = 5\n").starts_with(
-      "t.toml:1:10: limits: expected a table [limits], got 5\n"));
+  CHECK(
+      error_of("[limits]\nmax_in_flight = 0\n")
+          .starts_with("t.toml:2:17: limits.max_in_flight: expected a positive integer, got 0\n"));
+  CHECK(error_of("[limits]\nmax_in_flight = 3000000000\n")
+            .starts_with(
+                "t.toml:2:17: limits.max_in_flight: must be at most 2147483647, got 3000000000\n"));
+  CHECK(error_of("[limits]\npolls_per_second = -1.5\n")
+            .starts_with(
+                "t.toml:2:20: limits.polls_per_second: expected a positive number, got -1.5\n"));
+  CHECK(error_of("[limits]\nsubmits_per_minute = nan\n")
+            .starts_with("t.toml:2:22: limits.submits_per_minute: expected a positive number or "
+                         "\"auto\", got nan\n"));
+  CHECK(error_of("[http]\nconnect_timeout_ms = 1.5\n")
+            .starts_with(
+                "t.toml:2:22: http.connect_timeout_ms: expected a positive integer, got 1.5\n"));
+  CHECK(error_of("[provider]\nbase_url = 5\n")
+            .starts_with("t.toml:2:12: provider.base_url: expected a string, got 5\n"));
+  CHECK(error_of("limits = 5\n")
+            .starts_with("t.toml:1:10: limits: expected a table [limits], got 5\n"));
 }
 
 TEST_CASE("string values are checked", "[config]") {
-  CHECK(error_of("[provider]\ndialect = \"veo\"\n").starts_with(
-      "t.toml:2:11: provider.dialect: expected \"openai\", \"unified\", \"kling\", \"minimax\", \"wan\", \"vidu\", \"seedance\" or \"chat\", got \"veo\"\n"));
-  CHECK(error_of("[provider]\nbase_url = \"api.openai.com\"\n").starts_with(
-      "t.toml:2:12: provider.base_url: expected a URL starting with http:// or https://, got "
-      "\"api.openai.com\"\n"));
-  CHECK(error_of("[provider]\napi_key_env = \"my key\"\n").starts_with(
-      "t.toml:2:15: provider.api_key_env: expected an environment variable name like "
-      "OPENAI_API_KEY, got \"my key\"\n"));
-  CHECK(error_of("[store]\nsync = \"fulll\"\n").starts_with(
-      "t.toml:2:8: store.sync: expected \"off\", \"normal\" or \"full\", got \"fulll\" (did you "
-      "mean \"full\"?)\n"));
-  CHECK(error_of("[store]\npath = \"\"\n").starts_with("t.toml:2:8: store.path: must not be empty\n"));
-  CHECK(error_of("[output]\nverify = \"strict\"\n").starts_with(
-      "t.toml:2:10: output.verify: expected \"off\", \"warn\" or \"fail\", got \"strict\"\n"));
-  CHECK(error_of("[output]\nchecksum = \"md5\"\n").starts_with(
-      "t.toml:2:12: output.checksum: expected \"sha256\" or \"none\", got \"md5\"\n"));
-  CHECK(error_of("[output]\nlayout = \"{batch}.mp4\"\n").starts_with(
-      "t.toml:2:10: output.layout: must contain {id} so that every job gets its own file, got "
-      "\"{batch}.mp4\"\n"));
-  CHECK(error_of("[output]\nlayout = \"/abs/{id}.mp4\"\n").find("must be a path relative to output.root") !=
-        std::string::npos);
+  CHECK(error_of("[provider]\ndialect = \"veo\"\n")
+            .starts_with(
+                "t.toml:2:11: provider.dialect: expected \"openai\", \"unified\", \"kling\", "
+                "\"minimax\", \"wan\", \"vidu\", \"seedance\" or \"chat\", got \"veo\"\n"));
+  CHECK(error_of("[provider]\nbase_url = \"api.openai.com\"\n")
+            .starts_with("t.toml:2:12: provider.base_url: expected a URL starting with http:// or "
+                         "https://, got "
+                         "\"api.openai.com\"\n"));
+  CHECK(error_of("[provider]\napi_key_env = \"my key\"\n")
+            .starts_with(
+                "t.toml:2:15: provider.api_key_env: expected an environment variable name like "
+                "OPENAI_API_KEY, got \"my key\"\n"));
+  CHECK(error_of("[store]\nsync = \"fulll\"\n")
+            .starts_with("t.toml:2:8: store.sync: expected \"off\", \"normal\" or \"full\", got "
+                         "\"fulll\" (did you "
+                         "mean \"full\"?)\n"));
+  CHECK(error_of("[store]\npath = \"\"\n")
+            .starts_with("t.toml:2:8: store.path: must not be empty\n"));
+  CHECK(error_of("[output]\nverify = \"strict\"\n")
+            .starts_with("t.toml:2:10: output.verify: expected \"off\", \"warn\" or \"fail\", got "
+                         "\"strict\"\n"));
+  CHECK(error_of("[output]\nchecksum = \"md5\"\n")
+            .starts_with(
+                "t.toml:2:12: output.checksum: expected \"sha256\" or \"none\", got \"md5\"\n"));
+  CHECK(error_of("[output]\nlayout = \"{batch}.mp4\"\n")
+            .starts_with("t.toml:2:10: output.layout: must contain {id} so that every job gets its "
+                         "own file, got "
+                         "\"{batch}.mp4\"\n"));
+  CHECK(error_of("[output]\nlayout = \"/abs/{id}.mp4\"\n")
+            .find("must be a path relative to output.root") != std::string::npos);
   CHECK(error_of("[output]\nlayout = \"a/../../{id}.mp4\"\n").find("must not contain '..'") !=
         std::string::npos);
-  CHECK(error_of("[output]\nlayout = \"{bach}/{id}.mp4\"\n").starts_with(
-      "t.toml:2:10: output.layout: unknown placeholder {bach} (did you mean {batch}?)\n"));
+  CHECK(
+      error_of("[output]\nlayout = \"{bach}/{id}.mp4\"\n")
+          .starts_with(
+              "t.toml:2:10: output.layout: unknown placeholder {bach} (did you mean {batch}?)\n"));
   const auto dots_in_name = parse_config_text("[output]\nlayout = \"{id}..mp4\"\n", "t.toml");
   CHECK(dots_in_name.has_value());
 }
@@ -251,22 +287,27 @@ TEST_CASE("all errors are listed, not just the first", "[config]") {
 }
 
 TEST_CASE("keys that must be ordered are checked together", "[config]") {
-  CHECK(error_of("[limits]\npoll_interval_ms = 60000\n").starts_with(
-      "t.toml:2:20: limits.poll_interval_max_ms: must be at least limits.poll_interval_ms "
-      "(60000), got 30000\n"));
-  CHECK(error_of("[retry]\nbase_delay_ms = 10\nmax_delay_ms = 5\n").starts_with(
-      "t.toml:3:16: retry.max_delay_ms: must be at least retry.base_delay_ms (10), got 5\n"));
+  CHECK(
+      error_of("[limits]\npoll_interval_ms = 60000\n")
+          .starts_with(
+              "t.toml:2:20: limits.poll_interval_max_ms: must be at least limits.poll_interval_ms "
+              "(60000), got 30000\n"));
+  CHECK(error_of("[retry]\nbase_delay_ms = 10\nmax_delay_ms = 5\n")
+            .starts_with("t.toml:3:16: retry.max_delay_ms: must be at least retry.base_delay_ms "
+                         "(10), got 5\n"));
 }
 
 TEST_CASE("TOML syntax errors carry the parser's position", "[config]") {
-  CHECK(error_of("[limits]\nmax_in_flight = = 3\n").starts_with("t.toml:2:17: TOML syntax error: "));
+  CHECK(
+      error_of("[limits]\nmax_in_flight = = 3\n").starts_with("t.toml:2:17: TOML syntax error: "));
 }
 
 TEST_CASE("precedence: flag > environment > file > default", "[config]") {
   TempCwd dir;
-  const std::string file = dir.write("custom.toml",
-                                     "[provider]\nbase_url = \"http://file.example/v1\"\n"
-                                     "[limits]\nmax_in_flight = 3\n[output]\nroot = \"file-out\"\n");
+  const std::string file =
+      dir.write("custom.toml",
+                "[provider]\nbase_url = \"http://file.example/v1\"\n"
+                "[limits]\nmax_in_flight = 3\n[output]\nroot = \"file-out\"\n");
   ConfigOverrides flags;
   flags.config_path = file;
 

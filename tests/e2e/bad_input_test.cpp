@@ -3,8 +3,8 @@
 // manifest or config after another. Each must exit 2, name file:line:col and
 // the field on stderr, and leave every table of the database byte-identical
 // (dumped with SQLiteCpp before and after) without a request to the provider.
-#include <catch2/catch.hpp>
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <catch2/catch.hpp>
 
 #include <cstdio>
 #include <filesystem>
@@ -60,7 +60,7 @@ std::string dump_database(const std::string& path) {
 }
 
 struct BadFile {
-  std::string name;      // file name in the test folder
+  std::string name;  // file name in the test folder
   std::string content;
   std::string expected;  // regex that stderr must match
 };
@@ -102,7 +102,8 @@ std::vector<BadFile> bad_manifests() {
        R"(latin1\.yaml:4:\d+: )"},
       {"missing_image.yaml", "batch: bad\njobs:\n" + k_ok_job + "    images: [refs/nope.png]\n",
        R"(missing_image\.yaml:5:\d+: jobs\[0\]\.images\[0\]: )"},
-      {"batch_escape.yaml", "batch: ../up\njobs:\n" + k_ok_job, R"(batch_escape\.yaml:1:\d+: batch: )"},
+      {"batch_escape.yaml", "batch: ../up\njobs:\n" + k_ok_job,
+       R"(batch_escape\.yaml:1:\d+: batch: )"},
   };
 }
 
@@ -115,7 +116,8 @@ std::vector<BadFile> bad_configs() {
        R"(vidbatch\.toml:2:\d+: limits\.max_in_flight: )"},
       {"unknown_key.toml", "[retry]\nbase_delay = 500\n",
        R"(vidbatch\.toml:2:1: retry\.base_delay: .*did you mean 'base_delay_ms')"},
-      {"bad_enum.toml", "[store]\nsync = \"sometimes\"\n", R"(vidbatch\.toml:2:\d+: store\.sync: )"},
+      {"bad_enum.toml", "[store]\nsync = \"sometimes\"\n",
+       R"(vidbatch\.toml:2:\d+: store\.sync: )"},
       {"escaping_layout.toml", "[output]\nlayout = \"../{id}.mp4\"\n",
        R"(vidbatch\.toml:2:\d+: output\.layout: )"},
       {"syntax.toml", "[limits\nmax_in_flight = 4\n", R"(vidbatch\.toml:1:\d+: )"},

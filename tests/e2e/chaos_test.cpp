@@ -2,8 +2,8 @@
 // random moments, ten times, and resumed after each. At the end every video
 // must have been generated at most once and downloaded intact, and the ledger
 // must be sound and consistent with its own history.
-#include <catch2/catch.hpp>
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <catch2/catch.hpp>
 
 #include <csignal>
 #include <filesystem>

@@ -39,7 +39,11 @@ void run_with_lost_character(SimProcess& sim, const E2eFolder& folder) {
       "[retry]\nbase_delay_ms = 20\nmax_delay_ms = 300\n");
   std::filesystem::create_directories(folder.path("assets"));
   std::ofstream(folder.path("assets/otter.mp4"), std::ios::binary)
-      << std::string("\0\0\0\x18" "ftypisom\0\0\x02\0isomiso2", 24) << std::string(200, 'x');
+      << std::string(
+             "\0\0\0\x18"
+             "ftypisom\0\0\x02\0isomiso2",
+             24)
+      << std::string(200, 'x');
   std::ofstream(folder.path("cameo.yaml"))
       << "batch: cameo\ndefaults: {model: sora-2, seconds: 4}\n"
          "characters:\n  - name: Otto\n    video: assets/otter.mp4\n"
@@ -141,7 +145,8 @@ TEST_CASE("resolve --character refuses unknown characters, providers and bad fla
       {{"resolve", "--character", "Otto", "--id", "char 1"}, "--id: expected the character's id"},
       {{"resolve", "--character", "Otto", "--recreate", "--fail", "juggle"},
        "--character takes --id ID or --recreate"},
-      {{"resolve", "--fail", "--id", "char_1", "juggle"}, "--id, --recreate and --provider go with"},
+      {{"resolve", "--fail", "--id", "char_1", "juggle"},
+       "--id, --recreate and --provider go with"},
   };
   for (const auto& c : cases) {
     CommandResult r = folder.run(c.args);

@@ -1,8 +1,8 @@
 #include "e2e/e2e_fixture.h"
 
 #include <SQLiteCpp/SQLiteCpp.h>
-#include <catch2/catch.hpp>
 #include <openssl/evp.h>
+#include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <cstdlib>
@@ -49,22 +49,25 @@ std::string E2eFolder::write_manifest(const std::string& batch, int count,
 }
 
 void E2eFolder::write_config(int max_in_flight, const std::string& extra) const {
-  std::ofstream(path("vidbatch.toml")) << "[limits]\n"
-                                          "max_in_flight = " << max_in_flight << "\n"
-                                          "submits_per_minute = 6000\n"
-                                          "polls_per_second = 200\n"
-                                          "poll_interval_ms = 100\n"
-                                          "poll_interval_max_ms = 400\n"
-                                          "[http]\n"
-                                          "request_timeout_ms = 5000\n"
-                                          "[retry]\n"
-                                          "base_delay_ms = 20\n"
-                                          "max_delay_ms = 300\n"
-                                          "submit_attempts = 20\n"
-                                          "poll_attempts = 20\n"
-                                          "download_attempts = 20\n"
-                                          "give_up_after_ms = 1\n"  // fail at the attempt cap, as tests expect
-                                       << extra;
+  std::ofstream(path("vidbatch.toml"))
+      << "[limits]\n"
+         "max_in_flight = "
+      << max_in_flight
+      << "\n"
+         "submits_per_minute = 6000\n"
+         "polls_per_second = 200\n"
+         "poll_interval_ms = 100\n"
+         "poll_interval_max_ms = 400\n"
+         "[http]\n"
+         "request_timeout_ms = 5000\n"
+         "[retry]\n"
+         "base_delay_ms = 20\n"
+         "max_delay_ms = 300\n"
+         "submit_attempts = 20\n"
+         "poll_attempts = 20\n"
+         "download_attempts = 20\n"
+         "give_up_after_ms = 1\n"  // fail at the attempt cap, as tests expect
+      << extra;
 }
 
 void E2eFolder::write_raw_config(const std::string& toml) const {
@@ -207,7 +210,8 @@ Millis time_to_start(const E2eFolder& folder) {
   auto start = std::chrono::steady_clock::now();
   REQUIRE(folder.run({"--version"}).exit_code == 0);
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
-                                                               start).count();
+                                                               start)
+      .count();
 }
 
 }  // namespace vb::test

@@ -37,7 +37,8 @@ class E2eFolder {
   // job N, so a test can make chosen jobs fail.
   std::string write_manifest(const std::string& batch, int count,
                              const std::map<int, std::string>& prompt_overrides = {}) const;
-  // Writes the config used by run(); `extra` is appended: keys of [retry] (the last table), then new tables.
+  // Writes the config used by run(); `extra` is appended: keys of [retry] (the last table), then
+  // new tables.
   void write_config(int max_in_flight = 16, const std::string& extra = "") const;
   // Replaces the config with exactly `toml`.
   void write_raw_config(const std::string& toml) const;

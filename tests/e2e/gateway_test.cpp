@@ -34,7 +34,8 @@ struct Variant {
 
 // Every job done once, its file what the simulator served; returns id -> relative path.
 // Keyed by prompt: a gateway's task id is not the id it keeps the video under.
-std::map<std::string, std::string> check_downloads(JobStore& store, const rapidjson::Document& stats,
+std::map<std::string, std::string> check_downloads(JobStore& store,
+                                                   const rapidjson::Document& stats,
                                                    const std::string& out_root) {
   std::map<std::string, std::string> served;
   for (const auto& v : stats["videos"].GetArray()) {
@@ -61,7 +62,8 @@ TEST_CASE("one manifest runs the same through both dialects and every answer sha
       {"openai, video objects, bytes", {"--gateway-seconds"}, ""},
       {"openai, task-shaped answers", {"--gateway-seconds", "--shape", "task"}, ""},
       {"openai, /content answers JSON on the CDN",
-       {"--gateway-seconds", "--content-mode", "json", "--content-url-port", "cdn"}, ""},
+       {"--gateway-seconds", "--content-mode", "json", "--content-url-port", "cdn"},
+       ""},
       {"unified task format", {}, "[provider]\ndialect = \"unified\"\n"},
   };
   std::map<std::string, std::string> first_paths;
@@ -91,14 +93,16 @@ TEST_CASE("one manifest runs the same through both dialects and every answer sha
   }
 }
 
-TEST_CASE("a remix chain waits for each parent, survives SIGINT, and pays each video once", "[e2e]") {
+TEST_CASE("a remix chain waits for each parent, survives SIGINT, and pays each video once",
+          "[e2e]") {
   SimProcess sim({"--gen-ms", "1200", "--quiet"});
   E2eFolder folder;
   std::ofstream(folder.path("chain.yaml"))
       << "batch: chain\ndefaults: {model: sora-2, seconds: 4}\njobs:\n"
          "  - id: base\n    prompt: \"A paper crane on a wooden desk\"\n"
          "  - id: night\n    prompt: \"Make it night, lit by a desk lamp\"\n    remix_of: base\n"
-         "  - id: rain\n    prompt: \"Add rain streaking the window behind it\"\n    remix_of: night\n"
+         "  - id: rain\n    prompt: \"Add rain streaking the window behind it\"\n    remix_of: "
+         "night\n"
          "  - id: other\n    prompt: \"A teapot steaming on a stove\"\n";
   auto process = folder.start({"run", folder.path("chain.yaml")}, sim.base_url(), "interrupted");
   // Stop once the first remix has been created: `rain` is still waiting for it.
@@ -161,11 +165,13 @@ TEST_CASE("two providers in one config: own keys, own origins, own limits", "[e2
   E2eFolder folder;
   folder.set_env("KEY_A", "sk-provider-a");
   folder.set_env("KEY_B", "sk-provider-b");
-  folder.write_config(16, "[providers]\ndefault = \"official\"\n"
-                          "[providers.official]\ndialect = \"openai\"\nbase_url = \"" +
-                              openai.base_url() + "\"\napi_key_env = \"KEY_A\"\nmax_in_flight = 2\n"
+  folder.write_config(16,
+                      "[providers]\ndefault = \"official\"\n"
+                      "[providers.official]\ndialect = \"openai\"\nbase_url = \"" +
+                          openai.base_url() +
+                          "\"\napi_key_env = \"KEY_A\"\nmax_in_flight = 2\n"
                           "[providers.gateway]\ndialect = \"unified\"\nbase_url = \"" +
-                              gateway.base_url() + "\"\napi_key_env = \"KEY_B\"\nmax_in_flight = 3\n");
+                          gateway.base_url() + "\"\napi_key_env = \"KEY_B\"\nmax_in_flight = 3\n");
   std::ostringstream yaml;
   yaml << "batch: mixed\ndefaults: {model: sora-2}\njobs:\n";
   for (int i = 0; i < 6; ++i) {
@@ -209,16 +215,22 @@ TEST_CASE("characters are created once per provider and name, and jobs carry the
   E2eFolder folder;
   std::filesystem::create_directories(folder.path("assets"));
   std::ofstream(folder.path("assets/otter.mp4"), std::ios::binary)
-      << std::string("\0\0\0\x18" "ftypisom\0\0\x02\0isomiso2", 24) << std::string(200, 'x');
+      << std::string(
+             "\0\0\0\x18"
+             "ftypisom\0\0\x02\0isomiso2",
+             24)
+      << std::string(200, 'x');
   auto write_batch = [&](const std::string& batch, const std::string& jobs) {
     std::ofstream(folder.path(batch + ".yaml"))
         << "batch: " << batch << "\ndefaults: {model: sora-2, seconds: 4}\n"
         << "characters:\n  - name: Otto\n    video: assets/otter.mp4\n"
            "  - name: Pip\n    video: assets/otter.mp4\n"
-        << "jobs:\n" << jobs;
+        << "jobs:\n"
+        << jobs;
     return folder.path(batch + ".yaml");
   };
-  std::string first = write_batch("cameo",
+  std::string first = write_batch(
+      "cameo",
       "  - id: one\n    prompt: \"Otto the otter juggles shells\"\n    characters: [Otto]\n"
       "  - id: two\n    prompt: \"Otto and Pip race along a pier\"\n    characters: [Otto, Pip]\n"
       "  - id: none\n    prompt: \"An empty pier at dusk\"\n");
@@ -238,8 +250,9 @@ TEST_CASE("characters are created once per provider and name, and jobs carry the
   }
 
   // Another batch using Otto reuses the stored id: no second character is made.
-  std::string second = write_batch("cameo2",
-      "  - id: three\n    prompt: \"Otto naps on a buoy\"\n    characters: [Otto]\n");
+  std::string second =
+      write_batch("cameo2",
+                  "  - id: three\n    prompt: \"Otto naps on a buoy\"\n    characters: [Otto]\n");
   CommandResult again = folder.run({"run", second}, sim.base_url());
   INFO(again.err);
   REQUIRE(again.exit_code == 0);
@@ -256,7 +269,8 @@ TEST_CASE("every example manifest runs against the simulator with config/gateway
        at = toml.find("https://api.dataeyes.ai/v1")) {
     toml.replace(at, std::string("https://api.dataeyes.ai/v1").size(), sim.base_url());
   }
-  const std::string limits = "[limits]\nmax_in_flight = 16\nsubmits_per_minute = 60\npolls_per_second = 5\n";
+  const std::string limits =
+      "[limits]\nmax_in_flight = 16\nsubmits_per_minute = 60\npolls_per_second = 5\n";
   REQUIRE(toml.find(limits) != std::string::npos);
   toml.replace(toml.find(limits), limits.size(),
                "[limits]\nmax_in_flight = 16\nsubmits_per_minute = 6000\npolls_per_second = 200\n"

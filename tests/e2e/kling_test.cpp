@@ -73,14 +73,18 @@ void run_and_check(const Variant& variant) {
 
 TEST_CASE("kling: one manifest direct and through a gateway in both shapes", "[e2e][kling]") {
   const std::vector<Variant> variants = {
-      {"direct, signed JWT", {"--kling-access-key", "ak-e2e", "--kling-secret-key", "sk-e2e-secret"},
-       k_direct_toml, ""},
+      {"direct, signed JWT",
+       {"--kling-access-key", "ak-e2e", "--kling-secret-key", "sk-e2e-secret"},
+       k_direct_toml,
+       ""},
       {"gateway, native answers",
        {"--gateway-prefix", "/kling", "--gateway-shape", "native", "--require-key", "sk-gateway"},
-       k_gateway_toml, "/kling"},
+       k_gateway_toml,
+       "/kling"},
       {"gateway, new-api task records",
        {"--gateway-prefix", "/kling", "--gateway-shape", "taskdto", "--require-key", "sk-gateway"},
-       k_gateway_toml, "/kling"},
+       k_gateway_toml,
+       "/kling"},
   };
   for (const auto& variant : variants) {
     DYNAMIC_SECTION(variant.name) {

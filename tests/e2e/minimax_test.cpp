@@ -135,9 +135,9 @@ TEST_CASE("minimax: an expired download URL is resolved again, not generated aga
 TEST_CASE("minimax: through a gateway's task records, new-api's and yunwu's", "[e2e][minimax]") {
   for (const std::string shape : {"taskdto", "yunwu"}) {
     DYNAMIC_SECTION("shape " << shape) {
-      Run run = run_manifest(
-          {"--gateway-prefix", "/minimax", "--gateway-shape", shape, "--require-key", "mm-key"},
-          "/minimax");
+      Run run = run_manifest({"--gateway-prefix", "/minimax", "--gateway-shape", shape,
+                              "--require-key", "mm-key"},
+                             "/minimax");
       INFO(run.result.out << run.result.err);
       REQUIRE(run.result.exit_code == 0);
       CHECK(stat_of(run.stats, "creates_total") == 2);
@@ -159,8 +159,9 @@ TEST_CASE("minimax: through the fault proxy, broken answers cost no second video
           "[e2e][minimax]") {
   // Status queries and files/retrieve answered by a proxy's 502 page or cut by a reset: each is
   // asked again. The creates are left alone (MiniMax cannot list: a lost one would be held).
-  Run run = run_manifest({}, "", {"--fault", "gateway_502:first=3:scope=query", "--fault",
-                                  "reset:first=2:scope=files/retrieve"});
+  Run run = run_manifest({}, "",
+                         {"--fault", "gateway_502:first=3:scope=query", "--fault",
+                          "reset:first=2:scope=files/retrieve"});
   INFO(run.result.out << run.result.err);
   REQUIRE(run.result.exit_code == 0);
   CHECK(count_in(run.wire["fired"], "gateway_502") == 3);
@@ -175,8 +176,9 @@ TEST_CASE("minimax: on resume a recorded URL is used while valid, resolved again
           "[e2e][minimax]") {
   for (const bool expired : {false, true}) {
     DYNAMIC_SECTION((expired ? "expired" : "still valid")) {
-      std::vector<std::string> flags = {"--dialect", "minimax", "--gen-ms", "300", "--quiet",
-                                        "--truncate-downloads", "2"};
+      std::vector<std::string> flags = {"--dialect", "minimax", "--gen-ms",
+                                        "300",       "--quiet", "--truncate-downloads",
+                                        "2"};
       if (expired) {
         flags.insert(flags.end(), {"--url-ttl-ms", "2000"});
       }

@@ -19,8 +19,8 @@ void replace_all(std::string& text, const std::string& from, const std::string& 
 NativeRun run_native_example(const NativeExample& example, Route route,
                              const std::vector<std::string>& sim_flags) {
   const std::string key = "sk-" + example.dialect + "-e2e";
-  std::vector<std::string> flags = {"--dialect", example.dialect, "--gen-ms", "300", "--quiet",
-                                    "--require-key", key};
+  std::vector<std::string> flags = {"--dialect", example.dialect, "--gen-ms", "300",
+                                    "--quiet",   "--require-key", key};
   if (route != Route::direct) {
     flags.insert(flags.end(), {"--gateway-prefix", "/" + example.dialect, "--gateway-shape",
                                route == Route::gateway_native ? "native" : "taskdto"});

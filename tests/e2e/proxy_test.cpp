@@ -32,11 +32,21 @@ using Env = std::vector<std::pair<std::string, std::string>>;
 std::unique_ptr<Subprocess> start_run(const E2eFolder& folder, const std::string& manifest,
                                       const std::string& base_url, Env env) {
   SubprocessOptions options;
-  options.argv = {VIDBATCH_BIN, "run",   manifest,   "--db",       folder.db(), "--config",
-                  folder.path("vidbatch.toml"), "--out", folder.out(), "--base-url", base_url};
-  std::map<std::string, std::string> vars = {
-      {"OPENAI_API_KEY", k_key}, {"http_proxy", ""}, {"https_proxy", ""}, {"HTTPS_PROXY", ""},
-      {"all_proxy", ""},         {"ALL_PROXY", ""},  {"no_proxy", ""},    {"NO_PROXY", ""}};
+  options.argv = {VIDBATCH_BIN,
+                  "run",
+                  manifest,
+                  "--db",
+                  folder.db(),
+                  "--config",
+                  folder.path("vidbatch.toml"),
+                  "--out",
+                  folder.out(),
+                  "--base-url",
+                  base_url};
+  std::map<std::string, std::string> vars = {{"OPENAI_API_KEY", k_key}, {"http_proxy", ""},
+                                             {"https_proxy", ""},       {"HTTPS_PROXY", ""},
+                                             {"all_proxy", ""},         {"ALL_PROXY", ""},
+                                             {"no_proxy", ""},          {"NO_PROXY", ""}};
   for (auto& [name, value] : env) {
     vars[name] = value;
   }
@@ -62,7 +72,8 @@ TEST_CASE("http_proxy from the environment carries a whole run", "[e2e][proxy]")
   const std::string host = "vidbatch-sim.invalid:" + std::to_string(sim.port());
   const std::string manifest = folder.write_manifest("proxied", 3);
 
-  CommandResult run = run_with(folder, manifest, "http://" + host + "/v1", {{"http_proxy", proxy.url()}});
+  CommandResult run =
+      run_with(folder, manifest, "http://" + host + "/v1", {{"http_proxy", proxy.url()}});
   INFO(run.err);
   REQUIRE(run.exit_code == 0);
   // Three creates, their polls and three downloads, all through the proxy; each create once.
@@ -92,8 +103,9 @@ TEST_CASE("loopback is proxied too unless no_proxy names it", "[e2e][proxy]") {
   CHECK(seen >= 6);
 
   // no_proxy lists the address: the next batch goes straight to the simulator.
-  CommandResult direct = run_with(folder, folder.write_manifest("direct", 2), sim.base_url(),
-                                  {{"http_proxy", proxy.url()}, {"no_proxy", "127.0.0.1,localhost"}});
+  CommandResult direct =
+      run_with(folder, folder.write_manifest("direct", 2), sim.base_url(),
+               {{"http_proxy", proxy.url()}, {"no_proxy", "127.0.0.1,localhost"}});
   INFO(direct.err);
   REQUIRE(direct.exit_code == 0);
   CHECK(proxy.requests() == seen);

@@ -66,18 +66,21 @@ TEST_CASE("a second process on the same ledger joins the first: each job created
   }
 }
 
-TEST_CASE("polls reach the provider within polls_per_second even when creates fill every connection",
-          "[e2e][poll-rate]") {
+TEST_CASE(
+    "polls reach the provider within polls_per_second even when creates fill every connection",
+    "[e2e][poll-rate]") {
   // 700 creates at once on a slow provider: more requests than the 256 connections per origin.
   // A poll started then would wait inside the transport and arrive bunched with later ones.
   constexpr int k_rate = 100;
   SimProcess sim({"--gen-ms", "1500", "--latency-ms", "800", "--threads", "600", "--quiet",
                   "--video-bytes", "64"});
   E2eFolder folder;
-  folder.write_raw_config("[limits]\nmax_in_flight = 700\nsubmits_per_minute = 600000\n"
-                          "polls_per_second = " + std::to_string(k_rate) +
-                          "\npoll_interval_ms = 100\npoll_interval_max_ms = 200\nmax_downloads = 64\n"
-                          "[http]\nrequest_timeout_ms = 20000\n");
+  folder.write_raw_config(
+      "[limits]\nmax_in_flight = 700\nsubmits_per_minute = 600000\n"
+      "polls_per_second = " +
+      std::to_string(k_rate) +
+      "\npoll_interval_ms = 100\npoll_interval_max_ms = 200\nmax_downloads = 64\n"
+      "[http]\nrequest_timeout_ms = 20000\n");
   std::string manifest = folder.write_manifest("polls", 700);
   CommandResult result = folder.run({"run", manifest}, sim.base_url());
   INFO(result.err);
@@ -240,9 +243,8 @@ TEST_CASE("listing sweeps replace the status queries of running jobs", "[e2e][sw
   auto [queries_alone, pages_alone, ambiguous_alone] = run_with(false);
   auto [queries_swept, pages_swept, ambiguous_swept] = run_with(true);
   INFO("one by one: " << queries_alone << " queries, " << pages_alone << " pages, "
-                      << ambiguous_alone << " ambiguous; swept: " << queries_swept
-                      << " queries + " << pages_swept << " pages, " << ambiguous_swept
-                      << " ambiguous");
+                      << ambiguous_alone << " ambiguous; swept: " << queries_swept << " queries + "
+                      << pages_swept << " pages, " << ambiguous_swept << " ambiguous");
   CHECK(pages_alone == 0);
   CHECK(queries_alone >= 2 * 200);
   // Each job is queried once when a page shows it finished (a few more if a page missed one).
@@ -274,7 +276,8 @@ TEST_CASE("rate limits and refused creates fail no job and pay for none twice", 
 
 TEST_CASE("a paid video no job holds is shown as unclaimed and adopted as a take", "[e2e]") {
   // The first two creates lose their answers to a gateway's 500 after the video was made.
-  SimProcess sim({"--gen-ms", "200", "--quiet", "--fault", "upstream_500:first=2:scope=^/v1/videos$"});
+  SimProcess sim(
+      {"--gen-ms", "200", "--quiet", "--fault", "upstream_500:first=2:scope=^/v1/videos$"});
   E2eFolder folder;
   folder.write_config(1, "ambiguous_settle_ms = 300\n");  // one create at a time: job-0 first
   std::string manifest = folder.write_manifest("dup", 3);
@@ -283,7 +286,9 @@ TEST_CASE("a paid video no job holds is shown as unclaimed and adopted as a take
   create.method = "POST";
   create.url = sim.base_url() + "/videos";
   create.headers = {"Authorization: Bearer another-tool"};
-  create.form = {{"model", "sora-2"}, {"prompt", "Prompt 1 of batch dup"}, {"seconds", "4"},
+  create.form = {{"model", "sora-2"},
+                 {"prompt", "Prompt 1 of batch dup"},
+                 {"seconds", "4"},
                  {"size", "720x1280"}};
   REQUIRE(vidbatch::test::http_send(create).status == 500);
 

@@ -5,8 +5,8 @@
 
 #include <algorithm>
 #include <csignal>
-#include <fstream>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "e2e/e2e_fixture.h"
@@ -36,7 +36,8 @@ void require_all_downloaded(JobStore& store, const rapidjson::Document& stats, i
     REQUIRE(std::filesystem::exists(job.output_path));
     REQUIRE(sha256_file(job.output_path) == job.sha256);
     REQUIRE(served.at(job.remote_id) == job.sha256);
-    REQUIRE(std::filesystem::exists(std::filesystem::path(job.output_path).replace_extension(".json")));
+    REQUIRE(
+        std::filesystem::exists(std::filesystem::path(job.output_path).replace_extension(".json")));
     REQUIRE_FALSE(std::filesystem::exists(job.output_path + ".part"));
   }
 }
@@ -194,8 +195,8 @@ TEST_CASE("provider-side failures, truncated downloads and the gateway task shap
     REQUIRE(folder.open_store()->find_job("mod", "job-0").value()->state == JobState::done);
   }
   SECTION("downloads cut half-way resume and verify") {
-    SimProcess sim({"--gen-ms", "100", "--quiet", "--truncate-downloads", "3",
-                    "--video-bytes", "300000"});
+    SimProcess sim(
+        {"--gen-ms", "100", "--quiet", "--truncate-downloads", "3", "--video-bytes", "300000"});
     E2eFolder folder;
     std::string manifest = folder.write_manifest("trunc", 4);
     CommandResult result = folder.run({"run", manifest}, sim.base_url());
@@ -242,7 +243,8 @@ TEST_CASE("validate reports manifest errors with file and line, and exit 2", "[e
   REQUIRE_FALSE(std::filesystem::exists(folder.db()));
 }
 
-TEST_CASE("the unified task dialect runs a batch, downloading from the CDN without the key", "[e2e]") {
+TEST_CASE("the unified task dialect runs a batch, downloading from the CDN without the key",
+          "[e2e]") {
   SimProcess sim({"--gen-ms", "300", "--quiet"});
   E2eFolder folder;
   folder.write_config(16, "[provider]\ndialect = \"unified\"\n");

@@ -234,8 +234,8 @@ TEST_CASE("serve: the ledger's data and the output tree's files only, nothing el
   CHECK(video.status == 200);
   CHECK(video.headers["content-type"] == "video/mp4");
   CHECK(video.body == video_file);
-  Answer slice = get(port, "/media/video?batch=site&id=job-0", "127.0.0.1",
-                           "Range: bytes=100-199\r\n");
+  Answer slice =
+      get(port, "/media/video?batch=site&id=job-0", "127.0.0.1", "Range: bytes=100-199\r\n");
   CHECK(slice.status == 206);
   CHECK(slice.body == video_file.substr(100, 100));
   CHECK(get(port, "/media/poster?batch=site&id=job-0").status == 200);
@@ -246,8 +246,8 @@ TEST_CASE("serve: the ledger's data and the output tree's files only, nothing el
          {"/../../../../etc/passwd", "/%2e%2e/%2e%2e/%2e%2e/etc/passwd", "/app.js/../../etc/passwd",
           "/media/../../../etc/passwd", "/media/video?batch=..%2F..%2F..%2Fetc&id=passwd",
           "/media/video?batch=site&id=..%2F..%2F..%2F..%2Fetc%2Fpasswd",
-          "/media/poster?batch=site&id=job-0%2F..%2F..%2F..%2F..%2Fetc%2Fpasswd",
-          "//etc/passwd", "/api/job?batch=site&id=../../ledger.db"}) {
+          "/media/poster?batch=site&id=job-0%2F..%2F..%2F..%2F..%2Fetc%2Fpasswd", "//etc/passwd",
+          "/api/job?batch=site&id=../../ledger.db"}) {
       INFO(target);
       Answer answer = get(port, target);
       CHECK((answer.status == 404 || answer.status == 400));
@@ -270,8 +270,9 @@ TEST_CASE("serve: the ledger's data and the output tree's files only, nothing el
   }
 
   SECTION("read-only, and only for requests that name the loopback") {
-    Answer post = raw_http(port, "POST /api/batches HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                                       "Content-Length: 2\r\nConnection: close\r\n\r\n{}");
+    Answer post = raw_http(port,
+                           "POST /api/batches HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                           "Content-Length: 2\r\nConnection: close\r\n\r\n{}");
     CHECK(post.status == 405);
     CHECK(get(port, "/api/batches", "evil.example").status == 403);  // DNS rebinding
     CHECK(get(port, "/", "localhost").status == 200);
@@ -279,10 +280,16 @@ TEST_CASE("serve: the ledger's data and the output tree's files only, nothing el
   }
 
   SECTION("no key and no config secret in any page") {
-    std::vector<std::string> targets = {"/", "/app.js", "/style.css", "/api/version",
-                                        "/api/batches", "/api/batch?name=site",
-                                        "/api/jobs?batch=site", "/api/jobs?batch=site&state=failed",
-                                        "/api/batch?name=nope", "/api/job?batch=site&id=nope"};
+    std::vector<std::string> targets = {"/",
+                                        "/app.js",
+                                        "/style.css",
+                                        "/api/version",
+                                        "/api/batches",
+                                        "/api/batch?name=site",
+                                        "/api/jobs?batch=site",
+                                        "/api/jobs?batch=site&state=failed",
+                                        "/api/batch?name=nope",
+                                        "/api/job?batch=site&id=nope"};
     for (int i = 0; i < 4; ++i) {
       targets.push_back("/api/job?batch=site&id=job-" + std::to_string(i));
     }
@@ -325,8 +332,9 @@ TEST_CASE("serve: loopback by default; any other address only when asked, with a
   {
     // The IPv6 loopback: the printed URL names it, and it answers there.
     Served v6 = start_serve(folder, {"--bind", "::1"}, "[::1]");
-    CHECK(raw_http(v6.port, "GET /api/batches HTTP/1.1\r\nHost: [::1]:" +
-                                std::to_string(v6.port) + "\r\nConnection: close\r\n\r\n",
+    CHECK(raw_http(v6.port,
+                   "GET /api/batches HTTP/1.1\r\nHost: [::1]:" + std::to_string(v6.port) +
+                       "\r\nConnection: close\r\n\r\n",
                    "::1")
               .status == 200);
     CHECK(read_file(folder.path("serve.err")).find("warning") == std::string::npos);
@@ -338,9 +346,10 @@ TEST_CASE("serve: loopback by default; any other address only when asked, with a
   CHECK_THAT(read_file(folder.path("serve.err")),
              Catch::Contains("warning: listening on 0.0.0.0, not only on this machine"));
   if (!other.empty()) {
-    Answer remote = raw_http(
-        open.port, "GET /api/batches HTTP/1.1\r\nHost: " + other + "\r\nConnection: close\r\n\r\n",
-        other);
+    Answer remote =
+        raw_http(open.port,
+                 "GET /api/batches HTTP/1.1\r\nHost: " + other + "\r\nConnection: close\r\n\r\n",
+                 other);
     CHECK(remote.status == 200);
   }
   open.process->send_signal(SIGINT);
@@ -359,15 +368,17 @@ TEST_CASE("serve: loopback by default; any other address only when asked, with a
   CHECK_THAT(read_file(folder.path("busy.err")), Catch::Contains("cannot listen"));
 }
 
-TEST_CASE("serve: headless Chromium watches a run finish without a reload", "[e2e][serve][browser]") {
+TEST_CASE("serve: headless Chromium watches a run finish without a reload",
+          "[e2e][serve][browser]") {
   // 12 jobs, 3 at a time, 1.5 s each: the run lasts several seconds while the page watches.
   SimProcess sim({"--gen-ms", "1500", "--quiet"});
   E2eFolder folder;
   folder.write_config(3, "[provider]\napi_key_env = \"VB_SERVE_TEST_KEY\"\n");
   folder.set_env("VB_SERVE_TEST_KEY", k_secret);
   const int total = 12;
-  const std::string manifest = folder.write_manifest(
-      "live", total, {{4, "Please [[fail]] this one"}, {7, "A short one [[short]]"}});
+  const std::string manifest =
+      folder.write_manifest("live", total,
+                            {{4, "Please [[fail]] this one"}, {7, "A short one [[short]]"}});
   auto run = folder.start({"run", manifest}, sim.base_url());
   wait_for_import(folder, *run);
   Served served = start_serve(folder);
@@ -409,10 +420,13 @@ TEST_CASE("serve: headless Chromium watches a run finish without a reload", "[e2
   CHECK(cards == total);
 
   // The failed job's card says why; the short one carries its mismatch badge.
-  const auto failed = parse_json(parse_json(browser.evaluate(
-      "JSON.stringify({error: document.querySelector('#card-job-4 .error').textContent, "
-      "badge: document.querySelector('#card-job-7 .badge.off').textContent, "
-      "failures: document.querySelector('#problems').textContent})")).GetString());
+  const auto failed = parse_json(
+      parse_json(
+          browser.evaluate(
+              "JSON.stringify({error: document.querySelector('#card-job-4 .error').textContent, "
+              "badge: document.querySelector('#card-job-7 .badge.off').textContent, "
+              "failures: document.querySelector('#problems').textContent})"))
+          .GetString());
   CHECK_THAT(failed["error"].GetString(), Catch::Contains("moderation_blocked"));
   CHECK(std::string(failed["badge"].GetString()) == "duration_short");
   CHECK_THAT(failed["failures"].GetString(), Catch::Contains("Failures by reason"));
@@ -427,24 +441,29 @@ TEST_CASE("serve: headless Chromium watches a run finish without a reload", "[e2
   CHECK(std::filesystem::file_size(shot) > 20000);
 
   // Redrawing keeps nothing: 40 more refreshes leave as many nodes and cards as one.
-  const auto kept = parse_json(parse_json(browser.evaluate(
-      "(async () => { const count = () => document.getElementsByTagName('*').length; "
-      "await refresh(); const before = count(); "
-      "for (let i = 0; i < 40; i++) { await refresh(); } "
-      "return JSON.stringify({before, after: count(), cards: app.cards.size, "
-      "feed: app.feed.length}); })()")).GetString());
+  const auto kept = parse_json(
+      parse_json(
+          browser.evaluate(
+              "(async () => { const count = () => document.getElementsByTagName('*').length; "
+              "await refresh(); const before = count(); "
+              "for (let i = 0; i < 40; i++) { await refresh(); } "
+              "return JSON.stringify({before, after: count(), cards: app.cards.size, "
+              "feed: app.feed.length}); })()"))
+          .GetString());
   CHECK(kept["after"].GetInt() == kept["before"].GetInt());
   CHECK(kept["cards"].GetInt() == total);
   CHECK(kept["feed"].GetInt() <= 30);
 
   // The job page: its spec and its event timeline, reached without a reload.
   browser.evaluate("location.hash = '#/job/live/job-4'");
-  const auto job_page = parse_json(parse_json(browser.evaluate(
-      "(async () => { for (let i = 0; i < 40 && !document.getElementById('timeline'); i++) "
-      "await new Promise(r => setTimeout(r, 50)); return JSON.stringify({rows: "
-      "document.querySelectorAll('#timeline tbody tr').length, text: "
-      "document.getElementById('view').textContent, marker: window.__vb_same_page}); })()"))
-                                        .GetString());
+  const auto job_page = parse_json(
+      parse_json(
+          browser.evaluate(
+              "(async () => { for (let i = 0; i < 40 && !document.getElementById('timeline'); i++) "
+              "await new Promise(r => setTimeout(r, 50)); return JSON.stringify({rows: "
+              "document.querySelectorAll('#timeline tbody tr').length, text: "
+              "document.getElementById('view').textContent, marker: window.__vb_same_page}); })()"))
+          .GetString());
   CHECK(job_page["rows"].GetInt() >= 5);
   CHECK_THAT(job_page["text"].GetString(), Catch::Contains("Please [[fail]] this one"));
   CHECK(std::string(job_page["marker"].GetString()) == "yes");
@@ -454,7 +473,8 @@ TEST_CASE("serve: headless Chromium watches a run finish without a reload", "[e2
   const auto& errors = browser.console_errors();
   INFO("console: " << (errors.empty() ? std::string() : errors.front()));
   CHECK(errors.empty());
-  const std::string html = parse_json(browser.evaluate("document.documentElement.outerHTML")).GetString();
+  const std::string html =
+      parse_json(browser.evaluate("document.documentElement.outerHTML")).GetString();
   CHECK(html.find(k_secret) == std::string::npos);
   served.process->send_signal(SIGINT);
   CHECK(served.process->wait() == 0);

@@ -45,7 +45,9 @@ TEST_CASE("thumbnails are saved next to the videos in every dialect, or not at a
   const std::vector<Variant> variants = {
       {"openai, content route", {"--gateway-seconds"}, "", "GET /v1/videos/{id}/content"},
       {"openai, task-shaped answers with thumbnail_url on the CDN",
-       {"--gateway-seconds", "--shape", "task"}, "", "CDN GET /files/{name}"},
+       {"--gateway-seconds", "--shape", "task"},
+       "",
+       "CDN GET /files/{name}"},
       {"unified task format", {}, "[provider]\ndialect = \"unified\"\n", "CDN GET /files/{name}"},
   };
   for (const auto& variant : variants) {

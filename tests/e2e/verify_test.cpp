@@ -23,13 +23,12 @@ const std::map<int, std::string> k_prompts = {{1, "A short one [[short]]"},
                                               {2, "A small one [[small]]"},
                                               {3, "Not a video [[garbage]]"},
                                               {4, "A silent one [[silent]]"}};
-const std::map<std::string, std::string> k_expected = {
-    {"job-0", "ok"},
-    {"job-1", "duration_short"},
-    {"job-2", "resolution_mismatch"},
-    {"job-3", "not_a_video"},
-    {"job-4", "ok"},
-    {"job-5", "ok"}};
+const std::map<std::string, std::string> k_expected = {{"job-0", "ok"},
+                                                       {"job-1", "duration_short"},
+                                                       {"job-2", "resolution_mismatch"},
+                                                       {"job-3", "not_a_video"},
+                                                       {"job-4", "ok"},
+                                                       {"job-5", "ok"}};
 
 // The CSV report's verify column by job id (no field of this run holds a comma or a quote
 // before that column, so splitting on commas up to it is exact).
@@ -62,7 +61,8 @@ std::string write_dishonest_manifest(const E2eFolder& folder, const std::string&
     const auto it = k_prompts.find(i);
     yaml << "  - id: job-" << i << "\n    prompt: \""
          << (it == k_prompts.end() ? "An honest one number " + std::to_string(i) : it->second)
-         << "\"\n" << (i % 2 == 1 ? "    orientation: portrait\n" : "");
+         << "\"\n"
+         << (i % 2 == 1 ? "    orientation: portrait\n" : "");
   }
   const std::string file = folder.path(batch + ".yaml");
   std::ofstream(file) << yaml.str();
@@ -167,7 +167,8 @@ TEST_CASE("verify warn: dishonest videos are done, and every report says what ca
   INFO(retry.err);
   REQUIRE(retry.exit_code == 0);
   CHECK_THAT(retry.out, Catch::Contains("3 video(s) not matching their request to generate again: "
-                                        "estimated " + std::string(unified ? "$3.00" : "$1.20")));
+                                        "estimated " +
+                                        std::string(unified ? "$3.00" : "$1.20")));
   for (const char* id : {"job-1", "job-2", "job-3"}) {
     const auto job = store->find_job("honest", id).value().value();
     CHECK(job.state == JobState::queued);
@@ -265,8 +266,7 @@ TEST_CASE("vidbatch verify finds deleted, truncated and modified videos", "[e2e]
 
   CommandResult text = folder.run({"verify"});
   CHECK(text.exit_code == 1);
-  CHECK_THAT(text.out, Catch::Contains("tree/job-3: " + path(3) +
-                                       ": missing: the file is gone"));
+  CHECK_THAT(text.out, Catch::Contains("tree/job-3: " + path(3) + ": missing: the file is gone"));
   CHECK_THAT(text.out, Catch::Contains("checked 5 video(s) in "));
   CHECK_THAT(text.out, Catch::Contains(": 1 ok, 4 off (1 already recorded"));
 

@@ -45,8 +45,7 @@ TEST_CASE("wan: an expired video URL is queried again, not generated again", "[e
   }
 }
 
-TEST_CASE("wan: params reach DashScope typed; a typo stops the run before a create",
-          "[e2e][wan]") {
+TEST_CASE("wan: params reach DashScope typed; a typo stops the run before a create", "[e2e][wan]") {
   vidbatch::test::SimProcess sim({"--dialect", "wan", "--gen-ms", "200", "--quiet"});
   E2eFolder folder;
   folder.write_config(8, "[provider]\ndialect = \"wan\"\n");

@@ -14,8 +14,8 @@
 // jobs of expired workers back to `queued` (what rescue_expired_workers must never do) faster
 // than the workers' own rescuers run. The same faults then produce duplicate creates, which the
 // control asserts: the chaos test can fail.
-#include <catch2/catch.hpp>
 #include <SQLiteCpp/SQLiteCpp.h>
+#include <catch2/catch.hpp>
 
 #include <sys/wait.h>
 
@@ -38,9 +38,9 @@ namespace {
 struct ChaosPlan {
   int jobs = 120;
   int workers = 3;
-  int faults = 6;             // alternately kill -9 and SIGSTOP past the time to live
-  int cap = 6;                // the provider's in-flight cap, shared by every worker
-  Millis ttl_ms = 2500;       // [store] worker_ttl_ms
+  int faults = 6;        // alternately kill -9 and SIGSTOP past the time to live
+  int cap = 6;           // the provider's in-flight cap, shared by every worker
+  Millis ttl_ms = 2500;  // [store] worker_ttl_ms
 };
 
 constexpr ChaosPlan k_plan;
@@ -144,12 +144,12 @@ class ChaosRun {
     }
     // The last of each worker finished the batch, or was declared dead near its end.
     for (std::size_t i = 0; i < m_workers.size(); ++i) {
-      const std::string tag = "worker" + std::to_string(i) + "." +
-                              std::to_string(m_workers[i].starts - 1);
+      const std::string tag =
+          "worker" + std::to_string(i) + "." + std::to_string(m_workers[i].starts - 1);
       const CommandResult last = m_folder.finish(*m_workers[i].process, tag);
       INFO(tag << ": " << last.err);
-      CHECK((last.exit_code == 0 || (last.exit_code == 3 &&
-                                     last.err.find("declared dead") != std::string::npos)));
+      CHECK((last.exit_code == 0 ||
+             (last.exit_code == 3 && last.err.find("declared dead") != std::string::npos)));
     }
     return faults;
   }
@@ -252,8 +252,8 @@ SimProcess chaos_sim() {
   // Creates answer after 150 ms, so a fault finds jobs in `submitting`; videos take 500 ms,
   // far less than the time to live, so a rescued job's video is finished before its slot is
   // reused.
-  return SimProcess({"--gen-ms", "500", "--latency-ms", "150", "--quiet", "--video-bytes",
-                     "20000"});
+  return SimProcess(
+      {"--gen-ms", "500", "--latency-ms", "150", "--quiet", "--video-bytes", "20000"});
 }
 
 // The chaos run of k_plan on the folder's ledger.
@@ -304,9 +304,12 @@ TEST_CASE("negative control: a rescuer that requeues submitting jobs pays twice"
         db.exec(
             "INSERT INTO events (job_id, at, from_state, to_state, message, worker) "
             "SELECT id, 0, 'submitting', 'queued', 'broken rescuer', lease_owner FROM jobs "
-            "WHERE state = 'submitting' AND lease_owner IN (" + expired + ")");
-        db.exec("UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_token = NULL "
-                "WHERE state = 'submitting' AND lease_owner IN (" + expired + ")");
+            "WHERE state = 'submitting' AND lease_owner IN (" +
+            expired + ")");
+        db.exec(
+            "UPDATE jobs SET state = 'queued', lease_owner = NULL, lease_token = NULL "
+            "WHERE state = 'submitting' AND lease_owner IN (" +
+            expired + ")");
         tx.commit();
       } catch (const SQLite::Exception&) {
         // busy: the next round

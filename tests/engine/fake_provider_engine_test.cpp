@@ -113,16 +113,17 @@ TEST_CASE("engine on a fake dialect: every set of capabilities takes each job to
   CHECK(slurp(r.job("job-3").output_path) == r.server.video);
 }
 
-TEST_CASE("engine on a fake dialect: a lost create answer is adopted from the listing where the "
-          "dialect lists, and held where it does not, never sent again",
-          "[engine]") {
+TEST_CASE(
+    "engine on a fake dialect: a lost create answer is adopted from the listing where the "
+    "dialect lists, and held where it does not, never sent again",
+    "[engine]") {
   const bool listing = GENERATE(false, true);
   INFO("listing " << listing);
   FakeDialectRun r(capabilities(listing, true, false));
   r.server.lose_create_answer(1);
   r.import(3);
   RunSummary summary = r.run();
-  CHECK(r.server.creates() == 3);   // one create per job, whatever happened to its answer
+  CHECK(r.server.creates() == 3);  // one create per job, whatever happened to its answer
   CHECK(r.requests("POST", "/tasks") == 3);
   if (listing) {
     CHECK(summary.counts.of(JobState::done) == 3);
@@ -134,13 +135,14 @@ TEST_CASE("engine on a fake dialect: a lost create answer is adopted from the li
     CHECK(summary.counts.of(JobState::ambiguous) == 1);
     CHECK(r.job("job-1").state == JobState::ambiguous);
     CHECK(r.job("job-1").remote_id.empty());
-    CHECK(r.requests("GET", "/tasks?") == 0);   // no listing asked of a dialect without one
+    CHECK(r.requests("GET", "/tasks?") == 0);  // no listing asked of a dialect without one
   }
 }
 
-TEST_CASE("engine on a fake dialect: resumed ready jobs skip the status query only when the "
-          "dialect downloads by id",
-          "[engine]") {
+TEST_CASE(
+    "engine on a fake dialect: resumed ready jobs skip the status query only when the "
+    "dialect downloads by id",
+    "[engine]") {
   const bool by_id = GENERATE(false, true);
   INFO("downloads by id " << by_id);
   FakeDialectRun r(capabilities(true, by_id, false));
@@ -164,14 +166,14 @@ TEST_CASE("engine on a fake dialect: resumed ready jobs skip the status query on
   REQUIRE(r.store->apply(moves).has_value());
   RunSummary summary = r.run();
   CHECK(summary.counts.of(JobState::done) == 2);
-  CHECK(r.server.creates() == 2);   // the two seeded tasks; nothing created
+  CHECK(r.server.creates() == 2);  // the two seeded tasks; nothing created
   CHECK(r.requests("POST", "/tasks") == 0);
   if (by_id) {
     CHECK(r.requests("GET", "/file") == 2);
     CHECK(r.requests("GET", ".mp4") == 0);
   } else {
     CHECK(r.requests("GET", "/file") == 0);
-    CHECK(r.requests("GET", ".mp4") == 2);   // the URL the status query named
+    CHECK(r.requests("GET", ".mp4") == 2);  // the URL the status query named
   }
 }
 
@@ -187,9 +189,10 @@ TEST_CASE("engine on a fake dialect: a failed task fails its job with the dialec
   CHECK(r.job("job-1").error_code == "moderation");
 }
 
-TEST_CASE("engine on a fake dialect: rate-limited listing pages are asked again, not taken for "
-          "a provider without a listing",
-          "[engine]") {
+TEST_CASE(
+    "engine on a fake dialect: rate-limited listing pages are asked again, not taken for "
+    "a provider without a listing",
+    "[engine]") {
   FakeDialectRun r(capabilities(true, true, false));
   r.server.lose_create_answer(1);
   r.server.list_rate_limits = 8;  // more than the failures that give the listing up

@@ -47,7 +47,7 @@ TEST_CASE("poll concurrency: up at once with a slow answer, down slowly", "[engi
   CHECK(polls.limit() == PollConcurrency::k_min);
   polls.record(800);  // the provider slowed down: the limit follows the first slow answer
   CHECK(polls.limit() == 32);
-  polls.record(10);   // one fast answer moves it a sixteenth of the way back
+  polls.record(10);  // one fast answer moves it a sixteenth of the way back
   CHECK(polls.answer_ms() == Approx(800 - 790.0 / 16));
   CHECK(polls.limit() == 31);
   for (int i = 0; i < 100; ++i) {

@@ -31,7 +31,7 @@ TEST_CASE("rate limiter: burst below one is raised to one", "[engine]") {
 }
 
 TEST_CASE("rate limiter: refills at the configured rate", "[engine]") {
-  RateLimiter limiter(2.0, 1);   // one token per 500 ms
+  RateLimiter limiter(2.0, 1);  // one token per 500 ms
   REQUIRE(limiter.try_take(t0));
   CHECK_FALSE(limiter.try_take(t0 + 499));
   CHECK(limiter.try_take(t0 + 500));
@@ -42,7 +42,7 @@ TEST_CASE("rate limiter: refills at the configured rate", "[engine]") {
 }
 
 TEST_CASE("rate limiter: next_available", "[engine]") {
-  RateLimiter limiter(0.5, 2);   // one token per 2 s
+  RateLimiter limiter(0.5, 2);  // one token per 2 s
   CHECK(limiter.next_available(t0) == t0);
   REQUIRE(limiter.try_take(t0));
   CHECK(limiter.next_available(t0) == t0);
@@ -87,13 +87,14 @@ TEST_CASE("rate limiter: never more than rate*T + burst over a long window", "[e
     double rate;
     double burst;
   };
-  const Params params[] = {{0.5, 1}, {1.0 / 3.0, 1}, {7.0 / 60.0, 2}, {5.0, 2.5}, {30.0, 15}, {0.1, 4}};
+  const Params params[] = {{0.5, 1},   {1.0 / 3.0, 1}, {7.0 / 60.0, 2},
+                           {5.0, 2.5}, {30.0, 15},     {0.1, 4}};
   std::mt19937_64 rng(12345);
   for (const Params& p : params) {
     for (int mode = 0; mode < 3; ++mode) {
       INFO("rate " << p.rate << " burst " << p.burst << " mode " << mode);
       RateLimiter limiter(p.rate, p.burst);
-      const Millis window = 600000;   // 10 simulated minutes
+      const Millis window = 600000;  // 10 simulated minutes
       std::uniform_int_distribution<Millis> step(1, 700);
       long taken = 0;
       Millis t = t0;

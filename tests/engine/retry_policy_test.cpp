@@ -37,10 +37,14 @@ FailureStreak streak(int attempts, Millis failing_for = 0) {
 
 const char* name(Verdict v) {
   switch (v) {
-    case Verdict::retry: return "retry";
-    case Verdict::give_up: return "give_up";
-    case Verdict::ambiguous: return "ambiguous";
-    case Verdict::stop_run: return "stop_run";
+    case Verdict::retry:
+      return "retry";
+    case Verdict::give_up:
+      return "give_up";
+    case Verdict::ambiguous:
+      return "ambiguous";
+    case Verdict::stop_run:
+      return "stop_run";
   }
   return "?";
 }
@@ -52,7 +56,7 @@ struct Row {
   AnswerClass answer;
   Verdict verdict;
   std::string code;
-  Millis delay;   // with random01 = 0.5
+  Millis delay;  // with random01 = 0.5
 };
 
 constexpr auto submit = RequestPhase::submit;
@@ -65,16 +69,19 @@ constexpr Millis k_now = 100 * k_minute;
 TEST_CASE("retry policy: the decision table", "[engine]") {
   using K = AnswerKind;
   const std::vector<Row> rows = {
-      {"refused, 1st", submit, streak(1), answer(K::retry, "http_408"), Verdict::retry, "http_408", 500},
-      {"refused, 2nd", submit, streak(2), answer(K::retry, "not_sent"), Verdict::retry, "not_sent", 1000},
+      {"refused, 1st", submit, streak(1), answer(K::retry, "http_408"), Verdict::retry, "http_408",
+       500},
+      {"refused, 2nd", submit, streak(2), answer(K::retry, "not_sent"), Verdict::retry, "not_sent",
+       1000},
       {"ambiguous", submit, streak(1), answer(K::ambiguous, "create_ambiguous"), Verdict::ambiguous,
        "create_ambiguous", 0},
       {"ambiguous, late", submit, streak(9, 60 * k_minute), answer(K::ambiguous, ""),
        Verdict::ambiguous, "create_ambiguous", 0},
-      {"rejected", submit, streak(1), answer(K::rejected, "http_400"), Verdict::give_up, "http_400", 0},
+      {"rejected", submit, streak(1), answer(K::rejected, "http_400"), Verdict::give_up, "http_400",
+       0},
       {"stop", poll, streak(1), answer(K::stop_run, "auth_401"), Verdict::stop_run, "auth_401", 0},
-      {"slow down + hint", submit, streak(0), answer(K::slow_down, "http_429", 3000), Verdict::retry,
-       "http_429", 3000},
+      {"slow down + hint", submit, streak(0), answer(K::slow_down, "http_429", 3000),
+       Verdict::retry, "http_429", 3000},
       {"slow down no hint", poll, streak(0), answer(K::slow_down, "http_429"), Verdict::retry,
        "http_429", 500},
       // Counted failures give up only past both bounds: attempts and time.
@@ -82,16 +89,16 @@ TEST_CASE("retry policy: the decision table", "[engine]") {
        "http_409", 2000},
       {"cap and long", submit, streak(3, 15 * k_minute), answer(K::retry, "http_409"),
        Verdict::give_up, "retries_exhausted", 0},
-      {"long, under cap", poll, streak(3, 60 * k_minute), answer(K::retry, "timeout"), Verdict::retry,
-       "timeout", 2000},
+      {"long, under cap", poll, streak(3, 60 * k_minute), answer(K::retry, "timeout"),
+       Verdict::retry, "timeout", 2000},
       {"poll cap and long", poll, streak(4, 16 * k_minute), answer(K::retry, "timeout"),
        Verdict::give_up, "retries_exhausted", 0},
       {"slow down never exhausts", submit, streak(50, 600 * k_minute),
        answer(K::slow_down, "http_429", 100), Verdict::retry, "http_429", 100},
       {"expired", download, streak(1), answer(K::expired, "content_expired"), Verdict::retry,
        "content_expired", 500},
-      {"expired, exhausted", download, streak(2, 15 * k_minute), answer(K::expired, "content_expired"),
-       Verdict::give_up, "content_expired", 0},
+      {"expired, exhausted", download, streak(2, 15 * k_minute),
+       answer(K::expired, "content_expired"), Verdict::give_up, "content_expired", 0},
       {"disk", download, streak(1), answer(K::rejected, "disk_write_failed"), Verdict::give_up,
        "disk_write_failed", 0},
   };
@@ -116,7 +123,9 @@ TEST_CASE("retry policy: a streak counts from its first failure", "[engine]") {
 
 TEST_CASE("retry policy: user-facing reasons", "[engine]") {
   const RetryConfig config = small_config();
-  AnswerClass lost{AnswerKind::ambiguous, {}, "create_ambiguous",
+  AnswerClass lost{AnswerKind::ambiguous,
+                   {},
+                   "create_ambiguous",
                    "timeout: Operation timed out after 60000 milliseconds"};
   CHECK(decide_retry(config, submit, streak(1), lost, k_now, 0.5).reason ==
         "the create request left but no answer proves it was refused (timeout: Operation timed out "
@@ -131,7 +140,7 @@ TEST_CASE("retry policy: user-facing reasons", "[engine]") {
 }
 
 TEST_CASE("retry policy: full jitter stays inside [0, min(max, base*2^(n-1)))", "[engine]") {
-  RetryConfig many = small_config();   // base 1000, max 8000
+  RetryConfig many = small_config();  // base 1000, max 8000
   many.poll_attempts = 1000;
   const Millis ceilings[] = {1000, 2000, 4000, 8000, 8000, 8000};
   const AnswerClass timeout = answer(AnswerKind::retry, "timeout");

@@ -35,8 +35,8 @@ struct Seen {
 
 class RecordingObserver final : public RunObserver {
  public:
-  void on_transition(const JobRecord& job, JobState from, JobState to,
-                     const std::string& message, int) override {
+  void on_transition(const JobRecord& job, JobState from, JobState to, const std::string& message,
+                     int) override {
     transitions.push_back({job.spec.id, from, to, message});
     // Jobs holding a generation at the provider, as the observer sees them.
     at_provider += (is_at_provider(to) ? 1 : 0) - (is_at_provider(from) ? 1 : 0);
@@ -138,7 +138,8 @@ struct Harness {
     // unless a test scripted one, the gateway has no list route, so ambiguous jobs are held.
     // (The first matching rule answers: this one comes last.)
     net.on("GET", std::string(k_base) + "/videos?",
-           std::vector<FakeAnswer>{FakeAnswer::json(404, R"j({"error":{"message":"Invalid URL (GET /v1/videos)"}})j")});
+           std::vector<FakeAnswer>{
+               FakeAnswer::json(404, R"j({"error":{"message":"Invalid URL (GET /v1/videos)"}})j")});
     provider = std::make_unique<OpenAiVideosProvider>(config.provider);
     RunEngine engine(*store, *provider, net, clock, config, observer);
     auto summary = engine.run(RunScope{}, stop);
@@ -209,8 +210,9 @@ TEST_CASE("engine: one job from queued to done", "[engine]") {
   h.net.on("GET", "/videos/video_abc/content", std::vector<FakeAnswer>{mp4_answer(video)});
   h.net.on("POST", std::string(k_base) + "/videos",
            std::vector<FakeAnswer>{FakeAnswer::json(200, video_json("video_abc", "queued"))});
-  h.poll_script({{"video_abc",
-                  {video_json("video_abc", "in_progress", 40), video_json("video_abc", "completed", 100)}}});
+  h.poll_script(
+      {{"video_abc",
+        {video_json("video_abc", "in_progress", 40), video_json("video_abc", "completed", 100)}}});
   const Millis t_start = h.clock.now_ms();
 
   RunSummary summary = h.run();
@@ -224,8 +226,13 @@ TEST_CASE("engine: one job from queued to done", "[engine]") {
   CHECK(state_chain(events) == "queued>submitting>submitted>running>ready>downloading>done");
   REQUIRE(events.size() == 7);
   CHECK_FALSE(events[0].from.has_value());
-  const char* messages[] = {nullptr, "create request sent (attempt 1)", "accepted as video_abc",
-                            "generating", "generation completed", "downloading", nullptr};
+  const char* messages[] = {nullptr,
+                            "create request sent (attempt 1)",
+                            "accepted as video_abc",
+                            "generating",
+                            "generation completed",
+                            "downloading",
+                            nullptr};
   for (std::size_t i = 1; i < events.size(); ++i) {
     INFO("event " << i);
     REQUIRE(events[i].from.has_value());
@@ -263,7 +270,7 @@ TEST_CASE("engine: one job from queued to done", "[engine]") {
   auto polls = h.net.started("GET", "/videos/video_abc");
   auto downloads = h.net.started("GET", "/content");
   REQUIRE(downloads.size() == 1);
-  REQUIRE(polls.size() == 3);   // includes the /content URL
+  REQUIRE(polls.size() == 3);  // includes the /content URL
   CHECK(polls[0].started_at >= creates[0].done_at + 1000);
   CHECK(polls[1].started_at >= polls[0].done_at + 1000);
   CHECK(downloads[0].request.with_auth);
@@ -316,7 +323,7 @@ TEST_CASE("engine: output.checksum = \"none\" saves the video with no hash anywh
     CHECK(h.job(id).sha256.empty());
     const std::string sidecar = slurp(h.config.output.root + "/b1/" + id + ".json");
     CHECK(sidecar.find(R"("bytes":)") != std::string::npos);
-    CHECK(sidecar.find(R"("sha256":"")") != std::string::npos);   // the ledger's empty hash
+    CHECK(sidecar.find(R"("sha256":"")") != std::string::npos);  // the ledger's empty hash
   }
 }
 
@@ -356,9 +363,10 @@ TEST_CASE("engine: a remote id is committed at once; other transitions wait for 
   h.config.limits.poll_interval_max_ms = 10;
   h.create_script();
   h.net.on("GET", "/content", cdn(fake_mp4(500)));  // before the rule for /videos/
-  h.poll_script({{"video_0", {video_json("video_0", "in_progress", 10),
-                              video_json("video_0", "in_progress", 20),
-                              video_json("video_0", "completed", 100)}}},
+  h.poll_script({{"video_0",
+                  {video_json("video_0", "in_progress", 10),
+                   video_json("video_0", "in_progress", 20),
+                   video_json("video_0", "completed", 100)}}},
                 /*latency=*/5);
   std::vector<std::string> committed;  // job-0 as a second connection sees it, at each poll
   h.net.on_start([&](const HttpRequest& req) {
@@ -386,8 +394,9 @@ TEST_CASE("engine: a transition whose commit fails is not told to the observer",
   h.import(1);
   {
     SQLite::Database db(h.config.db_path, SQLite::OPEN_READWRITE);
-    db.exec("CREATE TRIGGER refuse_running BEFORE UPDATE OF state ON jobs "
-            "WHEN NEW.state = 'running' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END");
+    db.exec(
+        "CREATE TRIGGER refuse_running BEFORE UPDATE OF state ON jobs "
+        "WHEN NEW.state = 'running' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END");
   }
   h.create_script();
   h.poll_script({{"video_0", {video_json("video_0", "in_progress", 40)}}});
@@ -407,17 +416,19 @@ TEST_CASE("engine: a create that timed out is ambiguous and never resent", "[eng
   Harness h;
   h.import(1);
   h.net.on("POST", "/videos",
-           std::vector<FakeAnswer>{FakeAnswer::failed(TransportFailure::timeout,
-                                                      "Operation timed out after 60000 milliseconds")});
+           std::vector<FakeAnswer>{
+               FakeAnswer::failed(TransportFailure::timeout,
+                                  "Operation timed out after 60000 milliseconds")});
   RunSummary summary = h.run();
   CHECK_FALSE(summary.fatal.has_value());
   CHECK(summary.counts.of(JobState::ambiguous) == 1);
   CHECK(h.net.started("POST", "/videos").size() == 1);
-  CHECK(h.net.started("GET", "/videos/").empty());   // nothing to poll
-  REQUIRE(h.net.started("GET", "/videos?order=desc").size() == 1);   // one reconciliation try
-  CHECK(std::find(h.observer.notices.begin(), h.observer.notices.end(),
-                  "the provider does not list videos here (HTTP 404: Invalid URL (GET /v1/videos)); "
-                  "ambiguous jobs are held") != h.observer.notices.end());
+  CHECK(h.net.started("GET", "/videos/").empty());                  // nothing to poll
+  REQUIRE(h.net.started("GET", "/videos?order=desc").size() == 1);  // one reconciliation try
+  CHECK(
+      std::find(h.observer.notices.begin(), h.observer.notices.end(),
+                "the provider does not list videos here (HTTP 404: Invalid URL (GET /v1/videos)); "
+                "ambiguous jobs are held") != h.observer.notices.end());
   CHECK(h.chain("job-0") == "queued>submitting>ambiguous");
   JobRecord job = h.job("job-0");
   CHECK(job.state == JobState::ambiguous);
@@ -443,21 +454,21 @@ TEST_CASE("engine: an unreadable 2xx create answer is ambiguous too", "[engine]"
 TEST_CASE("engine: a 429 create waits retry-after-ms in fake time, then succeeds", "[engine]") {
   Harness h;
   h.import(1);
-  FakeAnswer limited = FakeAnswer::json(
-      429, R"({"error":{"message":"Rate limit reached","type":"requests"}})");
+  FakeAnswer limited =
+      FakeAnswer::json(429, R"({"error":{"message":"Rate limit reached","type":"requests"}})");
   limited.header("retry-after-ms", "3000");
   h.net.on("GET", "/content", cdn(fake_mp4(100)));
   h.net.on("POST", "/videos",
-           std::vector<FakeAnswer>{limited, FakeAnswer::json(200, video_json("video_7", "queued"))});
+           std::vector<FakeAnswer>{limited,
+                                   FakeAnswer::json(200, video_json("video_7", "queued"))});
   h.poll_script({{"video_7", {video_json("video_7", "completed", 100)}}});
   RunSummary summary = h.run();
   CHECK_FALSE(summary.fatal.has_value());
   auto creates = h.net.started("POST", "/videos");
   REQUIRE(creates.size() == 2);
   CHECK(creates[1].started_at >= creates[0].done_at + 3000);
-  CHECK(creates[1].started_at <= creates[0].done_at + 3000 + 150);   // not much later either
-  CHECK(h.chain("job-0") ==
-        "queued>submitting>queued>submitting>submitted>ready>downloading>done");
+  CHECK(creates[1].started_at <= creates[0].done_at + 3000 + 150);  // not much later either
+  CHECK(h.chain("job-0") == "queued>submitting>queued>submitting>submitted>ready>downloading>done");
   auto events = h.events("job-0");
   REQUIRE(events.size() == 8);
   CHECK(events[2].http_status == 429);
@@ -466,7 +477,7 @@ TEST_CASE("engine: a 429 create waits retry-after-ms in fake time, then succeeds
   CHECK(job.state == JobState::done);
   CHECK(job.attempt == 2);
   CHECK(job.retries == 1);
-  CHECK(job.error_code.empty());   // cleared on success
+  CHECK(job.error_code.empty());  // cleared on success
 }
 
 TEST_CASE("engine: max_in_flight is never exceeded (20 jobs, limit 3)", "[engine]") {
@@ -474,7 +485,7 @@ TEST_CASE("engine: max_in_flight is never exceeded (20 jobs, limit 3)", "[engine
   h.import(20);
   h.config.limits.max_in_flight = 3;
   h.net.track([](const HttpRequest& r) {
-    return r.url.find("/content") == std::string::npos;   // creates and polls
+    return r.url.find("/content") == std::string::npos;  // creates and polls
   });
   h.net.on("GET", "/content", cdn(fake_mp4(64)));
   h.create_script(200);
@@ -489,7 +500,7 @@ TEST_CASE("engine: max_in_flight is never exceeded (20 jobs, limit 3)", "[engine
   CHECK(summary.counts.of(JobState::done) == 20);
   CHECK(h.net.started("POST", "/videos").size() == 20);
   CHECK(h.net.max_tracked_in_flight() <= 3);
-  CHECK(h.observer.max_at_provider == 3);   // the limit is used, and never passed
+  CHECK(h.observer.max_at_provider == 3);  // the limit is used, and never passed
   CHECK(h.observer.at_provider == 0);
 }
 
@@ -497,7 +508,7 @@ TEST_CASE("engine: submits_per_minute is respected in fake time", "[engine]") {
   Harness h;
   h.import(6);
   h.config.limits.max_in_flight = 10;
-  h.config.limits.submits_per_minute = 60;   // one per second, burst 1
+  h.config.limits.submits_per_minute = 60;  // one per second, burst 1
   h.net.on("POST", "/videos",
            std::vector<FakeAnswer>{FakeAnswer::failed(TransportFailure::timeout, "t/o", 10)});
   h.run();
@@ -514,9 +525,11 @@ TEST_CASE("engine: a 401 on create stops the run and puts the job back", "[engin
   Harness h;
   h.import(3);
   h.config.limits.max_in_flight = 1;
-  h.net.on("POST", "/videos",
-           std::vector<FakeAnswer>{FakeAnswer::json(
-               401, R"({"error":{"message":"Incorrect API key provided: sk-test","type":"invalid_request_error","code":"invalid_api_key"}})")});
+  h.net.on(
+      "POST", "/videos",
+      std::vector<FakeAnswer>{FakeAnswer::json(
+          401,
+          R"({"error":{"message":"Incorrect API key provided: sk-test","type":"invalid_request_error","code":"invalid_api_key"}})")});
   RunSummary summary = h.run();
   REQUIRE(summary.fatal.has_value());
   CHECK(summary.fatal->code == ErrorCode::auth);
@@ -541,10 +554,12 @@ TEST_CASE("engine: a poll answer `failed` with moderation_blocked fails the job"
   Harness h;
   h.import(1);
   h.create_script();
-  h.poll_script({{"video_0",
-                  {video_json("video_0", "in_progress", 10),
-                   video_json("video_0", "failed", 10,
-                              R"({"code":"moderation_blocked","message":"Your request was blocked by our moderation system."})")}}});
+  h.poll_script(
+      {{"video_0",
+        {video_json("video_0", "in_progress", 10),
+         video_json(
+             "video_0", "failed", 10,
+             R"({"code":"moderation_blocked","message":"Your request was blocked by our moderation system."})")}}});
   RunSummary summary = h.run();
   CHECK_FALSE(summary.fatal.has_value());
   CHECK(summary.counts.of(JobState::failed) == 1);
@@ -564,16 +579,20 @@ TEST_CASE("engine: transient poll failures are retried, then the job finishes", 
   int poll_n = 0;
   h.net.on("GET", "/videos/video_0", [&](const HttpRequest&, int) {
     switch (poll_n++) {
-      case 0: return FakeAnswer::failed(TransportFailure::connection_lost, "reset");
-      case 1: return FakeAnswer::json(502, "<html>bad gateway</html>");
-      case 2: return FakeAnswer::json(200, "not json at all");
-      default: return FakeAnswer::json(200, video_json("video_0", "completed", 100));
+      case 0:
+        return FakeAnswer::failed(TransportFailure::connection_lost, "reset");
+      case 1:
+        return FakeAnswer::json(502, "<html>bad gateway</html>");
+      case 2:
+        return FakeAnswer::json(200, "not json at all");
+      default:
+        return FakeAnswer::json(200, video_json("video_0", "completed", 100));
     }
   });
   RunSummary summary = h.run();
   CHECK_FALSE(summary.fatal.has_value());
   CHECK(h.job("job-0").state == JobState::done);
-  CHECK(poll_n == 4);   // the /content rule comes first, so these are polls only
+  CHECK(poll_n == 4);  // the /content rule comes first, so these are polls only
   CHECK(h.job("job-0").retries == 3);
 }
 
@@ -584,7 +603,8 @@ TEST_CASE("engine: a content answer in JSON is followed to the video URL", "[eng
   h.create_script();
   h.net.on("GET", "https://cdn.test/", cdn(video));
   h.net.on("GET", "/content",
-           std::vector<FakeAnswer>{FakeAnswer::json(200, R"({"url":"https://cdn.test/real.mp4"})")});
+           std::vector<FakeAnswer>{
+               FakeAnswer::json(200, R"({"url":"https://cdn.test/real.mp4"})")});
   h.poll_script({{"video_0", {video_json("video_0", "completed", 100)}}});
   h.run();
   CHECK(h.job("job-0").state == JobState::done);
@@ -649,31 +669,30 @@ TEST_CASE("engine: recover_interrupted_jobs", "[engine]") {
 // video was renamed into place. Fix: in the expired branch call job.file->discard() (or
 // restart()) and job.file.reset() before the transition to ready, so the next download
 // starts with `ready -> downloading`.
-TEST_CASE("engine: an expired video URL is refreshed and the download completes",
-          "[engine]") {
+TEST_CASE("engine: an expired video URL is refreshed and the download completes", "[engine]") {
   Harness h;
   h.import(1);
   const std::string video = fake_mp4(800);
   h.create_script();
   const FakeAnswer denied = cdn_denied();
   auto cdn_ok = cdn(video);
-  h.net.on("GET", "https://cdn.test/", [&](const HttpRequest& req, int nth) {
-    return nth == 0 ? denied : cdn_ok(req, nth);
-  });
+  h.net.on("GET", "https://cdn.test/",
+           [&](const HttpRequest& req, int nth) { return nth == 0 ? denied : cdn_ok(req, nth); });
   h.poll_script({{"video_0",
-                  {video_json("video_0", "completed", 100).insert(1, R"("video_url":"https://cdn.test/old.mp4",)"),
-                   video_json("video_0", "completed", 100).insert(1, R"("video_url":"https://cdn.test/new.mp4",)")}}});
+                  {video_json("video_0", "completed", 100)
+                       .insert(1, R"("video_url":"https://cdn.test/old.mp4",)"),
+                   video_json("video_0", "completed", 100)
+                       .insert(1, R"("video_url":"https://cdn.test/new.mp4",)")}}});
   RunSummary summary = h.run();
   INFO((summary.fatal ? summary.fatal->describe() : std::string("no fatal")));
   CHECK_FALSE(summary.fatal.has_value());
   CHECK(h.job("job-0").state == JobState::done);
-  CHECK(h.chain("job-0") ==
-        "queued>submitting>submitted>ready>downloading>ready>downloading>done");
+  CHECK(h.chain("job-0") == "queued>submitting>submitted>ready>downloading>ready>downloading>done");
 }
 
-// Regression test (bug found and fixed): an HTTP error answer's body is streamed into the download's part file.
-// src/http/curl_transport.cpp on_body (~line 80) hands every response body to the sink,
-// whatever the status, and src/output/video_file.cpp VideoFile::begin (~line 80) restarts
+// Regression test (bug found and fixed): an HTTP error answer's body is streamed into the
+// download's part file. src/http/curl_transport.cpp on_body (~line 80) hands every response body to
+// the sink, whatever the status, and src/output/video_file.cpp VideoFile::begin (~line 80) restarts
 // the file for any status but 206. So a 503 page during a resumed download throws away the
 // bytes already on disk and leaves the error page in `.part`; the next attempt asks
 // `Range: bytes=<size of the error page>-` and assembles error page + video tail, which
@@ -712,13 +731,12 @@ TEST_CASE("engine: an error answer during a resumed download keeps the bytes alr
   CHECK(downloads.size() == 3);
 }
 
-// Regression test (bug found and fixed): when a transfer fails after the last byte arrived (e.g. a reset before the final
-// chunk), Downloader::start resumes with range_from == size(), which
-// servers answer `416 Range Not Satisfiable` (`Content-Range: bytes */<total>`).
-// decide_retry treats 416 as terminal (http_416), so fail_job discarded a
-// complete, paid-for video and fails the job. Fix: in Downloader::on_answer,
-// treat 416 whose Content-Range total equals job.file->size() as success (finish_download with
-// that total), else restart() the file and retry from 0.
+// Regression test (bug found and fixed): when a transfer fails after the last byte arrived (e.g. a
+// reset before the final chunk), Downloader::start resumes with range_from == size(), which servers
+// answer `416 Range Not Satisfiable` (`Content-Range: bytes */<total>`). decide_retry treats 416 as
+// terminal (http_416), so fail_job discarded a complete, paid-for video and fails the job. Fix: in
+// Downloader::on_answer, treat 416 whose Content-Range total equals job.file->size() as success
+// (finish_download with that total), else restart() the file and retry from 0.
 TEST_CASE("engine: a 416 after all bytes arrived finishes the download", "[engine]") {
   Harness h;
   h.import(1);
@@ -876,8 +894,8 @@ namespace {
 // in_progress until `done_at`, then completed. `hidden` never appears.
 // Pages of video_{count-1} .. video_0, newest first; video_i is completed from
 // done_at + i * stagger_ms on; `hidden` is on no page.
-FakeTransport::Script listing(FakeClock& clock, int count, Millis done_at, const std::string& hidden,
-                              Millis stagger_ms = 0) {
+FakeTransport::Script listing(FakeClock& clock, int count, Millis done_at,
+                              const std::string& hidden, Millis stagger_ms = 0) {
   return [&clock, count, done_at, hidden, stagger_ms](const HttpRequest& req, int) {
     int start = count - 1;
     if (auto at = req.url.find("after=video_"); at != std::string::npos) {
@@ -895,9 +913,8 @@ FakeTransport::Script listing(FakeClock& clock, int count, Millis done_at, const
               video_json(id, done ? "completed" : "in_progress", done ? 100 : 30);
     }
     std::string last = "video_" + std::to_string(index + 1);
-    return FakeAnswer::json(200, R"({"object":"list","data":[)" + data + R"(],"last_id":")" +
-                                     last + R"(","has_more":)" + (index >= 0 ? "true" : "false") +
-                                     "}");
+    return FakeAnswer::json(200, R"({"object":"list","data":[)" + data + R"(],"last_id":")" + last +
+                                     R"(","has_more":)" + (index >= 0 ? "true" : "false") + "}");
   };
 }
 
@@ -1115,26 +1132,33 @@ TEST_CASE("engine: resumed ready jobs are downloaded by id, with no status query
   CHECK(h.net.started("GET", std::string(k_base) + "/videos?").empty());
   CHECK(polls_by_video(h.net).empty());
   for (int i = 0; i < 3; ++i) {
-    CHECK(h.net.started("GET", std::string(k_base) + "/videos/video_" + std::to_string(i) +
-                                   "/content").size() == 1);
-    CHECK(h.chain("job-" + std::to_string(i)) == "queued>submitting>submitted>running>ready>downloading>done");
+    CHECK(
+        h.net
+            .started("GET", std::string(k_base) + "/videos/video_" + std::to_string(i) + "/content")
+            .size() == 1);
+    CHECK(h.chain("job-" + std::to_string(i)) ==
+          "queued>submitting>submitted>running>ready>downloading>done");
   }
   CHECK(h.observer.notices.empty());
 }
 
-TEST_CASE("engine: a resumed ready job whose content is refused by id asks for its status, "
-          "then downloads, with no failure counted", "[engine]") {
+TEST_CASE(
+    "engine: a resumed ready job whose content is refused by id asks for its status, "
+    "then downloads, with no failure counted",
+    "[engine]") {
   Harness h;
   h.import(1);
   store_ready_jobs(h, 1);
   const std::string video = fake_mp4(700);
   const FakeAnswer gone =
-      FakeAnswer::json(404, R"({"error":{"message":"Video not found","type":"invalid_request_error"}})");
+      FakeAnswer::json(404,
+                       R"({"error":{"message":"Video not found","type":"invalid_request_error"}})");
   h.net.on("GET", std::string(k_base) + "/videos/video_0/content",
            [&](const HttpRequest&, int nth) { return nth == 0 ? gone : mp4_answer(video); });
   // Its own answer names where the video is now.
-  h.poll_script({{"video_0", {video_json("video_0", "completed", 100)
-                                  .insert(1, R"("video_url":"https://cdn.test/v0.mp4",)")}}});
+  h.poll_script({{"video_0",
+                  {video_json("video_0", "completed", 100)
+                       .insert(1, R"("video_url":"https://cdn.test/v0.mp4",)")}}});
   h.net.on("GET", "https://cdn.test/", cdn(video));
   RunSummary summary = h.run();
   INFO((summary.fatal ? summary.fatal->describe() : std::string("no fatal")));
@@ -1158,8 +1182,9 @@ TEST_CASE("engine: a URL a by-id content answer named is forgotten once it is re
   h.net.on("GET", "https://cdn.test/new.mp4", cdn(video));
   h.net.on("GET", "/content",
            std::vector<FakeAnswer>{FakeAnswer::json(200, R"({"url":"https://cdn.test/old.mp4"})")});
-  h.poll_script({{"video_0", {video_json("video_0", "completed", 100)
-                                  .insert(1, R"("video_url":"https://cdn.test/new.mp4",)")}}});
+  h.poll_script({{"video_0",
+                  {video_json("video_0", "completed", 100)
+                       .insert(1, R"("video_url":"https://cdn.test/new.mp4",)")}}});
   RunSummary summary = h.run();
   INFO((summary.fatal ? summary.fatal->describe() : std::string("no fatal")));
   CHECK(h.job("job-0").state == JobState::done);
@@ -1179,9 +1204,10 @@ std::string listing_of(const std::string& id, const std::string& status) {
 
 }  // namespace
 
-TEST_CASE("engine: a create the transport sent twice is ambiguous, never sent again, and said "
-          "loudly",
-          "[engine]") {
+TEST_CASE(
+    "engine: a create the transport sent twice is ambiguous, never sent again, and said "
+    "loudly",
+    "[engine]") {
   Harness h;
   h.import(1);
   FakeAnswer twice = FakeAnswer::json(200, video_json("video_1", "queued"));
@@ -1214,9 +1240,10 @@ TEST_CASE("engine: every create is marked paid for the transport", "[engine]") {
   }
 }
 
-TEST_CASE("engine: a gateway's 502 page after a create is ambiguous, then adopted from the "
-          "listing",
-          "[engine]") {
+TEST_CASE(
+    "engine: a gateway's 502 page after a create is ambiguous, then adopted from the "
+    "listing",
+    "[engine]") {
   Harness h;
   h.import(1);
   h.config.retry.ambiguous_settle_ms = 1000;
@@ -1229,8 +1256,7 @@ TEST_CASE("engine: a gateway's 502 page after a create is ambiguous, then adopte
   RunSummary summary = h.run();
   CHECK_FALSE(summary.fatal.has_value());
   CHECK(h.net.started("POST", "/videos").size() == 1);
-  CHECK(h.chain("job-0") ==
-        "queued>submitting>ambiguous>submitted>ready>downloading>done");
+  CHECK(h.chain("job-0") == "queued>submitting>ambiguous>submitted>ready>downloading>done");
   CHECK(h.job("job-0").remote_id == "video_9");
 }
 

@@ -18,7 +18,7 @@ namespace vb::fuzz {
 using Target = std::string (*)(std::string_view data);
 
 struct NamedTarget {
-  const char* name;   // also the folder name under corpus/ and regressions/
+  const char* name;  // also the folder name under corpus/ and regressions/
   Target run;
 };
 

@@ -22,17 +22,23 @@ TEST_CASE("multipart form: fields in order, typed parts, closing boundary", "[ht
   REQUIRE(form.content_type.rfind("multipart/form-data; boundary=", 0) == 0);
   const std::string b = boundary_of(form);
   CHECK(b.size() >= 27);
-  CHECK(form.body == "--" + b + "\r\n"
-                     "Content-Disposition: form-data; name=\"prompt\"\r\n\r\n"
-                     "a paper boat\r\non a stream\r\n"
-                     "--" + b + "\r\n"
-                     "Content-Disposition: form-data; name=\"seconds\"\r\n"
-                     "Content-Type: text/plain\r\n\r\n"
-                     "4\r\n"
-                     "--" + b + "\r\n"
-                     "Content-Disposition: form-data; name=\"we%22ird%0Aname\"\r\n\r\n"
-                     "\r\n"
-                     "--" + b + "--\r\n");
+  CHECK(form.body == "--" + b +
+                         "\r\n"
+                         "Content-Disposition: form-data; name=\"prompt\"\r\n\r\n"
+                         "a paper boat\r\non a stream\r\n"
+                         "--" +
+                         b +
+                         "\r\n"
+                         "Content-Disposition: form-data; name=\"seconds\"\r\n"
+                         "Content-Type: text/plain\r\n\r\n"
+                         "4\r\n"
+                         "--" +
+                         b +
+                         "\r\n"
+                         "Content-Disposition: form-data; name=\"we%22ird%0Aname\"\r\n\r\n"
+                         "\r\n"
+                         "--" +
+                         b + "--\r\n");
 }
 
 TEST_CASE("multipart form: the seed varies the boundary, and no value contains it", "[http]") {
@@ -47,5 +53,6 @@ TEST_CASE("multipart form: the seed varies the boundary, and no value contains i
 
 TEST_CASE("multipart form: parts naming files are not fields only", "[http]") {
   CHECK(fields_only({{"prompt", "x", "", ""}}));
-  CHECK_FALSE(fields_only({{"prompt", "x", "", ""}, {"input_reference", "", "/tmp/a.png", "image/png"}}));
+  CHECK_FALSE(
+      fields_only({{"prompt", "x", "", ""}, {"input_reference", "", "/tmp/a.png", "image/png"}}));
 }

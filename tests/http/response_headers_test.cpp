@@ -65,7 +65,8 @@ TEST_CASE("parse_retry_after: the accepted forms", "[http]") {
   }
 }
 
-// Regression test (bug found and fixed): src/http/retry_after.cpp parse_retry_after casts an unbounded double to Millis
+// Regression test (bug found and fixed): src/http/retry_after.cpp parse_retry_after casts an
+// unbounded double to Millis
 // (`static_cast<Millis>(v)`, `static_cast<Millis>(secs * 1000.0)`): "1e300" or "inf" is
 // undefined behaviour and yields INT64_MIN on x86, i.e. a negative wait.
 TEST_CASE("parse_retry_after: absurd values never give a negative wait", "[http]") {
@@ -80,7 +81,6 @@ TEST_CASE("parse_retry_after: absurd values never give a negative wait", "[http]
   }
 }
 
-
 TEST_CASE("parse_request_budget: OpenAI's x-ratelimit headers", "[http]") {
   const auto budget = parse_request_budget(with_headers({{"x-ratelimit-limit-requests", "25"},
                                                          {"x-ratelimit-remaining-requests", "0"},
@@ -88,8 +88,8 @@ TEST_CASE("parse_request_budget: OpenAI's x-ratelimit headers", "[http]") {
   CHECK(budget.limit == 25.0);
   CHECK(budget.remaining == 0.0);
   CHECK(budget.reset_ms == 360000);
-  const auto none = parse_request_budget(with_headers({{"x-ratelimit-limit-requests", "-3"},
-                                                       {"x-ratelimit-remaining-requests", "x"}}));
+  const auto none = parse_request_budget(with_headers(
+      {{"x-ratelimit-limit-requests", "-3"}, {"x-ratelimit-remaining-requests", "x"}}));
   CHECK_FALSE(none.limit);
   CHECK_FALSE(none.remaining);
   CHECK_FALSE(none.reset_ms);

@@ -26,8 +26,9 @@ TEST_CASE("job spec: canonical_json pins the field order and spelling", "[job]")
   JobSpec s;
   s.id = "a";
   s.prompt = "p";
-  CHECK(s.canonical_json() ==
-        R"({"id":"a","prompt":"p","model":"sora-2","seconds":4,"orientation":"landscape","size":"small","images":[]})");
+  CHECK(
+      s.canonical_json() ==
+      R"({"id":"a","prompt":"p","model":"sora-2","seconds":4,"orientation":"landscape","size":"small","images":[]})");
 }
 
 TEST_CASE("job spec: canonical_json round-trips through job_spec_from_json", "[job]") {
@@ -86,30 +87,64 @@ TEST_CASE("job spec: every identity field changes the canonical JSON", "[job]") 
   auto change = GENERATE(range(0, 16));
   JobSpec other = base;
   switch (change) {
-    case 0: other.id = "cat-surfing.v3"; break;
-    case 1: other.prompt += " "; break;
-    case 2: other.model = "sora-2"; break;
-    case 3: other.seconds = 8; break;
-    case 4: other.orientation = Orientation::landscape; break;
-    case 5: other.size = "large"; break;
-    case 6: other.images.pop_back(); break;
-    case 7: std::swap(other.images[0], other.images[1]); break;  // order matters
-    case 8: other.provider = "veo"; break;
-    case 9: other.derived = DerivedKind::remix; other.parent = "base"; break;
-    case 10: other.derived = DerivedKind::extend; other.parent = "base"; break;
-    case 11: other.characters = {"mira"}; break;
-    case 12: other.character_url = "https://cdn.example/c.mp4"; break;
-    case 13: other.character_timestamps = "1,3"; break;
-    case 14: other.watermark = false; break;
-    case 15: other.private_video = true; break;
+    case 0:
+      other.id = "cat-surfing.v3";
+      break;
+    case 1:
+      other.prompt += " ";
+      break;
+    case 2:
+      other.model = "sora-2";
+      break;
+    case 3:
+      other.seconds = 8;
+      break;
+    case 4:
+      other.orientation = Orientation::landscape;
+      break;
+    case 5:
+      other.size = "large";
+      break;
+    case 6:
+      other.images.pop_back();
+      break;
+    case 7:
+      std::swap(other.images[0], other.images[1]);
+      break;  // order matters
+    case 8:
+      other.provider = "veo";
+      break;
+    case 9:
+      other.derived = DerivedKind::remix;
+      other.parent = "base";
+      break;
+    case 10:
+      other.derived = DerivedKind::extend;
+      other.parent = "base";
+      break;
+    case 11:
+      other.characters = {"mira"};
+      break;
+    case 12:
+      other.character_url = "https://cdn.example/c.mp4";
+      break;
+    case 13:
+      other.character_timestamps = "1,3";
+      break;
+    case 14:
+      other.watermark = false;
+      break;
+    case 15:
+      other.private_video = true;
+      break;
   }
   INFO("change " << change);
   CHECK(other.canonical_json() != base.canonical_json());
 }
 
 TEST_CASE("job spec: job_spec_from_json rejects malformed text", "[job]") {
-  auto text = GENERATE(as<std::string>{},
-      "", "not json", "[]", "null",
+  auto text = GENERATE(
+      as<std::string>{}, "", "not json", "[]", "null",
       R"({"prompt":"p","model":"m","seconds":4,"orientation":"landscape","size":"small","images":[]})",
       R"({"id":"a","prompt":"p","model":"m","seconds":"4","orientation":"landscape","size":"small","images":[]})",
       R"({"id":"a","prompt":"p","model":"m","seconds":4.5,"orientation":"landscape","size":"small","images":[]})",

@@ -11,10 +11,10 @@ using namespace vb;
 
 namespace {
 
-constexpr std::array<JobState, k_job_state_count> k_all = {
-    JobState::queued, JobState::submitting, JobState::submitted, JobState::running,
-    JobState::ready,  JobState::downloading, JobState::done,     JobState::failed,
-    JobState::canceled, JobState::ambiguous};
+constexpr std::array<JobState, k_job_state_count> k_all =
+    {JobState::queued,   JobState::submitting,  JobState::submitted, JobState::running,
+     JobState::ready,    JobState::downloading, JobState::done,      JobState::failed,
+     JobState::canceled, JobState::ambiguous};
 
 // The expected table, written out by hand from the diagram in job_state.h.
 // Rows: from; columns: to, in the order of k_all:
@@ -86,9 +86,10 @@ TEST_CASE("job state: every non-terminal state can fail", "[job]") {
 }
 
 TEST_CASE("job state: names are exact and round-trip through parse", "[job]") {
-  const std::array<const char*, k_job_state_count> names = {
-      "queued", "submitting", "submitted", "running", "ready",
-      "downloading", "done", "failed", "canceled", "ambiguous"};
+  const std::array<const char*, k_job_state_count> names = {"queued",   "submitting", "submitted",
+                                                            "running",  "ready",      "downloading",
+                                                            "done",     "failed",     "canceled",
+                                                            "ambiguous"};
   std::set<std::string> seen;
   for (std::size_t i = 0; i < k_all.size(); ++i) {
     INFO(names[i]);
@@ -102,8 +103,8 @@ TEST_CASE("job state: names are exact and round-trip through parse", "[job]") {
 }
 
 TEST_CASE("job state: parse rejects near-misses", "[job]") {
-  auto text = GENERATE(as<std::string>{}, "", "Queued", "QUEUED", " queued", "queued ",
-                       "cancelled", "complete", "in_progress", "unknown", "done\n");
+  auto text = GENERATE(as<std::string>{}, "", "Queued", "QUEUED", " queued", "queued ", "cancelled",
+                       "complete", "in_progress", "unknown", "done\n");
   INFO("'" << text << "'");
   CHECK_FALSE(parse_job_state(text).has_value());
 }
@@ -122,8 +123,8 @@ TEST_CASE("job state: terminal and at-provider sets", "[job]") {
 }
 
 TEST_CASE("job state: the happy path is a chain of allowed edges", "[job]") {
-  const JobState path[] = {JobState::queued, JobState::submitting, JobState::submitted,
-                           JobState::running, JobState::ready, JobState::downloading,
+  const JobState path[] = {JobState::queued,  JobState::submitting, JobState::submitted,
+                           JobState::running, JobState::ready,      JobState::downloading,
                            JobState::done};
   for (std::size_t i = 0; i + 1 < std::size(path); ++i) {
     INFO(to_string(path[i]) << " -> " << to_string(path[i + 1]));

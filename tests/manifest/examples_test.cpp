@@ -35,9 +35,9 @@ TEST_CASE("every jobs/examples/*.yaml loads without diagnostics", "[manifest]") 
   }
   std::sort(names.begin(), names.end());
   // The ones below are checked in detail; a new example is picked up here too.
-  for (const char* expected : {"chain.yaml", "characters.yaml", "demo.yaml", "matrix.yaml",
-                               "prompts-csv.yaml", "prompts-txt.yaml", "unified.yaml",
-                               "variants.yaml"}) {
+  for (const char* expected :
+       {"chain.yaml", "characters.yaml", "demo.yaml", "matrix.yaml", "prompts-csv.yaml",
+        "prompts-txt.yaml", "unified.yaml", "variants.yaml"}) {
     CHECK(std::find(names.begin(), names.end(), expected) != names.end());
   }
   for (const auto& name : names) {
@@ -49,12 +49,12 @@ TEST_CASE("every jobs/examples/*.yaml loads without diagnostics", "[manifest]") 
 
 TEST_CASE("examples: matrix.yaml expands to ten jobs", "[manifest]") {
   const Manifest manifest = load_example("matrix.yaml");
-  CHECK(ids_of(manifest) == std::vector<std::string>{
-                                "lighthouse-watercolor-landscape", "lighthouse-watercolor-portrait",
-                                "lighthouse-film-noir-landscape", "lighthouse-film-noir-portrait",
-                                "lighthouse-claymation-landscape", "lighthouse-claymation-portrait",
-                                "fox-morning-sun-4s", "fox-morning-sun-8s", "fox-blue-hour-4s",
-                                "fox-blue-hour-8s"});
+  CHECK(ids_of(manifest) ==
+        std::vector<std::string>{"lighthouse-watercolor-landscape",
+                                 "lighthouse-watercolor-portrait", "lighthouse-film-noir-landscape",
+                                 "lighthouse-film-noir-portrait", "lighthouse-claymation-landscape",
+                                 "lighthouse-claymation-portrait", "fox-morning-sun-4s",
+                                 "fox-morning-sun-8s", "fox-blue-hour-4s", "fox-blue-hour-8s"});
   CHECK(manifest.jobs[2].prompt ==
         "A lighthouse on a cliff at dusk, waves exploding below, film noir look");
   CHECK(manifest.jobs[3].orientation == Orientation::portrait);
@@ -143,17 +143,16 @@ TEST_CASE("bad/chain_and_matrix.yaml: problems of the newer keys, all of them", 
     start = end + 1;
   }
   CHECK(lines == std::vector<std::string>{
-      ":4:13: defaults.variants: must be between 1 and 100, got 0",
-      ":8:15: jobs[0].remix_of: jobs form a cycle: a -> b -> a",
-      ":15:14: jobs[2].matrix.style: must list at least one value",
-      ":18:15: jobs[3].remix_of: no job 'nowhere' in this manifest",
-      ":19:16: jobs[3].watermark: expected true or false, got 'yes'",
-      ":20:27: jobs[3].character_timestamps: must span 1 to 3 seconds, got '2,9'"});
+                     ":4:13: defaults.variants: must be between 1 and 100, got 0",
+                     ":8:15: jobs[0].remix_of: jobs form a cycle: a -> b -> a",
+                     ":15:14: jobs[2].matrix.style: must list at least one value",
+                     ":18:15: jobs[3].remix_of: no job 'nowhere' in this manifest",
+                     ":19:16: jobs[3].watermark: expected true or false, got 'yes'",
+                     ":20:27: jobs[3].character_timestamps: must span 1 to 3 seconds, got '2,9'"});
 }
 
 TEST_CASE("every jobs/examples/bad/*.yaml fails to load", "[manifest]") {
-  for (const auto& file :
-       std::filesystem::directory_iterator(manifest_test::example_path("bad"))) {
+  for (const auto& file : std::filesystem::directory_iterator(manifest_test::example_path("bad"))) {
     if (file.path().extension() == ".yaml") {
       INFO(file.path().string());
       CHECK_FALSE(load_manifest(file.path().string()).has_value());

@@ -64,8 +64,7 @@ TEST_CASE("matrix: variables named like job fields set them, validated as the fi
             "got 'sideways'"});
 }
 
-TEST_CASE("matrix: unknown placeholders, empty lists and bad variables are errors",
-          "[manifest]") {
+TEST_CASE("matrix: unknown placeholders, empty lists and bad variables are errors", "[manifest]") {
   CHECK(headlines(parse_text(
             "batch: b\njobs:\n  - id: \"x-{styel}\"\n    prompt: \"{style} and {mood}\"\n"
             "    remix_of: \"base-{nope}\"\n    matrix:\n      style: [a, b]\n      mood: []\n"
@@ -79,19 +78,20 @@ TEST_CASE("matrix: unknown placeholders, empty lists and bad variables are error
             "m.yaml:11:34: jobs[1].matrix.m[0]: expected a string, got a list",
             "m.yaml:14:13: jobs[2].matrix: expected a map of variables to lists of values, got "
             "a map"});
-  CHECK(headlines(parse_text(
-            "batch: b\njobs:\n  - id: base\n    prompt: p\n"
-            "  - id: \"x-{styel}\"\n    prompt: \"{style} and {mood}\"\n"
-            "    remix_of: \"base-{nope}\"\n    matrix:\n      style: [a, b]\n")) ==
-        std::vector<std::string>{
-            "m.yaml:5:9: jobs[1].id: unknown placeholder {styel} (did you mean {style}?)",
-            "m.yaml:6:13: jobs[1].prompt: unknown placeholder {mood}; the matrix has {style}",
-            "m.yaml:7:15: jobs[1].remix_of: unknown placeholder {nope}; the matrix has {style}"});
+  CHECK(
+      headlines(parse_text("batch: b\njobs:\n  - id: base\n    prompt: p\n"
+                           "  - id: \"x-{styel}\"\n    prompt: \"{style} and {mood}\"\n"
+                           "    remix_of: \"base-{nope}\"\n    matrix:\n      style: [a, b]\n")) ==
+      std::vector<std::string>{
+          "m.yaml:5:9: jobs[1].id: unknown placeholder {styel} (did you mean {style}?)",
+          "m.yaml:6:13: jobs[1].prompt: unknown placeholder {mood}; the matrix has {style}",
+          "m.yaml:7:15: jobs[1].remix_of: unknown placeholder {nope}; the matrix has {style}"});
 }
 
 TEST_CASE("matrix: ids are slugs; duplicates and bad generated ids are reported", "[manifest]") {
-  const auto slug = parse_text("batch: b\njobs:\n  - id: s\n    prompt: \"{v}\"\n"
-                               "    matrix:\n      v: [\"a/b c\", \"--x--\", \"\xC3\xA9t\xC3\xA9\", 7]\n");
+  const auto slug = parse_text(
+      "batch: b\njobs:\n  - id: s\n    prompt: \"{v}\"\n"
+      "    matrix:\n      v: [\"a/b c\", \"--x--\", \"\xC3\xA9t\xC3\xA9\", 7]\n");
   CHECK(ids_of(slug) == std::vector<std::string>{"s-a-b-c", "s-x", "s-t", "s-7"});
   REQUIRE(slug.manifest.has_value());
   CHECK(slug.manifest->jobs[0].prompt == "a/b c");  // prompts get the value as written
@@ -117,8 +117,10 @@ TEST_CASE("matrix: ids are slugs; duplicates and bad generated ids are reported"
 TEST_CASE("matrix: a substituted prompt is checked against the length limit", "[manifest]") {
   const std::string long_value(31990, 'x');
   // The id made from the long value is too long as well; both are reported.
-  const auto parse = parse_text("batch: b\njobs:\n  - id: \"c{v}\"\n    prompt: \"0123456789 {v}\"\n"
-                                "    matrix:\n      v: [short, " + long_value + "]\n");
+  const auto parse = parse_text(
+      "batch: b\njobs:\n  - id: \"c{v}\"\n    prompt: \"0123456789 {v}\"\n"
+      "    matrix:\n      v: [short, " +
+      long_value + "]\n");
   REQUIRE(parse.diagnostics.size() == 2);
   CHECK(parse.diagnostics[1].field == "jobs[0].prompt");
   CHECK(parse.diagnostics[1].message.ends_with(": is 32001 characters long; the limit is 32000"));
@@ -177,9 +179,10 @@ TEST_CASE("limit: expanded jobs count against 200000 per manifest", "[manifest]"
     values += std::to_string(i) + ",";
   }
   values += "]";
-  const auto parse = parse_text("batch: b\njobs:\n  - id: ok\n    prompt: p\n  - id: m\n"
-                                "    prompt: \"{x}{y}\"\n    variants: 21\n    matrix: {x: " +
-                                values + ", y: " + values + "}\n");
+  const auto parse = parse_text(
+      "batch: b\njobs:\n  - id: ok\n    prompt: p\n  - id: m\n"
+      "    prompt: \"{x}{y}\"\n    variants: 21\n    matrix: {x: " +
+      values + ", y: " + values + "}\n");
   CHECK(headlines(parse) ==
         std::vector<std::string>{"m.yaml:5:5: jobs[1]: expands to 210000 jobs, which with the 1 "
                                  "before it passes the limit of 200000 jobs per manifest (split "
@@ -203,9 +206,11 @@ TEST_CASE("limit: the prompt text of all expanded jobs stays under 256 MiB", "[m
     values += std::to_string(i) + ",";
   }
   values += "]";
-  const auto parse = parse_text("batch: b\njobs:\n  - id: m\n    prompt: \"" +
-                                std::string(30000, 'p') + "{x}\"\n    variants: 20\n"
-                                "    matrix: {x: " + values + "}\n");
+  const auto parse =
+      parse_text("batch: b\njobs:\n  - id: m\n    prompt: \"" + std::string(30000, 'p') +
+                 "{x}\"\n    variants: 20\n"
+                 "    matrix: {x: " +
+                 values + "}\n");
   CHECK(headlines(parse) ==
         std::vector<std::string>{"m.yaml:3:5: jobs[0]: the prompts of the expanded jobs pass "
                                  "256 MiB in total (split the manifest into several batches)"});
@@ -213,14 +218,15 @@ TEST_CASE("limit: the prompt text of all expanded jobs stays under 256 MiB", "[m
 
 // --- prompts_from ------------------------------------------------------------
 
-TEST_CASE("prompts_from a .txt file: one job per line, comments and blanks skipped",
-          "[manifest]") {
+TEST_CASE("prompts_from a .txt file: one job per line, comments and blanks skipped", "[manifest]") {
   TempDir dir;
-  dir.write("p/list.txt", "\xEF\xBB\xBF# ideas\nfirst prompt\r\n\n   \n  # indented comment\n"
-                          "  second prompt  \nthird");
-  const auto parse = parse_manifest("batch: b\njobs:\n  - id: idea\n    prompts_from: p/list.txt\n"
-                                    "    seconds: 8\n",
-                                    "jobs/m.yaml", dir.path().string());
+  dir.write("p/list.txt",
+            "\xEF\xBB\xBF# ideas\nfirst prompt\r\n\n   \n  # indented comment\n"
+            "  second prompt  \nthird");
+  const auto parse = parse_manifest(
+      "batch: b\njobs:\n  - id: idea\n    prompts_from: p/list.txt\n"
+      "    seconds: 8\n",
+      "jobs/m.yaml", dir.path().string());
   REQUIRE(parse.manifest.has_value());
   CHECK(ids_of(parse) == std::vector<std::string>{"idea-2", "idea-6", "idea-7"});
   const auto& jobs = parse.manifest->jobs;
@@ -239,10 +245,11 @@ TEST_CASE("prompts_from a .csv file: columns, quoting, per-row fields", "[manife
             "\"one, with comma\",first,8,,\r\n"
             "\"say \"\"hi\"\"\",,,sora-2-pro,large\r\n"
             "\"two\nlines\", third , 12 ,,\r\n");
-  const auto parse = parse_manifest("batch: b\ndefaults: {seconds: 4}\njobs:\n"
-                                    "  - id: row\n    prompts_from: rows.csv\n"
-                                    "    orientation: portrait\n",
-                                    "m.yaml", dir.path().string());
+  const auto parse = parse_manifest(
+      "batch: b\ndefaults: {seconds: 4}\njobs:\n"
+      "  - id: row\n    prompts_from: rows.csv\n"
+      "    orientation: portrait\n",
+      "m.yaml", dir.path().string());
   REQUIRE(parse.manifest.has_value());
   CHECK(ids_of(parse) == std::vector<std::string>{"first", "row-3", "third"});
   const auto& jobs = parse.manifest->jobs;
@@ -262,17 +269,17 @@ TEST_CASE("prompts_from a .csv file: columns, quoting, per-row fields", "[manife
 TEST_CASE("prompts_from with a matrix: every row times every combination", "[manifest]") {
   TempDir dir;
   dir.write("p.txt", "a {style} cat\na {style} dog\n");
-  const auto parse = parse_manifest("batch: b\njobs:\n  - id: pet\n    prompts_from: p.txt\n"
-                                    "    matrix: {style: [oil, ink]}\n",
-                                    "m.yaml", dir.path().string());
+  const auto parse = parse_manifest(
+      "batch: b\njobs:\n  - id: pet\n    prompts_from: p.txt\n"
+      "    matrix: {style: [oil, ink]}\n",
+      "m.yaml", dir.path().string());
   CHECK(ids_of(parse) ==
         std::vector<std::string>{"pet-1-oil", "pet-1-ink", "pet-2-oil", "pet-2-ink"});
   REQUIRE(parse.manifest.has_value());
   CHECK(parse.manifest->jobs[3].prompt == "a ink dog");
 }
 
-TEST_CASE("a field set both by a prompt file column and by the matrix is an error",
-          "[manifest]") {
+TEST_CASE("a field set both by a prompt file column and by the matrix is an error", "[manifest]") {
   TempDir dir;
   dir.write("p.csv", "prompt,seconds\na,8\nb,\n");
   CHECK(headlines(parse_manifest("batch: b\njobs:\n  - id: r\n    prompts_from: p.csv\n"
@@ -295,12 +302,13 @@ TEST_CASE("prompt file problems name the file, its line and column, and the colu
             "y,a,4,\n");
   const auto parse = parse_manifest("batch: b\njobs:\n  - id: r\n    prompts_from: prompts.csv\n",
                                     "jobs/m.yaml", dir.path().string());
-  CHECK(headlines(parse) == std::vector<std::string>{
-      "jobs/prompts.csv:3:8: seconds: must be between 1 and 60, got 90",
-      "jobs/prompts.csv:4:1: prompt: must not be empty",
-      "jobs/prompts.csv:4:7: orientation: expected 'landscape' or 'portrait', got 'sideways'",
-      "jobs/prompts.csv:5:1: has 2 fields; the header has 4",
-  });
+  CHECK(headlines(parse) ==
+        std::vector<std::string>{
+            "jobs/prompts.csv:3:8: seconds: must be between 1 and 60, got 90",
+            "jobs/prompts.csv:4:1: prompt: must not be empty",
+            "jobs/prompts.csv:4:7: orientation: expected 'landscape' or 'portrait', got 'sideways'",
+            "jobs/prompts.csv:5:1: has 2 fields; the header has 4",
+        });
   REQUIRE(parse.diagnostics.size() == 4);
   CHECK(parse.diagnostics[0].render() ==
         "jobs/prompts.csv:3:8: seconds: must be between 1 and 60, got 90\nfine,b,90,\n       ^");
@@ -343,26 +351,29 @@ TEST_CASE("prompt file headers, syntax and files themselves are checked", "[mani
       "  - {id: l, prompts_from: empty.txt, prompt: p}\n",
       "m.yaml", dir.path().string());
   const std::string base = dir.path().string();
-  CHECK(headlines(parse) == std::vector<std::string>{
-      "header.csv:1:1: unknown column 'promt' (did you mean 'prompt'?)",
-      "header.csv:1:7: unknown column 'secs'; expected prompt, id, model, seconds, orientation, "
-      "size or provider",
-      "header.csv:1:15: duplicate column 'id' (first at column 12)",
-      "noprompt.csv:1:1: the header row has no 'prompt' column",
-      "open.csv:2:1: the quoted field that starts here is not closed",
-      "after.csv:2:9: expected ',' or the end of the line after a closing quote (write a quote "
-      "inside a quoted field as \"\")",
-      "m.yaml:7:27: jobs[4].prompts_from: the prompt file empty.txt has no prompts",
-      "empty.csv:1:1: the file is empty; it needs a header row with a 'prompt' column",
-      "latin1.txt:1:4: invalid UTF-8 (byte 0xe9); save the prompt file as UTF-8",
-      "utf16.txt: the file is UTF-16 (it starts with the byte order mark 0xff 0xfe); save "
-      "the prompt file as UTF-8",
-      "m.yaml:11:27: jobs[8].prompts_from: expected a .txt or .csv file, got 'notes.md'",
-      "m.yaml:12:27: jobs[9].prompts_from: prompt file not found: " + base + "/missing.txt",
-      "m.yaml:13:27: jobs[10].prompts_from: prompt is not a regular file: " + base +
-          "/folder.txt",
-      "m.yaml:14:13: jobs[11].prompts_from: a job has either 'prompt' or 'prompts_from', not "
-      "both"});
+  CHECK(
+      headlines(parse) ==
+      std::vector<std::string>{
+          "header.csv:1:1: unknown column 'promt' (did you mean 'prompt'?)",
+          "header.csv:1:7: unknown column 'secs'; expected prompt, id, model, seconds, "
+          "orientation, "
+          "size or provider",
+          "header.csv:1:15: duplicate column 'id' (first at column 12)",
+          "noprompt.csv:1:1: the header row has no 'prompt' column",
+          "open.csv:2:1: the quoted field that starts here is not closed",
+          "after.csv:2:9: expected ',' or the end of the line after a closing quote (write a quote "
+          "inside a quoted field as \"\")",
+          "m.yaml:7:27: jobs[4].prompts_from: the prompt file empty.txt has no prompts",
+          "empty.csv:1:1: the file is empty; it needs a header row with a 'prompt' column",
+          "latin1.txt:1:4: invalid UTF-8 (byte 0xe9); save the prompt file as UTF-8",
+          "utf16.txt: the file is UTF-16 (it starts with the byte order mark 0xff 0xfe); save "
+          "the prompt file as UTF-8",
+          "m.yaml:11:27: jobs[8].prompts_from: expected a .txt or .csv file, got 'notes.md'",
+          "m.yaml:12:27: jobs[9].prompts_from: prompt file not found: " + base + "/missing.txt",
+          "m.yaml:13:27: jobs[10].prompts_from: prompt is not a regular file: " + base +
+              "/folder.txt",
+          "m.yaml:14:13: jobs[11].prompts_from: a job has either 'prompt' or 'prompts_from', not "
+          "both"});
 }
 
 }  // namespace

@@ -36,26 +36,31 @@ TEST_CASE("image files must start like a JPEG, PNG or WebP image", "[manifest]")
   dir.write("notes.png", "just some text, renamed");
   dir.write("empty.jpg", "");
   dir.write("clip.png", manifest_test::k_mp4_bytes);
-  const auto good = parse_manifest("batch: b\njobs:\n  - id: a\n    prompt: p\n"
-                                   "    images: [ok.png, ok.jpg, ok.webp]\n",
-                                   "m.yaml", dir.path().string());
+  const auto good = parse_manifest(
+      "batch: b\njobs:\n  - id: a\n    prompt: p\n"
+      "    images: [ok.png, ok.jpg, ok.webp]\n",
+      "m.yaml", dir.path().string());
   CHECK(good.diagnostics.empty());
-  const auto bad = parse_manifest("batch: b\njobs:\n  - id: a\n    prompt: p\n"
-                                  "    images: [notes.png, empty.jpg, clip.png]\n",
-                                  "m.yaml", dir.path().string());
+  const auto bad = parse_manifest(
+      "batch: b\njobs:\n  - id: a\n    prompt: p\n"
+      "    images: [notes.png, empty.jpg, clip.png]\n",
+      "m.yaml", dir.path().string());
   const std::string base = dir.path().string();
-  CHECK(headlines(bad) == std::vector<std::string>{
-      "m.yaml:5:14: jobs[0].images[0]: " + base + "/notes.png is not a JPEG, PNG or WebP image",
-      "m.yaml:5:25: jobs[0].images[1]: " + base + "/empty.jpg is not a JPEG, PNG or WebP image",
-      "m.yaml:5:36: jobs[0].images[2]: " + base + "/clip.png is not a JPEG, PNG or WebP image"});
+  CHECK(headlines(bad) ==
+        std::vector<std::string>{"m.yaml:5:14: jobs[0].images[0]: " + base +
+                                     "/notes.png is not a JPEG, PNG or WebP image",
+                                 "m.yaml:5:25: jobs[0].images[1]: " + base +
+                                     "/empty.jpg is not a JPEG, PNG or WebP image",
+                                 "m.yaml:5:36: jobs[0].images[2]: " + base +
+                                     "/clip.png is not a JPEG, PNG or WebP image"});
 }
 
 TEST_CASE("magic bytes: what counts as an image or an MP4 video", "[manifest]") {
   CHECK(check_magic_bytes(manifest_test::k_png_bytes, LocalFileKind::image).empty());
   CHECK(check_magic_bytes(manifest_test::k_jpeg_bytes, LocalFileKind::image).empty());
   CHECK(check_magic_bytes(manifest_test::k_webp_bytes, LocalFileKind::image).empty());
-  CHECK_FALSE(check_magic_bytes(std::string("RIFF\x24\0\0\0WAVEfmt ", 16), LocalFileKind::image)
-                  .empty());
+  CHECK_FALSE(
+      check_magic_bytes(std::string("RIFF\x24\0\0\0WAVEfmt ", 16), LocalFileKind::image).empty());
   CHECK_FALSE(check_magic_bytes("\x89PNG", LocalFileKind::image).empty());  // cut short
   CHECK(check_magic_bytes(manifest_test::k_mp4_bytes, LocalFileKind::video).empty());
   CHECK_FALSE(check_magic_bytes(manifest_test::k_png_bytes, LocalFileKind::video).empty());
@@ -63,7 +68,10 @@ TEST_CASE("magic bytes: what counts as an image or an MP4 video", "[manifest]") 
 }
 
 TEST_CASE("a UTF-16 manifest is named as such", "[manifest]") {
-  const std::string utf16("\xFF\xFE" "b\0a\0t\0c\0h\0", 12);
+  const std::string utf16(
+      "\xFF\xFE"
+      "b\0a\0t\0c\0h\0",
+      12);
   CHECK(manifest_test::rendered(parse_text(utf16)) ==
         "m.yaml: the file is UTF-16 (it starts with the byte order mark 0xff 0xfe); save "
         "the manifest as UTF-8");
@@ -102,9 +110,11 @@ TEST_CASE("an enormous prompt file is refused before it is read", "[manifest]") 
   dir.write("big.txt", std::string(16u * 1024 * 1024 + 1, 'a'));
   const auto parse = parse_manifest("batch: b\njobs:\n  - {id: a, prompts_from: big.txt}\n",
                                     "m.yaml", dir.path().string());
-  CHECK(headlines(parse) == std::vector<std::string>{
-      "m.yaml:3:27: jobs[0].prompts_from: the prompt file is 16777217 bytes; the limit is 16 "
-      "MiB (split it into several batches): " + (dir.path() / "big.txt").string()});
+  CHECK(headlines(parse) ==
+        std::vector<std::string>{
+            "m.yaml:3:27: jobs[0].prompts_from: the prompt file is 16777217 bytes; the limit is 16 "
+            "MiB (split it into several batches): " +
+            (dir.path() / "big.txt").string()});
 }
 
 TEST_CASE("a prompt file with more prompts than the job limit stops early", "[manifest]") {
@@ -117,9 +127,11 @@ TEST_CASE("a prompt file with more prompts than the job limit stops early", "[ma
   dir.write("many.csv", "prompt\n" + lines);
   const auto txt = parse_manifest("batch: b\njobs:\n  - {id: a, prompts_from: many.txt}\n",
                                   "m.yaml", dir.path().string());
-  CHECK(headlines(txt) == std::vector<std::string>{
-      "many.txt:200001:1: has more than 200000 prompts; the limit is 200000 jobs per manifest "
-      "(split it into several batches)"});
+  CHECK(
+      headlines(txt) ==
+      std::vector<std::string>{
+          "many.txt:200001:1: has more than 200000 prompts; the limit is 200000 jobs per manifest "
+          "(split it into several batches)"});
   const auto csv = parse_manifest("batch: b\njobs:\n  - {id: a, prompts_from: many.csv}\n",
                                   "m.yaml", dir.path().string());
   REQUIRE(csv.diagnostics.size() == 1);

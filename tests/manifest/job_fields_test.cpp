@@ -25,8 +25,7 @@ TEST_CASE("provider: a name of letters, digits, '_' and '-', also as a default",
   REQUIRE(parse.manifest.has_value());
   CHECK(parse.manifest->jobs[0].provider == "main_gw");
   CHECK(parse.manifest->jobs[1].provider == "backup-2");
-  CHECK(parse_text("batch: b\njobs:\n  - id: a\n    prompt: p\n").manifest->jobs[0].provider ==
-        "");
+  CHECK(parse_text("batch: b\njobs:\n  - id: a\n    prompt: p\n").manifest->jobs[0].provider == "");
   CHECK(headlines(one_job("    provider: my.gateway\n")) ==
         std::vector<std::string>{"m.yaml:5:15: jobs[0].provider: expected 1 to 64 characters "
                                  "from [A-Za-z0-9_-], got 'my.gateway'"});
@@ -42,7 +41,8 @@ TEST_CASE("watermark and private are booleans", "[manifest]") {
   const auto unset = one_job("");
   CHECK_FALSE(unset.manifest->jobs[0].watermark.has_value());
   CHECK_FALSE(unset.manifest->jobs[0].private_video.has_value());
-  const auto inherited = one_job("    private: false\n", "defaults: {watermark: true, private: true}\n");
+  const auto inherited =
+      one_job("    private: false\n", "defaults: {watermark: true, private: true}\n");
   REQUIRE(inherited.manifest.has_value());
   CHECK(inherited.manifest->jobs[0].watermark == true);
   CHECK(inherited.manifest->jobs[0].private_video == false);
@@ -59,8 +59,9 @@ TEST_CASE("character_url is an http(s) URL; character_timestamps spans 1 to 3 se
   REQUIRE(parse.manifest.has_value());
   CHECK(parse.manifest->jobs[0].character_url == "https://cdn.example.com/dog.mp4");
   CHECK(parse.manifest->jobs[0].character_timestamps == "1.5,3");
-  const auto defaults = one_job("", "defaults:\n  character_url: http://x.test/c.mp4\n"
-                                    "  character_timestamps: 0,1\n");
+  const auto defaults = one_job("",
+                                "defaults:\n  character_url: http://x.test/c.mp4\n"
+                                "  character_timestamps: 0,1\n");
   REQUIRE(defaults.manifest.has_value());
   CHECK(defaults.manifest->jobs[0].character_timestamps == "0,1");
 
@@ -121,7 +122,8 @@ TEST_CASE("a cycle of parents is reported once, naming the cycle", "[manifest]")
                              "  - id: b\n    prompt: p\n    edit_of: c\n"
                              "  - id: c\n    prompt: p\n    remix_of: a\n"
                              "  - id: d\n    prompt: p\n    remix_of: a\n")) ==
-        std::vector<std::string>{"m.yaml:7:15: jobs[1].remix_of: jobs form a cycle: a -> b -> c -> a"});
+        std::vector<std::string>{
+            "m.yaml:7:15: jobs[1].remix_of: jobs form a cycle: a -> b -> c -> a"});
   CHECK(headlines(parse_text("batch: b\njobs:\n  - id: x\n    prompt: p\n    remix_of: y\n"
                              "  - id: y\n    prompt: p\n    remix_of: x\n")) ==
         std::vector<std::string>{"m.yaml:5:15: jobs[0].remix_of: jobs form a cycle: x -> y -> x"});
@@ -189,36 +191,40 @@ TEST_CASE("the characters section: name, local MP4 video, optional provider", "[
       "jobs:\n  - id: a\n    prompt: p\n    characters: [Mria, Mira, Mira]\n"
       "  - id: b\n    prompt: p\n    characters: Mira\n",
       "m.yaml", dir.path().string());
-  CHECK(headlines(bad) == std::vector<std::string>{
-      "m.yaml:5:5: characters[1].name: duplicate character 'Mira' (first at line 3)",
-      "m.yaml:8:12: characters[2].video: " + (dir.path() / "clips/not-a-video.mp4").string() +
-          " is not an MP4 video (no 'ftyp' box at the start)",
-      "m.yaml:9:11: characters[3].name: expected 1 to 80 characters without control "
-      "characters or blanks at either end, got ' Pad'",
-      "m.yaml:10:12: characters[3].video: expected a local video file; a character is made "
-      "from an upload",
-      "m.yaml:11:5: characters[4].name: required key 'name' is missing",
-      "m.yaml:11:12: characters[4].video: video file not found: " +
-          (dir.path() / "clips/missing.mp4").string(),
-      "m.yaml:12:5: characters[4].colour: unknown key 'colour'; expected one of: name, video, "
-      "provider",
-      "m.yaml:16:18: jobs[0].characters[0]: no character 'Mria' in the 'characters' section "
-      "(did you mean 'Mira'?)",
-      "m.yaml:16:30: jobs[0].characters[2]: character 'Mira' is listed twice",
-      "m.yaml:19:17: jobs[1].characters: expected a list of character names, got 'Mira'"});
+  CHECK(
+      headlines(bad) ==
+      std::vector<std::string>{
+          "m.yaml:5:5: characters[1].name: duplicate character 'Mira' (first at line 3)",
+          "m.yaml:8:12: characters[2].video: " + (dir.path() / "clips/not-a-video.mp4").string() +
+              " is not an MP4 video (no 'ftyp' box at the start)",
+          "m.yaml:9:11: characters[3].name: expected 1 to 80 characters without control "
+          "characters or blanks at either end, got ' Pad'",
+          "m.yaml:10:12: characters[3].video: expected a local video file; a character is made "
+          "from an upload",
+          "m.yaml:11:5: characters[4].name: required key 'name' is missing",
+          "m.yaml:11:12: characters[4].video: video file not found: " +
+              (dir.path() / "clips/missing.mp4").string(),
+          "m.yaml:12:5: characters[4].colour: unknown key 'colour'; expected one of: name, video, "
+          "provider",
+          "m.yaml:16:18: jobs[0].characters[0]: no character 'Mria' in the 'characters' section "
+          "(did you mean 'Mira'?)",
+          "m.yaml:16:30: jobs[0].characters[2]: character 'Mira' is listed twice",
+          "m.yaml:19:17: jobs[1].characters: expected a list of character names, got 'Mira'"});
 }
 
 TEST_CASE("a character made at one provider cannot be used by a job at another", "[manifest]") {
   TempDir dir;
   dir.write("m.mp4", manifest_test::k_mp4_bytes);
-  const std::string head = "batch: b\ncharacters:\n  - {name: M, video: m.mp4, provider: gw}\njobs:\n";
+  const std::string head =
+      "batch: b\ncharacters:\n  - {name: M, video: m.mp4, provider: gw}\njobs:\n";
   CHECK(parse_manifest(head + "  - {id: a, prompt: M, characters: [M]}\n", "m.yaml",
                        dir.path().string())
             .manifest.has_value());  // the default provider may be gw: the config decides
-  CHECK(headlines(parse_manifest(head + "  - {id: a, prompt: M, characters: [M], provider: other}\n",
-                                 "m.yaml", dir.path().string())) ==
-        std::vector<std::string>{"m.yaml:5:36: jobs[0].characters: character 'M' is created at "
-                                 "provider 'gw', but job 'a' runs at provider 'other'"});
+  CHECK(
+      headlines(parse_manifest(head + "  - {id: a, prompt: M, characters: [M], provider: other}\n",
+                               "m.yaml", dir.path().string())) ==
+      std::vector<std::string>{"m.yaml:5:36: jobs[0].characters: character 'M' is created at "
+                               "provider 'gw', but job 'a' runs at provider 'other'"});
 }
 
 }  // namespace

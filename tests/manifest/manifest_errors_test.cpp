@@ -43,23 +43,25 @@ TEST_CASE("every problem of a bad manifest is listed, in file order", "[manifest
       "  - id: cat\n    prompt: \"Another cat\"\n    size: huge\n"
       "  - id: long\n    prompt: \"Long\"\n    seconds: 90\n    colour: blue\n",
       "bad.yaml", "/");
-  CHECK(headlines(parse) == std::vector<std::string>{
-      "bad.yaml:1:8: batch: expected 1 to 64 characters from [A-Za-z0-9._-], got 'bad batch'",
-      "bad.yaml:4:3: defaults.prompt: 'prompt' cannot have a default; set it on each job",
-      "bad.yaml:8:14: jobs[0].seconds: expected an integer, got 'eight'",
-      "bad.yaml:9:5: jobs[1].prompt: required key 'prompt' is missing",
-      "bad.yaml:10:5: jobs[1].promt: unknown key 'promt' (did you mean 'prompt'?)",
-      "bad.yaml:11:18: jobs[1].orientation: expected 'landscape' or 'portrait', got 'portriat' "
-      "(did you mean 'portrait'?)",
-      "bad.yaml:12:9: jobs[2].id: duplicate id 'cat' (first used by jobs[0] at line 6)",
-      "bad.yaml:14:11: jobs[2].size: expected 'small', 'large' or WIDTHxHEIGHT like "
-      "'1280x720', got 'huge'",
-      "bad.yaml:17:14: jobs[3].seconds: must be between 1 and 60, got 90",
-      "bad.yaml:18:5: jobs[3].colour: unknown key 'colour'; expected one of: id, prompt, "
-      "prompts_from, model, seconds, orientation, size, images, provider, remix_of, edit_of, "
-      "extend_of, characters, character_url, character_timestamps, watermark, private, params, "
-      "matrix, variants",
-  });
+  CHECK(
+      headlines(parse) ==
+      std::vector<std::string>{
+          "bad.yaml:1:8: batch: expected 1 to 64 characters from [A-Za-z0-9._-], got 'bad batch'",
+          "bad.yaml:4:3: defaults.prompt: 'prompt' cannot have a default; set it on each job",
+          "bad.yaml:8:14: jobs[0].seconds: expected an integer, got 'eight'",
+          "bad.yaml:9:5: jobs[1].prompt: required key 'prompt' is missing",
+          "bad.yaml:10:5: jobs[1].promt: unknown key 'promt' (did you mean 'prompt'?)",
+          "bad.yaml:11:18: jobs[1].orientation: expected 'landscape' or 'portrait', got 'portriat' "
+          "(did you mean 'portrait'?)",
+          "bad.yaml:12:9: jobs[2].id: duplicate id 'cat' (first used by jobs[0] at line 6)",
+          "bad.yaml:14:11: jobs[2].size: expected 'small', 'large' or WIDTHxHEIGHT like "
+          "'1280x720', got 'huge'",
+          "bad.yaml:17:14: jobs[3].seconds: must be between 1 and 60, got 90",
+          "bad.yaml:18:5: jobs[3].colour: unknown key 'colour'; expected one of: id, prompt, "
+          "prompts_from, model, seconds, orientation, size, images, provider, remix_of, edit_of, "
+          "extend_of, characters, character_url, character_timestamps, watermark, private, params, "
+          "matrix, variants",
+      });
   // The file under jobs/examples/bad has the same ten problems.
   CHECK(std::count(result.error().message.begin(), result.error().message.end(), '^') == 10);
 }
@@ -97,7 +99,8 @@ TEST_CASE("empty input and an empty job list are errors", "[manifest]") {
   const auto path = manifest_test::example_path("bad/empty_jobs.yaml");
   const auto result = load_manifest(path);
   REQUIRE_FALSE(result.has_value());
-  CHECK(result.error().message == path + ":2:7: jobs: must contain at least one job\njobs: []\n      ^");
+  CHECK(result.error().message ==
+        path + ":2:7: jobs: must contain at least one job\njobs: []\n      ^");
   CHECK_FALSE(load_manifest(manifest_test::example_path("bad/empty.yaml")).has_value());
 }
 
@@ -112,9 +115,10 @@ TEST_CASE("a missing image file is named with its resolved path", "[manifest]") 
   const auto path = manifest_test::example_path("bad/missing_image.yaml");
   const auto result = load_manifest(path);
   REQUIRE_FALSE(result.has_value());
-  const auto missing = std::filesystem::path(manifest_test::example_path("bad/refs/does-not-exist.png"))
-                           .lexically_normal()
-                           .string();
+  const auto missing =
+      std::filesystem::path(manifest_test::example_path("bad/refs/does-not-exist.png"))
+          .lexically_normal()
+          .string();
   CHECK(result.error().message ==
         path + ":5:14: jobs[0].images[0]: image file not found: " + missing +
             "\n    images: [refs/does-not-exist.png, \"https://example.com/street.png\"]\n"
@@ -128,21 +132,22 @@ TEST_CASE("image lists must hold paths or http(s) URLs", "[manifest]") {
       "batch: b\njobs:\n  - id: a\n    prompt: p\n    images: one.png\n"
       "  - id: b\n    prompt: p\n    images: [folder, \"\", ftp://host/a.png, [nested]]\n",
       "m.yaml", dir.path().string());
-  CHECK(headlines(parse) == std::vector<std::string>{
-      "m.yaml:5:13: jobs[0].images: expected a list of image paths or URLs, got 'one.png'",
-      "m.yaml:8:14: jobs[1].images[0]: image is not a regular file: " +
-          (dir.path() / "folder").string(),
-      "m.yaml:8:22: jobs[1].images[1]: must not be empty",
-      "m.yaml:8:26: jobs[1].images[2]: unsupported URL 'ftp://host/a.png'; use http://, "
-      "https:// or a local path",
-      "m.yaml:8:44: jobs[1].images[3]: expected a string, got a list",
-  });
+  CHECK(headlines(parse) ==
+        std::vector<std::string>{
+            "m.yaml:5:13: jobs[0].images: expected a list of image paths or URLs, got 'one.png'",
+            "m.yaml:8:14: jobs[1].images[0]: image is not a regular file: " +
+                (dir.path() / "folder").string(),
+            "m.yaml:8:22: jobs[1].images[1]: must not be empty",
+            "m.yaml:8:26: jobs[1].images[2]: unsupported URL 'ftp://host/a.png'; use http://, "
+            "https:// or a local path",
+            "m.yaml:8:44: jobs[1].images[3]: expected a string, got a list",
+        });
 }
 
 TEST_CASE("seconds must be an unquoted integer in range", "[manifest]") {
   const auto check = [](const std::string& value) {
-    const auto parse = parse_text("batch: b\njobs:\n  - id: a\n    prompt: p\n    seconds: " +
-                                  value + "\n");
+    const auto parse =
+        parse_text("batch: b\njobs:\n  - id: a\n    prompt: p\n    seconds: " + value + "\n");
     REQUIRE(parse.diagnostics.size() == 1);
     return parse.diagnostics[0].message;
   };
@@ -160,8 +165,8 @@ TEST_CASE("seconds must be an unquoted integer in range", "[manifest]") {
         "    seconds:\n"
         "    ^");
   for (const char* ok : {"1", "10", "15", "25", "60"}) {
-    CHECK(parse_text(std::string("batch: b\njobs:\n  - id: a\n    prompt: p\n    seconds: ") +
-                     ok + "\n")
+    CHECK(parse_text(std::string("batch: b\njobs:\n  - id: a\n    prompt: p\n    seconds: ") + ok +
+                     "\n")
               .manifest.has_value());
   }
 }
@@ -170,16 +175,17 @@ TEST_CASE("ids and batch names are checked", "[manifest]") {
   const auto parse = parse_text(
       "jobs:\n  - id: \"a b\"\n    prompt: p\n  - id: ..\n    prompt: p\n  - prompt: p\n"
       "  - id: ok\n    prompt: \"  \"\n  - just a string\n");
-  CHECK(headlines(parse) == std::vector<std::string>{
-      "m.yaml:1:1: batch: required key 'batch' is missing",
-      "m.yaml:2:9: jobs[0].id: expected 1 to 128 characters from [A-Za-z0-9._-], got 'a b'",
-      "m.yaml:4:9: jobs[1].id: '.' and '..' are not allowed as names",
-      "m.yaml:6:5: jobs[2].id: required key 'id' is missing",
-      "m.yaml:8:13: jobs[3].prompt: must not be empty",
-      "m.yaml:9:5: jobs[4]: expected a map with 'id' and 'prompt', got 'just a string'",
-  });
-  const auto long_id = parse_text("batch: b\njobs:\n  - id: " + std::string(129, 'x') +
-                                  "\n    prompt: p\n");
+  CHECK(headlines(parse) ==
+        std::vector<std::string>{
+            "m.yaml:1:1: batch: required key 'batch' is missing",
+            "m.yaml:2:9: jobs[0].id: expected 1 to 128 characters from [A-Za-z0-9._-], got 'a b'",
+            "m.yaml:4:9: jobs[1].id: '.' and '..' are not allowed as names",
+            "m.yaml:6:5: jobs[2].id: required key 'id' is missing",
+            "m.yaml:8:13: jobs[3].prompt: must not be empty",
+            "m.yaml:9:5: jobs[4]: expected a map with 'id' and 'prompt', got 'just a string'",
+        });
+  const auto long_id =
+      parse_text("batch: b\njobs:\n  - id: " + std::string(129, 'x') + "\n    prompt: p\n");
   REQUIRE(long_id.diagnostics.size() == 1);
   CHECK(long_id.diagnostics[0].field == "jobs[0].id");
 }
@@ -215,10 +221,10 @@ TEST_CASE("duplicate keys, merge keys and non-map roots are reported", "[manifes
   CHECK(headlines(parse_text("batch: b\njobs:\n  - id: a\n    prompt: p\n---\nbatch: c\n")) ==
         std::vector<std::string>{
             "m.yaml:5:1: expected one YAML document, found 2 (remove the '---' separators)"});
-  CHECK(headlines(parse_text("batch: b\ndefaults: [1]\njobs: {a: 1}\n")) ==
-        std::vector<std::string>{
-            "m.yaml:2:11: defaults: expected a map of job settings, got a list",
-            "m.yaml:3:7: jobs: expected a list of jobs, got a map"});
+  CHECK(
+      headlines(parse_text("batch: b\ndefaults: [1]\njobs: {a: 1}\n")) ==
+      std::vector<std::string>{"m.yaml:2:11: defaults: expected a map of job settings, got a list",
+                               "m.yaml:3:7: jobs: expected a list of jobs, got a map"});
 }
 
 TEST_CASE("invalid UTF-8 is reported at its line and column", "[manifest]") {
@@ -253,7 +259,8 @@ namespace {
 
 TEST_CASE("size accepts small, large and WIDTHxHEIGHT only", "[manifest]") {
   const auto accepts = [](const std::string& size) {
-    return manifest_test::parse_text("batch: b\njobs:\n  - id: a\n    prompt: p\n    size: " + size + "\n")
+    return manifest_test::parse_text(
+               "batch: b\njobs:\n  - id: a\n    prompt: p\n    size: " + size + "\n")
         .manifest.has_value();
   };
   CHECK(accepts("small"));
@@ -276,8 +283,7 @@ namespace {
 
 using manifest_test::parse_text;
 
-TEST_CASE("positions are 1-based byte columns, also after non-ASCII text and a BOM",
-          "[manifest]") {
+TEST_CASE("positions are 1-based byte columns, also after non-ASCII text and a BOM", "[manifest]") {
   const auto parse = parse_text(
       "\xEF\xBB\xBF"
       "batch: bad batch\njobs:\n  - {id: \"\xC3\xA9\xE2\x82\xAC\", prompt: p, seconds: eight}\n");
@@ -296,25 +302,29 @@ TEST_CASE("an empty list item points at the next token", "[manifest]") {
             "m.yaml:7:1: jobs[2]: expected a map with 'id' and 'prompt', got an empty value"});
 }
 
-TEST_CASE("control characters and Unicode line separators stay part of the text",
-          "[manifest]") {
+TEST_CASE("control characters and Unicode line separators stay part of the text", "[manifest]") {
   // libyaml alone would refuse the control characters and break lines at a lone
   // CR, NEL, LS and PS; the manifest reads them all as text.
-  const std::string prompt = "a\x07z\rb\xC2\x85" "c\xE2\x80\xA8" "d\xE2\x80\xA9" "e\x7F";
+  const std::string prompt =
+      "a\x07z\rb\xC2\x85"
+      "c\xE2\x80\xA8"
+      "d\xE2\x80\xA9"
+      "e\x7F";
   const auto plain = parse_text("batch: b\njobs:\n  - id: a\n    prompt: " + prompt + "\n");
   REQUIRE(plain.manifest.has_value());
   CHECK(plain.manifest->jobs[0].prompt == prompt);
   const auto quoted = parse_text("batch: b\njobs:\n  - id: a\n    prompt: \"" + prompt + "\"\n");
   REQUIRE(quoted.manifest.has_value());
   CHECK(quoted.manifest->jobs[0].prompt == prompt);
-  const auto after = parse_text("batch: b\njobs:\n  - id: a\n    prompt: \"\x07\xC2\x85\"\n    seconds: x\n");
+  const auto after =
+      parse_text("batch: b\njobs:\n  - id: a\n    prompt: \"\x07\xC2\x85\"\n    seconds: x\n");
   CHECK(headlines(after) ==
         std::vector<std::string>{"m.yaml:5:14: jobs[0].seconds: expected an integer, got 'x'"});
   // A NUL byte was refused before and still is.
   const auto nul = parse_text(std::string("batch: b\njobs:\n  - id: a\n    prompt: x\0y\n", 39));
-  CHECK(headlines(nul) == std::vector<std::string>{
-                              "m.yaml:4:14: YAML syntax error: control characters are not "
-                              "allowed (byte 0x00)"});
+  CHECK(headlines(nul) ==
+        std::vector<std::string>{"m.yaml:4:14: YAML syntax error: control characters are not "
+                                 "allowed (byte 0x00)"});
 }
 
 TEST_CASE("undefined aliases and absurd nesting are syntax errors", "[manifest]") {

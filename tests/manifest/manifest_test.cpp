@@ -90,8 +90,9 @@ batch: mixed.batch_1
 }
 
 TEST_CASE("block scalars and plain numbers are accepted as prompt text", "[manifest]") {
-  const auto parse = parse_text("batch: b\njobs:\n  - id: a\n    prompt: |\n      line one\n"
-                                "      line two\n  - id: b\n    prompt: 1984\n");
+  const auto parse = parse_text(
+      "batch: b\njobs:\n  - id: a\n    prompt: |\n      line one\n"
+      "      line two\n  - id: b\n    prompt: 1984\n");
   REQUIRE(parse.manifest.has_value());
   CHECK(parse.manifest->jobs[0].prompt == "line one\nline two\n");
   CHECK(parse.manifest->jobs[1].prompt == "1984");
@@ -134,8 +135,9 @@ TEST_CASE("an absolute image path is kept and checked", "[manifest]") {
 }
 
 TEST_CASE("YAML anchors and aliases can share values between jobs", "[manifest]") {
-  const auto parse = parse_text("batch: b\njobs:\n  - id: a\n    prompt: &p shared prompt\n"
-                                "  - id: b\n    prompt: *p\n");
+  const auto parse = parse_text(
+      "batch: b\njobs:\n  - id: a\n    prompt: &p shared prompt\n"
+      "  - id: b\n    prompt: *p\n");
   REQUIRE(parse.manifest.has_value());
   CHECK(parse.manifest->jobs[1].prompt == "shared prompt");
 }

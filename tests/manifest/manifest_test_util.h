@@ -52,7 +52,10 @@ class TempDir {
 inline const std::string k_png_bytes = std::string("\x89PNG\r\n\x1A\n\0\0\0\rIHDR", 16);
 inline const std::string k_jpeg_bytes = "\xFF\xD8\xFF\xE0 JFIF";
 inline const std::string k_webp_bytes = std::string("RIFF\x24\0\0\0WEBPVP8 ", 16);
-inline const std::string k_mp4_bytes = std::string("\0\0\0\x18" "ftypmp42\0\0\0\0mp42isom", 24);
+inline const std::string k_mp4_bytes = std::string(
+    "\0\0\0\x18"
+    "ftypmp42\0\0\0\0mp42isom",
+    24);
 
 inline std::string example_path(const std::string& relative) {
   return std::string(VIDBATCH_SOURCE_DIR) + "/jobs/examples/" + relative;

@@ -88,8 +88,8 @@ void close_by_pattern(rapidjson::Value& object_schema,
                       rapidjson::Document::AllocatorType& allocator) {
   std::string known;
   for (const auto& pattern : object_schema["patternProperties"].GetObject()) {
-    known += (known.empty() ? "" : "|") + std::string("[\\s\\S]*?(?:") +
-             pattern.name.GetString() + ")";
+    known +=
+        (known.empty() ? "" : "|") + std::string("[\\s\\S]*?(?:") + pattern.name.GetString() + ")";
   }
   if (object_schema.HasMember("properties")) {
     for (const auto& property : object_schema["properties"].GetObject()) {
@@ -99,10 +99,11 @@ void close_by_pattern(rapidjson::Value& object_schema,
   const std::string unknown = "^(?!" + known + ")";
   rapidjson::Value nothing(rapidjson::kObjectType);
   nothing.AddMember("not", rapidjson::Value(rapidjson::kObjectType), allocator);
-  object_schema["patternProperties"].AddMember(
-      rapidjson::Value(unknown.c_str(), static_cast<rapidjson::SizeType>(unknown.size()),
-                       allocator),
-      nothing, allocator);
+  object_schema["patternProperties"].AddMember(rapidjson::Value(unknown.c_str(),
+                                                                static_cast<rapidjson::SizeType>(
+                                                                    unknown.size()),
+                                                                allocator),
+                                               nothing, allocator);
   object_schema.RemoveMember("additionalProperties");
 }
 
@@ -110,8 +111,7 @@ void close_by_pattern(rapidjson::Value& object_schema,
 // '$' percent-encoded (RapidJSON rejects an unencoded '$' in a URI fragment,
 // which RFC 3986 allows, and would silently leave "#/$defs/x" unresolved), and
 // closed objects with pattern properties rewritten (close_by_pattern).
-void prepare_for_rapidjson(rapidjson::Value& value,
-                           rapidjson::Document::AllocatorType& allocator) {
+void prepare_for_rapidjson(rapidjson::Value& value, rapidjson::Document::AllocatorType& allocator) {
   if (value.IsObject()) {
     if (value.HasMember("patternProperties") && value.HasMember("additionalProperties") &&
         value["additionalProperties"].IsFalse()) {
@@ -472,10 +472,11 @@ std::vector<Case> agreed_cases() {
                "    character_timestamps: \" 0.5, 2.5\"\n    variants: 3\n"),
        nullptr},
       {"every default",
-       one_job("", "defaults:\n  model: m\n  seconds: +8\n  orientation: landscape\n"
-                   "  size: large\n  images: []\n  provider: gw\n  watermark: TRUE\n"
-                   "  private: false\n  character_url: \"http://h/c\"\n"
-                   "  character_timestamps: \"1,3\"\n  variants: 2\n"),
+       one_job("",
+               "defaults:\n  model: m\n  seconds: +8\n  orientation: landscape\n"
+               "  size: large\n  images: []\n  provider: gw\n  watermark: TRUE\n"
+               "  private: false\n  character_url: \"http://h/c\"\n"
+               "  character_timestamps: \"1,3\"\n  variants: 2\n"),
        nullptr},
       {"prompts_from", "batch: b\njobs:\n  - id: a\n    prompts_from: prompts.TXT\n", nullptr},
       {"a chain",
@@ -488,13 +489,13 @@ std::vector<Case> agreed_cases() {
        "  - id: \"r-{style}-{seconds}\"\n    prompt: p\n    edit_of: \"base-{style}\"\n"
        "    matrix: {style: [film noir, 2, true], seconds: [4, 8], orientation: [portrait]}\n",
        nullptr},
-      {"characters", one_job("    characters: [Mira, \"Otto \\u00D6\"]\n", k_characters),
-       nullptr},
+      {"characters", one_job("    characters: [Mira, \"Otto \\u00D6\"]\n", k_characters), nullptr},
       {"an empty character list", one_job("    characters: []\n", "characters: []\n"), nullptr},
 
       {"prompt and prompts_from", one_job("    prompts_from: prompts.txt\n"), "not both"},
       {"no prompt", "batch: b\njobs:\n  - id: a\n", "'prompt' is missing"},
-      {"a blank prompt", "batch: b\njobs:\n  - id: a\n    prompt: \" \\t \"\n", "must not be empty"},
+      {"a blank prompt", "batch: b\njobs:\n  - id: a\n    prompt: \" \\t \"\n",
+       "must not be empty"},
       {"a prompt file of another kind", "batch: b\njobs:\n  - id: a\n    prompts_from: p.json\n",
        ".txt or .csv"},
       {"no id", "batch: b\njobs:\n  - prompt: p\n", "'id' is missing"},
@@ -549,8 +550,7 @@ std::vector<Case> agreed_cases() {
       {"a character_url without host", one_job("    character_url: \"https:///x\"\n"),
        "with a host"},
       {"an ftp character_url", one_job("    character_url: \"ftp://h/x\"\n"), "http:// or"},
-      {"a blank in character_url", one_job("    character_url: \"https://h/a b\"\n"),
-       "no blanks"},
+      {"a blank in character_url", one_job("    character_url: \"https://h/a b\"\n"), "no blanks"},
       {"one timestamp", one_job("    character_timestamps: \"1\"\n"), "START,END"},
       {"a timestamp with a unit", one_job("    character_timestamps: \"1,3s\"\n"), "START,END"},
       {"a job-only key in defaults", one_job("", "defaults:\n  matrix: {x: [1]}\n"),

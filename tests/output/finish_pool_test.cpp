@@ -43,8 +43,7 @@ std::unique_ptr<VideoFile> written_file(const OutputPaths& paths, const std::str
 
 }  // namespace
 
-TEST_CASE("video file: seal, sync_all and place finish several files with one flush",
-          "[output]") {
+TEST_CASE("video file: seal, sync_all and place finish several files with one flush", "[output]") {
   ScratchDir dir;
   std::vector<std::unique_ptr<VideoFile>> files;
   std::vector<std::string> videos;
@@ -72,8 +71,10 @@ TEST_CASE("video file: seal, sync_all and place finish several files with one fl
   }
 }
 
-TEST_CASE("finish pool: every queued video is finished, hashed, with its sidecar; a bad one is handed back",
-          "[output]") {
+TEST_CASE(
+    "finish pool: every queued video is finished, hashed, with its sidecar; a bad one is handed "
+    "back",
+    "[output]") {
   ScratchDir dir;
   std::atomic<int> wakes{0};
   // One worker hashes and flushes in turn; two hash at once while one of them flushes.
@@ -219,7 +220,8 @@ TEST_CASE("finish pool: hurry() flushes what was submitted without waiting out t
   const int workers = GENERATE(1, 2);
   INFO(workers << " worker(s)");
   // A gather time no test waits out: a flush before close comes only from hurry().
-  FinishPool pool(workers, [] {}, std::chrono::hours(1));
+  FinishPool pool(
+      workers, [] {}, std::chrono::hours(1));
   auto submit = [&](int i) {
     FinishTask task;
     task.row_id = i;

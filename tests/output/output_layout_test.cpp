@@ -36,7 +36,8 @@ TEST_CASE("output paths: layout expansion table", "[output]") {
       {"out", "{batch}/{id}.mp4", "out/b1/j.v2.mp4", "out/b1/j.v2.json"},
       {"out", "{id}.mp4", "out/j.v2.mp4", "out/j.v2.json"},
       {"out", "{batch}-{id}/{id}.mp4", "out/b1-j.v2/j.v2.mp4", "out/b1-j.v2/j.v2.json"},
-      {"out", "videos/{batch}/clip-{id}.mov", "out/videos/b1/clip-j.v2.mov", "out/videos/b1/clip-j.v2.json"},
+      {"out", "videos/{batch}/clip-{id}.mov", "out/videos/b1/clip-j.v2.mov",
+       "out/videos/b1/clip-j.v2.json"},
       {"/abs/root/", "{batch}/{id}.mp4", "/abs/root/b1/j.v2.mp4", "/abs/root/b1/j.v2.json"},
       {"out", "a/./{id}.mp4", "out/a/./j.v2.mp4", "out/a/./j.v2.json"},
   };

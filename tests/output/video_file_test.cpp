@@ -39,7 +39,9 @@ std::unique_ptr<VideoFile> open_file(const OutputPaths& paths,
   return std::move(*f);
 }
 
-bool put(VideoFile& f, const std::string& data) { return f.write(data.data(), data.size()); }
+bool put(VideoFile& f, const std::string& data) {
+  return f.write(data.data(), data.size());
+}
 
 // As libcurl 7.88 hands a body over: 16 KiB at a time.
 void put_in_chunks(VideoFile& f, const std::string& data) {
@@ -98,7 +100,8 @@ long dirty_pages(const std::string& path, std::size_t bytes) {
 }  // namespace
 
 TEST_CASE("video file: the reference hash matches the known vector", "[output]") {
-  CHECK(reference_sha256("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  CHECK(reference_sha256("abc") ==
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   CHECK(reference_sha256("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
 
@@ -106,7 +109,7 @@ TEST_CASE("video file: writes, hashes and renames into place", "[output]") {
   ScratchDir dir;
   OutputPaths paths = paths_in(dir);
   auto f = open_file(paths);
-  CHECK(fs::exists(paths.part));   // created with its folders
+  CHECK(fs::exists(paths.part));  // created with its folders
   CHECK_FALSE(fs::exists(paths.video));
   const std::string video = fake_mp4(100000);
   REQUIRE(f->begin(200, -1));
@@ -141,8 +144,8 @@ TEST_CASE("video file: gathered small chunks and direct large ones keep their or
   const std::string video = fake_mp4(600000);
   REQUIRE(f->begin(200, -1));
   std::size_t at = 0;
-  for (std::size_t chunk : {20000u, 40000u, 30000u, 30000u, 30000u, 30000u, 30000u, 200000u, 5u,
-                            32768u, 32767u, 1u}) {
+  for (std::size_t chunk :
+       {20000u, 40000u, 30000u, 30000u, 30000u, 30000u, 30000u, 200000u, 5u, 32768u, 32767u, 1u}) {
     REQUIRE(f->write(video.data() + at, chunk));
     at += chunk;
   }
@@ -169,7 +172,7 @@ TEST_CASE("video file: finish refuses a length mismatch and keeps no final file"
   ScratchDir dir;
   OutputPaths paths = paths_in(dir);
   auto f = open_file(paths);
-  const std::string video = fake_mp4(76);   // 100 bytes
+  const std::string video = fake_mp4(76);  // 100 bytes
   REQUIRE(put(*f, video));
   for (std::int64_t expected : {200, 99, 0}) {
     INFO("expected " << expected);
@@ -180,7 +183,7 @@ TEST_CASE("video file: finish refuses a length mismatch and keeps no final file"
           "truncated download: got 100 of " + std::to_string(expected) + " bytes");
     CHECK(r.error().where == paths.part);
     CHECK_FALSE(fs::exists(paths.video));
-    CHECK(fs::exists(paths.part));   // kept for a Range resume
+    CHECK(fs::exists(paths.part));  // kept for a Range resume
   }
   // The part file is still usable: the rest arrives and finish succeeds.
   const std::string more = "tail-bytes";
@@ -195,9 +198,13 @@ TEST_CASE("video file: finish refuses what is not an MP4", "[output]") {
   const std::string not_videos[] = {
       R"({"error":{"message":"Task is not completed yet"}})",
       "<html><body>AccessDenied</body></html>",
-      std::string("\0\0\0\x18" "ftzpisom", 12),
-      std::string("ftypisom"),            // ftyp at offset 0, not 4
-      std::string("\0\0\0\x18" "fty", 7), // too short
+      std::string("\0\0\0\x18"
+                  "ftzpisom",
+                  12),
+      std::string("ftypisom"),  // ftyp at offset 0, not 4
+      std::string("\0\0\0\x18"
+                  "fty",
+                  7),  // too short
       "",
   };
   for (const std::string& body : not_videos) {
@@ -303,7 +310,7 @@ TEST_CASE("video file: restart forgets everything written", "[output]") {
   REQUIRE(put(*f, video));
   auto done = f->finish(static_cast<std::int64_t>(video.size()));
   REQUIRE(done.has_value());
-  CHECK(done->sha256 == reference_sha256(video));   // the hash restarted too
+  CHECK(done->sha256 == reference_sha256(video));  // the hash restarted too
   CHECK(slurp(paths.video) == video);
 }
 
@@ -331,8 +338,9 @@ TEST_CASE("video file: a part file cut short behind its back fails the finish", 
     auto done = f->finish(static_cast<std::int64_t>(video.size()));
     REQUIRE_FALSE(done.has_value());
     CHECK(done.error().code == ErrorCode::io);
-    CHECK_THAT(done.error().message, Catch::Contains("holds 1000 of the " +
-                                                     std::to_string(video.size()) + " bytes written"));
+    CHECK_THAT(done.error().message,
+               Catch::Contains("holds 1000 of the " + std::to_string(video.size()) +
+                               " bytes written"));
     CHECK_FALSE(fs::exists(paths.video));
   }
 }

@@ -1,7 +1,7 @@
 // [report][plan] Prices: the defaults, the [prices] table of the config, the
 // per-job estimate and the plan of a manifest.
-#include <catch2/catch.hpp>
 #include <rapidjson/document.h>
+#include <catch2/catch.hpp>
 
 #include <sstream>
 
@@ -32,8 +32,7 @@ JobSpec spec(const std::string& model, const std::string& size, int seconds,
 TEST_CASE("default prices are the 2026 list prices per second", "[plan]") {
   PriceTable prices = default_prices();
   CHECK(estimate_cost(spec("sora-2", "small", 4), prices) == Approx(0.40));
-  CHECK(estimate_cost(spec("sora-2", "small", 12, Orientation::portrait), prices) ==
-        Approx(1.20));
+  CHECK(estimate_cost(spec("sora-2", "small", 12, Orientation::portrait), prices) == Approx(1.20));
   CHECK(estimate_cost(spec("sora-2-pro", "small", 8), prices) == Approx(2.40));
   CHECK(estimate_cost(spec("sora-2-pro", "large", 8), prices) == Approx(4.00));
   CHECK(estimate_cost(spec("sora-2-pro", "1024x1792", 4), prices) == Approx(2.00));
@@ -72,8 +71,7 @@ TEST_CASE("a [prices] table adds to and overrides the defaults", "[plan][config]
   REQUIRE_FALSE(negative.has_value());
 }
 
-TEST_CASE("the shipped config/vidbatch.toml prices equal the built-in defaults",
-          "[plan][config]") {
+TEST_CASE("the shipped config/vidbatch.toml prices equal the built-in defaults", "[plan][config]") {
   ConfigOverrides overrides;
   overrides.config_path = std::string(VIDBATCH_SOURCE_DIR) + "/config/vidbatch.toml";
   auto config = load_config(overrides, [](const std::string&) { return std::nullopt; });
@@ -106,7 +104,8 @@ TEST_CASE("a plan prices every job and totals seconds and cost", "[plan]") {
 
   std::ostringstream text;
   write_plan(*plan, false, text);
-  CHECK_THAT(text.str(), Catch::Contains("4 job(s), 32 s of video, estimated cost $7.20 plus 1 job(s)"));
+  CHECK_THAT(text.str(),
+             Catch::Contains("4 job(s), 32 s of video, estimated cost $7.20 plus 1 job(s)"));
   CHECK_THAT(text.str(), Catch::Contains("budget $5.00: NOT enough"));
   std::ostringstream json;
   write_plan(*plan, true, json);

@@ -1,8 +1,8 @@
 // [e2e][probe] The simulator's videos, downloaded over HTTP and probed from disk: honest ones
 // match their request on both API shapes, each dishonesty marker produces its mismatch, and
 // Range slices still splice back into the same file.
-#include <catch2/catch.hpp>
 #include <rapidjson/document.h>
+#include <catch2/catch.hpp>
 
 #include <chrono>
 #include <string>
@@ -17,10 +17,10 @@
 
 using namespace vb;
 using vb::manifest_test::TempDir;
-using vidbatch::test::HttpRequest;
-using vidbatch::test::SimProcess;
 using vidbatch::test::http_get;
 using vidbatch::test::http_send;
+using vidbatch::test::HttpRequest;
+using vidbatch::test::SimProcess;
 
 namespace {
 
@@ -40,7 +40,9 @@ std::string create_openai(const SimProcess& sim, const std::string& prompt,
   request.method = "POST";
   request.url = sim.base_url() + "/videos";
   request.headers = {k_auth};
-  request.form = {{"model", "sora-2-pro"}, {"prompt", prompt}, {"seconds", seconds},
+  request.form = {{"model", "sora-2-pro"},
+                  {"prompt", prompt},
+                  {"seconds", seconds},
                   {"size", size}};
   const auto answer = http_send(request);
   REQUIRE(answer.status == 200);
@@ -75,7 +77,6 @@ std::string download(const SimProcess& sim, const std::string& id, const TempDir
   FAIL("video " << id << " never completed");
   return {};
 }
-
 
 }  // namespace
 

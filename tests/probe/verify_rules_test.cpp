@@ -35,7 +35,6 @@ Expectation by_class(const char* size, Orientation orientation, int seconds) {
   return expectation_for(seconds, orientation, size);
 }
 
-
 }  // namespace
 
 TEST_CASE("verify: each way a video can differ from the request", "[probe]") {
@@ -75,8 +74,7 @@ TEST_CASE("verify: each way a video can differ from the request", "[probe]") {
       {"large exact", exact(1024, 1792, 8), video(1024, 1792, 8000), ""},
       {"large exact got small", exact(1024, 1792, 8), video(720, 1280, 8000),
        "resolution_mismatch"},
-      {"size unknown to the probe", exact(1280, 720, 4), video(0, 0, 4000),
-       "resolution_mismatch"},
+      {"size unknown to the probe", exact(1280, 720, 4), video(0, 0, 4000), "resolution_mismatch"},
       {"small portrait at gateway size", by_class("small", portrait, 10), video(352, 640, 10000),
        ""},
       {"small portrait at OpenAI size", by_class("small", portrait, 10), video(720, 1280, 10000),
@@ -94,7 +92,11 @@ TEST_CASE("verify: each way a video can differ from the request", "[probe]") {
        "resolution_mismatch"},
       {"size not checked", expectation_for(4, landscape, "hd"), video(16, 16, 4000), ""},
       {"no video stream", exact(1280, 720, 8),
-       probed(video(0, 0, 8000), [](auto& p) { p.has_video = false; p.video_codec = ""; }),
+       probed(video(0, 0, 8000),
+              [](auto& p) {
+                p.has_video = false;
+                p.video_codec = "";
+              }),
        "no_video_stream"},
       {"no video stream, none required",
        with(exact(1280, 720, 8), [](auto& e) { e.video_required = false; }),
@@ -139,14 +141,14 @@ TEST_CASE("verify: mismatches say what was asked and what came", "[probe]") {
   CHECK(result.mismatches[2].message ==
         "asked for a video with sound, got one without an audio track");
 
-  const VerifyResult by_size = compare(by_class("large", Orientation::portrait, 15),
-                                       video(720, 1280, 15000));
+  const VerifyResult by_size =
+      compare(by_class("large", Orientation::portrait, 15), video(720, 1280, 15000));
   REQUIRE(by_size.mismatches.size() == 1);
   CHECK(by_size.mismatches[0].asked == "large portrait");
   CHECK(by_size.mismatches[0].message ==
         "asked for a large portrait video, got 720x1280: its short side is under 1024 px");
-  const VerifyResult turned = compare(by_class("small", Orientation::landscape, 10),
-                                      video(352, 640, 10000));
+  const VerifyResult turned =
+      compare(by_class("small", Orientation::landscape, 10), video(352, 640, 10000));
   REQUIRE(turned.mismatches.size() == 1);
   CHECK(turned.mismatches[0].message ==
         "asked for a small landscape video, got 352x640: it is not landscape");

@@ -1,7 +1,7 @@
 // [probe] video_check: a file probed and compared in one call, flattened for the ledger and
 // written as JSON; a job's expectation from its spec and the size its provider delivers.
-#include <catch2/catch.hpp>
 #include <rapidjson/document.h>
+#include <catch2/catch.hpp>
 
 #include "manifest/manifest_test_util.h"
 #include "probe/video_check.h"
@@ -56,9 +56,9 @@ TEST_CASE("video check: an honest file is ok, a dishonest one lists its mismatch
 TEST_CASE("video check: a file that is no video names the path it is shown as", "[probe]") {
   TempDir dir;
   const auto part = dir.write("a.mp4.part", sim::write_not_a_video(5000, 3));
-  const VideoCheck check =
-      check_video(part.string(), expectation_for(4, Orientation::landscape, "1280x720"), 1,
-                  "out/b/a.mp4");
+  const VideoCheck check = check_video(part.string(),
+                                       expectation_for(4, Orientation::landscape, "1280x720"), 1,
+                                       "out/b/a.mp4");
   CHECK(check.verdict == "not_a_video");
   CHECK_FALSE(check.probed);
   CHECK_THAT(check.mismatches, Catch::StartsWith("out/b/a.mp4: not a video"));

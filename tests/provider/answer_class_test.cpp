@@ -74,7 +74,8 @@ const std::vector<Row>& rows() {
       {"409", P::submit, answered(409, "{}"), K::retry, "http_409"},
       {"503 overloaded", P::submit, answered(503, k_overloaded), K::slow_down, "http_503"},
       // A gateway may have passed the create on before this answer: ambiguous.
-      {"500 provider error", P::submit, answered(500, k_server_error), K::ambiguous, "create_ambiguous"},
+      {"500 provider error", P::submit, answered(500, k_server_error), K::ambiguous,
+       "create_ambiguous"},
       {"500 new-api upstream", P::submit, answered(500, k_new_api_upstream), K::ambiguous,
        "create_ambiguous"},
       {"502 html", P::submit, answered(502, k_html_502), K::ambiguous, "create_ambiguous"},
@@ -150,7 +151,8 @@ TEST_CASE("answer classes carry the provider's words and hint", "[provider]") {
   c = provider->classify(RequestPhase::submit, answered(502, k_html_502), 0);
   CHECK(c.detail.starts_with("HTTP 502: <html><head><title>502 Bad Gateway"));
   CHECK(c.detail.find("may have started the video") != std::string::npos);
-  c = provider->classify(RequestPhase::submit, answered(307, "", {{"location", "https://x/v1"}}), 0);
+  c = provider->classify(RequestPhase::submit, answered(307, "", {{"location", "https://x/v1"}}),
+                         0);
   CHECK(c.detail.find("redirected the request to https://x/v1") != std::string::npos);
   // A half-read answer: the transport failure decides, whatever status arrived.
   HttpResult half = lost(TransportFailure::connection_lost);

@@ -5,8 +5,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <csignal>
 #include <cmath>
+#include <csignal>
 #include <string>
 
 #include "provider/answer_parser.h"
@@ -127,7 +127,10 @@ const char* const k_seed_pending = R"json({
 
 std::string official(const std::string& status, const std::string& extra = "") {
   return R"({"id":"video_123","object":"video","model":"sora-2","status":")" + status +
-         R"(","progress":)" + (status == "completed" ? "100" : status == "queued" ? "0" : "37") +
+         R"(","progress":)" +
+         (status == "completed" ? "100"
+          : status == "queued"  ? "0"
+                                : "37") +
          R"(,"created_at":1712697600,"completed_at":null,"expires_at":null,"prompt":"A calico cat","size":"720x1280","seconds":"8","remixed_from_video_id":null,"error":null)" +
          extra + "}";
 }
@@ -149,14 +152,16 @@ TEST_CASE("parse_query: the official Video object in each status", "[provider]")
   REQUIRE(r.progress.has_value());
   CHECK(*r.progress == 37.0);
 
-  RemoteStatus c = ok(R"({"id":"video_123","object":"video","model":"sora-2","status":"completed","progress":100,"created_at":1712697600,"completed_at":1712697700,"expires_at":1712784100,"prompt":"x","size":"720x1280","seconds":"8","remixed_from_video_id":null,"error":null})");
+  RemoteStatus c = ok(
+      R"({"id":"video_123","object":"video","model":"sora-2","status":"completed","progress":100,"created_at":1712697600,"completed_at":1712697700,"expires_at":1712784100,"prompt":"x","size":"720x1280","seconds":"8","remixed_from_video_id":null,"error":null})");
   CHECK(c.phase == RemotePhase::completed);
   REQUIRE(c.expires_at.has_value());
-  CHECK(*c.expires_at == 1712784100000);   // seconds -> ms
-  CHECK(c.video_url.empty());              // official: download from /content
+  CHECK(*c.expires_at == 1712784100000);  // seconds -> ms
+  CHECK(c.video_url.empty());             // official: download from /content
   CHECK(c.error_code.empty());
 
-  RemoteStatus f = ok(R"({"id":"video_123","object":"video","model":"sora-2","status":"failed","progress":0,"created_at":1712697600,"completed_at":null,"expires_at":null,"prompt":"x","size":"720x1280","seconds":"8","remixed_from_video_id":null,"error":{"code":"moderation_blocked","message":"Your request was blocked by our moderation system."}})");
+  RemoteStatus f = ok(
+      R"({"id":"video_123","object":"video","model":"sora-2","status":"failed","progress":0,"created_at":1712697600,"completed_at":null,"expires_at":null,"prompt":"x","size":"720x1280","seconds":"8","remixed_from_video_id":null,"error":{"code":"moderation_blocked","message":"Your request was blocked by our moderation system."}})");
   CHECK(f.phase == RemotePhase::failed);
   CHECK(f.error_code == "moderation_blocked");
   CHECK(f.error_message == "Your request was blocked by our moderation system.");
@@ -192,7 +197,8 @@ TEST_CASE("parse_query: completed gateway task, the URL and its fallbacks", "[pr
   RemoteStatus a = ok(top);
   CHECK(a.phase == RemotePhase::completed);
   CHECK(a.video_url ==
-        "https://filesystem.site/gptimage/vg-assets/src.mp4?st=2025-10-06T14%3A04Z&se=2025-10-12T15%3A04%3A21Z&sig=abc");
+        "https://filesystem.site/gptimage/vg-assets/"
+        "src.mp4?st=2025-10-06T14%3A04Z&se=2025-10-12T15%3A04%3A21Z&sig=abc");
   CHECK(a.thumbnail_url == "https://filesystem.site/thumbnail.webp?sig=t");
 
   RemoteStatus b = ok(
@@ -226,7 +232,8 @@ TEST_CASE("parse_query: progress in its many spellings", "[provider]") {
       {R"({"status":"processing","progress":12.5})", 12.5},
       {R"({"status":"processing","progress":100})", 100.0},
       {R"({"status":"processing","detail":{"pending_info":{"progress_pct":0.93}}})", 93.0},
-      {R"({"status":"processing","progress":null,"detail":{"pending_info":{"progress_pct":0.5}}})", 50.0},
+      {R"({"status":"processing","progress":null,"detail":{"pending_info":{"progress_pct":0.5}}})",
+       50.0},
       {R"({"status":"processing","progress":-5})", std::nullopt},
       {R"({"status":"processing","progress":250})", std::nullopt},
       {R"({"status":"processing","progress":"NaN"})", std::nullopt},
@@ -318,7 +325,8 @@ TEST_CASE("parse_query: hostile bodies are protocol errors, not crashes", "[prov
   }
   auto html = query("<html>" + std::string(5000, 'x') + "</html>");
   REQUIRE_FALSE(html.has_value());
-  CHECK(html.error().message == "the answer is not a JSON object: <html>" + std::string(194, 'x') + "...");
+  CHECK(html.error().message ==
+        "the answer is not a JSON object: <html>" + std::string(194, 'x') + "...");
   auto missing = query(R"({"id":"video_1"})");
   REQUIRE_FALSE(missing.has_value());
   CHECK(missing.error().message == R"(the answer has no status: {"id":"video_1"})");
@@ -338,10 +346,10 @@ TEST_CASE("parse_query: a huge body is read, not feared", "[provider]") {
   CHECK(bad.error().message.size() < 600);
 }
 
-// Regression test (bug found and fixed): src/provider/answer_parser.cpp parse_object (and outcome_of, error_message_from_body,
-// job_spec_from_json) use rapidjson's default recursive parser: a body of deeply nested
-// arrays (the transport accepts up to 16 MiB) overflows the stack and kills the process,
-// against the "never a crash" contract of video_provider.h. Fix: parse with
+// Regression test (bug found and fixed): src/provider/answer_parser.cpp parse_object (and
+// outcome_of, error_message_from_body, job_spec_from_json) use rapidjson's default recursive
+// parser: a body of deeply nested arrays (the transport accepts up to 16 MiB) overflows the stack
+// and kills the process, against the "never a crash" contract of video_provider.h. Fix: parse with
 // rapidjson::kParseIterativeFlag (doc.Parse<rapidjson::kParseIterativeFlag>(...)) or
 // reject bodies whose nesting exceeds a small depth before parsing.
 // Run in a child process so that the crash cannot take the test binary down.
@@ -396,8 +404,8 @@ TEST_CASE("map_status: every word of the gateway table, any case", "[provider]")
     CHECK(map_status(upper(c.word)) == c.phase);
     CHECK(map_status(title(c.word)) == c.phase);
   }
-  for (const char* word : {"", "done", "in progress", " queued", "queued ", "succes",
-                           "paused", "expired", "in-progress"}) {
+  for (const char* word : {"", "done", "in progress", " queued", "queued ", "succes", "paused",
+                           "expired", "in-progress"}) {
     INFO("'" << word << "'");
     CHECK(map_status(word) == RemotePhase::unknown);
   }

@@ -45,16 +45,18 @@ TEST_CASE("kling: the family path follows the job, for create and query", "[prov
   auto text = p.create_request(spec_with(0), context);
   REQUIRE(text.has_value());
   CHECK(text->url == "https://kling.test/v1/videos/text2video");
-  CHECK(text->body ==
-        R"({"model_name":"kling-v2-1","prompt":"a fox","duration":"5","mode":"std",)"
-        R"("aspect_ratio":"16:9","external_task_id":"vb-b-a"})");
+  CHECK(text->body == R"({"model_name":"kling-v2-1","prompt":"a fox","duration":"5","mode":"std",)"
+                      R"("aspect_ratio":"16:9","external_task_id":"vb-b-a"})");
   auto image = p.create_request(spec_with(2), context);
   REQUIRE(image.has_value());
   CHECK(image->url == "https://kling.test/v1/videos/image2video");
-  CHECK(image->body.find(R"("image":"https://img.test/0.png","image_tail":"https://img.test/1.png")") !=
+  CHECK(image->body.find(
+            R"("image":"https://img.test/0.png","image_tail":"https://img.test/1.png")") !=
         std::string::npos);
-  CHECK(p.query_request(spec_with(0), "8672").url == "https://kling.test/v1/videos/text2video/8672");
-  CHECK(p.query_request(spec_with(1), "8672").url == "https://kling.test/v1/videos/image2video/8672");
+  CHECK(p.query_request(spec_with(0), "8672").url ==
+        "https://kling.test/v1/videos/text2video/8672");
+  CHECK(p.query_request(spec_with(1), "8672").url ==
+        "https://kling.test/v1/videos/image2video/8672");
 }
 
 TEST_CASE("kling: check names the field Kling cannot take", "[provider]") {
@@ -77,12 +79,18 @@ TEST_CASE("kling: the code in the body decides, not the HTTP status", "[provider
     return p.classify(phase, answered(status, body), 0).kind;
   };
   CHECK(kind(RequestPhase::submit, 200, R"({"code":0,"data":{"task_id":"1"}})") == AnswerKind::ok);
-  CHECK(kind(RequestPhase::submit, 429, R"({"code":1302,"message":"rate"})") == AnswerKind::slow_down);
-  CHECK(kind(RequestPhase::submit, 429, R"({"code":1303,"message":"pack"})") == AnswerKind::slow_down);
-  CHECK(kind(RequestPhase::submit, 429, R"({"code":1102,"message":"used up"})") == AnswerKind::stop_run);
-  CHECK(kind(RequestPhase::submit, 401, R"({"code":1004,"message":"expired"})") == AnswerKind::stop_run);
-  CHECK(kind(RequestPhase::submit, 400, R"({"code":1201,"message":"bad"})") == AnswerKind::rejected);
-  CHECK(kind(RequestPhase::poll, 200, R"({"code":1200,"message":"bad task"})") == AnswerKind::rejected);
+  CHECK(kind(RequestPhase::submit, 429, R"({"code":1302,"message":"rate"})") ==
+        AnswerKind::slow_down);
+  CHECK(kind(RequestPhase::submit, 429, R"({"code":1303,"message":"pack"})") ==
+        AnswerKind::slow_down);
+  CHECK(kind(RequestPhase::submit, 429, R"({"code":1102,"message":"used up"})") ==
+        AnswerKind::stop_run);
+  CHECK(kind(RequestPhase::submit, 401, R"({"code":1004,"message":"expired"})") ==
+        AnswerKind::stop_run);
+  CHECK(kind(RequestPhase::submit, 400, R"({"code":1201,"message":"bad"})") ==
+        AnswerKind::rejected);
+  CHECK(kind(RequestPhase::poll, 200, R"({"code":1200,"message":"bad task"})") ==
+        AnswerKind::rejected);
   const AnswerClass moderated =
       p.classify(RequestPhase::submit, answered(400, R"({"code":1301,"message":"policy"})"), 0);
   CHECK(moderated.kind == AnswerKind::rejected);

@@ -70,16 +70,15 @@ std::vector<Row> shared_rows() {
       {"not sent", P::submit, lost(TransportFailure::not_sent), K::retry, "not_sent"},
       {"reset", P::submit, lost(TransportFailure::connection_lost), K::ambiguous,
        "create_ambiguous"},
-      {"gateway 502 page", P::submit, answered(502, "<html>502 Bad Gateway</html>"),
-       K::ambiguous, "create_ambiguous"},
+      {"gateway 502 page", P::submit, answered(502, "<html>502 Bad Gateway</html>"), K::ambiguous,
+       "create_ambiguous"},
       {"gateway 429", P::submit,
-       answered(429, R"({"error":{"message":"slow down","type":"new_api_error"}})"),
-       K::slow_down, "http_429"},
+       answered(429, R"({"error":{"message":"slow down","type":"new_api_error"}})"), K::slow_down,
+       "http_429"},
       {"gateway key refused", P::submit,
        answered(401, R"({"error":{"message":"Invalid token","type":"new_api_error"}})"),
        K::stop_run, "auth_401"},
-      {"poll reset", P::poll, lost(TransportFailure::connection_lost), K::retry,
-       "connection_lost"},
+      {"poll reset", P::poll, lost(TransportFailure::connection_lost), K::retry, "connection_lost"},
       {"download 403", P::download, answered(403, "AccessDenied"), K::expired, "content_expired"},
   };
 }
@@ -159,23 +158,21 @@ TEST_CASE("vidu: the reason decides", "[provider]") {
     return answered(status, "{\"code\":" + std::to_string(status) + R"(,"reason":")" + reason +
                                 R"(","message":"words","metadata":{"trace_id":"t"}})");
   };
-  check_rows(Dialect::vidu,
-             with_shared({
-                 {"rate", P::submit, vidu(429, "TooManyRequests"), K::slow_down,
-                  "vidu_TooManyRequests"},
-                 {"concurrency", P::submit, vidu(429, "QuotaExceeded"), K::slow_down,
-                  "vidu_QuotaExceeded"},
-                 {"credits", P::submit, vidu(400, "CreditInsufficient"), K::stop_run,
-                  "insufficient_quota"},
-                 {"token", P::submit, vidu(401, "Unauthorized"), K::stop_run, "auth_401"},
-                 {"policy", P::submit, vidu(400, "TaskPromptPolicyViolation"), K::rejected,
-                  "moderation"},
-                 {"field", P::submit, vidu(400, "FieldInvalid"), K::rejected, "vidu_FieldInvalid"},
-                 {"not found", P::poll, vidu(404, "TaskNotFound"), K::rejected,
-                  "vidu_TaskNotFound"},
-                 {"internal", P::submit, vidu(500, "InternalServiceFailure"), K::retry,
-                  "vidu_InternalServiceFailure"},
-             }));
+  check_rows(
+      Dialect::vidu,
+      with_shared({
+          {"rate", P::submit, vidu(429, "TooManyRequests"), K::slow_down, "vidu_TooManyRequests"},
+          {"concurrency", P::submit, vidu(429, "QuotaExceeded"), K::slow_down,
+           "vidu_QuotaExceeded"},
+          {"credits", P::submit, vidu(400, "CreditInsufficient"), K::stop_run,
+           "insufficient_quota"},
+          {"token", P::submit, vidu(401, "Unauthorized"), K::stop_run, "auth_401"},
+          {"policy", P::submit, vidu(400, "TaskPromptPolicyViolation"), K::rejected, "moderation"},
+          {"field", P::submit, vidu(400, "FieldInvalid"), K::rejected, "vidu_FieldInvalid"},
+          {"not found", P::poll, vidu(404, "TaskNotFound"), K::rejected, "vidu_TaskNotFound"},
+          {"internal", P::submit, vidu(500, "InternalServiceFailure"), K::retry,
+           "vidu_InternalServiceFailure"},
+      }));
 }
 
 TEST_CASE("seedance: Ark's error code decides", "[provider]") {
@@ -186,26 +183,26 @@ TEST_CASE("seedance: Ark's error code decides", "[provider]") {
                                 R"(","message":"words","param":"","type":")" + type +
                                 R"("},"request_id":"r"})");
   };
-  check_rows(
-      Dialect::seedance,
-      with_shared({
-          {"rpm", P::submit, ark(429, "RateLimitExceeded.EndpointRPMExceeded", "TooManyRequests"),
-           K::slow_down, "seedance_RateLimitExceeded.EndpointRPMExceeded"},
-          {"overloaded", P::submit, ark(429, "ServerOverloaded", "TooManyRequests"), K::slow_down,
-           "seedance_ServerOverloaded"},
-          {"key", P::submit, ark(401, "AuthenticationError", "Unauthorized"), K::stop_run,
-           "auth_401"},
-          {"overdue", P::submit, ark(403, "AccountOverdueError", "Forbidden"), K::stop_run,
-           "insufficient_quota"},
-          {"text", P::submit, ark(400, "InputTextSensitiveContentDetected", "BadRequest"),
-           K::rejected, "moderation"},
-          {"invalid", P::submit, ark(400, "InvalidParameter", "BadRequest"), K::rejected,
-           "seedance_InvalidParameter"},
-          {"gone", P::poll, ark(404, "ResourceNotFound", "NotFound"), K::rejected,
-           "seedance_ResourceNotFound"},
-          {"internal", P::submit, ark(500, "InternalServiceError", "InternalServerError"),
-           K::retry, "seedance_InternalServiceError"},
-      }));
+  check_rows(Dialect::seedance,
+             with_shared({
+                 {"rpm", P::submit,
+                  ark(429, "RateLimitExceeded.EndpointRPMExceeded", "TooManyRequests"),
+                  K::slow_down, "seedance_RateLimitExceeded.EndpointRPMExceeded"},
+                 {"overloaded", P::submit, ark(429, "ServerOverloaded", "TooManyRequests"),
+                  K::slow_down, "seedance_ServerOverloaded"},
+                 {"key", P::submit, ark(401, "AuthenticationError", "Unauthorized"), K::stop_run,
+                  "auth_401"},
+                 {"overdue", P::submit, ark(403, "AccountOverdueError", "Forbidden"), K::stop_run,
+                  "insufficient_quota"},
+                 {"text", P::submit, ark(400, "InputTextSensitiveContentDetected", "BadRequest"),
+                  K::rejected, "moderation"},
+                 {"invalid", P::submit, ark(400, "InvalidParameter", "BadRequest"), K::rejected,
+                  "seedance_InvalidParameter"},
+                 {"gone", P::poll, ark(404, "ResourceNotFound", "NotFound"), K::rejected,
+                  "seedance_ResourceNotFound"},
+                 {"internal", P::submit, ark(500, "InternalServiceError", "InternalServerError"),
+                  K::retry, "seedance_InternalServiceError"},
+             }));
 }
 
 TEST_CASE("wan: the model chooses the route; size and images are mapped", "[provider]") {
@@ -225,7 +222,8 @@ TEST_CASE("wan: the model chooses the route; size and images are mapped", "[prov
   CHECK(std::string(body["input"]["img_url"].GetString()) == "https://img.test/a.png");
   CHECK(std::string(body["parameters"]["resolution"].GetString()) == "1080P");
 
-  JobSpec frames = spec_of("wan2.2-kf2v-flash", 5, {"https://img.test/a.png", "https://img.test/b.png"});
+  JobSpec frames =
+      spec_of("wan2.2-kf2v-flash", 5, {"https://img.test/a.png", "https://img.test/b.png"});
   req = p.create_request(frames, {}).value();
   CHECK(req.url == "https://ds.test/api/v1/services/aigc/image2video/video-synthesis");
   body = body_of(req);
@@ -241,7 +239,8 @@ TEST_CASE("wan: check names the field the model cannot take", "[provider]") {
   };
   CHECK(error(spec_of("wan2.6-t2v", 5)).empty());
   CHECK(error(spec_of("wan2.6-t2v", 16)).starts_with("seconds: wan2.6-t2v takes 2 to 15"));
-  CHECK(error(spec_of("wan2.5-t2v-preview", 6)).starts_with("seconds: wan2.5-t2v-preview takes 5 or 10"));
+  CHECK(error(spec_of("wan2.5-t2v-preview", 6))
+            .starts_with("seconds: wan2.5-t2v-preview takes 5 or 10"));
   CHECK(error(spec_of("wan2.6-t2v", 5, {"https://img.test/a.png"})).starts_with("images:"));
   CHECK(error(spec_of("wan2.6-i2v", 5)).starts_with("images:"));
   CHECK(error(spec_of("wanx2.1-kf2v-plus", 5, {"/local/a.png"})).starts_with("images:"));
@@ -258,27 +257,31 @@ TEST_CASE("wan: check names the field the model cannot take", "[provider]") {
 
 TEST_CASE("wan: native answers, UNKNOWN, the gateway's record and the listing", "[provider]") {
   const WanProvider p(config_of(Dialect::wan, "https://ds.test"));
-  auto created = p.parse_create(ok(R"({"request_id":"r","output":{"task_id":"t-1","task_status":"PENDING"}})"));
+  auto created = p.parse_create(
+      ok(R"({"request_id":"r","output":{"task_id":"t-1","task_status":"PENDING"}})"));
   REQUIRE(created.has_value());
   CHECK(created->remote_id == "t-1");
-  auto gateway_created = p.parse_create(ok(R"({"id":"task_abc","object":"video","status":"queued"})"));
+  auto gateway_created =
+      p.parse_create(ok(R"({"id":"task_abc","object":"video","status":"queued"})"));
   REQUIRE(gateway_created.has_value());
   CHECK(gateway_created->remote_id == "task_abc");
 
-  auto done = p.parse_query(ok(
-      R"({"request_id":"r","output":{"task_id":"t-1","task_status":"SUCCEEDED",)"
-      R"("video_url":"https://oss.test/v.mp4?Expires=1755538199&Signature=s"}})"));
+  auto done =
+      p.parse_query(ok(R"({"request_id":"r","output":{"task_id":"t-1","task_status":"SUCCEEDED",)"
+                       R"("video_url":"https://oss.test/v.mp4?Expires=1755538199&Signature=s"}})"));
   REQUIRE(done.has_value());
   CHECK(done->phase == RemotePhase::completed);
   CHECK(done->video_url == "https://oss.test/v.mp4?Expires=1755538199&Signature=s");
   REQUIRE(done->expires_at.has_value());
   CHECK(*done->expires_at == 1755538199000);
   // An id DashScope does not know (expired, another region): not a failure.
-  auto unknown = p.parse_query(ok(R"({"request_id":"r","output":{"task_id":"t-1","task_status":"UNKNOWN"}})"));
+  auto unknown =
+      p.parse_query(ok(R"({"request_id":"r","output":{"task_id":"t-1","task_status":"UNKNOWN"}})"));
   REQUIRE(unknown.has_value());
   CHECK(unknown->phase == RemotePhase::unknown);
-  auto failed = p.parse_query(ok(R"({"output":{"task_status":"FAILED","code":"DataInspectionFailed",)"
-                                 R"("message":"inappropriate"}})"));
+  auto failed =
+      p.parse_query(ok(R"({"output":{"task_status":"FAILED","code":"DataInspectionFailed",)"
+                       R"("message":"inappropriate"}})"));
   REQUIRE(failed.has_value());
   CHECK(failed->phase == RemotePhase::failed);
   CHECK(failed->error_code == "moderation");
@@ -291,9 +294,10 @@ TEST_CASE("wan: native answers, UNKNOWN, the gateway's record and the listing", 
   CHECK_FALSE(p.parse_query(ok(R"({"output":{"task_status":"SUCCEEDED"}})")).has_value());
 
   CHECK(p.list_request("").url == "https://ds.test/api/v1/tasks?page_no=1&page_size=100");
-  auto page = p.parse_list("", ok(R"({"data":[{"task_id":"t-2","status":"RUNNING",)"
-                                  R"("model_name":"wan2.6-t2v","gmt_create":"2025-07-27 21:05:15.212"}],)"
-                                  R"("total":101,"total_page":2,"page_no":1,"page_size":100})"));
+  auto page =
+      p.parse_list("", ok(R"({"data":[{"task_id":"t-2","status":"RUNNING",)"
+                          R"("model_name":"wan2.6-t2v","gmt_create":"2025-07-27 21:05:15.212"}],)"
+                          R"("total":101,"total_page":2,"page_no":1,"page_size":100})"));
   REQUIRE(page.has_value());
   REQUIRE(page->videos.size() == 1);
   CHECK(page->videos[0].created_at == 1753650315212);
@@ -346,17 +350,19 @@ TEST_CASE("vidu: creations, cover, record and listing", "[provider]") {
   auto failed = p.parse_query(ok(R"({"state":"failed","err_code":"CreationPolicyViolation"})"));
   REQUIRE(failed.has_value());
   CHECK(failed->error_code == "moderation");
-  auto record = p.parse_query(ok(
-      R"({"code":"success","data":{"task_id":"task_x","status":"IN_PROGRESS","progress":"50%",)"
-      R"("fail_reason":"","data":{"state":"processing","creations":[]}}})"));
+  auto record = p.parse_query(
+      ok(R"({"code":"success","data":{"task_id":"task_x","status":"IN_PROGRESS","progress":"50%",)"
+         R"("fail_reason":"","data":{"state":"processing","creations":[]}}})"));
   REQUIRE(record.has_value());
   CHECK(record->phase == RemotePhase::running);
   REQUIRE(record->progress.has_value());
   CHECK(*record->progress == 50.0);
 
-  auto page = p.parse_list("", ok(R"({"next_page_token":"1","tasks":[{"id":"8124","state":"processing",)"
-                                  R"("model":"viduq2-pro","prompt":"A fox","duration":5,"resolution":"720p",)"
-                                  R"("created_at":"2025-01-01T15:41:31.968000Z"}]})"));
+  auto page =
+      p.parse_list("",
+                   ok(R"({"next_page_token":"1","tasks":[{"id":"8124","state":"processing",)"
+                      R"("model":"viduq2-pro","prompt":"A fox","duration":5,"resolution":"720p",)"
+                      R"("created_at":"2025-01-01T15:41:31.968000Z"}]})"));
   REQUIRE(page.has_value());
   CHECK(page->has_more);
   CHECK(page->last_id == "1");
@@ -370,11 +376,10 @@ TEST_CASE("vidu: creations, cover, record and listing", "[provider]") {
   CHECK_FALSE(p.matches(spec_of("viduq2-pro", 5), "vb-x", tagged));
 }
 
-TEST_CASE("seedance: content[] with roles, ratio, duration, resolution, watermark",
-          "[provider]") {
+TEST_CASE("seedance: content[] with roles, ratio, duration, resolution, watermark", "[provider]") {
   const SeedanceProvider p(config_of(Dialect::seedance, "https://ark.test/api/v3"));
-  JobSpec spec = spec_of("doubao-seedance-1-5-pro-251215", 5,
-                         {"https://i/first.png", "https://i/last.png"});
+  JobSpec spec =
+      spec_of("doubao-seedance-1-5-pro-251215", 5, {"https://i/first.png", "https://i/last.png"});
   spec.orientation = Orientation::portrait;
   spec.size = "large";
   auto req = p.create_request(spec, {}).value();
@@ -395,7 +400,8 @@ TEST_CASE("seedance: content[] with roles, ratio, duration, resolution, watermar
   CHECK(p.check(spec_of("doubao-seedance-1-0-pro-250528", 5)));
   CHECK_FALSE(p.check(spec_of("doubao-seedance-1-5-pro-251215", 3)));
   CHECK_FALSE(p.check(spec_of("doubao-seedance-1-0-lite-t2v-250428", 5, {"https://i/a"})));
-  CHECK_FALSE(p.check(spec_of("doubao-seedance-1-0-pro-fast-251015", 5, {"https://i/a", "https://i/b"})));
+  CHECK_FALSE(
+      p.check(spec_of("doubao-seedance-1-0-pro-fast-251015", 5, {"https://i/a", "https://i/b"})));
   CHECK_FALSE(p.check(spec_of("sora-2", 5)));
 }
 
@@ -404,8 +410,9 @@ TEST_CASE("seedance: expired and cancelled end the job; records and listing", "[
   auto created = p.parse_create(ok(R"({"id":"cgt-20250331175019-68d9t"})"));
   REQUIRE(created.has_value());
   CHECK(created->remote_id == "cgt-20250331175019-68d9t");
-  auto done = p.parse_query(ok(R"({"id":"cgt-1","status":"succeeded","content":)"
-                               R"({"video_url":"https://tos.test/v.mp4","last_frame_url":"https://tos.test/l.png"}})"));
+  auto done = p.parse_query(
+      ok(R"({"id":"cgt-1","status":"succeeded","content":)"
+         R"({"video_url":"https://tos.test/v.mp4","last_frame_url":"https://tos.test/l.png"}})"));
   REQUIRE(done.has_value());
   CHECK(done->phase == RemotePhase::completed);
   CHECK(done->thumbnail_url == "https://tos.test/l.png");
@@ -416,20 +423,22 @@ TEST_CASE("seedance: expired and cancelled end the job; records and listing", "[
   auto cancelled = p.parse_query(ok(R"({"id":"cgt-1","status":"cancelled"})"));
   REQUIRE(cancelled.has_value());
   CHECK(cancelled->error_code == "canceled");
-  auto moderated = p.parse_query(ok(R"({"id":"cgt-1","status":"failed","error":)"
-                                    R"({"code":"OutputVideoSensitiveContentDetected","message":"m"}})"));
+  auto moderated =
+      p.parse_query(ok(R"({"id":"cgt-1","status":"failed","error":)"
+                       R"({"code":"OutputVideoSensitiveContentDetected","message":"m"}})"));
   REQUIRE(moderated.has_value());
   CHECK(moderated->error_code == "moderation");
   // new-api keeps an expired task IN_PROGRESS: Ark's own word inside decides.
-  auto record = p.parse_query(ok(
-      R"({"code":"success","data":{"task_id":"task_x","status":"IN_PROGRESS","progress":"50%",)"
-      R"("fail_reason":"","data":{"id":"cgt-1","status":"expired"}}})"));
+  auto record = p.parse_query(
+      ok(R"({"code":"success","data":{"task_id":"task_x","status":"IN_PROGRESS","progress":"50%",)"
+         R"("fail_reason":"","data":{"id":"cgt-1","status":"expired"}}})"));
   REQUIRE(record.has_value());
   CHECK(record->phase == RemotePhase::failed);
 
-  auto page = p.parse_list("", ok(R"({"items":[{"id":"cgt-2","model":"doubao-seedance-1-0-pro-250528",)"
-                                  R"("status":"running","created_at":1765510475,"resolution":"720p",)"
-                                  R"("ratio":"16:9","duration":5}],"total":1})"));
+  auto page =
+      p.parse_list("", ok(R"({"items":[{"id":"cgt-2","model":"doubao-seedance-1-0-pro-250528",)"
+                          R"("status":"running","created_at":1765510475,"resolution":"720p",)"
+                          R"("ratio":"16:9","duration":5}],"total":1})"));
   REQUIRE(page.has_value());
   CHECK_FALSE(page->has_more);
   REQUIRE(page->videos.size() == 1);

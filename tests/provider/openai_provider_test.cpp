@@ -34,7 +34,7 @@ const FormPart* part(const HttpRequest& req, const std::string& name) {
   const FormPart* found = nullptr;
   for (const auto& p : req.form) {
     if (p.name == name) {
-      REQUIRE(found == nullptr);   // each field once
+      REQUIRE(found == nullptr);  // each field once
       found = &p;
     }
   }
@@ -160,8 +160,10 @@ TEST_CASE("openai provider: query_request keeps ':' and escapes the rest", "[pro
     const char* url;
   };
   const Case cases[] = {
-      {"video_696f83186d8081918eaaa290e816e1f6", "https://api.test/v1/videos/video_696f83186d8081918eaaa290e816e1f6"},
-      {"sora-2:task_01k6x15vhrff09dkkqjrzwhm60", "https://api.test/v1/videos/sora-2:task_01k6x15vhrff09dkkqjrzwhm60"},
+      {"video_696f83186d8081918eaaa290e816e1f6",
+       "https://api.test/v1/videos/video_696f83186d8081918eaaa290e816e1f6"},
+      {"sora-2:task_01k6x15vhrff09dkkqjrzwhm60",
+       "https://api.test/v1/videos/sora-2:task_01k6x15vhrff09dkkqjrzwhm60"},
       {"a/b", "https://api.test/v1/videos/a%2Fb"},
       {"a b?c#d", "https://api.test/v1/videos/a%20b%3Fc%23d"},
       {"100%", "https://api.test/v1/videos/100%25"},
@@ -198,7 +200,7 @@ TEST_CASE("openai provider: check() rules", "[provider]") {
   OpenAiVideosProvider p(test_config());
   struct Case {
     JobSpec spec;
-    const char* error;   // nullptr: accepted
+    const char* error;  // nullptr: accepted
   };
   JobSpec two_images = spec("sora-2", 8);
   two_images.images = {"/a.png", "/b.png"};
@@ -215,10 +217,12 @@ TEST_CASE("openai provider: check() rules", "[provider]") {
        "seconds: 5 is not offered for sora-2 (use 4, 8 or 12; 10, 15 or 25 on gateway routes)"},
       {spec("sora-2-pro", 7),
        "seconds: 7 is not offered for sora-2-pro (use 4, 8 or 12; 10, 15 or 25 on gateway routes)"},
-      {spec("sora-2", 8, "large"), "size: 1792x1024 (large) needs sora-2-pro; use size: small with sora-2"},
+      {spec("sora-2", 8, "large"),
+       "size: 1792x1024 (large) needs sora-2-pro; use size: small with sora-2"},
       {spec("sora-2", 8, "large", Orientation::portrait),
        "size: 1024x1792 (large) needs sora-2-pro; use size: small with sora-2"},
-      {spec("sora-2", 8, "1792x1024"), "size: 1792x1024 (large) needs sora-2-pro; use size: small with sora-2"},
+      {spec("sora-2", 8, "1792x1024"),
+       "size: 1792x1024 (large) needs sora-2-pro; use size: small with sora-2"},
       {spec("sora-2-pro", 8, "large"), nullptr},
       {spec("sora-2-pro", 8, "large", Orientation::portrait), nullptr},
       {two_images, "images: the OpenAI video format takes one reference image, got 2"},
@@ -243,21 +247,22 @@ TEST_CASE("openai provider: parse_create needs an id", "[provider]") {
   OpenAiVideosProvider p(test_config());
   HttpResponse r;
   r.status = 200;
-  r.body = R"({"id":"video_123","object":"video","model":"sora-2","status":"queued","progress":0,"created_at":1712697600,"completed_at":null,"expires_at":null,"prompt":"A calico cat","size":"720x1280","seconds":"8","remixed_from_video_id":null,"error":null,"quality":"standard"})";
+  r.body =
+      R"({"id":"video_123","object":"video","model":"sora-2","status":"queued","progress":0,"created_at":1712697600,"completed_at":null,"expires_at":null,"prompt":"A calico cat","size":"720x1280","seconds":"8","remixed_from_video_id":null,"error":null,"quality":"standard"})";
   auto a = p.parse_create(r);
   REQUIRE(a.has_value());
   CHECK(a->remote_id == "video_123");
   CHECK(a->status.phase == RemotePhase::queued);
   CHECK(a->status.raw_status == "queued");
 
-  r.body = R"({"id":"sora-2:task_01k6x15vhrff09dkkqjrzwhm60"})";   // an id alone: accepted
+  r.body = R"({"id":"sora-2:task_01k6x15vhrff09dkkqjrzwhm60"})";  // an id alone: accepted
   a = p.parse_create(r);
   REQUIRE(a.has_value());
   CHECK(a->remote_id == "sora-2:task_01k6x15vhrff09dkkqjrzwhm60");
   CHECK(a->status.phase == RemotePhase::queued);
 
-  for (const char* body : {R"({"status":"queued"})", R"({"id":""})", R"({"id":42})", "[]",
-                           "<html>ok</html>", ""}) {
+  for (const char* body :
+       {R"({"status":"queued"})", R"({"id":""})", R"({"id":42})", "[]", "<html>ok</html>", ""}) {
     INFO(body);
     r.body = body;
     auto bad = p.parse_create(r);
@@ -302,7 +307,8 @@ TEST_CASE("openai provider: make_provider gives the openai dialect", "[provider]
   CHECK(p->query_request({}, "v1").url == "https://api.test/v1/videos/v1");
 }
 
-TEST_CASE("openai provider: remix, edit and extend go to their routes with the parent's id", "[provider]") {
+TEST_CASE("openai provider: remix, edit and extend go to their routes with the parent's id",
+          "[provider]") {
   OpenAiVideosProvider p(test_config());
   JobSpec s = spec("sora-2", 8);
   s.parent = "base";
@@ -331,7 +337,7 @@ TEST_CASE("openai provider: remix, edit and extend go to their routes with the p
   // Without the parent's video there is nothing to remix: an error, never a plain create.
   CHECK_FALSE(p.create_request(s, CreateContext{}).has_value());
   s.seconds = 10;
-  CHECK_FALSE(p.check(s).has_value());   // extensions add 4, 8 or 12 seconds
+  CHECK_FALSE(p.check(s).has_value());  // extensions add 4, 8 or 12 seconds
 }
 
 TEST_CASE("openai provider: gateway fields and character ids travel with a create", "[provider]") {

@@ -54,9 +54,10 @@ TEST_CASE("params: a typo names its place and the key it resembles", "[provider]
         "it knows negative_prompt, cfg_scale, mode, camera_control");
   CHECK(problem(Dialect::openai, with_params("sora-2", {param("seed", "1")})) ==
         "m.yaml:7:7: params.seed: the openai dialect takes no params; remove the key");
-  CHECK(problem(Dialect::unified, with_params("sora-2", {param("seed", "1")})).find(
-            "unified dialect takes no params") != std::string::npos);
-  CHECK(problem(Dialect::minimax, with_params("MiniMax-Hailuo-02", {param("prompt_optimiser", "true")}))
+  CHECK(problem(Dialect::unified, with_params("sora-2", {param("seed", "1")}))
+            .find("unified dialect takes no params") != std::string::npos);
+  CHECK(problem(Dialect::minimax,
+                with_params("MiniMax-Hailuo-02", {param("prompt_optimiser", "true")}))
             .find("did you mean prompt_optimizer?") != std::string::npos);
 }
 
@@ -67,8 +68,8 @@ TEST_CASE("params: values are checked against the option's type", "[provider]") 
   CHECK(check(Dialect::kling, "cfg_scale", "0.5").empty());
   CHECK(check(Dialect::kling, "cfg_scale", "2") ==
         "m.yaml:7:7: params.cfg_scale: expected a number from 0 to 1, got 2");
-  CHECK(check(Dialect::kling, "cfg_scale", "\"0.5\"").starts_with(
-      "m.yaml:7:7: params.cfg_scale: expected a number"));
+  CHECK(check(Dialect::kling, "cfg_scale", "\"0.5\"")
+            .starts_with("m.yaml:7:7: params.cfg_scale: expected a number"));
   CHECK(check(Dialect::kling, "mode", "\"pro\"").empty());
   CHECK(check(Dialect::kling, "mode", "\"fast\"") ==
         "m.yaml:7:7: params.mode: expected one of std,pro, got \"fast\"");
@@ -84,20 +85,21 @@ TEST_CASE("params: values are checked against the option's type", "[provider]") 
 }
 
 TEST_CASE("params: the provider sends them where its body takes them", "[provider]") {
-  auto kling = create_body(Dialect::kling, with_params("kling-v2-6", {param("cfg_scale", "0.5"),
-                                                                      param("mode", "\"pro\""),
-                                                                      param("camera_control",
-                                                                            R"({"type":"simple"})")}));
+  auto kling =
+      create_body(Dialect::kling,
+                  with_params("kling-v2-6", {param("cfg_scale", "0.5"), param("mode", "\"pro\""),
+                                             param("camera_control", R"({"type":"simple"})")}));
   CHECK(kling["cfg_scale"].GetDouble() == 0.5);
   CHECK(std::string(kling["mode"].GetString()) == "pro");  // the option, not size's "std"
   CHECK(std::string(kling["camera_control"]["type"].GetString()) == "simple");
-  auto wan = create_body(Dialect::wan, with_params("wan2.6-t2v", {param("negative_prompt", "\"blur\""),
-                                                                  param("prompt_extend", "false")}));
+  auto wan =
+      create_body(Dialect::wan, with_params("wan2.6-t2v", {param("negative_prompt", "\"blur\""),
+                                                           param("prompt_extend", "false")}));
   CHECK(std::string(wan["input"]["negative_prompt"].GetString()) == "blur");
   CHECK(wan["parameters"]["prompt_extend"].GetBool() == false);
   CHECK_FALSE(wan.HasMember("prompt_extend"));
-  auto minimax = create_body(Dialect::minimax,
-                             with_params("MiniMax-Hailuo-02", {param("prompt_optimizer", "false")}));
+  auto minimax = create_body(Dialect::minimax, with_params("MiniMax-Hailuo-02",
+                                                           {param("prompt_optimizer", "false")}));
   CHECK(minimax["prompt_optimizer"].GetBool() == false);
   auto seedance = create_body(Dialect::seedance,
                               with_params("doubao-seedance-1-0-pro-250528", {param("seed", "7")}));
@@ -136,7 +138,8 @@ TEST_CASE("params: read from the manifest with their types and places", "[manife
   REQUIRE(back->params.size() == 4);
   CHECK(back->params[3].json == params[3].json);
 
-  const auto bad = dir.write("bad.yaml", "batch: b\njobs:\n  - id: a\n    prompt: x\n    params: [seed]\n");
+  const auto bad =
+      dir.write("bad.yaml", "batch: b\njobs:\n  - id: a\n    prompt: x\n    params: [seed]\n");
   auto refused = load_manifest(bad.string());
   REQUIRE_FALSE(refused.has_value());
   CHECK(refused.error().message.find(":5:13: jobs[0].params: expected a map") != std::string::npos);

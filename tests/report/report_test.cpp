@@ -197,8 +197,8 @@ TEST_CASE("paid, unclaimed videos show in status and every report", "[report]") 
   CHECK_THAT(report(*store, ReportFormat::html), Catch::Contains("video_dup1"));
 
   // Once a job holds it, it is nobody's duplicate any more.
-  Transition claim{(*job)->row_id, JobState::ambiguous, JobState::submitted, k_generated_at, 0,
-                   "adopted", {}};
+  Transition claim{
+      (*job)->row_id, JobState::ambiguous, JobState::submitted, k_generated_at, 0, "adopted", {}};
   claim.update.remote_id = "video_dup1";
   REQUIRE(store->apply(std::vector<Transition>{claim}).has_value());
   CHECK(store->unclaimed_videos(std::nullopt)->empty());
@@ -206,15 +206,16 @@ TEST_CASE("paid, unclaimed videos show in status and every report", "[report]") 
 
 TEST_CASE("a video that is not what was asked shows in status and every report", "[report]") {
   auto store = store_with_jobs();
-  const JobState path[] = {JobState::queued, JobState::submitting, JobState::submitted,
-                           JobState::ready, JobState::downloading, JobState::done};
+  const JobState path[] = {JobState::queued, JobState::submitting,  JobState::submitted,
+                           JobState::ready,  JobState::downloading, JobState::done};
   for (std::size_t i = 1; i < std::size(path); ++i) {
     Transition t = step(3, path[i - 1], path[i], k_generated_at);
     if (path[i] == JobState::done) {
       t.update.output_path = "out/nightly/job-2.mp4";
       t.update.check = VideoCheck{};
       t.update.check->verdict = "duration_short,resolution_mismatch";
-      t.update.check->mismatches = "asked for 8 s, got a 4 s video\nasked for 1280x720, got 640x360";
+      t.update.check->mismatches =
+          "asked for 8 s, got a 4 s video\nasked for 1280x720, got 640x360";
       t.update.check->probed = true;
       t.update.check->has_video = true;
       t.update.check->video_codec = "h264";

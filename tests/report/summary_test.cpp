@@ -197,7 +197,8 @@ TEST_CASE("the Markdown report escapes table cells and lists every job", "[repor
   CHECK_THAT(md, Catch::Contains("| Success rate | 50.0 %"));
   CHECK_THAT(md, Catch::Contains("| Retries / 429s | 2 / 1 |"));
   CHECK_THAT(md, Catch::Contains("$2.80"));
-  CHECK_THAT(md, Catch::Contains("a &lt;b&gt;cat&lt;/b&gt; \\| surfing<br>at \"dawn\" &amp; 'dusk'"));
+  CHECK_THAT(md,
+             Catch::Contains("a &lt;b&gt;cat&lt;/b&gt; \\| surfing<br>at \"dawn\" &amp; 'dusk'"));
   CHECK_THAT(md, Catch::Contains("moderation_blocked: blocked &lt;by&gt; policy"));
   CHECK(count(md, "| nightly | job-") == 3);
   std::string only_failed = report(*store, ReportFormat::md, {std::nullopt, JobState::failed});

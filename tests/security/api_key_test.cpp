@@ -48,7 +48,8 @@ TEST_CASE("a key file's first line, trimmed, is the key", "[security][config]") 
   CHECK(vb::read_api_key_file(d.write("c", k_key, 0600)).value() == k_key);
 }
 
-TEST_CASE("a key file readable by group or others is refused, naming the file", "[security][config]") {
+TEST_CASE("a key file readable by group or others is refused, naming the file",
+          "[security][config]") {
   KeyDir d;
   for (mode_t mode : {0640, 0604, 0644, 0660, 0666, 0610}) {
     INFO("mode " << std::oct << mode);
@@ -64,7 +65,8 @@ TEST_CASE("a key file readable by group or others is refused, naming the file", 
   }
 }
 
-TEST_CASE("bad key files fail with a message that never shows their content", "[security][config]") {
+TEST_CASE("bad key files fail with a message that never shows their content",
+          "[security][config]") {
   KeyDir d;
   SECTION("missing") {
     auto key = vb::read_api_key_file((d.dir / "nope").string());

@@ -65,6 +65,5 @@ TEST_CASE("a stray top-level ',' in a manifest is an error, not a hang", "[secur
 TEST_CASE("absurd timestamps in provider answers are dropped, not converted", "[security][fuzz]") {
   CHECK(vb::fuzz::answer(R"({"status":"completed","expires_at":1e300})") == "");
   CHECK(vb::fuzz::answer(
-            R"({"data":[{"id":"v","created_at":1.7e85,"seconds":1e30,"status":"queued"}]})") ==
-        "");
+            R"({"data":[{"id":"v","created_at":1.7e85,"seconds":1e30,"status":"queued"}]})") == "");
 }

@@ -26,8 +26,9 @@ void use_key_file(const E2eFolder& folder, const std::string& key, mode_t mode,
   const std::string key_path = folder.path("openai.key");
   std::ofstream(key_path) << key << "\n";
   ::chmod(key_path.c_str(), mode);
-  folder.write_config(8, extra + "\n[provider]\napi_key_env = \"VB_KEY_VARIABLE_NEVER_SET\"\n"
-                                  "api_key_file = \"openai.key\"\n");
+  folder.write_config(8, extra +
+                             "\n[provider]\napi_key_env = \"VB_KEY_VARIABLE_NEVER_SET\"\n"
+                             "api_key_file = \"openai.key\"\n");
 }
 
 // Every file under the folder except the key file itself, whose bytes contain `needle`.
@@ -55,8 +56,8 @@ int files_seen(const E2eFolder& folder) {
 // Everything a user would look at after a run: reports in every format, status, events.
 void write_reports(const E2eFolder& folder) {
   for (const std::string format : {"csv", "json", "jsonl", "md", "html"}) {
-    CommandResult r = folder.run({"report", "--format", format, "--output",
-                                  folder.path("report." + format)});
+    CommandResult r =
+        folder.run({"report", "--format", format, "--output", folder.path("report." + format)});
     INFO(format << ": " << r.err);
     CHECK(r.exit_code == 0);
   }
@@ -73,12 +74,11 @@ int route_count(const rapidjson::Document& stats, const char* route) {
 
 TEST_CASE("a whole batch with the key from a key file leaves the key in no file and no output",
           "[e2e][security]") {
-  SimProcess sim({"--gen-ms", "200", "--quiet", "--require-key", k_key, "--fail-marker",
-                  "[[fail]]"});
+  SimProcess sim(
+      {"--gen-ms", "200", "--quiet", "--require-key", k_key, "--fail-marker", "[[fail]]"});
   E2eFolder folder;
   use_key_file(folder, k_key, 0600);
-  const std::string manifest =
-      folder.write_manifest("leak", 6, {{5, "This one fails [[fail]]"}});
+  const std::string manifest = folder.write_manifest("leak", 6, {{5, "This one fails [[fail]]"}});
   CommandResult run = folder.run({"run", manifest}, sim.base_url());
   INFO(run.err);
   REQUIRE(run.exit_code != 2);  // the key file was accepted...
@@ -163,11 +163,11 @@ TEST_CASE("files vidbatch creates follow the umask and are never world-writable"
     for (const auto& entry : fs::recursive_directory_iterator(folder.dir())) {
       struct stat st {};
       REQUIRE(::lstat(entry.path().c_str(), &st) == 0);
-      if (entry.path() == folder.path("openai.key") ||
-          entry.path().filename() == "vidbatch.toml" || entry.path().filename() == "manifest.yaml" ||
-          entry.path().extension() == ".yaml" || entry.path().extension() == ".out" ||
-          entry.path().extension() == ".err") {
-        continue;  // written by this test (and the harness's stdout/stderr capture), not by vidbatch
+      if (entry.path() == folder.path("openai.key") || entry.path().filename() == "vidbatch.toml" ||
+          entry.path().filename() == "manifest.yaml" || entry.path().extension() == ".yaml" ||
+          entry.path().extension() == ".out" || entry.path().extension() == ".err") {
+        continue;  // written by this test (and the harness's stdout/stderr capture), not by
+                   // vidbatch
       }
       INFO(entry.path().string() << " mode " << std::oct << (st.st_mode & 07777));
       CHECK((st.st_mode & S_IWOTH) == 0);

@@ -27,7 +27,7 @@ TEST_CASE("file_inside: a regular file below the root, nothing that resolves els
   CHECK(*inside == std::filesystem::canonical(root + "/night/a.mp4").string());
 
   for (const std::string& path : {root + "/../secret.txt", root + "/night/link.mp4",
-                                 dir.file("out-other/b.mp4"), root + "/night"}) {
+                                  dir.file("out-other/b.mp4"), root + "/night"}) {
     INFO(path);
     auto refused = file_inside(root, path);
     REQUIRE_FALSE(refused.has_value());

@@ -13,17 +13,16 @@ using namespace vidbatch::test;
 namespace {
 
 const std::string k_key = "Authorization: Bearer sk-chat";
-const std::string k_stream = R"({"model":"sora-2","stream":true,"messages":[{"role":"system","content":"be brief"},)"
-                             R"({"role":"user","content":[{"type":"text","text":"a whale"},)"
-                             R"({"type":"image_url","image_url":{"url":"https://e.x/a.png"}}]}]})";
+const std::string k_stream =
+    R"({"model":"sora-2","stream":true,"messages":[{"role":"system","content":"be brief"},)"
+    R"({"role":"user","content":[{"type":"text","text":"a whale"},)"
+    R"({"type":"image_url","image_url":{"url":"https://e.x/a.png"}}]}]})";
 
-std::vector<std::string> flags(std::vector<std::string> extra = {})
-{
+std::vector<std::string> flags(std::vector<std::string> extra = {}) {
   return native_sim_flags({"--dialect", "chat", "--require-key", "sk-chat"}, extra);
 }
 
-HttpResponse chat(const SimProcess& sim, const std::string& body, long timeout_ms = 10000)
-{
+HttpResponse chat(const SimProcess& sim, const std::string& body, long timeout_ms = 10000) {
   HttpRequest request;
   request.method = "POST";
   request.url = sim.base_url() + "/chat/completions";
@@ -34,8 +33,7 @@ HttpResponse chat(const SimProcess& sim, const std::string& body, long timeout_m
 }
 
 // The `data:` payloads of a Server-Sent Events body, in order.
-std::vector<std::string> events(const std::string& body)
-{
+std::vector<std::string> events(const std::string& body) {
   std::vector<std::string> out;
   size_t at = 0;
   while ((at = body.find("data: ", at)) != std::string::npos) {
@@ -47,8 +45,7 @@ std::vector<std::string> events(const std::string& body)
 }
 
 // Everything the deltas said, joined.
-std::string streamed_text(const std::vector<std::string>& payloads)
-{
+std::string streamed_text(const std::vector<std::string>& payloads) {
   std::string text;
   for (const auto& payload : payloads) {
     if (payload != "[DONE]") {
@@ -58,16 +55,16 @@ std::string streamed_text(const std::vector<std::string>& payloads)
   return text;
 }
 
-std::string link_in(const std::string& text)
-{
+std::string link_in(const std::string& text) {
   std::smatch match;
-  return std::regex_search(text, match, std::regex(R"(\]\((http[^)]+\.mp4[^)]*)\))")) ? match[1].str() : "";
+  return std::regex_search(text, match, std::regex(R"(\]\((http[^)]+\.mp4[^)]*)\))"))
+             ? match[1].str()
+             : "";
 }
 
-} // namespace
+}  // namespace
 
-TEST_CASE("sim chat: a streamed completion reports progress, then links the MP4", "[e2e][sim]")
-{
+TEST_CASE("sim chat: a streamed completion reports progress, then links the MP4", "[e2e][sim]") {
   SimProcess sim(flags({"--gen-ms", "600"}));
   const HttpResponse response = chat(sim, k_stream);
   REQUIRE(response.curl_code == 0);
@@ -79,7 +76,8 @@ TEST_CASE("sim chat: a streamed completion reports progress, then links the MP4"
   const auto first = parse_body(payloads.front());
   CHECK(member_text(first, "object") == "chat.completion.chunk");
   CHECK(member_text(first["choices"][0]["delta"], "role") == "assistant");
-  CHECK(member_text(parse_body(payloads[payloads.size() - 2])["choices"][0], "finish_reason") == "stop");
+  CHECK(member_text(parse_body(payloads[payloads.size() - 2])["choices"][0], "finish_reason") ==
+        "stop");
   const std::string text = streamed_text(payloads);
   CHECK(text.find("Generating: ") != std::string::npos);
   const std::string url = link_in(text);
@@ -93,49 +91,50 @@ TEST_CASE("sim chat: a streamed completion reports progress, then links the MP4"
   CHECK(stats["auth_headers_seen_on_files"].GetInt64() == 0);
 }
 
-TEST_CASE("sim chat: stream false waits for the video and answers one completion", "[e2e][sim]")
-{
+TEST_CASE("sim chat: stream false waits for the video and answers one completion", "[e2e][sim]") {
   SimProcess sim(flags());
-  const HttpResponse response =
-    chat(sim, R"({"model":"sora_video2-landscape-15s","messages":[{"role":"user","content":"a whale"}]})");
+  const HttpResponse response = chat(
+      sim,
+      R"({"model":"sora_video2-landscape-15s","messages":[{"role":"user","content":"a whale"}]})");
   REQUIRE(response.status == 200);
   const auto doc = parse_body(response.body);
   CHECK(member_text(doc, "object") == "chat.completion");
   CHECK_FALSE(link_in(member_text(doc["choices"][0]["message"], "content")).empty());
-  const HttpResponse failed = chat(sim, R"({"model":"sora-2","messages":[{"role":"user","content":"[[fail]] x"}]})");
+  const HttpResponse failed =
+      chat(sim, R"({"model":"sora-2","messages":[{"role":"user","content":"[[fail]] x"}]})");
   const std::string text = member_text(parse_body(failed.body)["choices"][0]["message"], "content");
   CHECK(text.find("failed") != std::string::npos);
   CHECK(link_in(text).empty());
 }
 
-TEST_CASE("sim chat: a stream cut after the request left still made its video", "[e2e][sim]")
-{
+TEST_CASE("sim chat: a stream cut after the request left still made its video", "[e2e][sim]") {
   SimProcess sim(flags({"--lose-create-answers", "1"}));
   const HttpResponse cut = chat(sim, k_stream);
   CHECK(cut.curl_code == 18);
   CHECK(link_in(streamed_text(events(cut.body))).empty());
-  CHECK(events(cut.body).size() == 3); // the role, then two progress lines
+  CHECK(events(cut.body).size() == 3);  // the role, then two progress lines
   const auto stats = parse_body(sim.stats());
   CHECK(stats["creates_total"].GetInt64() == 1);
   CHECK(stats["faults_injected"]["lost_create"].GetInt64() == 1);
 }
 
-TEST_CASE("sim chat: refusals are OpenAI-shaped; an open stream holds an in-flight slot", "[e2e][sim]")
-{
+TEST_CASE("sim chat: refusals are OpenAI-shaped; an open stream holds an in-flight slot",
+          "[e2e][sim]") {
   SimProcess sim(flags({"--gen-ms", "5000", "--max-in-flight", "1"}));
-  const HttpResponse bad_model = chat(sim, R"({"model":"gpt-9","stream":true,"messages":[{"role":"user","content":"x"}]})");
+  const HttpResponse bad_model =
+      chat(sim, R"({"model":"gpt-9","stream":true,"messages":[{"role":"user","content":"x"}]})");
   CHECK(bad_model.status == 400);
   CHECK(member_text(parse_body(bad_model.body)["error"], "type") == "invalid_request_error");
-  CHECK(chat(sim, R"({"model":"sora-2","messages":[{"role":"system","content":"x"}]})").status == 400);
-  CHECK(chat(sim, k_stream, 300).curl_code == 28); // the client gives up; the video generates on
+  CHECK(chat(sim, R"({"model":"sora-2","messages":[{"role":"system","content":"x"}]})").status ==
+        400);
+  CHECK(chat(sim, k_stream, 300).curl_code == 28);  // the client gives up; the video generates on
   const HttpResponse second = chat(sim, k_stream);
   CHECK(second.status == 429);
   CHECK(member_text(parse_body(second.body)["error"], "code") == "rate_limit_exceeded");
   CHECK(parse_body(sim.stats())["creates_total"].GetInt64() == 1);
 }
 
-TEST_CASE("sim chat: the fault proxy cuts a stream it relays", "[e2e][sim]")
-{
+TEST_CASE("sim chat: the fault proxy cuts a stream it relays", "[e2e][sim]") {
   SimProcess sim(flags({"--fault", "partial:first=1"}));
   const HttpResponse cut = chat(sim, k_stream);
   CHECK(cut.curl_code != 0);

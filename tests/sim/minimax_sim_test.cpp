@@ -14,18 +14,16 @@ namespace {
 
 const std::string k_key = "Authorization: Bearer mm-key";
 
-std::vector<std::string> flags(std::vector<std::string> extra = {})
-{
+std::vector<std::string> flags(std::vector<std::string> extra = {}) {
   return native_sim_flags({"--dialect", "minimax", "--require-key", "mm-key"}, extra);
 }
 
-int status_code(const rapidjson::Document& doc)
-{
+int status_code(const rapidjson::Document& doc) {
   return doc["base_resp"]["status_code"].GetInt();
 }
 
-std::string create_task(const std::string& url, const std::string& body, const std::string& header = k_key)
-{
+std::string create_task(const std::string& url, const std::string& body,
+                        const std::string& header = k_key) {
   const HttpResponse response = post_json(url, body, {header});
   INFO(response.body);
   REQUIRE(response.status == 200);
@@ -34,24 +32,24 @@ std::string create_task(const std::string& url, const std::string& body, const s
   return member_text(doc, "task_id");
 }
 
-std::string query_status(const rapidjson::Document& doc)
-{
+std::string query_status(const rapidjson::Document& doc) {
   return member_text(doc, "status");
 }
 
 // Polls the query until Success or Fail; returns its body.
-rapidjson::Document settle(const std::string& query_url, std::set<std::string>& seen)
-{
+rapidjson::Document settle(const std::string& query_url, std::set<std::string>& seen) {
   return parse_body(poll_until(query_url, {k_key}, query_status, {"Success", "Fail"}, seen));
 }
 
-} // namespace
+}  // namespace
 
-TEST_CASE("sim minimax: create, query, retrieve, download: file_id a string, then a number", "[e2e][sim]")
-{
-  SimProcess sim(flags({"--gen-ms", "3000"})); // 300 ms queued: the first poll sees it even on a busy machine
-  const std::string id = create_task(sim.base_url() + "/video_generation",
-                                     R"({"model":"MiniMax-Hailuo-02","prompt":"a heron","duration":6,"resolution":"768P"})");
+TEST_CASE("sim minimax: create, query, retrieve, download: file_id a string, then a number",
+          "[e2e][sim]") {
+  SimProcess sim(
+      flags({"--gen-ms", "3000"}));  // 300 ms queued: the first poll sees it even on a busy machine
+  const std::string id = create_task(
+      sim.base_url() + "/video_generation",
+      R"({"model":"MiniMax-Hailuo-02","prompt":"a heron","duration":6,"resolution":"768P"})");
   CHECK(id.size() == 15);
   CHECK(id.find_first_not_of("0123456789") == std::string::npos);
   std::set<std::string> seen;
@@ -65,7 +63,8 @@ TEST_CASE("sim minimax: create, query, retrieve, download: file_id a string, the
   CHECK(done["video_width"].GetInt() == 1366);
   CHECK(done["video_height"].GetInt() == 768);
 
-  const HttpResponse retrieved = http_get(sim.base_url() + "/files/retrieve?file_id=" + file_id, {k_key});
+  const HttpResponse retrieved =
+      http_get(sim.base_url() + "/files/retrieve?file_id=" + file_id, {k_key});
   REQUIRE(retrieved.status == 200);
   const auto file = parse_body(retrieved.body);
   CHECK(status_code(file) == 0);
@@ -88,8 +87,7 @@ TEST_CASE("sim minimax: create, query, retrieve, download: file_id a string, the
   CHECK(stats["requests_by_route"]["GET /v1/files/retrieve"].GetInt64() == 1);
 }
 
-TEST_CASE("sim minimax: every error is HTTP 200 with base_resp", "[e2e][sim]")
-{
+TEST_CASE("sim minimax: every error is HTTP 200 with base_resp", "[e2e][sim]") {
   SimProcess sim(flags());
   const std::string url = sim.base_url() + "/video_generation";
   const auto code_of = [&](const std::string& body, const std::string& header = k_key) {
@@ -103,7 +101,9 @@ TEST_CASE("sim minimax: every error is HTTP 200 with base_resp", "[e2e][sim]")
   const std::string t2v = R"({"model":"MiniMax-Hailuo-2.3","prompt":"p"})";
   CHECK(code_of(t2v, "X-None: 1") == 1004);
   CHECK(code_of(t2v, "Authorization: Bearer wrong") == 2049);
-  CHECK(code_of(R"({"model":"MiniMax-Hailuo-02","prompt":"p","duration":10,"resolution":"1080P"})") == 2013);
+  CHECK(
+      code_of(R"({"model":"MiniMax-Hailuo-02","prompt":"p","duration":10,"resolution":"1080P"})") ==
+      2013);
   CHECK(code_of(R"({"model":"MiniMax-Hailuo-02","prompt":"p","duration":"6"})") == 2013);
   CHECK(code_of(R"({"model":"MiniMax-Hailuo-2.3","prompt":"p","resolution":"512P"})") == 2013);
   CHECK(code_of(R"({"model":"T2V-01","prompt":"p","duration":10})") == 2013);
@@ -117,10 +117,13 @@ TEST_CASE("sim minimax: every error is HTTP 200 with base_resp", "[e2e][sim]")
                 R"("last_frame_image":"https://e.x/b.png","resolution":"512P"})") == 2013);
   CHECK(parse_body(sim.stats())["creates_total"].GetInt64() == 0);
 
-  CHECK(code_of(R"({"model":"MiniMax-Hailuo-02","first_frame_image":"data:image/png;base64,iVBORw0KGgo=",)"
-                R"("last_frame_image":"https://e.x/b.png","duration":10})") == 0);
+  CHECK(
+      code_of(
+          R"({"model":"MiniMax-Hailuo-02","first_frame_image":"data:image/png;base64,iVBORw0KGgo=",)"
+          R"("last_frame_image":"https://e.x/b.png","duration":10})") == 0);
   CHECK(code_of(R"({"model":"I2V-01","first_frame_image":"https://e.x/a.png"})") == 0);
-  const HttpResponse missing = http_get(sim.base_url() + "/query/video_generation?task_id=999999999999999", {k_key});
+  const HttpResponse missing =
+      http_get(sim.base_url() + "/query/video_generation?task_id=999999999999999", {k_key});
   CHECK(missing.status == 200);
   CHECK(status_code(parse_body(missing.body)) == 2013);
   const auto stats = parse_body(sim.stats());
@@ -128,15 +131,19 @@ TEST_CASE("sim minimax: every error is HTTP 200 with base_resp", "[e2e][sim]")
   CHECK(stats["vendor_codes_sent"]["2013"].GetInt64() == 11);
 }
 
-TEST_CASE("sim minimax: download URLs expire and are retrieved again; tasks are forgotten", "[e2e][sim]")
-{
+TEST_CASE("sim minimax: download URLs expire and are retrieved again; tasks are forgotten",
+          "[e2e][sim]") {
   // Each URL lives 2-3 s (Expires is in whole seconds), the task 6 s after it finished.
   SimProcess sim(flags({"--gen-ms", "100", "--url-ttl-ms", "3000", "--task-ttl-ms", "6000"}));
-  const std::string id = create_task(sim.base_url() + "/video_generation", R"({"model":"T2V-01","prompt":"p"})");
+  const std::string id =
+      create_task(sim.base_url() + "/video_generation", R"({"model":"T2V-01","prompt":"p"})");
   std::set<std::string> seen;
-  const std::string file_id = member_text(settle(sim.base_url() + "/query/video_generation?task_id=" + id, seen), "file_id");
+  const std::string file_id =
+      member_text(settle(sim.base_url() + "/query/video_generation?task_id=" + id, seen),
+                  "file_id");
   const auto retrieve = [&] {
-    return parse_body(http_get(sim.base_url() + "/files/retrieve?file_id=" + file_id, {k_key}).body);
+    return parse_body(
+        http_get(sim.base_url() + "/files/retrieve?file_id=" + file_id, {k_key}).body);
   };
   const std::string first_url = member_text(retrieve()["file"], "download_url");
   CHECK(http_get(first_url).status == 200);
@@ -149,15 +156,15 @@ TEST_CASE("sim minimax: download URLs expire and are retrieved again; tasks are 
   CHECK(http_get(second_url).status == 200);
   CHECK(parse_body(sim.stats())["creates_total"].GetInt64() == 1);
 
-  std::this_thread::sleep_for(std::chrono::milliseconds(3000)); // past the task's time to live
-  const auto gone = parse_body(http_get(sim.base_url() + "/query/video_generation?task_id=" + id, {k_key}).body);
+  std::this_thread::sleep_for(std::chrono::milliseconds(3000));  // past the task's time to live
+  const auto gone =
+      parse_body(http_get(sim.base_url() + "/query/video_generation?task_id=" + id, {k_key}).body);
   CHECK_FALSE(gone.HasMember("status"));
   CHECK(status_code(gone) != 0);
   CHECK(status_code(retrieve()) != 0);
 }
 
-TEST_CASE("sim minimax: the fail marker ends in Fail with base_resp set", "[e2e][sim]")
-{
+TEST_CASE("sim minimax: the fail marker ends in Fail with base_resp set", "[e2e][sim]") {
   SimProcess sim(flags());
   const std::string id = create_task(sim.base_url() + "/video_generation",
                                      R"({"model":"MiniMax-Hailuo-2.3","prompt":"[[fail]] p"})");
@@ -168,8 +175,7 @@ TEST_CASE("sim minimax: the fail marker ends in Fail with base_resp set", "[e2e]
   CHECK_FALSE(done.HasMember("file_id"));
 }
 
-TEST_CASE("sim minimax: vendor refusals and the RPM limit live in base_resp", "[e2e][sim]")
-{
+TEST_CASE("sim minimax: vendor refusals and the RPM limit live in base_resp", "[e2e][sim]") {
   SimProcess sim(flags({"--rpm", "1"}));
   const std::string url = sim.base_url() + "/video_generation";
   const std::string body = R"({"model":"MiniMax-Hailuo-2.3","prompt":"p"})";
@@ -179,9 +185,10 @@ TEST_CASE("sim minimax: vendor refusals and the RPM limit live in base_resp", "[
     return status_code(parse_body(response.body));
   };
   CHECK(code_of() == 0);
-  CHECK(code_of() == 1002); // the second create within a minute
-  sim.set_faults(R"({"rpm":0,"vendor_faults":["balance:first=1","sensitive:first=1","invalid:first=1",)"
-                 R"("rate_limit:first=1","server:first=1"]})");
+  CHECK(code_of() == 1002);  // the second create within a minute
+  sim.set_faults(
+      R"({"rpm":0,"vendor_faults":["balance:first=1","sensitive:first=1","invalid:first=1",)"
+      R"("rate_limit:first=1","server:first=1"]})");
   CHECK(code_of() == 1008);
   CHECK(code_of() == 1026);
   CHECK(code_of() == 2013);
@@ -189,7 +196,8 @@ TEST_CASE("sim minimax: vendor refusals and the RPM limit live in base_resp", "[
   CHECK(code_of() == 1024);
   CHECK(code_of() == 0);
   sim.set_faults(R"({"rate_429":1.0})");
-  const auto limited = parse_body(http_get(sim.base_url() + "/query/video_generation?task_id=1", {k_key}).body);
+  const auto limited =
+      parse_body(http_get(sim.base_url() + "/query/video_generation?task_id=1", {k_key}).body);
   CHECK(status_code(limited) == 1002);
   CHECK_FALSE(limited.HasMember("status"));
   const auto stats = parse_body(sim.stats());
@@ -199,57 +207,61 @@ TEST_CASE("sim minimax: vendor refusals and the RPM limit live in base_resp", "[
   CHECK(stats["vendor_codes_sent"]["1002"].GetInt64() == 3);
 }
 
-TEST_CASE("sim minimax: behind new-api, taskdto shape", "[e2e][sim]")
-{
-  SimProcess sim({"--dialect", "minimax", "--gateway-prefix", "/minimax", "--gateway-shape", "taskdto",
-                  "--gen-ms", "300"});
+TEST_CASE("sim minimax: behind new-api, taskdto shape", "[e2e][sim]") {
+  SimProcess sim({"--dialect", "minimax", "--gateway-prefix", "/minimax", "--gateway-shape",
+                  "taskdto", "--gen-ms", "300"});
   const std::string gateway = sim.root_url() + "/minimax/v1";
   const std::string key = "Authorization: Bearer sk-gw";
-  const HttpResponse created = post_json(gateway + "/video_generation", R"({"model":"MiniMax-Hailuo-02","prompt":"p"})", {key});
+  const HttpResponse created = post_json(gateway + "/video_generation",
+                                         R"({"model":"MiniMax-Hailuo-02","prompt":"p"})", {key});
   REQUIRE(created.status == 200);
   const std::string id = member_text(parse_body(created.body), "id");
   CHECK(id.starts_with("task_"));
   std::set<std::string> seen;
-  const auto done = parse_body(poll_until(gateway + "/query/video_generation?task_id=" + id, {key}, record_status,
-                                          {"SUCCESS", "FAILURE"}, seen));
+  const auto done = parse_body(poll_until(gateway + "/query/video_generation?task_id=" + id, {key},
+                                          record_status, {"SUCCESS", "FAILURE"}, seen));
   const auto& record = done["data"];
   REQUIRE(member_text(record, "status") == "SUCCESS");
   CHECK(seen.contains("IN_PROGRESS"));
   CHECK(member_text(record["data"], "status") == "Success");
   CHECK(record["data"]["file_id"].IsString());
   CHECK(http_get(member_text(record, "result_url")).status == 200);
-  CHECK(http_get(gateway + "/files/retrieve?file_id=" + member_text(record["data"], "file_id"), {key}).status == 404);
+  CHECK(
+      http_get(gateway + "/files/retrieve?file_id=" + member_text(record["data"], "file_id"), {key})
+          .status == 404);
 
   sim.set_faults(R"({"vendor_faults":["sensitive:first=1"]})");
-  const HttpResponse refused = post_json(gateway + "/video_generation", R"({"model":"MiniMax-Hailuo-02","prompt":"p"})", {key});
+  const HttpResponse refused = post_json(gateway + "/video_generation",
+                                         R"({"model":"MiniMax-Hailuo-02","prompt":"p"})", {key});
   CHECK(refused.status == 400);
   const auto error = parse_body(refused.body);
   CHECK(member_text(error, "code") == "1026");
   CHECK(member_text(error, "message").starts_with("hailuo api error: "));
 }
 
-TEST_CASE("sim minimax: behind a yunwu-style gateway, the merged record", "[e2e][sim]")
-{
-  SimProcess sim({"--dialect", "minimax", "--gateway-prefix", "/minimax", "--gateway-shape", "yunwu", "--gen-ms", "200"});
+TEST_CASE("sim minimax: behind a yunwu-style gateway, the merged record", "[e2e][sim]") {
+  SimProcess sim({"--dialect", "minimax", "--gateway-prefix", "/minimax", "--gateway-shape",
+                  "yunwu", "--gen-ms", "200"});
   const std::string gateway = sim.root_url() + "/minimax/v1";
   const std::string key = "Authorization: Bearer sk-gw";
-  const std::string id = create_task(gateway + "/video_generation", R"({"model":"MiniMax-Hailuo-2.3","prompt":"p"})", key);
+  const std::string id = create_task(gateway + "/video_generation",
+                                     R"({"model":"MiniMax-Hailuo-2.3","prompt":"p"})", key);
   std::set<std::string> seen;
-  const auto done = parse_body(poll_until(gateway + "/query/video_generation?task_id=" + id, {key}, record_status,
-                                          {"SUCCESS", "FAILURE"}, seen));
+  const auto done = parse_body(poll_until(gateway + "/query/video_generation?task_id=" + id, {key},
+                                          record_status, {"SUCCESS", "FAILURE"}, seen));
   const auto& record = done["data"];
   REQUIRE(member_text(record, "status") == "SUCCESS");
   CHECK(member_text(record, "task_id") == id);
-  const std::string file_id = member_text(record, "fail_reason"); // yunwu puts the file_id there
+  const std::string file_id = member_text(record, "fail_reason");  // yunwu puts the file_id there
   CHECK(member_text(record["data"], "file_id") == file_id);
   CHECK(std::to_string(record["data"]["file"]["file_id"].GetInt64()) == file_id);
   CHECK(http_get(member_text(record["data"]["file"], "download_url")).status == 200);
   CHECK(http_get(gateway + "/files/retrieve?file_id=" + file_id, {key}).status == 200);
 }
 
-TEST_CASE("sim minimax: a 502 from the fault proxy after the video was made", "[e2e][sim]")
-{
-  SimProcess sim(flags({"--fault", "gateway_502:first=1", "--fault", "partial:first=1:scope=/query/"}));
+TEST_CASE("sim minimax: a 502 from the fault proxy after the video was made", "[e2e][sim]") {
+  SimProcess sim(
+      flags({"--fault", "gateway_502:first=1", "--fault", "partial:first=1:scope=/query/"}));
   const HttpResponse spoiled = post_json(sim.base_url() + "/video_generation",
                                          R"({"model":"MiniMax-Hailuo-2.3","prompt":"p"})", {k_key});
   CHECK(spoiled.status == 502);
@@ -257,7 +269,8 @@ TEST_CASE("sim minimax: a 502 from the fault proxy after the video was made", "[
   const auto stats = parse_body(sim.stats());
   CHECK(stats["creates_total"].GetInt64() == 1);
   const std::string id = member_text(stats["videos"][0], "id");
-  CHECK(http_get(sim.base_url() + "/query/video_generation?task_id=" + id, {k_key}).curl_code == 18);
+  CHECK(http_get(sim.base_url() + "/query/video_generation?task_id=" + id, {k_key}).curl_code ==
+        18);
   CHECK(http_get(sim.base_url() + "/query/video_generation?task_id=" + id, {k_key}).status == 200);
   CHECK(parse_body(sim.stats())["wire_faults"]["fired"]["partial"].GetInt64() == 1);
 }

@@ -1,8 +1,8 @@
 #include "sim/native_sim.h"
 
-#include <catch2/catch.hpp>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -12,9 +12,9 @@ namespace vidbatch::test {
 
 namespace {
 
-std::string base64url(const std::string& bytes)
-{
-  static constexpr const char* k_alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+std::string base64url(const std::string& bytes) {
+  static constexpr const char* k_alphabet =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   std::string out;
   unsigned buffer = 0;
   int bits = 0;
@@ -32,10 +32,9 @@ std::string base64url(const std::string& bytes)
   return out;
 }
 
-} // namespace
+}  // namespace
 
-rapidjson::Document parse_body(const std::string& body)
-{
+rapidjson::Document parse_body(const std::string& body) {
   rapidjson::Document doc;
   doc.Parse(body.c_str(), body.size());
   INFO("body: " << body);
@@ -43,42 +42,41 @@ rapidjson::Document parse_body(const std::string& body)
   return doc;
 }
 
-std::string member_text(const rapidjson::Value& object, const char* name)
-{
+std::string member_text(const rapidjson::Value& object, const char* name) {
   if (!object.IsObject() || !object.HasMember(name) || !object[name].IsString()) {
     return {};
   }
   return object[name].GetString();
 }
 
-std::string record_status(const rapidjson::Document& doc)
-{
+std::string record_status(const rapidjson::Document& doc) {
   return doc.HasMember("data") && doc["data"].IsObject() ? member_text(doc["data"], "status") : "";
 }
 
-std::string sign_jwt(const std::string& header_json, const std::string& payload_json, const std::string& secret)
-{
+std::string sign_jwt(const std::string& header_json, const std::string& payload_json,
+                     const std::string& secret) {
   const std::string signed_part = base64url(header_json) + "." + base64url(payload_json);
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
   HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-       reinterpret_cast<const unsigned char*>(signed_part.data()), signed_part.size(), digest, &length);
+       reinterpret_cast<const unsigned char*>(signed_part.data()), signed_part.size(), digest,
+       &length);
   return signed_part + "." + base64url(std::string(reinterpret_cast<const char*>(digest), length));
 }
 
-std::string kling_token(const std::string& access_key, const std::string& secret_key, int64_t nbf_offset_s,
-                        int64_t exp_offset_s)
-{
+std::string kling_token(const std::string& access_key, const std::string& secret_key,
+                        int64_t nbf_offset_s, int64_t exp_offset_s) {
   const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
-                        std::chrono::system_clock::now().time_since_epoch()).count();
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
   return sign_jwt(R"({"alg":"HS256","typ":"JWT"})",
-                  R"({"iss":")" + access_key + R"(","exp":)" + std::to_string(now + exp_offset_s) + R"(,"nbf":)" +
-                    std::to_string(now + nbf_offset_s) + "}",
+                  R"({"iss":")" + access_key + R"(","exp":)" + std::to_string(now + exp_offset_s) +
+                      R"(,"nbf":)" + std::to_string(now + nbf_offset_s) + "}",
                   secret_key);
 }
 
-std::vector<std::string> native_sim_flags(std::vector<std::string> dialect, const std::vector<std::string>& extra)
-{
+std::vector<std::string> native_sim_flags(std::vector<std::string> dialect,
+                                          const std::vector<std::string>& extra) {
   dialect.insert(dialect.end(), {"--video-bytes", "8192"});
   if (std::find(extra.begin(), extra.end(), "--gen-ms") == extra.end()) {
     dialect.insert(dialect.end(), {"--gen-ms", "300"});
@@ -87,8 +85,8 @@ std::vector<std::string> native_sim_flags(std::vector<std::string> dialect, cons
   return dialect;
 }
 
-HttpResponse post_json(const std::string& url, const std::string& body, std::vector<std::string> headers)
-{
+HttpResponse post_json(const std::string& url, const std::string& body,
+                       std::vector<std::string> headers) {
   HttpRequest request;
   request.method = "POST";
   request.url = url;
@@ -98,9 +96,9 @@ HttpResponse post_json(const std::string& url, const std::string& body, std::vec
   return http_send(request);
 }
 
-std::string poll_until(const std::string& url, const std::vector<std::string>& headers, const StatusReader& status_of,
-                       const std::set<std::string>& terminal, std::set<std::string>& seen)
-{
+std::string poll_until(const std::string& url, const std::vector<std::string>& headers,
+                       const StatusReader& status_of, const std::set<std::string>& terminal,
+                       std::set<std::string>& seen) {
   std::string body;
   for (int i = 0; i < 500; ++i) {
     body = http_get(url, headers).body;
@@ -115,4 +113,4 @@ std::string poll_until(const std::string& url, const std::vector<std::string>& h
   return body;
 }
 
-} // namespace vidbatch::test
+}  // namespace vidbatch::test

@@ -13,40 +13,35 @@ using namespace vidbatch::test;
 namespace {
 
 const std::string k_token = "Authorization: Token vd-key";
-const std::string k_t2v = R"({"model":"viduq2","prompt":"a paper boat","duration":5,"payload":"job-7"})";
+const std::string k_t2v =
+    R"({"model":"viduq2","prompt":"a paper boat","duration":5,"payload":"job-7"})";
 
-std::vector<std::string> flags(std::vector<std::string> extra = {})
-{
+std::vector<std::string> flags(std::vector<std::string> extra = {}) {
   return native_sim_flags({"--dialect", "vidu", "--require-key", "vd-key"}, extra);
 }
 
-std::string state_of(const rapidjson::Document& doc)
-{
+std::string state_of(const rapidjson::Document& doc) {
   return member_text(doc, "state");
 }
 
 HttpResponse create(const SimProcess& sim, const std::string& route, const std::string& body,
-                    const std::string& header = k_token)
-{
+                    const std::string& header = k_token) {
   return post_json(sim.root_url() + "/ent/v2/" + route, body, {header});
 }
 
-std::string created_id(const HttpResponse& response)
-{
+std::string created_id(const HttpResponse& response) {
   INFO(response.body);
   REQUIRE(response.status == 200);
   return member_text(parse_body(response.body), "task_id");
 }
 
-std::string creations_url(const SimProcess& sim, const std::string& id)
-{
+std::string creations_url(const SimProcess& sim, const std::string& id) {
   return sim.root_url() + "/ent/v2/tasks/" + id + "/creations";
 }
 
-} // namespace
+}  // namespace
 
-TEST_CASE("sim vidu: text2video with a payload, to a video and its cover", "[e2e][sim]")
-{
+TEST_CASE("sim vidu: text2video with a payload, to a video and its cover", "[e2e][sim]") {
   SimProcess sim(flags({"--gen-ms", "1000"}));
   const HttpResponse response = create(sim, "text2video", k_t2v);
   REQUIRE(response.status == 200);
@@ -60,7 +55,8 @@ TEST_CASE("sim vidu: text2video with a payload, to a video and its cover", "[e2e
   CHECK(member_text(created, "created_at").ends_with("Z"));
 
   std::set<std::string> seen;
-  const auto done = parse_body(poll_until(creations_url(sim, id), {k_token}, state_of, {"success", "failed"}, seen));
+  const auto done = parse_body(
+      poll_until(creations_url(sim, id), {k_token}, state_of, {"success", "failed"}, seen));
   CHECK(seen.contains("processing"));
   REQUIRE(state_of(done) == "success");
   CHECK(member_text(done, "payload") == "job-7");
@@ -70,17 +66,18 @@ TEST_CASE("sim vidu: text2video with a payload, to a video and its cover", "[e2e
   const HttpResponse video = http_get(member_text(creation, "url"));
   REQUIRE(video.status == 200);
   CHECK(video.body.substr(4, 4) == "ftyp");
-  CHECK(member_text(parse_body(sim.stats())["videos"][0], "sha256") == vb::fake::reference_sha256(video.body));
+  CHECK(member_text(parse_body(sim.stats())["videos"][0], "sha256") ==
+        vb::fake::reference_sha256(video.body));
   const HttpResponse cover = http_get(member_text(creation, "cover_url"));
   CHECK(cover.status == 200);
   CHECK(cover.body.substr(8, 4) == "WEBP");
 }
 
-TEST_CASE("sim vidu: the Token scheme, the routes' image counts and the models' limits", "[e2e][sim]")
-{
+TEST_CASE("sim vidu: the Token scheme, the routes' image counts and the models' limits",
+          "[e2e][sim]") {
   SimProcess sim(flags());
-  const auto refused = [&](const std::string& route, const std::string& body, int status, const std::string& reason,
-                           const std::string& header = k_token) {
+  const auto refused = [&](const std::string& route, const std::string& body, int status,
+                           const std::string& reason, const std::string& header = k_token) {
     const HttpResponse response = create(sim, route, body, header);
     INFO(route << " " << body << " -> " << response.body);
     CHECK(response.status == status);
@@ -93,28 +90,36 @@ TEST_CASE("sim vidu: the Token scheme, the routes' image counts and the models' 
   refused("text2video", k_t2v, 401, "Unauthorized", "Authorization: Token other");
   refused("text2video", R"({"prompt":"p"})", 400, "FieldLacking");
   refused("text2video", R"({"model":"viduq2"})", 400, "FieldLacking");
-  refused("text2video", R"({"model":"vidu2.0","prompt":"p"})", 400, "FieldInvalid"); // no text-to-video
-  refused("text2video", R"({"model":"viduq2","prompt":"p","images":["https://e.x/a.png"]})", 400, "FieldUnwanted");
+  refused("text2video", R"({"model":"vidu2.0","prompt":"p"})", 400,
+          "FieldInvalid");  // no text-to-video
+  refused("text2video", R"({"model":"viduq2","prompt":"p","images":["https://e.x/a.png"]})", 400,
+          "FieldUnwanted");
   refused("text2video", R"({"model":"viduq2","prompt":"p","duration":"5"})", 400, "FieldInvalid");
   refused("text2video", R"({"model":"viduq1","prompt":"p","duration":8})", 400, "FieldInvalid");
-  refused("text2video", R"({"model":"viduq1","prompt":"p","aspect_ratio":"4:3"})", 400, "FieldInvalid");
-  refused("img2video", R"({"model":"viduq2-pro","images":[]})", 400, "FieldItemCountOutOfRange");
-  refused("img2video", R"({"model":"viduq2-pro","images":["iVBORw0KGgo="]})", 400, "ImageFormatInvalid");
-  refused("img2video", R"({"model":"vidu2.0","images":["https://e.x/a.png"],"duration":8,"resolution":"1080p"})", 400,
+  refused("text2video", R"({"model":"viduq1","prompt":"p","aspect_ratio":"4:3"})", 400,
           "FieldInvalid");
-  refused("start-end2video", R"({"model":"viduq2-pro","images":["https://e.x/a.png"]})", 400, "FieldItemCountOutOfRange");
+  refused("img2video", R"({"model":"viduq2-pro","images":[]})", 400, "FieldItemCountOutOfRange");
+  refused("img2video", R"({"model":"viduq2-pro","images":["iVBORw0KGgo="]})", 400,
+          "ImageFormatInvalid");
+  refused("img2video",
+          R"({"model":"vidu2.0","images":["https://e.x/a.png"],"duration":8,"resolution":"1080p"})",
+          400, "FieldInvalid");
+  refused("start-end2video", R"({"model":"viduq2-pro","images":["https://e.x/a.png"]})", 400,
+          "FieldItemCountOutOfRange");
   CHECK(parse_body(sim.stats())["creates_total"].GetInt64() == 0);
 
-  created_id(create(sim, "img2video", R"({"model":"viduq2-pro","images":["data:image/png;base64,iVBORw0KGgo="]})"));
-  created_id(create(sim, "start-end2video", R"({"model":"viduq1","images":["https://e.x/a.png","https://e.x/b.png"]})"));
-  created_id(create(sim, "reference2video", R"({"model":"viduq2","prompt":"p","images":["https://e.x/a.png"]})"));
+  created_id(create(sim, "img2video",
+                    R"({"model":"viduq2-pro","images":["data:image/png;base64,iVBORw0KGgo="]})"));
+  created_id(create(sim, "start-end2video",
+                    R"({"model":"viduq1","images":["https://e.x/a.png","https://e.x/b.png"]})"));
+  created_id(create(sim, "reference2video",
+                    R"({"model":"viduq2","prompt":"p","images":["https://e.x/a.png"]})"));
   const auto stats = parse_body(sim.stats());
   CHECK(stats["creates_total"].GetInt64() == 3);
   CHECK(stats["vendor_codes_sent"]["FieldItemCountOutOfRange"].GetInt64() == 2);
 }
 
-TEST_CASE("sim vidu: beyond the organisation's run slots, tasks wait queueing", "[e2e][sim]")
-{
+TEST_CASE("sim vidu: beyond the organisation's run slots, tasks wait queueing", "[e2e][sim]") {
   SimProcess sim(flags({"--gen-ms", "2000", "--run-slots", "2"}));
   std::vector<std::string> ids;
   for (int i = 0; i < 4; ++i) {
@@ -136,16 +141,17 @@ TEST_CASE("sim vidu: beyond the organisation's run slots, tasks wait queueing", 
   poll_until(creations_url(sim, ids[3]), {k_token}, state_of, {"success", "failed"}, seen);
   CHECK(seen.contains("processing"));
   CHECK(state(ids[0]) == "success");
-  CHECK(parse_body(sim.stats())["max_in_flight_seen"].GetInt64() == 4); // unfinished, queued included
+  CHECK(parse_body(sim.stats())["max_in_flight_seen"].GetInt64() ==
+        4);  // unfinished, queued included
 }
 
-TEST_CASE("sim vidu: the listing filters, pages, and leaves the payload out", "[e2e][sim]")
-{
+TEST_CASE("sim vidu: the listing filters, pages, and leaves the payload out", "[e2e][sim]") {
   SimProcess sim(flags({"--gen-ms", "100000"}));
   const std::string a = created_id(create(sim, "text2video", k_t2v));
   const std::string b = created_id(create(sim, "text2video", k_t2v));
   const std::string c =
-    created_id(create(sim, "img2video", R"({"model":"vidu2.0","images":["https://e.x/a.png"],"payload":"job-9"})"));
+      created_id(create(sim, "img2video",
+                        R"({"model":"vidu2.0","images":["https://e.x/a.png"],"payload":"job-9"})"));
   const auto list = [&](const std::string& query) {
     const HttpResponse response = http_get(sim.root_url() + "/ent/v2/tasks" + query, {k_token});
     INFO(response.body);
@@ -161,7 +167,8 @@ TEST_CASE("sim vidu: the listing filters, pages, and leaves the payload out", "[
   CHECK(list("?model_versions=q2&model_versions=2.0")["tasks"].Size() == 3);
   CHECK(list("?task_ids=" + a)["tasks"].Size() == 1);
   CHECK(list("?states=success")["tasks"].Size() == 0);
-  CHECK(list("?created_at.from=2099-01-01T00:00:00Z&created_at.to=2099-01-02T00:00:00Z")["tasks"].Size() == 0);
+  CHECK(list("?created_at.from=2099-01-01T00:00:00Z&created_at.to=2099-01-02T00:00:00Z")["tasks"]
+            .Size() == 0);
   const auto first = list("?paper.page=0&paper.pagesz=2");
   CHECK(first["tasks"].Size() == 2);
   CHECK(member_text(first, "next_page_token") == "1");
@@ -169,12 +176,13 @@ TEST_CASE("sim vidu: the listing filters, pages, and leaves the payload out", "[
   REQUIRE(second["tasks"].Size() == 1);
   CHECK(member_text(second["tasks"][0], "id") == a);
   CHECK(member_text(second, "next_page_token").empty());
-  CHECK(member_text(parse_body(http_get(creations_url(sim, b), {k_token}).body), "payload") == "job-7");
+  CHECK(member_text(parse_body(http_get(creations_url(sim, b), {k_token}).body), "payload") ==
+        "job-7");
 }
 
-TEST_CASE("sim vidu: failures, unknown tasks and vendor refusals", "[e2e][sim]")
-{
-  SimProcess sim(flags({"--gen-ms", "300", "--vendor-fault", "balance:first=1", "--vendor-fault", "sensitive:first=1"}));
+TEST_CASE("sim vidu: failures, unknown tasks and vendor refusals", "[e2e][sim]") {
+  SimProcess sim(flags({"--gen-ms", "300", "--vendor-fault", "balance:first=1", "--vendor-fault",
+                        "sensitive:first=1"}));
   const auto reason_of = [&](int status) {
     const HttpResponse response = create(sim, "text2video", k_t2v);
     CHECK(response.status == status);
@@ -183,9 +191,10 @@ TEST_CASE("sim vidu: failures, unknown tasks and vendor refusals", "[e2e][sim]")
   CHECK(reason_of(400) == "CreditInsufficient");
   CHECK(reason_of(400) == "TaskPromptPolicyViolation");
   const std::string id =
-    created_id(create(sim, "text2video", R"({"model":"viduq2","prompt":"[[fail]] boat"})"));
+      created_id(create(sim, "text2video", R"({"model":"viduq2","prompt":"[[fail]] boat"})"));
   std::set<std::string> seen;
-  const auto failed = parse_body(poll_until(creations_url(sim, id), {k_token}, state_of, {"success", "failed"}, seen));
+  const auto failed = parse_body(
+      poll_until(creations_url(sim, id), {k_token}, state_of, {"success", "failed"}, seen));
   CHECK(state_of(failed) == "failed");
   CHECK(member_text(failed, "err_code") == "CreationPolicyViolation");
   CHECK(failed["creations"].Size() == 0);
@@ -199,37 +208,42 @@ TEST_CASE("sim vidu: failures, unknown tasks and vendor refusals", "[e2e][sim]")
   CHECK(reason_of(429) == "TooManyRequests");
 }
 
-TEST_CASE("sim vidu: behind gateways, a Bearer key replaces the Token scheme", "[e2e][sim]")
-{
-  SimProcess relay({"--dialect", "vidu", "--gateway-prefix", "/vidu", "--require-key", "sk-gw", "--gen-ms", "300"});
+TEST_CASE("sim vidu: behind gateways, a Bearer key replaces the Token scheme", "[e2e][sim]") {
+  SimProcess relay({"--dialect", "vidu", "--gateway-prefix", "/vidu", "--require-key", "sk-gw",
+                    "--gen-ms", "300"});
   const std::string base = relay.root_url() + "/vidu/ent/v2";
   const std::string key = "Authorization: Bearer sk-gw";
   CHECK(post_json(base + "/text2video", k_t2v, {"Authorization: Token sk-gw"}).status == 401);
   const std::string id = created_id(post_json(base + "/text2video", k_t2v, {key}));
   std::set<std::string> seen;
-  const auto done = parse_body(poll_until(base + "/tasks/" + id + "/creations", {key}, state_of, {"success"}, seen));
+  const auto done = parse_body(
+      poll_until(base + "/tasks/" + id + "/creations", {key}, state_of, {"success"}, seen));
   CHECK(member_text(done, "payload") == "job-7");
 
-  SimProcess newapi({"--dialect", "vidu", "--gateway-prefix", "/", "--gateway-shape", "taskdto", "--gen-ms", "300"});
+  SimProcess newapi({"--dialect", "vidu", "--gateway-prefix", "/", "--gateway-shape", "taskdto",
+                     "--gen-ms", "300"});
   const HttpResponse created = post_json(newapi.root_url() + "/ent/v2/img2video",
-                                         R"({"model":"viduq2-pro","images":["https://e.x/a.png"]})", {key});
+                                         R"({"model":"viduq2-pro","images":["https://e.x/a.png"]})",
+                                         {key});
   REQUIRE(created.status == 200);
   const std::string task = member_text(parse_body(created.body), "id");
-  const auto record = parse_body(poll_until(newapi.root_url() + "/ent/v2/tasks/" + task + "/creations", {key},
-                                            record_status, {"SUCCESS", "FAILURE"}, seen));
+  const auto record =
+      parse_body(poll_until(newapi.root_url() + "/ent/v2/tasks/" + task + "/creations", {key},
+                            record_status, {"SUCCESS", "FAILURE"}, seen));
   CHECK(member_text(record["data"], "action") == "generate");
   CHECK(member_text(record["data"]["data"], "state") == "success");
   CHECK(http_get(member_text(record["data"], "result_url")).status == 200);
 }
 
-TEST_CASE("sim vidu: a create answered by a relay's 500 still made its video", "[e2e][sim]")
-{
+TEST_CASE("sim vidu: a create answered by a relay's 500 still made its video", "[e2e][sim]") {
   SimProcess sim(flags({"--fault", "upstream_500:first=1"}));
   const HttpResponse spoiled = create(sim, "text2video", k_t2v);
   CHECK(spoiled.status == 500);
   CHECK(member_text(parse_body(spoiled.body)["error"], "code") == "do_request_failed");
-  const auto listed = parse_body(http_get(sim.root_url() + "/ent/v2/tasks?model_versions=q2", {k_token}).body);
+  const auto listed =
+      parse_body(http_get(sim.root_url() + "/ent/v2/tasks?model_versions=q2", {k_token}).body);
   REQUIRE(listed["tasks"].Size() == 1);
   const std::string id = member_text(listed["tasks"][0], "id");
-  CHECK(member_text(parse_body(http_get(creations_url(sim, id), {k_token}).body), "payload") == "job-7");
+  CHECK(member_text(parse_body(http_get(creations_url(sim, id), {k_token}).body), "payload") ==
+        "job-7");
 }

@@ -16,20 +16,18 @@ const std::string k_key = "Authorization: Bearer sk-wan";
 const std::string k_async = "X-DashScope-Async: enable";
 const std::string k_synthesis = "/api/v1/services/aigc/video-generation/video-synthesis";
 const std::string k_keyframes = "/api/v1/services/aigc/image2video/video-synthesis";
-const std::string k_t2v = R"({"model":"wan2.6-t2v","input":{"prompt":"a lantern"},"parameters":{"size":"1280*720","duration":8}})";
+const std::string k_t2v =
+    R"({"model":"wan2.6-t2v","input":{"prompt":"a lantern"},"parameters":{"size":"1280*720","duration":8}})";
 
-std::vector<std::string> flags(std::vector<std::string> extra = {})
-{
+std::vector<std::string> flags(std::vector<std::string> extra = {}) {
   return native_sim_flags({"--dialect", "wan", "--require-key", "sk-wan"}, extra);
 }
 
-std::string task_status(const rapidjson::Document& doc)
-{
+std::string task_status(const rapidjson::Document& doc) {
   return doc.HasMember("output") ? member_text(doc["output"], "task_status") : "";
 }
 
-std::string create_task(const SimProcess& sim, const std::string& path, const std::string& body)
-{
+std::string create_task(const SimProcess& sim, const std::string& path, const std::string& body) {
   const HttpResponse response = post_json(sim.root_url() + path, body, {k_key, k_async});
   INFO(response.body);
   REQUIRE(response.status == 200);
@@ -38,25 +36,24 @@ std::string create_task(const SimProcess& sim, const std::string& path, const st
   return member_text(doc["output"], "task_id");
 }
 
-rapidjson::Document settle(const SimProcess& sim, const std::string& id, std::set<std::string>& seen)
-{
+rapidjson::Document settle(const SimProcess& sim, const std::string& id,
+                           std::set<std::string>& seen) {
   return parse_body(poll_until(sim.root_url() + "/api/v1/tasks/" + id, {k_key}, task_status,
                                {"SUCCEEDED", "FAILED", "UNKNOWN"}, seen));
 }
 
-} // namespace
+}  // namespace
 
-TEST_CASE("sim wan: an asynchronous create runs to a video on an expiring OSS URL", "[e2e][sim]")
-{
+TEST_CASE("sim wan: an asynchronous create runs to a video on an expiring OSS URL", "[e2e][sim]") {
   SimProcess sim(flags({"--gen-ms", "1000"}));
   const std::string id = create_task(sim, k_synthesis, k_t2v);
-  CHECK(id.size() == 36); // a UUID
+  CHECK(id.size() == 36);  // a UUID
   std::set<std::string> seen;
   const auto done = settle(sim, id, seen);
   CHECK(seen.contains("RUNNING"));
   const auto& output = done["output"];
   REQUIRE(member_text(output, "task_status") == "SUCCEEDED");
-  CHECK(member_text(output, "submit_time").size() == 23); // "2025-07-27 21:05:15.212"
+  CHECK(member_text(output, "submit_time").size() == 23);  // "2025-07-27 21:05:15.212"
   CHECK(done["usage"]["video_duration"].GetInt() == 8);
   CHECK(done["usage"]["SR"].GetInt() == 720);
   const std::string url = member_text(output, "video_url");
@@ -71,11 +68,11 @@ TEST_CASE("sim wan: an asynchronous create runs to a video on an expiring OSS UR
   CHECK(stats["requests_by_route"]["GET /api/v1/tasks/{id}"].GetInt64() >= 2);
 }
 
-TEST_CASE("sim wan: the async header, keys and parameters are checked before anything is made", "[e2e][sim]")
-{
+TEST_CASE("sim wan: the async header, keys and parameters are checked before anything is made",
+          "[e2e][sim]") {
   SimProcess sim(flags());
-  const auto refused = [&](const std::string& path, const std::string& body, std::vector<std::string> headers,
-                           int status, const std::string& code) {
+  const auto refused = [&](const std::string& path, const std::string& body,
+                           std::vector<std::string> headers, int status, const std::string& code) {
     const HttpResponse response = post_json(sim.root_url() + path, body, std::move(headers));
     INFO(body << " -> " << response.body);
     CHECK(response.status == status);
@@ -88,38 +85,51 @@ TEST_CASE("sim wan: the async header, keys and parameters are checked before any
   refused(k_synthesis, k_t2v, {"Authorization: Bearer sk-other", k_async}, 401, "InvalidApiKey");
   const std::vector<std::string> ok = {k_key, k_async};
   refused(k_synthesis, R"({"input":{"prompt":"p"}})", ok, 400, "BadRequest.EmptyModel");
-  refused(k_synthesis, R"({"model":"wan9-t2v","input":{"prompt":"p"}})", ok, 400, "InvalidParameter");
+  refused(k_synthesis, R"({"model":"wan9-t2v","input":{"prompt":"p"}})", ok, 400,
+          "InvalidParameter");
   refused(k_synthesis, R"({"model":"wan2.6-t2v"})", ok, 400, "BadRequest.EmptyInput");
   refused(k_synthesis, R"({"model":"wan2.6-t2v","input":{}})", ok, 400, "InvalidParameter");
-  refused(k_synthesis, R"({"model":"wan2.6-t2v","input":{"prompt":"p"},"parameters":{"size":"1280x720"}})", ok, 400,
-          "InvalidParameter");
-  refused(k_synthesis, R"({"model":"wanx2.1-t2v-plus","input":{"prompt":"p"},"parameters":{"size":"1920*1080"}})", ok,
+  refused(k_synthesis,
+          R"({"model":"wan2.6-t2v","input":{"prompt":"p"},"parameters":{"size":"1280x720"}})", ok,
           400, "InvalidParameter");
-  refused(k_synthesis, R"({"model":"wan2.5-t2v-preview","input":{"prompt":"p"},"parameters":{"duration":7}})", ok, 400,
+  refused(
+      k_synthesis,
+      R"({"model":"wanx2.1-t2v-plus","input":{"prompt":"p"},"parameters":{"size":"1920*1080"}})",
+      ok, 400, "InvalidParameter");
+  refused(k_synthesis,
+          R"({"model":"wan2.5-t2v-preview","input":{"prompt":"p"},"parameters":{"duration":7}})",
+          ok, 400, "InvalidParameter");
+  refused(k_synthesis,
+          R"({"model":"wan2.6-t2v","input":{"prompt":"p"},"parameters":{"duration":"5"}})", ok, 400,
           "InvalidParameter");
-  refused(k_synthesis, R"({"model":"wan2.6-t2v","input":{"prompt":"p"},"parameters":{"duration":"5"}})", ok, 400,
+  refused(k_synthesis, R"({"model":"wan2.6-i2v","input":{"prompt":"p"}})", ok, 400,
           "InvalidParameter");
-  refused(k_synthesis, R"({"model":"wan2.6-i2v","input":{"prompt":"p"}})", ok, 400, "InvalidParameter");
-  refused(k_synthesis, R"({"model":"wan2.6-i2v","input":{"img_url":"iVBORw0KGgo="}})", ok, 400, "InvalidURL");
-  refused(k_synthesis, R"({"model":"wan2.2-i2v-flash","input":{"img_url":"https://e.x/a.png"},)"
-                       R"("parameters":{"resolution":"1080P"}})", ok, 400, "InvalidParameter");
-  refused(k_synthesis, R"({"model":"wan2.2-kf2v-flash","input":{"first_frame_url":"https://e.x/a.png"}})", ok, 400,
-          "InvalidParameter");
+  refused(k_synthesis, R"({"model":"wan2.6-i2v","input":{"img_url":"iVBORw0KGgo="}})", ok, 400,
+          "InvalidURL");
+  refused(k_synthesis,
+          R"({"model":"wan2.2-i2v-flash","input":{"img_url":"https://e.x/a.png"},)"
+          R"("parameters":{"resolution":"1080P"}})",
+          ok, 400, "InvalidParameter");
+  refused(k_synthesis,
+          R"({"model":"wan2.2-kf2v-flash","input":{"first_frame_url":"https://e.x/a.png"}})", ok,
+          400, "InvalidParameter");
   CHECK(parse_body(sim.stats())["creates_total"].GetInt64() == 0);
 
-  create_task(sim, k_synthesis, R"({"model":"wan2.6-i2v","input":{"img_url":"data:image/png;base64,iVBORw0KGgo="},)"
-                                R"("parameters":{"resolution":"720P","duration":10}})");
-  create_task(sim, k_keyframes, R"({"model":"wan2.2-kf2v-flash","input":{"first_frame_url":"https://e.x/a.png",)"
-                                R"("last_frame_url":"https://e.x/b.png"}})");
+  create_task(sim, k_synthesis,
+              R"({"model":"wan2.6-i2v","input":{"img_url":"data:image/png;base64,iVBORw0KGgo="},)"
+              R"("parameters":{"resolution":"720P","duration":10}})");
+  create_task(sim, k_keyframes,
+              R"({"model":"wan2.2-kf2v-flash","input":{"first_frame_url":"https://e.x/a.png",)"
+              R"("last_frame_url":"https://e.x/b.png"}})");
   CHECK(parse_body(sim.stats())["creates_total"].GetInt64() == 2);
 }
 
-TEST_CASE("sim wan: failures, UNKNOWN for forgotten ids, and a URL issued once", "[e2e][sim]")
-{
+TEST_CASE("sim wan: failures, UNKNOWN for forgotten ids, and a URL issued once", "[e2e][sim]") {
   // The URL lives 2-3 s from completion (Expires is in whole seconds), the task 6 s.
   SimProcess sim(flags({"--gen-ms", "100", "--url-ttl-ms", "3000", "--task-ttl-ms", "6000"}));
   std::set<std::string> seen;
-  const std::string failing = create_task(sim, k_synthesis, R"({"model":"wan2.6-t2v","input":{"prompt":"[[fail]]"}})");
+  const std::string failing =
+      create_task(sim, k_synthesis, R"({"model":"wan2.6-t2v","input":{"prompt":"[[fail]]"}})");
   const auto failed = settle(sim, failing, seen);
   CHECK(member_text(failed["output"], "task_status") == "FAILED");
   CHECK(member_text(failed["output"], "code") == "DataInspectionFailed");
@@ -131,23 +141,25 @@ TEST_CASE("sim wan: failures, UNKNOWN for forgotten ids, and a URL issued once",
   std::this_thread::sleep_for(std::chrono::milliseconds(3100));
   CHECK(http_get(url).status == 403);
   const auto again = parse_body(http_get(sim.root_url() + "/api/v1/tasks/" + id, {k_key}).body);
-  CHECK(member_text(again["output"], "video_url") == url); // no fresh link: the video is gone with it
+  CHECK(member_text(again["output"], "video_url") ==
+        url);  // no fresh link: the video is gone with it
   std::this_thread::sleep_for(std::chrono::milliseconds(3000));
   const HttpResponse forgotten = http_get(sim.root_url() + "/api/v1/tasks/" + id, {k_key});
   CHECK(forgotten.status == 200);
   CHECK(task_status(parse_body(forgotten.body)) == "UNKNOWN");
-  CHECK(task_status(parse_body(http_get(sim.root_url() + "/api/v1/tasks/no-such-id", {k_key}).body)) == "UNKNOWN");
+  CHECK(task_status(parse_body(
+            http_get(sim.root_url() + "/api/v1/tasks/no-such-id", {k_key}).body)) == "UNKNOWN");
   CHECK(parse_body(sim.stats())["creates_total"].GetInt64() == 2);
 }
 
-TEST_CASE("sim wan: the task listing filters by window, model and status", "[e2e][sim]")
-{
+TEST_CASE("sim wan: the task listing filters by window, model and status", "[e2e][sim]") {
   SimProcess sim(flags({"--gen-ms", "100000"}));
   for (int i = 0; i < 3; ++i) {
     create_task(sim, k_synthesis, k_t2v);
   }
   const std::string newest =
-    create_task(sim, k_synthesis, R"({"model":"wan2.6-i2v","input":{"img_url":"https://e.x/a.png"}})");
+      create_task(sim, k_synthesis,
+                  R"({"model":"wan2.6-i2v","input":{"img_url":"https://e.x/a.png"}})");
   const auto list = [&](const std::string& query) {
     const HttpResponse response = http_get(sim.root_url() + "/api/v1/tasks" + query, {k_key});
     INFO(response.body);
@@ -171,10 +183,9 @@ TEST_CASE("sim wan: the task listing filters by window, model and status", "[e2e
   CHECK(member_text(parse_body(bad.body), "code") == "InvalidParameter");
 }
 
-TEST_CASE("sim wan: vendor refusals and limits carry DashScope's codes", "[e2e][sim]")
-{
-  SimProcess sim(flags({"--gen-ms", "100000", "--max-in-flight", "1",
-                        "--vendor-fault", "balance:first=1", "--vendor-fault", "sensitive:first=1"}));
+TEST_CASE("sim wan: vendor refusals and limits carry DashScope's codes", "[e2e][sim]") {
+  SimProcess sim(flags({"--gen-ms", "100000", "--max-in-flight", "1", "--vendor-fault",
+                        "balance:first=1", "--vendor-fault", "sensitive:first=1"}));
   const auto code_of = [&](int status) {
     const HttpResponse response = post_json(sim.root_url() + k_synthesis, k_t2v, {k_key, k_async});
     CHECK(response.status == status);
@@ -192,12 +203,13 @@ TEST_CASE("sim wan: vendor refusals and limits carry DashScope's codes", "[e2e][
   CHECK(stats["vendor_codes_sent"]["Throttling.RateQuota"].GetInt64() == 1);
 }
 
-TEST_CASE("sim wan: behind new-api (taskdto) and behind a pass-through prefix", "[e2e][sim]")
-{
-  SimProcess sim({"--dialect", "wan", "--gateway-prefix", "/wan", "--gateway-shape", "taskdto", "--gen-ms", "300"});
+TEST_CASE("sim wan: behind new-api (taskdto) and behind a pass-through prefix", "[e2e][sim]") {
+  SimProcess sim({"--dialect", "wan", "--gateway-prefix", "/wan", "--gateway-shape", "taskdto",
+                  "--gen-ms", "300"});
   const std::string gateway = sim.root_url() + "/wan";
   const std::string key = "Authorization: Bearer sk-gw";
-  const HttpResponse created = post_json(gateway + k_synthesis, k_t2v, {key}); // new-api adds the async header
+  const HttpResponse created =
+      post_json(gateway + k_synthesis, k_t2v, {key});  // new-api adds the async header
   REQUIRE(created.status == 200);
   const std::string id = member_text(parse_body(created.body), "id");
   CHECK(id.starts_with("task_"));
@@ -209,22 +221,23 @@ TEST_CASE("sim wan: behind new-api (taskdto) and behind a pass-through prefix", 
   CHECK(http_get(member_text(done["data"], "result_url")).status == 200);
   CHECK(http_get(gateway + "/api/v1/tasks", {key}).status == 404);
 
-  SimProcess relay({"--dialect", "wan", "--gateway-prefix", "/alibailian", "--require-key", "sk-gw"});
+  SimProcess relay(
+      {"--dialect", "wan", "--gateway-prefix", "/alibailian", "--require-key", "sk-gw"});
   const std::string path = relay.root_url() + "/alibailian" + k_synthesis;
-  CHECK(post_json(path, k_t2v, {key}).status == 403); // a pass-through relays the header rule too
+  CHECK(post_json(path, k_t2v, {key}).status == 403);  // a pass-through relays the header rule too
   CHECK(post_json(path, k_t2v, {"Authorization: Bearer sk-no", k_async}).status == 401);
   const HttpResponse passed = post_json(path, k_t2v, {key, k_async});
   CHECK(passed.status == 200);
   CHECK(member_text(parse_body(passed.body)["output"], "task_status") == "PENDING");
 }
 
-TEST_CASE("sim wan: a create cut by the fault proxy is found in the listing", "[e2e][sim]")
-{
+TEST_CASE("sim wan: a create cut by the fault proxy is found in the listing", "[e2e][sim]") {
   SimProcess sim(flags({"--fault", "fin:first=1"}));
   const HttpResponse cut = post_json(sim.root_url() + k_synthesis, k_t2v, {k_key, k_async});
-  CHECK(cut.curl_code == 52); // empty reply
+  CHECK(cut.curl_code == 52);  // empty reply
   CHECK(parse_body(sim.stats())["creates_total"].GetInt64() == 1);
-  const auto listed = parse_body(http_get(sim.root_url() + "/api/v1/tasks?model_name=wan2.6-t2v", {k_key}).body);
+  const auto listed =
+      parse_body(http_get(sim.root_url() + "/api/v1/tasks?model_name=wan2.6-t2v", {k_key}).body);
   CHECK(listed["total"].GetInt() == 1);
   CHECK(parse_body(sim.stats())["wire_faults"]["fired"]["fin"].GetInt64() == 1);
 }

@@ -1,6 +1,6 @@
 // [store] The one JSON shape of a job (store/job_json.h): keys in order, unknown times null.
-#include <catch2/catch.hpp>
 #include <rapidjson/document.h>
+#include <catch2/catch.hpp>
 
 #include <string>
 #include <vector>
@@ -15,7 +15,7 @@ TEST_CASE("a job's JSON has its keys in the documented order, unknown times null
   job.spec.id = "j\"1";
   job.spec.prompt = "a cat\non a board";
   job.state = JobState::done;
-  job.submitted_at = 1764547200000;   // 2025-12-01T00:00:00Z
+  job.submitted_at = 1764547200000;  // 2025-12-01T00:00:00Z
   rapidjson::StringBuffer buffer;
   JsonWriter w(buffer);
   w.StartObject();
@@ -24,11 +24,10 @@ TEST_CASE("a job's JSON has its keys in the documented order, unknown times null
   rapidjson::Document doc;
   doc.Parse(buffer.GetString());
   REQUIRE_FALSE(doc.HasParseError());
-  const std::vector<std::string> expected = {
-      "batch",        "id",           "state",         "remote_id",   "model",
-      "size",         "seconds",      "attempts",      "submitted_at", "completed_at",
-      "downloaded_at", "output_path", "bytes",         "sha256",      "error_code",
-      "error_message", "prompt"};
+  const std::vector<std::string> expected =
+      {"batch",   "id",       "state",        "remote_id",     "model",         "size",
+       "seconds", "attempts", "submitted_at", "completed_at",  "downloaded_at", "output_path",
+       "bytes",   "sha256",   "error_code",   "error_message", "prompt"};
   std::vector<std::string> keys;
   for (const auto& member : doc.GetObject()) {
     keys.push_back(member.name.GetString());

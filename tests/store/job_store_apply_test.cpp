@@ -1,9 +1,9 @@
 // [store] transitions: the compare-and-set writes, their events, and the queries, on both
 // ledgers (SQLite and PostgreSQL) but for the SQLite file's own kill -9 and read-only tests.
-#include <algorithm>
-#include <csignal>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <algorithm>
+#include <csignal>
 
 #include "store/store_fixtures.h"
 
@@ -30,15 +30,15 @@ JobRecord job_at(JobStore& store, std::int64_t row_id) {
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("a job walks the happy path with one consistent event per step",
-                   "[store]", SqliteLedger, PgLedger) {
+TEMPLATE_TEST_CASE("a job walks the happy path with one consistent event per step", "[store]",
+                   SqliteLedger, PgLedger) {
   TestType ledger;
   auto store = open_store(ledger.location());
   REQUIRE(store->import_jobs("nightly", make_specs(2), 1000, false).has_value());
   const auto row = row_of(*store, "nightly", "job-1");
-  const std::vector<JobState> path = {JobState::queued,  JobState::submitting,
+  const std::vector<JobState> path = {JobState::queued,    JobState::submitting,
                                       JobState::submitted, JobState::running,
-                                      JobState::ready,   JobState::downloading,
+                                      JobState::ready,     JobState::downloading,
                                       JobState::done};
   for (std::size_t i = 1; i < path.size(); ++i) {
     auto t = step(row, path[i - 1], path[i], 1000 + static_cast<Millis>(i));
@@ -68,8 +68,8 @@ TEMPLATE_TEST_CASE("a job walks the happy path with one consistent event per ste
   CHECK(all->size() == 2 + path.size() - 1);
 }
 
-TEMPLATE_TEST_CASE("JobUpdate fields are persisted, unset ones kept",
-                   "[store]", SqliteLedger, PgLedger) {
+TEMPLATE_TEST_CASE("JobUpdate fields are persisted, unset ones kept", "[store]", SqliteLedger,
+                   PgLedger) {
   TestType ledger;
   auto store = open_store(ledger.location());
   REQUIRE(store->import_jobs("b", make_specs(1), 1000, false).has_value());
@@ -126,8 +126,8 @@ TEMPLATE_TEST_CASE("JobUpdate fields are persisted, unset ones kept",
   CHECK_FALSE((*events)[1].progress.has_value());
 }
 
-TEMPLATE_TEST_CASE("a stale from state rolls back every transition of the call",
-                   "[store]", SqliteLedger, PgLedger) {
+TEMPLATE_TEST_CASE("a stale from state rolls back every transition of the call", "[store]",
+                   SqliteLedger, PgLedger) {
   TestType ledger;
   auto store = open_store(ledger.location());
   REQUIRE(store->import_jobs("b", make_specs(3), 1000, false).has_value());
@@ -157,8 +157,8 @@ TEMPLATE_TEST_CASE("a stale from state rolls back every transition of the call",
   }
 }
 
-TEMPLATE_TEST_CASE("transitions that are not edges of the state machine are rejected",
-                   "[store]", SqliteLedger, PgLedger) {
+TEMPLATE_TEST_CASE("transitions that are not edges of the state machine are rejected", "[store]",
+                   SqliteLedger, PgLedger) {
   TestType ledger;
   auto store = open_store(ledger.location());
   REQUIRE(store->import_jobs("b", make_specs(1), 1000, false).has_value());
@@ -223,8 +223,8 @@ TEMPLATE_TEST_CASE("jobs_in_states pages in row order", "[store]", SqliteLedger,
   CHECK(store->jobs_in_states({}, 0, 100)->empty());
 }
 
-TEMPLATE_TEST_CASE("count_states and list_jobs group and filter by batch and state",
-                   "[store]", SqliteLedger, PgLedger) {
+TEMPLATE_TEST_CASE("count_states and list_jobs group and filter by batch and state", "[store]",
+                   SqliteLedger, PgLedger) {
   TestType ledger;
   auto store = open_store(ledger.location());
   REQUIRE(store->import_jobs("weekly", make_specs(2), 1000, false).has_value());
@@ -316,9 +316,10 @@ TEST_CASE("open_for_reading reads a killed run's log without writing anything", 
   CHECK(job_at(*store, 2).state == JobState::queued);
 }
 
-TEMPLATE_TEST_CASE("a download's URL and expiry travel with its transition; a new completion "
-                   "replaces them",
-                   "[store]", SqliteLedger, PgLedger) {
+TEMPLATE_TEST_CASE(
+    "a download's URL and expiry travel with its transition; a new completion "
+    "replaces them",
+    "[store]", SqliteLedger, PgLedger) {
   TestType ledger;
   auto store = open_store(ledger.location());
   REQUIRE(store->import_jobs("b", make_specs(2), 1000, false).has_value());

@@ -69,9 +69,9 @@ Status apply_owned(JobStore& store, std::int64_t row_id, const Lease& lease, Job
 
 // Moves a job admitted for create along the happy path to `target`, under its lease.
 void walk_to(JobStore& store, const ClaimedJob& job, JobState target) {
-  static const std::vector<JobState> path = {JobState::queued,  JobState::submitting,
+  static const std::vector<JobState> path = {JobState::queued,    JobState::submitting,
                                              JobState::submitted, JobState::running,
-                                             JobState::ready,   JobState::downloading,
+                                             JobState::ready,     JobState::downloading,
                                              JobState::done};
   for (std::size_t i = 1; i < path.size() && path[i - 1] != target; ++i) {
     auto moved = apply_owned(store, job.job.row_id, job.lease, path[i - 1], path[i]);
@@ -88,10 +88,11 @@ void apply_unleased(JobStore& store, const Transition& t) {
 }
 
 JobRecord job_of(JobStore& store, std::int64_t row_id) {
-  const std::array<JobState, k_job_state_count> all = {
-      JobState::queued, JobState::submitting, JobState::submitted, JobState::running,
-      JobState::ready,  JobState::downloading, JobState::done,     JobState::failed,
-      JobState::canceled, JobState::ambiguous};
+  const std::array<JobState, k_job_state_count> all = {JobState::queued,    JobState::submitting,
+                                                       JobState::submitted, JobState::running,
+                                                       JobState::ready,     JobState::downloading,
+                                                       JobState::done,      JobState::failed,
+                                                       JobState::canceled,  JobState::ambiguous};
   auto jobs = store.jobs_in_states(all, row_id - 1, 1);
   REQUIRE(jobs.has_value());
   REQUIRE(jobs->size() == 1);
@@ -198,9 +199,9 @@ TEMPLATE_TEST_CASE(
   register_worker(*store, "survivor");
   auto admitted = admit(*store, "doomed", 7);
   REQUIRE(admitted.size() == 7);
-  const std::vector<JobState> targets = {JobState::queued,  JobState::submitting,
+  const std::vector<JobState> targets = {JobState::queued,    JobState::submitting,
                                          JobState::submitted, JobState::running,
-                                         JobState::ready,   JobState::downloading};
+                                         JobState::ready,     JobState::downloading};
   for (std::size_t i = 0; i < targets.size(); ++i) {
     walk_to(*store, admitted[i], targets[i]);
   }
@@ -218,9 +219,10 @@ TEMPLATE_TEST_CASE(
   REQUIRE(rescued.has_value());
   CHECK(rescued->workers == std::vector<std::string>{"doomed"});
   REQUIRE(rescued->jobs.size() == 7);
-  const std::vector<JobState> expected = {JobState::queued, JobState::ambiguous,
+  const std::vector<JobState> expected = {JobState::queued,    JobState::ambiguous,
                                           JobState::submitted, JobState::running,
-                                          JobState::ready, JobState::ready, JobState::ambiguous};
+                                          JobState::ready,     JobState::ready,
+                                          JobState::ambiguous};
   for (std::size_t i = 0; i < expected.size(); ++i) {
     INFO("job " << i);
     const JobRecord job = job_of(*store, admitted[i].job.row_id);
@@ -279,8 +281,8 @@ TEMPLATE_TEST_CASE("a reaped worker can claim nothing, write nothing, start no c
     REQUIRE(store->rescue_expired_workers()->workers.size() == 1);
     CHECK(admit(*store, "w", 2).empty());
     CHECK(claim(*store, "w", {JobState::submitted}, 5).empty());
-    auto moved = apply_owned(*store, admitted[1].job.row_id, admitted[1].lease,
-                             JobState::submitted, JobState::running);
+    auto moved = apply_owned(*store, admitted[1].job.row_id, admitted[1].lease, JobState::submitted,
+                             JobState::running);
     REQUIRE_FALSE(moved.has_value());
     CHECK(moved.error().code == ErrorCode::conflict);
     CHECK(moved.error().where == "job b/job-1");
@@ -289,8 +291,8 @@ TEMPLATE_TEST_CASE("a reaped worker can claim nothing, write nothing, start no c
   }
 }
 
-TEMPLATE_TEST_CASE("owner transitions are fenced by the token of their claim",
-                   "[store][leases]", SqliteLedger, PgLedger) {
+TEMPLATE_TEST_CASE("owner transitions are fenced by the token of their claim", "[store][leases]",
+                   SqliteLedger, PgLedger) {
   TestType ledger;
   auto store = open_store(ledger.location());
   REQUIRE(store->import_jobs("b", make_specs(3), 1000, false).has_value());
@@ -312,8 +314,8 @@ TEMPLATE_TEST_CASE("owner transitions are fenced by the token of their claim",
                            JobState::running);
   REQUIRE_FALSE(stale.has_value());
   CHECK(stale.error().code == ErrorCode::conflict);
-  CHECK_THAT(stale.error().message, Catch::Contains("leased by worker w2") &&
-                                        Catch::Contains("not by worker w1"));
+  CHECK_THAT(stale.error().message,
+             Catch::Contains("leased by worker w2") && Catch::Contains("not by worker w1"));
   Lease same_owner_old_token = second[0].lease;
   same_owner_old_token.token = first[0].lease.token;
   const std::vector<Transition> mixed = {
@@ -324,8 +326,8 @@ TEMPLATE_TEST_CASE("owner transitions are fenced by the token of their claim",
   auto outcomes = store->apply_each(mixed);
   REQUIRE(outcomes.has_value());
   CHECK(*outcomes == std::vector<TransitionOutcome>{TransitionOutcome::lost,
-                                                   TransitionOutcome::lost,
-                                                   TransitionOutcome::applied});
+                                                    TransitionOutcome::lost,
+                                                    TransitionOutcome::applied});
   auto events = store->events(first[0].job.row_id);
   REQUIRE(events.has_value());
   CHECK(events->back().to == JobState::running);
@@ -373,15 +375,14 @@ TEMPLATE_TEST_CASE("without a lease, apply keeps its semantics whoever holds the
   auto admitted = admit(*store, "w", 2);
   walk_to(*store, admitted[0], JobState::submitted);
   // The user cancels a leased job: the transition applies and the lease goes with it.
-  apply_unleased(*store,
-                 step(admitted[0].job.row_id, JobState::submitted, JobState::canceled));
+  apply_unleased(*store, step(admitted[0].job.row_id, JobState::submitted, JobState::canceled));
   CHECK(store->list_workers()->front().leases == 1);
   auto events = store->events(admitted[0].job.row_id);
   CHECK(events->back().worker.empty());
 }
 
-TEMPLATE_TEST_CASE("admission: GCRA burst, then nothing until the rate allows",
-                   "[store][leases]", SqliteLedger, PgLedger) {
+TEMPLATE_TEST_CASE("admission: GCRA burst, then nothing until the rate allows", "[store][leases]",
+                   SqliteLedger, PgLedger) {
   TestType ledger;
   auto store = open_store(ledger.location());
   REQUIRE(store->import_jobs("b", make_specs(10), 1000, false).has_value());
@@ -468,8 +469,8 @@ TEMPLATE_TEST_CASE("admission: the in-flight cap counts claimed and sent jobs of
   }
 }
 
-TEMPLATE_TEST_CASE("admission and claims wait for not_before",
-                   "[store][leases]", SqliteLedger, PgLedger) {
+TEMPLATE_TEST_CASE("admission and claims wait for not_before", "[store][leases]", SqliteLedger,
+                   PgLedger) {
   TestType ledger;
   auto store = open_store(ledger.location());
   REQUIRE(store->import_jobs("b", make_specs(2), 1000, false).has_value());
@@ -479,16 +480,16 @@ TEMPLATE_TEST_CASE("admission and claims wait for not_before",
   REQUIRE(admitted.size() == 2);
   const Millis now = store->database_now().value();
   walk_to(*store, admitted[0], JobState::submitting);
-  Transition back = owned(admitted[0].job.row_id, admitted[0].lease, JobState::submitting,
-                          JobState::queued);
+  Transition back =
+      owned(admitted[0].job.row_id, admitted[0].lease, JobState::submitting, JobState::queued);
   back.update.not_before = now + 3'600'000;  // a retry in an hour (a 429)
   back.release_lease = true;
   REQUIRE(store->apply({&back, 1}).has_value());
-  Transition later = owned(admitted[1].job.row_id, admitted[1].lease, JobState::queued,
-                           JobState::submitting);
+  Transition later =
+      owned(admitted[1].job.row_id, admitted[1].lease, JobState::queued, JobState::submitting);
   REQUIRE(store->apply({&later, 1}).has_value());
-  Transition answered = owned(admitted[1].job.row_id, admitted[1].lease, JobState::submitting,
-                              JobState::submitted);
+  Transition answered =
+      owned(admitted[1].job.row_id, admitted[1].lease, JobState::submitting, JobState::submitted);
   answered.update.not_before = now + 3'600'000;  // first poll in an hour
   answered.release_lease = true;
   REQUIRE(store->apply({&answered, 1}).has_value());
@@ -510,9 +511,8 @@ TEMPLATE_TEST_CASE("claims take unleased jobs of the scope, each once, never que
   auto refused = store->claim_jobs("w1", sim_scope(), std::vector<JobState>{JobState::queued}, 5);
   REQUIRE_FALSE(refused.has_value());
   CHECK(refused.error().code == ErrorCode::invalid_input);
-  CHECK_FALSE(
-      store->claim_jobs("w1", sim_scope(), std::vector<JobState>{JobState::submitting}, 5)
-          .has_value());
+  CHECK_FALSE(store->claim_jobs("w1", sim_scope(), std::vector<JobState>{JobState::submitting}, 5)
+                  .has_value());
 
   auto a = claim(*store, "w1", {JobState::submitted}, 4);
   auto b = claim(*store, "w2", {JobState::submitted, JobState::running}, 4);
@@ -523,8 +523,7 @@ TEMPLATE_TEST_CASE("claims take unleased jobs of the scope, each once, never que
     CHECK(c.lease.owner == "w1");
     CHECK(c.job.state == JobState::submitted);
   }
-  CHECK(claim(*store, "w1", {JobState::submitted}, 4,
-              WorkScope{"other", false, std::nullopt})
+  CHECK(claim(*store, "w1", {JobState::submitted}, 4, WorkScope{"other", false, std::nullopt})
             .empty());
 }
 
@@ -573,8 +572,7 @@ TEMPLATE_TEST_CASE("a create answer is recorded even after the rescuer took the 
         RecordedAnswer::already_attached);
 
   // The third job was requeued by the user meanwhile: its video is kept, never dropped.
-  apply_unleased(*store,
-                 step(admitted[2].job.row_id, JobState::ambiguous, JobState::queued));
+  apply_unleased(*store, step(admitted[2].job.row_id, JobState::ambiguous, JobState::queued));
   auto orphan = store->record_create_answer(answer_for(admitted[2], "video_c"), "sim");
   REQUIRE(orphan.has_value());
   CHECK(*orphan == RecordedAnswer::unclaimed);
@@ -592,8 +590,8 @@ TEMPLATE_TEST_CASE("a create answer is recorded even after the rescuer took the 
   require_event_chains(*store);
 }
 
-TEMPLATE_TEST_CASE("a graceful stop releases the worker's jobs and removes it",
-                   "[store][leases]", SqliteLedger, PgLedger) {
+TEMPLATE_TEST_CASE("a graceful stop releases the worker's jobs and removes it", "[store][leases]",
+                   SqliteLedger, PgLedger) {
   TestType ledger;
   auto store = open_store(ledger.location());
   REQUIRE(store->import_jobs("b", make_specs(3), 1000, false).has_value());
@@ -616,8 +614,8 @@ TEMPLATE_TEST_CASE("a graceful stop releases the worker's jobs and removes it",
   require_event_chains(*store);
 }
 
-TEMPLATE_TEST_CASE("one leader per duty while its lease runs",
-                   "[store][leases]", SqliteLedger, PgLedger) {
+TEMPLATE_TEST_CASE("one leader per duty while its lease runs", "[store][leases]", SqliteLedger,
+                   PgLedger) {
   TestType ledger;
   auto store = open_store(ledger.location());
   register_worker(*store, "w1");
@@ -638,8 +636,8 @@ TEMPLATE_TEST_CASE("one leader per duty while its lease runs",
 
 // ---- concurrency: threads, each with its own connection --------------------
 
-TEMPLATE_TEST_CASE("concurrent claimers never claim the same job twice",
-                   "[store][leases]", SqliteLedger, PgLedger) {
+TEMPLATE_TEST_CASE("concurrent claimers never claim the same job twice", "[store][leases]",
+                   SqliteLedger, PgLedger) {
   TestType ledger;
   constexpr int k_jobs = 300;
   {
@@ -664,8 +662,8 @@ TEMPLATE_TEST_CASE("concurrent claimers never claim the same job twice",
       return;
     }
     for (;;) {
-      auto claimed = (*store)->claim_jobs(worker, sim_scope(),
-                                          std::vector<JobState>{JobState::submitted}, 7);
+      auto claimed =
+          (*store)->claim_jobs(worker, sim_scope(), std::vector<JobState>{JobState::submitted}, 7);
       std::lock_guard lock(mutex);
       if (!claimed) {
         errors.push_back(claimed.error().describe());
@@ -724,8 +722,8 @@ void install_cap_check(PgLedger& ledger, int cap) {
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("concurrent admission never exceeds the in-flight cap",
-                   "[store][leases]", SqliteLedger, PgLedger) {
+TEMPLATE_TEST_CASE("concurrent admission never exceeds the in-flight cap", "[store][leases]",
+                   SqliteLedger, PgLedger) {
   TestType ledger;
   constexpr int k_jobs = 120;
   constexpr int k_cap = 5;
@@ -763,8 +761,8 @@ TEMPLATE_TEST_CASE("concurrent admission never exceeds the in-flight cap",
     while (done.load() < k_jobs && !stop.load()) {
       if (std::chrono::steady_clock::now() > deadline) {
         std::lock_guard lock(mutex);
-        errors.push_back(id + ": gave up after 60 s with " + std::to_string(done.load()) +
-                         " of " + std::to_string(k_jobs) + " jobs ready");
+        errors.push_back(id + ": gave up after 60 s with " + std::to_string(done.load()) + " of " +
+                         std::to_string(k_jobs) + " jobs ready");
         stop = true;
         return;
       }
@@ -873,8 +871,7 @@ TEMPLATE_TEST_CASE("workers that stall past their lease never create a job twice
         if ((turn + index) % 5 == 0) {
           sleep_ms(200);  // stalled past the TTL: a rescuer makes the create ambiguous
         }
-        Transition answer = owned(c.job.row_id, c.lease, JobState::submitting,
-                                  JobState::submitted);
+        Transition answer = owned(c.job.row_id, c.lease, JobState::submitting, JobState::submitted);
         answer.release_lease = true;
         if (auto recorded = store.record_create_answer(answer, "sim"); !recorded) {
           note_error(recorded.error());
@@ -882,8 +879,8 @@ TEMPLATE_TEST_CASE("workers that stall past their lease never create a job twice
         }
       }
       // Finish submitted jobs (anyone's, once unleased).
-      auto claimed = store.claim_jobs(id, sim_scope(), std::vector<JobState>{JobState::submitted},
-                                      4);
+      auto claimed =
+          store.claim_jobs(id, sim_scope(), std::vector<JobState>{JobState::submitted}, 4);
       if (!claimed) {
         note_error(claimed.error());
         return;

@@ -26,7 +26,8 @@ Status apply_step(JobStore& store, const Transition& t) {
 
 bool has_index(const std::string& path, const std::string& name) {
   SQLite::Database db(path, SQLite::OPEN_READONLY);
-  SQLite::Statement query(db, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = ?");
+  SQLite::Statement query(db,
+                          "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = ?");
   query.bind(1, name);
   query.executeStep();
   return query.getColumn(0).getInt() == 1;
@@ -54,14 +55,14 @@ TEMPLATE_TEST_CASE("list_jobs: every filter combination, batches by name, jobs i
   REQUIRE(store->import_jobs("nightly", make_specs(3), 1000, false).has_value());
   for (const auto& [batch, id] : {std::pair{"weekly", "job-0"}, std::pair{"weekly", "job-2"},
                                   std::pair{"nightly", "job-1"}}) {
-    REQUIRE(apply_step(*store, step(row_of(*store, batch, id), JobState::queued,
-                                    JobState::canceled))
-                .has_value());
+    REQUIRE(
+        apply_step(*store, step(row_of(*store, batch, id), JobState::queued, JobState::canceled))
+            .has_value());
   }
 
-  CHECK(names(store->list_jobs({})) ==
-        std::vector<std::string>{"nightly/job-0", "nightly/job-1", "nightly/job-2",
-                                 "weekly/job-0", "weekly/job-1", "weekly/job-2"});
+  CHECK(names(store->list_jobs({})) == std::vector<std::string>{"nightly/job-0", "nightly/job-1",
+                                                                "nightly/job-2", "weekly/job-0",
+                                                                "weekly/job-1", "weekly/job-2"});
   CHECK(names(store->list_jobs({"weekly", std::nullopt})) ==
         std::vector<std::string>{"weekly/job-0", "weekly/job-1", "weekly/job-2"});
   CHECK(names(store->list_jobs({std::nullopt, JobState::canceled})) ==
@@ -86,8 +87,8 @@ TEMPLATE_TEST_CASE("for_each_job: the rows of list_jobs, one at a time; a failed
   auto store = open_store(ledger.location());
   REQUIRE(store->import_jobs("weekly", make_specs(3), 1000, false).has_value());
   REQUIRE(store->import_jobs("nightly", make_specs(3), 1000, false).has_value());
-  REQUIRE(apply_step(*store, step(row_of(*store, "weekly", "job-1"), JobState::queued,
-                                  JobState::canceled))
+  REQUIRE(apply_step(*store,
+                     step(row_of(*store, "weekly", "job-1"), JobState::queued, JobState::canceled))
               .has_value());
   const std::vector<JobFilter> filters = {{},
                                           {"weekly", std::nullopt},
@@ -129,23 +130,24 @@ TEST_CASE("schema 003: status and reports read through its indexes, without sort
   REQUIRE(has_index(path, "jobs_by_batch_state"));
   REQUIRE(has_index(path, "jobs_by_batch"));
   // The count of `status` walks the index in order: no temporary b-tree over every row.
-  const std::string counts = plan_of(
-      path,
-      "SELECT b.name, j.state, count(*) FROM jobs j JOIN batches b ON b.id = j.batch_id "
-      "GROUP BY b.name, j.state");
+  const std::string counts =
+      plan_of(path,
+              "SELECT b.name, j.state, count(*) FROM jobs j JOIN batches b ON b.id = j.batch_id "
+              "GROUP BY b.name, j.state");
   INFO(counts);
   CHECK(counts.find("jobs_by_batch_state") != std::string::npos);
   CHECK(counts.find("TEMP B-TREE") == std::string::npos);
-  const std::string one_state = plan_of(
-      path,
-      "SELECT j.id FROM jobs j JOIN batches b ON b.id = j.batch_id "
-      "WHERE b.name = 'b' AND j.state = 'ambiguous' ORDER BY b.name, j.id");
+  const std::string one_state =
+      plan_of(path,
+              "SELECT j.id FROM jobs j JOIN batches b ON b.id = j.batch_id "
+              "WHERE b.name = 'b' AND j.state = 'ambiguous' ORDER BY b.name, j.id");
   INFO(one_state);
   CHECK(one_state.find("jobs_by_batch_state (batch_id=? AND state=?)") != std::string::npos);
   CHECK(one_state.find("TEMP B-TREE") == std::string::npos);
   // The whole ledger in report order (batch name, row): batch by batch, no sort.
-  const std::string all = plan_of(
-      path, "SELECT j.id FROM jobs j JOIN batches b ON b.id = j.batch_id ORDER BY b.name, j.id");
+  const std::string all =
+      plan_of(path,
+              "SELECT j.id FROM jobs j JOIN batches b ON b.id = j.batch_id ORDER BY b.name, j.id");
   INFO(all);
   CHECK(all.find("jobs_by_batch (batch_id=?)") != std::string::npos);
   CHECK(all.find("TEMP B-TREE") == std::string::npos);
@@ -154,8 +156,7 @@ TEST_CASE("schema 003: status and reports read through its indexes, without sort
 namespace {
 
 // A ledger as vidbatch wrote it at schema `version`: one batch, one queued job.
-void write_old_ledger(const std::string& path, int version,
-                      const std::string& spec_json = "{}") {
+void write_old_ledger(const std::string& path, int version, const std::string& spec_json = "{}") {
   SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
   for (const auto& file : store_detail::k_schema_files) {
     if (file.version <= version) {

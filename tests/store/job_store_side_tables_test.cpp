@@ -11,10 +11,10 @@ TEMPLATE_TEST_CASE("characters are created once per provider and name, by compar
                    "[store]", SqliteLedger, PgLedger) {
   TestType ledger;
   auto store = open_store(ledger.location());
-  const std::vector<CharacterRecord> wanted = {
-      {"sim", "ada", "/videos/ada.mp4", CharacterState::pending, "", 0},
-      {"sim", "bob", "/videos/bob.mp4", CharacterState::pending, "", 0},
-      {"other", "ada", "/videos/ada2.mp4", CharacterState::pending, "", 0}};
+  const std::vector<CharacterRecord> wanted =
+      {{"sim", "ada", "/videos/ada.mp4", CharacterState::pending, "", 0},
+       {"sim", "bob", "/videos/bob.mp4", CharacterState::pending, "", 0},
+       {"other", "ada", "/videos/ada2.mp4", CharacterState::pending, "", 0}};
   REQUIRE(store->import_characters(wanted, 1000).has_value());
   REQUIRE(store->import_characters(wanted, 2000).has_value());  // known: left alone
 
@@ -30,8 +30,8 @@ TEMPLATE_TEST_CASE("characters are created once per provider and name, by compar
                                           CharacterState::creating, "", 3000);
   REQUIRE(moved.has_value());
   REQUIRE(store
-              ->set_character_state("sim", "ada", CharacterState::creating,
-                                    CharacterState::created, "char_123", 4000)
+              ->set_character_state("sim", "ada", CharacterState::creating, CharacterState::created,
+                                    "char_123", 4000)
               .has_value());
   auto created = store->find_character("sim", "ada");
   CHECK((*created)->state == CharacterState::created);
@@ -44,9 +44,10 @@ TEMPLATE_TEST_CASE("characters are created once per provider and name, by compar
   CHECK_THAT(stale.error().message, Catch::Contains("no longer pending"));
 
   SECTION("the same name from another video is a conflict, and nothing is written") {
-    const std::vector<CharacterRecord> changed = {
-        {"sim", "dan", "/videos/dan.mp4", CharacterState::pending, "", 0},
-        {"sim", "bob", "/videos/other.mp4", CharacterState::pending, "", 0}};
+    const std::vector<CharacterRecord> changed = {{"sim", "dan", "/videos/dan.mp4",
+                                                   CharacterState::pending, "", 0},
+                                                  {"sim", "bob", "/videos/other.mp4",
+                                                   CharacterState::pending, "", 0}};
     auto refused = store->import_characters(changed, 6000);
     REQUIRE_FALSE(refused.has_value());
     CHECK(refused.error().code == ErrorCode::conflict);
@@ -56,8 +57,8 @@ TEMPLATE_TEST_CASE("characters are created once per provider and name, by compar
   }
 }
 
-TEMPLATE_TEST_CASE("unclaimed videos are kept until a job claims them", "[store]",
-                   SqliteLedger, PgLedger) {
+TEMPLATE_TEST_CASE("unclaimed videos are kept until a job claims them", "[store]", SqliteLedger,
+                   PgLedger) {
   TestType ledger;
   auto store = open_store(ledger.location());
   REQUIRE(store->import_jobs("a", make_specs(2), 1000, false).has_value());
@@ -66,8 +67,7 @@ TEMPLATE_TEST_CASE("unclaimed videos are kept until a job claims them", "[store]
   const auto b0 = row_of(*store, "b", "job-0");
   REQUIRE(store
               ->note_unclaimed({{"sim", "video_2", a0, "completed", 2000, 5000, "", "", "", {}},
-                                {"sim", "video_1", b0, "in_progress", 1000, 5000, "", "", "",
-                                 {}}})
+                                {"sim", "video_1", b0, "in_progress", 1000, 5000, "", "", "", {}}})
               .has_value());
   // Seen again: status and seen_at move, the rest stays.
   REQUIRE(store->note_unclaimed({{"sim", "video_1", a0, "completed", 1, 6000, "", "", "", {}}})

@@ -81,9 +81,9 @@ TEST_CASE("a database from a newer vidbatch is refused and left untouched", "[st
   REQUIRE_FALSE(store.has_value());
   CHECK(store.error().code == ErrorCode::database);
   CHECK(store.error().where == path);
-  CHECK_THAT(store.error().message, Catch::Contains("999") &&
-                                        Catch::Contains(std::to_string(
-                                            store_detail::latest_schema_version())));
+  CHECK_THAT(store.error().message,
+             Catch::Contains("999") &&
+                 Catch::Contains(std::to_string(store_detail::latest_schema_version())));
   CHECK(read_bytes(path) == before);
   CHECK(pragma_int(path, "user_version") == 999);
 }
@@ -122,8 +122,8 @@ TEST_CASE("a file that is not a vidbatch database is refused and left untouched"
   }
 }
 
-TEMPLATE_TEST_CASE("import adds queued jobs with a creation event and is idempotent",
-                   "[store]", SqliteLedger, PgLedger) {
+TEMPLATE_TEST_CASE("import adds queued jobs with a creation event and is idempotent", "[store]",
+                   SqliteLedger, PgLedger) {
   TestType ledger;
   auto store = open_store(ledger.location());
   auto first = store->import_jobs("nightly", make_specs(5), 1000, false);
@@ -155,8 +155,8 @@ TEMPLATE_TEST_CASE("import adds queued jobs with a creation event and is idempot
   CHECK(events->front().batch == "nightly");
 }
 
-TEMPLATE_TEST_CASE("the same job id in two batches is two jobs",
-                   "[store]", SqliteLedger, PgLedger) {
+TEMPLATE_TEST_CASE("the same job id in two batches is two jobs", "[store]", SqliteLedger,
+                   PgLedger) {
   TestType ledger;
   auto store = open_store(ledger.location());
   REQUIRE(store->import_jobs("a", make_specs(2), 1000, false).has_value());
@@ -167,8 +167,8 @@ TEMPLATE_TEST_CASE("the same job id in two batches is two jobs",
   CHECK_FALSE(none->has_value());
 }
 
-TEMPLATE_TEST_CASE("a changed spec fails the whole import and writes nothing",
-                   "[store]", SqliteLedger, PgLedger) {
+TEMPLATE_TEST_CASE("a changed spec fails the whole import and writes nothing", "[store]",
+                   SqliteLedger, PgLedger) {
   TestType ledger;
   auto store = open_store(ledger.location());
   REQUIRE(store->import_jobs("nightly", make_specs(3), 1000, false).has_value());
@@ -180,9 +180,9 @@ TEMPLATE_TEST_CASE("a changed spec fails the whole import and writes nothing",
   REQUIRE_FALSE(result.has_value());
   CHECK(result.error().code == ErrorCode::conflict);
   CHECK(result.error().where == "job nightly/job-1");
-  CHECK_THAT(result.error().message,
-             Catch::Contains("nightly") && Catch::Contains("job-1") &&
-                 Catch::Contains("--allow-spec-change") && Catch::Contains("Rename"));
+  CHECK_THAT(result.error().message, Catch::Contains("nightly") && Catch::Contains("job-1") &&
+                                         Catch::Contains("--allow-spec-change") &&
+                                         Catch::Contains("Rename"));
   CHECK(dump(*store, ledger) == before);
 
   SECTION("a conflict in a new batch does not create the batch") {
@@ -195,8 +195,8 @@ TEMPLATE_TEST_CASE("a changed spec fails the whole import and writes nothing",
   }
 }
 
-TEMPLATE_TEST_CASE("allow_spec_changes replaces jobs still queued, and only those",
-                   "[store]", SqliteLedger, PgLedger) {
+TEMPLATE_TEST_CASE("allow_spec_changes replaces jobs still queued, and only those", "[store]",
+                   SqliteLedger, PgLedger) {
   TestType ledger;
   auto store = open_store(ledger.location());
   REQUIRE(store->import_jobs("nightly", make_specs(3), 1000, false).has_value());

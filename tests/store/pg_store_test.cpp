@@ -20,8 +20,7 @@ int schema_version_of(const PgLedger& ledger) {
 
 }  // namespace
 
-TEST_CASE("the backend is chosen by the location, and a URL's password is never shown",
-          "[store]") {
+TEST_CASE("the backend is chosen by the location, and a URL's password is never shown", "[store]") {
   CHECK(JobStore::is_server_url("postgresql://u@db.example/ledger"));
   CHECK(JobStore::is_server_url("postgres:///ledger?host=/run/postgresql"));
   CHECK_FALSE(JobStore::is_server_url("vidbatch.db"));
@@ -58,9 +57,9 @@ TEST_CASE("open creates the ledger in an empty PostgreSQL database, once", "[sto
   CHECK(JobStore::exists(ledger.location()).value());
   CHECK(ledger.rows("vidbatch_schema") == store_detail::pg_latest_schema_version());
   CHECK(schema_version_of(ledger) == store_detail::pg_latest_schema_version());
-  for (const char* table : {"batches", "jobs", "events", "characters", "unclaimed_videos",
-                            "workers", "provider_limits", "leaders", "video_checks",
-                            "download_urls"}) {
+  for (const char* table :
+       {"batches", "jobs", "events", "characters", "unclaimed_videos", "workers", "provider_limits",
+        "leaders", "video_checks", "download_urls"}) {
     CHECK(ledger.rows(table) == 0);
   }
 }
@@ -89,8 +88,8 @@ TEST_CASE("a database with tables named like vidbatch's but not its own is never
   auto store = JobStore::open(ledger.location());
   REQUIRE_FALSE(store.has_value());
   CHECK(store.error().code == ErrorCode::database);
-  CHECK_THAT(store.error().message, Catch::Contains("not created by vidbatch") &&
-                                        Catch::Contains("jobs"));
+  CHECK_THAT(store.error().message,
+             Catch::Contains("not created by vidbatch") && Catch::Contains("jobs"));
   CHECK(ledger.rows("jobs") == 1);
   CHECK_FALSE(JobStore::exists(ledger.location()).value());
   // Its own other tables are fine: vidbatch's tables join them.
@@ -99,8 +98,7 @@ TEST_CASE("a database with tables named like vidbatch's but not its own is never
   CHECK(JobStore::open(shared.location()).has_value());
 }
 
-TEST_CASE("open_for_reading: no ledger is not_found, and every write fails",
-          "[store][postgres]") {
+TEST_CASE("open_for_reading: no ledger is not_found, and every write fails", "[store][postgres]") {
   PgLedger ledger;
   auto none = JobStore::open_for_reading(ledger.location());
   REQUIRE_FALSE(none.has_value());

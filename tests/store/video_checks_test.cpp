@@ -109,11 +109,13 @@ TEMPLATE_TEST_CASE("mismatched jobs are filtered and counted per batch; ok ones 
   REQUIRE(of_a.has_value());
   CHECK(of_a->size() == 2);
   std::size_t visited = 0;
-  REQUIRE(store->for_each_job(filter, [&](const JobRecord& j) -> Status {
-                 CHECK(j.check.mismatched());
-                 ++visited;
-                 return {};
-               })
+  REQUIRE(store
+              ->for_each_job(filter,
+                             [&](const JobRecord& j) -> Status {
+                               CHECK(j.check.mismatched());
+                               ++visited;
+                               return {};
+                             })
               .has_value());
   CHECK(visited == 2);
 
@@ -187,10 +189,11 @@ TEST_CASE("schema 006 adds video_checks to a version 5 ledger, jobs kept", "[sto
     db.exec("PRAGMA user_version = 5");
     db.exec("PRAGMA application_id = " + std::to_string(store_detail::k_application_id));
     db.exec("INSERT INTO batches (name, created_at) VALUES ('old', 1)");
-    SQLite::Statement insert(
-        db, "INSERT INTO jobs (batch_id, job_key, spec_json, model, size, seconds, orientation, "
-            "prompt, state, created_at, updated_at) VALUES (1, 'a', ?1, 'sora-2', 'small', 4, "
-            "'landscape', 'p', 'done', 1, 1)");
+    SQLite::Statement
+        insert(db,
+               "INSERT INTO jobs (batch_id, job_key, spec_json, model, size, seconds, orientation, "
+               "prompt, state, created_at, updated_at) VALUES (1, 'a', ?1, 'sora-2', 'small', 4, "
+               "'landscape', 'p', 'done', 1, 1)");
     insert.bind(1, make_spec("a", "p").canonical_json());
     insert.exec();
   }

@@ -1,7 +1,7 @@
 #include "support/chromium_session.h"
 
-#include <openssl/evp.h>
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <poll.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -18,8 +18,7 @@ namespace {
 
 constexpr int k_answer_timeout_ms = 30000;
 
-std::string find_chromium()
-{
+std::string find_chromium() {
   const char* path = std::getenv("PATH");
   std::string dirs = path != nullptr ? path : "/usr/bin:/bin";
   for (const char* name : {"chromium", "chromium-browser", "google-chrome"}) {
@@ -33,30 +32,29 @@ std::string find_chromium()
       from = end + 1;
     }
   }
-  throw std::runtime_error("chromium is not installed (tools/bootstrap installs the Debian package)");
+  throw std::runtime_error(
+      "chromium is not installed (tools/bootstrap installs the Debian package)");
 }
 
-std::string to_text(const rapidjson::Value& value)
-{
+std::string to_text(const rapidjson::Value& value) {
   rapidjson::StringBuffer buffer;
   rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
   value.Accept(writer);
   return {buffer.GetString(), buffer.GetSize()};
 }
 
-std::string json_string(const std::string& text)
-{
+std::string json_string(const std::string& text) {
   rapidjson::StringBuffer buffer;
   rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
   writer.String(text.c_str(), static_cast<rapidjson::SizeType>(text.size()));
   return {buffer.GetString(), buffer.GetSize()};
 }
 
-std::string base64_decode(const std::string& text)
-{
+std::string base64_decode(const std::string& text) {
   std::string out(text.size() / 4 * 3 + 3, '\0');
   const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
+                                reinterpret_cast<const unsigned char*>(text.data()),
+                                static_cast<int>(text.size()));
   if (n < 0) {
     throw std::runtime_error("screenshot: bad base64");
   }
@@ -68,12 +66,12 @@ std::string base64_decode(const std::string& text)
   return out;
 }
 
-} // namespace
+}  // namespace
 
-ChromiumSession::ChromiumSession(const std::string& url, int width, int height)
-{
+ChromiumSession::ChromiumSession(const std::string& url, int width, int height) {
   const std::string browser = find_chromium();
-  std::string profile = (std::filesystem::temp_directory_path() / "vidbatch-chromium-XXXXXX").string();
+  std::string profile =
+      (std::filesystem::temp_directory_path() / "vidbatch-chromium-XXXXXX").string();
   if (::mkdtemp(profile.data()) == nullptr) {
     throw std::runtime_error("mkdtemp failed");
   }
@@ -84,11 +82,21 @@ ChromiumSession::ChromiumSession(const std::string& url, int width, int height)
     throw std::runtime_error("pipe failed");
   }
   SubprocessOptions options;
-  options.argv = {browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                  "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--disable-quic", "--hide-scrollbars", "--user-data-dir=" + m_profile,
+  options.argv = {browser,
+                  "--headless",
+                  "--no-sandbox",
+                  "--disable-gpu",
+                  "--disable-dev-shm-usage",
+                  "--no-first-run",
+                  "--disable-background-networking",
+                  "--disable-component-update",
+                  "--disable-sync",
+                  "--disable-quic",
+                  "--hide-scrollbars",
+                  "--user-data-dir=" + m_profile,
                   "--window-size=" + std::to_string(width) + "," + std::to_string(height),
-                  "--remote-debugging-pipe", "about:blank"};
+                  "--remote-debugging-pipe",
+                  "about:blank"};
   options.fds = {{to_child[0], 3}, {from_child[1], 4}};
   options.stdout_path = m_profile + "/chromium.out";
   options.stderr_path = m_profile + "/chromium.err";
@@ -100,8 +108,9 @@ ChromiumSession::ChromiumSession(const std::string& url, int width, int height)
 
   const auto target = call("Target.createTarget", "{\"url\":\"about:blank\"}", true);
   const std::string target_id = target["targetId"].GetString();
-  const auto attached =
-      call("Target.attachToTarget", "{\"targetId\":" + json_string(target_id) + ",\"flatten\":true}", true);
+  const auto attached = call("Target.attachToTarget",
+                             "{\"targetId\":" + json_string(target_id) + ",\"flatten\":true}",
+                             true);
   m_session = attached["sessionId"].GetString();
   call("Runtime.enable", "{}");
   call("Log.enable", "{}");
@@ -109,8 +118,7 @@ ChromiumSession::ChromiumSession(const std::string& url, int width, int height)
   navigate(url);
 }
 
-ChromiumSession::~ChromiumSession()
-{
+ChromiumSession::~ChromiumSession() {
   if (m_to_browser >= 0) {
     const std::string close = "{\"id\":0,\"method\":\"Browser.close\"}";
     (void)!::write(m_to_browser, close.c_str(), close.size() + 1);
@@ -127,8 +135,7 @@ ChromiumSession::~ChromiumSession()
   std::filesystem::remove_all(m_profile, ec);
 }
 
-bool ChromiumSession::read_message(rapidjson::Document& message, int timeout_ms)
-{
+bool ChromiumSession::read_message(rapidjson::Document& message, int timeout_ms) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   while (true) {
     const std::size_t end = m_buffer.find('\0');
@@ -140,7 +147,8 @@ bool ChromiumSession::read_message(rapidjson::Document& message, int timeout_ms)
       }
       return true;
     }
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
       return false;
     }
@@ -151,21 +159,22 @@ bool ChromiumSession::read_message(rapidjson::Document& message, int timeout_ms)
     char chunk[65536];
     const ssize_t n = ::read(m_from_browser, chunk, sizeof chunk);
     if (n <= 0) {
-      throw std::runtime_error("chromium closed its DevTools pipe (see " + m_profile + "/chromium.err)");
+      throw std::runtime_error("chromium closed its DevTools pipe (see " + m_profile +
+                               "/chromium.err)");
     }
     m_buffer.append(chunk, static_cast<std::size_t>(n));
   }
 }
 
-void ChromiumSession::note_event(const rapidjson::Document& message)
-{
+void ChromiumSession::note_event(const rapidjson::Document& message) {
   const std::string method = message["method"].GetString();
   const auto& params = message["params"];
   if (method == "Page.loadEventFired") {
     m_loaded = true;
   } else if (method == "Runtime.exceptionThrown") {
     m_errors.push_back("exception: " + to_text(params["exceptionDetails"]));
-  } else if (method == "Runtime.consoleAPICalled" && std::string(params["type"].GetString()) == "error") {
+  } else if (method == "Runtime.consoleAPICalled" &&
+             std::string(params["type"].GetString()) == "error") {
     m_errors.push_back("console.error: " + to_text(params["args"]));
   } else if (method == "Log.entryAdded") {
     const auto& entry = params["entry"];
@@ -175,10 +184,11 @@ void ChromiumSession::note_event(const rapidjson::Document& message)
   }
 }
 
-rapidjson::Document ChromiumSession::call(const std::string& method, const std::string& params_json, bool browser)
-{
+rapidjson::Document ChromiumSession::call(const std::string& method, const std::string& params_json,
+                                          bool browser) {
   const int id = m_next_id++;
-  std::string text = "{\"id\":" + std::to_string(id) + ",\"method\":" + json_string(method) + ",\"params\":" + params_json;
+  std::string text = "{\"id\":" + std::to_string(id) + ",\"method\":" + json_string(method) +
+                     ",\"params\":" + params_json;
   if (!browser) {
     text += ",\"sessionId\":" + json_string(m_session);
   }
@@ -210,10 +220,10 @@ rapidjson::Document ChromiumSession::call(const std::string& method, const std::
   throw std::runtime_error(method + ": no answer from chromium within 30 s");
 }
 
-std::string ChromiumSession::evaluate(const std::string& expression)
-{
-  const auto result = call("Runtime.evaluate", "{\"expression\":" + json_string(expression) +
-                                                   ",\"returnByValue\":true,\"awaitPromise\":true}");
+std::string ChromiumSession::evaluate(const std::string& expression) {
+  const auto result =
+      call("Runtime.evaluate", "{\"expression\":" + json_string(expression) +
+                                   ",\"returnByValue\":true,\"awaitPromise\":true}");
   if (result.HasMember("exceptionDetails")) {
     throw std::runtime_error("evaluate threw: " + to_text(result["exceptionDetails"]));
   }
@@ -221,12 +231,12 @@ std::string ChromiumSession::evaluate(const std::string& expression)
   return value.HasMember("value") ? to_text(value["value"]) : "null";
 }
 
-void ChromiumSession::navigate(const std::string& url)
-{
+void ChromiumSession::navigate(const std::string& url) {
   m_loaded = false;
   call("Page.navigate", "{\"url\":" + json_string(url) + "}");
   rapidjson::Document message;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(k_answer_timeout_ms);
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(k_answer_timeout_ms);
   while (!m_loaded) {
     if (std::chrono::steady_clock::now() >= deadline || !read_message(message, 1000)) {
       if (std::chrono::steady_clock::now() >= deadline) {
@@ -240,14 +250,12 @@ void ChromiumSession::navigate(const std::string& url)
   }
 }
 
-std::string ChromiumSession::screenshot_png()
-{
+std::string ChromiumSession::screenshot_png() {
   const auto result = call("Page.captureScreenshot", "{\"format\":\"png\"}");
   return base64_decode(result["data"].GetString());
 }
 
-const std::vector<std::string>& ChromiumSession::console_errors()
-{
+const std::vector<std::string>& ChromiumSession::console_errors() {
   rapidjson::Document message;
   while (read_message(message, 0)) {  // events that arrived since the last call
     if (message.HasMember("method")) {
@@ -257,4 +265,4 @@ const std::vector<std::string>& ChromiumSession::console_errors()
   return m_errors;
 }
 
-} // namespace vidbatch::test
+}  // namespace vidbatch::test

@@ -16,9 +16,8 @@
 
 namespace vidbatch::test {
 
-class ChromiumSession
-{
-public:
+class ChromiumSession {
+ public:
   // Starts Chromium (window `width` x `height`) and opens `url` in a new tab.
   // Throws std::runtime_error when Chromium is missing or does not answer.
   ChromiumSession(const std::string& url, int width = 1280, int height = 1600);
@@ -36,7 +35,7 @@ public:
   // Console messages of level error, uncaught exceptions and CSP refusals seen so far.
   const std::vector<std::string>& console_errors();
 
-private:
+ private:
   // Sends a command (to the tab's session unless `browser`) and waits for its answer; events
   // read meanwhile are noted. Throws on a protocol error or after 30 s.
   rapidjson::Document call(const std::string& method, const std::string& params_json,
@@ -55,4 +54,4 @@ private:
   std::vector<std::string> m_errors;
 };
 
-} // namespace vidbatch::test
+}  // namespace vidbatch::test

@@ -61,7 +61,12 @@ inline std::string reference_sha256(const std::string& data) {
 
 // Bytes that pass VideoFile's MP4 check: a 24-byte ftyp box, then `filler` bytes.
 inline std::string fake_mp4(std::size_t filler = 1000, char seed = 'a') {
-  std::string out("\0\0\0\x18" "ftypisom" "\0\0\x02\0" "isomiso2", 24);
+  std::string
+      out("\0\0\0\x18"
+          "ftypisom"
+          "\0\0\x02\0"
+          "isomiso2",
+          24);
   for (std::size_t i = 0; i < filler; ++i) {
     out += static_cast<char>(seed + static_cast<char>(i % 23));
   }

@@ -121,7 +121,7 @@ HttpRequest FakeProvider::download_request(const std::string& remote_id,
                                            const RemoteStatus& status) const {
   if (!status.video_url.empty()) {
     HttpRequest req;
-    req.url = status.video_url;   // a CDN URL: no key
+    req.url = status.video_url;  // a CDN URL: no key
     return req;
   }
   return get(m_base + "/tasks/" + remote_id + "/file");
@@ -249,7 +249,7 @@ FakeAnswer FakeTaskServer::list(const HttpRequest& request) {
     return FakeAnswer::json(429, R"({"error":{"message":"too many requests"}})");
   }
   const std::string after = request.url.substr(request.url.find("after=") + 6);
-  std::vector<const Task*> newest;   // newest first, as providers list
+  std::vector<const Task*> newest;  // newest first, as providers list
   for (const auto& [id, task] : m_tasks) {
     newest.push_back(&task);
   }

@@ -9,8 +9,8 @@
 #pragma once
 
 #include <atomic>
-#include <cstdint>
 #include <condition_variable>
+#include <cstdint>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -25,12 +25,12 @@ namespace vb::fake {
 struct FakeAnswer {
   TransportFailure failure = TransportFailure::none;
   int status = 200;
-  std::vector<HttpHeader> headers;   // lower-case names
-  std::string body;                  // streamed into the sink when the request has one
+  std::vector<HttpHeader> headers;  // lower-case names
+  std::string body;                 // streamed into the sink when the request has one
   std::string error_text;
   Millis latency_ms = 20;
   std::optional<std::int64_t> content_length;  // default: body.size() on full answers
-  int request_sends = 1;   // of a paid request: more than 1 = a layer below resent it
+  int request_sends = 1;  // of a paid request: more than 1 = a layer below resent it
 
   static FakeAnswer json(int status, std::string body, Millis latency_ms = 20);
   static FakeAnswer failed(TransportFailure failure, std::string text, Millis latency_ms = 20);
@@ -41,7 +41,7 @@ struct StartedRequest {
   HttpRequest request;
   std::uint64_t tag = 0;
   Millis started_at = 0;
-  Millis done_at = -1;   // -1 while in flight
+  Millis done_at = -1;  // -1 while in flight
 };
 
 class FakeTransport final : public HttpTransport {
@@ -86,7 +86,7 @@ class FakeTransport final : public HttpTransport {
     int answered = 0;
   };
   struct Pending {
-    std::size_t index;   // into m_started
+    std::size_t index;  // into m_started
     FakeAnswer answer;
     Millis ready_at;
     bool tracked;

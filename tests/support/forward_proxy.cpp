@@ -4,8 +4,8 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <sys/socket.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -18,10 +18,9 @@ namespace vidbatch::test {
 
 namespace {
 
-constexpr int k_idle_ms = 15000; // a connection idle this long is dropped
+constexpr int k_idle_ms = 15000;  // a connection idle this long is dropped
 
-void send_all(int fd, const std::string& data)
-{
+void send_all(int fd, const std::string& data) {
   std::size_t sent = 0;
   while (sent < data.size()) {
     const ssize_t n = ::send(fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
@@ -32,8 +31,7 @@ void send_all(int fd, const std::string& data)
   }
 }
 
-int connect_to(const std::string& ip, int port)
-{
+int connect_to(const std::string& ip, int port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -49,12 +47,13 @@ int connect_to(const std::string& ip, int port)
 }
 
 // Copies bytes both ways until the upstream closes (or either side fails, or `wake` fires).
-void relay(int client, int upstream, int wake)
-{
+void relay(int client, int upstream, int wake) {
   char buf[16384];
   bool client_open = true;
   for (;;) {
-    pollfd fds[3] = {{upstream, POLLIN, 0}, {client_open ? client : -1, POLLIN, 0}, {wake, POLLIN, 0}};
+    pollfd fds[3] = {{upstream, POLLIN, 0},
+                     {client_open ? client : -1, POLLIN, 0},
+                     {wake, POLLIN, 0}};
     if (::poll(fds, 3, k_idle_ms) <= 0 || (fds[2].revents & POLLIN)) {
       return;
     }
@@ -78,8 +77,7 @@ void relay(int client, int upstream, int wake)
 }
 
 // "host:port" -> port (default_port when absent).
-int port_of(const std::string& host_port, int default_port)
-{
+int port_of(const std::string& host_port, int default_port) {
   const auto colon = host_port.rfind(':');
   if (colon == std::string::npos || host_port.back() == ']') {
     return default_port;
@@ -87,16 +85,16 @@ int port_of(const std::string& host_port, int default_port)
   return std::atoi(host_port.c_str() + colon + 1);
 }
 
-} // namespace
+}  // namespace
 
-ForwardProxy::ForwardProxy(std::string upstream_ip) : m_upstream_ip(std::move(upstream_ip))
-{
+ForwardProxy::ForwardProxy(std::string upstream_ip) : m_upstream_ip(std::move(upstream_ip)) {
   m_listen_fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t len = sizeof addr;
-  if (m_listen_fd < 0 || ::bind(m_listen_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+  if (m_listen_fd < 0 ||
+      ::bind(m_listen_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
       ::listen(m_listen_fd, 64) != 0 ||
       ::getsockname(m_listen_fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0 ||
       ::pipe2(m_wake, O_CLOEXEC) != 0) {
@@ -106,8 +104,7 @@ ForwardProxy::ForwardProxy(std::string upstream_ip) : m_upstream_ip(std::move(up
   m_acceptor = std::thread([this] { accept_loop(); });
 }
 
-ForwardProxy::~ForwardProxy()
-{
+ForwardProxy::~ForwardProxy() {
   const char stop = 'x';
   (void)!::write(m_wake[1], &stop, 1);
   m_acceptor.join();
@@ -124,25 +121,21 @@ ForwardProxy::~ForwardProxy()
   ::close(m_wake[1]);
 }
 
-std::string ForwardProxy::url() const
-{
+std::string ForwardProxy::url() const {
   return "http://127.0.0.1:" + std::to_string(m_port);
 }
 
-std::map<std::string, int> ForwardProxy::hosts() const
-{
+std::map<std::string, int> ForwardProxy::hosts() const {
   std::lock_guard lock(m_mutex);
   return m_hosts;
 }
 
-void ForwardProxy::count_host(const std::string& host_port)
-{
+void ForwardProxy::count_host(const std::string& host_port) {
   std::lock_guard lock(m_mutex);
   m_hosts[host_port] += 1;
 }
 
-void ForwardProxy::accept_loop()
-{
+void ForwardProxy::accept_loop() {
   for (;;) {
     pollfd fds[2] = {{m_listen_fd, POLLIN, 0}, {m_wake[0], POLLIN, 0}};
     if (::poll(fds, 2, -1) < 0 || (fds[1].revents & POLLIN)) {
@@ -156,8 +149,7 @@ void ForwardProxy::accept_loop()
   }
 }
 
-void ForwardProxy::serve(int client)
-{
+void ForwardProxy::serve(int client) {
   std::string head;
   char buf[4096];
   while (head.find("\r\n\r\n") == std::string::npos && head.size() < 65536) {
@@ -180,7 +172,7 @@ void ForwardProxy::serve(int client)
   words >> method >> target >> version;
 
   std::string host_port;
-  std::string forward; // what the upstream gets first
+  std::string forward;  // what the upstream gets first
   if (method == "CONNECT") {
     host_port = target;
     m_tunnels += 1;
@@ -191,7 +183,8 @@ void ForwardProxy::serve(int client)
     forward = method + " " + path + " " + version + "\r\n";
     for (std::string line; std::getline(lines, line) && line != "\r";) {
       const std::string name = line.substr(0, line.find(':'));
-      if (strncasecmp(name.c_str(), "proxy-", 6) != 0 && strcasecmp(name.c_str(), "connection") != 0 &&
+      if (strncasecmp(name.c_str(), "proxy-", 6) != 0 &&
+          strcasecmp(name.c_str(), "connection") != 0 &&
           strcasecmp(name.c_str(), "keep-alive") != 0) {
         forward += line + "\n";
       }
@@ -204,7 +197,8 @@ void ForwardProxy::serve(int client)
     return;
   }
   count_host(host_port);
-  const int upstream = connect_to(m_upstream_ip, port_of(host_port, method == "CONNECT" ? 443 : 80));
+  const int upstream =
+      connect_to(m_upstream_ip, port_of(host_port, method == "CONNECT" ? 443 : 80));
   if (upstream < 0) {
     send_all(client, "HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\n\r\n");
     ::close(client);
@@ -220,4 +214,4 @@ void ForwardProxy::serve(int client)
   ::close(client);
 }
 
-} // namespace vidbatch::test
+}  // namespace vidbatch::test

@@ -18,30 +18,29 @@
 
 namespace vidbatch::test {
 
-class ForwardProxy
-{
-public:
+class ForwardProxy {
+ public:
   explicit ForwardProxy(std::string upstream_ip = "127.0.0.1");
   ~ForwardProxy();
   ForwardProxy(const ForwardProxy&) = delete;
   ForwardProxy& operator=(const ForwardProxy&) = delete;
 
   int port() const { return m_port; }
-  std::string url() const; // http://127.0.0.1:PORT
+  std::string url() const;  // http://127.0.0.1:PORT
 
-  int requests() const { return m_requests.load(); } // absolute-form requests forwarded
-  int tunnels() const { return m_tunnels.load(); }   // CONNECT tunnels opened
+  int requests() const { return m_requests.load(); }  // absolute-form requests forwarded
+  int tunnels() const { return m_tunnels.load(); }    // CONNECT tunnels opened
   // "host:port" of every request and tunnel, with how many times each was seen.
   std::map<std::string, int> hosts() const;
 
-private:
+ private:
   void accept_loop();
   void serve(int client);
   void count_host(const std::string& host_port);
 
   std::string m_upstream_ip;
   int m_listen_fd = -1;
-  int m_wake[2] = {-1, -1}; // a byte on m_wake[1] stops every thread
+  int m_wake[2] = {-1, -1};  // a byte on m_wake[1] stops every thread
   int m_port = 0;
   std::atomic<int> m_requests{0};
   std::atomic<int> m_tunnels{0};
@@ -51,4 +50,4 @@ private:
   std::thread m_acceptor;
 };
 
-} // namespace vidbatch::test
+}  // namespace vidbatch::test

@@ -1,9 +1,9 @@
 // Headers most test files include, compiled once for vidbatch_tests (tests/CMakeLists.txt).
 
-#include <catch2/catch.hpp>
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
+#include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <filesystem>

@@ -20,8 +20,7 @@ namespace {
 constexpr auto k_start_timeout = std::chrono::seconds(10);
 constexpr auto k_stop_timeout = std::chrono::seconds(5);
 
-std::string make_temp_dir()
-{
+std::string make_temp_dir() {
   std::string pattern = (std::filesystem::temp_directory_path() / "vidbatch-sim-XXXXXX").string();
   if (::mkdtemp(pattern.data()) == nullptr) {
     throw std::runtime_error("SimProcess: mkdtemp failed");
@@ -30,30 +29,25 @@ std::string make_temp_dir()
 }
 
 // The sim writes port files by rename, so a readable number is always complete.
-int read_port(const std::string& path)
-{
+int read_port(const std::string& path) {
   std::ifstream in(path);
   int port = 0;
   return (in >> port) ? port : 0;
 }
 
-} // namespace
+}  // namespace
 
 SimProcess::SimProcess(std::vector<std::string> extra_flags)
-  : SimProcess(false, std::move(extra_flags))
-{
-}
+    : SimProcess(false, std::move(extra_flags)) {}
 
-std::unique_ptr<SimProcess> SimProcess::fault_proxy(const std::string& upstream_url, std::vector<std::string> flags)
-{
+std::unique_ptr<SimProcess> SimProcess::fault_proxy(const std::string& upstream_url,
+                                                    std::vector<std::string> flags) {
   flags.insert(flags.begin(), {"--fault-proxy", "--upstream", upstream_url});
   return std::unique_ptr<SimProcess>(new SimProcess(true, std::move(flags)));
 }
 
 SimProcess::SimProcess(bool proxy_only, std::vector<std::string> flags)
-  : m_dir(make_temp_dir()),
-    m_proxy_only(proxy_only)
-{
+    : m_dir(make_temp_dir()), m_proxy_only(proxy_only) {
   const std::string port_file = m_dir + "/port";
   const std::string cdn_port_file = m_dir + "/cdn-port";
   SubprocessOptions options;
@@ -82,8 +76,7 @@ SimProcess::SimProcess(bool proxy_only, std::vector<std::string> flags)
   throw std::runtime_error("SimProcess: vidbatch-sim did not become healthy within 10 s");
 }
 
-SimProcess::~SimProcess()
-{
+SimProcess::~SimProcess() {
   stop();
   if (std::getenv("KEEP_SIM_LOGS") == nullptr) {
     std::error_code ignored;
@@ -91,8 +84,7 @@ SimProcess::~SimProcess()
   }
 }
 
-int SimProcess::stop()
-{
+int SimProcess::stop() {
   if (m_exit_code) {
     return *m_exit_code;
   }
@@ -105,28 +97,23 @@ int SimProcess::stop()
   return *m_exit_code;
 }
 
-std::string SimProcess::base_url() const
-{
+std::string SimProcess::base_url() const {
   return root_url() + "/v1";
 }
 
-std::string SimProcess::root_url() const
-{
+std::string SimProcess::root_url() const {
   return "http://127.0.0.1:" + std::to_string(m_port);
 }
 
-std::string SimProcess::stats() const
-{
+std::string SimProcess::stats() const {
   return http_get(root_url() + "/__stats").body;
 }
 
-std::string SimProcess::wire_stats() const
-{
+std::string SimProcess::wire_stats() const {
   return http_get(root_url() + "/__fault-proxy/stats").body;
 }
 
-void SimProcess::set_faults(const std::string& json) const
-{
+void SimProcess::set_faults(const std::string& json) const {
   HttpRequest request;
   request.method = "POST";
   request.url = root_url() + (m_proxy_only ? "/__fault-proxy/faults" : "/__faults");
@@ -138,13 +125,12 @@ void SimProcess::set_faults(const std::string& json) const
   }
 }
 
-void SimProcess::reset_stats() const
-{
+void SimProcess::reset_stats() const {
   HttpRequest request;
   request.method = "POST";
   request.url = root_url() + "/__reset-stats";
-  request.body = "{}"; // an explicit body gives the POST a Content-Length
+  request.body = "{}";  // an explicit body gives the POST a Content-Length
   http_send(request);
 }
 
-} // namespace vidbatch::test
+}  // namespace vidbatch::test

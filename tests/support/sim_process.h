@@ -15,33 +15,33 @@
 
 namespace vidbatch::test {
 
-class SimProcess
-{
-public:
+class SimProcess {
+ public:
   // Throws std::runtime_error if the simulator does not come up.
   explicit SimProcess(std::vector<std::string> extra_flags = {});
-  static std::unique_ptr<SimProcess> fault_proxy(const std::string& upstream_url, std::vector<std::string> flags = {});
+  static std::unique_ptr<SimProcess> fault_proxy(const std::string& upstream_url,
+                                                 std::vector<std::string> flags = {});
   ~SimProcess();
   SimProcess(const SimProcess&) = delete;
   SimProcess& operator=(const SimProcess&) = delete;
 
   int port() const { return m_port; }
   int cdn_port() const { return m_cdn_port; }
-  std::string base_url() const; // http://127.0.0.1:PORT/v1
-  std::string root_url() const; // http://127.0.0.1:PORT
+  std::string base_url() const;  // http://127.0.0.1:PORT/v1
+  std::string root_url() const;  // http://127.0.0.1:PORT
   const std::string& log_dir() const { return m_dir; }
   Subprocess& process() { return *m_process; }
 
-  std::string stats() const;                     // raw JSON of GET /__stats
-  std::string wire_stats() const;                // raw JSON of GET /__fault-proxy/stats
+  std::string stats() const;       // raw JSON of GET /__stats
+  std::string wire_stats() const;  // raw JSON of GET /__fault-proxy/stats
   // POST /__faults (/__fault-proxy/faults for a fault proxy); throws on a non-200.
   void set_faults(const std::string& json) const;
-  void reset_stats() const;                       // POST /__reset-stats
+  void reset_stats() const;  // POST /__reset-stats
 
   // Stops now (SIGTERM, wait); returns the exit code. Idempotent.
   int stop();
 
-private:
+ private:
   SimProcess(bool proxy_only, std::vector<std::string> flags);
 
   std::string m_dir;
@@ -52,4 +52,4 @@ private:
   std::optional<int> m_exit_code;
 };
 
-} // namespace vidbatch::test
+}  // namespace vidbatch::test

@@ -3,33 +3,32 @@
 #include "support/sim_process.h"
 #include "support/test_http.h"
 
-#include <catch2/catch.hpp>
 #include <openssl/evp.h>
 #include <rapidjson/document.h>
+#include <catch2/catch.hpp>
 
 #include <csignal>
 #include <thread>
 
+using vidbatch::test::http_get;
+using vidbatch::test::http_send;
 using vidbatch::test::HttpRequest;
 using vidbatch::test::HttpResponse;
 using vidbatch::test::SimProcess;
-using vidbatch::test::http_get;
-using vidbatch::test::http_send;
 
 namespace {
 
 const std::string k_auth = "Authorization: Bearer sk-test";
 
-rapidjson::Document parse(const std::string& json)
-{
+rapidjson::Document parse(const std::string& json) {
   rapidjson::Document doc;
   doc.Parse(json.c_str());
   REQUIRE_FALSE(doc.HasParseError());
   return doc;
 }
 
-HttpResponse create_multipart(const SimProcess& sim, const std::string& prompt, std::vector<std::string> headers = {})
-{
+HttpResponse create_multipart(const SimProcess& sim, const std::string& prompt,
+                              std::vector<std::string> headers = {}) {
   HttpRequest request;
   request.method = "POST";
   request.url = sim.base_url() + "/videos";
@@ -39,13 +38,11 @@ HttpResponse create_multipart(const SimProcess& sim, const std::string& prompt, 
   return http_send(request);
 }
 
-int64_t creates_total(const SimProcess& sim)
-{
+int64_t creates_total(const SimProcess& sim) {
   return parse(sim.stats())["creates_total"].GetInt64();
 }
 
-std::string sha256_hex(const std::string& data)
-{
+std::string sha256_hex(const std::string& data) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
   EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr);
@@ -58,8 +55,7 @@ std::string sha256_hex(const std::string& data)
   return out;
 }
 
-std::string poll_until_terminal(const SimProcess& sim, const std::string& id)
-{
+std::string poll_until_terminal(const SimProcess& sim, const std::string& id) {
   for (int i = 0; i < 200; ++i) {
     const auto doc = parse(http_get(sim.base_url() + "/videos/" + id, {k_auth}).body);
     const std::string status = doc["status"].GetString();
@@ -71,10 +67,9 @@ std::string poll_until_terminal(const SimProcess& sim, const std::string& id)
   return "timeout";
 }
 
-} // namespace
+}  // namespace
 
-TEST_CASE("sim: creates are counted and Idempotency-Key is ignored", "[e2e][sim]")
-{
+TEST_CASE("sim: creates are counted and Idempotency-Key is ignored", "[e2e][sim]") {
   // Queued for the first tenth of --gen-ms: 6 s, so a loaded machine still sees "queued".
   SimProcess sim({"--gen-ms", "60000"});
   const HttpResponse first = create_multipart(sim, "a calico cat", {"Idempotency-Key: key-1"});
@@ -91,8 +86,7 @@ TEST_CASE("sim: creates are counted and Idempotency-Key is ignored", "[e2e][sim]
   CHECK(creates_total(sim) == 2);
 }
 
-TEST_CASE("sim: JSON create rejects an integer seconds", "[e2e][sim]")
-{
+TEST_CASE("sim: JSON create rejects an integer seconds", "[e2e][sim]") {
   SimProcess sim;
   HttpRequest request;
   request.method = "POST";
@@ -102,14 +96,14 @@ TEST_CASE("sim: JSON create rejects an integer seconds", "[e2e][sim]")
   const HttpResponse response = http_send(request);
   CHECK(response.status == 400);
   const auto doc = parse(response.body);
-  CHECK(std::string(doc["error"]["message"].GetString()) ==
-        "Invalid type for 'seconds': expected one of '4', '8', or '12', but got an integer instead.");
+  CHECK(
+      std::string(doc["error"]["message"].GetString()) ==
+      "Invalid type for 'seconds': expected one of '4', '8', or '12', but got an integer instead.");
   CHECK(std::string(doc["error"]["type"].GetString()) == "invalid_request_error");
   CHECK(creates_total(sim) == 0);
 }
 
-TEST_CASE("sim: a video completes and its content matches /__stats", "[e2e][sim]")
-{
+TEST_CASE("sim: a video completes and its content matches /__stats", "[e2e][sim]") {
   SimProcess sim({"--gen-ms", "200", "--video-bytes", "4096"});
   const std::string id = parse(create_multipart(sim, "a dog").body)["id"].GetString();
   CHECK(http_get(sim.base_url() + "/videos/" + id + "/content", {k_auth}).status == 400);
@@ -125,17 +119,17 @@ TEST_CASE("sim: a video completes and its content matches /__stats", "[e2e][sim]
   const auto counters = parse(http_get(sim.root_url() + "/__stats?counters=1").body);
   CHECK(counters["creates_total"].GetInt64() == 1);
   CHECK(counters["content_requests"].GetInt64() == stats["content_requests"].GetInt64());
-  CHECK_FALSE(counters.HasMember("videos"));           // the lists stay out
+  CHECK_FALSE(counters.HasMember("videos"));  // the lists stay out
   CHECK_FALSE(counters.HasMember("creates_by_prompt"));
 
-  const HttpResponse tail = http_get(sim.base_url() + "/videos/" + id + "/content", {k_auth, "Range: bytes=4000-"});
+  const HttpResponse tail =
+      http_get(sim.base_url() + "/videos/" + id + "/content", {k_auth, "Range: bytes=4000-"});
   CHECK(tail.status == 206);
   CHECK(tail.header("content-range") == "bytes 4000-4095/4096");
   CHECK(tail.body == content.body.substr(4000));
 }
 
-TEST_CASE("sim: task shape exposes pending_info.progress_pct", "[e2e][sim]")
-{
+TEST_CASE("sim: task shape exposes pending_info.progress_pct", "[e2e][sim]") {
   SimProcess sim({"--shape", "task", "--gen-ms", "2000"});
   const auto created = parse(create_multipart(sim, "a bird").body);
   const std::string id = created["id"].GetString();
@@ -150,8 +144,7 @@ TEST_CASE("sim: task shape exposes pending_info.progress_pct", "[e2e][sim]")
   CHECK(doc["status_update_time"].GetInt64() > 1'000'000'000'000);
 }
 
-TEST_CASE("sim: injected 429 carries Retry-After and creates nothing", "[e2e][sim]")
-{
+TEST_CASE("sim: injected 429 carries Retry-After and creates nothing", "[e2e][sim]") {
   SimProcess sim;
   sim.set_faults(R"({"rate_429":1.0})");
   const HttpResponse response = create_multipart(sim, "rate limited");
@@ -165,12 +158,12 @@ TEST_CASE("sim: injected 429 carries Retry-After and creates nothing", "[e2e][si
   CHECK(sim.stop() == 0);
 }
 
-TEST_CASE("sim: lost create answers, dropped GETs and truncated downloads", "[e2e][sim]")
-{
-  SimProcess sim({"--gen-ms", "100", "--video-bytes", "8192", "--lose-create-answers", "1", "--truncate-downloads", "1"});
+TEST_CASE("sim: lost create answers, dropped GETs and truncated downloads", "[e2e][sim]") {
+  SimProcess sim({"--gen-ms", "100", "--video-bytes", "8192", "--lose-create-answers", "1",
+                  "--truncate-downloads", "1"});
   const HttpResponse lost = create_multipart(sim, "lost answer");
-  CHECK(lost.curl_code == 18); // headers arrived, then the connection closed mid-body
-  CHECK(creates_total(sim) == 1); // ...but the video exists and counts
+  CHECK(lost.curl_code == 18);     // headers arrived, then the connection closed mid-body
+  CHECK(creates_total(sim) == 1);  // ...but the video exists and counts
   const std::string id = parse(sim.stats())["videos"][0]["id"].GetString();
   REQUIRE(poll_until_terminal(sim, id) == "completed");
 
@@ -178,7 +171,8 @@ TEST_CASE("sim: lost create answers, dropped GETs and truncated downloads", "[e2
   const HttpResponse cut = http_get(url, {k_auth});
   CHECK(cut.curl_code == 18);
   CHECK(cut.body.size() == 4096);
-  const HttpResponse rest = http_get(url, {k_auth, "Range: bytes=" + std::to_string(cut.body.size()) + "-"});
+  const HttpResponse rest =
+      http_get(url, {k_auth, "Range: bytes=" + std::to_string(cut.body.size()) + "-"});
   CHECK(rest.status == 206);
   CHECK(sha256_hex(cut.body + rest.body) == parse(sim.stats())["videos"][0]["sha256"].GetString());
 
@@ -191,14 +185,14 @@ TEST_CASE("sim: lost create answers, dropped GETs and truncated downloads", "[e2
   CHECK(faults["drop"].GetInt64() == 1);
 }
 
-TEST_CASE("sim: unified gateway format with signed CDN URLs", "[e2e][sim]")
-{
+TEST_CASE("sim: unified gateway format with signed CDN URLs", "[e2e][sim]") {
   SimProcess sim({"--gen-ms", "100", "--url-ttl-ms", "300"});
   HttpRequest request;
   request.method = "POST";
   request.url = sim.base_url() + "/video/create";
   request.headers = {k_auth, "Content-Type: application/json"};
-  request.body = R"({"model":"sora-2","prompt":"p","images":[],"orientation":"portrait","size":"small","duration":10})";
+  request.body =
+      R"({"model":"sora-2","prompt":"p","images":[],"orientation":"portrait","size":"small","duration":10})";
   const auto created = parse(http_send(request).body);
   const std::string id = created["id"].GetString();
   REQUIRE(id.starts_with("sora-2:task_"));
@@ -215,11 +209,10 @@ TEST_CASE("sim: unified gateway format with signed CDN URLs", "[e2e][sim]")
   CHECK(http_get(video_url, {k_auth}).status == 200);
   CHECK(parse(sim.stats())["auth_headers_seen_on_files"].GetInt64() == 1);
   std::this_thread::sleep_for(std::chrono::milliseconds(350));
-  CHECK(http_get(video_url).status == 403); // the signed time has passed
+  CHECK(http_get(video_url).status == 403);  // the signed time has passed
 }
 
-TEST_CASE("Subprocess reports exit codes like a shell", "[support]")
-{
+TEST_CASE("Subprocess reports exit codes like a shell", "[support]") {
   using vidbatch::test::Subprocess;
   const auto argv = [](std::vector<std::string> args) {
     vidbatch::test::SubprocessOptions options;

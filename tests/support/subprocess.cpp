@@ -1,15 +1,15 @@
 #include "support/subprocess.h"
 
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
-#include <fcntl.h>
 #include <stdexcept>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <thread>
-#include <unistd.h>
 
 extern char** environ;
 
@@ -17,8 +17,8 @@ namespace vidbatch::test {
 
 namespace {
 
-std::vector<std::string> merged_environment(const std::vector<std::pair<std::string, std::string>>& additions)
-{
+std::vector<std::string> merged_environment(
+    const std::vector<std::pair<std::string, std::string>>& additions) {
   std::vector<std::string> out;
   for (char** entry = environ; *entry != nullptr; ++entry) {
     const std::string text = *entry;
@@ -37,8 +37,7 @@ std::vector<std::string> merged_environment(const std::vector<std::pair<std::str
   return out;
 }
 
-std::vector<char*> c_strings(std::vector<std::string>& strings)
-{
+std::vector<char*> c_strings(std::vector<std::string>& strings) {
   std::vector<char*> out;
   for (auto& s : strings) {
     out.push_back(s.data());
@@ -47,25 +46,23 @@ std::vector<char*> c_strings(std::vector<std::string>& strings)
   return out;
 }
 
-void redirect(const std::string& path, int target_fd)
-{
+void redirect(const std::string& path, int target_fd) {
   if (path.empty()) {
     return;
   }
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd >= 0) {
-    ::dup2(fd, target_fd); // dup2 clears close-on-exec on the duplicate
+    ::dup2(fd, target_fd);  // dup2 clears close-on-exec on the duplicate
     ::close(fd);
   }
 }
 
 // Runs in the child after fork: only async-signal-safe calls from here on.
-[[noreturn]] void exec_child(const SubprocessOptions& options, char** argv, char** envp, int error_fd,
-                             pid_t parent)
-{
+[[noreturn]] void exec_child(const SubprocessOptions& options, char** argv, char** envp,
+                             int error_fd, pid_t parent) {
   if (options.kill_with_parent) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) { // the parent died before prctl took effect
+    if (::getppid() != parent) {  // the parent died before prctl took effect
       ::_exit(127);
     }
   }
@@ -91,8 +88,7 @@ void redirect(const std::string& path, int target_fd)
   ::_exit(127);
 }
 
-int decode_status(int status)
-{
+int decode_status(int status) {
   if (WIFEXITED(status)) {
     return WEXITSTATUS(status);
   }
@@ -102,10 +98,9 @@ int decode_status(int status)
   return -1;
 }
 
-} // namespace
+}  // namespace
 
-Subprocess::Subprocess(const SubprocessOptions& options)
-{
+Subprocess::Subprocess(const SubprocessOptions& options) {
   if (options.argv.empty()) {
     throw std::runtime_error("Subprocess: empty argv");
   }
@@ -131,24 +126,23 @@ Subprocess::Subprocess(const SubprocessOptions& options)
   }
   ::close(pipe_fds[1]);
   int child_errno = 0;
-  const ssize_t n = ::read(pipe_fds[0], &child_errno, sizeof(child_errno)); // EOF = exec succeeded
+  const ssize_t n = ::read(pipe_fds[0], &child_errno, sizeof(child_errno));  // EOF = exec succeeded
   ::close(pipe_fds[0]);
   if (n == static_cast<ssize_t>(sizeof(child_errno))) {
     wait();
-    throw std::runtime_error("Subprocess: cannot execute " + options.argv[0] + ": " + std::strerror(child_errno));
+    throw std::runtime_error("Subprocess: cannot execute " + options.argv[0] + ": " +
+                             std::strerror(child_errno));
   }
 }
 
-Subprocess::~Subprocess()
-{
+Subprocess::~Subprocess() {
   if (m_pid > 0 && !m_exit_code) {
     ::kill(m_pid, SIGKILL);
     reap(true);
   }
 }
 
-bool Subprocess::reap(bool block)
-{
+bool Subprocess::reap(bool block) {
   if (m_exit_code) {
     return true;
   }
@@ -164,26 +158,22 @@ bool Subprocess::reap(bool block)
   return false;
 }
 
-bool Subprocess::running()
-{
+bool Subprocess::running() {
   return !reap(false);
 }
 
-void Subprocess::send_signal(int signal_number)
-{
+void Subprocess::send_signal(int signal_number) {
   if (!m_exit_code) {
     ::kill(m_pid, signal_number);
   }
 }
 
-int Subprocess::wait()
-{
+int Subprocess::wait() {
   reap(true);
   return *m_exit_code;
 }
 
-std::optional<int> Subprocess::wait_for(std::chrono::milliseconds timeout)
-{
+std::optional<int> Subprocess::wait_for(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (!reap(false)) {
     if (std::chrono::steady_clock::now() >= deadline) {
@@ -194,4 +184,4 @@ std::optional<int> Subprocess::wait_for(std::chrono::milliseconds timeout)
   return m_exit_code;
 }
 
-} // namespace vidbatch::test
+}  // namespace vidbatch::test

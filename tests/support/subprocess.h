@@ -13,13 +13,12 @@
 
 namespace vidbatch::test {
 
-struct SubprocessOptions
-{
-  std::vector<std::string> argv; // argv[0] is the program path (no PATH search)
-  std::vector<std::pair<std::string, std::string>> env; // added to (or overriding) our environment
-  std::string stdout_path; // empty = inherit
-  std::string stderr_path; // empty = inherit
-  std::string cwd;         // empty = inherit
+struct SubprocessOptions {
+  std::vector<std::string> argv;  // argv[0] is the program path (no PATH search)
+  std::vector<std::pair<std::string, std::string>> env;  // added to (or overriding) our environment
+  std::string stdout_path;                               // empty = inherit
+  std::string stderr_path;                               // empty = inherit
+  std::string cwd;                                       // empty = inherit
   // SIGKILL the child if the test process dies (PR_SET_PDEATHSIG), so a crashed or aborted test
   // binary never leaves simulators running. Tied to the forking thread, as Linux defines it.
   bool kill_with_parent = true;
@@ -28,9 +27,8 @@ struct SubprocessOptions
   std::vector<std::pair<int, int>> fds;
 };
 
-class Subprocess
-{
-public:
+class Subprocess {
+ public:
   // Starts the child. Throws std::runtime_error when fork fails or the program cannot be
   // executed (the exec error is reported back through a close-on-exec pipe).
   explicit Subprocess(const SubprocessOptions& options);
@@ -46,11 +44,11 @@ public:
   // Like wait(), but gives up after `timeout` and returns nullopt if still running.
   std::optional<int> wait_for(std::chrono::milliseconds timeout);
 
-private:
+ private:
   bool reap(bool block);
 
   pid_t m_pid = -1;
   std::optional<int> m_exit_code;
 };
 
-} // namespace vidbatch::test
+}  // namespace vidbatch::test

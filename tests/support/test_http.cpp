@@ -10,19 +10,18 @@ namespace vidbatch::test {
 
 namespace {
 
-size_t on_body(char* data, size_t size, size_t count, void* user)
-{
+size_t on_body(char* data, size_t size, size_t count, void* user) {
   static_cast<std::string*>(user)->append(data, size * count);
   return size * count;
 }
 
-size_t on_header(char* data, size_t size, size_t count, void* user)
-{
+size_t on_header(char* data, size_t size, size_t count, void* user) {
   const std::string line(data, size * count);
   const auto colon = line.find(':');
   if (colon != std::string::npos) {
     std::string name = line.substr(0, colon);
-    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
     std::string value = line.substr(colon + 1);
     const auto first = value.find_first_not_of(" \t");
     const auto last = value.find_last_not_of(" \t\r\n");
@@ -32,21 +31,17 @@ size_t on_header(char* data, size_t size, size_t count, void* user)
   return size * count;
 }
 
-struct EasyDeleter
-{
+struct EasyDeleter {
   void operator()(CURL* easy) const { curl_easy_cleanup(easy); }
 };
-struct SlistDeleter
-{
+struct SlistDeleter {
   void operator()(curl_slist* list) const { curl_slist_free_all(list); }
 };
-struct MimeDeleter
-{
+struct MimeDeleter {
   void operator()(curl_mime* mime) const { curl_mime_free(mime); }
 };
 
-int on_debug(CURL*, curl_infotype type, char* data, size_t size, void* user)
-{
+int on_debug(CURL*, curl_infotype type, char* data, size_t size, void* user) {
   if (type == CURLINFO_TEXT) {
     static_cast<std::string*>(user)->append(data, size);
   }
@@ -54,8 +49,7 @@ int on_debug(CURL*, curl_infotype type, char* data, size_t size, void* user)
 }
 
 // Sets every option of `request` on `h` (a fresh or reset handle) and runs it.
-HttpResponse perform(CURL* h, const HttpRequest& request)
-{
+HttpResponse perform(CURL* h, const HttpRequest& request) {
   HttpResponse response;
   std::unique_ptr<curl_slist, SlistDeleter> headers;
   for (const auto& header : request.headers) {
@@ -96,37 +90,30 @@ HttpResponse perform(CURL* h, const HttpRequest& request)
   return response;
 }
 
-} // namespace
+}  // namespace
 
-HttpResponse http_send(const HttpRequest& request)
-{
+HttpResponse http_send(const HttpRequest& request) {
   std::unique_ptr<CURL, EasyDeleter> easy(curl_easy_init());
   return perform(easy.get(), request);
 }
 
-HttpSession::HttpSession()
-  : m_easy(curl_easy_init())
-{
-}
+HttpSession::HttpSession() : m_easy(curl_easy_init()) {}
 
-HttpSession::~HttpSession()
-{
+HttpSession::~HttpSession() {
   curl_easy_cleanup(static_cast<CURL*>(m_easy));
 }
 
-HttpResponse HttpSession::send(const HttpRequest& request)
-{
+HttpResponse HttpSession::send(const HttpRequest& request) {
   // A reset keeps the handle's connection cache: the next request may reuse the connection.
   curl_easy_reset(static_cast<CURL*>(m_easy));
   return perform(static_cast<CURL*>(m_easy), request);
 }
 
-HttpResponse http_get(const std::string& url, std::vector<std::string> headers)
-{
+HttpResponse http_get(const std::string& url, std::vector<std::string> headers) {
   HttpRequest request;
   request.url = url;
   request.headers = std::move(headers);
   return http_send(request);
 }
 
-} // namespace vidbatch::test
+}  // namespace vidbatch::test

@@ -13,29 +13,26 @@
 
 namespace vidbatch::test {
 
-struct HttpRequest
-{
+struct HttpRequest {
   std::string method = "GET";
   std::string url;
-  std::vector<std::string> headers; // "Name: value"
-  std::string body;                 // sent as-is when non-empty (set Content-Type yourself)
-  std::vector<std::pair<std::string, std::string>> form; // non-empty = multipart/form-data
+  std::vector<std::string> headers;  // "Name: value"
+  std::string body;                  // sent as-is when non-empty (set Content-Type yourself)
+  std::vector<std::pair<std::string, std::string>> form;  // non-empty = multipart/form-data
   long timeout_ms = 5000;
-  bool fresh_connection = false; // CURLOPT_FRESH_CONNECT: never reuse a kept-alive connection
-  bool trace = false;            // collect libcurl's informational lines in HttpResponse::trace
+  bool fresh_connection = false;  // CURLOPT_FRESH_CONNECT: never reuse a kept-alive connection
+  bool trace = false;             // collect libcurl's informational lines in HttpResponse::trace
 };
 
-struct HttpResponse
-{
-  int curl_code = 0; // CURLE_OK (0) on a complete transfer; 18 = cut short, 28 = timeout
+struct HttpResponse {
+  int curl_code = 0;  // CURLE_OK (0) on a complete transfer; 18 = cut short, 28 = timeout
   long status = 0;
   std::string body;
-  std::map<std::string, std::string> headers; // names lower-cased; last value wins
+  std::map<std::string, std::string> headers;  // names lower-cased; last value wins
   long connects = 0;  // new connections this transfer opened (CURLINFO_NUM_CONNECTS)
   std::string trace;  // libcurl's "* ..." lines, when the request asked for them
 
-  std::string header(const std::string& lower_name) const
-  {
+  std::string header(const std::string& lower_name) const {
     const auto it = headers.find(lower_name);
     return it == headers.end() ? std::string() : it->second;
   }
@@ -44,9 +41,8 @@ struct HttpResponse
 HttpResponse http_send(const HttpRequest& request);
 HttpResponse http_get(const std::string& url, std::vector<std::string> headers = {});
 
-class HttpSession
-{
-public:
+class HttpSession {
+ public:
   HttpSession();
   ~HttpSession();
   HttpSession(const HttpSession&) = delete;
@@ -54,8 +50,8 @@ public:
 
   HttpResponse send(const HttpRequest& request);
 
-private:
-  void* m_easy; // CURL*, kept out of this header
+ private:
+  void* m_easy;  // CURL*, kept out of this header
 };
 
-} // namespace vidbatch::test
+}  // namespace vidbatch::test

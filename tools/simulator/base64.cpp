@@ -6,8 +6,7 @@ namespace sim {
 
 namespace {
 
-int sextet(char c, Base64Alphabet alphabet)
-{
+int sextet(char c, Base64Alphabet alphabet) {
   if (c >= 'A' && c <= 'Z') {
     return c - 'A';
   }
@@ -27,10 +26,9 @@ int sextet(char c, Base64Alphabet alphabet)
   return -1;
 }
 
-} // namespace
+}  // namespace
 
-std::optional<std::string> base64_decode(std::string_view text, Base64Alphabet alphabet)
-{
+std::optional<std::string> base64_decode(std::string_view text, Base64Alphabet alphabet) {
   if (alphabet == Base64Alphabet::standard && text.size() % 4 != 0) {
     return std::nullopt;
   }
@@ -61,4 +59,4 @@ std::optional<std::string> base64_decode(std::string_view text, Base64Alphabet a
   return out;
 }
 
-} // namespace sim
+}  // namespace sim

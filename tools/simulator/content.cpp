@@ -15,18 +15,16 @@ namespace sim {
 
 namespace {
 
-void put_u32_le(std::string& out, uint32_t v)
-{
+void put_u32_le(std::string& out, uint32_t v) {
   out.push_back(static_cast<char>(v & 0xff));
   out.push_back(static_cast<char>((v >> 8) & 0xff));
   out.push_back(static_cast<char>((v >> 16) & 0xff));
   out.push_back(static_cast<char>((v >> 24) & 0xff));
 }
 
-} // namespace
+}  // namespace
 
-std::string make_video_file(const Video& video, const Options& options)
-{
+std::string make_video_file(const Video& video, const Options& options) {
   const auto bytes = static_cast<size_t>(options.video_bytes);
   const uint64_t seed = fnv1a(video.id);
   const DishonestyMarkers& markers = options.dishonesty;
@@ -50,8 +48,7 @@ std::string make_video_file(const Video& video, const Options& options)
   return write_mp4(spec, bytes, seed);
 }
 
-std::string make_thumbnail(std::string_view video_id)
-{
+std::string make_thumbnail(std::string_view video_id) {
   constexpr size_t k_payload = 56;
   std::string out = "RIFF";
   put_u32_le(out, static_cast<uint32_t>(4 + 8 + k_payload));
@@ -61,8 +58,7 @@ std::string make_thumbnail(std::string_view video_id)
   return out;
 }
 
-std::string sha256_hex(std::string_view data)
-{
+std::string sha256_hex(std::string_view data) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
   unsigned int length = 0;
   EVP_Digest(data.data(), data.size(), digest.data(), &length, EVP_sha256(), nullptr);
@@ -75,4 +71,4 @@ std::string sha256_hex(std::string_view data)
   return out;
 }
 
-} // namespace sim
+}  // namespace sim

@@ -22,4 +22,4 @@ std::string make_thumbnail(std::string_view video_id);
 
 std::string sha256_hex(std::string_view data);
 
-} // namespace sim
+}  // namespace sim

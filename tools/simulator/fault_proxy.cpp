@@ -20,47 +20,47 @@ namespace sim {
 namespace {
 
 constexpr size_t k_max_admin_body = 1 << 20;
-constexpr size_t k_partial_bytes = 64; // at most this much of a cut body reaches the client
+constexpr size_t k_partial_bytes = 64;  // at most this much of a cut body reaches the client
 
-std::string reason_phrase(int status)
-{
-  static const std::map<int, std::string> phrases = {
-    {400, "Bad Request"}, {404, "Not Found"}, {500, "Internal Server Error"}, {502, "Bad Gateway"},
-    {504, "Gateway Time-out"}, {520, "Web Server Returned an Unknown Error"}, {521, "Web Server Is Down"},
-    {522, "Connection Timed Out"}, {523, "Origin Is Unreachable"}, {524, "A Timeout Occurred"}};
+std::string reason_phrase(int status) {
+  static const std::map<int, std::string> phrases =
+      {{400, "Bad Request"},           {404, "Not Found"},
+       {500, "Internal Server Error"}, {502, "Bad Gateway"},
+       {504, "Gateway Time-out"},      {520, "Web Server Returned an Unknown Error"},
+       {521, "Web Server Is Down"},    {522, "Connection Timed Out"},
+       {523, "Origin Is Unreachable"}, {524, "A Timeout Occurred"}};
   const auto it = phrases.find(status);
   return it == phrases.end() ? "OK" : it->second;
 }
 
 std::string make_response(int status, const std::string& content_type, const std::string& body,
-                          const std::string& extra_fields = {}, bool close = false)
-{
-  return "HTTP/1.1 " + std::to_string(status) + " " + reason_phrase(status) + "\r\n" + extra_fields +
-         "Content-Type: " + content_type + "\r\nContent-Length: " + std::to_string(body.size()) +
+                          const std::string& extra_fields = {}, bool close = false) {
+  return "HTTP/1.1 " + std::to_string(status) + " " + reason_phrase(status) + "\r\n" +
+         extra_fields + "Content-Type: " + content_type +
+         "\r\nContent-Length: " + std::to_string(body.size()) +
          (close ? "\r\nConnection: close" : "\r\nConnection: keep-alive") + "\r\n\r\n" + body;
 }
 
-std::string nginx_page(int status)
-{
+std::string nginx_page(int status) {
   const std::string title = std::to_string(status) + " " + reason_phrase(status);
-  const std::string body = "<html>\r\n<head><title>" + title + "</title></head>\r\n<body>\r\n<center><h1>" + title +
+  const std::string body = "<html>\r\n<head><title>" + title +
+                           "</title></head>\r\n<body>\r\n<center><h1>" + title +
                            "</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
   return make_response(status, "text/html", body, "Server: nginx\r\n");
 }
 
-std::string cloudflare_page(int status)
-{
+std::string cloudflare_page(int status) {
   const std::string what = reason_phrase(status);
-  const std::string body = "<!DOCTYPE html>\n<html lang=\"en-US\">\n<head><title>upstream | " + std::to_string(status) +
-                           ": " + what + "</title></head>\n<body><div id=\"cf-wrapper\"><h1>" + what +
-                           "</h1><span>Error code " + std::to_string(status) +
-                           "</span><p>Visit cloudflare.com for more information.</p></div></body>\n</html>\n";
+  const std::string body =
+      "<!DOCTYPE html>\n<html lang=\"en-US\">\n<head><title>upstream | " + std::to_string(status) +
+      ": " + what + "</title></head>\n<body><div id=\"cf-wrapper\"><h1>" + what +
+      "</h1><span>Error code " + std::to_string(status) +
+      "</span><p>Visit cloudflare.com for more information.</p></div></body>\n</html>\n";
   return make_response(status, "text/html; charset=UTF-8", body,
                        "Server: cloudflare\r\nCF-RAY: 8a1f2c3d4e5f6a7b-FRA\r\n");
 }
 
-std::string json_escaped(const std::string& text)
-{
+std::string json_escaped(const std::string& text) {
   std::string out;
   for (const char c : text) {
     if (c == '"' || c == '\\') {
@@ -72,22 +72,21 @@ std::string json_escaped(const std::string& text)
 }
 
 // The answer of a Go relay (new-api and its forks) whose upstream connection broke mid-request.
-std::string relay_error_500(const HttpHead& request)
-{
+std::string relay_error_500(const HttpHead& request) {
   std::string verb = request.method();
   for (size_t i = 1; i < verb.size(); ++i) {
     verb[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(verb[i])));
   }
-  const std::string message = "do request failed: " + verb + " \"https://upstream" + request.path() +
-                              "\": read: connection reset by peer";
-  return make_response(500, "application/json",
-                       "{\"error\":{\"message\":\"" + json_escaped(message) +
-                         "\",\"type\":\"new_api_error\",\"param\":\"\",\"code\":\"do_request_failed\"}}");
+  const std::string message = "do request failed: " + verb + " \"https://upstream" +
+                              request.path() + "\": read: connection reset by peer";
+  return make_response(
+      500, "application/json",
+      "{\"error\":{\"message\":\"" + json_escaped(message) +
+          "\",\"type\":\"new_api_error\",\"param\":\"\",\"code\":\"do_request_failed\"}}");
 }
 
 // The upstream's status line and fields with the framing replaced: `announced` bytes follow.
-std::string cut_head(const HttpHead& response, size_t announced)
-{
+std::string cut_head(const HttpHead& response, size_t announced) {
   std::string head = response.start_line + "\r\n";
   for (const auto& [name, value] : response.fields) {
     if (name != "content-length" && name != "transfer-encoding") {
@@ -98,28 +97,24 @@ std::string cut_head(const HttpHead& response, size_t announced)
 }
 
 // One client connection: reads its requests one after another, forwards each, applies faults.
-class ProxiedConnection
-{
-public:
-  ProxiedConnection(int client_fd, int64_t id, int stop_fd, const FaultProxyOptions& options, WireFaults& faults)
-    : m_client(client_fd, stop_fd),
-      m_id(id),
-      m_stop_fd(stop_fd),
-      m_options(options),
-      m_faults(faults)
-  {
-  }
+class ProxiedConnection {
+ public:
+  ProxiedConnection(int client_fd, int64_t id, int stop_fd, const FaultProxyOptions& options,
+                    WireFaults& faults)
+      : m_client(client_fd, stop_fd),
+        m_id(id),
+        m_stop_fd(stop_fd),
+        m_options(options),
+        m_faults(faults) {}
 
-  void run()
-  {
+  void run() {
     while (exchange()) {
     }
   }
 
-private:
+ private:
   // One request and its answer; false when the client connection is finished.
-  bool exchange()
-  {
+  bool exchange() {
     HttpHead request;
     const auto read = m_client.read_head(request);
     if (read != WireSocket::Read::ok) {
@@ -150,7 +145,9 @@ private:
       return spoil(*fault, request, response, *response_body);
     }
     const bool relayed = m_client.send_all(response.raw) &&
-                         m_upstream->relay_body(*response_body, [this](std::string_view b) { return m_client.send_all(b); });
+                         m_upstream->relay_body(*response_body, [this](std::string_view b) {
+                           return m_client.send_all(b);
+                         });
     const bool again = relayed && keeps_alive(request, response, *response_body);
     if (!again) {
       m_upstream.reset();
@@ -159,17 +156,17 @@ private:
   }
 
   // Sends the request upstream and reads the final answer's head (1xx answers are passed on).
-  bool forward(const HttpHead& request, const BodyFraming& framing, HttpHead& response)
-  {
+  bool forward(const HttpHead& request, const BodyFraming& framing, HttpHead& response) {
     if (m_upstream && m_upstream->readable_now()) {
-      m_upstream.reset(); // closed by the upstream while idle: nothing was sent on it yet
+      m_upstream.reset();  // closed by the upstream while idle: nothing was sent on it yet
     }
     if (!m_upstream) {
       const int fd = connect_tcp(m_options.upstream_host, m_options.upstream_port);
       if (fd < 0) {
         m_faults.count_upstream_error();
-        return refuse(502, "vidbatch-sim fault proxy: cannot connect to the upstream " + m_options.upstream_host +
-                             ":" + std::to_string(m_options.upstream_port));
+        return refuse(502, "vidbatch-sim fault proxy: cannot connect to the upstream " +
+                               m_options.upstream_host + ":" +
+                               std::to_string(m_options.upstream_port));
       }
       m_upstream = std::make_unique<WireSocket>(fd, m_stop_fd);
     }
@@ -183,8 +180,9 @@ private:
         return false;
       }
     }
-    if (!have_final &&
-        !m_client.relay_body(framing, [this](std::string_view b) { return m_upstream->send_all(b); })) {
+    if (!have_final && !m_client.relay_body(framing, [this](std::string_view b) {
+          return m_upstream->send_all(b);
+        })) {
       return upstream_failed();
     }
     while (!have_final) {
@@ -199,14 +197,15 @@ private:
     return true;
   }
 
-  bool await_continue(HttpHead& response, bool& have_final)
-  {
-    pollfd fds[3] = {{m_client.fd(), POLLIN, 0}, {m_upstream->fd(), POLLIN, 0}, {m_stop_fd, POLLIN, 0}};
+  bool await_continue(HttpHead& response, bool& have_final) {
+    pollfd fds[3] = {{m_client.fd(), POLLIN, 0},
+                     {m_upstream->fd(), POLLIN, 0},
+                     {m_stop_fd, POLLIN, 0}};
     if (::poll(fds, 3, -1) <= 0 || fds[2].revents != 0) {
       return false;
     }
     if (fds[1].revents == 0) {
-      return true; // the client sends its body without waiting
+      return true;  // the client sends its body without waiting
     }
     if (m_upstream->read_head(response) != WireSocket::Read::ok) {
       return upstream_failed();
@@ -216,8 +215,8 @@ private:
   }
 
   // Applies a fault to an answer the upstream has given; false when the client connection ends.
-  bool spoil(const WireRule& fault, const HttpHead& request, const HttpHead& response, const BodyFraming& body)
-  {
+  bool spoil(const WireRule& fault, const HttpHead& request, const HttpHead& response,
+             const BodyFraming& body) {
     switch (fault.kind) {
       case WireFaultKind::reset_keepalive:
       case WireFaultKind::reset:
@@ -245,17 +244,17 @@ private:
   }
 
   // The upstream's answer is read to its end (so its connection stays usable), then replaced.
-  bool replace_answer(const std::string& answer, const HttpHead& response, const BodyFraming& body)
-  {
+  bool replace_answer(const std::string& answer, const HttpHead& response,
+                      const BodyFraming& body) {
     const bool drained = m_upstream->relay_body(body, [](std::string_view) { return true; });
-    if (!drained || body.kind == Framing::until_close || response.has_token("connection", "close")) {
+    if (!drained || body.kind == Framing::until_close ||
+        response.has_token("connection", "close")) {
       m_upstream.reset();
     }
     return m_client.send_all(answer);
   }
 
-  bool cut_body(const HttpHead& response, const BodyFraming& body)
-  {
+  bool cut_body(const HttpHead& response, const BodyFraming& body) {
     std::string bytes;
     m_upstream->relay_body(body, [&bytes](std::string_view b) {
       bytes.append(b);
@@ -268,21 +267,18 @@ private:
     return false;
   }
 
-  bool upstream_failed()
-  {
+  bool upstream_failed() {
     m_faults.count_upstream_error();
     m_client.reset_connection();
     return false;
   }
 
-  bool refuse(int status, const std::string& message)
-  {
+  bool refuse(int status, const std::string& message) {
     m_client.send_all(make_response(status, "text/plain", message + "\n", {}, true));
     return false;
   }
 
-  bool answer_admin(const HttpHead& request, const BodyFraming& framing)
-  {
+  bool answer_admin(const HttpHead& request, const BodyFraming& framing) {
     std::string body;
     const bool read = m_client.relay_body(framing, [&body](std::string_view b) {
       body.append(b);
@@ -305,10 +301,13 @@ private:
     }
     if (method == "POST" && path == "/__fault-proxy/faults") {
       const std::string error = m_faults.update_from_json(body, true);
-      return error.empty() ? m_client.send_all(make_response(200, "application/json", m_faults.config_json()))
-                           : m_client.send_all(make_response(400, "text/plain", error + "\n"));
+      return error.empty()
+                 ? m_client.send_all(make_response(200, "application/json", m_faults.config_json()))
+                 : m_client.send_all(make_response(400, "text/plain", error + "\n"));
     }
-    return m_client.send_all(make_response(404, "text/plain", "no such fault proxy route: " + method + " " + path + "\n"));
+    return m_client.send_all(
+        make_response(404, "text/plain",
+                      "no such fault proxy route: " + method + " " + path + "\n"));
   }
 
   WireSocket m_client;
@@ -317,24 +316,19 @@ private:
   int m_stop_fd;
   const FaultProxyOptions& m_options;
   WireFaults& m_faults;
-  int64_t m_index = 0; // requests forwarded on this connection so far
+  int64_t m_index = 0;  // requests forwarded on this connection so far
 };
 
-} // namespace
+}  // namespace
 
 FaultProxy::FaultProxy(FaultProxyOptions options, WireFaults& faults)
-  : m_options(std::move(options)),
-    m_faults(faults)
-{
-}
+    : m_options(std::move(options)), m_faults(faults) {}
 
-FaultProxy::~FaultProxy()
-{
+FaultProxy::~FaultProxy() {
   stop();
 }
 
-int FaultProxy::start()
-{
+int FaultProxy::start() {
   if (::pipe2(m_stop, O_CLOEXEC) != 0) {
     return -1;
   }
@@ -346,7 +340,8 @@ int FaultProxy::start()
   addr.sin_port = htons(static_cast<uint16_t>(m_options.port));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t length = sizeof addr;
-  if (m_listen_fd < 0 || ::bind(m_listen_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+  if (m_listen_fd < 0 ||
+      ::bind(m_listen_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
       ::listen(m_listen_fd, 4096) != 0 ||
       ::getsockname(m_listen_fd, reinterpret_cast<sockaddr*>(&addr), &length) != 0) {
     return -1;
@@ -355,8 +350,7 @@ int FaultProxy::start()
   return ntohs(addr.sin_port);
 }
 
-void FaultProxy::stop()
-{
+void FaultProxy::stop() {
   if (m_stop[1] >= 0) {
     const char byte = 1;
     [[maybe_unused]] const auto written = ::write(m_stop[1], &byte, 1);
@@ -373,8 +367,7 @@ void FaultProxy::stop()
   }
 }
 
-void FaultProxy::accept_loop()
-{
+void FaultProxy::accept_loop() {
   for (;;) {
     pollfd fds[2] = {{m_listen_fd, POLLIN, 0}, {m_stop[0], POLLIN, 0}};
     if (::poll(fds, 2, 1000) < 0 && errno != EINTR) {
@@ -403,8 +396,7 @@ void FaultProxy::accept_loop()
   }
 }
 
-void FaultProxy::reap_workers(bool all)
-{
+void FaultProxy::reap_workers(bool all) {
   for (auto it = m_workers.begin(); it != m_workers.end();) {
     if (all || it->finished->load()) {
       it->thread.join();
@@ -415,11 +407,11 @@ void FaultProxy::reap_workers(bool all)
   }
 }
 
-std::expected<FaultProxyOptions, std::string> upstream_from_url(const std::string& url)
-{
+std::expected<FaultProxyOptions, std::string> upstream_from_url(const std::string& url) {
   const std::string_view scheme = "http://";
   if (!url.starts_with(scheme)) {
-    return std::unexpected("--upstream " + url + ": expected http://HOST:PORT (the proxy speaks plain HTTP/1.1)");
+    return std::unexpected("--upstream " + url +
+                           ": expected http://HOST:PORT (the proxy speaks plain HTTP/1.1)");
   }
   std::string_view authority = std::string_view(url).substr(scheme.size());
   authority = authority.substr(0, authority.find('/'));
@@ -429,7 +421,8 @@ std::expected<FaultProxyOptions, std::string> upstream_from_url(const std::strin
   options.upstream_port = 80;
   if (colon != std::string_view::npos) {
     const std::string_view port = authority.substr(colon + 1);
-    const auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), options.upstream_port);
+    const auto [ptr, ec] =
+        std::from_chars(port.data(), port.data() + port.size(), options.upstream_port);
     if (ec != std::errc() || ptr != port.data() + port.size() || options.upstream_port <= 0 ||
         options.upstream_port > 65535) {
       return std::unexpected("--upstream " + url + ": the port must be a number from 1 to 65535");
@@ -441,4 +434,4 @@ std::expected<FaultProxyOptions, std::string> upstream_from_url(const std::strin
   return options;
 }
 
-} // namespace sim
+}  // namespace sim

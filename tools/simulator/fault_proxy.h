@@ -21,16 +21,14 @@
 
 namespace sim {
 
-struct FaultProxyOptions
-{
+struct FaultProxyOptions {
   std::string upstream_host = "127.0.0.1";
   int upstream_port = 0;
-  int port = 0; // on 127.0.0.1; 0 = a free port
+  int port = 0;  // on 127.0.0.1; 0 = a free port
 };
 
-class FaultProxy
-{
-public:
+class FaultProxy {
+ public:
   FaultProxy(FaultProxyOptions options, WireFaults& faults);
   ~FaultProxy();
   FaultProxy(const FaultProxy&) = delete;
@@ -43,9 +41,8 @@ public:
 
   WireFaults& faults() { return m_faults; }
 
-private:
-  struct Worker
-  {
+ private:
+  struct Worker {
     std::thread thread;
     std::shared_ptr<std::atomic<bool>> finished;
   };
@@ -56,7 +53,7 @@ private:
   FaultProxyOptions m_options;
   WireFaults& m_faults;
   int m_listen_fd = -1;
-  int m_stop[2] = {-1, -1}; // a byte in m_stop[1] makes m_stop[0] readable for every thread
+  int m_stop[2] = {-1, -1};  // a byte in m_stop[1] makes m_stop[0] readable for every thread
   int64_t m_next_connection = 0;
   std::list<Worker> m_workers;
   std::thread m_acceptor;
@@ -65,4 +62,4 @@ private:
 // "http://host:port[/...]" -> host and port (80 when absent); an error names what is wrong.
 std::expected<FaultProxyOptions, std::string> upstream_from_url(const std::string& url);
 
-} // namespace sim
+}  // namespace sim

@@ -11,10 +11,9 @@ namespace sim {
 namespace {
 
 constexpr int64_t k_rpm_window_ms = 60000;
-constexpr uint64_t k_vendor_seed_salt = 0x76656e646f72ULL; // "vendor"
+constexpr uint64_t k_vendor_seed_salt = 0x76656e646f72ULL;  // "vendor"
 
-bool set_rate(const rapidjson::Value& v, double& out)
-{
+bool set_rate(const rapidjson::Value& v, double& out) {
   if (!v.IsNumber() || v.GetDouble() < 0.0 || v.GetDouble() > 1.0) {
     return false;
   }
@@ -22,8 +21,7 @@ bool set_rate(const rapidjson::Value& v, double& out)
   return true;
 }
 
-bool set_count(const rapidjson::Value& v, int64_t& out)
-{
+bool set_count(const rapidjson::Value& v, int64_t& out) {
   if (!v.IsInt64() || v.GetInt64() < 0) {
     return false;
   }
@@ -31,25 +29,21 @@ bool set_count(const rapidjson::Value& v, int64_t& out)
   return true;
 }
 
-} // namespace
+}  // namespace
 
 FaultInjector::FaultInjector(const FaultConfig& config, uint64_t seed)
-  : m_config(config),
-    m_rng(seed),
-    m_vendor_rules(parse_vendor_rules(config.vendor_faults).value()),
-    m_vendor_first_used(m_vendor_rules.size(), 0),
-    m_vendor_rng(seed ^ k_vendor_seed_salt)
-{
-}
+    : m_config(config),
+      m_rng(seed),
+      m_vendor_rules(parse_vendor_rules(config.vendor_faults).value()),
+      m_vendor_first_used(m_vendor_rules.size(), 0),
+      m_vendor_rng(seed ^ k_vendor_seed_salt) {}
 
-FaultConfig FaultInjector::config() const
-{
+FaultConfig FaultInjector::config() const {
   std::lock_guard lock(m_mutex);
   return m_config;
 }
 
-Dice FaultInjector::roll()
-{
+Dice FaultInjector::roll() {
   std::lock_guard lock(m_mutex);
   std::uniform_real_distribution<double> unit(0.0, 1.0);
   Dice dice;
@@ -61,8 +55,7 @@ Dice FaultInjector::roll()
   return dice;
 }
 
-bool FaultInjector::take_lost_create(bool dice_says_lose)
-{
+bool FaultInjector::take_lost_create(bool dice_says_lose) {
   std::lock_guard lock(m_mutex);
   if (m_lost_used < m_config.lose_create_answers) {
     ++m_lost_used;
@@ -71,8 +64,7 @@ bool FaultInjector::take_lost_create(bool dice_says_lose)
   return dice_says_lose;
 }
 
-bool FaultInjector::take_dropped_create()
-{
+bool FaultInjector::take_dropped_create() {
   std::lock_guard lock(m_mutex);
   if (m_dropped_creates < m_config.drop_creates) {
     ++m_dropped_creates;
@@ -81,8 +73,7 @@ bool FaultInjector::take_dropped_create()
   return false;
 }
 
-bool FaultInjector::take_truncate()
-{
+bool FaultInjector::take_truncate() {
   std::lock_guard lock(m_mutex);
   if (m_truncate_used < m_config.truncate_downloads) {
     ++m_truncate_used;
@@ -91,8 +82,7 @@ bool FaultInjector::take_truncate()
   return false;
 }
 
-bool FaultInjector::admit_create(int64_t now)
-{
+bool FaultInjector::admit_create(int64_t now) {
   std::lock_guard lock(m_mutex);
   while (!m_create_times.empty() && m_create_times.front() <= now - k_rpm_window_ms) {
     m_create_times.pop_front();
@@ -104,8 +94,7 @@ bool FaultInjector::admit_create(int64_t now)
   return true;
 }
 
-std::optional<FaultInjector::RpmBudget> FaultInjector::rpm_budget(int64_t now)
-{
+std::optional<FaultInjector::RpmBudget> FaultInjector::rpm_budget(int64_t now) {
   std::lock_guard lock(m_mutex);
   if (m_config.rpm <= 0) {
     return std::nullopt;
@@ -118,8 +107,7 @@ std::optional<FaultInjector::RpmBudget> FaultInjector::rpm_budget(int64_t now)
                    m_create_times.empty() ? 0 : m_create_times.front() + k_rpm_window_ms - now};
 }
 
-std::optional<VendorFaultKind> FaultInjector::take_vendor_fault()
-{
+std::optional<VendorFaultKind> FaultInjector::take_vendor_fault() {
   std::lock_guard lock(m_mutex);
   const double draw = std::uniform_real_distribution<double>(0.0, 1.0)(m_vendor_rng);
   for (size_t i = 0; i < m_vendor_rules.size(); ++i) {
@@ -138,8 +126,7 @@ std::optional<VendorFaultKind> FaultInjector::take_vendor_fault()
   return std::nullopt;
 }
 
-std::string FaultInjector::update_from_json(const std::string& body)
-{
+std::string FaultInjector::update_from_json(const std::string& body) {
   rapidjson::Document doc;
   if (doc.Parse(body.c_str()).HasParseError() || !doc.IsObject()) {
     return "body must be a JSON object";
@@ -179,7 +166,8 @@ std::string FaultInjector::update_from_json(const std::string& body)
     } else if (key == "lost_answer_delay_ms") {
       ok = set_count(v, next.lost_answer_delay_ms);
     } else if (key == "lost_answer_mode") {
-      ok = v.IsString() && (v.GetString() == std::string("abort") || v.GetString() == std::string("delay"));
+      ok = v.IsString() &&
+           (v.GetString() == std::string("abort") || v.GetString() == std::string("delay"));
       if (ok) {
         next.lost_answer_mode = v.GetString();
       }
@@ -220,25 +208,37 @@ std::string FaultInjector::update_from_json(const std::string& body)
   return {};
 }
 
-std::string FaultInjector::config_json() const
-{
+std::string FaultInjector::config_json() const {
   const FaultConfig c = config();
   rapidjson::StringBuffer buffer;
   rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
   w.StartObject();
-  w.Key("rate_429"); w.Double(c.rate_429);
-  w.Key("rate_500"); w.Double(c.rate_500);
-  w.Key("rate_drop"); w.Double(c.rate_drop);
-  w.Key("rate_lost_create"); w.Double(c.rate_lost_create);
-  w.Key("lose_create_answers"); w.Int64(c.lose_create_answers);
-  w.Key("drop_creates"); w.Int64(c.drop_creates);
-  w.Key("truncate_downloads"); w.Int64(c.truncate_downloads);
-  w.Key("latency_ms"); w.Int64(c.latency_ms);
-  w.Key("retry_after_ms"); w.Int64(c.retry_after_ms);
-  w.Key("rpm"); w.Int64(c.rpm);
-  w.Key("max_in_flight"); w.Int64(c.max_in_flight);
-  w.Key("lost_answer_delay_ms"); w.Int64(c.lost_answer_delay_ms);
-  w.Key("lost_answer_mode"); w.String(c.lost_answer_mode.c_str());
+  w.Key("rate_429");
+  w.Double(c.rate_429);
+  w.Key("rate_500");
+  w.Double(c.rate_500);
+  w.Key("rate_drop");
+  w.Double(c.rate_drop);
+  w.Key("rate_lost_create");
+  w.Double(c.rate_lost_create);
+  w.Key("lose_create_answers");
+  w.Int64(c.lose_create_answers);
+  w.Key("drop_creates");
+  w.Int64(c.drop_creates);
+  w.Key("truncate_downloads");
+  w.Int64(c.truncate_downloads);
+  w.Key("latency_ms");
+  w.Int64(c.latency_ms);
+  w.Key("retry_after_ms");
+  w.Int64(c.retry_after_ms);
+  w.Key("rpm");
+  w.Int64(c.rpm);
+  w.Key("max_in_flight");
+  w.Int64(c.max_in_flight);
+  w.Key("lost_answer_delay_ms");
+  w.Int64(c.lost_answer_delay_ms);
+  w.Key("lost_answer_mode");
+  w.String(c.lost_answer_mode.c_str());
   w.Key("vendor_faults");
   w.StartArray();
   for (const auto& spec : c.vendor_faults) {
@@ -249,4 +249,4 @@ std::string FaultInjector::config_json() const
   return buffer.GetString();
 }
 
-} // namespace sim
+}  // namespace sim

@@ -16,17 +16,15 @@
 
 namespace sim {
 
-struct Dice
-{
+struct Dice {
   bool fail_429 = false;
   bool fail_500 = false;
   bool drop = false;
   bool lose_create = false;
 };
 
-class FaultInjector
-{
-public:
+class FaultInjector {
+ public:
   FaultInjector(const FaultConfig& config, uint64_t seed);
 
   FaultConfig config() const;
@@ -41,8 +39,7 @@ public:
   bool admit_create(int64_t now_ms);
   // The --rpm budget as OpenAI's x-ratelimit-*-requests headers state it: the limit, what is
   // left in the rolling minute, and the ms until the oldest create leaves it. Unset without --rpm.
-  struct RpmBudget
-  {
+  struct RpmBudget {
     int64_t limit = 0;
     int64_t remaining = 0;
     int64_t reset_ms = 0;
@@ -57,17 +54,17 @@ public:
   std::string update_from_json(const std::string& body);
   std::string config_json() const;
 
-private:
+ private:
   mutable std::mutex m_mutex;
   FaultConfig m_config;
   std::mt19937_64 m_rng;
   int64_t m_lost_used = 0;
   int64_t m_dropped_creates = 0;
   int64_t m_truncate_used = 0;
-  std::deque<int64_t> m_create_times; // admitted creates within the last 60 s
-  std::vector<VendorRule> m_vendor_rules;   // parsed m_config.vendor_faults
-  std::vector<int64_t> m_vendor_first_used; // per rule
+  std::deque<int64_t> m_create_times;        // admitted creates within the last 60 s
+  std::vector<VendorRule> m_vendor_rules;    // parsed m_config.vendor_faults
+  std::vector<int64_t> m_vendor_first_used;  // per rule
   std::mt19937_64 m_vendor_rng;
 };
 
-} // namespace sim
+}  // namespace sim

@@ -12,8 +12,7 @@ namespace sim {
 
 namespace {
 
-FieldKind kind_of(const rapidjson::Value& v)
-{
+FieldKind kind_of(const rapidjson::Value& v) {
   if (v.IsString()) {
     return FieldKind::string;
   }
@@ -35,8 +34,7 @@ FieldKind kind_of(const rapidjson::Value& v)
   return FieldKind::null;
 }
 
-std::string raw_json(const rapidjson::Value& v)
-{
+std::string raw_json(const rapidjson::Value& v) {
   if (v.IsString()) {
     return std::string(v.GetString(), v.GetStringLength());
   }
@@ -47,8 +45,7 @@ std::string raw_json(const rapidjson::Value& v)
 }
 
 // Nested values are flattened as "video.id" / "images.0" so handlers need no JSON types.
-void add_json_field(Fields& out, const std::string& name, const rapidjson::Value& v)
-{
+void add_json_field(Fields& out, const std::string& name, const rapidjson::Value& v) {
   out[name] = Field{kind_of(v), raw_json(v)};
   if (v.IsObject()) {
     for (const auto& member : v.GetObject()) {
@@ -61,8 +58,7 @@ void add_json_field(Fields& out, const std::string& name, const rapidjson::Value
   }
 }
 
-std::string read_json_fields(const std::string& body, Fields& out)
-{
+std::string read_json_fields(const std::string& body, Fields& out) {
   rapidjson::Document doc;
   if (doc.Parse(body.c_str(), body.size()).HasParseError() || !doc.IsObject()) {
     return "We could not parse the JSON body of your request. (HINT: This likely means you aren't "
@@ -76,8 +72,7 @@ std::string read_json_fields(const std::string& body, Fields& out)
 }
 
 // Stainless SDKs encode nested multipart values as "video[id]"; map that to "video.id".
-std::string multipart_name(std::string name)
-{
+std::string multipart_name(std::string name) {
   for (auto& c : name) {
     if (c == '[') {
       c = '.';
@@ -87,8 +82,7 @@ std::string multipart_name(std::string name)
   return name;
 }
 
-std::optional<size_t> to_size(std::string_view text)
-{
+std::optional<size_t> to_size(std::string_view text) {
   size_t value = 0;
   const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || ptr != text.data() + text.size()) {
@@ -97,15 +91,15 @@ std::optional<size_t> to_size(std::string_view text)
   return value;
 }
 
-bool check_auth(const SimContext& ctx, const httplib::Request& req, httplib::Response& res)
-{
+bool check_auth(const SimContext& ctx, const httplib::Request& req, httplib::Response& res) {
   const std::string header = req.get_header_value("Authorization");
   const std::string_view prefix = "Bearer ";
   const std::string key = header.starts_with(prefix) ? header.substr(prefix.size()) : std::string();
   if (key.empty()) {
-    send_error(res, 401,
-               "You didn't provide an API key. You need to provide your API key in an Authorization "
-               "header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).");
+    send_error(
+        res, 401,
+        "You didn't provide an API key. You need to provide your API key in an Authorization "
+        "header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).");
     return false;
   }
   if (!ctx.options.require_key.empty() && key != ctx.options.require_key) {
@@ -120,22 +114,19 @@ bool check_auth(const SimContext& ctx, const httplib::Request& req, httplib::Res
   return true;
 }
 
-} // namespace
+}  // namespace
 
-void send_json(httplib::Response& res, int status, const std::string& body)
-{
+void send_json(httplib::Response& res, int status, const std::string& body) {
   res.status = status;
   res.set_content(body, "application/json");
 }
 
 void send_error(httplib::Response& res, int status, std::string_view message, std::string_view type,
-                std::string_view code, std::string_view param)
-{
+                std::string_view code, std::string_view param) {
   send_json(res, status, error_json(message, type, code, param));
 }
 
-void send_rate_limited(SimContext& ctx, httplib::Response& res, std::string_view message)
-{
+void send_rate_limited(SimContext& ctx, httplib::Response& res, std::string_view message) {
   ctx.stats.count_fault("429");
   res.set_header("Retry-After", "1");
   res.set_header("retry-after-ms", std::to_string(ctx.faults.config().retry_after_ms));
@@ -143,8 +134,7 @@ void send_rate_limited(SimContext& ctx, httplib::Response& res, std::string_view
 }
 
 bool api_prologue(SimContext& ctx, const httplib::Request& req, httplib::Response& res,
-                  const std::string& route, Dice& dice)
-{
+                  const std::string& route, Dice& dice) {
   ctx.stats.count_request(route);
   const FaultConfig config = ctx.faults.config();
   if (config.latency_ms > 0) {
@@ -167,15 +157,13 @@ bool api_prologue(SimContext& ctx, const httplib::Request& req, httplib::Respons
   return true;
 }
 
-void cut_answer(httplib::Response& res, std::string_view content_type, size_t declared_length)
-{
+void cut_answer(httplib::Response& res, std::string_view content_type, size_t declared_length) {
   res.status = 200;
   res.set_content_provider(std::max<size_t>(declared_length, 1), std::string(content_type),
                            [](size_t, size_t, httplib::DataSink&) { return false; });
 }
 
-std::string read_fields(const httplib::Request& req, Fields& out)
-{
+std::string read_fields(const httplib::Request& req, Fields& out) {
   if (req.is_multipart_form_data()) {
     for (const auto& [name, part] : req.files) {
       const FieldKind kind = part.filename.empty() ? FieldKind::string : FieldKind::file;
@@ -186,8 +174,7 @@ std::string read_fields(const httplib::Request& req, Fields& out)
   return read_json_fields(req.body, out);
 }
 
-std::optional<std::string> string_field(const Fields& fields, const std::string& name)
-{
+std::optional<std::string> string_field(const Fields& fields, const std::string& name) {
   const auto it = fields.find(name);
   if (it == fields.end() || it->second.kind != FieldKind::string) {
     return std::nullopt;
@@ -195,8 +182,7 @@ std::optional<std::string> string_field(const Fields& fields, const std::string&
   return it->second.text;
 }
 
-std::optional<ByteRange> parse_range(const std::string& header, size_t size)
-{
+std::optional<ByteRange> parse_range(const std::string& header, size_t size) {
   ByteRange range{0, size, false};
   const std::string_view prefix = "bytes=";
   if (header.empty() || !header.starts_with(prefix)) {
@@ -205,11 +191,11 @@ std::optional<ByteRange> parse_range(const std::string& header, size_t size)
   const std::string_view spec = std::string_view(header).substr(prefix.size());
   const auto dash = spec.find('-');
   if (dash == std::string_view::npos || spec.find(',') != std::string_view::npos) {
-    return range; // multi-range or junk: answer the whole body, as RFC 9110 allows
+    return range;  // multi-range or junk: answer the whole body, as RFC 9110 allows
   }
   const auto first = to_size(spec.substr(0, dash));
   const auto last = to_size(spec.substr(dash + 1));
-  if (!first && last) { // suffix range "bytes=-K"
+  if (!first && last) {  // suffix range "bytes=-K"
     range.begin = size - std::min(size, *last);
   } else if (first) {
     if (*first >= size) {
@@ -227,4 +213,4 @@ std::optional<ByteRange> parse_range(const std::string& header, size_t size)
   return range;
 }
 
-} // namespace sim
+}  // namespace sim

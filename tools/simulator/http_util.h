@@ -35,10 +35,9 @@ void cut_answer(httplib::Response& res, std::string_view content_type, size_t de
 
 enum class FieldKind { string, integer, number, boolean, object, array, null, file };
 
-struct Field
-{
+struct Field {
   FieldKind kind = FieldKind::string;
-  std::string text; // string value, number text, file content or raw JSON of objects
+  std::string text;  // string value, number text, file content or raw JSON of objects
 };
 
 using Fields = std::map<std::string, Field>;
@@ -48,14 +47,13 @@ using Fields = std::map<std::string, Field>;
 std::string read_fields(const httplib::Request& req, Fields& out);
 std::optional<std::string> string_field(const Fields& fields, const std::string& name);
 
-struct ByteRange
-{
+struct ByteRange {
   size_t begin = 0;
-  size_t end = 0; // exclusive
+  size_t end = 0;  // exclusive
   bool partial = false;
 };
 
 // Parses a single "bytes=N-" / "bytes=N-M" / "bytes=-K" against `size`. nullopt = unsatisfiable.
 std::optional<ByteRange> parse_range(const std::string& header, size_t size);
 
-} // namespace sim
+}  // namespace sim

@@ -1,8 +1,8 @@
 #include "http_wire.h"
 
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <fcntl.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -20,15 +20,14 @@ namespace {
 constexpr size_t k_max_head = 64 * 1024;
 constexpr size_t k_read_size = 64 * 1024;
 
-std::string lower(std::string_view text)
-{
+std::string lower(std::string_view text) {
   std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   return out;
 }
 
-std::string_view trim(std::string_view text)
-{
+std::string_view trim(std::string_view text) {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
     text.remove_prefix(1);
   }
@@ -38,15 +37,13 @@ std::string_view trim(std::string_view text)
   return text;
 }
 
-bool is_http10(const HttpHead& head)
-{
+bool is_http10(const HttpHead& head) {
   const bool response = head.start_line.starts_with("HTTP/");
   return response ? head.start_line.starts_with("HTTP/1.0") : head.start_line.ends_with("HTTP/1.0");
 }
 
 // Content-Length must be digits, and repeated values must agree (RFC 9112 section 6.3).
-std::optional<uint64_t> content_length(const HttpHead& head)
-{
+std::optional<uint64_t> content_length(const HttpHead& head) {
   std::optional<uint64_t> length;
   for (const auto& [name, value] : head.fields) {
     if (name != "content-length") {
@@ -62,10 +59,9 @@ std::optional<uint64_t> content_length(const HttpHead& head)
   return length.value_or(0);
 }
 
-} // namespace
+}  // namespace
 
-std::string HttpHead::field(std::string_view lower_name) const
-{
+std::string HttpHead::field(std::string_view lower_name) const {
   std::string value;
   for (const auto& [name, v] : fields) {
     if (name == lower_name) {
@@ -75,8 +71,7 @@ std::string HttpHead::field(std::string_view lower_name) const
   return value;
 }
 
-bool HttpHead::has_token(std::string_view lower_name, std::string_view token) const
-{
+bool HttpHead::has_token(std::string_view lower_name, std::string_view token) const {
   for (const auto& [name, value] : fields) {
     if (name != lower_name) {
       continue;
@@ -93,13 +88,12 @@ bool HttpHead::has_token(std::string_view lower_name, std::string_view token) co
   return false;
 }
 
-std::string HttpHead::method() const
-{
-  return start_line.starts_with("HTTP/") ? std::string() : start_line.substr(0, start_line.find(' '));
+std::string HttpHead::method() const {
+  return start_line.starts_with("HTTP/") ? std::string()
+                                         : start_line.substr(0, start_line.find(' '));
 }
 
-std::string HttpHead::target() const
-{
+std::string HttpHead::target() const {
   const auto first = start_line.find(' ');
   const auto last = start_line.rfind(' ');
   if (method().empty() || first == std::string::npos || last == first) {
@@ -108,14 +102,12 @@ std::string HttpHead::target() const
   return start_line.substr(first + 1, last - first - 1);
 }
 
-std::string HttpHead::path() const
-{
+std::string HttpHead::path() const {
   const std::string whole = target();
   return whole.substr(0, whole.find('?'));
 }
 
-int HttpHead::status() const
-{
+int HttpHead::status() const {
   if (!start_line.starts_with("HTTP/") || start_line.size() < 12 || start_line[8] != ' ') {
     return 0;
   }
@@ -124,8 +116,7 @@ int HttpHead::status() const
   return ec == std::errc() && ptr == start_line.data() + 12 ? code : 0;
 }
 
-std::optional<HttpHead> parse_head(std::string raw)
-{
+std::optional<HttpHead> parse_head(std::string raw) {
   HttpHead head;
   std::string_view rest = raw;
   const auto end_of_start = rest.find("\r\n");
@@ -145,10 +136,12 @@ std::optional<HttpHead> parse_head(std::string raw)
       break;
     }
     const auto colon = line.find(':');
-    if (colon == std::string_view::npos || colon == 0 || line.front() == ' ' || line.front() == '\t') {
-      return std::nullopt; // no name, or obsolete line folding
+    if (colon == std::string_view::npos || colon == 0 || line.front() == ' ' ||
+        line.front() == '\t') {
+      return std::nullopt;  // no name, or obsolete line folding
     }
-    head.fields.emplace_back(lower(line.substr(0, colon)), std::string(trim(line.substr(colon + 1))));
+    head.fields.emplace_back(lower(line.substr(0, colon)),
+                             std::string(trim(line.substr(colon + 1))));
   }
   if (head.method().empty() && head.status() == 0) {
     return std::nullopt;
@@ -157,8 +150,7 @@ std::optional<HttpHead> parse_head(std::string raw)
   return head;
 }
 
-std::optional<BodyFraming> request_framing(const HttpHead& request)
-{
+std::optional<BodyFraming> request_framing(const HttpHead& request) {
   if (!request.field("transfer-encoding").empty()) {
     if (!request.has_token("transfer-encoding", "chunked")) {
       return std::nullopt;
@@ -172,8 +164,8 @@ std::optional<BodyFraming> request_framing(const HttpHead& request)
   return *length > 0 ? BodyFraming{Framing::length, *length} : BodyFraming{};
 }
 
-std::optional<BodyFraming> response_framing(const HttpHead& response, std::string_view request_method)
-{
+std::optional<BodyFraming> response_framing(const HttpHead& response,
+                                            std::string_view request_method) {
   const int status = response.status();
   if (request_method == "HEAD" || status < 200 || status == 204 || status == 304) {
     return BodyFraming{};
@@ -191,8 +183,8 @@ std::optional<BodyFraming> response_framing(const HttpHead& response, std::strin
   return BodyFraming{*length > 0 ? Framing::length : Framing::none, *length};
 }
 
-bool keeps_alive(const HttpHead& request, const HttpHead& response, const BodyFraming& response_body)
-{
+bool keeps_alive(const HttpHead& request, const HttpHead& response,
+                 const BodyFraming& response_body) {
   for (const HttpHead* head : {&request, &response}) {
     if (head->has_token("connection", "close") ||
         (is_http10(*head) && !head->has_token("connection", "keep-alive"))) {
@@ -202,15 +194,11 @@ bool keeps_alive(const HttpHead& request, const HttpHead& response, const BodyFr
   return response_body.kind != Framing::until_close;
 }
 
-WireSocket::WireSocket(int fd, int stop_fd)
-  : m_fd(fd),
-    m_stop_fd(stop_fd)
-{
+WireSocket::WireSocket(int fd, int stop_fd) : m_fd(fd), m_stop_fd(stop_fd) {
   ::fcntl(m_fd, F_SETFL, ::fcntl(m_fd, F_GETFL) | O_NONBLOCK);
 }
 
-bool WireSocket::wait(short events, int timeout_ms)
-{
+bool WireSocket::wait(short events, int timeout_ms) {
   pollfd fds[2] = {{m_fd, events, 0}, {m_stop_fd, POLLIN, 0}};
   int ready = 0;
   while ((ready = ::poll(fds, 2, timeout_ms)) < 0 && errno == EINTR) {
@@ -218,15 +206,13 @@ bool WireSocket::wait(short events, int timeout_ms)
   return ready > 0 && fds[1].revents == 0;
 }
 
-WireSocket::~WireSocket()
-{
+WireSocket::~WireSocket() {
   if (m_fd >= 0) {
     ::close(m_fd);
   }
 }
 
-bool WireSocket::fill()
-{
+bool WireSocket::fill() {
   if (m_start > 0 && m_start * 2 >= m_buffer.size()) {
     m_buffer.erase(0, m_start);
     m_start = 0;
@@ -244,8 +230,7 @@ bool WireSocket::fill()
   return n > 0;
 }
 
-WireSocket::Read WireSocket::read_head(HttpHead& out)
-{
+WireSocket::Read WireSocket::read_head(HttpHead& out) {
   for (;;) {
     const auto end = m_buffer.find("\r\n\r\n", m_start);
     if (end != std::string::npos) {
@@ -268,8 +253,7 @@ WireSocket::Read WireSocket::read_head(HttpHead& out)
   }
 }
 
-bool WireSocket::read_line(std::string& line)
-{
+bool WireSocket::read_line(std::string& line) {
   for (;;) {
     const auto end = m_buffer.find("\r\n", m_start);
     if (end != std::string::npos) {
@@ -283,8 +267,7 @@ bool WireSocket::read_line(std::string& line)
   }
 }
 
-bool WireSocket::relay_exact(uint64_t count, const ByteSink& sink)
-{
+bool WireSocket::relay_exact(uint64_t count, const ByteSink& sink) {
   while (count > 0) {
     if (m_start == m_buffer.size()) {
       m_buffer.clear();
@@ -303,8 +286,7 @@ bool WireSocket::relay_exact(uint64_t count, const ByteSink& sink)
   return true;
 }
 
-bool WireSocket::relay_chunked(const ByteSink& sink)
-{
+bool WireSocket::relay_chunked(const ByteSink& sink) {
   std::string line;
   for (;;) {
     if (!read_line(line)) {
@@ -312,7 +294,8 @@ bool WireSocket::relay_chunked(const ByteSink& sink)
     }
     uint64_t size = 0;
     const auto [ptr, ec] = std::from_chars(line.data(), line.data() + line.size(), size, 16);
-    if (ec != std::errc() || (*ptr != ';' && *ptr != '\r' && *ptr != ' ' && *ptr != '\t') || !sink(line)) {
+    if (ec != std::errc() || (*ptr != ';' && *ptr != '\r' && *ptr != ' ' && *ptr != '\t') ||
+        !sink(line)) {
       return false;
     }
     if (size == 0) {
@@ -322,7 +305,7 @@ bool WireSocket::relay_chunked(const ByteSink& sink)
       return false;
     }
   }
-  do { // trailer fields, then the blank line
+  do {  // trailer fields, then the blank line
     if (!read_line(line) || !sink(line)) {
       return false;
     }
@@ -330,8 +313,7 @@ bool WireSocket::relay_chunked(const ByteSink& sink)
   return true;
 }
 
-bool WireSocket::relay_body(const BodyFraming& framing, const ByteSink& sink)
-{
+bool WireSocket::relay_body(const BodyFraming& framing, const ByteSink& sink) {
   switch (framing.kind) {
     case Framing::none:
       return true;
@@ -349,13 +331,12 @@ bool WireSocket::relay_body(const BodyFraming& framing, const ByteSink& sink)
     m_buffer.clear();
     m_start = 0;
     if (!fill()) {
-      return m_buffer.empty(); // EOF ends the body; a failure mid-way cannot be told apart here
+      return m_buffer.empty();  // EOF ends the body; a failure mid-way cannot be told apart here
     }
   }
 }
 
-bool WireSocket::send_all(std::string_view bytes)
-{
+bool WireSocket::send_all(std::string_view bytes) {
   while (!bytes.empty()) {
     const ssize_t n = ::send(m_fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
@@ -372,19 +353,17 @@ bool WireSocket::send_all(std::string_view bytes)
   return true;
 }
 
-bool WireSocket::readable_now()
-{
+bool WireSocket::readable_now() {
   pollfd fd{m_fd, POLLIN | POLLRDHUP, 0};
   return m_start < m_buffer.size() || (::poll(&fd, 1, 0) > 0 && fd.revents != 0);
 }
 
-bool WireSocket::wait_for_peer(int64_t timeout_ms)
-{
-  return m_start < m_buffer.size() || wait(POLLIN | POLLRDHUP, static_cast<int>(std::min<int64_t>(timeout_ms, 1 << 30)));
+bool WireSocket::wait_for_peer(int64_t timeout_ms) {
+  return m_start < m_buffer.size() ||
+         wait(POLLIN | POLLRDHUP, static_cast<int>(std::min<int64_t>(timeout_ms, 1 << 30)));
 }
 
-void WireSocket::reset_connection()
-{
+void WireSocket::reset_connection() {
   if (m_fd < 0) {
     return;
   }
@@ -394,8 +373,7 @@ void WireSocket::reset_connection()
   m_fd = -1;
 }
 
-void WireSocket::close_connection()
-{
+void WireSocket::close_connection() {
   if (m_fd < 0) {
     return;
   }
@@ -404,8 +382,7 @@ void WireSocket::close_connection()
   m_fd = -1;
 }
 
-int connect_tcp(const std::string& host, int port)
-{
+int connect_tcp(const std::string& host, int port) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -429,4 +406,4 @@ int connect_tcp(const std::string& host, int port)
   return fd;
 }
 
-} // namespace sim
+}  // namespace sim

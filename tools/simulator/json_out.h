@@ -10,10 +10,9 @@ namespace sim {
 
 using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 
-inline void put(JsonWriter& w, const char* key, std::string_view value)
-{
+inline void put(JsonWriter& w, const char* key, std::string_view value) {
   w.Key(key);
   w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
 }
 
-} // namespace sim
+}  // namespace sim

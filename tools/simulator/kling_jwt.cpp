@@ -13,8 +13,7 @@ namespace sim {
 
 namespace {
 
-std::optional<rapidjson::Document> decode_json_part(std::string_view part)
-{
+std::optional<rapidjson::Document> decode_json_part(std::string_view part) {
   const auto text = base64_decode(part, Base64Alphabet::url);
   if (!text) {
     return std::nullopt;
@@ -26,21 +25,22 @@ std::optional<rapidjson::Document> decode_json_part(std::string_view part)
   return doc;
 }
 
-bool signature_matches(std::string_view signed_part, std::string_view signature_b64, const std::string& secret)
-{
+bool signature_matches(std::string_view signed_part, std::string_view signature_b64,
+                       const std::string& secret) {
   const auto signature = base64_decode(signature_b64, Base64Alphabet::url);
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
   HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-       reinterpret_cast<const unsigned char*>(signed_part.data()), signed_part.size(), digest, &length);
-  return signature && signature->size() == length && CRYPTO_memcmp(signature->data(), digest, length) == 0;
+       reinterpret_cast<const unsigned char*>(signed_part.data()), signed_part.size(), digest,
+       &length);
+  return signature && signature->size() == length &&
+         CRYPTO_memcmp(signature->data(), digest, length) == 0;
 }
 
-} // namespace
+}  // namespace
 
 JwtVerdict check_kling_jwt(std::string_view authorization, const std::string& access_key,
-                           const std::string& secret_key, int64_t now_s)
-{
+                           const std::string& secret_key, int64_t now_s) {
   constexpr std::string_view k_bearer = "Bearer ";
   if (authorization.empty() || authorization == "Bearer" || authorization == k_bearer) {
     return {1001, "Authorization is empty"};
@@ -59,12 +59,13 @@ JwtVerdict check_kling_jwt(std::string_view authorization, const std::string& ac
   if (!header || !payload) {
     return {1002, "Authorization is invalid: malformed JWT"};
   }
-  if (!header->HasMember("alg") || !(*header)["alg"].IsString() || std::string_view((*header)["alg"].GetString()) != "HS256") {
+  if (!header->HasMember("alg") || !(*header)["alg"].IsString() ||
+      std::string_view((*header)["alg"].GetString()) != "HS256") {
     return {1002, "Authorization is invalid: alg must be HS256"};
   }
   const auto& claims = *payload;
-  if (!claims.HasMember("iss") || !claims["iss"].IsString() || !claims.HasMember("exp") || !claims["exp"].IsNumber() ||
-      (claims.HasMember("nbf") && !claims["nbf"].IsNumber())) {
+  if (!claims.HasMember("iss") || !claims["iss"].IsString() || !claims.HasMember("exp") ||
+      !claims["exp"].IsNumber() || (claims.HasMember("nbf") && !claims["nbf"].IsNumber())) {
     return {1002, "Authorization is invalid: iss and exp are required"};
   }
   if (claims["iss"].GetString() != access_key) {
@@ -82,4 +83,4 @@ JwtVerdict check_kling_jwt(std::string_view authorization, const std::string& ac
   return {};
 }
 
-} // namespace sim
+}  // namespace sim

@@ -8,10 +8,9 @@
 
 namespace sim {
 
-struct JwtVerdict
-{
-  int code = 0;        // 0 valid; else Kling's 401 code (see below)
-  std::string message; // why, for the error body
+struct JwtVerdict {
+  int code = 0;         // 0 valid; else Kling's 401 code (see below)
+  std::string message;  // why, for the error body
 };
 
 // 1001: no Authorization header or an empty token. 1002: not a Bearer JWT, not HS256, a bad
@@ -20,4 +19,4 @@ struct JwtVerdict
 JwtVerdict check_kling_jwt(std::string_view authorization, const std::string& access_key,
                            const std::string& secret_key, int64_t now_s);
 
-} // namespace sim
+}  // namespace sim

@@ -17,12 +17,11 @@
 
 namespace sim {
 
-struct Mp4Spec
-{
+struct Mp4Spec {
   int width = 1280;  // even: H.264 4:2:0 crops in pairs of pixels
   int height = 720;
   int64_t duration_ms = 4000;
-  bool audio = true; // an AAC-LC stereo 48 kHz track alongside the video
+  bool audio = true;  // an AAC-LC stereo 48 kHz track alongside the video
 };
 
 constexpr int k_mp4_fps = 30;
@@ -39,4 +38,4 @@ std::string write_mp4(const Mp4Spec& spec, size_t bytes, uint64_t seed);
 // bytes. Passes a check for the ftyp signature, fails any demuxer.
 std::string write_not_a_video(size_t bytes, uint64_t seed);
 
-} // namespace sim
+}  // namespace sim

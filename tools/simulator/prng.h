@@ -11,8 +11,7 @@
 namespace sim {
 
 // FNV-1a: a stable seed from the id (std::hash is not stable across implementations).
-inline uint64_t fnv1a(std::string_view s)
-{
+inline uint64_t fnv1a(std::string_view s) {
   uint64_t h = 1469598103934665603ULL;
   for (const char c : s) {
     h ^= static_cast<unsigned char>(c);
@@ -22,8 +21,7 @@ inline uint64_t fnv1a(std::string_view s)
 }
 
 // splitmix64: tiny, fast and fully specified, unlike std distributions.
-inline void append_prng_bytes(std::string& out, size_t count, uint64_t seed)
-{
+inline void append_prng_bytes(std::string& out, size_t count, uint64_t seed) {
   uint64_t state = seed;
   while (count > 0) {
     state += 0x9e3779b97f4a7c15ULL;
@@ -37,4 +35,4 @@ inline void append_prng_bytes(std::string& out, size_t count, uint64_t seed)
   }
 }
 
-} // namespace sim
+}  // namespace sim

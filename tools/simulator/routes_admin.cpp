@@ -10,13 +10,11 @@ namespace sim {
 namespace {
 
 // Keys of POST /__faults that set the fault proxy's rules rather than the simulator's knobs.
-bool is_wire_key(std::string_view key)
-{
+bool is_wire_key(std::string_view key) {
   return key == "faults" || key == "stall_ms";
 }
 
-std::string faults_json(SimContext& ctx)
-{
+std::string faults_json(SimContext& ctx) {
   if (!ctx.wire_front) {
     return ctx.faults.config_json();
   }
@@ -32,8 +30,7 @@ std::string faults_json(SimContext& ctx)
 }
 
 // The simulator's knobs and the proxy's rules change together or not at all.
-std::string update_faults(SimContext& ctx, const std::string& body)
-{
+std::string update_faults(SimContext& ctx, const std::string& body) {
   rapidjson::Document doc;
   if (doc.Parse(body.c_str()).HasParseError() || !doc.IsObject()) {
     return "body must be a JSON object";
@@ -49,14 +46,16 @@ std::string update_faults(SimContext& ctx, const std::string& body)
     }
   }
   if (wire && !ctx.wire_front) {
-    return "\"faults\" and \"stall_ms\" are wire faults: start vidbatch-sim with --fault KIND or --wire-faults "
+    return "\"faults\" and \"stall_ms\" are wire faults: start vidbatch-sim with --fault KIND or "
+           "--wire-faults "
            "so the fault proxy sits in front of the API";
   }
   rapidjson::Document wire_doc(rapidjson::kObjectType);
   for (const auto& member : doc.GetObject()) {
     if (is_wire_key(member.name.GetString()) || member.name == "seed") {
       wire_doc.AddMember(rapidjson::Value(member.name, wire_doc.GetAllocator()),
-                         rapidjson::Value(member.value, wire_doc.GetAllocator()), wire_doc.GetAllocator());
+                         rapidjson::Value(member.value, wire_doc.GetAllocator()),
+                         wire_doc.GetAllocator());
     }
   }
   const auto to_text = [](const rapidjson::Document& d) {
@@ -78,14 +77,17 @@ std::string update_faults(SimContext& ctx, const std::string& body)
   return ctx.wire_front ? ctx.wire.update_from_json(to_text(wire_doc), true) : std::string();
 }
 
-} // namespace
+}  // namespace
 
-void register_admin_routes(httplib::Server& server, SimContext& ctx)
-{
-  server.Get("/__health", [](const httplib::Request&, httplib::Response& res) { res.set_content("ok", "text/plain"); });
+void register_admin_routes(httplib::Server& server, SimContext& ctx) {
+  server.Get("/__health", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("ok", "text/plain");
+  });
   server.Get("/__stats", [&ctx](const httplib::Request& req, httplib::Response& res) {
     const bool counters_only = req.get_param_value("counters") == "1";
-    send_json(res, 200, ctx.stats.to_json(ctx.store, counters_only, ctx.wire_front ? ctx.wire.stats_json() : ""));
+    send_json(res, 200,
+              ctx.stats.to_json(ctx.store, counters_only,
+                                ctx.wire_front ? ctx.wire.stats_json() : ""));
   });
   server.Get("/__faults", [&ctx](const httplib::Request&, httplib::Response& res) {
     send_json(res, 200, faults_json(ctx));
@@ -103,4 +105,4 @@ void register_admin_routes(httplib::Server& server, SimContext& ctx)
   });
 }
 
-} // namespace sim
+}  // namespace sim

@@ -15,15 +15,13 @@ namespace sim {
 namespace {
 
 // What the request asked for; the last user message is the prompt.
-struct ChatRequest
-{
+struct ChatRequest {
   std::string model;
   bool stream = false;
   NewVideo spec;
 };
 
-std::optional<std::string> read_user_message(const Fields& fields, NewVideo& spec)
-{
+std::optional<std::string> read_user_message(const Fields& fields, NewVideo& spec) {
   std::string last;
   for (size_t i = 0; fields.contains("messages." + std::to_string(i)); ++i) {
     if (string_field(fields, "messages." + std::to_string(i) + ".role") == "user") {
@@ -45,12 +43,13 @@ std::optional<std::string> read_user_message(const Fields& fields, NewVideo& spe
       spec.images.push_back(string_field(fields, part + ".image_url.url").value_or(""));
     }
   }
-  return spec.prompt.empty() ? std::optional<std::string>("the user message needs a text") : std::nullopt;
+  return spec.prompt.empty() ? std::optional<std::string>("the user message needs a text")
+                             : std::nullopt;
 }
 
-// Model names of the chat route: sora-2, sora-2-pro, and the older sora_video2[-landscape][-15s|-25s].
-std::optional<std::string> read_chat_request(const httplib::Request& req, ChatRequest& out)
-{
+// Model names of the chat route: sora-2, sora-2-pro, and the older
+// sora_video2[-landscape][-15s|-25s].
+std::optional<std::string> read_chat_request(const httplib::Request& req, ChatRequest& out) {
   Fields fields;
   if (auto error = read_fields(req, fields); !error.empty()) {
     return error;
@@ -78,22 +77,23 @@ std::optional<std::string> read_chat_request(const httplib::Request& req, ChatRe
 }
 
 // {id, object, created, model, choices:[{index:0, ... (left open for the caller)
-void start_completion(JsonWriter& w, const std::string& id, std::string_view object, const Video& video)
-{
+void start_completion(JsonWriter& w, const std::string& id, std::string_view object,
+                      const Video& video) {
   w.StartObject();
   put(w, "id", id);
   put(w, "object", object);
-  w.Key("created"); w.Int64(video.created_ms / 1000);
+  w.Key("created");
+  w.Int64(video.created_ms / 1000);
   put(w, "model", video.model);
   w.Key("choices");
   w.StartArray();
   w.StartObject();
-  w.Key("index"); w.Int(0);
+  w.Key("index");
+  w.Int(0);
 }
 
-std::string chunk_json(const std::string& id, const Video& video, std::string_view content, bool role,
-                       const char* finish_reason)
-{
+std::string chunk_json(const std::string& id, const Video& video, std::string_view content,
+                       bool role, const char* finish_reason) {
   rapidjson::StringBuffer buffer;
   JsonWriter w(buffer);
   start_completion(w, id, "chat.completion.chunk", video);
@@ -115,8 +115,7 @@ std::string chunk_json(const std::string& id, const Video& video, std::string_vi
 }
 
 // The last words of the assistant: the link, or why there is none.
-std::string final_text(const SimContext& ctx, const Video& video, const VideoState& state)
-{
+std::string final_text(const SimContext& ctx, const Video& video, const VideoState& state) {
   if (state.phase == Phase::failed) {
     return "\n\nvideo generation failed: " + std::string(k_failure_message);
   }
@@ -124,8 +123,7 @@ std::string final_text(const SimContext& ctx, const Video& video, const VideoSta
   return "\n\nvideo generated successful,[click here](" + url + ")";
 }
 
-struct ChatStream
-{
+struct ChatStream {
   Video video;
   std::string id;
   bool cut = false;  // the lost-answer fault: the stream breaks after two progress chunks
@@ -134,8 +132,7 @@ struct ChatStream
 };
 
 // One call, one SSE event: the role first, then a progress line every tenth of the generation time.
-bool next_event(SimContext& ctx, ChatStream& stream, httplib::DataSink& sink)
-{
+bool next_event(SimContext& ctx, ChatStream& stream, httplib::DataSink& sink) {
   if (stream.ended) {
     const std::string done = "data: [DONE]\n\n";
     sink.write(done.data(), done.size());
@@ -143,24 +140,27 @@ bool next_event(SimContext& ctx, ChatStream& stream, httplib::DataSink& sink)
     return true;
   }
   if (stream.cut && stream.chunks >= 3) {
-    return false; // closes the connection mid-stream: no terminating chunk
+    return false;  // closes the connection mid-stream: no terminating chunk
   }
   std::string event;
   if (stream.chunks == 0) {
     event = chunk_json(stream.id, stream.video, "", true, nullptr);
   } else {
-    const auto interval = std::chrono::milliseconds(std::max<int64_t>(50, stream.video.gen_ms / 10));
+    const auto interval =
+        std::chrono::milliseconds(std::max<int64_t>(50, stream.video.gen_ms / 10));
     if (!ctx.shutdown.sleep_for(interval)) {
       return false;
     }
     const VideoState state = video_state(stream.video, now_ms());
     if (is_terminal(state.phase)) {
-      event = chunk_json(stream.id, stream.video, final_text(ctx, stream.video, state), false, nullptr) +
+      event = chunk_json(stream.id, stream.video, final_text(ctx, stream.video, state), false,
+                         nullptr) +
               chunk_json(stream.id, stream.video, "", false, "stop");
       stream.ended = true;
     } else {
       const std::string word = state.phase == Phase::queued ? "Queued" : "Generating";
-      event = chunk_json(stream.id, stream.video, "\n> " + word + ": " + std::to_string(state.progress) + "%", false,
+      event = chunk_json(stream.id, stream.video,
+                         "\n> " + word + ": " + std::to_string(state.progress) + "%", false,
                          nullptr);
     }
   }
@@ -168,8 +168,7 @@ bool next_event(SimContext& ctx, ChatStream& stream, httplib::DataSink& sink)
   return sink.write(event.data(), event.size());
 }
 
-std::string completion_json(const std::string& id, const Video& video, const std::string& content)
-{
+std::string completion_json(const std::string& id, const Video& video, const std::string& content) {
   rapidjson::StringBuffer buffer;
   JsonWriter w(buffer);
   start_completion(w, id, "chat.completion", video);
@@ -186,8 +185,8 @@ std::string completion_json(const std::string& id, const Video& video, const std
 }
 
 // stream:false: the answer waits for the video (a client's read timeout may well fire first).
-void answer_whole(SimContext& ctx, httplib::Response& res, const Video& video, const std::string& id)
-{
+void answer_whole(SimContext& ctx, httplib::Response& res, const Video& video,
+                  const std::string& id) {
   VideoState state = video_state(video, now_ms());
   while (!is_terminal(state.phase)) {
     if (!ctx.shutdown.sleep_for(std::chrono::milliseconds(50))) {
@@ -198,8 +197,7 @@ void answer_whole(SimContext& ctx, httplib::Response& res, const Video& video, c
   send_json(res, 200, completion_json(id, video, final_text(ctx, video, state)));
 }
 
-void handle_chat(SimContext& ctx, const httplib::Request& req, httplib::Response& res)
-{
+void handle_chat(SimContext& ctx, const httplib::Request& req, httplib::Response& res) {
   Dice dice;
   if (!api_prologue(ctx, req, res, "POST /v1/chat/completions", dice)) {
     return;
@@ -234,16 +232,17 @@ void handle_chat(SimContext& ctx, const httplib::Request& req, httplib::Response
   }
   auto stream = std::make_shared<ChatStream>(ChatStream{video, id, lose});
   res.set_header("Cache-Control", "no-cache");
-  res.set_chunked_content_provider("text/event-stream", [&ctx, stream](size_t, httplib::DataSink& sink) {
-    return next_event(ctx, *stream, sink);
-  });
+  res.set_chunked_content_provider("text/event-stream",
+                                   [&ctx, stream](size_t, httplib::DataSink& sink) {
+                                     return next_event(ctx, *stream, sink);
+                                   });
 }
 
-} // namespace
+}  // namespace
 
-void register_chat_routes(httplib::Server& server, SimContext& ctx)
-{
-  server.Post("/v1/chat/completions", [&ctx](const auto& req, auto& res) { handle_chat(ctx, req, res); });
+void register_chat_routes(httplib::Server& server, SimContext& ctx) {
+  server.Post("/v1/chat/completions",
+              [&ctx](const auto& req, auto& res) { handle_chat(ctx, req, res); });
 }
 
-} // namespace sim
+}  // namespace sim

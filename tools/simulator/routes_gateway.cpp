@@ -9,8 +9,7 @@ namespace sim {
 namespace {
 
 // Pixel sizes per gateway size/orientation; "small" matches the seed (352x640 portrait).
-void set_gateway_dimensions(NewVideo& spec)
-{
+void set_gateway_dimensions(NewVideo& spec) {
   const bool large = spec.size == "large";
   const int narrow = large ? 1080 : 352;
   const int wide = large ? 1920 : 640;
@@ -20,8 +19,7 @@ void set_gateway_dimensions(NewVideo& spec)
 }
 
 // duration may arrive as a number or, from multipart-minded clients, as a numeric string.
-std::optional<int> duration_field(const Fields& fields)
-{
+std::optional<int> duration_field(const Fields& fields) {
   const auto it = fields.find("duration");
   if (it == fields.end()) {
     return 10;
@@ -31,11 +29,11 @@ std::optional<int> duration_field(const Fields& fields)
   }
   char* end = nullptr;
   const long value = std::strtol(it->second.text.c_str(), &end, 10);
-  return (end && *end == '\0' && !it->second.text.empty()) ? std::optional(static_cast<int>(value)) : std::nullopt;
+  return (end && *end == '\0' && !it->second.text.empty()) ? std::optional(static_cast<int>(value))
+                                                           : std::nullopt;
 }
 
-std::string check_gateway_create(const Fields& fields, NewVideo& spec)
-{
+std::string check_gateway_create(const Fields& fields, NewVideo& spec) {
   spec.model = string_field(fields, "model").value_or("sora-2");
   spec.prompt = string_field(fields, "prompt").value_or("");
   spec.orientation = string_field(fields, "orientation").value_or("portrait");
@@ -55,7 +53,8 @@ std::string check_gateway_create(const Fields& fields, NewVideo& spec)
     return pro ? "size must be small or large" : "size must be small (large needs sora-2-pro)";
   }
   if (!duration || (*duration != 10 && *duration != 15 && !(*duration == 25 && pro))) {
-    return pro ? "duration must be 10, 15 or 25" : "duration must be 10 or 15 (25 needs sora-2-pro)";
+    return pro ? "duration must be 10, 15 or 25"
+               : "duration must be 10 or 15 (25 needs sora-2-pro)";
   }
   spec.seconds = std::to_string(*duration);
   for (int i = 0; const auto image = string_field(fields, "images." + std::to_string(i)); ++i) {
@@ -64,8 +63,7 @@ std::string check_gateway_create(const Fields& fields, NewVideo& spec)
   return {};
 }
 
-void handle_unified_create(SimContext& ctx, const httplib::Request& req, httplib::Response& res)
-{
+void handle_unified_create(SimContext& ctx, const httplib::Request& req, httplib::Response& res) {
   Dice dice;
   if (!api_prologue(ctx, req, res, "POST /v1/video/create", dice)) {
     return;
@@ -82,8 +80,7 @@ void handle_unified_create(SimContext& ctx, const httplib::Request& req, httplib
   finish_create(ctx, res, std::move(spec), dice, CreateAnswer::task_created);
 }
 
-void handle_unified_query(SimContext& ctx, const httplib::Request& req, httplib::Response& res)
-{
+void handle_unified_query(SimContext& ctx, const httplib::Request& req, httplib::Response& res) {
   Dice dice;
   if (!api_prologue(ctx, req, res, "GET /v1/video/query", dice)) {
     return;
@@ -94,7 +91,8 @@ void handle_unified_query(SimContext& ctx, const httplib::Request& req, httplib:
   }
   const std::string id = req.get_param_value("id");
   if (id.empty()) {
-    return send_error(res, 400, "id is required", "invalid_request_error", "missing_required_parameter", "id");
+    return send_error(res, 400, "id is required", "invalid_request_error",
+                      "missing_required_parameter", "id");
   }
   const auto video = ctx.store.find(id);
   if (!video) {
@@ -103,8 +101,7 @@ void handle_unified_query(SimContext& ctx, const httplib::Request& req, httplib:
   send_json(res, 200, query_answer(ctx, *video, true));
 }
 
-void handle_character_create(SimContext& ctx, const httplib::Request& req, httplib::Response& res)
-{
+void handle_character_create(SimContext& ctx, const httplib::Request& req, httplib::Response& res) {
   Dice dice;
   if (!api_prologue(ctx, req, res, "POST /v1/videos/characters", dice)) {
     return;
@@ -113,7 +110,8 @@ void handle_character_create(SimContext& ctx, const httplib::Request& req, httpl
     return send_error(res, 400, "Missing required parameter: 'video'.", "invalid_request_error",
                       "missing_required_parameter", "video");
   }
-  const std::string name = req.has_file("name") ? req.get_file_value("name").content : std::string();
+  const std::string name = req.has_file("name") ? req.get_file_value("name").content
+                                                : std::string();
   if (name.empty() || name.size() > 80) {
     return send_error(res, 400, "Invalid 'name': expected a string of 1 to 80 characters.",
                       "invalid_request_error", "invalid_value", "name");
@@ -124,25 +122,27 @@ void handle_character_create(SimContext& ctx, const httplib::Request& req, httpl
   send_json(res, 200, character_json(character));
 }
 
-void handle_character_get(SimContext& ctx, const httplib::Request& req, httplib::Response& res)
-{
+void handle_character_get(SimContext& ctx, const httplib::Request& req, httplib::Response& res) {
   Dice dice;
-  if (!api_prologue(ctx, req, res, "GET /v1/videos/characters/{id}", dice) || apply_drop(ctx, dice, res)) {
+  if (!api_prologue(ctx, req, res, "GET /v1/videos/characters/{id}", dice) ||
+      apply_drop(ctx, dice, res)) {
     return;
   }
   const auto character = ctx.store.find_character(percent_decode(req.matches[1]));
   if (!character) {
-    return send_error(res, 404, "Character not found.", "invalid_request_error", {}, "character_id");
+    return send_error(res, 404, "Character not found.", "invalid_request_error", {},
+                      "character_id");
   }
   send_json(res, 200, character_json(*character));
 }
 
 // Edits and extensions: {video:{id}|<file>, prompt[, seconds]}. A referenced video must exist
 // and be completed; an uploaded file simply starts a fresh video.
-void handle_derived(SimContext& ctx, const httplib::Request& req, httplib::Response& res, bool extension)
-{
+void handle_derived(SimContext& ctx, const httplib::Request& req, httplib::Response& res,
+                    bool extension) {
   Dice dice;
-  if (!api_prologue(ctx, req, res, extension ? "POST /v1/videos/extensions" : "POST /v1/videos/edits", dice)) {
+  if (!api_prologue(ctx, req, res,
+                    extension ? "POST /v1/videos/extensions" : "POST /v1/videos/edits", dice)) {
     return;
   }
   Fields fields;
@@ -157,8 +157,8 @@ void handle_derived(SimContext& ctx, const httplib::Request& req, httplib::Respo
                       "missing_required_parameter", "prompt");
   }
   if (extension && (!seconds || (*seconds != "4" && *seconds != "8" && *seconds != "12"))) {
-    return send_error(res, 400, "Invalid 'seconds': expected one of '4', '8', or '12'.", "invalid_request_error",
-                      "invalid_value", "seconds");
+    return send_error(res, 400, "Invalid 'seconds': expected one of '4', '8', or '12'.",
+                      "invalid_request_error", "invalid_value", "seconds");
   }
   const auto parent_id = string_field(fields, "video.id");
   const bool uploaded = fields.contains("video") && fields.at("video").kind == FieldKind::file;
@@ -168,31 +168,38 @@ void handle_derived(SimContext& ctx, const httplib::Request& req, httplib::Respo
   }
   std::optional<Video> parent = parent_id ? ctx.store.find(*parent_id) : std::nullopt;
   if (parent_id && (!parent || video_state(*parent, now_ms()).phase != Phase::completed)) {
-    return send_error(res, parent ? 400 : 404, "Video '" + *parent_id + "' is not a completed video.",
+    return send_error(res, parent ? 400 : 404,
+                      "Video '" + *parent_id + "' is not a completed video.",
                       "invalid_request_error", {}, "video");
   }
   if (parent) {
-    spec = NewVideo{parent->model, spec.prompt, parent->size, parent->seconds, parent->orientation,
-                    {}, parent->id, parent->width, parent->height, false};
+    spec = NewVideo{parent->model,       spec.prompt, parent->size, parent->seconds,
+                    parent->orientation, {},          parent->id,   parent->width,
+                    parent->height,      false};
   }
   if (extension) {
-    spec.seconds = std::to_string(std::atoi(spec.seconds.c_str()) * (parent ? 1 : 0) + std::atoi(seconds->c_str()));
+    spec.seconds = std::to_string(std::atoi(spec.seconds.c_str()) * (parent ? 1 : 0) +
+                                  std::atoi(seconds->c_str()));
   }
   spec.task_id = ctx.options.shape == "task";
   finish_create(ctx, res, std::move(spec), dice, CreateAnswer::by_shape);
 }
 
-} // namespace
+}  // namespace
 
-void register_gateway_routes(httplib::Server& server, SimContext& ctx)
-{
-  server.Post("/v1/video/create", [&ctx](const auto& req, auto& res) { handle_unified_create(ctx, req, res); });
-  server.Get("/v1/video/query", [&ctx](const auto& req, auto& res) { handle_unified_query(ctx, req, res); });
-  server.Post("/v1/videos/characters", [&ctx](const auto& req, auto& res) { handle_character_create(ctx, req, res); });
+void register_gateway_routes(httplib::Server& server, SimContext& ctx) {
+  server.Post("/v1/video/create",
+              [&ctx](const auto& req, auto& res) { handle_unified_create(ctx, req, res); });
+  server.Get("/v1/video/query",
+             [&ctx](const auto& req, auto& res) { handle_unified_query(ctx, req, res); });
+  server.Post("/v1/videos/characters",
+              [&ctx](const auto& req, auto& res) { handle_character_create(ctx, req, res); });
   server.Get(R"(/v1/videos/characters/([^/]+))",
              [&ctx](const auto& req, auto& res) { handle_character_get(ctx, req, res); });
-  server.Post("/v1/videos/edits", [&ctx](const auto& req, auto& res) { handle_derived(ctx, req, res, false); });
-  server.Post("/v1/videos/extensions", [&ctx](const auto& req, auto& res) { handle_derived(ctx, req, res, true); });
+  server.Post("/v1/videos/edits",
+              [&ctx](const auto& req, auto& res) { handle_derived(ctx, req, res, false); });
+  server.Post("/v1/videos/extensions",
+              [&ctx](const auto& req, auto& res) { handle_derived(ctx, req, res, true); });
 }
 
-} // namespace sim
+}  // namespace sim

@@ -12,90 +12,91 @@ namespace {
 
 constexpr size_t k_max_prompt = 32000;
 
-struct Invalid
-{
+struct Invalid {
   std::string message;
   std::string code;
   std::string param;
 };
 
-std::optional<Invalid> check_prompt(const Fields& fields)
-{
+std::optional<Invalid> check_prompt(const Fields& fields) {
   const auto prompt = string_field(fields, "prompt");
   if (!prompt) {
     return Invalid{"Missing required parameter: 'prompt'.", "missing_required_parameter", "prompt"};
   }
   if (prompt->empty()) {
-    return Invalid{"Invalid 'prompt': empty string. Expected a string with minimum length 1, but got an "
-                   "empty string instead.",
-                   "empty_string", "prompt"};
+    return Invalid{
+        "Invalid 'prompt': empty string. Expected a string with minimum length 1, but got an "
+        "empty string instead.",
+        "empty_string", "prompt"};
   }
   if (prompt->size() > k_max_prompt) {
-    return Invalid{"Invalid 'prompt': string too long. Expected a string with maximum length 32000, but got "
-                     "a string with length " + std::to_string(prompt->size()) + " instead.",
-                   "string_above_max_length", "prompt"};
+    return Invalid{
+        "Invalid 'prompt': string too long. Expected a string with maximum length 32000, but got "
+        "a string with length " +
+            std::to_string(prompt->size()) + " instead.",
+        "string_above_max_length", "prompt"};
   }
   return std::nullopt;
 }
 
-std::optional<Invalid> check_seconds(const Fields& fields, const std::string& name, bool gateway)
-{
+std::optional<Invalid> check_seconds(const Fields& fields, const std::string& name, bool gateway) {
   const auto it = fields.find(name);
   if (it == fields.end()) {
     return std::nullopt;
   }
   if (it->second.kind == FieldKind::integer || it->second.kind == FieldKind::number) {
-    return Invalid{"Invalid type for '" + name + "': expected one of '4', '8', or '12', but got an " +
-                     (it->second.kind == FieldKind::integer ? "integer" : "decimal") + " instead.",
+    return Invalid{"Invalid type for '" + name +
+                       "': expected one of '4', '8', or '12', but got an " +
+                       (it->second.kind == FieldKind::integer ? "integer" : "decimal") +
+                       " instead.",
                    "invalid_type", name};
   }
   const std::string& v = it->second.text;
   const bool relayed = gateway && (v == "10" || v == "15" || v == "25");
   if (it->second.kind != FieldKind::string || (v != "4" && v != "8" && v != "12" && !relayed)) {
-    return Invalid{"Invalid value: '" + v + "'. Supported values are: '4', '8', and '12'.", "invalid_value",
-                   name};
+    return Invalid{"Invalid value: '" + v + "'. Supported values are: '4', '8', and '12'.",
+                   "invalid_value", name};
   }
   return std::nullopt;
 }
 
-std::optional<Invalid> check_size(const Fields& fields, const std::string& model)
-{
+std::optional<Invalid> check_size(const Fields& fields, const std::string& model) {
   const auto size = string_field(fields, "size");
   if (!size) {
-    return fields.contains("size") ? std::optional(Invalid{"Invalid type for 'size': expected a string.",
-                                                           "invalid_type", "size"})
-                                   : std::nullopt;
+    return fields.contains("size")
+               ? std::optional(
+                     Invalid{"Invalid type for 'size': expected a string.", "invalid_type", "size"})
+               : std::nullopt;
   }
   const bool tall = *size == "1024x1792" || *size == "1792x1024";
   if (*size != "720x1280" && *size != "1280x720" && !tall) {
-    return Invalid{"Invalid value: '" + *size +
-                     "'. Supported values are: '720x1280', '1280x720', '1024x1792', and '1792x1024'.",
-                   "invalid_value", "size"};
+    return Invalid{
+        "Invalid value: '" + *size +
+            "'. Supported values are: '720x1280', '1280x720', '1024x1792', and '1792x1024'.",
+        "invalid_value", "size"};
   }
   if (tall && !is_pro_model(model)) {
-    return Invalid{"Invalid 'size': " + *size + " is only supported by sora-2-pro.", "invalid_value", "size"};
+    return Invalid{"Invalid 'size': " + *size + " is only supported by sora-2-pro.",
+                   "invalid_value", "size"};
   }
   return std::nullopt;
 }
 
-std::optional<Invalid> check_model(const Fields& fields)
-{
+std::optional<Invalid> check_model(const Fields& fields) {
   if (fields.contains("model") && string_field(fields, "model").value_or("").empty()) {
     return Invalid{"Invalid 'model': expected a non-empty string.", "invalid_value", "model"};
   }
   return std::nullopt;
 }
 
-void set_dimensions(NewVideo& spec)
-{
+void set_dimensions(NewVideo& spec) {
   const auto x = spec.size.find('x');
   spec.width = std::atoi(spec.size.substr(0, x).c_str());
   spec.height = std::atoi(spec.size.substr(x + 1).c_str());
   spec.orientation = spec.width > spec.height ? "landscape" : "portrait";
 }
 
-void handle_create(SimContext& ctx, const httplib::Request& req, httplib::Response& res)
-{
+void handle_create(SimContext& ctx, const httplib::Request& req, httplib::Response& res) {
   Dice dice;
   if (!api_prologue(ctx, req, res, "POST /v1/videos", dice)) {
     return;
@@ -107,11 +108,14 @@ void handle_create(SimContext& ctx, const httplib::Request& req, httplib::Respon
   NewVideo spec;
   spec.model = string_field(fields, "model").value_or("sora-2");
   std::optional<Invalid> invalid = check_model(fields);
-  for (auto check : {check_prompt(fields), check_seconds(fields, "seconds", ctx.options.gateway_seconds), check_size(fields, spec.model)}) {
+  for (auto check :
+       {check_prompt(fields), check_seconds(fields, "seconds", ctx.options.gateway_seconds),
+        check_size(fields, spec.model)}) {
     invalid = invalid ? invalid : check;
   }
   if (invalid) {
-    return send_error(res, 400, invalid->message, "invalid_request_error", invalid->code, invalid->param);
+    return send_error(res, 400, invalid->message, "invalid_request_error", invalid->code,
+                      invalid->param);
   }
   spec.prompt = *string_field(fields, "prompt");
   spec.seconds = string_field(fields, "seconds").value_or("4");
@@ -121,8 +125,7 @@ void handle_create(SimContext& ctx, const httplib::Request& req, httplib::Respon
   finish_create(ctx, res, std::move(spec), dice, CreateAnswer::by_shape);
 }
 
-void handle_remix(SimContext& ctx, const httplib::Request& req, httplib::Response& res)
-{
+void handle_remix(SimContext& ctx, const httplib::Request& req, httplib::Response& res) {
   Dice dice;
   if (!api_prologue(ctx, req, res, "POST /v1/videos/{id}/remix", dice)) {
     return;
@@ -132,24 +135,29 @@ void handle_remix(SimContext& ctx, const httplib::Request& req, httplib::Respons
     return send_error(res, 400, error);
   }
   if (const auto invalid = check_prompt(fields)) {
-    return send_error(res, 400, invalid->message, "invalid_request_error", invalid->code, invalid->param);
+    return send_error(res, 400, invalid->message, "invalid_request_error", invalid->code,
+                      invalid->param);
   }
   const std::string parent_id = percent_decode(req.matches[1]);
   const auto parent = ctx.store.find(parent_id);
   if (!parent) {
-    return send_error(res, 404, "Video with id '" + parent_id + "' not found.", "invalid_request_error",
-                      {}, "video_id");
+    return send_error(res, 404, "Video with id '" + parent_id + "' not found.",
+                      "invalid_request_error", {}, "video_id");
   }
   if (video_state(*parent, now_ms()).phase != Phase::completed) {
-    return send_error(res, 400, "Video '" + parent_id + "' is not completed; only completed videos can be remixed.");
+    return send_error(res, 400,
+                      "Video '" + parent_id +
+                          "' is not completed; only completed videos can be remixed.");
   }
-  NewVideo spec{parent->model, *string_field(fields, "prompt"), parent->size, parent->seconds,
-                parent->orientation, {}, parent_id, parent->width, parent->height, ctx.options.shape == "task"};
+  NewVideo spec{parent->model,       *string_field(fields, "prompt"),
+                parent->size,        parent->seconds,
+                parent->orientation, {},
+                parent_id,           parent->width,
+                parent->height,      ctx.options.shape == "task"};
   finish_create(ctx, res, std::move(spec), dice, CreateAnswer::by_shape);
 }
 
-void handle_get(SimContext& ctx, const httplib::Request& req, httplib::Response& res)
-{
+void handle_get(SimContext& ctx, const httplib::Request& req, httplib::Response& res) {
   Dice dice;
   if (!api_prologue(ctx, req, res, "GET /v1/videos/{id}", dice)) {
     return;
@@ -161,13 +169,13 @@ void handle_get(SimContext& ctx, const httplib::Request& req, httplib::Response&
   const std::string id = percent_decode(req.matches[1]);
   const auto video = ctx.store.find(id);
   if (!video) {
-    return send_error(res, 404, "Video with id '" + id + "' not found.", "invalid_request_error", {}, "video_id");
+    return send_error(res, 404, "Video with id '" + id + "' not found.", "invalid_request_error",
+                      {}, "video_id");
   }
   send_json(res, 200, query_answer(ctx, *video, ctx.options.shape == "task"));
 }
 
-void handle_list(SimContext& ctx, const httplib::Request& req, httplib::Response& res)
-{
+void handle_list(SimContext& ctx, const httplib::Request& req, httplib::Response& res) {
   Dice dice;
   if (!api_prologue(ctx, req, res, "GET /v1/videos", dice) || apply_drop(ctx, dice, res)) {
     return;
@@ -177,7 +185,8 @@ void handle_list(SimContext& ctx, const httplib::Request& req, httplib::Response
   }
   const std::string order = req.has_param("order") ? req.get_param_value("order") : "desc";
   if (order != "asc" && order != "desc") {
-    return send_error(res, 400, "Invalid value: '" + order + "'. Supported values are: 'asc' and 'desc'.",
+    return send_error(res, 400,
+                      "Invalid value: '" + order + "'. Supported values are: 'asc' and 'desc'.",
                       "invalid_request_error", "invalid_value", "order");
   }
   const int limit = req.has_param("limit") ? std::atoi(req.get_param_value("limit").c_str()) : 20;
@@ -185,25 +194,26 @@ void handle_list(SimContext& ctx, const httplib::Request& req, httplib::Response
     return send_error(res, 400, "Invalid 'limit': expected an integer between 0 and 100.",
                       "invalid_request_error", "invalid_value", "limit");
   }
-  const auto page = ctx.store.list(order == "desc", req.get_param_value("after"), static_cast<size_t>(limit));
+  const auto page =
+      ctx.store.list(order == "desc", req.get_param_value("after"), static_cast<size_t>(limit));
   send_json(res, 200, video_list_json(page, now_ms()));
 }
 
-void handle_delete(SimContext& ctx, const httplib::Request& req, httplib::Response& res)
-{
+void handle_delete(SimContext& ctx, const httplib::Request& req, httplib::Response& res) {
   Dice dice;
   if (!api_prologue(ctx, req, res, "DELETE /v1/videos/{id}", dice)) {
     return;
   }
   const std::string id = percent_decode(req.matches[1]);
   if (!ctx.store.remove(id)) {
-    return send_error(res, 404, "Video with id '" + id + "' not found.", "invalid_request_error", {}, "video_id");
+    return send_error(res, 404, "Video with id '" + id + "' not found.", "invalid_request_error",
+                      {}, "video_id");
   }
   send_json(res, 200, deleted_json(id));
 }
 
-void answer_create(SimContext& ctx, httplib::Response& res, const Video& video, CreateAnswer answer)
-{
+void answer_create(SimContext& ctx, httplib::Response& res, const Video& video,
+                   CreateAnswer answer) {
   if (answer == CreateAnswer::task_created) {
     return send_json(res, 200, task_created_json(video, false));
   }
@@ -213,10 +223,9 @@ void answer_create(SimContext& ctx, httplib::Response& res, const Video& video, 
   send_json(res, 200, video_object_json(video, video_state(video, now_ms())));
 }
 
-} // namespace
+}  // namespace
 
-void lose_create_answer(SimContext& ctx, httplib::Response& res)
-{
+void lose_create_answer(SimContext& ctx, httplib::Response& res) {
   ctx.stats.count_fault("lost_create");
   const FaultConfig config = ctx.faults.config();
   if (config.lost_answer_mode == "delay") {
@@ -226,8 +235,7 @@ void lose_create_answer(SimContext& ctx, httplib::Response& res)
   cut_answer(res, "application/json", 512);
 }
 
-void complete_video(const SimContext& ctx, Video& video)
-{
+void complete_video(const SimContext& ctx, Video& video) {
   video.created_ms = now_ms();
   video.gen_ms = ctx.options.gen_ms;
   video.will_fail = video.prompt.find(ctx.options.fail_marker) != std::string::npos;
@@ -236,13 +244,11 @@ void complete_video(const SimContext& ctx, Video& video)
   video.sha256 = sha256_hex(*video.content);
 }
 
-bool is_pro_model(const std::string& model)
-{
+bool is_pro_model(const std::string& model) {
   return model.starts_with("sora-2-pro");
 }
 
-std::string percent_decode(const std::string& text)
-{
+std::string percent_decode(const std::string& text) {
   std::string out;
   for (size_t i = 0; i < text.size(); ++i) {
     const bool escape = text[i] == '%' && i + 2 < text.size() &&
@@ -258,8 +264,7 @@ std::string percent_decode(const std::string& text)
   return out;
 }
 
-bool apply_drop(SimContext& ctx, const Dice& dice, httplib::Response& res)
-{
+bool apply_drop(SimContext& ctx, const Dice& dice, httplib::Response& res) {
   if (!dice.drop) {
     return false;
   }
@@ -268,8 +273,7 @@ bool apply_drop(SimContext& ctx, const Dice& dice, httplib::Response& res)
   return true;
 }
 
-CreateLimit check_create_limits(SimContext& ctx)
-{
+CreateLimit check_create_limits(SimContext& ctx) {
   const int64_t now = now_ms();
   const FaultConfig config = ctx.faults.config();
   if (config.max_in_flight > 0 && ctx.store.count_in_flight(now) >= config.max_in_flight) {
@@ -283,23 +287,23 @@ CreateLimit check_create_limits(SimContext& ctx)
   return CreateLimit::none;
 }
 
-bool refused_by_limits(SimContext& ctx, httplib::Response& res)
-{
+bool refused_by_limits(SimContext& ctx, httplib::Response& res) {
   switch (check_create_limits(ctx)) {
-  case CreateLimit::in_flight:
-    send_rate_limited(ctx, res, "Too many concurrent video generations. Please wait for some to finish.");
-    return true;
-  case CreateLimit::rpm:
-    send_rate_limited(ctx, res, "Rate limit reached for requests per minute. Please try again later.");
-    return true;
-  case CreateLimit::none:
-    break;
+    case CreateLimit::in_flight:
+      send_rate_limited(ctx, res,
+                        "Too many concurrent video generations. Please wait for some to finish.");
+      return true;
+    case CreateLimit::rpm:
+      send_rate_limited(ctx, res,
+                        "Rate limit reached for requests per minute. Please try again later.");
+      return true;
+    case CreateLimit::none:
+      break;
   }
   return false;
 }
 
-bool drop_create(SimContext& ctx, httplib::Response& res)
-{
+bool drop_create(SimContext& ctx, httplib::Response& res) {
   if (!ctx.faults.take_dropped_create()) {
     return false;
   }
@@ -310,8 +314,7 @@ bool drop_create(SimContext& ctx, httplib::Response& res)
 }
 
 // OpenAI's request budget headers on a create's answer, accepted or refused, under --rpm.
-void set_rate_limit_headers(SimContext& ctx, httplib::Response& res)
-{
+void set_rate_limit_headers(SimContext& ctx, httplib::Response& res) {
   if (const auto budget = ctx.faults.rpm_budget(now_ms())) {
     res.set_header("x-ratelimit-limit-requests", std::to_string(budget->limit));
     res.set_header("x-ratelimit-remaining-requests", std::to_string(budget->remaining));
@@ -319,8 +322,8 @@ void set_rate_limit_headers(SimContext& ctx, httplib::Response& res)
   }
 }
 
-void finish_create(SimContext& ctx, httplib::Response& res, NewVideo spec, const Dice& dice, CreateAnswer answer)
-{
+void finish_create(SimContext& ctx, httplib::Response& res, NewVideo spec, const Dice& dice,
+                   CreateAnswer answer) {
   const bool refused = refused_by_limits(ctx, res);
   set_rate_limit_headers(ctx, res);
   if (refused || drop_create(ctx, res)) {
@@ -346,13 +349,15 @@ void finish_create(SimContext& ctx, httplib::Response& res, NewVideo spec, const
   answer_create(ctx, res, video, answer);
 }
 
-void register_video_routes(httplib::Server& server, SimContext& ctx)
-{
+void register_video_routes(httplib::Server& server, SimContext& ctx) {
   server.Post("/v1/videos", [&ctx](const auto& req, auto& res) { handle_create(ctx, req, res); });
   server.Get("/v1/videos", [&ctx](const auto& req, auto& res) { handle_list(ctx, req, res); });
-  server.Post(R"(/v1/videos/([^/]+)/remix)", [&ctx](const auto& req, auto& res) { handle_remix(ctx, req, res); });
-  server.Get(R"(/v1/videos/([^/]+))", [&ctx](const auto& req, auto& res) { handle_get(ctx, req, res); });
-  server.Delete(R"(/v1/videos/([^/]+))", [&ctx](const auto& req, auto& res) { handle_delete(ctx, req, res); });
+  server.Post(R"(/v1/videos/([^/]+)/remix)",
+              [&ctx](const auto& req, auto& res) { handle_remix(ctx, req, res); });
+  server.Get(R"(/v1/videos/([^/]+))",
+             [&ctx](const auto& req, auto& res) { handle_get(ctx, req, res); });
+  server.Delete(R"(/v1/videos/([^/]+))",
+                [&ctx](const auto& req, auto& res) { handle_delete(ctx, req, res); });
 }
 
-} // namespace sim
+}  // namespace sim

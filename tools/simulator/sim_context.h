@@ -18,11 +18,9 @@ namespace sim {
 
 // Lets long stalls (latency, lost answers) end early when the process is asked to stop, so
 // SIGTERM never waits for a 30 s sleep inside a worker thread.
-class ShutdownSignal
-{
-public:
-  void trigger()
-  {
+class ShutdownSignal {
+ public:
+  void trigger() {
     {
       std::lock_guard lock(m_mutex);
       m_stopping = true;
@@ -31,37 +29,31 @@ public:
   }
 
   // Returns false when interrupted by shutdown.
-  bool sleep_for(std::chrono::milliseconds duration)
-  {
+  bool sleep_for(std::chrono::milliseconds duration) {
     std::unique_lock lock(m_mutex);
     return !m_cv.wait_for(lock, duration, [this] { return m_stopping; });
   }
 
-private:
+ private:
   std::mutex m_mutex;
   std::condition_variable m_cv;
   bool m_stopping = false;
 };
 
-struct SimContext
-{
+struct SimContext {
   explicit SimContext(const Options& opts)
-    : options(opts),
-      faults(opts.faults, opts.seed),
-      wire(wire_fault_config(opts), opts.seed)
-  {
-  }
+      : options(opts), faults(opts.faults, opts.seed), wire(wire_fault_config(opts), opts.seed) {}
 
   const Options options;
   VideoStore store;
   FaultInjector faults;
   Stats stats;
   ShutdownSignal shutdown;
-  WireFaults wire;                    // used by the fault proxy in front of the API listener
-  std::atomic<bool> wire_front{false}; // that proxy runs (--fault or --wire-faults)
+  WireFaults wire;                      // used by the fault proxy in front of the API listener
+  std::atomic<bool> wire_front{false};  // that proxy runs (--fault or --wire-faults)
   std::atomic<int> api_port{0};
   std::atomic<int> cdn_port{0};
   std::string cdn_secret = "vidbatch-sim-cdn";
 };
 
-} // namespace sim
+}  // namespace sim

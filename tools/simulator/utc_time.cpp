@@ -5,8 +5,7 @@
 
 namespace sim {
 
-std::string format_utc(int64_t ms, const char* pattern, bool with_millis)
-{
+std::string format_utc(int64_t ms, const char* pattern, bool with_millis) {
   const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
   std::tm tm{};
   gmtime_r(&seconds, &tm);
@@ -19,8 +18,7 @@ std::string format_utc(int64_t ms, const char* pattern, bool with_millis)
   return out;
 }
 
-std::optional<int64_t> parse_utc(const std::string& text, const char* pattern)
-{
+std::optional<int64_t> parse_utc(const std::string& text, const char* pattern) {
   std::tm tm{};
   if (strptime(text.c_str(), pattern, &tm) == nullptr) {
     return std::nullopt;
@@ -28,4 +26,4 @@ std::optional<int64_t> parse_utc(const std::string& text, const char* pattern)
   return static_cast<int64_t>(timegm(&tm)) * 1000;
 }
 
-} // namespace sim
+}  // namespace sim

@@ -13,4 +13,4 @@ std::string format_utc(int64_t ms, const char* pattern, bool with_millis);
 // Unix ms of `text` read with `pattern` (strptime) from its start; nullopt when it does not match.
 std::optional<int64_t> parse_utc(const std::string& text, const char* pattern);
 
-} // namespace sim
+}  // namespace sim

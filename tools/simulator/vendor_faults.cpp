@@ -10,18 +10,17 @@ namespace sim {
 namespace {
 
 constexpr std::array<std::pair<VendorFaultKind, std::string_view>, 6> k_names = {{
-  {VendorFaultKind::rate_limit, "rate_limit"},
-  {VendorFaultKind::concurrency, "concurrency"},
-  {VendorFaultKind::balance, "balance"},
-  {VendorFaultKind::sensitive, "sensitive"},
-  {VendorFaultKind::invalid, "invalid"},
-  {VendorFaultKind::server, "server"},
+    {VendorFaultKind::rate_limit, "rate_limit"},
+    {VendorFaultKind::concurrency, "concurrency"},
+    {VendorFaultKind::balance, "balance"},
+    {VendorFaultKind::sensitive, "sensitive"},
+    {VendorFaultKind::invalid, "invalid"},
+    {VendorFaultKind::server, "server"},
 }};
 
-} // namespace
+}  // namespace
 
-std::string_view to_string(VendorFaultKind kind)
-{
+std::string_view to_string(VendorFaultKind kind) {
   for (const auto& [k, name] : k_names) {
     if (k == kind) {
       return name;
@@ -30,8 +29,7 @@ std::string_view to_string(VendorFaultKind kind)
   return "rate_limit";
 }
 
-std::optional<VendorFaultKind> vendor_fault_kind(std::string_view name)
-{
+std::optional<VendorFaultKind> vendor_fault_kind(std::string_view name) {
   for (const auto& [kind, n] : k_names) {
     if (n == name) {
       return kind;
@@ -40,8 +38,7 @@ std::optional<VendorFaultKind> vendor_fault_kind(std::string_view name)
   return std::nullopt;
 }
 
-std::expected<VendorRule, std::string> parse_vendor_rule(std::string_view spec)
-{
+std::expected<VendorRule, std::string> parse_vendor_rule(std::string_view spec) {
   const auto colon = spec.find(':');
   const auto kind = vendor_fault_kind(spec.substr(0, colon));
   if (!kind) {
@@ -50,7 +47,8 @@ std::expected<VendorRule, std::string> parse_vendor_rule(std::string_view spec)
   }
   VendorRule rule{*kind, 1.0, 0};
   bool rate_given = false;
-  std::string_view rest = colon == std::string_view::npos ? std::string_view() : spec.substr(colon + 1);
+  std::string_view rest = colon == std::string_view::npos ? std::string_view()
+                                                          : spec.substr(colon + 1);
   while (!rest.empty()) {
     const auto next = rest.find(':');
     const std::string_view part = rest.substr(0, next);
@@ -79,8 +77,8 @@ std::expected<VendorRule, std::string> parse_vendor_rule(std::string_view spec)
   return rule;
 }
 
-std::expected<std::vector<VendorRule>, std::string> parse_vendor_rules(const std::vector<std::string>& specs)
-{
+std::expected<std::vector<VendorRule>, std::string> parse_vendor_rules(
+    const std::vector<std::string>& specs) {
   std::vector<VendorRule> rules;
   for (const auto& spec : specs) {
     auto rule = parse_vendor_rule(spec);
@@ -92,4 +90,4 @@ std::expected<std::vector<VendorRule>, std::string> parse_vendor_rules(const std
   return rules;
 }
 
-} // namespace sim
+}  // namespace sim

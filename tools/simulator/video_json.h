@@ -10,15 +10,14 @@
 
 namespace sim {
 
-struct MediaUrls
-{
-  std::string video;     // absolute URL of the MP4
-  std::string thumbnail; // absolute URL of the thumbnail
+struct MediaUrls {
+  std::string video;      // absolute URL of the MP4
+  std::string thumbnail;  // absolute URL of the thumbnail
 };
 
 inline constexpr std::string_view k_failure_code = "moderation_blocked";
 inline constexpr std::string_view k_failure_message =
-  "Your request was blocked by our moderation system.";
+    "Your request was blocked by our moderation system.";
 
 // "2025-10-06T15:10:26.875Z" (UTC, millisecond precision).
 std::string iso_time_ms(int64_t ms);
@@ -28,7 +27,8 @@ std::string video_object_json(const Video& video, const VideoState& state);
 std::string video_list_json(const VideoPage& page, int64_t now_ms);
 // Gateway task shape: pending/processing with detail.pending_info, completed with URLs, failed.
 std::string task_json(const Video& video, const VideoState& state, const MediaUrls& urls);
-// What a gateway create answers: {id, status:"pending", status_update_time[, object, model, created_at]}.
+// What a gateway create answers: {id, status:"pending", status_update_time[, object, model,
+// created_at]}.
 std::string task_created_json(const Video& video, bool with_object_fields);
 std::string deleted_json(const std::string& id);
 std::string character_json(const Character& character);
@@ -36,4 +36,4 @@ std::string character_json(const Character& character);
 std::string error_json(std::string_view message, std::string_view type, std::string_view code = {},
                        std::string_view param = {});
 
-} // namespace sim
+}  // namespace sim

@@ -13,19 +13,18 @@ namespace {
 using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 
 const std::map<WireFaultKind, std::string_view> k_names = {
-  {WireFaultKind::reset_keepalive, "reset_keepalive"},
-  {WireFaultKind::reset, "reset"},
-  {WireFaultKind::fin, "fin"},
-  {WireFaultKind::stall, "stall"},
-  {WireFaultKind::gateway_502, "gateway_502"},
-  {WireFaultKind::gateway_504, "gateway_504"},
-  {WireFaultKind::gateway_52x, "gateway_52x"},
-  {WireFaultKind::upstream_500, "upstream_500"},
-  {WireFaultKind::partial, "partial"},
+    {WireFaultKind::reset_keepalive, "reset_keepalive"},
+    {WireFaultKind::reset, "reset"},
+    {WireFaultKind::fin, "fin"},
+    {WireFaultKind::stall, "stall"},
+    {WireFaultKind::gateway_502, "gateway_502"},
+    {WireFaultKind::gateway_504, "gateway_504"},
+    {WireFaultKind::gateway_52x, "gateway_52x"},
+    {WireFaultKind::upstream_500, "upstream_500"},
+    {WireFaultKind::partial, "partial"},
 };
 
-std::string kind_list()
-{
+std::string kind_list() {
   std::string out;
   for (const auto& [kind, name] : k_names) {
     out += (out.empty() ? "" : ", ") + std::string(name);
@@ -34,8 +33,7 @@ std::string kind_list()
 }
 
 // Compiles the scope when it is a regex; an error names the scope.
-std::optional<std::string> finish_rule(WireRule& rule)
-{
+std::optional<std::string> finish_rule(WireRule& rule) {
   if (rule.kind == WireFaultKind::gateway_52x && (rule.status < 520 || rule.status > 524)) {
     return "status must be 520 to 524, got " + std::to_string(rule.status);
   }
@@ -58,26 +56,26 @@ std::optional<std::string> finish_rule(WireRule& rule)
 }
 
 template <typename T>
-bool parse_number(std::string_view text, T& out)
-{
+bool parse_number(std::string_view text, T& out) {
   const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
   return ec == std::errc() && ptr == text.data() + text.size();
 }
 
-std::expected<WireRule, std::string> rule_from_json(const rapidjson::Value& v)
-{
+std::expected<WireRule, std::string> rule_from_json(const rapidjson::Value& v) {
   if (!v.IsObject() || !v.HasMember("kind") || !v["kind"].IsString()) {
     return std::unexpected("each fault needs a \"kind\" (" + kind_list() + ")");
   }
   WireRule rule;
   const auto kind = wire_fault_kind(v["kind"].GetString());
   if (!kind) {
-    return std::unexpected(std::string("unknown fault kind '") + v["kind"].GetString() + "' (" + kind_list() + ")");
+    return std::unexpected(std::string("unknown fault kind '") + v["kind"].GetString() + "' (" +
+                           kind_list() + ")");
   }
   rule.kind = *kind;
   const bool has_rate = v.HasMember("rate");
   const bool has_first = v.HasMember("first");
-  if (has_rate && (!v["rate"].IsNumber() || v["rate"].GetDouble() < 0.0 || v["rate"].GetDouble() > 1.0)) {
+  if (has_rate &&
+      (!v["rate"].IsNumber() || v["rate"].GetDouble() < 0.0 || v["rate"].GetDouble() > 1.0)) {
     return std::unexpected("rate must be a number from 0 to 1");
   }
   if (has_first && (!v["first"].IsInt64() || v["first"].GetInt64() < 0)) {
@@ -103,8 +101,7 @@ std::expected<WireRule, std::string> rule_from_json(const rapidjson::Value& v)
   return rule;
 }
 
-bool in_scope(const WireRule& rule, const WireRequest& request)
-{
+bool in_scope(const WireRule& rule, const WireRequest& request) {
   if (rule.kind == WireFaultKind::reset_keepalive && request.index_on_connection < 2) {
     return false;
   }
@@ -114,15 +111,13 @@ bool in_scope(const WireRule& rule, const WireRequest& request)
   return rule.scope == "all" || request.method == "POST";
 }
 
-} // namespace
+}  // namespace
 
-std::string_view to_string(WireFaultKind kind)
-{
+std::string_view to_string(WireFaultKind kind) {
   return k_names.at(kind);
 }
 
-std::optional<WireFaultKind> wire_fault_kind(std::string_view name)
-{
+std::optional<WireFaultKind> wire_fault_kind(std::string_view name) {
   for (const auto& [kind, known] : k_names) {
     if (known == name) {
       return kind;
@@ -131,8 +126,7 @@ std::optional<WireFaultKind> wire_fault_kind(std::string_view name)
   return std::nullopt;
 }
 
-const std::vector<WireFaultKind>& all_wire_fault_kinds()
-{
+const std::vector<WireFaultKind>& all_wire_fault_kinds() {
   static const std::vector<WireFaultKind> kinds = [] {
     std::vector<WireFaultKind> out;
     for (const auto& entry : k_names) {
@@ -143,19 +137,19 @@ const std::vector<WireFaultKind>& all_wire_fault_kinds()
   return kinds;
 }
 
-std::expected<WireRule, std::string> parse_wire_rule(std::string_view spec)
-{
+std::expected<WireRule, std::string> parse_wire_rule(std::string_view spec) {
   const auto colon = spec.find(':');
   const std::string_view name = spec.substr(0, colon);
   const auto kind = wire_fault_kind(name);
   if (!kind) {
-    return std::unexpected("--fault " + std::string(spec) + ": unknown kind '" + std::string(name) + "' (" +
-                           kind_list() + ")");
+    return std::unexpected("--fault " + std::string(spec) + ": unknown kind '" + std::string(name) +
+                           "' (" + kind_list() + ")");
   }
   WireRule rule;
   rule.kind = *kind;
   bool has_rate = false;
-  std::string_view rest = colon == std::string_view::npos ? std::string_view() : spec.substr(colon + 1);
+  std::string_view rest = colon == std::string_view::npos ? std::string_view()
+                                                          : spec.substr(colon + 1);
   while (!rest.empty()) {
     if (rest.starts_with("scope=")) {
       rule.scope = std::string(rest.substr(6));
@@ -174,8 +168,9 @@ std::expected<WireRule, std::string> parse_wire_rule(std::string_view spec)
       ok = parse_number(part.substr(7), rule.status);
     }
     if (!ok) {
-      return std::unexpected("--fault " + std::string(spec) + ": cannot read '" + std::string(part) +
-                             "' (expected rate=P with P from 0 to 1, first=N, status=S or scope=post|all|REGEX)");
+      return std::unexpected(
+          "--fault " + std::string(spec) + ": cannot read '" + std::string(part) +
+          "' (expected rate=P with P from 0 to 1, first=N, status=S or scope=post|all|REGEX)");
     }
   }
   if (!has_rate && rule.first > 0) {
@@ -187,8 +182,8 @@ std::expected<WireRule, std::string> parse_wire_rule(std::string_view spec)
   return rule;
 }
 
-std::expected<WireFaultConfig, std::string> wire_config_from_json(const rapidjson::Value& doc, WireFaultConfig base)
-{
+std::expected<WireFaultConfig, std::string> wire_config_from_json(const rapidjson::Value& doc,
+                                                                  WireFaultConfig base) {
   if (doc.HasMember("stall_ms")) {
     if (!doc["stall_ms"].IsInt64() || doc["stall_ms"].GetInt64() < 0) {
       return std::unexpected("stall_ms must be a whole number of milliseconds");
@@ -203,7 +198,8 @@ std::expected<WireFaultConfig, std::string> wire_config_from_json(const rapidjso
     for (const auto& item : doc["faults"].GetArray()) {
       auto rule = rule_from_json(item);
       if (!rule) {
-        return std::unexpected("faults[" + std::to_string(base.rules.size()) + "]: " + rule.error());
+        return std::unexpected("faults[" + std::to_string(base.rules.size()) +
+                               "]: " + rule.error());
       }
       base.rules.push_back(std::move(*rule));
     }
@@ -212,14 +208,9 @@ std::expected<WireFaultConfig, std::string> wire_config_from_json(const rapidjso
 }
 
 WireFaults::WireFaults(WireFaultConfig config, uint64_t seed)
-  : m_config(std::move(config)),
-    m_first_used(m_config.rules.size(), 0),
-    m_rng(seed)
-{
-}
+    : m_config(std::move(config)), m_first_used(m_config.rules.size(), 0), m_rng(seed) {}
 
-std::optional<WireRule> WireFaults::decide(const WireRequest& request)
-{
+std::optional<WireRule> WireFaults::decide(const WireRequest& request) {
   std::lock_guard lock(m_mutex);
   const double draw = std::uniform_real_distribution<double>(0.0, 1.0)(m_rng);
   const WireRule* chosen = nullptr;
@@ -243,27 +234,23 @@ std::optional<WireRule> WireFaults::decide(const WireRequest& request)
   return *chosen;
 }
 
-WireFaultConfig WireFaults::config() const
-{
+WireFaultConfig WireFaults::config() const {
   std::lock_guard lock(m_mutex);
   return m_config;
 }
 
-void WireFaults::set_config(WireFaultConfig config)
-{
+void WireFaults::set_config(WireFaultConfig config) {
   std::lock_guard lock(m_mutex);
   m_config = std::move(config);
   m_first_used.assign(m_config.rules.size(), 0);
 }
 
-void WireFaults::reseed(uint64_t seed)
-{
+void WireFaults::reseed(uint64_t seed) {
   std::lock_guard lock(m_mutex);
   m_rng.seed(seed);
 }
 
-std::string WireFaults::update_from_json(const std::string& body, bool strict)
-{
+std::string WireFaults::update_from_json(const std::string& body, bool strict) {
   rapidjson::Document doc;
   if (doc.Parse(body.c_str(), body.size()).HasParseError() || !doc.IsObject()) {
     return "body must be a JSON object";
@@ -293,21 +280,18 @@ std::string WireFaults::update_from_json(const std::string& body, bool strict)
   return {};
 }
 
-void WireFaults::count_request(int64_t connection_id)
-{
+void WireFaults::count_request(int64_t connection_id) {
   std::lock_guard lock(m_mutex);
   ++m_requests;
   ++m_requests_on[connection_id];
 }
 
-void WireFaults::count_upstream_error()
-{
+void WireFaults::count_upstream_error() {
   std::lock_guard lock(m_mutex);
   ++m_upstream_errors;
 }
 
-void WireFaults::reset_stats()
-{
+void WireFaults::reset_stats() {
   std::lock_guard lock(m_mutex);
   m_fired.clear();
   m_requests_on.clear();
@@ -315,23 +299,28 @@ void WireFaults::reset_stats()
   m_upstream_errors = 0;
 }
 
-std::string WireFaults::config_json() const
-{
+std::string WireFaults::config_json() const {
   const WireFaultConfig config = this->config();
   rapidjson::StringBuffer buffer;
   JsonWriter w(buffer);
   w.StartObject();
-  w.Key("stall_ms"); w.Int64(config.stall_ms);
+  w.Key("stall_ms");
+  w.Int64(config.stall_ms);
   w.Key("faults");
   w.StartArray();
   for (const auto& rule : config.rules) {
     w.StartObject();
-    w.Key("kind"); w.String(to_string(rule.kind).data());
-    w.Key("rate"); w.Double(rule.rate);
-    w.Key("first"); w.Int64(rule.first);
-    w.Key("scope"); w.String(rule.scope.c_str());
+    w.Key("kind");
+    w.String(to_string(rule.kind).data());
+    w.Key("rate");
+    w.Double(rule.rate);
+    w.Key("first");
+    w.Int64(rule.first);
+    w.Key("scope");
+    w.String(rule.scope.c_str());
     if (rule.kind == WireFaultKind::gateway_52x) {
-      w.Key("status"); w.Int(rule.status);
+      w.Key("status");
+      w.Int(rule.status);
     }
     w.EndObject();
   }
@@ -340,10 +329,9 @@ std::string WireFaults::config_json() const
   return buffer.GetString();
 }
 
-std::string WireFaults::stats_json() const
-{
+std::string WireFaults::stats_json() const {
   std::lock_guard lock(m_mutex);
-  std::map<int64_t, int64_t> histogram; // requests on a connection -> connections
+  std::map<int64_t, int64_t> histogram;  // requests on a connection -> connections
   int64_t most = 0;
   for (const auto& [id, count] : m_requests_on) {
     ++histogram[count];
@@ -352,8 +340,10 @@ std::string WireFaults::stats_json() const
   rapidjson::StringBuffer buffer;
   JsonWriter w(buffer);
   w.StartObject();
-  w.Key("connections"); w.Int64(static_cast<int64_t>(m_requests_on.size()));
-  w.Key("requests"); w.Int64(m_requests);
+  w.Key("connections");
+  w.Int64(static_cast<int64_t>(m_requests_on.size()));
+  w.Key("requests");
+  w.Int64(m_requests);
   w.Key("fired");
   w.StartObject();
   for (const auto kind : all_wire_fault_kinds()) {
@@ -368,10 +358,12 @@ std::string WireFaults::stats_json() const
     w.Int64(connections);
   }
   w.EndObject();
-  w.Key("max_requests_on_a_connection"); w.Int64(most);
-  w.Key("upstream_errors"); w.Int64(m_upstream_errors);
+  w.Key("max_requests_on_a_connection");
+  w.Int64(most);
+  w.Key("upstream_errors");
+  w.Int64(m_upstream_errors);
   w.EndObject();
   return buffer.GetString();
 }
 
-} // namespace sim
+}  // namespace sim
