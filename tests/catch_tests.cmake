@@ -5,6 +5,8 @@
 #   name     "[tag1][tag2] <test case name>", so `ctest -R chaos` finds the [chaos] cases
 #   labels   every tag, plus "e2e" or "unit" (`ctest -L unit`, `ctest -L store`)
 #   timeout  UNIT_TIMEOUT, E2E_TIMEOUT ([e2e]) or SOAK_TIMEOUT ([chaos], [soak]) seconds
+#   fixture  the [postgres] and PgLedger cases share one PostgreSQL server per ctest run, started
+#            and stopped by the hidden [pg-fixture] cases (tests/support/pg_server.cpp)
 # Only the tests TEST_SPEC selects, if given (a Catch2 test spec such as "~[e2e]"). Hidden tests
 # ([.]) are not listed by Catch2, so they get no entry.
 
@@ -58,6 +60,7 @@ foreach(tag IN LISTS tags)
   endforeach()
 endforeach()
 
+set(pg_shared "${WORKING_DIR}/pg-test-server")
 set(script "")
 set(count 0)
 foreach(name IN LISTS names)
@@ -90,9 +93,26 @@ foreach(name IN LISTS names)
     "add_test(${test} \"${TEST_EXECUTABLE}\" ${spec} --warn NoTests --durations no)\n"
     "set_tests_properties(${test} PROPERTIES LABELS \"${labels}\" TIMEOUT ${timeout}"
     " WORKING_DIRECTORY \"${WORKING_DIR}\")\n")
+  if(name_tags MATCHES "\\[postgres\\]" OR name MATCHES "PgLedger$")
+    string(APPEND script "set_tests_properties(${test} PROPERTIES FIXTURES_REQUIRED postgres"
+      " ENVIRONMENT \"VIDBATCH_TEST_PG_SHARED=${pg_shared}\")\n")
+  endif()
   math(EXPR count "${count} + 1")
 endforeach()
 if(count EQUAL 0)
   message(FATAL_ERROR "${TEST_EXECUTABLE} lists no test cases")
 endif()
+foreach(step IN ITEMS starts stops)
+  set(test "[pg-fixture] the ctest run's PostgreSQL server ${step}")
+  string(APPEND script
+    "add_test([==[${test}]==] \"${TEST_EXECUTABLE}\" [==[the ctest run's PostgreSQL server ${step}]==])\n"
+    "set_tests_properties([==[${test}]==] PROPERTIES TIMEOUT ${UNIT_TIMEOUT}"
+    " ENVIRONMENT \"VIDBATCH_TEST_PG_SHARED=${pg_shared}\""
+    " WORKING_DIRECTORY \"${WORKING_DIR}\")\n")
+endforeach()
+string(APPEND script
+  "set_tests_properties([==[[pg-fixture] the ctest run's PostgreSQL server starts]==]"
+  " PROPERTIES FIXTURES_SETUP postgres)\n"
+  "set_tests_properties([==[[pg-fixture] the ctest run's PostgreSQL server stops]==]"
+  " PROPERTIES FIXTURES_CLEANUP postgres)\n")
 file(WRITE "${CTEST_FILE}" "${script}")

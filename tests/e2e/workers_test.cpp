@@ -147,7 +147,7 @@ class ChaosRun {
       const std::string tag =
           "worker" + std::to_string(i) + "." + std::to_string(m_workers[i].starts - 1);
       const CommandResult last = m_folder.finish(*m_workers[i].process, tag);
-      INFO(tag << ": " << last.err);
+      INFO(tag << " exited " << last.exit_code << ": " << last.err);
       CHECK((last.exit_code == 0 ||
              (last.exit_code == 3 && last.err.find("declared dead") != std::string::npos)));
     }

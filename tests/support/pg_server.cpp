@@ -65,9 +65,35 @@ std::string tail_of(const std::string& path) {
   return text.size() > 1500 ? text.substr(text.size() - 1500) : text;
 }
 
+// The file naming the ctest run's shared server (written by the fixture's start case), if any.
+std::string shared_server_file() {
+  const char* path = std::getenv("VIDBATCH_TEST_PG_SHARED");
+  return path == nullptr ? std::string() : std::string(path);
+}
+
+// The socket folder written in `file`, if a server listens there.
+std::string running_server_dir(const std::string& file) {
+  std::ifstream in(file);
+  std::string dir;
+  std::getline(in, dir);
+  return !dir.empty() && ::access((dir + "/.s.PGSQL.5432").c_str(), F_OK) == 0 ? dir : "";
+}
+
 class Server {
  public:
-  Server() { m_error = start(); }
+  // How the server ends: with this process, or with the process that runs the tests (ctest).
+  enum class Lifetime { process, parent };
+
+  explicit Server(Lifetime lifetime = Lifetime::process) {
+    const std::string file = shared_server_file();
+    if (lifetime == Lifetime::process && !file.empty()) {
+      m_dir = running_server_dir(file);
+      if (!m_dir.empty()) {
+        return;  // the ctest run's server: started and stopped by its fixture
+      }
+    }
+    m_error = start(lifetime);
+  }
   ~Server() {
     m_admin.reset();
     if (m_watchdog > 0) {
@@ -83,7 +109,11 @@ class Server {
   std::string url(const std::string& database) const {
     return "postgresql://postgres@/" + database + "?host=" + m_dir;
   }
-  int next_database() { return ++m_databases; }
+  const std::string& dir() const { return m_dir; }
+  // A database name no other test process on a shared server uses.
+  std::string next_database() {
+    return "t" + std::to_string(::getpid()) + "_" + std::to_string(++m_databases);
+  }
   store_detail::PgConnection& admin(const std::string& database) {
     if (!m_admin || m_admin_database != database) {
       m_admin.reset();
@@ -110,29 +140,41 @@ class Server {
     return process.wait();
   }
 
-  // The watchdog: a shell reading our pipe, which ends when this process exits in any way;
-  // then it stops the server and removes its folder. In a session of its own, so a signal to
-  // the tests' process group leaves it to clean up.
-  void start_watchdog(const std::string& stop_command) {
+  // The watchdog: a shell that waits for the end of this process (its pipe reaches EOF however
+  // the process ends) or of our parent (the ctest run, polled), then stops the server and
+  // removes its folder. In a session of its own, so a signal to the tests' process group leaves
+  // it to clean up; its output goes nowhere, so ctest never waits on it.
+  void start_watchdog(const std::string& stop_command, Lifetime lifetime) {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) {
       return;
     }
+    const std::string wait =
+        lifetime == Lifetime::process
+            ? "read -r ignored"
+            : "while kill -0 " + std::to_string(::getppid()) + " 2>/dev/null; do sleep 1; done";
     const std::string script =
-        "read -r ignored; " + stop_command + " >/dev/null 2>&1; rm -rf '" + m_dir + "'";
+        wait + "; " + stop_command + " >/dev/null 2>&1; rm -rf '" + m_dir + "'";
     const pid_t pid = ::fork();
     if (pid == 0) {
       ::setsid();
       ::dup2(fds[0], 0);
+      const int null = ::open("/dev/null", O_WRONLY);
+      ::dup2(null, 1);
+      ::dup2(null, 2);
       ::execl("/bin/sh", "sh", "-c", script.c_str(), static_cast<char*>(nullptr));
       ::_exit(127);
     }
     ::close(fds[0]);
+    if (lifetime == Lifetime::parent) {
+      ::close(fds[1]);
+      return;  // not ours to wait for: it outlives this process
+    }
     m_watchdog = pid;
     m_watchdog_pipe = fds[1];
   }
 
-  std::string start() {
+  std::string start(Lifetime lifetime) {
     const std::string bin = find_bindir();
     if (bin.empty()) {
       return k_missing_binaries;
@@ -156,7 +198,7 @@ class Server {
       runner = "/usr/sbin/runuser -u postgres -- ";
     }
     const std::string data = m_dir + "/data";
-    start_watchdog(runner + "'" + bin + "/pg_ctl' -D '" + data + "' -m immediate stop");
+    start_watchdog(runner + "'" + bin + "/pg_ctl' -D '" + data + "' -m immediate stop", lifetime);
     if (run({bin + "/initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8",
              "--no-locale", "--no-sync"},
             m_dir + "/initdb.log") != 0) {
@@ -206,9 +248,38 @@ void pg_admin_exec(const std::string& sql, const std::string& database) {
 
 std::string fresh_pg_database() {
   Server& s = server();
-  const std::string name = "t" + std::to_string(s.next_database());
+  const std::string name = s.next_database();
   pg_admin_exec("CREATE DATABASE " + name);
   return s.url(name);
+}
+
+// The fixture of a ctest run (tests/catch_tests.cmake): one server for every [postgres] test
+// process of the run instead of one each, named in $VIDBATCH_TEST_PG_SHARED. Hidden cases, run
+// by ctest only.
+TEST_CASE("the ctest run's PostgreSQL server starts", "[.][pg-fixture]") {
+  const std::string file = shared_server_file();
+  REQUIRE_FALSE(file.empty());
+  Server shared(Server::Lifetime::parent);
+  REQUIRE(shared.error().empty());
+  const std::string partial = file + ".partial";
+  std::ofstream(partial) << shared.dir() << "\n";
+  REQUIRE(std::rename(partial.c_str(), file.c_str()) == 0);
+}
+
+TEST_CASE("the ctest run's PostgreSQL server stops", "[.][pg-fixture]") {
+  const std::string file = shared_server_file();
+  REQUIRE_FALSE(file.empty());
+  const std::string dir = running_server_dir(file);
+  std::remove(file.c_str());
+  if (dir.empty()) {
+    return;  // never started, or gone already
+  }
+  // The folder (a copy of the template per test database: many files) is removed by the
+  // server's watchdog once ctest exits, not in this test's time.
+  const std::string runner = ::geteuid() == 0 ? "/usr/sbin/runuser -u postgres -- " : "";
+  const std::string stop =
+      runner + "'" + find_bindir() + "/pg_ctl' -D '" + dir + "/data' -m immediate stop >/dev/null";
+  CHECK(std::system(stop.c_str()) == 0);
 }
 
 }  // namespace vb::test

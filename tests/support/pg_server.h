@@ -1,9 +1,9 @@
-// A throwaway PostgreSQL server for the tests of one process: started on first use (initdb +
-// pg_ctl, as the `postgres` user when run as root, a unix socket in a new /tmp folder, no TCP,
-// fsync off), stopped and removed when the process exits. A watchdog process stops it too
-// when the test process dies by a signal, so no server outlives its tests. Each test process
-// has its own server, so tests run in parallel as separate processes. Not thread-safe: call
-// from the test's main thread.
+// A throwaway PostgreSQL server for the tests: started on first use (initdb + pg_ctl, as the
+// `postgres` user when run as root, a unix socket in a new /tmp folder, no TCP, fsync off),
+// stopped and removed when the process exits. A watchdog process stops it too when the test
+// process dies by a signal, so no server outlives its tests. Under ctest, every test process
+// uses the run's one server instead (a fixture starts it: $VIDBATCH_TEST_PG_SHARED names it);
+// each test has databases of its own. Not thread-safe: call from the test's main thread.
 #pragma once
 
 #include <string>
