@@ -40,12 +40,9 @@ class MergedObserver final : public RunObserver {
 };
 
 Result<RunCounts> counts_in_scope(JobStore& store, const RunScope& scope) {
-  auto counts = store.count_states();
-  if (!counts) {
-    return std::unexpected(counts.error());
-  }
+  auto counts = VB_TRY(store.count_states());
   RunCounts out;
-  for (const auto& c : *counts) {
+  for (const auto& c : counts) {
     if (!scope.batch || c.batch == *scope.batch) {
       out.by_state[static_cast<std::size_t>(c.state)] += c.count;
     }
@@ -68,11 +65,8 @@ Result<RunSummary> run_providers(std::vector<ProviderRun>& runs, const Clock& cl
     }
     return summary;
   }
-  auto seed = counts_in_scope(*runs.front().store, scope);
-  if (!seed) {
-    return std::unexpected(seed.error());
-  }
-  MergedObserver merged(observer, *seed);
+  auto seed = VB_TRY(counts_in_scope(*runs.front().store, scope));
+  MergedObserver merged(observer, seed);
   auto budget = std::make_shared<SharedBudget>(runs.front().config.budget_usd);
   std::vector<Result<RunSummary>> results(runs.size(), fail(ErrorCode::internal, "not run"));
   std::vector<std::thread> threads;

@@ -213,9 +213,7 @@ Status check_jobs(const Manifest& manifest, const Config& config) {
 }
 
 Result<Plan> make_plan(const Manifest& manifest, const Config& config) {
-  if (auto status = check_jobs(manifest, config); !status) {
-    return std::unexpected(status.error());
-  }
+  VB_TRY(check_jobs(manifest, config));
   ProviderCatalog catalog(config);
   Plan plan;
   plan.batch = manifest.batch;

@@ -200,19 +200,16 @@ Result<HttpRequest> KlingProvider::create_request(const JobSpec& spec,
 }
 
 Result<CreateAnswer> KlingProvider::parse_create(const HttpResponse& response) const {
-  auto doc = parse_object(response.body);
-  if (!doc) {
-    return std::unexpected(doc.error());
-  }
+  auto doc = VB_TRY(parse_object(response.body));
   CreateAnswer answer;
-  if (const rapidjson::Value* data = json_member(*doc, "data");
+  if (const rapidjson::Value* data = json_member(doc, "data");
       data != nullptr && data->IsObject()) {
     answer.remote_id = json_string(*data, "task_id");
     answer.status = task_status(*data);
   } else {
     // A gateway's OpenAI video object: {id, object: "video", status: "queued"}.
-    answer.remote_id = json_string(*doc, "id");
-    answer.status.raw_status = json_string(*doc, "status");
+    answer.remote_id = json_string(doc, "id");
+    answer.status.raw_status = json_string(doc, "status");
     answer.status.phase = map_status(answer.status.raw_status);
   }
   if (answer.remote_id.empty()) {
@@ -234,11 +231,8 @@ HttpRequest KlingProvider::query_request(const JobSpec& spec, const std::string&
 }
 
 Result<RemoteStatus> KlingProvider::parse_query(const HttpResponse& response) const {
-  auto doc = parse_object(response.body);
-  if (!doc) {
-    return std::unexpected(doc.error());
-  }
-  const rapidjson::Value* data = json_member(*doc, "data");
+  auto doc = VB_TRY(parse_object(response.body));
+  const rapidjson::Value* data = json_member(doc, "data");
   if (data == nullptr || !data->IsObject()) {
     return fail(ErrorCode::protocol,
                 "the query answer has no task: " + error_message_from_body(response.body));
@@ -283,11 +277,8 @@ Result<RemotePage> KlingProvider::parse_list(const std::string& after_id,
   const std::string family_path = cursor.substr(0, colon);
   int page_number = 1;
   std::from_chars(cursor.data() + colon + 1, cursor.data() + cursor.size(), page_number);
-  auto doc = parse_object(response.body);
-  if (!doc) {
-    return std::unexpected(doc.error());
-  }
-  const rapidjson::Value* data = json_member(*doc, "data");
+  auto doc = VB_TRY(parse_object(response.body));
+  const rapidjson::Value* data = json_member(doc, "data");
   if (data == nullptr || !data->IsArray()) {
     return fail(ErrorCode::protocol,
                 "the listing has no task list: " + error_message_from_body(response.body));

@@ -202,16 +202,13 @@ Result<HttpRequest> MiniMaxProvider::create_request(const JobSpec& spec,
 }
 
 Result<CreateAnswer> MiniMaxProvider::parse_create(const HttpResponse& response) const {
-  auto doc = parse_object(response.body);
-  if (!doc) {
-    return std::unexpected(doc.error());
-  }
+  auto doc = VB_TRY(parse_object(response.body));
   CreateAnswer answer;
   // A gateway's OpenAI video object: its `id` is what the gateway's query takes.
-  const bool video_object = json_string(*doc, "object") == "video";
-  answer.remote_id = json_string(*doc, video_object ? "id" : "task_id");
+  const bool video_object = json_string(doc, "object") == "video";
+  answer.remote_id = json_string(doc, video_object ? "id" : "task_id");
   if (answer.remote_id.empty()) {
-    answer.remote_id = json_string(*doc, video_object ? "task_id" : "id");
+    answer.remote_id = json_string(doc, video_object ? "task_id" : "id");
   }
   if (answer.remote_id.empty()) {
     return fail(ErrorCode::protocol,
@@ -230,12 +227,9 @@ HttpRequest MiniMaxProvider::query_request(const JobSpec&, const std::string& re
 }
 
 Result<RemoteStatus> MiniMaxProvider::parse_query(const HttpResponse& response) const {
-  auto doc = parse_object(response.body);
-  if (!doc) {
-    return std::unexpected(doc.error());
-  }
-  if (const rapidjson::Value* data = json_member(*doc, "data");
-      data != nullptr && data->IsObject() && json_member(*doc, "status") == nullptr &&
+  auto doc = VB_TRY(parse_object(response.body));
+  if (const rapidjson::Value* data = json_member(doc, "data");
+      data != nullptr && data->IsObject() && json_member(doc, "status") == nullptr &&
       is_task_record(*data, "base_resp")) {
     RemoteStatus s = record_status(*data);
     if (s.phase == RemotePhase::completed && s.video_url.empty() && s.file_id.empty()) {
@@ -246,7 +240,7 @@ Result<RemoteStatus> MiniMaxProvider::parse_query(const HttpResponse& response) 
     return s;
   }
   RemoteStatus s;
-  s.raw_status = json_string(*doc, "status");
+  s.raw_status = json_string(doc, "status");
   if (s.raw_status.empty()) {
     return fail(ErrorCode::protocol,
                 "the query answer has no status: " + error_message_from_body(response.body));
@@ -254,13 +248,13 @@ Result<RemoteStatus> MiniMaxProvider::parse_query(const HttpResponse& response) 
   s.phase = map_status(s.raw_status);
   if (s.phase == RemotePhase::failed) {
     std::string message;
-    const auto code = base_code(*doc, message);
+    const auto code = base_code(doc, message);
     s.error_code = code && *code == 1027 ? "moderation" : "minimax_failed";
     s.error_message = message;
   }
   if (s.phase == RemotePhase::completed) {
     s.progress = 100.0;
-    s.file_id = id_text(*doc, "file_id");
+    s.file_id = id_text(doc, "file_id");
     if (s.file_id.empty()) {
       return fail(ErrorCode::protocol, "the task succeeded but its answer names no file_id");
     }
@@ -280,11 +274,8 @@ std::optional<HttpRequest> MiniMaxProvider::resolve_request(const RemoteStatus& 
 
 Result<RemoteStatus> MiniMaxProvider::parse_resolve(const HttpResponse& response,
                                                     RemoteStatus status) const {
-  auto doc = parse_object(response.body);
-  if (!doc) {
-    return std::unexpected(doc.error());
-  }
-  const rapidjson::Value* file = json_member(*doc, "file");
+  auto doc = VB_TRY(parse_object(response.body));
+  const rapidjson::Value* file = json_member(doc, "file");
   const std::string url = file == nullptr ? "" : json_string(*file, "download_url");
   if (!is_url(url)) {
     return fail(ErrorCode::protocol,

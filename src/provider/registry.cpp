@@ -81,26 +81,17 @@ std::unique_ptr<VideoProvider> make_provider(const ProviderConfig& config) {
 Result<std::unique_ptr<Credentials>> make_credentials(const ProviderConfig& config,
                                                       const EnvLookup& env) {
   if (config.auth != AuthScheme::kling_jwt) {
-    auto key = resolve_api_key(config, env);
-    if (!key) {
-      return std::unexpected(key.error());
-    }
-    return static_credentials(config.auth == AuthScheme::token ? "Token" : "Bearer", *key);
+    auto key = VB_TRY(resolve_api_key(config, env));
+    return static_credentials(config.auth == AuthScheme::token ? "Token" : "Bearer", key);
   }
   const std::string table = provider_table(config);
-  auto access = resolve_secret({"access key", table, "access_key_env", config.access_key_env,
-                                "access_key_file", config.access_key_file},
-                               env);
-  if (!access) {
-    return std::unexpected(access.error());
-  }
-  auto secret = resolve_secret({"secret key", table, "secret_key_env", config.secret_key_env,
-                                "secret_key_file", config.secret_key_file},
-                               env);
-  if (!secret) {
-    return std::unexpected(secret.error());
-  }
-  return std::unique_ptr<Credentials>(std::make_unique<KlingJwt>(*access, *secret));
+  auto access = VB_TRY(resolve_secret({"access key", table, "access_key_env", config.access_key_env,
+                                       "access_key_file", config.access_key_file},
+                                      env));
+  auto secret = VB_TRY(resolve_secret({"secret key", table, "secret_key_env", config.secret_key_env,
+                                       "secret_key_file", config.secret_key_file},
+                                      env));
+  return std::unique_ptr<Credentials>(std::make_unique<KlingJwt>(access, secret));
 }
 
 }  // namespace vb

@@ -333,24 +333,18 @@ void put_events(JsonWriter& w, const std::vector<EventRecord>& events) {
 }  // namespace
 
 Result<std::string> version_json(JobStore& store) {
-  auto version = store.latest_event_id();
-  if (!version) {
-    return std::unexpected(std::move(version.error()));
-  }
-  return "{\"version\":" + std::to_string(*version) + "}";
+  auto version = VB_TRY(store.latest_event_id());
+  return "{\"version\":" + std::to_string(version) + "}";
 }
 
 Result<std::string> batches_json(JobStore& store) {
   auto version = store.latest_event_id();
-  auto counts = version ? store.count_states() : std::unexpected(version.error());
-  if (!counts) {
-    return std::unexpected(std::move(counts.error()));
-  }
+  auto counts = VB_TRY(version ? store.count_states() : std::unexpected(version.error()));
   struct Totals {
     std::int64_t total = 0, done = 0, failed = 0, active = 0;
   };
   std::map<std::string, Totals> batches;
-  for (const StateCount& c : *counts) {
+  for (const StateCount& c : counts) {
     Totals& t = batches[c.batch];
     t.total += c.count;
     t.done += c.state == JobState::done ? c.count : 0;
@@ -381,10 +375,7 @@ Result<std::string> batch_json(JobStore& store, const std::string& batch, const 
                                Millis now) {
   // The version first: a transition committed while the rest is read shows as a newer version
   // at the next poll, never as a missed one.
-  auto version = store.latest_event_id();
-  if (!version) {
-    return std::unexpected(std::move(version.error()));
-  }
+  auto version = VB_TRY(store.latest_event_id());
   ProviderCatalog catalog(config);
   BatchView view;
   JobFilter filter;
@@ -393,10 +384,7 @@ Result<std::string> batch_json(JobStore& store, const std::string& batch, const 
     add_job(view, job, catalog);
     return {};
   });
-  auto unclaimed = walked ? store.unclaimed_videos(batch) : std::unexpected(walked.error());
-  if (!unclaimed) {
-    return std::unexpected(std::move(unclaimed.error()));
-  }
+  auto unclaimed = VB_TRY(walked ? store.unclaimed_videos(batch) : std::unexpected(walked.error()));
   if (view.total == 0) {
     return fail(ErrorCode::not_found, "no batch of this name in the ledger", "batch " + batch);
   }
@@ -412,7 +400,7 @@ Result<std::string> batch_json(JobStore& store, const std::string& batch, const 
   JsonWriter w(buffer);
   w.StartObject();
   put(w, "batch", batch);
-  put(w, "version", *version);
+  put(w, "version", version);
   put(w, "now", now);
   put(w, "total", view.total);
   put_states(w, view);
@@ -428,7 +416,7 @@ Result<std::string> batch_json(JobStore& store, const std::string& batch, const 
   w.EndObject();
   put_failures(w, view);
   put_ambiguous(w, batch, view);
-  put_unclaimed(w, view, *unclaimed, catalog);
+  put_unclaimed(w, view, unclaimed, catalog);
   put(w, "mismatched", view.mismatched);
   put(w, "verified", view.verified);
   put_names(w, "providers", view.providers);
@@ -439,10 +427,7 @@ Result<std::string> batch_json(JobStore& store, const std::string& batch, const 
 
 Result<std::string> jobs_json(JobStore& store, const JobQuery& query,
                               const std::string& output_root) {
-  auto version = store.latest_event_id();
-  if (!version) {
-    return std::unexpected(std::move(version.error()));
-  }
+  auto version = VB_TRY(store.latest_event_id());
   JobFilter filter;
   filter.batch = query.batch;
   filter.state = query.state;
@@ -450,7 +435,7 @@ Result<std::string> jobs_json(JobStore& store, const JobQuery& query,
   rapidjson::StringBuffer buffer;
   JsonWriter w(buffer);
   w.StartObject();
-  put(w, "version", *version);
+  put(w, "version", version);
   w.Key("offset");
   w.Int(query.offset);
   w.Key("jobs");
@@ -484,10 +469,7 @@ Result<std::optional<std::string>> job_json(JobStore& store, const std::string& 
                  : std::unexpected(std::move(found.error()));
   }
   const JobRecord& job = **found;
-  auto events = store.events(job.row_id);
-  if (!events) {
-    return std::unexpected(std::move(events.error()));
-  }
+  auto events = VB_TRY(store.events(job.row_id));
   const JobFiles files = files_of(job, output_root);
   rapidjson::StringBuffer buffer;
   JsonWriter w(buffer);
@@ -525,7 +507,7 @@ Result<std::optional<std::string>> job_json(JobStore& store, const std::string& 
   w.Bool(files.video);
   w.Key("poster");
   w.Bool(files.poster);
-  put_events(w, *events);
+  put_events(w, events);
   w.EndObject();
   return std::optional<std::string>(text_of(buffer));
 }

@@ -17,10 +17,7 @@ Result<std::vector<JobRecord>> read_rows(SQLite::Statement& query, const std::st
   std::vector<JobRecord> jobs;
   jobs.reserve(static_cast<std::size_t>(std::max<std::int64_t>(expected, 0)));
   while (query.executeStep()) {
-    auto status = read_job_row(SqliteRow(query), path, jobs.emplace_back());
-    if (!status) {
-      return std::unexpected(std::move(status.error()));
-    }
+    VB_TRY(read_job_row(SqliteRow(query), path, jobs.emplace_back()));
   }
   return jobs;
 }
@@ -60,14 +57,11 @@ Result<std::optional<JobRecord>> SqliteJobStore::find_job(const std::string& bat
                             std::string(k_job_select) + "WHERE b.name = ?1 AND j.job_key = ?2");
     query.bind(1, batch);
     query.bind(2, job_id);
-    auto jobs = read_jobs(query);
-    if (!jobs) {
-      return std::unexpected(std::move(jobs.error()));
-    }
-    if (jobs->empty()) {
+    auto jobs = VB_TRY(read_jobs(query));
+    if (jobs.empty()) {
       return std::optional<JobRecord>{};
     }
-    return std::optional<JobRecord>{std::move(jobs->front())};
+    return std::optional<JobRecord>{std::move(jobs.front())};
   });
 }
 
@@ -152,11 +146,8 @@ Result<std::vector<StateCount>> SqliteJobStore::count_states() {
                             "JOIN batches b ON b.id = j.batch_id GROUP BY b.name, j.state");
     std::vector<StateCount> counts;
     while (query.executeStep()) {
-      auto state = state_from_column(query.getColumn(1), m_path);
-      if (!state) {
-        return std::unexpected(std::move(state.error()));
-      }
-      counts.push_back({query.getColumn(0).getString(), *state, query.getColumn(2).getInt64()});
+      auto state = VB_TRY(state_from_column(query.getColumn(1), m_path));
+      counts.push_back({query.getColumn(0).getString(), state, query.getColumn(2).getInt64()});
     }
     // By batch name, then in the order of the state machine rather than alphabetically.
     std::ranges::sort(counts, [](const StateCount& a, const StateCount& b) {
@@ -210,11 +201,8 @@ Result<std::vector<EventRecord>> SqliteJobStore::batch_events(const std::string&
 Result<std::vector<EventRecord>> SqliteJobStore::read_events(SQLite::Statement& query) {
   std::vector<EventRecord> events;
   while (query.executeStep()) {
-    auto event = read_event_row(SqliteRow(query));
-    if (!event) {
-      return std::unexpected(std::move(event.error()));
-    }
-    events.push_back(std::move(*event));
+    auto event = VB_TRY(read_event_row(SqliteRow(query)));
+    events.push_back(std::move(event));
   }
   return events;
 }

@@ -127,13 +127,10 @@ Result<ImportSummary> SqliteJobStore::import_jobs(const std::string& batch,
     const std::optional<std::int64_t> batch_id = find_batch_id(batch);
     const auto known = batch_id ? load_batch_jobs(*batch_id)
                                 : std::unordered_map<std::string, ExistingJob>{};
-    auto plan = plan_import(batch, jobs, known, allow_spec_changes);
-    if (!plan) {
-      return std::unexpected(std::move(plan.error()));
-    }
-    ImportSummary summary{batch, 0, plan->unchanged, 0};
+    auto plan = VB_TRY(plan_import(batch, jobs, known, allow_spec_changes));
+    ImportSummary summary{batch, 0, plan.unchanged, 0};
     const std::int64_t id = batch_id ? *batch_id : ensure_batch(batch, now);
-    for (const ImportStep& step : plan->steps) {
+    for (const ImportStep& step : plan.steps) {
       if (step.replace_row_id == 0) {
         insert_job(id, *step.spec, step.json, now);
         ++summary.added;
@@ -435,9 +432,7 @@ Result<std::unique_ptr<SQLite::Database>> open_database(const std::string& path,
     error.message = "cannot open the database: " + error.message;
     return std::unexpected(std::move(error));
   }
-  if (auto checked = check_database_identity(*db, path); !checked) {
-    return std::unexpected(std::move(checked.error()));
-  }
+  VB_TRY(check_database_identity(*db, path));
   return db;
 }
 
@@ -456,17 +451,10 @@ class FileLock final : public LedgerLock {
 }  // namespace
 
 Result<std::unique_ptr<JobStore>> open_sqlite_store(const std::string& path, SyncMode sync) {
-  auto opened = open_database(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
-  if (!opened) {
-    return std::unexpected(std::move(opened.error()));
-  }
-  std::unique_ptr<SQLite::Database> db = std::move(*opened);
-  if (auto configured = configure_connection(*db, sync, path); !configured) {
-    return std::unexpected(std::move(configured.error()));
-  }
-  if (auto migrated = migrate(*db, path); !migrated) {
-    return std::unexpected(std::move(migrated.error()));
-  }
+  std::unique_ptr<SQLite::Database> db =
+      VB_TRY(open_database(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE));
+  VB_TRY(configure_connection(*db, sync, path));
+  VB_TRY(migrate(*db, path));
   return guard_sql(path, [&]() -> Result<std::unique_ptr<JobStore>> {
     return std::make_unique<SqliteJobStore>(std::move(db), path);
   });
@@ -474,11 +462,7 @@ Result<std::unique_ptr<JobStore>> open_sqlite_store(const std::string& path, Syn
 
 Result<std::unique_ptr<JobStore>> open_sqlite_for_reading(const std::string& path) {
   for (int attempt = 0;; ++attempt) {
-    auto opened = open_database(path, SQLite::OPEN_READONLY);
-    if (!opened) {
-      return std::unexpected(std::move(opened.error()));
-    }
-    std::unique_ptr<SQLite::Database> db = std::move(*opened);
+    std::unique_ptr<SQLite::Database> db = VB_TRY(open_database(path, SQLite::OPEN_READONLY));
     auto current = guard_sql(path, [&]() -> Result<bool> {
       return schema_version(*db) == latest_schema_version();
     });
@@ -492,9 +476,7 @@ Result<std::unique_ptr<JobStore>> open_sqlite_for_reading(const std::string& pat
     }
     db.reset();
     // An older ledger: migrate it once.
-    if (auto migrated = open_sqlite_store(path, SyncMode::full); !migrated) {
-      return std::unexpected(std::move(migrated.error()));
-    }
+    VB_TRY(open_sqlite_store(path, SyncMode::full));
   }
 }
 

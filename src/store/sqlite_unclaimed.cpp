@@ -47,11 +47,8 @@ ORDER BY u.created_at, u.id
     }
     std::vector<UnclaimedVideo> videos;
     while (query.executeStep()) {
-      auto video = read_unclaimed_row(SqliteRow(query));
-      if (!video) {
-        return std::unexpected(std::move(video.error()));
-      }
-      videos.push_back(std::move(*video));
+      auto video = VB_TRY(read_unclaimed_row(SqliteRow(query)));
+      videos.push_back(std::move(video));
     }
     return videos;
   });
