@@ -243,14 +243,14 @@ LiveJob& RunCore::admit(JobRecord rec) {
   return job;
 }
 
-bool RunCore::give_back_claim(std::int64_t row_id) {
+bool RunCore::give_back_claim(std::int64_t row_id, Millis defer_ms) {
   auto claim = m_claims.find(row_id);
   if (claim == m_claims.end()) {
     return true;
   }
   const LeasedJob held{row_id, claim->second};
   m_claims.erase(claim);
-  if (auto released = m_deps.store.release_leases({&held, 1}); !released) {
+  if (auto released = m_deps.store.release_leases({&held, 1}, defer_ms); !released) {
     set_fatal(released.error());
     return false;
   }

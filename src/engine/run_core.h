@@ -192,10 +192,11 @@ class RunCore {
   // worker holds on it, if any.
   LiveJob& admit(JobRecord rec);
   // Worker mode: a claim (admission or claim_jobs) on a job not yet in the loop; admit() takes
-  // it. give_back_claim releases one the loop did not take; false when the ledger failed.
+  // it. give_back_claim releases one the loop did not take, admissible again after defer_ms
+  // (0: at once); false when the ledger failed.
   void hold_claim(std::int64_t row_id, const Lease& lease) { m_claims[row_id] = lease; }
   bool holds_claim(std::int64_t row_id) const { return m_claims.contains(row_id); }
-  bool give_back_claim(std::int64_t row_id);
+  bool give_back_claim(std::int64_t row_id, Millis defer_ms);
   // The timer's job, if the timer is still its current one and the job is idle.
   LiveJob* due_job(const Timer& timer);
   void schedule(LiveJob& job, Millis at) { m_scheduler.schedule(job, at); }

@@ -13,6 +13,7 @@ namespace {
 
 constexpr int k_queue_page = 256;
 constexpr Millis k_admission_idle_ms = 250;  // worker mode: admission found nothing, wait
+constexpr Millis k_gate_recheck_ms = 1000;   // worker mode: a gated job is admitted again after
 // A streamed create's text kept at most (its last lines): hours of progress lines stay small.
 constexpr std::size_t k_max_stream_text = 1u << 20;
 
@@ -111,7 +112,7 @@ void Submitter::start(Millis now) {
       continue;  // unclaimed (a released child, a reconciled job): admission brings it back
     }
     if (m_core.worker() != nullptr && !m_core.worker()->may_create()) {
-      m_core.give_back_claim(rec.row_id);  // R5, R6: no create from a worker maybe dead
+      m_core.give_back_claim(rec.row_id, 0);  // R5, R6: no create from a worker maybe dead
       continue;
     }
     CreateContext context;
@@ -121,10 +122,12 @@ void Submitter::start(Millis now) {
       verdict = m_characters.check(rec, context);
     }
     if (verdict == Gate::skipped) {
-      // A job a gate keeps waiting gives its claim (an in-flight slot) back meanwhile.
+      // A job a gate keeps waiting gives its claim (an in-flight slot) back meanwhile, and
+      // admission leaves it for a while: taken back at once, it would be claimed and given
+      // back in a loop of write transactions, ahead of the jobs that could go.
       if (m_core.worker() != nullptr) {
         m_gated.insert(rec.row_id);
-        m_core.give_back_claim(rec.row_id);
+        m_core.give_back_claim(rec.row_id, k_gate_recheck_ms);
       }
       fill_queue();
       continue;

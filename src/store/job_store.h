@@ -444,8 +444,10 @@ class JobStore {
                                                      std::span<const JobState> states,
                                                      int limit) = 0;
   // Gives jobs back to the pool without a state change; a job no longer held under that lease
-  // is left alone. Returns how many were released.
-  virtual Result<int> release_leases(std::span<const LeasedJob> jobs) = 0;
+  // is left alone. defer_ms > 0 also moves their not_before to the database's now + defer_ms,
+  // so that no claim takes them back meanwhile (a create a gate keeps waiting). Returns how
+  // many were released.
+  virtual Result<int> release_leases(std::span<const LeasedJob> jobs, Millis defer_ms) = 0;
   // Records a create's answer, `answer` being the owner transition out of `submitting` that
   // carries the remote id (to submitted, running or ready, with the lease), in one
   // transaction. The answer is a fact and is never dropped: when the lease was lost (a rescuer

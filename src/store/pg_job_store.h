@@ -80,7 +80,7 @@ class PgJobStore final : public JobStore {
                                                 int want) override;
   Result<std::vector<ClaimedJob>> claim_jobs(const std::string& worker, const WorkScope& scope,
                                              std::span<const JobState> states, int limit) override;
-  Result<int> release_leases(std::span<const LeasedJob> jobs) override;
+  Result<int> release_leases(std::span<const LeasedJob> jobs, Millis defer_ms) override;
   Result<RecordedAnswer> record_create_answer(const Transition& answer,
                                               const std::string& provider) override;
   Result<bool> hold_leadership(const std::string& duty, const std::string& worker,

@@ -335,7 +335,7 @@ Result<std::vector<ClaimedJob>> PgJobStore::claim_jobs(const std::string& worker
   return read_claims(*rows, worker);
 }
 
-Result<int> PgJobStore::release_leases(std::span<const LeasedJob> jobs) {
+Result<int> PgJobStore::release_leases(std::span<const LeasedJob> jobs, Millis defer_ms) {
   if (jobs.empty()) {
     return 0;
   }
@@ -347,11 +347,14 @@ Result<int> PgJobStore::release_leases(std::span<const LeasedJob> jobs) {
     owners.push_back(job.lease.owner);
     tokens.push_back(std::to_string(job.lease.token));
   }
-  auto released = m_db->exec(R"sql(
-UPDATE jobs j SET lease_owner = NULL, lease_token = NULL
+  auto released =
+      m_db->exec(R"sql(
+UPDATE jobs j SET lease_owner = NULL, lease_token = NULL,
+  not_before = CASE WHEN $4::bigint > 0 THEN GREATEST(j.not_before, vb_now_ms() + $4::bigint)
+                    ELSE j.not_before END
 FROM unnest($1::bigint[], $2::text[], $3::bigint[]) AS r(id, owner, token)
 WHERE j.id = r.id AND j.lease_owner = r.owner AND j.lease_token = r.token)sql",
-                             PgParams().add_array(ids).add_array(owners).add_array(tokens));
+                 PgParams().add_array(ids).add_array(owners).add_array(tokens).add(defer_ms));
   if (!released) {
     return std::unexpected(std::move(released.error()));
   }

@@ -277,9 +277,7 @@ Result<std::vector<ClaimedJob>> SqliteJobStore::claim_jobs(const std::string& wo
                                                            const WorkScope& scope,
                                                            std::span<const JobState> states,
                                                            int limit) {
-  if (auto checked = check_claim_states(states); !checked) {
-    return std::unexpected(std::move(checked.error()));
-  }
+  VB_TRY(check_claim_states(states));
   if (states.empty() || limit <= 0) {
     return std::vector<ClaimedJob>{};
   }
@@ -295,21 +293,26 @@ Result<std::vector<ClaimedJob>> SqliteJobStore::claim_jobs(const std::string& wo
   });
 }
 
-Result<int> SqliteJobStore::release_leases(std::span<const LeasedJob> jobs) {
+Result<int> SqliteJobStore::release_leases(std::span<const LeasedJob> jobs, Millis defer_ms) {
   if (jobs.empty()) {
     return 0;
   }
   return guard_sql(m_path, [&]() -> Result<int> {
     SQLite::Transaction transaction(*m_db, SQLite::TransactionBehavior::IMMEDIATE);
     SQLite::Statement release(*m_db,
-                              "UPDATE jobs SET lease_owner = NULL, lease_token = NULL "
+                              "UPDATE jobs SET lease_owner = NULL, lease_token = NULL, "
+                              "not_before = CASE WHEN ?4 > 0 THEN max(not_before, ?5 + ?4) "
+                              "ELSE not_before END "
                               "WHERE id = ?1 AND lease_owner = ?2 AND lease_token = ?3");
+    const Millis now = defer_ms > 0 ? now_in_transaction() : 0;
     int released = 0;
     for (const LeasedJob& job : jobs) {
       release.reset();
       release.bind(1, job.row_id);
       release.bind(2, job.lease.owner);
       release.bind(3, job.lease.token);
+      release.bind(4, defer_ms);
+      release.bind(5, now);
       released += release.exec();
     }
     transaction.commit();
@@ -319,9 +322,7 @@ Result<int> SqliteJobStore::release_leases(std::span<const LeasedJob> jobs) {
 
 Result<RecordedAnswer> SqliteJobStore::record_create_answer(const Transition& answer,
                                                             const std::string& provider) {
-  if (auto checked = check_create_answer(answer); !checked) {
-    return std::unexpected(std::move(checked.error()));
-  }
+  VB_TRY(check_create_answer(answer));
   return guard_sql(m_path, [&]() -> Result<RecordedAnswer> {
     SQLite::Transaction transaction(*m_db, SQLite::TransactionBehavior::IMMEDIATE);
     if (apply_one(answer)) {

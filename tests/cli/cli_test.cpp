@@ -338,14 +338,15 @@ TEST_CASE("the row of a killed run expires; the next run reaps it and pays nothi
           "[cli][e2e]") {
   SimProcess sim({"--gen-ms", "3000", "--quiet"});
   E2eFolder folder;
+  folder.write_config(16, "[store]\nworker_ttl_ms = 4000\n");
   ListedRun run = start_listed_run(folder, sim, "reaped");
   run.process->send_signal(SIGKILL);
   folder.finish(*run.process, "reaped");
 
-  // The row stays until its time to live (30 s) runs out.
+  // The row stays until its time to live (4 s here) runs out.
   CommandResult listed = on_ledger(folder, {"workers"});
   REQUIRE_THAT(listed.out, Catch::Contains(run.pid));
-  for (int i = 0; i < 90 && listed.out.find("expired") == std::string::npos; ++i) {
+  for (int i = 0; i < 30 && listed.out.find("expired") == std::string::npos; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     listed = on_ledger(folder, {"workers"});
   }

@@ -3,9 +3,12 @@
 // one configuration, each with its own key, origin and limits.
 #include <catch2/catch.hpp>
 
+#include <SQLiteCpp/SQLiteCpp.h>
+
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "e2e/e2e_fixture.h"
@@ -157,6 +160,35 @@ TEST_CASE("a remix whose parent fails fails with parent_failed, and so does its 
     REQUIRE(rec.error_code == "parent_failed");
   }
   require_consistent_events(*store);
+}
+
+TEST_CASE("remixes waiting for their parents let the other jobs go, and rest meanwhile", "[e2e]") {
+  // Each remix is listed before the next base: a waiting remix must neither hold a place of
+  // the in-flight cap nor be claimed and given back over and over (each claim a write
+  // transaction and a token of the ledger) while its parent generates.
+  SimProcess sim({"--gen-ms", "2000", "--quiet"});
+  E2eFolder folder;
+  folder.write_config(3);
+  std::ostringstream yaml;
+  yaml << "batch: wait\ndefaults: {model: sora-2, seconds: 4}\njobs:\n";
+  for (int i = 0; i < 3; ++i) {
+    yaml << "  - id: base-" << i << "\n    prompt: \"Base scene " << i << "\"\n"
+         << "  - id: remix-" << i << "\n    prompt: \"Remixed scene " << i
+         << "\"\n    remix_of: base-" << i << "\n";
+  }
+  std::ofstream(folder.path("wait.yaml")) << yaml.str();
+  CommandResult result = folder.run({"run", folder.path("wait.yaml")}, sim.base_url());
+  INFO(result.err);
+  REQUIRE(result.exit_code == 0);
+  const auto stats = parse_json(sim.stats());
+  CHECK(stats["creates_total"].GetInt() == 6);
+  CHECK(stats["max_in_flight_seen"].GetInt() == 3);  // the three bases at once
+  // Six jobs, each claimed for its create, its polls and its download, a few times over at
+  // most; a remix taken back at once after each look at its gate draws hundreds.
+  SQLite::Database db(folder.db(), SQLite::OPEN_READONLY);
+  const auto tokens = db.execAndGet("SELECT last FROM lease_tokens").getInt64();
+  INFO("lease tokens drawn: " << tokens);
+  CHECK(tokens < 60);
 }
 
 TEST_CASE("two providers in one config: own keys, own origins, own limits", "[e2e]") {

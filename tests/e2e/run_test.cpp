@@ -120,6 +120,8 @@ TEST_CASE("a storm of 429s and 500s still completes, each video created once", "
   SimProcess sim({"--gen-ms", "200", "--quiet", "--rate-429", "0.3", "--rate-500", "0.2",
                   "--retry-after-ms", "50", "--seed", "7"});
   E2eFolder folder;
+  // A 500 on a create holds its job ambiguous until the listing settles (60 s by default).
+  folder.write_config(16, "ambiguous_settle_ms = 300\n");
   std::string manifest = folder.write_manifest("storm", 12);
   CommandResult result = folder.run({"run", manifest}, sim.base_url());
   INFO(result.err);

@@ -381,10 +381,14 @@ TEST_CASE("serve: headless Chromium watches a run finish without a reload",
                             {{4, "Please [[fail]] this one"}, {7, "A short one [[short]]"}});
   auto run = folder.start({"run", manifest}, sim.base_url());
   wait_for_import(folder, *run);
+  // The run waits while the browser starts (seconds on a busy machine), so the page sees it
+  // move; well within the worker's time to live (30 s).
+  run->send_signal(SIGSTOP);
   Served served = start_serve(folder);
 
   ChromiumSession browser(served.url);
   browser.evaluate("window.__vb_same_page = 'yes'");  // a reload would drop it
+  run->send_signal(SIGCONT);
   const std::string read_state =
       "(async () => { await new Promise(r => setTimeout(r, 50)); "
       "const done = document.querySelector('#states [data-state=done]'); return JSON.stringify({"

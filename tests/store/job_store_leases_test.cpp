@@ -302,7 +302,7 @@ TEMPLATE_TEST_CASE("owner transitions are fenced by the token of their claim", "
   auto first = admit(*store, "w1", 1);
   REQUIRE(first.size() == 1);
   walk_to(*store, first[0], JobState::submitted);
-  REQUIRE(store->release_leases(std::vector<LeasedJob>{{first[0].job.row_id, first[0].lease}})
+  REQUIRE(store->release_leases(std::vector<LeasedJob>{{first[0].job.row_id, first[0].lease}}, 0)
               .value() == 1);
   auto second = claim(*store, "w2", {JobState::submitted}, 1);
   REQUIRE(second.size() == 1);
@@ -333,7 +333,7 @@ TEMPLATE_TEST_CASE("owner transitions are fenced by the token of their claim", "
   CHECK(events->back().to == JobState::running);
   CHECK(events->back().worker == "w2");
   // A release with the old token leaves w2's lease alone.
-  CHECK(store->release_leases(std::vector<LeasedJob>{{first[0].job.row_id, first[0].lease}})
+  CHECK(store->release_leases(std::vector<LeasedJob>{{first[0].job.row_id, first[0].lease}}, 0)
             .value() == 0);
   CHECK(store->list_workers()->back().leases == 1);
 }
@@ -452,9 +452,18 @@ TEMPLATE_TEST_CASE("admission: the in-flight cap counts claimed and sent jobs of
   CHECK(third[0].job.batch == "c");  // the scope's own provider, named
 
   SECTION("a released claim frees its place") {
-    REQUIRE(store->release_leases(std::vector<LeasedJob>{{third[0].job.row_id, third[0].lease}})
+    REQUIRE(store->release_leases(std::vector<LeasedJob>{{third[0].job.row_id, third[0].lease}}, 0)
                 .value() == 1);
     CHECK(admit(*store, "w", 3).size() == 1);
+  }
+  SECTION("a deferred release is admitted again only once its time has passed") {
+    const std::int64_t gated = third[0].job.row_id;
+    REQUIRE(store->release_leases(std::vector<LeasedJob>{{gated, third[0].lease}}, 60000).value() ==
+            1);
+    auto next = admit(*store, "w", 3);  // the freed place goes to a job that may go now
+    REQUIRE(next.size() == 1);
+    CHECK(next[0].job.row_id != gated);
+    CHECK(job_of(*store, gated).not_before > third[0].job.not_before + 50000);
   }
   SECTION("a batch scope claims only that batch, against the provider's whole cap") {
     walk_to(*store, first[2], JobState::ready);
