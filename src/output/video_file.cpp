@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -161,21 +162,48 @@ VideoFile::~VideoFile() {
   }
 }
 
-Result<std::unique_ptr<VideoFile>> VideoFile::create(const OutputPaths& paths, Checksum checksum) {
-  const int flags = O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC;
-  int fd = ::open(paths.part.c_str(), flags, 0666);
+namespace {
+
+// Opens `part` and takes its lock (flock: released when the file is closed or the process
+// dies); -1 with errno, or with EWOULDBLOCK when another live writer holds it.
+int open_locked(const std::string& part, int flags) {
+  int fd = ::open(part.c_str(), flags, 0666);
   if (fd < 0 && errno == ENOENT) {  // the first file of its folder: no stat() for the others
     std::error_code ec;
-    std::filesystem::create_directories(std::filesystem::path(paths.part).parent_path(), ec);
-    if (ec) {
-      return fail(ErrorCode::io, "cannot create the output folder: " + ec.message(), paths.part);
-    }
-    fd = ::open(paths.part.c_str(), flags, 0666);
+    std::filesystem::create_directories(std::filesystem::path(part).parent_path(), ec);
+    fd = ::open(part.c_str(), flags, 0666);
+  }
+  if (fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int error = errno;
+    ::close(fd);
+    errno = error;
+    return -1;
+  }
+  return fd;
+}
+
+}  // namespace
+
+// Two workers can download one job at once: a worker stalled past its lease wakes up after
+// the rescuer gave the job to another. Each writes a part file it holds locked, and renames
+// only its own: `<video>.part` when free, else `<video>.<pid>.part`. Not truncated before the
+// lock is held, so a live writer's bytes are never cut.
+Result<std::unique_ptr<VideoFile>> VideoFile::create(const OutputPaths& paths, Checksum checksum) {
+  OutputPaths own = paths;
+  int fd = open_locked(own.part, O_RDWR | O_CREAT | O_CLOEXEC);
+  if (fd < 0 && errno == EWOULDBLOCK) {
+    own.part = own.video + "." + std::to_string(::getpid()) + ".part";
+    fd = open_locked(own.part, O_RDWR | O_CREAT | O_CLOEXEC);
   }
   if (fd < 0) {
-    return fail(ErrorCode::io, "cannot create the download file: " + errno_text(errno), paths.part);
+    return fail(ErrorCode::io, "cannot create the download file: " + errno_text(errno), own.part);
   }
-  return std::unique_ptr<VideoFile>(new VideoFile(paths, fd, checksum));
+  if (::ftruncate(fd, 0) != 0) {
+    const int error = errno;
+    ::close(fd);
+    return fail(ErrorCode::io, "cannot empty the download file: " + errno_text(error), own.part);
+  }
+  return std::unique_ptr<VideoFile>(new VideoFile(own, fd, checksum));
 }
 
 bool VideoFile::begin(int http_status, std::int64_t body_bytes) {
@@ -348,12 +376,13 @@ Result<std::string> VideoFile::checksum_of_file() const {
 }
 
 Result<FinishedVideo> VideoFile::place(std::string sha256) {
-  ::close(m_fd);
-  m_fd = -1;
+  // Renamed while still locked: once closed, the part file's name is free for another writer.
   if (::rename(m_paths.part.c_str(), m_paths.video.c_str()) != 0) {
     return fail(ErrorCode::io, "cannot rename the finished video: " + errno_text(errno),
                 m_paths.video);
   }
+  ::close(m_fd);
+  m_fd = -1;
   FinishedVideo video;
   video.path = m_paths.video;
   video.bytes = m_size;
@@ -408,11 +437,12 @@ Status VideoFile::sync_all(const std::vector<VideoFile*>& files) {
 
 void VideoFile::discard() {
   m_buffered = 0;
-  if (m_fd >= 0) {
-    ::close(m_fd);
-    m_fd = -1;
+  if (m_fd < 0) {
+    return;  // renamed into place, or discarded already
   }
-  ::unlink(m_paths.part.c_str());
+  ::unlink(m_paths.part.c_str());  // while locked: the name may be another writer's once closed
+  ::close(m_fd);
+  m_fd = -1;
 }
 
 Status write_file_atomically(const std::string& path, const std::string& content, bool durable) {

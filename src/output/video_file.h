@@ -1,5 +1,6 @@
 // VideoFile: one download on its way into the output tree. It is the
-// transport's BodySink: bytes stream into `<video>.part`, gathered to 128 KiB
+// transport's BodySink: bytes stream into `<video>.part` (held locked; another writer of the
+// same video writes `<video>.<pid>.part`), gathered to 128 KiB
 // per write(2) (libcurl hands them over 16 KiB at a time).
 // finish() checks the length and the MP4 signature (an `ftyp` box), computes the
 // SHA-256 of the file as written (unless Checksum::none), fsyncs, and renames into place, so a

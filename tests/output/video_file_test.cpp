@@ -135,6 +135,39 @@ TEST_CASE("video file: writes, hashes and renames into place", "[output]") {
   CHECK_FALSE(fs::exists(paths.part));
 }
 
+TEST_CASE("video file: two writers of one video each rename their own file", "[output]") {
+  // A worker stalled past its lease wakes up while another downloads the same job again.
+  ScratchDir dir;
+  OutputPaths paths = paths_in(dir);
+  auto stalled = open_file(paths);
+  const std::string first = fake_mp4(600000);
+  REQUIRE(stalled->begin(200, -1));
+  REQUIRE(put(*stalled, first.substr(0, 400000)));  // past the write buffer: on disk
+  const auto written = fs::file_size(stalled->paths().part);
+  REQUIRE(written > 0);
+  auto other = open_file(paths);
+  CHECK(other->paths().part != stalled->paths().part);
+  CHECK(other->paths().video == paths.video);
+  CHECK(fs::file_size(stalled->paths().part) == written);  // not cut by the second writer
+
+  const std::string second = fake_mp4(60000);
+  REQUIRE(other->begin(200, -1));
+  REQUIRE(put(*other, second));
+  auto placed = other->finish(static_cast<std::int64_t>(second.size()));
+  INFO((placed ? std::string() : placed.error().describe()));
+  REQUIRE(placed.has_value());
+  REQUIRE(put(*stalled, first.substr(400000)));
+  auto late = stalled->finish(static_cast<std::int64_t>(first.size()));
+  INFO((late ? std::string() : late.error().describe()));
+  REQUIRE(late.has_value());  // its own part file is still there to rename
+  CHECK(slurp(paths.video) == first);
+  CHECK_FALSE(fs::exists(paths.part));
+  CHECK_FALSE(fs::exists(other->paths().part));
+
+  auto next = open_file(paths);  // both closed: the plain name is free again
+  CHECK(next->paths().part == paths.part);
+}
+
 TEST_CASE("video file: gathered small chunks and direct large ones keep their order", "[output]") {
   // Chunks under 32 KiB are gathered (up to 128 KiB), larger ones are written as they come:
   // the file must hold the bytes in arrival order whatever the mix.
