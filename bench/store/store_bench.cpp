@@ -120,14 +120,14 @@ int main(int argc, char** argv) {
       die("register", registered.error());
     }
     for (;;) {
-      auto admitted = store.admit_creates(id_of(w), scope, 50);
+      auto admitted = store.admit_creates(id_of(w), scope, 50, nullptr);
       if (!admitted) {
         die("admit", admitted.error());
       }
-      if (admitted->empty()) {
+      if (admitted->jobs.empty()) {
         return;
       }
-      held[w].insert(held[w].end(), admitted->begin(), admitted->end());
+      held[w].insert(held[w].end(), admitted->jobs.begin(), admitted->jobs.end());
     }
   });
   long claimed = 0;
