@@ -56,8 +56,8 @@ void apply_ok(JobStore& store, Transition t, const std::optional<Lease>& lease) 
 
 // The admitted job's create is answered and its video saved: it stays spent.
 void finish(JobStore& store, const ClaimedJob& job) {
-  const JobState path[] = {JobState::queued,      JobState::submitting, JobState::submitted,
-                           JobState::running,     JobState::ready,      JobState::downloading,
+  const JobState path[] = {JobState::queued,  JobState::submitting, JobState::submitted,
+                           JobState::running, JobState::ready,      JobState::downloading,
                            JobState::done};
   for (std::size_t i = 1; i < std::size(path); ++i) {
     apply_ok(store, step(job.job.row_id, path[i - 1], path[i]), job.lease);
@@ -176,13 +176,7 @@ TEMPLATE_TEST_CASE("concurrent workers of two providers never pass the budget to
       }
     }
   };
-  std::vector<std::thread> threads;
-  for (int i = 0; i < 4; ++i) {
-    threads.emplace_back(worker, i);
-  }
-  for (auto& thread : threads) {
-    thread.join();
-  }
+  on_threads(4, worker);
   INFO((errors.empty() ? std::string() : errors.front()));
   CHECK(errors.empty());
   CHECK(created.load() == k_fits);

@@ -677,13 +677,7 @@ TEMPLATE_TEST_CASE("concurrent claimers never claim the same job twice", "[store
       }
     }
   };
-  std::vector<std::thread> threads;
-  for (int i = 0; i < 4; ++i) {
-    threads.emplace_back(claimer, i);
-  }
-  for (auto& t : threads) {
-    t.join();
-  }
+  on_threads(4, claimer);
   INFO((errors.empty() ? std::string() : errors.front()));
   REQUIRE(errors.empty());
   CHECK(claims.size() == static_cast<std::size_t>(k_jobs));
@@ -790,13 +784,7 @@ TEMPLATE_TEST_CASE("concurrent admission never exceeds the in-flight cap", "[sto
       }
     }
   };
-  std::vector<std::thread> threads;
-  for (int i = 0; i < 4; ++i) {
-    threads.emplace_back(worker, i);
-  }
-  for (auto& t : threads) {
-    t.join();
-  }
+  on_threads(4, worker);
   INFO((errors.empty() ? std::string() : errors.front()));
   REQUIRE(errors.empty());
   CHECK(done.load() == k_jobs);
