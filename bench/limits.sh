@@ -32,17 +32,9 @@ else
 fi
 export OPENAI_API_KEY=sim-bench-key
 
-awk -v n="$JOBS" 'BEGIN {
-  print "batch: limits"
-  print "defaults:"
-  print "  model: sora-2"
-  print "  seconds: 4"
-  print "  size: small"
-  print "jobs:"
-  for (i = 1; i <= n; i++) {
-    printf "  - id: clip-%05d\n    prompt: \"limits clip %d: a kite over a beach\"\n", i, i
-  }
-}' >"$work/jobs.yaml"
+# shellcheck source=bench/lib/manifest.sh
+source "$REPO/bench/lib/manifest.sh"
+bench_manifest "$work/jobs.yaml" "$JOBS" limits "a kite over a beach"
 
 RUN=0
 one_run() {  # label max_in_flight; keeps run-N.log and ledger-N.db

@@ -1,7 +1,9 @@
 // vidbatch-store-bench: claims and transitions per second of a ledger (SQLite file or
 // PostgreSQL URL), with WORKERS threads each on its own connection, as separate worker
 // processes would be. On a fresh ledger of JOBS queued jobs (no rate limit, no cap):
-//   1. admission: each worker admits creates, 50 per call, until none is left (claims/s);
+//   1. admission: each worker admits creates, 50 per call, until none is left (claims/s); with
+//      BUDGET "budget", under a budget every job fits in (1 USD each), so each call also sums
+//      what the ledger has spent and records the charges;
 //   2. single transitions: queued -> submitting, one transaction each, as a create's R1 write
 //      is (transitions/s);
 //   3. batched transitions: submitting -> submitted -> running in apply_each batches of 100,
@@ -10,7 +12,7 @@
 //      (claims/s);
 //   5. the workers stop: their leases released as a rescue does it (jobs/s).
 // Prints figures only; bench/store.sh runs it on both stores and prints ratios.
-// usage: vidbatch-store-bench LOCATION [JOBS=10000] [WORKERS=1]
+// usage: vidbatch-store-bench LOCATION [JOBS=10000] [WORKERS=1] [BUDGET]
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -88,12 +90,15 @@ void report(const char* phase, long count, double seconds, const char* unit) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: vidbatch-store-bench LOCATION [JOBS=10000] [WORKERS=1]\n");
+    std::fprintf(stderr,
+                 "usage: vidbatch-store-bench LOCATION [JOBS=10000] [WORKERS=1] [budget]\n");
     return 2;
   }
   const std::string location = argv[1];
   const int jobs = argc > 2 ? std::atoi(argv[2]) : 10000;
   const int workers = argc > 3 ? std::atoi(argv[3]) : 1;
+  const bool budgeted = argc > 4 && std::string(argv[4]) == "budget";
+  const vb::CreateBudget budget{jobs + 1.0, [](const vb::JobSpec&) { return 1.0; }};
   {
     auto store = open_or_die(location);
     std::vector<vb::JobSpec> specs(static_cast<std::size_t>(jobs));
@@ -120,21 +125,21 @@ int main(int argc, char** argv) {
       die("register", registered.error());
     }
     for (;;) {
-      auto admitted = store.admit_creates(id_of(w), scope, 50);
+      auto admitted = store.admit_creates(id_of(w), scope, 50, budgeted ? &budget : nullptr);
       if (!admitted) {
         die("admit", admitted.error());
       }
-      if (admitted->empty()) {
+      if (admitted->jobs.empty()) {
         return;
       }
-      held[w].insert(held[w].end(), admitted->begin(), admitted->end());
+      held[w].insert(held[w].end(), admitted->jobs.begin(), admitted->jobs.end());
     }
   });
   long claimed = 0;
   for (const auto& h : held) {
     claimed += static_cast<long>(h.size());
   }
-  report("admission (50/call)", claimed, seconds, "claims");
+  report(budgeted ? "admission+budget (50)" : "admission (50/call)", claimed, seconds, "claims");
 
   seconds = on_workers(location, workers, [&](int w, JobStore& store) {
     for (const ClaimedJob& c : held[w]) {

@@ -10,6 +10,32 @@ namespace vb {
 
 namespace {
 
+// Workers change a ledger under leases, without the run lock: none may be alive during the
+// copy. Workers whose heartbeat expired change nothing (their leases are not copied).
+Status refuse_live_workers(const std::string& from) {
+  const auto store = VB_TRY(JobStore::open_for_reading(from));
+  const Millis now = VB_TRY(store->database_now());
+  std::string live;
+  int count = 0;
+  for (const WorkerRecord& w : VB_TRY(store->list_workers())) {
+    if (w.expires_at > now) {
+      live += (count++ == 0 ? "" : ", ") + w.id + " (host " + w.host + ", pid " +
+              std::to_string(w.pid) + ", heartbeat " +
+              std::to_string((now - w.heartbeat_at) / 1000) + " s ago)";
+    }
+  }
+  if (count == 0) {
+    return {};
+  }
+  return fail(ErrorCode::busy,
+              std::to_string(count) + " worker(s) are running on this ledger: " + live +
+                  "; a copy now could miss what they write. Stop them (Ctrl-C or SIGTERM: a "
+                  "graceful stop releases their jobs) or let their runs finish, then migrate "
+                  "again; `vidbatch workers --db " +
+                  from + "` lists them",
+              from);
+}
+
 Result<int> migrate(const CommandContext& ctx, const std::string& to) {
   const Config config = VB_TRY(resolve_config(ctx));
   const std::string& from = config.db_path;
@@ -22,9 +48,11 @@ Result<int> migrate(const CommandContext& ctx, const std::string& to) {
   if (!VB_TRY(JobStore::exists(from))) {
     return fail(ErrorCode::not_found, "no ledger here; pass --db FILE", from);
   }
-  // Neither ledger may change during the copy: no run on the source, none on the target.
+  // Neither ledger may change during the copy: no command holding the run lock on either, no
+  // live worker on the source.
   const auto source_lock = VB_TRY(RunLock::acquire(from));
   const auto target_lock = VB_TRY(RunLock::acquire(to));
+  VB_TRY(refuse_live_workers(from));
   const std::vector<CopiedTable> copied = VB_TRY(JobStore::copy_ledger(from, to));
   std::cout << "copied " << from << " into " << JobStore::display_location(to) << "\n";
   for (const CopiedTable& table : copied) {

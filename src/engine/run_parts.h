@@ -89,6 +89,8 @@ class Submitter final : public RequestOwner {
   void fill_queue();
   void admit_from_ledger(Millis now);
   bool within_budget(const JobRecord& rec);
+  // Submissions stop at `rec`, which would pass limits.budget_usd with `spent_usd` sent.
+  void stop_at_budget(const JobRecord& rec, double spent_usd);
   bool sent_twice(LiveJob& job, const HttpResult& result, Millis now);
   std::optional<double> end_stream(std::int64_t row_id, HttpResult& result);
   // The answer's lesson on the provider's limits; a notice when they were halved.

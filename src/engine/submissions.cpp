@@ -60,16 +60,28 @@ void Submitter::admit_from_ledger(Millis now) {
     return;
   }
   m_core.flush();  // the in-flight count of the ledger sees this worker's transitions
+  // limits.budget_usd is admitted by the ledger too, against what every worker has spent.
+  std::optional<CreateBudget> budget;
+  if (const auto limit = m_core.budget().limit()) {
+    budget = CreateBudget{*limit, [&prices = m_core.config().prices](const JobSpec& spec) {
+                            return estimate_cost(spec, prices);
+                          }};
+  }
   auto admitted = m_core.store().admit_creates(m_core.worker()->id(), m_core.work_scope(),
-                                               static_cast<int>(cap - held));
+                                               static_cast<int>(cap - held),
+                                               budget ? &*budget : nullptr);
   if (!admitted) {
     m_core.set_fatal(admitted.error());
     return;
   }
-  m_next_admission = admitted->empty() ? now + k_admission_idle_ms : now;
-  for (ClaimedJob& claimed : *admitted) {
+  m_next_admission = admitted->jobs.empty() ? now + k_admission_idle_ms : now;
+  for (ClaimedJob& claimed : admitted->jobs) {
     m_core.hold_claim(claimed.job.row_id, claimed.lease);
     m_queue.push_back(std::move(claimed.job));
+  }
+  if (admitted->over_budget && m_queue.empty()) {
+    // Creates stop in order: the ones admitted before it still go.
+    stop_at_budget(*admitted->over_budget, admitted->spent_usd);
   }
 }
 
@@ -314,8 +326,8 @@ bool Submitter::sent_twice(LiveJob& job, const HttpResult& result, Millis now) {
 
 Status Submitter::load_budget() {
   SharedBudget& budget = m_core.budget();
-  if (!budget.limit()) {
-    return {};
+  if (!budget.limit() || m_core.worker() != nullptr) {
+    return {};  // a worker's budget is counted by the ledger at each admission
   }
   // What the ledger has already sent to this provider counts against the budget.
   auto jobs = VB_TRY(m_core.store().list_jobs({}));
@@ -333,14 +345,20 @@ Status Submitter::load_budget() {
 
 bool Submitter::within_budget(const JobRecord& rec) {
   SharedBudget& shared = m_core.budget();
-  const auto budget = shared.limit();
-  if (!budget || m_budget_reached) {
-    return !m_budget_reached;
+  if (!shared.limit() || m_budget_reached || m_core.worker() != nullptr) {
+    return !m_budget_reached;  // a worker's jobs were admitted within the budget by the ledger
   }
   auto cost = estimate_cost(rec.spec, m_core.config().prices);
   if (cost && shared.try_spend(*cost)) {
     return true;
   }
+  stop_at_budget(rec, shared.spent());
+  return false;
+}
+
+void Submitter::stop_at_budget(const JobRecord& rec, double spent_usd) {
+  SharedBudget& shared = m_core.budget();
+  const auto cost = estimate_cost(rec.spec, m_core.config().prices);
   m_budget_reached = true;
   shared.mark_reached();
   m_core.notice(NoticeKind::budget_reached, rec.batch + "/" + rec.spec.id,
@@ -348,9 +366,8 @@ bool Submitter::within_budget(const JobRecord& rec) {
                             " in [prices]; submissions stopped (add a price or remove the budget)"
                       : "budget: submitting " + rec.batch + "/" + rec.spec.id + " (" +
                             format_usd(cost) + ") would pass limits.budget_usd (" +
-                            format_usd(*budget) + ", " + format_usd(shared.spent()) +
+                            format_usd(shared.limit()) + ", " + format_usd(spent_usd) +
                             " already sent); the rest stays queued");
-  return false;
 }
 
 }  // namespace vb

@@ -239,6 +239,25 @@ struct ProviderLimits {
   int max_in_flight = 1;   // jobs held at the provider at once (at least 1)
 };
 
+// limits.budget_usd, shared by every worker of the ledger: admit_creates charges each job it
+// admits its estimated cost, and admits none past the limit. What counts as spent is counted
+// from the ledger at each admission, over every provider and batch: the charge of each job sent
+// (a create answer stored, or `submitting`, or `ambiguous`) or claimed for a create.
+struct CreateBudget {
+  double limit_usd = 0;
+  // A job's estimated cost; nullopt when no price is known (admission stops at such a job).
+  std::function<std::optional<double>(const JobSpec&)> cost;
+};
+
+// What admit_creates admitted.
+struct Admission {
+  std::vector<ClaimedJob> jobs;
+  // With a budget: the first job that did not fit (or has no price), left queued and unleased;
+  // admission stops there, as every later admission will while the spending stays.
+  std::optional<JobRecord> over_budget;
+  double spent_usd = 0;  // with a budget: charged before this admission
+};
+
 // A job a lease release moved (or just unleased).
 struct ReleasedJob {
   std::int64_t row_id = 0;
@@ -430,11 +449,13 @@ class JobStore {
   // most `want` unleased queued jobs of `scope` whose not_before has passed, oldest not_before
   // first, as many as the provider's in-flight cap (jobs at the provider plus claimed queued
   // ones, across all batches and workers) and its GCRA budget allow, and charges the budget
-  // for them. Empty when none may go now or the worker is not alive. ErrorCode::not_found when
-  // the provider has no limits (set_provider_limits). The caller moves each job to
-  // `submitting` (an owner transition) before its create leaves, or releases it.
-  virtual Result<std::vector<ClaimedJob>> admit_creates(const std::string& worker,
-                                                        const WorkScope& scope, int want) = 0;
+  // for them. With a `budget` (may be null), under the ledger-wide budget lock too, it also
+  // admits only the jobs whose cost fits (CreateBudget) and records each one's charge. Empty
+  // when none may go now or the worker is not alive. ErrorCode::not_found when the provider has
+  // no limits (set_provider_limits). The caller moves each job to `submitting` (an owner
+  // transition) before its create leaves, or releases it.
+  virtual Result<Admission> admit_creates(const std::string& worker, const WorkScope& scope,
+                                          int want, const CreateBudget* budget) = 0;
   // Claims for `worker` at most `limit` unleased jobs of `scope` in `states` whose not_before
   // has passed (oldest not_before first), each with a new token: for the phases that cost
   // nothing (poll, download, reconcile). Empty when the worker is not alive. `queued` is

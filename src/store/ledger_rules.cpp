@@ -144,6 +144,25 @@ Millis gcra_charge(const ProviderLimits& limits, Millis tat_ms, Millis now, int 
   return std::max(tat_ms, now) + count * std::max<Millis>(limits.interval_ms, 0);
 }
 
+BudgetFit fit_budget(std::span<const JobRecord> candidates, const CreateBudget& budget,
+                     double spent_usd) {
+  BudgetFit fit;
+  for (const JobRecord& job : candidates) {
+    const std::optional<double> cost = budget.cost(job.spec);
+    if (!cost || spent_usd + *cost > budget.limit_usd) {
+      fit.stopped = true;
+      break;
+    }
+    spent_usd += *cost;
+    fit.charges.push_back(*cost);
+  }
+  return fit;
+}
+
+double legacy_charge(const JobSpec& spec, const CreateBudget& budget) {
+  return budget.cost(spec).value_or(0.0);
+}
+
 Status check_limits(const std::string& provider, const ProviderLimits& limits) {
   if (limits.interval_ms < 0 || limits.burst < 1 || limits.max_in_flight < 1) {
     return fail(ErrorCode::invalid_input,

@@ -45,6 +45,21 @@ inline constexpr const char* k_in_flight_sql =
     "(state IN ('submitting', 'submitted', 'running') OR "
     "(state = 'queued' AND lease_owner IS NOT NULL))";
 
+// Jobs whose charge counts against the budget (CreateBudget): sent (`submitting`, `ambiguous`,
+// or a create answer or a remote id stored) or claimed for a create. Uses the jobs_charged
+// index: on an unaliased `jobs`.
+inline constexpr const char* k_charged_sql =
+    "charged_usd IS NOT NULL AND (state IN ('submitting', 'ambiguous') OR submitted_at <> 0 OR "
+    "remote_id <> '' OR (state = 'queued' AND lease_owner IS NOT NULL))";
+// Jobs sent without a charge (by a version before the budget was shared, or outside worker
+// mode): the predicate of the jobs_uncharged index, on an unaliased `jobs`.
+inline constexpr const char* k_uncharged_sql =
+    "charged_usd IS NULL AND (state IN ('submitting', 'ambiguous') OR submitted_at <> 0 OR "
+    "remote_id <> '')";
+// The ledger-wide lock of budgeted admissions on PostgreSQL (SQLite's IMMEDIATE transactions
+// serialize them anyway); the provider row lock alone would let two providers both spend.
+inline constexpr const char* k_pg_budget_lock = "SELECT pg_advisory_xact_lock(1447183176, 2)";
+
 // The rescue rule as a SQL expression of a job's `state`: submitting -> ambiguous (the create
 // may have left: never queued), downloading -> ready, any other state stays.
 inline constexpr const char* k_rescued_state_sql =
@@ -113,6 +128,18 @@ int gcra_allowed(const ProviderLimits& limits, Millis tat_ms, Millis now, int wa
                  std::int64_t room);
 // The theoretical arrival time once `count` creates started at `now`.
 Millis gcra_charge(const ProviderLimits& limits, Millis tat_ms, Millis now, int count);
+
+// What a budget admits of `candidates` (in admission order) with `spent_usd` already charged:
+// the charges of the first ones that fit under its limit. It stops at the first job that does
+// not fit or has no price (`stopped`: candidates[charges.size()]), so creates stop in order.
+struct BudgetFit {
+  std::vector<double> charges;
+  bool stopped = false;
+};
+BudgetFit fit_budget(std::span<const JobRecord> candidates, const CreateBudget& budget,
+                     double spent_usd);
+// The charge of a job sent without one: its cost, 0 when it has no price.
+double legacy_charge(const JobSpec& spec, const CreateBudget& budget);
 
 // invalid_input unless interval >= 0, burst >= 1 and max_in_flight >= 1.
 Status check_limits(const std::string& provider, const ProviderLimits& limits);

@@ -76,8 +76,8 @@ class PgJobStore final : public JobStore {
   Result<std::vector<WorkerRecord>> list_workers() override;
   Result<RescueReport> rescue_expired_workers() override;
   Status set_provider_limits(const std::string& provider, const ProviderLimits& limits) override;
-  Result<std::vector<ClaimedJob>> admit_creates(const std::string& worker, const WorkScope& scope,
-                                                int want) override;
+  Result<Admission> admit_creates(const std::string& worker, const WorkScope& scope, int want,
+                                  const CreateBudget* budget) override;
   Result<std::vector<ClaimedJob>> claim_jobs(const std::string& worker, const WorkScope& scope,
                                              std::span<const JobState> states, int limit) override;
   Result<int> release_leases(std::span<const LeasedJob> jobs, Millis defer_ms) override;
@@ -97,6 +97,11 @@ class PgJobStore final : public JobStore {
   Error lost_transition(const Transition& transition);
   Result<std::vector<JobRecord>> query_jobs(const std::string& sql, const PgParams& params);
   Result<std::vector<EventRecord>> query_events(const std::string& sql, const PgParams& params);
+  // admit_creates with a budget: statements of one transaction, the costs reckoned between.
+  Result<Admission> admit_within_budget(const std::string& worker, const WorkScope& scope, int want,
+                                        const CreateBudget& budget);
+  // Charges the jobs sent without a charge, then sums what the ledger has spent.
+  Result<double> spent_in_transaction(const CreateBudget& budget);
   // Rows of k_job_columns followed by the lease token, as claims.
   Result<std::vector<ClaimedJob>> read_claims(const PgResult& rows, const std::string& worker);
   // In one transaction: locks the workers `lock_sql` selects (their ids), releases their leases

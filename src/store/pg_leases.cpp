@@ -2,6 +2,9 @@
 // docs/scale-out.md. Times are the database clock (vb_now_ms()); claims lock rows with
 // FOR UPDATE SKIP LOCKED, so concurrent claimers never take the same job and never wait on
 // each other's rows.
+#include <charconv>
+#include <unordered_map>
+
 #include "store/pg_job_store.h"
 #include "store/row_reading.h"
 
@@ -33,21 +36,30 @@ std::string claimed_rows_sql() {
          "ORDER BY j.not_before, j.id";
 }
 
-// Admission ($5 how many are wanted) under the provider row lock taken by the statement before
-// it: a statement of its own, so that its snapshot sees every claim committed by the previous
-// holder of the lock (READ COMMITTED takes a snapshot per statement).
-std::string admission_sql() {
+// The first CTEs of an admission: `room`, how many creates may start now (n) and the database
+// clock (now_ms), from the provider's limits ($1, $2 default provider), its in-flight count and
+// `want`, the parameter of how many are wanted.
+std::string room_sql(const std::string& want) {
   return std::string(R"sql(
 WITH lim AS (SELECT interval_ms, burst, max_in_flight, tat_ms, vb_now_ms() AS now_ms
              FROM provider_limits WHERE provider = $1),
 in_flight AS (SELECT count(*) AS n FROM jobs WHERE (provider = $1 OR ($2 AND provider = ''))
               AND )sql") +
          k_in_flight_sql + R"sql(),
-room AS (SELECT GREATEST(0, LEAST($5::bigint, lim.max_in_flight - in_flight.n,
-           CASE WHEN lim.interval_ms <= 0 THEN $5::bigint
+room AS (SELECT GREATEST(0, LEAST()sql" +
+         want + R"sql(::bigint, lim.max_in_flight - in_flight.n,
+           CASE WHEN lim.interval_ms <= 0 THEN )sql" +
+         want + R"sql(::bigint
                 ELSE (lim.now_ms + lim.burst * lim.interval_ms - GREATEST(lim.tat_ms, lim.now_ms))
                      / lim.interval_ms END)) AS n, lim.now_ms
-         FROM lim, in_flight),
+         FROM lim, in_flight))sql";
+}
+
+// Admission ($5 how many are wanted) under the provider row lock taken by the statement before
+// it: a statement of its own, so that its snapshot sees every claim committed by the previous
+// holder of the lock (READ COMMITTED takes a snapshot per statement).
+std::string admission_sql() {
+  return room_sql("$5") + R"sql(,
 c AS MATERIALIZED (
   SELECT id FROM jobs WHERE )sql" +
          k_scope_sql + R"sql(
@@ -114,6 +126,13 @@ PgParams release_params(bool expired) {
       .add(event.before)
       .add(event.after);
   return params;
+}
+
+std::string real_text(double value) {
+  char buffer[64];
+  auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
+  (void)ec;
+  return std::string(buffer, end);
 }
 
 PgParams scope_params(const WorkScope& scope, const std::string& worker) {
@@ -273,8 +292,11 @@ Result<std::vector<ClaimedJob>> PgJobStore::read_claims(const PgResult& rows,
   return claimed;
 }
 
-Result<std::vector<ClaimedJob>> PgJobStore::admit_creates(const std::string& worker,
-                                                          const WorkScope& scope, int want) {
+Result<Admission> PgJobStore::admit_creates(const std::string& worker, const WorkScope& scope,
+                                            int want, const CreateBudget* budget) {
+  if (budget != nullptr) {
+    return admit_within_budget(worker, scope, want, *budget);
+  }
   PgParams params = scope_params(scope, worker);
   params.add(std::max(want, 0));
   Result<std::vector<PgResult>> answers;
@@ -299,12 +321,115 @@ Result<std::vector<ClaimedJob>> PgJobStore::admit_creates(const std::string& wor
   }
   if (!answers) {
     m_db->abandon_transaction();
-    return reaped_meanwhile(std::move(answers.error()));
+    auto none = VB_TRY(reaped_meanwhile(std::move(answers.error())));
+    return Admission{std::move(none), std::nullopt, 0};
   }
   if ((*answers)[2].rows() == 0) {
     return std::unexpected(no_limits(scope.provider, location()));
   }
-  return read_claims((*answers)[3], worker);
+  Admission admission;
+  admission.jobs = VB_TRY(read_claims((*answers)[3], worker));
+  return admission;
+}
+
+Result<double> PgJobStore::spent_in_transaction(const CreateBudget& budget) {
+  auto legacy =
+      VB_TRY(query_jobs(std::string(k_job_select) + "WHERE j.id IN (SELECT id FROM jobs WHERE " +
+                            k_uncharged_sql + ")",
+                        PgParams()));
+  if (!legacy.empty()) {
+    std::vector<std::string> ids;
+    std::vector<std::string> charges;
+    for (const JobRecord& job : legacy) {
+      ids.push_back(std::to_string(job.row_id));
+      charges.push_back(real_text(legacy_charge(job.spec, budget)));
+    }
+    VB_TRY(m_db->exec(R"sql(
+UPDATE jobs j SET charged_usd = r.charge
+FROM unnest($1::bigint[], $2::float8[]) AS r(id, charge) WHERE j.id = r.id)sql",
+                      PgParams().add_array(ids).add_array(charges)));
+  }
+  auto spent = VB_TRY(m_db->exec(
+      std::string("SELECT coalesce(sum(charged_usd), 0) FROM jobs WHERE ") + k_charged_sql));
+  return spent.real(0, 0);
+}
+
+Result<Admission> PgJobStore::admit_within_budget(const std::string& worker, const WorkScope& scope,
+                                                  int want, const CreateBudget& budget) {
+  auto transaction = VB_TRY(PgTransaction::begin(*m_db));
+  VB_TRY(m_db->exec("SET LOCAL lock_timeout = '5s'"));
+  auto locked = VB_TRY(m_db->exec("SELECT 1 FROM provider_limits WHERE provider = $1 FOR UPDATE",
+                                  PgParams().add(scope.provider)));
+  if (locked.rows() == 0) {
+    return std::unexpected(no_limits(scope.provider, location()));
+  }
+  // Then the ledger-wide lock, always in this order; each statement below starts after both
+  // are held, so its snapshot sees every charge their previous holders committed.
+  VB_TRY(m_db->exec(k_pg_budget_lock));
+  Admission admission;
+  admission.spent_usd = VB_TRY(spent_in_transaction(budget));
+  auto room = VB_TRY(m_db->exec(
+      room_sql("$3") + " SELECT n, now_ms FROM room",
+      PgParams().add(scope.provider).add(scope.default_provider).add(std::max(want, 0))));
+  if (room.rows() == 0 || room.int64(0, 0) <= 0) {
+    return admission;
+  }
+  const Millis now = room.int64(0, 1);
+  PgParams next;
+  next.add(scope.provider).add(scope.default_provider).add(scope.batch);
+  next.add(room.int64(0, 0)).add(now);
+  auto candidates = VB_TRY(query_jobs(std::string(k_job_select) + R"sql(
+WHERE j.id IN (SELECT id FROM jobs WHERE )sql" +
+                                          k_scope_sql + R"sql(
+  AND state = 'queued' AND lease_owner IS NULL AND not_before <= $5
+  ORDER BY not_before, id LIMIT $4 FOR UPDATE SKIP LOCKED)
+ORDER BY j.not_before, j.id)sql",
+                                      next));
+  const BudgetFit fit = fit_budget(candidates, budget, admission.spent_usd);
+  if (fit.stopped) {
+    admission.over_budget = candidates[fit.charges.size()];
+  }
+  if (fit.charges.empty()) {
+    VB_TRY(transaction.commit());
+    return admission;
+  }
+  std::vector<std::string> ids;
+  std::vector<std::string> charges;
+  for (std::size_t i = 0; i < fit.charges.size(); ++i) {
+    ids.push_back(std::to_string(candidates[i].row_id));
+    charges.push_back(real_text(fit.charges[i]));
+  }
+  auto claimed = m_db->exec(R"sql(
+UPDATE jobs j SET lease_owner = $1, lease_token = nextval('lease_tokens'), charged_usd = r.charge
+FROM unnest($2::bigint[], $3::float8[]) AS r(id, charge)
+WHERE j.id = r.id
+  AND EXISTS (SELECT 1 FROM workers w WHERE w.id = $1 AND w.expires_at > vb_now_ms())
+RETURNING j.id, j.lease_token)sql",
+                            PgParams().add(worker).add_array(ids).add_array(charges));
+  if (!claimed) {
+    VB_TRY(reaped_meanwhile(std::move(claimed.error())));
+    return admission;
+  }
+  std::unordered_map<std::int64_t, std::int64_t> tokens;
+  for (int r = 0; r < claimed->rows(); ++r) {
+    tokens[claimed->int64(r, 0)] = claimed->int64(r, 1);
+  }
+  for (std::size_t i = 0; i < fit.charges.size(); ++i) {
+    if (auto token = tokens.find(candidates[i].row_id); token != tokens.end()) {
+      admission.jobs.push_back({std::move(candidates[i]), Lease{worker, token->second}});
+    }
+  }
+  if (!admission.jobs.empty()) {
+    VB_TRY(m_db->exec(R"sql(
+UPDATE provider_limits SET tat_ms = GREATEST(tat_ms, $2) + $3 * GREATEST(interval_ms, 0)
+WHERE provider = $1)sql",
+                      PgParams()
+                          .add(scope.provider)
+                          .add(now)
+                          .add(static_cast<std::int64_t>(admission.jobs.size()))));
+  }
+  VB_TRY(transaction.commit());
+  return admission;
 }
 
 Result<std::vector<ClaimedJob>> PgJobStore::claim_jobs(const std::string& worker,

@@ -73,8 +73,8 @@ class SqliteJobStore final : public JobStore {
   Result<std::vector<WorkerRecord>> list_workers() override;
   Result<RescueReport> rescue_expired_workers() override;
   Status set_provider_limits(const std::string& provider, const ProviderLimits& limits) override;
-  Result<std::vector<ClaimedJob>> admit_creates(const std::string& worker, const WorkScope& scope,
-                                                int want) override;
+  Result<Admission> admit_creates(const std::string& worker, const WorkScope& scope, int want,
+                                  const CreateBudget* budget) override;
   Result<std::vector<ClaimedJob>> claim_jobs(const std::string& worker, const WorkScope& scope,
                                              std::span<const JobState> states, int limit) override;
   Result<int> release_leases(std::span<const LeasedJob> jobs, Millis defer_ms) override;
@@ -127,6 +127,9 @@ class SqliteJobStore final : public JobStore {
   std::vector<ClaimedJob> claim_in_transaction(const std::string& worker, const WorkScope& scope,
                                                const std::string& state_list, int limit,
                                                Millis now);
+  // How many of `allowed` queued jobs of `scope` the budget admits, and their charges.
+  BudgetFit fit_in_transaction(const WorkScope& scope, int allowed, Millis now,
+                               const CreateBudget& budget, Admission& admission);
   std::vector<ReleasedJob> release_jobs_of(const std::string& worker, bool expired, Millis now);
 
   Result<std::vector<JobRecord>> read_jobs(SQLite::Statement& query);

@@ -231,9 +231,51 @@ WHERE id IN (SELECT id FROM jobs WHERE )sql") +
   return claimed;
 }
 
-Result<std::vector<ClaimedJob>> SqliteJobStore::admit_creates(const std::string& worker,
-                                                              const WorkScope& scope, int want) {
-  return guard_sql(m_path, [&]() -> Result<std::vector<ClaimedJob>> {
+BudgetFit SqliteJobStore::fit_in_transaction(const WorkScope& scope, int allowed, Millis now,
+                                             const CreateBudget& budget, Admission& admission) {
+  {
+    SQLite::Statement uncharged(*m_db, std::string(k_job_select) +
+                                           "WHERE j.id IN (SELECT id FROM jobs WHERE " +
+                                           k_uncharged_sql + ")");
+    auto legacy = read_jobs(uncharged);
+    if (!legacy) {
+      throw SQLite::Exception(legacy.error().describe());  // rolls the admission back
+    }
+    SQLite::Statement charge(*m_db, "UPDATE jobs SET charged_usd = ?2 WHERE id = ?1");
+    for (const JobRecord& job : *legacy) {
+      charge.reset();
+      charge.bind(1, job.row_id);
+      charge.bind(2, legacy_charge(job.spec, budget));
+      charge.exec();
+    }
+  }
+  admission.spent_usd =
+      m_db->execAndGet(std::string("SELECT coalesce(sum(charged_usd), 0) FROM jobs WHERE ") +
+                       k_charged_sql)
+          .getDouble();
+  // The jobs claim_in_transaction would claim, in its order.
+  SQLite::Statement next(*m_db, std::string(k_job_select) +
+                                    "WHERE j.id IN (SELECT id FROM jobs WHERE " + k_scope_sql +
+                                    R"sql( AND state = 'queued' AND lease_owner IS NULL
+             AND not_before <= :now ORDER BY not_before, id LIMIT :limit)
+ORDER BY j.not_before, j.id)sql");
+  bind_scope(next, scope);
+  next.bind(":now", now);
+  next.bind(":limit", allowed);
+  auto candidates = read_jobs(next);
+  if (!candidates) {
+    throw SQLite::Exception(candidates.error().describe());
+  }
+  BudgetFit fit = fit_budget(*candidates, budget, admission.spent_usd);
+  if (fit.stopped) {
+    admission.over_budget = std::move((*candidates)[fit.charges.size()]);
+  }
+  return fit;
+}
+
+Result<Admission> SqliteJobStore::admit_creates(const std::string& worker, const WorkScope& scope,
+                                                int want, const CreateBudget* budget) {
+  return guard_sql(m_path, [&]() -> Result<Admission> {
     SQLite::Transaction transaction(*m_db, SQLite::TransactionBehavior::IMMEDIATE);
     const Millis now = now_in_transaction();
     SQLite::Statement limits_row(*m_db,
@@ -246,8 +288,9 @@ Result<std::vector<ClaimedJob>> SqliteJobStore::admit_creates(const std::string&
     const ProviderLimits limits{limits_row.getColumn(0).getInt64(),
                                 limits_row.getColumn(1).getInt(), limits_row.getColumn(2).getInt()};
     const Millis tat = limits_row.getColumn(3).getInt64();
+    Admission admission;
     if (want <= 0 || !worker_alive(worker)) {
-      return std::vector<ClaimedJob>{};
+      return admission;
     }
     SQLite::Statement in_flight(*m_db,
                                 std::string("SELECT count(*) FROM jobs WHERE (provider = ?1 OR "
@@ -257,19 +300,32 @@ Result<std::vector<ClaimedJob>> SqliteJobStore::admit_creates(const std::string&
     in_flight.bind(2, scope.default_provider ? 1 : 0);
     in_flight.executeStep();
     const std::int64_t room = limits.max_in_flight - in_flight.getColumn(0).getInt64();
-    const int allowed = gcra_allowed(limits, tat, now, want, room);
-    std::vector<ClaimedJob> claimed;
-    if (allowed > 0) {
-      claimed = claim_in_transaction(worker, scope, "'queued'", allowed, now);
+    int allowed = gcra_allowed(limits, tat, now, want, room);
+    BudgetFit fit;
+    if (allowed > 0 && budget != nullptr) {
+      fit = fit_in_transaction(scope, allowed, now, *budget, admission);
+      allowed = static_cast<int>(fit.charges.size());
     }
-    if (!claimed.empty()) {
+    if (allowed > 0) {
+      admission.jobs = claim_in_transaction(worker, scope, "'queued'", allowed, now);
+    }
+    if (budget != nullptr) {
+      SQLite::Statement spend(*m_db, "UPDATE jobs SET charged_usd = ?2 WHERE id = ?1");
+      for (std::size_t i = 0; i < admission.jobs.size(); ++i) {
+        spend.reset();
+        spend.bind(1, admission.jobs[i].job.row_id);
+        spend.bind(2, fit.charges[i]);
+        spend.exec();
+      }
+    }
+    if (!admission.jobs.empty()) {
       SQLite::Statement charge(*m_db, "UPDATE provider_limits SET tat_ms = ?2 WHERE provider = ?1");
       charge.bind(1, scope.provider);
-      charge.bind(2, gcra_charge(limits, tat, now, static_cast<int>(claimed.size())));
+      charge.bind(2, gcra_charge(limits, tat, now, static_cast<int>(admission.jobs.size())));
       charge.exec();
     }
     transaction.commit();
-    return claimed;
+    return admission;
   });
 }
 

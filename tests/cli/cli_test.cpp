@@ -252,6 +252,20 @@ TEST_CASE("migrate copies a finished SQLite ledger into PostgreSQL; every comman
   };
 
   CHECK(with_pg({"status"}).exit_code == 2);  // no ledger there yet
+  // Not while a worker is alive on the source; one whose heartbeat expired does not count.
+  {
+    auto source = folder.open_store();
+    REQUIRE(source->register_worker("host-b:77:ab12", "host-b", 77, 600000).has_value());
+    REQUIRE(source->register_worker("host-c:78:cd34", "host-c", 78, 1).has_value());
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    CommandResult refused = on_ledger(folder, {"migrate", "--to", url});
+    CHECK(refused.exit_code == 3);
+    CHECK_THAT(refused.err, Catch::Contains("1 worker(s) are running on this ledger: "
+                                            "host-b:77:ab12 (host host-b, pid 77"));
+    CHECK_THAT(refused.err, Catch::Contains("vidbatch workers --db"));
+    CHECK(with_pg({"status"}).exit_code == 2);  // nothing copied
+    REQUIRE(source->release_worker("host-b:77:ab12").has_value());
+  }
   CommandResult migrated = on_ledger(folder, {"migrate", "--to", url});
   INFO(migrated.err);
   REQUIRE(migrated.exit_code == 0);

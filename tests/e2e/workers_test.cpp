@@ -342,3 +342,35 @@ TEST_CASE("negative control: a rescuer that requeues submitting jobs pays twice"
   INFO("creates: " << stats["creates_total"].GetInt() << " for " << plan.jobs << " jobs");
   CHECK(duplicates > 0);
 }
+
+TEST_CASE("two workers share one budget: the simulator sees exactly the creates it allows",
+          "[e2e][workers][budget]") {
+  SimProcess sim({"--gen-ms", "300", "--quiet"});
+  E2eFolder folder;
+  folder.write_config(16);
+  // One create every 0.5 s across both workers: each starts before the other has spent much.
+  std::string config = read_file(folder.path("vidbatch.toml"));
+  const std::string rate = "submits_per_minute = 6000";
+  config.replace(config.find(rate), rate.size(), "submits_per_minute = 120");
+  folder.write_raw_config(config);
+  const std::string manifest = folder.write_manifest("budget", 20);  // sora-2, 4 s: $0.40 each
+  auto first = folder.start({"run", manifest, "--budget", "2.00"}, sim.base_url(), "w0");
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (!JobStore::exists(folder.db()).value_or(false) ||
+         folder.open_store()->list_jobs({}).value_or(std::vector<JobRecord>{}).empty()) {
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  auto second = folder.start({"run", manifest, "--budget", "2.00"}, sim.base_url(), "w1");
+  for (auto* worker : {first.get(), second.get()}) {
+    const CommandResult result = folder.finish(*worker, worker == first.get() ? "w0" : "w1");
+    INFO(result.err);
+    CHECK(result.exit_code == 3);  // stopped at the budget
+    CHECK_THAT(result.err, Catch::Contains("budget"));
+  }
+  CHECK(parse_json(sim.stats())["creates_total"].GetInt() == 5);
+  auto store = folder.open_store();
+  JobFilter queued;
+  queued.state = JobState::queued;
+  CHECK(store->list_jobs(queued)->size() == 15);
+}

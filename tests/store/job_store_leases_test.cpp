@@ -36,10 +36,10 @@ void register_worker(JobStore& store, const std::string& id, Millis ttl_ms = k_t
 
 std::vector<ClaimedJob> admit(JobStore& store, const std::string& worker, int want,
                               const WorkScope& scope = sim_scope()) {
-  auto admitted = store.admit_creates(worker, scope, want);
+  auto admitted = store.admit_creates(worker, scope, want, nullptr);
   INFO((admitted ? std::string() : admitted.error().describe()));
   REQUIRE(admitted.has_value());
-  return std::move(*admitted);
+  return std::move(admitted->jobs);
 }
 
 std::vector<ClaimedJob> claim(JobStore& store, const std::string& worker,
@@ -387,7 +387,7 @@ TEMPLATE_TEST_CASE("admission: GCRA burst, then nothing until the rate allows", 
   auto store = open_store(ledger.location());
   REQUIRE(store->import_jobs("b", make_specs(10), 1000, false).has_value());
   register_worker(*store, "w");
-  auto none = store->admit_creates("w", sim_scope(), 1);
+  auto none = store->admit_creates("w", sim_scope(), 1, nullptr);
   REQUIRE_FALSE(none.has_value());
   CHECK(none.error().code == ErrorCode::not_found);
   CHECK_THAT(none.error().message, Catch::Contains("'sim'"));
@@ -686,13 +686,7 @@ TEMPLATE_TEST_CASE("concurrent claimers never claim the same job twice", "[store
       }
     }
   };
-  std::vector<std::thread> threads;
-  for (int i = 0; i < 4; ++i) {
-    threads.emplace_back(claimer, i);
-  }
-  for (auto& t : threads) {
-    t.join();
-  }
+  on_threads(4, claimer);
   INFO((errors.empty() ? std::string() : errors.front()));
   REQUIRE(errors.empty());
   CHECK(claims.size() == static_cast<std::size_t>(k_jobs));
@@ -775,15 +769,15 @@ TEMPLATE_TEST_CASE("concurrent admission never exceeds the in-flight cap", "[sto
         stop = true;
         return;
       }
-      auto admitted = store.admit_creates(id, sim_scope(), 3);
+      auto admitted = store.admit_creates(id, sim_scope(), 3, nullptr);
       if (!admitted) {
         give_up(admitted.error());
         return;
       }
-      if (admitted->empty()) {
+      if (admitted->jobs.empty()) {
         sleep_ms(2);  // the cap is full: wait as a worker polls, not in a write-lock spin
       }
-      for (const ClaimedJob& c : *admitted) {
+      for (const ClaimedJob& c : admitted->jobs) {
         for (auto [from, to] : {std::pair{JobState::queued, JobState::submitting},
                                 {JobState::submitting, JobState::submitted},
                                 {JobState::submitted, JobState::running},
@@ -799,13 +793,7 @@ TEMPLATE_TEST_CASE("concurrent admission never exceeds the in-flight cap", "[sto
       }
     }
   };
-  std::vector<std::thread> threads;
-  for (int i = 0; i < 4; ++i) {
-    threads.emplace_back(worker, i);
-  }
-  for (auto& t : threads) {
-    t.join();
-  }
+  on_threads(4, worker);
   INFO((errors.empty() ? std::string() : errors.front()));
   REQUIRE(errors.empty());
   CHECK(done.load() == k_jobs);
@@ -862,12 +850,12 @@ TEMPLATE_TEST_CASE("workers that stall past their lease never create a job twice
           return;
         }
       }
-      auto admitted = store.admit_creates(id, sim_scope(), 2);
+      auto admitted = store.admit_creates(id, sim_scope(), 2, nullptr);
       if (!admitted) {
         note_error(admitted.error());
         return;
       }
-      for (const ClaimedJob& c : *admitted) {
+      for (const ClaimedJob& c : admitted->jobs) {
         Transition start = owned(c.job.row_id, c.lease, JobState::queued, JobState::submitting);
         auto started = store.apply_each({&start, 1});
         if (!started || started->front() != TransitionOutcome::applied) {

@@ -226,8 +226,8 @@ TEST_CASE("schema 007 gives existing jobs the provider their spec names", "[stor
   REQUIRE(claimed.has_value());
   CHECK(claimed->empty());  // queued, not failed; the claim ran on the new columns
   REQUIRE(store->set_provider_limits("kling", {0, 1, 5}).has_value());
-  auto admitted = store->admit_creates("w", WorkScope{"kling", false, std::nullopt}, 5);
+  auto admitted = store->admit_creates("w", WorkScope{"kling", false, std::nullopt}, 5, nullptr);
   REQUIRE(admitted.has_value());
-  REQUIRE(admitted->size() == 1);
-  CHECK(admitted->front().job.spec.provider == "kling");
+  REQUIRE(admitted->jobs.size() == 1);
+  CHECK(admitted->jobs.front().job.spec.provider == "kling");
 }

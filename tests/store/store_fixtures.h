@@ -12,6 +12,7 @@
 #include <iterator>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -69,6 +70,18 @@ inline std::unique_ptr<JobStore> open_store(const std::string& path,
   INFO((store ? std::string() : store.error().describe()));
   REQUIRE(store.has_value());
   return std::move(*store);
+}
+
+// Runs body(0), ..., body(count - 1) on a thread each and waits for them all.
+template <typename Body>
+void on_threads(int count, Body body) {
+  std::vector<std::thread> threads;
+  for (int i = 0; i < count; ++i) {
+    threads.emplace_back(body, i);
+  }
+  for (auto& thread : threads) {
+    thread.join();
+  }
 }
 
 inline Transition step(std::int64_t row_id, JobState from, JobState to, Millis at = 1000) {
