@@ -20,7 +20,10 @@
 
 namespace vb {
 
-enum class RemotePhase { queued, running, completed, failed, unknown };
+// `unknown`: a status word no table knows (treated as still running, with a notice). `lost`: the
+// provider says it does not know the id (expired, asked in another region or with another key):
+// not a failure, and no proof either way, so the engine looks for the id in the listing.
+enum class RemotePhase { queued, running, completed, failed, unknown, lost };
 
 const char* to_string(RemotePhase p);
 

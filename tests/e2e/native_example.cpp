@@ -17,7 +17,7 @@ void replace_all(std::string& text, const std::string& from, const std::string& 
 }  // namespace
 
 NativeRun run_native_example(const NativeExample& example, Route route,
-                             const std::vector<std::string>& sim_flags) {
+                             const std::vector<std::string>& sim_flags, const std::string& limits) {
   const std::string key = "sk-" + example.dialect + "-e2e";
   std::vector<std::string> flags = {"--dialect", example.dialect, "--gen-ms", "300",
                                     "--quiet",   "--require-key", key};
@@ -38,7 +38,7 @@ NativeRun run_native_example(const NativeExample& example, Route route,
                 "default = \"" + example.dialect + "-gw\"");
   }
   E2eFolder folder;
-  folder.write_config(8, toml);
+  folder.write_config(8, toml, limits);
   folder.set_env(example.key_env, key);
   folder.set_env("GATEWAY_API_KEY", key);
 

@@ -278,7 +278,7 @@ TEST_CASE("wan: native answers, UNKNOWN, the gateway's record and the listing", 
   auto unknown =
       p.parse_query(ok(R"({"request_id":"r","output":{"task_id":"t-1","task_status":"UNKNOWN"}})"));
   REQUIRE(unknown.has_value());
-  CHECK(unknown->phase == RemotePhase::unknown);
+  CHECK(unknown->phase == RemotePhase::lost);
   auto failed =
       p.parse_query(ok(R"({"output":{"task_status":"FAILED","code":"DataInspectionFailed",)"
                        R"("message":"inappropriate"}})"));
