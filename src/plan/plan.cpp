@@ -194,6 +194,13 @@ Status check_jobs(const Manifest& manifest, const Config& config) {
                   entry->config.provider.name + "\")";
       continue;
     }
+    if (problem.empty() && !spec.reference_images.empty() &&
+        !entry->dialect->takes_reference_images()) {
+      problem = std::string("reference_images: dialect ") + to_string(entry->dialect->dialect()) +
+                " has no reference-to-video route (vidu has); give first and last frames as "
+                "'images', or run the job on a vidu provider (provider \"" +
+                entry->config.provider.name + "\")";
+    }
     if (problem.empty()) {
       if (auto status = entry->dialect->check(spec); !status) {
         problem = status.error().message + " (provider \"" + entry->config.provider.name +

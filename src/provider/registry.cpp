@@ -44,7 +44,7 @@ constexpr DialectEntry k_entries[] = {
      {{}, {}, "per account and model, numbers unpublished; 429 Throttling.*"},
      &make<WanProvider>},
     {Dialect::vidu,
-     "Vidu: POST /ent/v2/{text2video|img2video|start-end2video}, Token auth; listed",
+     "Vidu: POST /ent/v2/{text2video|img2video|start-end2video|reference2video}, Token; listed",
      {{}, 5, "5 tasks at once per organisation, the rest queue; 429 QuotaExceeded"},
      &make<ViduProvider>},
     {Dialect::seedance,

@@ -81,6 +81,9 @@ class VideoProvider {
   // Dialect rules a manifest cannot know (allowed seconds, image kinds...).
   // The Error names the field, e.g. "seconds: ...".
   virtual Status check(const JobSpec& spec) const = 0;
+  // Whether the dialect has a route for JobSpec::reference_images (Vidu's reference2video); the
+  // plan refuses them for every other dialect before check() runs.
+  virtual bool takes_reference_images() const { return false; }
   // What a finished request of `phase` means (provider/answer_class.h): the dialect's own
   // status codes and error bodies, read by nobody else. `now` measures Retry-After dates.
   virtual AnswerClass classify(RequestPhase phase, const HttpResult& result, Millis now) const = 0;

@@ -33,8 +33,8 @@ NativeRun run_native_example(const NativeExample& example, Route route,
                              const std::vector<std::string>& sim_flags = {},
                              const std::string& limits = "");
 
-// Every job done from exactly one create, its file what the simulator served; the key stayed
-// at the API's origin.
+// Every job (at least the three of every example) done from exactly one create, its file what
+// the simulator served; the key stayed at the API's origin.
 void check_one_video_per_job(const NativeRun& run);
 
 }  // namespace vb::test
