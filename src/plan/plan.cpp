@@ -133,7 +133,7 @@ const ProviderCatalog::Entry* ProviderCatalog::find(const std::string& name) {
   if (chosen == nullptr) {
     return nullptr;
   }
-  Entry entry{m_config.for_provider(*chosen), make_provider(*chosen)};
+  Entry entry{provider_config(m_config, *chosen), make_provider(*chosen)};
   return &m_entries.emplace(key, std::move(entry)).first->second;
 }
 
