@@ -94,7 +94,7 @@ Result<ProviderRun> make_provider_run(const Config& config, const std::string& n
                 config.config_path);
   }
   ProviderRun run;
-  run.config = config.for_provider(*chosen);
+  run.config = provider_config(config, *chosen);
   run.provider = make_provider(*chosen);
   TransportOptions options;
   options.credentials = VB_TRY(make_credentials(*chosen, env));

@@ -1,6 +1,5 @@
 #include "config/config.h"
 
-#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -162,16 +161,6 @@ Config Config::for_provider(const ProviderConfig& chosen) const {
   out.provider = chosen;
   out.limits.max_in_flight = chosen.max_in_flight.value_or(limits.max_in_flight);
   out.limits.submits_per_minute = chosen.submits_per_minute.value_or(limits.submits_per_minute);
-  // The vendor's documented caps bound a provider that sets none of its own: Vidu runs 5 tasks
-  // at once per organisation, Ark's pro models 10 at 600 RPM (native-providers.md section 0).
-  const bool capped = chosen.dialect == Dialect::vidu || chosen.dialect == Dialect::seedance;
-  if (!chosen.max_in_flight && capped) {
-    out.limits.max_in_flight =
-        std::min(out.limits.max_in_flight, chosen.dialect == Dialect::vidu ? 5 : 10);
-  }
-  if (!chosen.submits_per_minute && chosen.dialect == Dialect::seedance) {
-    out.limits.submits_per_minute = std::min(out.limits.submits_per_minute, 600.0);
-  }
   out.limits.polls_per_second = chosen.polls_per_second.value_or(limits.polls_per_second);
   for (const auto& [model, sizes] : chosen.prices.usd_per_second) {
     for (const auto& [size, price] : sizes) {

@@ -165,7 +165,8 @@ struct Config {
   // The provider called `name` ("" = the default provider), or null.
   const ProviderConfig* find_provider(std::string_view name) const;
   // This configuration as seen by one provider's run: `provider` is that one,
-  // its own limits replace [limits], its prices add to [prices].
+  // its own limits replace [limits], its prices add to [prices]. The vendor's documented caps
+  // are applied on top by provider_config (provider/registry.h).
   Config for_provider(const ProviderConfig& chosen) const;
 };
 

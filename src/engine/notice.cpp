@@ -20,6 +20,8 @@ const char* to_string(NoticeKind kind) {
       return "character_created";
     case NoticeKind::unknown_status:
       return "unknown_status";
+    case NoticeKind::task_lost:
+      return "task_lost";
     case NoticeKind::job_timeout:
       return "job_timeout";
     case NoticeKind::no_listing:

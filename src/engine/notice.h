@@ -17,6 +17,7 @@ enum class NoticeKind {
   character_ambiguous,  // a character's create lost its answer now: never created again
   character_created,    // subject: the character's name
   unknown_status,       // a status word no table knows, treated as running
+  task_lost,            // the provider does not know a job's id: its listing is asked
   job_timeout,          // a job passed limits.job_timeout_ms and is still polled
   no_listing,           // the provider does not list videos: ambiguous jobs follow the policy
   listing_too_short,    // the listing does not reach back to a job's create

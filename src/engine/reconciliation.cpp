@@ -22,7 +22,9 @@ Status Reconciliation::load() {
   const JobState ambiguous[] = {JobState::ambiguous};
   JobStore& store = m_core.store();
   return m_core.each_stored(ambiguous, [&](JobRecord rec) -> Status {
-    if (m_left_to_user.contains(rec.row_id)) {
+    // A job created and then lost by the provider (its id unknown, its listing silent): no
+    // listing can prove that it never started, so only `vidbatch resolve` decides.
+    if (m_left_to_user.contains(rec.row_id) || rec.error_code == failure::task_lost) {
       return {};
     }
     auto sent = store.last_entered(rec.row_id, JobState::submitting);

@@ -65,6 +65,10 @@ struct LiveJob {
   Millis sent_at = 0;          // when the last create request left
   int finish_status = 0;       // HTTP status of the download being finished
   bool poll_directly = false;  // next status from its own query, not a listing
+  // The provider lost the job's id (RemotePhase::lost): its status comes from the listing.
+  bool lost = false;
+  // The listing showed it completed, naming no URL: its own query is asked once more.
+  bool lost_listed_done = false;
   // A page showed it completed, with this download URL: compared with its own answer.
   std::optional<std::string> listed_url;
 };

@@ -146,7 +146,8 @@ void RunEngine::Loop::route_due_jobs(Millis now) {
     } else if ((state == JobState::ready && (job->status_fresh || job->from_ledger)) ||
                state == JobState::downloading) {
       scheduler.waiting(WaitQueue::download).push_back(*timer);
-    } else if (m_sweep.enabled() && !job->poll_directly && generating(state)) {
+    } else if ((m_sweep.enabled() || (job->lost && m_sweep.may_list())) && !job->poll_directly &&
+               generating(state)) {
       scheduler.waiting(WaitQueue::sweep).push_back(*timer);
     } else {
       scheduler.waiting(WaitQueue::poll).push_back(*timer);

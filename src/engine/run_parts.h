@@ -172,9 +172,14 @@ class StatusPolls final : public RequestOwner {
   void on_status(LiveJob& job, const RemoteStatus& status, int http_status, Millis now);
   // What a status means for the job (a create answer's status too).
   void apply(LiveJob& job, const RemoteStatus& status, int http_status, Millis now);
+  // The provider lost the job's id and its listing does not settle the job: held `ambiguous`
+  // for `vidbatch resolve`, never created again nor failed.
+  void hold_lost(LiveJob& job, const std::string& why);
 
  private:
   void start(LiveJob& job, Millis now);
+  // RemotePhase::lost: the job's next checks look for its id in the listing (ListingSweep).
+  void on_lost(LiveJob& job, const RemoteStatus& status);
 
   RunCore& m_core;
   FailedRequests& m_failures;
@@ -301,9 +306,14 @@ class Reconciliation final : public RequestOwner {
 // error details come from the answer the dialect defines for them. A job it shows completed
 // does too, until one such query has answered with the same download URL as the page (none,
 // for OpenAI's Video objects): from then on a completed entry stands for the job's own answer.
+// Jobs whose id the provider lost (LiveJob::lost) are swept whether or not the option is on:
+// the listing is all that is left to say what became of them.
 class ListingSweep final : public RequestOwner {
  public:
   ListingSweep(RunCore& core, StatusPolls& polls);
+  // Whether the provider's listing may be asked (it has one, and it did not refuse it).
+  bool may_list() const;
+  // Whether every due job's status comes from the listing (limits.poll_by_listing).
   bool enabled() const;
   bool wants_page() const;
   void advance(Millis now);
@@ -313,8 +323,10 @@ class ListingSweep final : public RequestOwner {
 
  private:
   void begin();
-  void end();
+  // `walked`: the pages were read to the end of the walk (not cut by a failed page).
+  void end(bool walked, Millis now);
   void stop_sweeping(const std::string& why);
+  void settle_lost(LiveJob& job, const RemoteStatus& listed, int http_status, Millis now);
 
   RunCore& m_core;
   StatusPolls& m_polls;

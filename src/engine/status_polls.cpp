@@ -99,6 +99,9 @@ void StatusPolls::apply(LiveJob& job, const RemoteStatus& status, int http_statu
   switch (status.phase) {
     case RemotePhase::queued:
       break;
+    case RemotePhase::lost:
+      on_lost(job, status);
+      break;
     case RemotePhase::unknown:
       if (!job.unknown_status_noted) {
         job.unknown_status_noted = true;
@@ -134,6 +137,33 @@ void StatusPolls::apply(LiveJob& job, const RemoteStatus& status, int http_statu
                       http_status);
       break;
   }
+}
+
+void StatusPolls::on_lost(LiveJob& job, const RemoteStatus& status) {
+  const std::string what =
+      "the provider does not know task " + job.rec.remote_id + " ('" + status.raw_status + "')";
+  if (!m_sweep.may_list()) {
+    hold_lost(job, what + " and has no listing to find it in");
+    return;
+  }
+  if (job.lost_listed_done) {
+    hold_lost(job, what + "; its listing shows it completed but names no URL");
+    return;
+  }
+  if (!job.lost) {
+    job.lost = true;
+    m_core.notice(NoticeKind::task_lost, job.rec.batch + "/" + job.rec.spec.id,
+                  "job " + job.rec.spec.id + ": " + what + "; looking for it in the listing");
+  }
+}
+
+void StatusPolls::hold_lost(LiveJob& job, const std::string& why) {
+  const std::string message = why + "; never created again (vidbatch resolve decides)";
+  JobUpdate update;
+  update.error_code = failure::task_lost;
+  update.error_message = message;
+  m_core.transition(job, JobState::ambiguous, message, update);
+  m_core.forget(job);
 }
 
 }  // namespace vb

@@ -25,12 +25,16 @@ bool at_provider(const LiveJob& job) {
 ListingSweep::ListingSweep(RunCore& core, StatusPolls& polls)
     : m_core(core), m_polls(polls), m_pages(core) {}
 
+bool ListingSweep::may_list() const {
+  return !m_off && m_core.provider().can_list();
+}
+
 bool ListingSweep::enabled() const {
-  return !m_off && m_core.config().limits.poll_by_listing && m_core.provider().can_list();
+  return may_list() && m_core.config().limits.poll_by_listing;
 }
 
 bool ListingSweep::wants_page() const {
-  return enabled() && !m_pages.in_flight() &&
+  return may_list() && !m_pages.in_flight() &&
          (m_active || !m_core.scheduler().waiting(WaitQueue::sweep).empty());
 }
 
@@ -62,8 +66,9 @@ void ListingSweep::begin() {
   m_by_remote_id.clear();
   m_found = 0;
   m_pages.restart();
-  m_core.each_live([this](LiveJob& job) {
-    if (at_provider(job) && !job.rec.remote_id.empty()) {
+  const bool sweeping = enabled();
+  m_core.each_live([this, sweeping](LiveJob& job) {
+    if (at_provider(job) && !job.rec.remote_id.empty() && (sweeping || job.lost)) {
       m_by_remote_id.emplace(job.rec.remote_id, job.rec.row_id);
     }
   });
@@ -78,7 +83,7 @@ void ListingSweep::on_answer(std::int64_t, HttpResult& result, Millis now) {
     if (kind == AnswerKind::rejected || (counts && ++m_failures >= k_failures_to_stop)) {
       stop_sweeping("the provider does not list videos here (" + page.error().message + ")");
     }
-    end();
+    end(false, now);
     return;
   }
   m_failures = 0;
@@ -94,6 +99,10 @@ void ListingSweep::on_answer(std::int64_t, HttpResult& result, Millis now) {
     }
     LiveJob& job = *found;
     m_found += 1;
+    if (job.lost) {
+      settle_lost(job, video.status, result.response.status, now);
+      continue;
+    }
     const bool completed = video.status.phase == RemotePhase::completed;
     if (still_generating(video.status.phase) ||
         (completed && m_listed_answers == ListedAnswers::final)) {
@@ -111,15 +120,39 @@ void ListingSweep::on_answer(std::int64_t, HttpResult& result, Millis now) {
   if (page->has_more && targets_left && !m_by_remote_id.empty() && m_pages.pages() < m_max_pages) {
     return;  // advance() asks for the next page
   }
-  end();
+  end(true, now);
 }
 
-// Jobs the sweep did not find are queried one by one this time.
-void ListingSweep::end() {
+// A job whose id the provider lost, found in the listing: the status there is all there is. A
+// completed entry without a URL proves the video was made: its own query is asked once more.
+void ListingSweep::settle_lost(LiveJob& job, const RemoteStatus& listed, int http_status,
+                               Millis now) {
+  if (listed.phase == RemotePhase::completed && listed.video_url.empty()) {
+    job.lost_listed_done = true;
+    job.poll_directly = true;
+    m_core.schedule(job, now);
+    return;
+  }
+  m_polls.on_status(job, listed, http_status, now);
+}
+
+// Jobs the sweep did not find are queried one by one this time; a job whose id the provider
+// lost is held, unless a failed page cut the walk short (then it is looked for again).
+void ListingSweep::end(bool walked, Millis now) {
   int unseen = 0;
   auto& polls = m_core.scheduler().waiting(WaitQueue::poll);
   for (const Timer& target : m_targets) {
     if (LiveJob* job = m_core.due_job(target)) {
+      if (job->lost && (walked || !may_list())) {
+        m_polls.hold_lost(*job, "the provider does not know task " + job->rec.remote_id +
+                                    (walked ? " and its listing does not show it"
+                                            : " and its listing cannot be read"));
+        continue;
+      }
+      if (job->lost) {
+        m_core.schedule(*job, now + job->poll_interval);
+        continue;
+      }
       job->poll_directly = true;
       polls.push_back(target);
       unseen += 1;

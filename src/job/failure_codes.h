@@ -25,6 +25,8 @@ inline constexpr const char* character_ambiguous = "character_ambiguous";
 inline constexpr const char* character_resent = "character_resent";
 // Generation, status and download.
 inline constexpr const char* timeout = "timeout";  // limits.job_timeout_ms
+// The provider no longer knows the job's id and its listing does not settle the job (ambiguous).
+inline constexpr const char* task_lost = "task_lost";
 inline constexpr const char* content_expired = "content_expired";
 inline constexpr const char* disk_write_failed = "disk_write_failed";
 inline constexpr const char* unreadable_answer = "unreadable_answer";

@@ -71,14 +71,18 @@ std::string JobSpec::canonical_json() const {
   if (derived != DerivedKind::none) {
     put(to_string(derived), parent);
   }
-  if (!characters.empty()) {
-    w.Key("characters");
-    w.StartArray();
-    for (const auto& name : characters) {
-      w.String(name.c_str(), static_cast<rapidjson::SizeType>(name.size()));
+  const auto put_list = [&w](const char* key, const std::vector<std::string>& list) {
+    if (!list.empty()) {
+      w.Key(key);
+      w.StartArray();
+      for (const auto& item : list) {
+        w.String(item.c_str(), static_cast<rapidjson::SizeType>(item.size()));
+      }
+      w.EndArray();
     }
-    w.EndArray();
-  }
+  };
+  put_list("reference_images", reference_images);
+  put_list("characters", characters);
   put("character_url", character_url);
   put("character_timestamps", character_timestamps);
   if (watermark) {
@@ -120,6 +124,25 @@ std::optional<bool> bool_member(const rapidjson::Value& obj, const char* key) {
   return it->value.GetBool();
 }
 
+// An optional list of strings into `out`; false when it is not one.
+bool string_list_member(const rapidjson::Value& obj, const char* key,
+                        std::vector<std::string>& out) {
+  auto it = obj.FindMember(key);
+  if (it == obj.MemberEnd()) {
+    return true;
+  }
+  if (!it->value.IsArray()) {
+    return false;
+  }
+  for (const auto& item : it->value.GetArray()) {
+    if (!item.IsString()) {
+      return false;
+    }
+    out.emplace_back(item.GetString(), item.GetStringLength());
+  }
+  return true;
+}
+
 // The fields canonical_json() writes only when set; false on a wrong type.
 bool read_optional_fields(const rapidjson::Value& doc, JobSpec& spec) {
   spec.provider = string_member(doc, "provider").value_or("");
@@ -129,16 +152,9 @@ bool read_optional_fields(const rapidjson::Value& doc, JobSpec& spec) {
       spec.parent = *parent;
     }
   }
-  if (auto it = doc.FindMember("characters"); it != doc.MemberEnd()) {
-    if (!it->value.IsArray()) {
-      return false;
-    }
-    for (const auto& name : it->value.GetArray()) {
-      if (!name.IsString()) {
-        return false;
-      }
-      spec.characters.emplace_back(name.GetString(), name.GetStringLength());
-    }
+  if (!string_list_member(doc, "reference_images", spec.reference_images) ||
+      !string_list_member(doc, "characters", spec.characters)) {
+    return false;
   }
   spec.character_url = string_member(doc, "character_url").value_or("");
   spec.character_timestamps = string_member(doc, "character_timestamps").value_or("");

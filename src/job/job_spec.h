@@ -47,7 +47,10 @@ struct JobSpec {
   Orientation orientation = Orientation::landscape;
   std::string size = "small";       // small | large | WxH
   std::vector<std::string> images;  // URLs, or absolute local paths (resolved against the manifest)
-  std::string provider;             // a [providers.NAME] of the config; empty: the default provider
+  // Pictures whose subjects the video shows (not its frames): a dialect with a reference route
+  // (Vidu's reference2video) takes them; the others refuse them.
+  std::vector<std::string> reference_images;
+  std::string provider;  // a [providers.NAME] of the config; empty: the default provider
   DerivedKind derived = DerivedKind::none;
   std::string parent;                   // the parent job's id when derived != none
   std::vector<std::string> characters;  // names from the manifest's `characters` section

@@ -47,10 +47,12 @@ bool is_allowed_transition(JobState from, JobState to) {
       // queued: the create certainly did not start a video (connect failure, 429, 5xx).
       return to == S::submitted || to == S::running || to == S::ready || to == S::queued ||
              to == S::ambiguous || to == S::failed;
+    // ambiguous: the provider lost the id and its listing does not settle the job.
     case S::submitted:
-      return to == S::running || to == S::ready || to == S::failed || to == S::canceled;
+      return to == S::running || to == S::ready || to == S::failed || to == S::canceled ||
+             to == S::ambiguous;
     case S::running:
-      return to == S::ready || to == S::failed || to == S::canceled;
+      return to == S::ready || to == S::failed || to == S::canceled || to == S::ambiguous;
     case S::ready:
       return to == S::downloading || to == S::failed || to == S::canceled;
     case S::downloading:

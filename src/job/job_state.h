@@ -3,6 +3,7 @@
 //   queued -> submitting -> submitted -> running -> ready -> downloading -> done
 //                 |  \-> queued (create certainly not received: retry later)
 //                 \-> ambiguous (request left, answer lost: never resubmitted automatically)
+//   submitted | running -> ambiguous (the provider lost the id; the listing does not settle it)
 //   any state but submitting/downloading/done -> failed | canceled (a create or
 //   download in flight must end first: it may already have been paid for)
 //   failed | canceled -> queued, and done -> queued for a video that does not match its

@@ -318,6 +318,8 @@ bool apply_job_option(const YamlTree& tree, const YamlEntry& entry, LocalFiles& 
     }
   } else if (key == "images") {
     spec.images = read_images(tree, entry, files, sink).value_or(spec.images);
+  } else if (key == "reference_images") {
+    spec.reference_images = read_images(tree, entry, files, sink).value_or(spec.reference_images);
   } else if (key == "watermark") {
     if (const auto watermark = read_bool(entry, sink)) {
       spec.watermark = *watermark;

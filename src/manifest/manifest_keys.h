@@ -12,15 +12,22 @@ namespace vb {
 inline const std::vector<std::string_view> k_manifest_top_keys = {"batch", "defaults", "characters",
                                                                   "jobs"};
 // `defaults`: the keys shared by all jobs of an entry, plus variants.
-inline const std::vector<std::string_view> k_manifest_default_keys =
-    {"model",    "seconds",   "orientation", "size",          "images",
-     "provider", "watermark", "private",     "character_url", "character_timestamps",
-     "params",   "variants"};
-inline const std::vector<std::string_view> k_manifest_job_keys =
-    {"id",          "prompt",    "prompts_from", "model",         "seconds",
-     "orientation", "size",      "images",       "provider",      "remix_of",
-     "edit_of",     "extend_of", "characters",   "character_url", "character_timestamps",
-     "watermark",   "private",   "params",       "matrix",        "variants"};
+inline const std::vector<std::string_view> k_manifest_default_keys = {
+    // the video
+    "model", "seconds", "orientation", "size", "images", "reference_images",
+    // where and how it is made
+    "provider", "watermark", "private", "character_url", "character_timestamps", "params",
+    // how many takes
+    "variants"};
+inline const std::vector<std::string_view> k_manifest_job_keys = {
+    // the job
+    "id", "prompt", "prompts_from",
+    // the video
+    "model", "seconds", "orientation", "size", "images", "reference_images", "provider",
+    // what it starts from
+    "remix_of", "edit_of", "extend_of", "characters", "character_url", "character_timestamps",
+    // how it is made, how many
+    "watermark", "private", "params", "matrix", "variants"};
 // Job keys that only make sense on one job: `defaults` refuses them.
 inline const std::vector<std::string_view> k_manifest_job_only_keys = {"id",           "prompt",
                                                                        "prompts_from", "remix_of",

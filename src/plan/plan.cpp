@@ -133,7 +133,7 @@ const ProviderCatalog::Entry* ProviderCatalog::find(const std::string& name) {
   if (chosen == nullptr) {
     return nullptr;
   }
-  Entry entry{m_config.for_provider(*chosen), make_provider(*chosen)};
+  Entry entry{provider_config(m_config, *chosen), make_provider(*chosen)};
   return &m_entries.emplace(key, std::move(entry)).first->second;
 }
 
@@ -193,6 +193,13 @@ Status check_jobs(const Manifest& manifest, const Config& config) {
                   std::to_string(i) + "]." + param->message + " (provider \"" +
                   entry->config.provider.name + "\")";
       continue;
+    }
+    if (problem.empty() && !spec.reference_images.empty() &&
+        !entry->dialect->takes_reference_images()) {
+      problem = std::string("reference_images: dialect ") + to_string(entry->dialect->dialect()) +
+                " has no reference-to-video route (vidu has); give first and last frames as "
+                "'images', or run the job on a vidu provider (provider \"" +
+                entry->config.provider.name + "\")";
     }
     if (problem.empty()) {
       if (auto status = entry->dialect->check(spec); !status) {

@@ -1,5 +1,6 @@
 #include "provider/registry.h"
 
+#include <algorithm>
 #include <iterator>
 
 #include "config/api_key.h"
@@ -44,12 +45,13 @@ constexpr DialectEntry k_entries[] = {
      {{}, {}, "per account and model, numbers unpublished; 429 Throttling.*"},
      &make<WanProvider>},
     {Dialect::vidu,
-     "Vidu: POST /ent/v2/{text2video|img2video|start-end2video}, Token auth; listed",
-     {{}, 5, "5 tasks at once per organisation, the rest queue; 429 QuotaExceeded"},
+     "Vidu: POST /ent/v2/{text2video|img2video|start-end2video|reference2video}, Token; listed",
+     {{}, 5, "5 tasks at once per organisation, the rest queue; 429 QuotaExceeded", true},
      &make<ViduProvider>},
     {Dialect::seedance,
      "Seedance (Ark): POST /contents/generations/tasks, content[]; listed",
-     {600.0, 10, "RPM 600, 10 at once (pro; lite 300 / 5), the rest queue; 429 RateLimitExceeded"},
+     {600.0, 10, "RPM 600, 10 at once (pro; lite 300 / 5), the rest queue; 429 RateLimitExceeded",
+      true},
      &make<SeedanceProvider>},
     {Dialect::chat,
      "gateways' chat completions for video: one open stream per video, no id, no listing",
@@ -76,6 +78,22 @@ const DialectEntry& dialect_entry(Dialect dialect) {
 
 std::unique_ptr<VideoProvider> make_provider(const ProviderConfig& config) {
   return dialect_entry(config.dialect).make(config);
+}
+
+Config provider_config(const Config& config, const ProviderConfig& chosen) {
+  Config out = config.for_provider(chosen);
+  const DocumentedLimits& documented = dialect_entry(chosen.dialect).limits;
+  if (!documented.binding) {
+    return out;
+  }
+  if (!chosen.max_in_flight && documented.max_in_flight) {
+    out.limits.max_in_flight = std::min(out.limits.max_in_flight, *documented.max_in_flight);
+  }
+  if (!chosen.submits_per_minute && documented.submits_per_minute) {
+    out.limits.submits_per_minute =
+        std::min(out.limits.submits_per_minute, *documented.submits_per_minute);
+  }
+  return out;
 }
 
 Result<std::unique_ptr<Credentials>> make_credentials(const ProviderConfig& config,

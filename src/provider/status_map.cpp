@@ -59,6 +59,8 @@ const char* to_string(RemotePhase p) {
       return "failed";
     case RemotePhase::unknown:
       return "unknown";
+    case RemotePhase::lost:
+      return "lost";
   }
   return "unknown";
 }

@@ -20,7 +20,10 @@
 
 namespace vb {
 
-enum class RemotePhase { queued, running, completed, failed, unknown };
+// `unknown`: a status word no table knows (treated as still running, with a notice). `lost`: the
+// provider says it does not know the id (expired, asked in another region or with another key):
+// not a failure, and no proof either way, so the engine looks for the id in the listing.
+enum class RemotePhase { queued, running, completed, failed, unknown, lost };
 
 const char* to_string(RemotePhase p);
 
@@ -78,6 +81,9 @@ class VideoProvider {
   // Dialect rules a manifest cannot know (allowed seconds, image kinds...).
   // The Error names the field, e.g. "seconds: ...".
   virtual Status check(const JobSpec& spec) const = 0;
+  // Whether the dialect has a route for JobSpec::reference_images (Vidu's reference2video); the
+  // plan refuses them for every other dialect before check() runs.
+  virtual bool takes_reference_images() const { return false; }
   // What a finished request of `phase` means (provider/answer_class.h): the dialect's own
   // status codes and error bodies, read by nobody else. `now` measures Retry-After dates.
   virtual AnswerClass classify(RequestPhase phase, const HttpResult& result, Millis now) const = 0;

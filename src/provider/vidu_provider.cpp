@@ -14,6 +14,7 @@ namespace vb {
 namespace {
 
 constexpr int k_page_size = 100;
+constexpr std::size_t k_max_references = 7;  // reference2video's images: 1 to 7
 
 // The first creation of a task: its URL and cover.
 void read_creations(const rapidjson::Value& task, RemoteStatus& s) {
@@ -75,11 +76,45 @@ std::optional<AnswerClass> classify_reason(RequestPhase phase, const std::string
   return std::nullopt;
 }
 
+// reference2video: 1 to 7 image URLs, no frames, on the models that have the route.
+Status check_references(const JobSpec& spec) {
+  const auto& references = spec.reference_images;
+  if (references.empty()) {
+    return {};
+  }
+  if (!spec.images.empty()) {
+    return fail(ErrorCode::invalid_input,
+                "images: a job with reference_images has no frames (Vidu's reference2video "
+                "takes the references only); remove 'images' or 'reference_images'");
+  }
+  if (references.size() > k_max_references) {
+    return fail(ErrorCode::invalid_input,
+                "reference_images: Vidu takes 1 to 7, got " + std::to_string(references.size()));
+  }
+  for (const auto& image : references) {
+    if (!image.starts_with("https://") && !image.starts_with("http://")) {
+      return fail(ErrorCode::invalid_input,
+                  "reference_images: '" + image +
+                      "' is a local file; Vidu takes image URLs (give its https:// URL)");
+    }
+  }
+  if (spec.model != "viduq2" && spec.model != "viduq1" && spec.model != "vidu2.0") {
+    return fail(ErrorCode::invalid_input,
+                "model: Vidu's reference2video runs on viduq2, viduq1 or vidu2.0 (no -pro or "
+                "-turbo), got '" +
+                    spec.model + "'");
+  }
+  return {};
+}
+
 }  // namespace
 
 ViduProvider::ViduProvider(ProviderConfig config) : m_config(std::move(config)) {}
 
 std::string_view ViduProvider::route(const JobSpec& spec) {
+  if (!spec.reference_images.empty()) {
+    return "reference2video";
+  }
   switch (spec.images.size()) {
     case 0:
       return "text2video";
@@ -104,6 +139,9 @@ Status ViduProvider::check(const JobSpec& spec) const {
   }
   if (auto frames = check_frame_urls(spec, "Vidu"); !frames) {
     return frames;
+  }
+  if (auto references = check_references(spec); !references) {
+    return references;
   }
   const bool classic = spec.model == "vidu2.0" || spec.model == "vidu1.5";
   const bool q1 = spec.model.starts_with("viduq1");
@@ -156,15 +194,18 @@ Result<HttpRequest> ViduProvider::create_request(const JobSpec& spec,
   w.StartObject();
   json_put(w, "model", spec.model);
   json_put(w, "prompt", spec.prompt);
-  if (!spec.images.empty()) {
+  // The route tells Vidu what the images are: frames, or the subjects' references.
+  const auto& images = spec.reference_images.empty() ? spec.images : spec.reference_images;
+  if (!images.empty()) {
     w.Key("images");
     w.StartArray();
-    for (const auto& image : spec.images) {
+    for (const auto& image : images) {
       w.String(image.c_str(), static_cast<rapidjson::SizeType>(image.size()));
     }
     w.EndArray();
-  } else {
-    // With images, the first frame decides the frame.
+  }
+  if (spec.images.empty()) {
+    // With frames, the first frame decides the frame.
     json_put(w, "aspect_ratio", spec.orientation == Orientation::portrait ? "9:16" : "16:9");
   }
   w.Key("duration");

@@ -3,7 +3,8 @@
 // base_url = "https://gateway.example/vidu").
 //
 // The job chooses the create route: no image text2video, one image img2video (the first frame),
-// two images start-end2video (first and last frame). Every create carries payload = job_key
+// two images start-end2video (first and last frame), reference_images (1 to 7 pictures of the
+// subjects, on viduq2, viduq1 or vidu2.0) reference2video. Every create carries payload = job_key
 // (batch/job), which the task query echoes; a lost create is found in the task listing by the
 // tag where the listing shows it, else by prompt, model and duration within the request's time
 // window. Queried on /ent/v2/tasks/{id}/creations: created/queueing/processing/success/failed
@@ -23,6 +24,7 @@ class ViduProvider final : public VideoProvider {
 
   Dialect dialect() const override { return Dialect::vidu; }
   Status check(const JobSpec& spec) const override;
+  bool takes_reference_images() const override { return true; }
   AnswerClass classify(RequestPhase phase, const HttpResult& result, Millis now) const override;
   Result<HttpRequest> create_request(const JobSpec& spec,
                                      const CreateContext& context) const override;
@@ -49,7 +51,7 @@ class ViduProvider final : public VideoProvider {
   }
   Result<std::string> parse_character(const HttpResponse&) const override;
 
-  // "text2video", "img2video" or "start-end2video": the create route of a job.
+  // "text2video", "img2video", "start-end2video" or "reference2video": the create route of a job.
   static std::string_view route(const JobSpec& spec);
 
  private:

@@ -99,8 +99,10 @@ RemoteStatus output_status(const rapidjson::Value& output) {
   RemoteStatus s;
   s.raw_status = json_string(output, "task_status");
   // UNKNOWN: an id DashScope does not know (expired, another region or key), not a failure.
-  s.phase = s.raw_status == "UNKNOWN" || s.raw_status == "SUSPENDED" ? RemotePhase::unknown
-                                                                     : map_status(s.raw_status);
+  // SUSPENDED is in the SDK's enum only, meaning undocumented.
+  s.phase = s.raw_status == "UNKNOWN"     ? RemotePhase::lost
+            : s.raw_status == "SUSPENDED" ? RemotePhase::unknown
+                                          : map_status(s.raw_status);
   if (s.phase == RemotePhase::failed) {
     const std::string code = json_string(output, "code");
     s.error_code = code == "DataInspectionFailed" ? "moderation"

@@ -6,7 +6,8 @@
 // as "W*H") and first-frame image-to-video (*-i2v, `resolution` "720P") on the video-synthesis
 // route, first+last frame (*-kf2v) on the image2video route; queried on /api/v1/tasks/{id}.
 // UNKNOWN is an id DashScope does not know (expired after 24 h, another region or key): not a
-// failure, so the job keeps polling (a notice says so) and never creates again. A lost create is
+// failure but RemotePhase::lost, which sends the job to the task listing (found: its status
+// there; not found: held `ambiguous`), never to a new create. A lost create is
 // found in the task listing by model within the request's time window (DashScope has no client
 // tag). Errors are {request_id, code, message} with string codes. Gateways answer a create with an
 // OpenAI video object and a query with new-api's task record; both are read. Images are http(s)

@@ -48,7 +48,8 @@ std::string E2eFolder::write_manifest(const std::string& batch, int count,
   return file;
 }
 
-void E2eFolder::write_config(int max_in_flight, const std::string& extra) const {
+void E2eFolder::write_config(int max_in_flight, const std::string& extra,
+                             const std::string& limits) const {
   std::ofstream(path("vidbatch.toml"))
       << "[limits]\n"
          "max_in_flight = "
@@ -58,7 +59,8 @@ void E2eFolder::write_config(int max_in_flight, const std::string& extra) const 
          "polls_per_second = 200\n"
          "poll_interval_ms = 100\n"
          "poll_interval_max_ms = 400\n"
-         "[http]\n"
+      << limits
+      << "[http]\n"
          "request_timeout_ms = 5000\n"
          "[retry]\n"
          "base_delay_ms = 20\n"

@@ -39,7 +39,9 @@ class E2eFolder {
                              const std::map<int, std::string>& prompt_overrides = {}) const;
   // Writes the config used by run(); `extra` is appended: keys of [retry] (the last table), then
   // new tables.
-  void write_config(int max_in_flight = 16, const std::string& extra = "") const;
+  // `limits`: more lines of the [limits] table; `extra`: more tables after it.
+  void write_config(int max_in_flight = 16, const std::string& extra = "",
+                    const std::string& limits = "") const;
   // Replaces the config with exactly `toml`.
   void write_raw_config(const std::string& toml) const;
 

@@ -27,12 +27,14 @@ struct NativeRun {
   int files_as_recorded = 0;  // saved files whose hash is the ledger's (read before clean-up)
 };
 
-// `sim_flags` are added to the simulator's; the gateway routes use provider "<dialect>-gw".
+// `sim_flags` are added to the simulator's; the gateway routes use provider "<dialect>-gw";
+// `limits`: more lines of the config's [limits] table.
 NativeRun run_native_example(const NativeExample& example, Route route,
-                             const std::vector<std::string>& sim_flags = {});
+                             const std::vector<std::string>& sim_flags = {},
+                             const std::string& limits = "");
 
-// Every job done from exactly one create, its file what the simulator served; the key stayed
-// at the API's origin.
+// Every job (at least the three of every example) done from exactly one create, its file what
+// the simulator served; the key stayed at the API's origin.
 void check_one_video_per_job(const NativeRun& run);
 
 }  // namespace vb::test

@@ -1,7 +1,8 @@
 // End-to-end: jobs/examples/wan.yaml (text-to-video, first frame, first+last frame) with
 // config/wan.toml against `vidbatch-sim --dialect wan`: directly (Bearer, X-DashScope-Async) and
 // through a /wan gateway in both answer shapes. A lost create is found in the task listing by
-// model and time and adopted; an expired OSS URL is queried again, never generated again.
+// model and time and adopted; an expired OSS URL is queried again, never generated again. A task
+// that answers UNKNOWN is followed through the listing and, where it cannot settle it, held.
 #include <catch2/catch.hpp>
 
 #include <fstream>
@@ -28,6 +29,49 @@ TEST_CASE("wan: the example runs direct and through a gateway in both shapes", "
 TEST_CASE("wan: lost create answers are found in the listing, never paid twice", "[e2e][wan]") {
   NativeRun run = run_native_example(k_wan, Route::direct, {"--lose-create-answers", "3"});
   check_one_video_per_job(run);
+}
+
+TEST_CASE("wan: a task that answers UNKNOWN is looked up in the listing, not created again",
+          "[e2e][wan]") {
+  // Each task's first query answers UNKNOWN (as asked in another region) while the listing
+  // still shows the task: the listing, not a new create, follows the job, and once it shows the
+  // task done the job's own query is asked again and names the URL. Statuses come from queries
+  // otherwise, so every listing page here was asked for a lost id.
+  NativeRun run = run_native_example(k_wan, Route::direct, {"--unknown-queries", "1"},
+                                     "poll_by_listing = false\n");
+  check_one_video_per_job(run);
+  CHECK(run.stats["faults_injected"]["unknown_query"].GetInt() == 3);
+  CHECK(run.stats["requests_by_route"].HasMember("GET /api/v1/tasks"));
+  CHECK(run.result.err.find("('UNKNOWN'); looking for it in the listing") != std::string::npos);
+}
+
+TEST_CASE("wan: a task that stays UNKNOWN is held ambiguous, never failed nor created again",
+          "[e2e][wan]") {
+  // Without the listing's verdict the jobs would poll until limits.job_timeout_ms failed them.
+  const std::string limits = "job_timeout_ms = 20000\n";
+  // Still listed (done, but the listing names no URL) / expired with its task: not listed.
+  for (const auto& flags : {std::vector<std::string>{"--unknown-queries", "1000000"},
+                            std::vector<std::string>{"--task-ttl-ms", "1"}}) {
+    DYNAMIC_SECTION(flags[0]) {
+      NativeRun run = run_native_example(k_wan, Route::direct, flags, limits);
+      INFO(run.result.out << run.result.err);
+      CHECK(run.result.exit_code != 0);
+      CHECK(run.stats["creates_total"].GetInt() == 3);
+      CHECK(run.stats["requests_by_route"].HasMember("GET /api/v1/tasks"));
+      int held = 0;
+      for (const auto& job : run.jobs) {
+        INFO("job " << job.spec.id << ": " << job.error_message);
+        CHECK(creates_for(run.stats, job.spec.prompt) == 1);
+        // A query that lands in the 1 ms between the task's end and its expiry may fetch it.
+        CHECK((job.state == JobState::ambiguous || job.state == JobState::done));
+        if (job.state == JobState::ambiguous) {
+          CHECK(job.error_code == "task_lost");
+          held += 1;
+        }
+      }
+      CHECK(held >= (flags[0] == "--unknown-queries" ? 3 : 1));
+    }
+  }
 }
 
 TEST_CASE("wan: an expired video URL is queried again, not generated again", "[e2e][wan]") {

@@ -53,7 +53,9 @@ TEST_CASE("job spec: the optional fields round-trip and are left out when unset"
   const std::string plain = s.canonical_json();
   CHECK(plain.find("provider") == std::string::npos);
   CHECK(plain.find("watermark") == std::string::npos);
+  CHECK(plain.find("reference_images") == std::string::npos);
   s.provider = "gateway";
+  s.reference_images = {"https://cdn.example/cat.png", "https://cdn.example/sill.png"};
   s.derived = DerivedKind::edit;
   s.parent = "base-shot";
   s.characters = {"mira", "otto"};
@@ -67,6 +69,7 @@ TEST_CASE("job spec: the optional fields round-trip and are left out when unset"
   CHECK(back->derived == DerivedKind::edit);
   CHECK(back->parent == "base-shot");
   CHECK(back->characters == s.characters);
+  CHECK(back->reference_images == s.reference_images);
   CHECK(back->character_url == s.character_url);
   CHECK(back->character_timestamps == "1,3");
   CHECK(back->watermark == std::optional<bool>(false));
@@ -84,7 +87,7 @@ TEST_CASE("job spec: location is not part of identity", "[job]") {
 
 TEST_CASE("job spec: every identity field changes the canonical JSON", "[job]") {
   const JobSpec base = full_spec();
-  auto change = GENERATE(range(0, 16));
+  auto change = GENERATE(range(0, 17));
   JobSpec other = base;
   switch (change) {
     case 0:
@@ -136,6 +139,9 @@ TEST_CASE("job spec: every identity field changes the canonical JSON", "[job]") 
       break;
     case 15:
       other.private_video = true;
+      break;
+    case 16:
+      other.reference_images = {"https://cdn.example/cat.png"};
       break;
   }
   INFO("change " << change);

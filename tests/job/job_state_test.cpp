@@ -25,8 +25,9 @@ constexpr int k_expected[k_job_state_count][k_job_state_count] = {
     // job must first learn its fate (submitted or ambiguous). See the report: the header's
     // "any non-terminal -> failed | canceled" line says otherwise.
     /* submitting  */ {1, 0, 1, 1, 1, 0, 0, 1, 0, 1},
-    /* submitted   */ {0, 0, 0, 1, 1, 0, 0, 1, 1, 0},
-    /* running     */ {0, 0, 0, 0, 1, 0, 0, 1, 1, 0},
+    // submitted/running -> ambiguous: the provider lost the id, the listing does not settle it.
+    /* submitted   */ {0, 0, 0, 1, 1, 0, 0, 1, 1, 1},
+    /* running     */ {0, 0, 0, 0, 1, 0, 0, 1, 1, 1},
     /* ready       */ {0, 0, 0, 0, 0, 1, 0, 1, 1, 0},
     // downloading -> ready: the transfer broke or the process restarted.
     /* downloading */ {0, 0, 0, 0, 1, 0, 1, 1, 0, 0},

@@ -58,9 +58,9 @@ TEST_CASE("every problem of a bad manifest is listed, in file order", "[manifest
           "'1280x720', got 'huge'",
           "bad.yaml:17:14: jobs[3].seconds: must be between 1 and 60, got 90",
           "bad.yaml:18:5: jobs[3].colour: unknown key 'colour'; expected one of: id, prompt, "
-          "prompts_from, model, seconds, orientation, size, images, provider, remix_of, edit_of, "
-          "extend_of, characters, character_url, character_timestamps, watermark, private, params, "
-          "matrix, variants",
+          "prompts_from, model, seconds, orientation, size, images, reference_images, provider, "
+          "remix_of, edit_of, extend_of, characters, character_url, character_timestamps, "
+          "watermark, private, params, matrix, variants",
       });
   // The file under jobs/examples/bad has the same ten problems.
   CHECK(std::count(result.error().message.begin(), result.error().message.end(), '^') == 10);

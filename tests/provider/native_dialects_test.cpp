@@ -278,7 +278,7 @@ TEST_CASE("wan: native answers, UNKNOWN, the gateway's record and the listing", 
   auto unknown =
       p.parse_query(ok(R"({"request_id":"r","output":{"task_id":"t-1","task_status":"UNKNOWN"}})"));
   REQUIRE(unknown.has_value());
-  CHECK(unknown->phase == RemotePhase::unknown);
+  CHECK(unknown->phase == RemotePhase::lost);
   auto failed =
       p.parse_query(ok(R"({"output":{"task_status":"FAILED","code":"DataInspectionFailed",)"
                        R"("message":"inappropriate"}})"));
@@ -331,6 +331,46 @@ TEST_CASE("vidu: the images choose the route; the job key is the payload", "[pro
   CHECK_FALSE(p.check(spec_of("vidu2.0", 5)));
   CHECK_FALSE(p.check(spec_of("kling-v2-6", 5)));
   CHECK(p.check(spec_of("viduq2-pro", 10)));
+}
+
+TEST_CASE("vidu: reference_images go to reference2video as its images", "[provider]") {
+  const ViduProvider p(config_of(Dialect::vidu, "https://vidu.test"));
+  CHECK(p.takes_reference_images());
+  CreateContext context;
+  context.job_key = "vb-batch-job";
+  JobSpec refs = spec_of("viduq2", 5);
+  refs.reference_images = {"https://i/cat.png", "https://i/window.png"};
+  refs.orientation = Orientation::portrait;
+  CHECK(p.check(refs));
+  auto req = p.create_request(refs, context).value();
+  CHECK(req.url == "https://vidu.test/ent/v2/reference2video");
+  auto body = body_of(req);
+  REQUIRE(body["images"].Size() == 2);
+  CHECK(std::string(body["images"][1].GetString()) == "https://i/window.png");
+  CHECK(std::string(body["prompt"].GetString()) == refs.prompt);
+  CHECK(std::string(body["model"].GetString()) == "viduq2");
+  CHECK(std::string(body["aspect_ratio"].GetString()) == "9:16");
+  CHECK(std::string(body["payload"].GetString()) == "vb-batch-job");
+
+  JobSpec with_frames = refs;
+  with_frames.images = {"https://i/first.png"};
+  CHECK_FALSE(p.check(with_frames));
+  JobSpec eight = refs;
+  eight.reference_images.assign(8, "https://i/x.png");
+  CHECK_FALSE(p.check(eight));
+  JobSpec local = refs;
+  local.reference_images = {"/home/me/cat.png"};
+  CHECK_FALSE(p.check(local));
+  JobSpec pro = refs;
+  pro.model = "viduq2-pro";
+  auto refused = p.check(pro);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().message.starts_with("model: Vidu's reference2video runs on viduq2"));
+  JobSpec q1 = refs;
+  q1.model = "viduq1";
+  q1.size = "large";
+  CHECK(p.check(q1));
+  CHECK_FALSE(WanProvider(config_of(Dialect::wan, "https://wan.test")).takes_reference_images());
 }
 
 TEST_CASE("vidu: creations, cover, record and listing", "[provider]") {

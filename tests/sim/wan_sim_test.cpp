@@ -1,6 +1,6 @@
 // vidbatch-sim --dialect wan over real sockets: the asynchronous create header, DashScope's string
-// error codes, UNKNOWN for forgotten tasks, URLs issued once, the task listing, vendor refusals,
-// the gateway prefix and a wire fault in front.
+// error codes, UNKNOWN for forgotten tasks (and, with --unknown-queries, for listed ones), URLs
+// issued once, the task listing, vendor refusals, the gateway prefix and a wire fault in front.
 #include "sim/native_sim.h"
 #include "support/fake_fs.h"
 
@@ -150,6 +150,20 @@ TEST_CASE("sim wan: failures, UNKNOWN for forgotten ids, and a URL issued once",
   CHECK(task_status(parse_body(
             http_get(sim.root_url() + "/api/v1/tasks/no-such-id", {k_key}).body)) == "UNKNOWN");
   CHECK(parse_body(sim.stats())["creates_total"].GetInt64() == 2);
+}
+
+TEST_CASE("sim wan: --unknown-queries answers UNKNOWN for a task the listing still shows",
+          "[e2e][sim]") {
+  SimProcess sim(flags({"--gen-ms", "100000", "--unknown-queries", "2"}));
+  const std::string id = create_task(sim, k_synthesis, k_t2v);
+  const std::string query = sim.root_url() + "/api/v1/tasks/" + id;
+  CHECK(task_status(parse_body(http_get(query, {k_key}).body)) == "UNKNOWN");
+  CHECK(task_status(parse_body(http_get(query, {k_key}).body)) == "UNKNOWN");
+  const auto listing = parse_body(http_get(sim.root_url() + "/api/v1/tasks", {k_key}).body);
+  REQUIRE(listing["data"].Size() == 1);
+  CHECK(member_text(listing["data"][0], "task_id") == id);
+  CHECK(task_status(parse_body(http_get(query, {k_key}).body)) == "PENDING");
+  CHECK(parse_body(sim.stats())["faults_injected"]["unknown_query"].GetInt64() == 2);
 }
 
 TEST_CASE("sim wan: the task listing filters by window, model and status", "[e2e][sim]") {

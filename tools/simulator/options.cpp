@@ -61,6 +61,10 @@ void add_dialect_flags(CLI::App& app, Options& o, DialectText& text) {
          "--task-ttl-ms", o.task_ttl_ms,
          "Native dialects: a finished task is forgotten after this long (kling 30 d, others 24 h)")
       ->check(CLI::PositiveNumber);
+  app.add_option("--unknown-queries", o.unknown_queries,
+                 "wan: each task's first N queries answer UNKNOWN, as from another region, while "
+                 "the task listing still shows it")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--run-slots", o.run_slots,
                  "Native dialects: at most N tasks generate at once, later ones wait queued (vidu "
                  "5, seedance 10)")

@@ -50,7 +50,8 @@ struct Options {
   std::string gateway_prefix;  // non-empty: the vendor routes under it, Bearer gateway key instead
                                // of vendor auth
   GatewayShape gateway_shape = GatewayShape::none;  // native when a prefix is given without a shape
-  int64_t task_ttl_ms = 0;  // native dialects: a task is forgotten this long after it finished
+  int64_t task_ttl_ms = 0;      // native dialects: a task is forgotten this long after it finished
+  int64_t unknown_queries = 0;  // wan: each task's first N queries answer UNKNOWN (still listed)
   int64_t run_slots =
       0;  // native dialects: at most N generate at once, later ones wait queued (0 = no limit)
   int64_t execution_expiry_ms =

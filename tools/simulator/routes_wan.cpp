@@ -1,8 +1,9 @@
 // Wan's native routes (--dialect wan, Alibaba DashScope / Model Studio): asynchronous creates
 // (X-DashScope-Async: enable) on the video-synthesis route and, for first+last-frame models, the
 // image2video route; the task query, which answers UNKNOWN for an id it does not know or has
-// forgotten; the task listing by time window, model and status. Directly with a Bearer key, or
-// behind --gateway-prefix in the native or taskdto shape.
+// forgotten (and, with --unknown-queries, for a task it still lists); the task listing by time
+// window, model and status. Directly with a Bearer key, or behind --gateway-prefix in the native or
+// taskdto shape.
 #include "base64.h"
 #include "gateway_json.h"
 #include "json_out.h"
@@ -348,6 +349,10 @@ void handle_query(SimContext& ctx, const httplib::Request& req, httplib::Respons
   const auto& video = lookup.task;
   const int64_t now = now_ms();
   if (!video || task_forgotten(ctx, *video, now)) {
+    return send_json(res, 200, status_body(ctx, id, "UNKNOWN"));
+  }
+  if (ctx.store.count_query(video->id) <= ctx.options.unknown_queries) {
+    ctx.stats.count_fault("unknown_query");
     return send_json(res, 200, status_body(ctx, id, "UNKNOWN"));
   }
   send_json(res, 200, query_body(ctx, *video, video_state(*video, now)));

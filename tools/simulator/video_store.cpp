@@ -208,6 +208,12 @@ std::optional<Video> VideoStore::find(const std::string& id) const {
   return it->second;
 }
 
+int64_t VideoStore::count_query(const std::string& id) {
+  std::lock_guard lock(m_mutex);
+  const auto it = m_videos.find(id);
+  return it == m_videos.end() ? 0 : ++it->second.queries;
+}
+
 bool VideoStore::remove(const std::string& id) {
   std::lock_guard lock(m_mutex);
   if (m_videos.erase(id) == 0) {

@@ -48,6 +48,7 @@ struct Video {
       0;  // when a client cancelled it while queued (0 = never): failed from then
   int64_t expire_at_ms = 0;  // seedance: still unfinished then, it expires (0 = never)
   int64_t seed = 0;          // seedance: as asked, echoed
+  int64_t queries = 0;       // wan: queries of the task so far (--unknown-queries)
 };
 
 struct VideoState {
@@ -95,6 +96,8 @@ class VideoStore {
   // (wait_ms) until a slot frees, after every video added before it.
   std::optional<int64_t> add_unless_taken(Video video, size_t run_slots = 0);
   std::optional<Video> find(const std::string& id) const;
+  // Counts a query of the video: how many it has had, this one included (0: unknown id).
+  int64_t count_query(const std::string& id);
   // By file_id, public_id or external_task_id (each kind of name has its own namespace).
   std::optional<Video> find_by_file_id(const std::string& file_id) const;
   std::optional<Video> find_by_public_id(const std::string& public_id) const;
