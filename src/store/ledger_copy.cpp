@@ -154,14 +154,10 @@ class Copier {
         for (const auto& value : sqlite_row(read, real)) {
           params.add(value);
         }
-        if (auto sent = pipeline.send(insert, params); !sent) {
-          return std::unexpected(std::move(sent.error()));
-        }
+        VB_TRY(pipeline.send(insert, params));
         ++queued;
       }
-      if (auto answers = pipeline.sync(); !answers) {
-        return std::unexpected(std::move(answers.error()));
-      }
+      VB_TRY(pipeline.sync());
       copied.rows += static_cast<std::int64_t>(queued);
     }
     if (std::strcmp(spec.key, "id") == 0) {
@@ -173,9 +169,7 @@ class Copier {
         return std::unexpected(std::move(restarted.error()));
       }
     }
-    if (auto compared = compare(spec, real, copied); !compared) {
-      return std::unexpected(std::move(compared.error()));
-    }
+    VB_TRY(compare(spec, real, copied));
     return copied;
   }
 
@@ -225,34 +219,23 @@ class Copier {
 };
 
 Result<std::int64_t> rows_in_target(PgConnection& target) {
-  auto counted = target.exec(
-      "SELECT (SELECT count(*) FROM batches) + (SELECT count(*) FROM jobs) + "
-      "(SELECT count(*) FROM events) + (SELECT count(*) FROM characters) + "
-      "(SELECT count(*) FROM unclaimed_videos) + (SELECT count(*) FROM video_checks) + "
-      "(SELECT count(*) FROM download_urls)");
-  if (!counted) {
-    return std::unexpected(std::move(counted.error()));
-  }
-  return counted->int64(0, 0);
+  auto counted = VB_TRY(
+      target.exec("SELECT (SELECT count(*) FROM batches) + (SELECT count(*) FROM jobs) + "
+                  "(SELECT count(*) FROM events) + (SELECT count(*) FROM characters) + "
+                  "(SELECT count(*) FROM unclaimed_videos) + (SELECT count(*) FROM video_checks) + "
+                  "(SELECT count(*) FROM download_urls)"));
+  return counted.int64(0, 0);
 }
 
 Result<std::vector<CopiedTable>> copy_into(SQLite::Database& source, PgConnection& target,
                                            const std::string& from) {
-  auto transaction = PgTransaction::begin(target);
-  if (!transaction) {
-    return std::unexpected(std::move(transaction.error()));
-  }
+  auto transaction = VB_TRY(PgTransaction::begin(target));
   // Counted under the lock of a table every writer takes: no import can slip in meanwhile.
-  if (auto locked = target.exec("LOCK TABLE batches IN EXCLUSIVE MODE"); !locked) {
-    return std::unexpected(std::move(locked.error()));
-  }
-  auto held = rows_in_target(target);
-  if (!held) {
-    return std::unexpected(std::move(held.error()));
-  }
-  if (*held > 0) {
+  VB_TRY(target.exec("LOCK TABLE batches IN EXCLUSIVE MODE"));
+  auto held = VB_TRY(rows_in_target(target));
+  if (held > 0) {
     return fail(ErrorCode::conflict,
-                "the target ledger already holds " + std::to_string(*held) +
+                "the target ledger already holds " + std::to_string(held) +
                     " rows; migrate into a database without a vidbatch ledger. Nothing was "
                     "written",
                 target.location());
@@ -260,15 +243,10 @@ Result<std::vector<CopiedTable>> copy_into(SQLite::Database& source, PgConnectio
   Copier copier(source, target, from);
   std::vector<CopiedTable> tables;
   for (const CopySpec& spec : k_copied) {
-    auto copied = copier.copy(spec);
-    if (!copied) {
-      return std::unexpected(std::move(copied.error()));
-    }
-    tables.push_back(std::move(*copied));
+    auto copied = VB_TRY(copier.copy(spec));
+    tables.push_back(std::move(copied));
   }
-  if (auto committed = transaction->commit(); !committed) {
-    return std::unexpected(std::move(committed.error()));
-  }
+  VB_TRY(transaction.commit());
   return tables;
 }
 
@@ -285,21 +263,14 @@ Result<std::vector<CopiedTable>> JobStore::copy_ledger(const std::string& from,
                 display_location(from) + " -> " + display_location(to));
   }
   // Opening migrates an older source to the current schema first (and checks it is a ledger).
-  if (auto opened = open_sqlite_for_reading(from); !opened) {
-    return std::unexpected(std::move(opened.error()));
-  }
-  auto target = PgConnection::connect(to, display_location(to));
-  if (!target) {
-    return std::unexpected(std::move(target.error()));
-  }
-  if (auto migrated = pg_migrate(**target); !migrated) {
-    return std::unexpected(std::move(migrated.error()));
-  }
+  VB_TRY(open_sqlite_for_reading(from));
+  auto target = VB_TRY(PgConnection::connect(to, display_location(to)));
+  VB_TRY(pg_migrate(*target));
   return guard_sql(from, [&]() -> Result<std::vector<CopiedTable>> {
     SQLite::Database source(from, SQLite::OPEN_READONLY);
     // One read transaction: every table from the same snapshot of the source.
     SQLite::Transaction snapshot(source, SQLite::TransactionBehavior::DEFERRED);
-    return copy_into(source, **target, from);
+    return copy_into(source, *target, from);
   });
 }
 

@@ -164,9 +164,7 @@ Result<std::unique_ptr<PgConnection>> PgConnection::connect(const std::string& u
                 connection->m_location);
   }
   PQsetNoticeProcessor(raw, ignore_notice, nullptr);
-  if (auto set = connection->exec(k_session_sql); !set) {
-    return std::unexpected(std::move(set.error()));
-  }
+  VB_TRY(connection->exec(k_session_sql));
   return connection;
 }
 
@@ -221,16 +219,12 @@ Result<PgResult> PgConnection::take(PGresult* raw_result) {
 }
 
 Result<PgResult> PgConnection::exec(const std::string& sql) {
-  if (auto connected = ensure_connected(); !connected) {
-    return std::unexpected(std::move(connected.error()));
-  }
+  VB_TRY(ensure_connected());
   return take(PQexec(m_conn, sql.c_str()));
 }
 
 Result<PgResult> PgConnection::exec(const std::string& sql, const PgParams& params) {
-  if (auto connected = ensure_connected(); !connected) {
-    return std::unexpected(std::move(connected.error()));
-  }
+  VB_TRY(ensure_connected());
   return take(PQexecParams(m_conn, sql.c_str(), params.size(), nullptr, params.values(), nullptr,
                            nullptr, 0));
 }
@@ -242,18 +236,13 @@ Status PgConnection::prepare(const PgStatement& statement) {
   if (m_prepared.contains(statement.name)) {
     return {};
   }
-  auto prepared = take(PQprepare(m_conn, statement.name, statement.sql, 0, nullptr));
-  if (!prepared) {
-    return std::unexpected(std::move(prepared.error()));
-  }
+  VB_TRY(take(PQprepare(m_conn, statement.name, statement.sql, 0, nullptr)));
   m_prepared.insert(statement.name);
   return {};
 }
 
 Result<PgResult> PgConnection::exec(const PgStatement& statement, const PgParams& params) {
-  if (auto prepared = prepare(statement); !prepared) {
-    return std::unexpected(std::move(prepared.error()));
-  }
+  VB_TRY(prepare(statement));
   return take(
       PQexecPrepared(m_conn, statement.name, params.size(), params.values(), nullptr, nullptr, 0));
 }
@@ -281,9 +270,7 @@ void PgConnection::cancel_stream() {
 // ---- PgTransaction ----
 
 Result<PgTransaction> PgTransaction::begin(PgConnection& connection) {
-  if (auto begun = connection.exec("BEGIN"); !begun) {
-    return std::unexpected(std::move(begun.error()));
-  }
+  VB_TRY(connection.exec("BEGIN"));
   return PgTransaction(connection);
 }
 
@@ -298,12 +285,9 @@ PgTransaction::~PgTransaction() {
 
 Status PgTransaction::commit() {
   PgConnection* connection = std::exchange(m_connection, nullptr);
-  auto committed = connection->exec("COMMIT");
-  if (!committed) {
-    return std::unexpected(std::move(committed.error()));
-  }
+  auto committed = VB_TRY(connection->exec("COMMIT"));
   // COMMIT of a transaction that had failed answers ROLLBACK, without an error.
-  if (committed->command() != "COMMIT") {
+  if (committed.command() != "COMMIT") {
     return fail(ErrorCode::database, "PostgreSQL rolled the transaction back; nothing was written",
                 connection->location());
   }

@@ -53,33 +53,22 @@ PgParams filter_params(const JobFilter& filter) {
 
 Result<std::vector<JobRecord>> PgJobStore::query_jobs(const std::string& sql,
                                                       const PgParams& params) {
-  auto rows = m_db->exec(sql, params);
-  if (!rows) {
-    return std::unexpected(std::move(rows.error()));
-  }
-  std::vector<JobRecord> jobs(static_cast<std::size_t>(rows->rows()));
-  for (int r = 0; r < rows->rows(); ++r) {
-    if (auto read = read_job_row(PgRow(*rows, r), location(), jobs[r]); !read) {
-      return std::unexpected(std::move(read.error()));
-    }
+  auto rows = VB_TRY(m_db->exec(sql, params));
+  std::vector<JobRecord> jobs(static_cast<std::size_t>(rows.rows()));
+  for (int r = 0; r < rows.rows(); ++r) {
+    VB_TRY(read_job_row(PgRow(rows, r), location(), jobs[r]));
   }
   return jobs;
 }
 
 Result<std::vector<EventRecord>> PgJobStore::query_events(const std::string& sql,
                                                           const PgParams& params) {
-  auto rows = m_db->exec(sql, params);
-  if (!rows) {
-    return std::unexpected(std::move(rows.error()));
-  }
+  auto rows = VB_TRY(m_db->exec(sql, params));
   std::vector<EventRecord> events;
-  events.reserve(static_cast<std::size_t>(rows->rows()));
-  for (int r = 0; r < rows->rows(); ++r) {
-    auto event = read_event_row(PgRow(*rows, r));
-    if (!event) {
-      return std::unexpected(std::move(event.error()));
-    }
-    events.push_back(std::move(*event));
+  events.reserve(static_cast<std::size_t>(rows.rows()));
+  for (int r = 0; r < rows.rows(); ++r) {
+    auto event = VB_TRY(read_event_row(PgRow(rows, r)));
+    events.push_back(std::move(event));
   }
   return events;
 }
@@ -96,15 +85,12 @@ Result<std::vector<JobRecord>> PgJobStore::jobs_in_states(std::span<const JobSta
 
 Result<std::optional<JobRecord>> PgJobStore::find_job(const std::string& batch,
                                                       const std::string& job_id) {
-  auto jobs = query_jobs(std::string(k_job_select) + "WHERE b.name = $1 AND j.job_key = $2",
-                         PgParams().add(batch).add(job_id));
-  if (!jobs) {
-    return std::unexpected(std::move(jobs.error()));
-  }
-  if (jobs->empty()) {
+  auto jobs = VB_TRY(query_jobs(std::string(k_job_select) + "WHERE b.name = $1 AND j.job_key = $2",
+                                PgParams().add(batch).add(job_id)));
+  if (jobs.empty()) {
     return std::optional<JobRecord>();
   }
-  return std::optional<JobRecord>(std::move(jobs->front()));
+  return std::optional<JobRecord>(std::move(jobs.front()));
 }
 
 Result<std::vector<JobRecord>> PgJobStore::list_jobs(const JobFilter& filter) {
@@ -123,20 +109,17 @@ Status PgJobStore::for_each_job(const JobFilter& filter,
 }
 
 Result<std::vector<StateCount>> PgJobStore::count_states() {
-  auto rows = m_db->exec(
-      "SELECT b.name, j.state, count(*) FROM jobs j JOIN batches b ON b.id = j.batch_id "
-      "GROUP BY b.name, j.state");
-  if (!rows) {
-    return std::unexpected(std::move(rows.error()));
-  }
+  auto rows = VB_TRY(
+      m_db->exec("SELECT b.name, j.state, count(*) FROM jobs j JOIN batches b ON b.id = j.batch_id "
+                 "GROUP BY b.name, j.state"));
   std::vector<StateCount> counts;
-  for (int r = 0; r < rows->rows(); ++r) {
-    const std::string text = rows->text(r, 1);
+  for (int r = 0; r < rows.rows(); ++r) {
+    const std::string text = rows.text(r, 1);
     auto state = parse_job_state(text);
     if (!state) {
       return std::unexpected(unknown_state(text, location()));
     }
-    counts.push_back({rows->text(r, 0), *state, rows->int64(r, 2)});
+    counts.push_back({rows.text(r, 0), *state, rows.int64(r, 2)});
   }
   // By batch name, then in the order of the state machine rather than alphabetically.
   std::ranges::sort(counts, [](const StateCount& a, const StateCount& b) {
@@ -146,26 +129,20 @@ Result<std::vector<StateCount>> PgJobStore::count_states() {
 }
 
 Result<std::vector<MismatchCount>> PgJobStore::count_mismatched() {
-  auto rows = m_db->exec(
-      "SELECT b.name, count(*) FROM video_checks c JOIN jobs j ON j.id = c.job_id "
-      "JOIN batches b ON b.id = j.batch_id WHERE c.verdict <> 'ok' "
-      "GROUP BY b.name ORDER BY b.name COLLATE \"C\"");
-  if (!rows) {
-    return std::unexpected(std::move(rows.error()));
-  }
+  auto rows = VB_TRY(
+      m_db->exec("SELECT b.name, count(*) FROM video_checks c JOIN jobs j ON j.id = c.job_id "
+                 "JOIN batches b ON b.id = j.batch_id WHERE c.verdict <> 'ok' "
+                 "GROUP BY b.name ORDER BY b.name COLLATE \"C\""));
   std::vector<MismatchCount> counts;
-  for (int r = 0; r < rows->rows(); ++r) {
-    counts.push_back({rows->text(r, 0), rows->int64(r, 1)});
+  for (int r = 0; r < rows.rows(); ++r) {
+    counts.push_back({rows.text(r, 0), rows.int64(r, 1)});
   }
   return counts;
 }
 
 Result<std::int64_t> PgJobStore::latest_event_id() {
-  auto row = m_db->exec("SELECT COALESCE(MAX(id), 0) FROM events");
-  if (!row) {
-    return std::unexpected(std::move(row.error()));
-  }
-  return row->int64(0, 0);
+  auto row = VB_TRY(m_db->exec("SELECT COALESCE(MAX(id), 0) FROM events"));
+  return row.int64(0, 0);
 }
 
 Result<std::vector<EventRecord>> PgJobStore::events(std::optional<std::int64_t> row_id) {
@@ -197,14 +174,12 @@ Result<std::vector<std::string>> PgJobStore::known_remote_ids(
   if (remote_ids.empty()) {
     return known;
   }
-  auto rows = m_db->exec("SELECT DISTINCT remote_id FROM jobs WHERE remote_id = ANY($1::text[])",
-                         PgParams().add_array(remote_ids));
-  if (!rows) {
-    return std::unexpected(std::move(rows.error()));
-  }
+  auto rows =
+      VB_TRY(m_db->exec("SELECT DISTINCT remote_id FROM jobs WHERE remote_id = ANY($1::text[])",
+                        PgParams().add_array(remote_ids)));
   std::unordered_set<std::string> held;
-  for (int r = 0; r < rows->rows(); ++r) {
-    held.insert(rows->text(r, 0));
+  for (int r = 0; r < rows.rows(); ++r) {
+    held.insert(rows.text(r, 0));
   }
   for (const std::string& id : remote_ids) {  // in the order asked, as the SQLite store answers
     if (held.contains(id)) {
@@ -224,14 +199,11 @@ Result<std::vector<JobRecord>> PgJobStore::jobs_with_prompts(
 }
 
 Result<std::vector<std::string>> PgJobStore::unfinished_providers() {
-  auto rows = m_db->exec(
-      "SELECT DISTINCT provider FROM jobs WHERE state NOT IN ('done', 'failed', 'canceled')");
-  if (!rows) {
-    return std::unexpected(std::move(rows.error()));
-  }
+  auto rows = VB_TRY(m_db->exec(
+      "SELECT DISTINCT provider FROM jobs WHERE state NOT IN ('done', 'failed', 'canceled')"));
   std::vector<std::string> names;
-  for (int r = 0; r < rows->rows(); ++r) {
-    names.push_back(rows->text(r, 0));
+  for (int r = 0; r < rows.rows(); ++r) {
+    names.push_back(rows.text(r, 0));
   }
   return names;
 }

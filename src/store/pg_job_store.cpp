@@ -170,9 +170,7 @@ Status run_pipelined(PgConnection& db,
         return sent;
       }
     }
-    if (auto answers = pipeline.sync(); !answers) {
-      return std::unexpected(std::move(answers.error()));
-    }
+    VB_TRY(pipeline.sync());
   }
   return {};
 }
@@ -193,59 +191,37 @@ PgJobStore::PgJobStore(std::unique_ptr<PgConnection> db) : m_db(std::move(db)) {
 // ---- open ------------------------------------------------------------------
 
 Result<std::unique_ptr<JobStore>> open_pg_store(const std::string& url, bool read_only) {
-  auto db = PgConnection::connect(url, JobStore::display_location(url));
-  if (!db) {
-    return std::unexpected(std::move(db.error()));
-  }
-  auto version = pg_schema_version(**db);
-  if (!version) {
-    return std::unexpected(std::move(version.error()));
-  }
-  if (read_only && *version == 0) {
+  auto db = VB_TRY(PgConnection::connect(url, JobStore::display_location(url)));
+  auto version = VB_TRY(pg_schema_version(*db));
+  if (read_only && version == 0) {
     return fail(ErrorCode::not_found,
                 "no vidbatch ledger in this database; run a manifest first or give the URL of "
                 "a ledger",
-                (*db)->location());
+                (db)->location());
   }
-  if (auto migrated = pg_migrate(**db); !migrated) {
-    return std::unexpected(std::move(migrated.error()));
-  }
+  VB_TRY(pg_migrate(*db));
   if (read_only) {
-    if (auto set = (*db)->exec("SET default_transaction_read_only = on"); !set) {
-      return std::unexpected(std::move(set.error()));
-    }
+    VB_TRY((db)->exec("SET default_transaction_read_only = on"));
   }
-  return std::unique_ptr<JobStore>(std::make_unique<PgJobStore>(std::move(*db)));
+  return std::unique_ptr<JobStore>(std::make_unique<PgJobStore>(std::move(db)));
 }
 
 Result<bool> pg_ledger_exists(const std::string& url) {
-  auto db = PgConnection::connect(url, JobStore::display_location(url));
-  if (!db) {
-    return std::unexpected(std::move(db.error()));
-  }
-  auto version = pg_schema_version(**db);
-  if (!version) {
-    return std::unexpected(std::move(version.error()));
-  }
-  return *version > 0;
+  auto db = VB_TRY(PgConnection::connect(url, JobStore::display_location(url)));
+  auto version = VB_TRY(pg_schema_version(*db));
+  return version > 0;
 }
 
 Result<std::unique_ptr<LedgerLock>> lock_pg_ledger(const std::string& url) {
-  auto db = PgConnection::connect(url, JobStore::display_location(url));
-  if (!db) {
-    return std::unexpected(std::move(db.error()));
-  }
-  auto locked = (*db)->exec("SELECT pg_try_advisory_lock(1447183176, 1)");
-  if (!locked) {
-    return std::unexpected(std::move(locked.error()));
-  }
-  if (!locked->boolean(0, 0)) {
+  auto db = VB_TRY(PgConnection::connect(url, JobStore::display_location(url)));
+  auto locked = VB_TRY((db)->exec("SELECT pg_try_advisory_lock(1447183176, 1)"));
+  if (!locked.boolean(0, 0)) {
     return fail(ErrorCode::busy,
                 "another vidbatch process is already running on this database; wait for it "
                 "or stop it (it keeps its place: `vidbatch resume` continues later)",
-                (*db)->location());
+                (db)->location());
   }
-  return std::unique_ptr<LedgerLock>(std::make_unique<AdvisoryLock>(std::move(*db)));
+  return std::unique_ptr<LedgerLock>(std::make_unique<AdvisoryLock>(std::move(db)));
 }
 
 // ---- import ----------------------------------------------------------------
@@ -253,43 +229,29 @@ Result<std::unique_ptr<LedgerLock>> lock_pg_ledger(const std::string& url) {
 Result<ImportSummary> PgJobStore::import_jobs(const std::string& batch,
                                               const std::vector<JobSpec>& jobs, Millis now,
                                               bool allow_spec_changes) {
-  auto transaction = PgTransaction::begin(*m_db);
-  if (!transaction) {
-    return std::unexpected(std::move(transaction.error()));
-  }
+  auto transaction = VB_TRY(PgTransaction::begin(*m_db));
   // The batch row, locked: imports of one batch by several processes run one at a time.
-  auto batch_row = m_db->exec(
-      "WITH ins AS (INSERT INTO batches (name, created_at) VALUES ($1, $2) "
-      "ON CONFLICT (name) DO NOTHING RETURNING id) "
-      "SELECT id FROM ins UNION ALL SELECT id FROM batches WHERE name = $1",
-      PgParams().add(batch).add(now));
-  if (!batch_row) {
-    return std::unexpected(std::move(batch_row.error()));
-  }
-  const std::int64_t batch_id = batch_row->int64(0, 0);
+  auto batch_row =
+      VB_TRY(m_db->exec("WITH ins AS (INSERT INTO batches (name, created_at) VALUES ($1, $2) "
+                        "ON CONFLICT (name) DO NOTHING RETURNING id) "
+                        "SELECT id FROM ins UNION ALL SELECT id FROM batches WHERE name = $1",
+                        PgParams().add(batch).add(now)));
+  const std::int64_t batch_id = batch_row.int64(0, 0);
   auto locked =
       m_db->exec("SELECT id FROM batches WHERE id = $1 FOR UPDATE", PgParams().add(batch_id));
-  auto rows = locked ? m_db->exec(
-                           "SELECT id, job_key, spec_json, state FROM jobs "
-                           "WHERE batch_id = $1",
-                           PgParams().add(batch_id))
-                     : std::move(locked);
-  if (!rows) {
-    return std::unexpected(std::move(rows.error()));
-  }
+  auto rows = VB_TRY(locked ? m_db->exec("SELECT id, job_key, spec_json, state FROM jobs "
+                                         "WHERE batch_id = $1",
+                                         PgParams().add(batch_id))
+                            : std::move(locked));
   std::unordered_map<std::string, ExistingJob> known;
-  for (int r = 0; r < rows->rows(); ++r) {
-    known.emplace(rows->text(r, 1),
-                  ExistingJob{rows->int64(r, 0), rows->text(r, 2), rows->text(r, 3)});
+  for (int r = 0; r < rows.rows(); ++r) {
+    known.emplace(rows.text(r, 1), ExistingJob{rows.int64(r, 0), rows.text(r, 2), rows.text(r, 3)});
   }
-  auto plan = plan_import(batch, jobs, known, allow_spec_changes);
-  if (!plan) {
-    return std::unexpected(std::move(plan.error()));
-  }
-  ImportSummary summary{batch, 0, plan->unchanged, 0};
+  auto plan = VB_TRY(plan_import(batch, jobs, known, allow_spec_changes));
+  ImportSummary summary{batch, 0, plan.unchanged, 0};
   std::vector<std::pair<const PgStatement*, PgParams>> statements;
-  statements.reserve(plan->steps.size());
-  for (const ImportStep& step : plan->steps) {
+  statements.reserve(plan.steps.size());
+  for (const ImportStep& step : plan.steps) {
     const bool insert = step.replace_row_id == 0;
     statements.emplace_back(insert ? &k_insert_job : &k_replace_spec,
                             job_params(insert ? batch_id : step.replace_row_id, *step.spec,
@@ -297,16 +259,10 @@ Result<ImportSummary> PgJobStore::import_jobs(const std::string& batch,
     ++(insert ? summary.added : summary.replaced);
   }
   for (const PgStatement* statement : {&k_insert_job, &k_replace_spec}) {
-    if (auto prepared = m_db->prepare(*statement); !prepared) {
-      return std::unexpected(std::move(prepared.error()));
-    }
+    VB_TRY(m_db->prepare(*statement));
   }
-  if (auto written = run_pipelined(*m_db, statements); !written) {
-    return std::unexpected(std::move(written.error()));
-  }
-  if (auto committed = transaction->commit(); !committed) {
-    return std::unexpected(std::move(committed.error()));
-  }
+  VB_TRY(run_pipelined(*m_db, statements));
+  VB_TRY(transaction.commit());
   return summary;
 }
 
@@ -329,16 +285,11 @@ Result<std::vector<TransitionOutcome>> PgJobStore::run_transitions(
   }
   for (const Transition& t : transitions) {
     if (!is_allowed_transition(t.from, t.to)) {
-      auto job = identify_job(t.row_id);
-      if (!job) {
-        return std::unexpected(std::move(job.error()));
-      }
-      return std::unexpected(transition_error(t, *job, false));
+      auto job = VB_TRY(identify_job(t.row_id));
+      return std::unexpected(transition_error(t, job, false));
     }
   }
-  if (auto prepared = m_db->prepare(k_apply_transition); !prepared) {
-    return std::unexpected(std::move(prepared.error()));
-  }
+  VB_TRY(m_db->prepare(k_apply_transition));
   outcomes.reserve(transitions.size());
   for (std::size_t start = 0; start < transitions.size(); start += k_pipeline_chunk) {
     const std::size_t end = std::min(transitions.size(), start + k_pipeline_chunk);
@@ -381,18 +332,15 @@ Result<std::vector<TransitionOutcome>> PgJobStore::run_transitions(
 }
 
 Result<std::optional<JobIdentity>> PgJobStore::identify_job(std::int64_t row_id) {
-  auto row = m_db->exec(
-      "SELECT b.name || '/' || j.job_key, j.state, coalesce(j.lease_owner, ''), "
-      "coalesce(j.lease_token, 0) FROM jobs j JOIN batches b ON b.id = j.batch_id "
-      "WHERE j.id = $1",
-      PgParams().add(row_id));
-  if (!row) {
-    return std::unexpected(std::move(row.error()));
-  }
-  if (row->rows() == 0) {
+  auto row = VB_TRY(
+      m_db->exec("SELECT b.name || '/' || j.job_key, j.state, coalesce(j.lease_owner, ''), "
+                 "coalesce(j.lease_token, 0) FROM jobs j JOIN batches b ON b.id = j.batch_id "
+                 "WHERE j.id = $1",
+                 PgParams().add(row_id)));
+  if (row.rows() == 0) {
     return std::optional<JobIdentity>();
   }
-  return JobIdentity{row->text(0, 0), row->text(0, 1), row->text(0, 2), row->int64(0, 3)};
+  return JobIdentity{row.text(0, 0), row.text(0, 1), row.text(0, 2), row.int64(0, 3)};
 }
 
 Error PgJobStore::lost_transition(const Transition& t) {

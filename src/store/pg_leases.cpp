@@ -144,24 +144,18 @@ PgParams scope_params(const WorkScope& scope, const std::string& worker) {
 }  // namespace
 
 Result<Millis> PgJobStore::database_now() {
-  auto row = m_db->exec("SELECT vb_now_ms()");
-  if (!row) {
-    return std::unexpected(std::move(row.error()));
-  }
-  return row->int64(0, 0);
+  auto row = VB_TRY(m_db->exec("SELECT vb_now_ms()"));
+  return row.int64(0, 0);
 }
 
 Status PgJobStore::register_worker(const std::string& id, const std::string& host, int pid,
                                    Millis ttl_ms) {
-  auto row = m_db->exec(R"sql(
+  auto row = VB_TRY(m_db->exec(R"sql(
 WITH n AS (SELECT vb_now_ms() AS now)
 INSERT INTO workers SELECT $1, $2, $3, n.now, n.now, n.now + $4 FROM n
 ON CONFLICT (id) DO NOTHING RETURNING id)sql",
-                        PgParams().add(id).add(host).add(pid).add(ttl_ms));
-  if (!row) {
-    return std::unexpected(std::move(row.error()));
-  }
-  if (row->rows() == 0) {
+                               PgParams().add(id).add(host).add(pid).add(ttl_ms)));
+  if (row.rows() == 0) {
     return std::unexpected(worker_exists(id, location()));
   }
   return {};
@@ -169,18 +163,15 @@ ON CONFLICT (id) DO NOTHING RETURNING id)sql",
 
 Result<Heartbeat> PgJobStore::heartbeat(const std::string& id, Millis ttl_ms) {
   // 0 rows updated: the worker expired or was reaped, and must stop (R5).
-  auto row = m_db->exec(R"sql(
+  auto row = VB_TRY(m_db->exec(R"sql(
 WITH n AS (SELECT vb_now_ms() AS now),
 beat AS (UPDATE workers SET heartbeat_at = n.now, expires_at = n.now + $2 FROM n
          WHERE id = $1 AND expires_at > n.now RETURNING expires_at)
 SELECT n.now, (SELECT expires_at FROM beat) FROM n)sql",
-                        PgParams().add(id).add(ttl_ms));
-  if (!row) {
-    return std::unexpected(std::move(row.error()));
-  }
-  Heartbeat beat{!row->is_null(0, 1), row->int64(0, 0), 0};
+                               PgParams().add(id).add(ttl_ms)));
+  Heartbeat beat{!row.is_null(0, 1), row.int64(0, 0), 0};
   if (beat.alive) {
-    beat.expires_at = row->int64(0, 1);
+    beat.expires_at = row.int64(0, 1);
   }
   return beat;
 }
@@ -189,44 +180,33 @@ Result<std::vector<ReleasedJob>> PgJobStore::release_of(const std::string& lock_
                                                         const PgParams& lock_params, bool expired,
                                                         RescueReport* report) {
   std::vector<ReleasedJob> released;
-  auto transaction = PgTransaction::begin(*m_db);
-  if (!transaction) {
-    return std::unexpected(std::move(transaction.error()));
-  }
+  auto transaction = VB_TRY(PgTransaction::begin(*m_db));
   // The workers are locked first, by a statement of its own: a claim that commits before the
   // lock is seen by the next statement's snapshot; one that comes after waits on the lock and
   // then fails its foreign key check, the worker being gone.
-  auto locked = m_db->exec(lock_sql, lock_params);
-  if (!locked) {
-    return std::unexpected(std::move(locked.error()));
-  }
+  auto locked = VB_TRY(m_db->exec(lock_sql, lock_params));
   std::vector<std::string> workers;
-  for (int r = 0; r < locked->rows(); ++r) {
-    workers.push_back(locked->text(r, 0));
+  for (int r = 0; r < locked.rows(); ++r) {
+    workers.push_back(locked.text(r, 0));
   }
   if (!workers.empty()) {
     PgParams params = release_params(expired);
     params.add_array(workers);
-    auto rows = m_db->exec(k_release_sql, params);
-    if (!rows) {
-      return std::unexpected(std::move(rows.error()));
-    }
-    for (int r = 0; r < rows->rows(); ++r) {
-      if (rows->text(r, 0) == "worker") {
+    auto rows = VB_TRY(m_db->exec(k_release_sql, params));
+    for (int r = 0; r < rows.rows(); ++r) {
+      if (rows.text(r, 0) == "worker") {
         if (report != nullptr) {
-          report->workers.push_back(rows->text(r, 2));
+          report->workers.push_back(rows.text(r, 2));
         }
         continue;
       }
-      const auto from = parse_job_state(rows->text(r, 3));
-      const auto to = parse_job_state(rows->text(r, 4));
-      released.push_back({rows->int64(r, 1), rows->text(r, 2), from.value_or(JobState::failed),
+      const auto from = parse_job_state(rows.text(r, 3));
+      const auto to = parse_job_state(rows.text(r, 4));
+      released.push_back({rows.int64(r, 1), rows.text(r, 2), from.value_or(JobState::failed),
                           to.value_or(from.value_or(JobState::failed))});
     }
   }
-  if (auto committed = transaction->commit(); !committed) {
-    return std::unexpected(std::move(committed.error()));
-  }
+  VB_TRY(transaction.commit());
   return released;
 }
 
@@ -239,29 +219,23 @@ Result<RescueReport> PgJobStore::rescue_expired_workers() {
   RescueReport report;
   // SKIP LOCKED: concurrent rescuers reap disjoint sets of workers, and a worker busy claiming
   // (its row key-share locked) waits for the next round.
-  auto jobs = release_of(
-      "SELECT id FROM workers WHERE expires_at <= vb_now_ms() ORDER BY id "
-      "FOR UPDATE SKIP LOCKED",
-      PgParams(), true, &report);
-  if (!jobs) {
-    return std::unexpected(std::move(jobs.error()));
-  }
-  report.jobs = std::move(*jobs);
+  auto jobs =
+      VB_TRY(release_of("SELECT id FROM workers WHERE expires_at <= vb_now_ms() ORDER BY id "
+                        "FOR UPDATE SKIP LOCKED",
+                        PgParams(), true, &report));
+  report.jobs = std::move(jobs);
   return report;
 }
 
 Result<std::vector<WorkerRecord>> PgJobStore::list_workers() {
-  auto rows = m_db->exec(R"sql(
+  auto rows = VB_TRY(m_db->exec(R"sql(
 SELECT w.id, w.host, w.pid, w.started_at, w.heartbeat_at, w.expires_at,
        (SELECT count(*) FROM jobs j WHERE j.lease_owner = w.id)
-FROM workers w ORDER BY w.id COLLATE "C")sql");
-  if (!rows) {
-    return std::unexpected(std::move(rows.error()));
-  }
+FROM workers w ORDER BY w.id COLLATE "C")sql"));
   std::vector<WorkerRecord> workers;
-  for (int r = 0; r < rows->rows(); ++r) {
-    workers.push_back({rows->text(r, 0), rows->text(r, 1), rows->integer(r, 2), rows->int64(r, 3),
-                       rows->int64(r, 4), rows->int64(r, 5), rows->int64(r, 6)});
+  for (int r = 0; r < rows.rows(); ++r) {
+    workers.push_back({rows.text(r, 0), rows.text(r, 1), rows.integer(r, 2), rows.int64(r, 3),
+                       rows.int64(r, 4), rows.int64(r, 5), rows.int64(r, 6)});
   }
   return workers;
 }
@@ -284,9 +258,7 @@ Result<std::vector<ClaimedJob>> PgJobStore::read_claims(const PgResult& rows,
   std::vector<ClaimedJob> claimed(static_cast<std::size_t>(rows.rows()));
   const int token_column = k_job_column_count;  // after the k_job_columns
   for (int r = 0; r < rows.rows(); ++r) {
-    if (auto read = read_job_row(PgRow(rows, r), location(), claimed[r].job); !read) {
-      return std::unexpected(std::move(read.error()));
-    }
+    VB_TRY(read_job_row(PgRow(rows, r), location(), claimed[r].job));
     claimed[r].lease = Lease{worker, rows.int64(r, token_column)};
   }
   return claimed;
@@ -436,9 +408,7 @@ Result<std::vector<ClaimedJob>> PgJobStore::claim_jobs(const std::string& worker
                                                        const WorkScope& scope,
                                                        std::span<const JobState> states,
                                                        int limit) {
-  if (auto checked = check_claim_states(states); !checked) {
-    return std::unexpected(std::move(checked.error()));
-  }
+  VB_TRY(check_claim_states(states));
   if (states.empty() || limit <= 0) {
     return std::vector<ClaimedJob>{};
   }
@@ -488,14 +458,9 @@ WHERE j.id = r.id AND j.lease_owner = r.owner AND j.lease_token = r.token)sql",
 
 Result<RecordedAnswer> PgJobStore::record_create_answer(const Transition& answer,
                                                         const std::string& provider) {
-  if (auto checked = check_create_answer(answer); !checked) {
-    return std::unexpected(std::move(checked.error()));
-  }
-  auto applied = apply_each({&answer, 1});
-  if (!applied) {
-    return std::unexpected(std::move(applied.error()));
-  }
-  if (applied->front() == TransitionOutcome::applied) {
+  VB_TRY(check_create_answer(answer));
+  auto applied = VB_TRY(apply_each({&answer, 1}));
+  if (applied.front() == TransitionOutcome::applied) {
     return RecordedAnswer::applied;
   }
   const std::string& worker = answer.lease->owner;

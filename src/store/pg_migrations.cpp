@@ -23,13 +23,10 @@ WHERE schemaname = current_schema()
 
 Status check_identity(PgConnection& db, int version) {
   if (version == 0) {
-    auto foreign = db.exec(k_foreign_tables_sql);
-    if (!foreign) {
-      return std::unexpected(std::move(foreign.error()));
-    }
-    if (!foreign->is_null(0, 0)) {
+    auto foreign = VB_TRY(db.exec(k_foreign_tables_sql));
+    if (!foreign.is_null(0, 0)) {
       return fail(ErrorCode::database,
-                  "this database has tables named like vidbatch's (" + foreign->text(0, 0) +
+                  "this database has tables named like vidbatch's (" + foreign.text(0, 0) +
                       ") but was not created by vidbatch; refusing to modify it. Give the URL "
                       "of a vidbatch ledger or of a database without them",
                   db.location());
@@ -55,53 +52,33 @@ int pg_latest_schema_version() {
 Result<int> pg_schema_version(PgConnection& db) {
   // A scan of the catalog, not to_regclass: its name cache may still remember the table as
   // missing after another session created it (seen when workers migrate at once).
-  auto exists = db.exec(
-      "SELECT EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = current_schema() "
-      "AND tablename = 'vidbatch_schema')");
-  if (!exists) {
-    return std::unexpected(std::move(exists.error()));
-  }
-  if (!exists->boolean(0, 0)) {
+  auto exists =
+      VB_TRY(db.exec("SELECT EXISTS (SELECT 1 FROM pg_tables WHERE schemaname = current_schema() "
+                     "AND tablename = 'vidbatch_schema')"));
+  if (!exists.boolean(0, 0)) {
     return 0;
   }
-  auto known = db.exec("SELECT coalesce(max(version), 0) FROM vidbatch_schema");
-  if (!known) {
-    return std::unexpected(std::move(known.error()));
-  }
-  return known->integer(0, 0);
+  auto known = VB_TRY(db.exec("SELECT coalesce(max(version), 0) FROM vidbatch_schema"));
+  return known.integer(0, 0);
 }
 
 Status pg_migrate(PgConnection& db) {
-  auto current = pg_schema_version(db);
-  if (!current) {
-    return std::unexpected(std::move(current.error()));
-  }
-  if (*current == pg_latest_schema_version()) {
+  auto current = VB_TRY(pg_schema_version(db));
+  if (current == pg_latest_schema_version()) {
     return {};
   }
   // Everything else is decided under the lock: another worker may be migrating right now.
-  auto transaction = PgTransaction::begin(db);
-  if (!transaction) {
-    return std::unexpected(std::move(transaction.error()));
-  }
-  if (auto locked = db.exec(k_migration_lock); !locked) {
-    return std::unexpected(std::move(locked.error()));
-  }
-  auto version = pg_schema_version(db);
-  if (!version) {
-    return std::unexpected(std::move(version.error()));
-  }
-  if (auto checked = check_identity(db, *version); !checked) {
+  auto transaction = VB_TRY(PgTransaction::begin(db));
+  VB_TRY(db.exec(k_migration_lock));
+  auto version = VB_TRY(pg_schema_version(db));
+  if (auto checked = check_identity(db, version); !checked) {
     return checked;
   }
-  auto created = db.exec(
-      "CREATE TABLE IF NOT EXISTS vidbatch_schema (version integer PRIMARY KEY, "
-      "name text NOT NULL, applied_at bigint NOT NULL)");
-  if (!created) {
-    return std::unexpected(std::move(created.error()));
-  }
+  VB_TRY(
+      db.exec("CREATE TABLE IF NOT EXISTS vidbatch_schema (version integer PRIMARY KEY, "
+              "name text NOT NULL, applied_at bigint NOT NULL)"));
   for (const SchemaFile& file : k_pg_schema_files) {
-    if (file.version <= *version) {
+    if (file.version <= version) {
       continue;
     }
     auto applied = db.exec(file.sql);
@@ -117,7 +94,7 @@ Status pg_migrate(PgConnection& db) {
       return std::unexpected(std::move(error));
     }
   }
-  return transaction->commit();
+  return transaction.commit();
 }
 
 }  // namespace vb::store_detail

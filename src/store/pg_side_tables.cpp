@@ -5,48 +5,39 @@
 namespace vb::store_detail {
 
 Status PgJobStore::import_characters(const std::vector<CharacterRecord>& characters, Millis now) {
-  auto transaction = PgTransaction::begin(*m_db);
-  if (!transaction) {
-    return std::unexpected(std::move(transaction.error()));
-  }
+  auto transaction = VB_TRY(PgTransaction::begin(*m_db));
   for (const CharacterRecord& c : characters) {
     // Inserted unless known; the row returned is the one the ledger holds either way.
-    auto row = m_db->exec(R"sql(
+    auto row =
+        VB_TRY(m_db->exec(R"sql(
 WITH ins AS (
   INSERT INTO characters (provider, name, video_path, state, created_at, updated_at)
   VALUES ($1, $2, $3, 'pending', $4, $4) ON CONFLICT (provider, name) DO NOTHING
   RETURNING video_path)
 SELECT video_path FROM ins UNION ALL
 SELECT video_path FROM characters WHERE provider = $1 AND name = $2)sql",
-                          PgParams().add(c.provider).add(c.name).add(c.video_path).add(now));
-    if (!row) {
-      return std::unexpected(std::move(row.error()));
-    }
-    if (row->rows() > 0 && row->text(0, 0) != c.video_path) {
-      return std::unexpected(character_conflict(c, row->text(0, 0), location()));
+                          PgParams().add(c.provider).add(c.name).add(c.video_path).add(now)));
+    if (row.rows() > 0 && row.text(0, 0) != c.video_path) {
+      return std::unexpected(character_conflict(c, row.text(0, 0), location()));
     }
   }
-  return transaction->commit();
+  return transaction.commit();
 }
 
 Result<std::optional<CharacterRecord>> PgJobStore::find_character(const std::string& provider,
                                                                   const std::string& name) {
-  auto row = m_db->exec(
-      "SELECT video_path, state, remote_id, updated_at FROM characters "
-      "WHERE provider = $1 AND name = $2",
-      PgParams().add(provider).add(name));
-  if (!row) {
-    return std::unexpected(std::move(row.error()));
-  }
-  if (row->rows() == 0) {
+  auto row =
+      VB_TRY(m_db->exec("SELECT video_path, state, remote_id, updated_at FROM characters "
+                        "WHERE provider = $1 AND name = $2",
+                        PgParams().add(provider).add(name)));
+  if (row.rows() == 0) {
     return std::optional<CharacterRecord>();
   }
-  const auto state = parse_character_state(row->text(0, 1));
+  const auto state = parse_character_state(row.text(0, 1));
   if (!state) {
     return fail(ErrorCode::database, "character '" + name + "' has an unknown state", location());
   }
-  return CharacterRecord{provider,        name, row->text(0, 0), *state, row->text(0, 2),
-                         row->int64(0, 3)};
+  return CharacterRecord{provider, name, row.text(0, 0), *state, row.text(0, 2), row.int64(0, 3)};
 }
 
 Status PgJobStore::set_character_state(const std::string& provider, const std::string& name,
@@ -76,10 +67,7 @@ Status PgJobStore::note_unclaimed(const std::vector<UnclaimedVideo>& videos) {
   if (videos.empty()) {
     return {};
   }
-  auto transaction = PgTransaction::begin(*m_db);
-  if (!transaction) {
-    return std::unexpected(std::move(transaction.error()));
-  }
+  auto transaction = VB_TRY(PgTransaction::begin(*m_db));
   for (const UnclaimedVideo& v : videos) {
     auto upserted = m_db->exec(R"sql(
 INSERT INTO unclaimed_videos (provider, remote_id, job_id, status, created_at, seen_at)
@@ -97,14 +85,14 @@ ON CONFLICT (provider, remote_id) DO UPDATE SET status = excluded.status, seen_a
       return std::unexpected(std::move(upserted.error()));
     }
   }
-  return transaction->commit();
+  return transaction.commit();
 }
 
 Result<std::vector<UnclaimedVideo>> PgJobStore::unclaimed_videos(
     const std::optional<std::string>& batch) {
   PgParams params;
   params.add(batch);
-  auto rows = m_db->exec(R"sql(
+  auto rows = VB_TRY(m_db->exec(R"sql(
 SELECT u.provider, u.remote_id, u.job_id, u.status, u.created_at, u.seen_at, u.take_path,
        b.name, j.job_key, j.spec_json
 FROM unclaimed_videos u JOIN jobs j ON j.id = u.job_id JOIN batches b ON b.id = j.batch_id
@@ -112,30 +100,21 @@ WHERE ($1::text IS NULL OR b.name = $1)
   AND NOT EXISTS (SELECT 1 FROM jobs c WHERE c.remote_id = u.remote_id)
 ORDER BY u.created_at, u.id
 )sql",
-                         params);
-  if (!rows) {
-    return std::unexpected(std::move(rows.error()));
-  }
+                                params));
   std::vector<UnclaimedVideo> videos;
-  for (int r = 0; r < rows->rows(); ++r) {
-    auto video = read_unclaimed_row(PgRow(*rows, r));
-    if (!video) {
-      return std::unexpected(std::move(video.error()));
-    }
-    videos.push_back(std::move(*video));
+  for (int r = 0; r < rows.rows(); ++r) {
+    auto video = VB_TRY(read_unclaimed_row(PgRow(rows, r)));
+    videos.push_back(std::move(video));
   }
   return videos;
 }
 
 Status PgJobStore::record_take(const std::string& provider, const std::string& remote_id,
                                const std::string& path) {
-  auto updated = m_db->exec(
+  auto updated = VB_TRY(m_db->exec(
       "UPDATE unclaimed_videos SET take_path = $3 WHERE provider = $1 AND remote_id = $2",
-      PgParams().add(provider).add(remote_id).add(path));
-  if (!updated) {
-    return std::unexpected(std::move(updated.error()));
-  }
-  if (updated->affected() == 0) {
+      PgParams().add(provider).add(remote_id).add(path)));
+  if (updated.affected() == 0) {
     return std::unexpected(unknown_unclaimed(provider, remote_id, location()));
   }
   return {};
