@@ -162,12 +162,8 @@ class Copier {
     }
     if (std::strcmp(spec.key, "id") == 0) {
       // The identity continues after the copied ids.
-      auto restarted =
-          m_target.exec(std::string("SELECT setval(pg_get_serial_sequence('") + spec.table +
-                        "', 'id'), coalesce(max(id), 0) + 1, false) FROM " + spec.table);
-      if (!restarted) {
-        return std::unexpected(std::move(restarted.error()));
-      }
+      VB_TRY(m_target.exec(std::string("SELECT setval(pg_get_serial_sequence('") + spec.table +
+                           "', 'id'), coalesce(max(id), 0) + 1, false) FROM " + spec.table));
     }
     VB_TRY(compare(spec, real, copied));
     return copied;

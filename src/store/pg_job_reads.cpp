@@ -159,13 +159,10 @@ Result<std::vector<EventRecord>> PgJobStore::batch_events(const std::string& bat
 }
 
 Result<Millis> PgJobStore::last_entered(std::int64_t row_id, JobState state) {
-  auto row =
+  auto row = VB_TRY(
       m_db->exec("SELECT COALESCE(MAX(at), 0) FROM events WHERE job_id = $1 AND to_state = $2",
-                 PgParams().add(row_id).add(to_string(state)));
-  if (!row) {
-    return std::unexpected(std::move(row.error()));
-  }
-  return row->int64(0, 0);
+                 PgParams().add(row_id).add(to_string(state))));
+  return row.int64(0, 0);
 }
 
 Result<std::vector<std::string>> PgJobStore::known_remote_ids(

@@ -353,12 +353,9 @@ Error PgJobStore::lost_transition(const Transition& t) {
 
 Status PgJobStore::note_activity(std::int64_t row_id, int polls, int retries) {
   auto updated =
-      m_db->exec("UPDATE jobs SET polls = polls + $1, retries = retries + $2 WHERE id = $3",
-                 PgParams().add(polls).add(retries).add(row_id));
-  if (!updated) {
-    return std::unexpected(std::move(updated.error()));
-  }
-  if (updated->affected() != 1) {
+      VB_TRY(m_db->exec("UPDATE jobs SET polls = polls + $1, retries = retries + $2 WHERE id = $3",
+                        PgParams().add(polls).add(retries).add(row_id)));
+  if (updated.affected() != 1) {
     return fail(ErrorCode::not_found, "no job has row id " + std::to_string(row_id),
                 "job row " + std::to_string(row_id));
   }

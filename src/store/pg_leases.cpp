@@ -442,18 +442,15 @@ Result<int> PgJobStore::release_leases(std::span<const LeasedJob> jobs, Millis d
     owners.push_back(job.lease.owner);
     tokens.push_back(std::to_string(job.lease.token));
   }
-  auto released =
+  auto released = VB_TRY(
       m_db->exec(R"sql(
 UPDATE jobs j SET lease_owner = NULL, lease_token = NULL,
   not_before = CASE WHEN $4::bigint > 0 THEN GREATEST(j.not_before, vb_now_ms() + $4::bigint)
                     ELSE j.not_before END
 FROM unnest($1::bigint[], $2::text[], $3::bigint[]) AS r(id, owner, token)
 WHERE j.id = r.id AND j.lease_owner = r.owner AND j.lease_token = r.token)sql",
-                 PgParams().add_array(ids).add_array(owners).add_array(tokens).add(defer_ms));
-  if (!released) {
-    return std::unexpected(std::move(released.error()));
-  }
-  return static_cast<int>(released->affected());
+                 PgParams().add_array(ids).add_array(owners).add_array(tokens).add(defer_ms)));
+  return static_cast<int>(released.affected());
 }
 
 Result<RecordedAnswer> PgJobStore::record_create_answer(const Transition& answer,
@@ -512,7 +509,7 @@ SELECT CASE WHEN EXISTS (SELECT 1 FROM late) THEN 'late'
 
 Result<bool> PgJobStore::hold_leadership(const std::string& duty, const std::string& worker,
                                          Millis ttl_ms) {
-  auto row = m_db->exec(R"sql(
+  auto row = VB_TRY(m_db->exec(R"sql(
 WITH n AS (SELECT vb_now_ms() AS now)
 INSERT INTO leaders (duty, worker, elected_at, expires_at)
 SELECT $1, $2, n.now, n.now + $3 FROM n
@@ -523,11 +520,8 @@ ON CONFLICT (duty) DO UPDATE SET worker = excluded.worker,
   expires_at = excluded.expires_at
 WHERE leaders.worker = excluded.worker OR leaders.expires_at <= excluded.elected_at
 RETURNING worker)sql",
-                        PgParams().add(duty).add(worker).add(ttl_ms));
-  if (!row) {
-    return std::unexpected(std::move(row.error()));
-  }
-  return row->rows() == 1;
+                               PgParams().add(duty).add(worker).add(ttl_ms)));
+  return row.rows() == 1;
 }
 
 Status PgJobStore::release_leadership(const std::string& duty, const std::string& worker) {

@@ -43,21 +43,18 @@ Result<std::optional<CharacterRecord>> PgJobStore::find_character(const std::str
 Status PgJobStore::set_character_state(const std::string& provider, const std::string& name,
                                        CharacterState from, CharacterState to,
                                        const std::string& remote_id, Millis now) {
-  auto updated = m_db->exec(
-      "UPDATE characters SET state = $3, updated_at = $4, "
-      "remote_id = CASE WHEN $5 = '' THEN remote_id ELSE $5 END "
-      "WHERE provider = $1 AND name = $2 AND state = $6",
-      PgParams()
-          .add(provider)
-          .add(name)
-          .add(to_string(to))
-          .add(now)
-          .add(remote_id)
-          .add(to_string(from)));
-  if (!updated) {
-    return std::unexpected(std::move(updated.error()));
-  }
-  if (updated->affected() != 1) {
+  auto updated =
+      VB_TRY(m_db->exec("UPDATE characters SET state = $3, updated_at = $4, "
+                        "remote_id = CASE WHEN $5 = '' THEN remote_id ELSE $5 END "
+                        "WHERE provider = $1 AND name = $2 AND state = $6",
+                        PgParams()
+                            .add(provider)
+                            .add(name)
+                            .add(to_string(to))
+                            .add(now)
+                            .add(remote_id)
+                            .add(to_string(from))));
+  if (updated.affected() != 1) {
     return std::unexpected(character_state_conflict(name, from, location()));
   }
   return {};
@@ -69,21 +66,18 @@ Status PgJobStore::note_unclaimed(const std::vector<UnclaimedVideo>& videos) {
   }
   auto transaction = VB_TRY(PgTransaction::begin(*m_db));
   for (const UnclaimedVideo& v : videos) {
-    auto upserted = m_db->exec(R"sql(
+    VB_TRY(m_db->exec(R"sql(
 INSERT INTO unclaimed_videos (provider, remote_id, job_id, status, created_at, seen_at)
 VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (provider, remote_id) DO UPDATE SET status = excluded.status, seen_at = excluded.seen_at
 )sql",
-                               PgParams()
-                                   .add(v.provider)
-                                   .add(v.remote_id)
-                                   .add(v.job_row_id)
-                                   .add(v.status)
-                                   .add(v.created_at)
-                                   .add(v.seen_at));
-    if (!upserted) {
-      return std::unexpected(std::move(upserted.error()));
-    }
+                      PgParams()
+                          .add(v.provider)
+                          .add(v.remote_id)
+                          .add(v.job_row_id)
+                          .add(v.status)
+                          .add(v.created_at)
+                          .add(v.seen_at)));
   }
   return transaction.commit();
 }
