@@ -374,3 +374,35 @@ TEST_CASE("two workers share one budget: the simulator sees exactly the creates 
   queued.state = JobState::queued;
   CHECK(store->list_jobs(queued)->size() == 15);
 }
+
+TEST_CASE("two workers learn one in-flight cap: a halving by one bounds both",
+          "[e2e][workers][learnt]") {
+  SimProcess sim({"--gen-ms", "300", "--max-in-flight", "3", "--quiet"});
+  E2eFolder folder;
+  folder.write_config(16);
+  std::string config = read_file(folder.path("vidbatch.toml"));
+  const std::string rate = "submits_per_minute = 6000";
+  config.replace(config.find(rate), rate.size(), "submits_per_minute = \"auto\"");
+  folder.write_raw_config(config);
+  const std::string manifest = folder.write_manifest("learnt", 24);
+  auto first = folder.start({"run", manifest}, sim.base_url(), "w0");
+  auto second = folder.start({"run", manifest}, sim.base_url(), "w1");
+  for (auto* worker : {first.get(), second.get()}) {
+    const CommandResult result = folder.finish(*worker, worker == first.get() ? "w0" : "w1");
+    INFO(result.err);
+    CHECK(result.exit_code == 0);
+  }
+  JobFilter done;
+  done.state = JobState::done;
+  CHECK(folder.open_store()->list_jobs(done)->size() == 24);
+  // The simulator checks its limit of 3 and adds the video in two steps, so two creates
+  // arriving together may both pass it; with the cap unshared, each worker sends up to its own.
+  CHECK(parse_json(sim.stats())["max_in_flight_seen"].GetInt() <= 4);
+  // The refusals were shared: the ledger holds a learnt cap near the provider's 3, below the
+  // configured 16 (growth by half a job per round of accepted creates).
+  SQLite::Database db(folder.db(), SQLite::OPEN_READONLY);
+  SQLite::Statement learnt(db, "SELECT learnt_in_flight FROM provider_limits");
+  REQUIRE(learnt.executeStep());
+  REQUIRE_FALSE(learnt.getColumn(0).isNull());
+  CHECK(learnt.getColumn(0).getDouble() <= 5);
+}
