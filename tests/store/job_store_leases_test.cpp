@@ -964,16 +964,25 @@ void lower_learnt(JobStore& store, LearntLimit limit, double value) {
   REQUIRE(lowered.has_value());
 }
 
+// Two connections to a fresh ledger of 10 queued jobs, the provider's cap `max_in_flight`
+// (no configured rate), and the worker w1.
+template <typename Ledger>
+std::pair<std::unique_ptr<JobStore>, std::unique_ptr<JobStore>> learnt_setup(const Ledger& ledger,
+                                                                             int max_in_flight) {
+  auto store = open_store(ledger.location());
+  auto other = open_store(ledger.location());
+  REQUIRE(store->import_jobs("b", make_specs(10), 1000, false).has_value());
+  set_limits(*store, 0, 1, max_in_flight);
+  register_worker(*store, "w1");
+  return {std::move(store), std::move(other)};
+}
+
 }  // namespace
 
 TEMPLATE_TEST_CASE("admission: a learnt in-flight cap one worker lowered bounds every worker",
                    "[store][leases][learnt]", SqliteLedger, PgLedger) {
   TestType ledger;
-  auto store = open_store(ledger.location());
-  auto other = open_store(ledger.location());
-  REQUIRE(store->import_jobs("b", make_specs(10), 1000, false).has_value());
-  set_limits(*store, 0, 1, 5);
-  register_worker(*store, "w1");
+  auto [store, other] = learnt_setup(ledger, 5);
   register_worker(*store, "w2");
   CHECK_FALSE(learnt_limits(*store, "w1").in_flight);  // none learnt yet
 
@@ -995,11 +1004,7 @@ TEMPLATE_TEST_CASE("admission: a learnt in-flight cap one worker lowered bounds 
 TEMPLATE_TEST_CASE("admission: growth of a learnt limit loses to a concurrent halving",
                    "[store][leases][learnt]", SqliteLedger, PgLedger) {
   TestType ledger;
-  auto store = open_store(ledger.location());
-  auto other = open_store(ledger.location());
-  REQUIRE(store->import_jobs("b", make_specs(10), 1000, false).has_value());
-  set_limits(*store, 0, 1, 8);
-  register_worker(*store, "w1");
+  auto [store, other] = learnt_setup(ledger, 8);
   const bool halving_first = GENERATE(true, false);
   for (const LearntLimit limit : {LearntLimit::in_flight, LearntLimit::per_minute}) {
     CHECK_FALSE(raise_learnt(*store, limit, 4, 5));  // nothing learnt: nothing to grow
@@ -1024,10 +1029,7 @@ TEMPLATE_TEST_CASE("admission: growth of a learnt limit loses to a concurrent ha
 TEMPLATE_TEST_CASE("admission: a learnt rate applies only where no rate is configured",
                    "[store][leases][learnt]", SqliteLedger, PgLedger) {
   TestType ledger;
-  auto store = open_store(ledger.location());
-  REQUIRE(store->import_jobs("b", make_specs(10), 1000, false).has_value());
-  register_worker(*store, "w1");
-  set_limits(*store, 0, 1, 10);
+  auto [store, other] = learnt_setup(ledger, 10);
   lower_learnt(*store, LearntLimit::per_minute, 1);  // one a minute: an interval of 60 s
   SECTION("auto: paced at the learnt rate") {
     CHECK(admit(*store, "w1", 5).size() == 1);
