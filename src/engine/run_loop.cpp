@@ -266,6 +266,7 @@ Result<RunSummary> RunEngine::Loop::run(const std::atomic<int>& stop_requests) {
       m_core.dispatch(std::move(result), now);
     }
     m_downloads.take_finished(now);
+    m_submitter.record_stream_progress(now);
     m_core.flush_if_due(now);
     m_core.end_turn();
   }

@@ -25,6 +25,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "engine/progress_throttle.h"
 #include "engine/reconciler.h"
 #include "engine/run_core.h"
 #include "output/finish_pool.h"
@@ -56,6 +57,8 @@ class StreamedAnswer final : public BodySink {
   bool begin(int, std::int64_t) override { return true; }
   bool write(const char* data, std::size_t size) override;
   std::optional<double> progress() const { return m_progress; }
+  // The progress to write to the ledger now (ProgressThrottle), if any.
+  std::optional<double> progress_to_record(Millis now);
   std::string take_text() { return std::move(m_text); }
 
  private:
@@ -63,6 +66,7 @@ class StreamedAnswer final : public BodySink {
   std::string m_text;
   std::size_t m_read = 0;  // bytes of m_text whose lines were read for progress
   std::optional<double> m_progress;
+  ProgressThrottle m_recorded;
 };
 
 class Submitter final : public RequestOwner {
@@ -84,6 +88,8 @@ class Submitter final : public RequestOwner {
   std::size_t gated() const { return m_gated.size(); }
   Millis next_wake(Millis now, Millis wake) const;
   void on_answer(std::int64_t row_id, HttpResult& result, Millis now) override;
+  // Writes the progress of open streams to the ledger while they stay open (throttled).
+  void record_stream_progress(Millis now);
 
  private:
   void fill_queue();

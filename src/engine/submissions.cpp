@@ -43,6 +43,13 @@ bool StreamedAnswer::write(const char* data, std::size_t size) {
   return true;
 }
 
+std::optional<double> StreamedAnswer::progress_to_record(Millis now) {
+  if (m_progress && m_recorded.take(*m_progress, now)) {
+    return m_progress;
+  }
+  return std::nullopt;
+}
+
 Submitter::Submitter(RunCore& core, ChainGate& chains, CharacterCreator& characters,
                      StatusPolls& polls, Reconciliation& reconciliation, FailedRequests& failures)
     : m_core(core),
@@ -243,6 +250,35 @@ std::optional<double> Submitter::end_stream(std::int64_t row_id, HttpResult& res
   }
   m_streams.erase(it);
   return progress;
+}
+
+// A stream stays open for as long as its video takes (minutes): its progress is written while
+// it is open, so `status` and `jobs` show how far the video got. Worker mode: under the job's
+// lease; a lost lease writes nothing (the create's answer, when it comes, is still recorded).
+void Submitter::record_stream_progress(Millis now) {
+  for (auto& [row_id, stream] : m_streams) {
+    LiveJob* job = m_core.find(row_id);
+    if (job == nullptr || job->rec.state != JobState::submitting) {
+      continue;
+    }
+    const std::optional<double> progress = stream->progress_to_record(now);
+    if (!progress) {
+      continue;
+    }
+    std::optional<Lease> lease;
+    if (m_core.worker() != nullptr) {
+      lease = job->lease.value_or(Lease{});
+    }
+    auto written =
+        m_core.store().note_progress(row_id, JobState::submitting, *progress, now, lease);
+    if (!written) {
+      m_core.set_fatal(written.error());
+      return;
+    }
+    if (*written) {
+      job->rec.progress = progress;
+    }
+  }
 }
 
 void Submitter::on_answer(std::int64_t row_id, HttpResult& result, Millis now) {

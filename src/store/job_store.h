@@ -374,6 +374,12 @@ class JobStore {
 
   // Counts a retried request or a poll against a job without a state change.
   virtual Status note_activity(std::int64_t row_id, int polls, int retries) = 0;
+  // A job's progress while it stays in `state` (a streamed create's deltas): no transition and
+  // no event, so latest_event_id does not move. Compare-and-set on `state` and, when `lease` is
+  // set, on the lease as an owner transition of apply(). False when the job is no longer in
+  // `state` under that lease (or does not exist): nothing is written.
+  virtual Result<bool> note_progress(std::int64_t row_id, JobState state, double progress,
+                                     Millis at, const std::optional<Lease>& lease) = 0;
 
   // Jobs in any of `states` with row_id > after_row_id, ascending, at most `limit`.
   virtual Result<std::vector<JobRecord>> jobs_in_states(std::span<const JobState> states,

@@ -362,4 +362,21 @@ Status PgJobStore::note_activity(std::int64_t row_id, int polls, int retries) {
   return {};
 }
 
+Result<bool> PgJobStore::note_progress(std::int64_t row_id, JobState state, double progress,
+                                       Millis at, const std::optional<Lease>& lease) {
+  PgParams p;
+  p.add(progress).add(at).add(row_id).add(to_string(state));
+  if (lease) {
+    p.add(lease->owner).add(lease->token);
+  } else {
+    p.null().null();
+  }
+  auto updated = VB_TRY(m_db->exec(
+      "UPDATE jobs SET progress = $1::double precision, updated_at = $2::bigint "
+      "WHERE id = $3::bigint AND state = $4 AND ($5::text IS NULL "
+      "OR ($5 = '' AND lease_owner IS NULL) OR (lease_owner = $5 AND lease_token = $6::bigint))",
+      p));
+  return updated.affected() == 1;
+}
+
 }  // namespace vb::store_detail

@@ -38,6 +38,8 @@ class PgJobStore final : public JobStore {
   Result<std::vector<TransitionOutcome>> apply_each(
       std::span<const Transition> transitions) override;
   Status note_activity(std::int64_t row_id, int polls, int retries) override;
+  Result<bool> note_progress(std::int64_t row_id, JobState state, double progress, Millis at,
+                             const std::optional<Lease>& lease) override;
   Result<std::vector<JobRecord>> jobs_in_states(std::span<const JobState> states,
                                                 std::int64_t after_row_id, int limit) override;
   Result<std::optional<JobRecord>> find_job(const std::string& batch,

@@ -404,6 +404,26 @@ Status SqliteJobStore::note_activity(std::int64_t row_id, int polls, int retries
   });
 }
 
+// Not a prepared statement of Statements: a stream's progress is written at most every 2 s.
+Result<bool> SqliteJobStore::note_progress(std::int64_t row_id, JobState state, double progress,
+                                           Millis at, const std::optional<Lease>& lease) {
+  return guard_sql(m_path, [&]() -> Result<bool> {
+    SQLite::Statement update(*m_db, R"sql(
+UPDATE jobs SET progress = ?1, updated_at = ?2 WHERE id = ?3 AND state = ?4
+  AND (?5 IS NULL OR (?5 = '' AND lease_owner IS NULL)
+       OR (lease_owner = ?5 AND lease_token = ?6)))sql");
+    update.bind(1, progress);
+    update.bind(2, at);
+    update.bind(3, row_id);
+    update.bind(4, to_string(state));
+    if (lease) {
+      update.bind(5, lease->owner);
+      update.bind(6, lease->token);
+    }
+    return update.exec() == 1;
+  });
+}
+
 Result<std::vector<std::string>> SqliteJobStore::unfinished_providers() {
   return guard_sql(m_path, [&]() -> Result<std::vector<std::string>> {
     SQLite::Statement query(*m_db,

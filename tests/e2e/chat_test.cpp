@@ -4,7 +4,10 @@
 // `ambiguous` (no id, no listing), shown by `status`, never sent again.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <chrono>
 #include <fstream>
+#include <sstream>
 
 #include "e2e/e2e_fixture.h"
 
@@ -179,6 +182,36 @@ TEST_CASE("chat: a stream outlives http.request_timeout_ms; the job timeout boun
   CHECK(run.stats["creates_total"].GetInt() == 2);
   for (const auto& job : run.jobs) {
     INFO("job " << job.spec.id << " " << job.error_message);
+    CHECK(job.state == JobState::done);
+  }
+}
+
+TEST_CASE("chat: `jobs` shows a video's progress while its stream is still open", "[e2e][chat]") {
+  // Each video takes 8 s, its stream a progress delta every 0.8 s: the ledger must hold the
+  // progress of a job still `submitting` (its stream open), not only once the stream ends.
+  SimProcess sim(sim_flags({}, "8000"));
+  E2eFolder folder;
+  prepare(folder, sim, 4);
+  auto process = folder.start({"run", k_source + "/jobs/examples/chat.yaml"}, "");
+  double seen = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (seen == 0 && std::chrono::steady_clock::now() < deadline &&
+         !process->wait_for(std::chrono::milliseconds(200))) {
+    const CommandResult jobs = folder.run({"jobs", "--state", "submitting", "--json"});
+    std::istringstream lines(jobs.out);
+    for (std::string line; std::getline(lines, line);) {
+      const rapidjson::Document job = parse_json(line);
+      if (job["progress"].IsNumber()) {
+        seen = std::max(seen, job["progress"].GetDouble());
+      }
+    }
+  }
+  const CommandResult result = folder.finish(*process);
+  INFO(result.out << result.err);
+  CHECK(seen >= 5.0);
+  REQUIRE(result.exit_code == 0);
+  const std::vector<JobRecord> jobs = folder.open_store()->list_jobs({}).value();
+  for (const auto& job : jobs) {
     CHECK(job.state == JobState::done);
   }
 }

@@ -191,6 +191,60 @@ TEMPLATE_TEST_CASE("note_activity counts polls and retries", "[store]", SqliteLe
   CHECK(missing.error().code == ErrorCode::not_found);
 }
 
+TEMPLATE_TEST_CASE("note_progress writes progress in its state, no event", "[store][progress]",
+                   SqliteLedger, PgLedger) {
+  TestType ledger;
+  auto store = open_store(ledger.location());
+  REQUIRE(store->import_jobs("b", make_specs(1), 1000, false).has_value());
+  const auto row = row_of(*store, "b", "job-0");
+  const Transition t = step(row, JobState::queued, JobState::submitting);
+  REQUIRE(store->apply({&t, 1}).has_value());
+  const std::int64_t version = store->latest_event_id().value();
+
+  CHECK(store->note_progress(row, JobState::submitting, 35.0, 2000, std::nullopt).value());
+  CHECK(job_at(*store, row).progress == 35.0);
+  CHECK(store->latest_event_id().value() == version);  // not a transition
+  CHECK(store->events(row)->size() == 2);
+
+  // Another state, or no such job: nothing written.
+  CHECK_FALSE(store->note_progress(row, JobState::running, 60.0, 3000, std::nullopt).value());
+  CHECK_FALSE(
+      store->note_progress(row + 1, JobState::submitting, 60.0, 3000, std::nullopt).value());
+  CHECK(job_at(*store, row).progress == 35.0);
+}
+
+TEMPLATE_TEST_CASE("note_progress under a stale lease writes nothing", "[store][progress]",
+                   SqliteLedger, PgLedger) {
+  TestType ledger;
+  auto store = open_store(ledger.location());
+  REQUIRE(store->import_jobs("b", make_specs(1), 1000, false).has_value());
+  REQUIRE(store->set_provider_limits("sim", {0, 1, 100}).has_value());
+  REQUIRE(store->register_worker("w1", "host-a", 1, 60000).has_value());
+  auto admitted = store->admit_creates("w1", WorkScope{"sim", true, std::nullopt}, 1, nullptr);
+  REQUIRE(admitted.has_value());
+  REQUIRE(admitted->jobs.size() == 1);
+  const std::int64_t row = admitted->jobs[0].job.row_id;
+  const Lease first = admitted->jobs[0].lease;
+  Transition t = step(row, JobState::queued, JobState::submitting);
+  t.lease = first;
+  REQUIRE(store->apply({&t, 1}).has_value());
+  CHECK(store->note_progress(row, JobState::submitting, 20.0, 2000, first).value());
+  CHECK(job_at(*store, row).progress == 20.0);
+
+  // Another token of the same worker (a claim since lost) writes nothing.
+  CHECK_FALSE(
+      store->note_progress(row, JobState::submitting, 30.0, 2500, Lease{"w1", first.token + 1})
+          .value());
+  CHECK(job_at(*store, row).progress == 20.0);
+
+  // w1 loses the job: its lease writes nothing, while an unleased writer may.
+  REQUIRE(store->release_leases(std::vector<LeasedJob>{{row, first}}, 0).value() == 1);
+  CHECK_FALSE(store->note_progress(row, JobState::submitting, 50.0, 3000, first).value());
+  CHECK(job_at(*store, row).progress == 20.0);
+  CHECK(store->note_progress(row, JobState::submitting, 55.0, 3000, Lease{}).value());
+  CHECK(job_at(*store, row).progress == 55.0);
+}
+
 TEMPLATE_TEST_CASE("jobs_in_states pages in row order", "[store]", SqliteLedger, PgLedger) {
   TestType ledger;
   auto store = open_store(ledger.location());
