@@ -8,8 +8,8 @@ using vb::ProgressThrottle;
 
 TEST_CASE("progress throttle: 5 points and 2 s between writes", "[engine][progress]") {
   ProgressThrottle throttle;
-  CHECK_FALSE(throttle.take(4.9, 1000));  // too small a step from nothing
-  CHECK(throttle.take(5.0, 1000));        // the first write waits for no interval
+  CHECK_FALSE(throttle.take(4.9, 1000));   // too small a step from nothing
+  CHECK(throttle.take(5.0, 1000));         // the first write waits for no interval
   CHECK_FALSE(throttle.take(30.0, 2999));  // a big step, but within 2 s of the last write
   CHECK(throttle.take(30.0, 3000));
   CHECK_FALSE(throttle.take(34.0, 9000));  // long after, but a small step
