@@ -78,7 +78,7 @@ void Downloader::start(LiveJob& job, Millis now) {
   request.range_from = job.file->size();
   job.in_flight = RequestKind::download;
   m_in_flight += 1;
-  m_core.send(std::move(request), Traffic::download, *this, job.rec.row_id, now);
+  job.download_tag = m_core.send(std::move(request), Traffic::download, *this, job.rec.row_id, now);
 }
 
 void Downloader::on_answer(std::int64_t row_id, HttpResult& result, Millis now) {

@@ -165,8 +165,8 @@ RunCore::RunCore(const RunDeps& deps)
     : m_deps(deps),
       m_scheduler(deps.config.limits, dialect_entry(deps.provider.dialect()).limits) {}
 
-void RunCore::send(HttpRequest request, Traffic traffic, RequestOwner& owner, std::int64_t key,
-                   Millis now) {
+std::uint64_t RunCore::send(HttpRequest request, Traffic traffic, RequestOwner& owner,
+                            std::int64_t key, Millis now) {
   const HttpConfig& http = config().http;
   request.timeout_ms = traffic == Traffic::download ? http.download_timeout_ms
                                                     : http.request_timeout_ms;
@@ -182,6 +182,7 @@ void RunCore::send(HttpRequest request, Traffic traffic, RequestOwner& owner, st
   const std::uint64_t tag = m_next_tag++;
   m_sent.emplace(tag, Sent{&owner, key, status, now});
   m_deps.transport.start(std::move(request), tag);
+  return tag;
 }
 
 // By tag, not by job: a status answer counts for the concurrency limit even when its job has
@@ -193,6 +194,10 @@ void RunCore::dispatch(HttpResult result, Millis now) {
   }
   Sent sent = it->second;
   m_sent.erase(it);
+  if (auto orphan = m_orphaned_files.find(result.tag); orphan != m_orphaned_files.end()) {
+    orphan->second->discard();
+    m_orphaned_files.erase(orphan);
+  }
   if (sent.status) {
     m_status_in_flight -= 1;
     m_scheduler.status_answered(now - sent.at);
@@ -246,10 +251,25 @@ Status RunCore::each_stored(std::span<const JobState> states,
   }
 }
 
+// A job's download file goes with the job, unless a transfer still writes into it: the
+// transport holds a pointer to it until that request ends (dispatch discards it then).
+void RunCore::release_file(LiveJob& job) {
+  if (!job.file) {
+    return;
+  }
+  if (job.in_flight == RequestKind::download && m_sent.contains(job.download_tag)) {
+    m_orphaned_files.emplace(job.download_tag, std::move(job.file));
+    return;
+  }
+  job.file->discard();
+  job.file.reset();
+}
+
 LiveJob& RunCore::admit(JobRecord rec) {
   auto [it, added] = m_live.try_emplace(rec.row_id);
   LiveJob& job = it->second;
   if (job.forgotten) {
+    release_file(job);
     job = LiveJob{};  // forgotten earlier in this turn, back again: a fresh start
     added = true;
   }
@@ -286,10 +306,7 @@ LiveJob* RunCore::due_job(const Timer& timer) {
 }
 
 void RunCore::forget(LiveJob& job) {
-  if (job.file) {
-    job.file->discard();
-    job.file.reset();
-  }
+  release_file(job);
   if (!job.forgotten) {
     job.forgotten = true;
     // A job can leave while at the provider (worker mode: its lease was lost).

@@ -56,7 +56,8 @@ struct LiveJob {
   // unleased and its transitions apply only while nobody holds it.
   std::optional<Lease> lease;
   std::unique_ptr<VideoFile> file;
-  std::string redirect_url;  // a JSON content answer's video URL
+  std::uint64_t download_tag = 0;  // the request writing into `file`, while one is in flight
+  std::string redirect_url;        // a JSON content answer's video URL
   int redirects = 0;
   bool unknown_status_noted = false;
   bool timeout_noted = false;
@@ -180,8 +181,8 @@ class RunCore {
   const Scheduler& scheduler() const { return m_scheduler; }
 
   // Requests. The answer goes to owner.on_answer(key, ...).
-  void send(HttpRequest request, Traffic traffic, RequestOwner& owner, std::int64_t key,
-            Millis now);
+  std::uint64_t send(HttpRequest request, Traffic traffic, RequestOwner& owner, std::int64_t key,
+                     Millis now);
   void dispatch(HttpResult result, Millis now);
   // The transport has a connection free (beyond `reserved` about to be used).
   bool connection_free(std::size_t reserved = 0) const;
@@ -269,10 +270,14 @@ class RunCore {
 
   Transition mirror(LiveJob& job, JobState to, const std::string& message, JobUpdate update,
                     int http_status);
+  void release_file(LiveJob& job);
 
   RunDeps m_deps;
   Scheduler m_scheduler;
   std::unordered_map<std::uint64_t, Sent> m_sent;  // by tag
+  // Files of forgotten jobs that a download still writes into, by its tag: kept until the
+  // transport is done with them, then discarded.
+  std::unordered_map<std::uint64_t, std::unique_ptr<VideoFile>> m_orphaned_files;
   std::uint64_t m_next_tag = 1;
   std::size_t m_status_in_flight = 0;
   std::unordered_map<std::int64_t, LiveJob> m_live;
