@@ -10,17 +10,14 @@
 #include <iostream>
 #include <streambuf>
 
+#include "store/job_json.h"
+
 namespace vb {
 
 namespace {
 
 CliLog* g_active = nullptr;
 constexpr std::size_t k_held_bytes = 64 * 1024;
-
-void put(rapidjson::Writer<rapidjson::StringBuffer>& w, const char* key, const std::string& value) {
-  w.Key(key);
-  w.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
-}
 
 }  // namespace
 
@@ -40,22 +37,22 @@ std::string format_json_event(const LogEvent& e, Millis ts) {
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
   w.StartObject();
-  put(w, "ts", format_iso8601(ts));
-  put(w, "level", to_string(e.level));
-  put(w, "event", e.event);
+  put_json_member(w, "ts", format_iso8601(ts));
+  put_json_member(w, "level", to_string(e.level));
+  put_json_member(w, "event", e.event);
   if (e.batch) {
-    put(w, "batch", *e.batch);
+    put_json_member(w, "batch", *e.batch);
   }
   if (e.job) {
-    put(w, "job", *e.job);
+    put_json_member(w, "job", *e.job);
   }
   if (e.from) {
-    put(w, "from", to_string(*e.from));
+    put_json_member(w, "from", to_string(*e.from));
   }
   if (e.to) {
-    put(w, "to", to_string(*e.to));
+    put_json_member(w, "to", to_string(*e.to));
   }
-  put(w, "message", e.message);
+  put_json_member(w, "message", e.message);
   if (e.http_status != 0) {
     w.Key("http_status");
     w.Int(e.http_status);

@@ -13,6 +13,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "plan/plan.h"
+#include "store/job_json.h"
 
 namespace vb {
 
@@ -52,11 +53,6 @@ Result<std::vector<AuditTask>> done_jobs(Ledger& ledger, const VerifyFlags& flag
   return tasks;
 }
 
-void put(rapidjson::Writer<rapidjson::StringBuffer>& w, const char* key, const std::string& v) {
-  w.Key(key);
-  w.String(v.c_str(), static_cast<rapidjson::SizeType>(v.size()));
-}
-
 void write_json(const std::vector<AuditFinding>& findings, const VerifyTotals& totals,
                 std::ostream& out) {
   rapidjson::StringBuffer buffer;
@@ -77,22 +73,22 @@ void write_json(const std::vector<AuditFinding>& findings, const VerifyTotals& t
       continue;
     }
     w.StartObject();
-    put(w, "batch", f.task->batch);
-    put(w, "id", f.task->job_id);
-    put(w, "path", f.task->path);
+    put_json_member(w, "batch", f.task->batch);
+    put_json_member(w, "id", f.task->job_id);
+    put_json_member(w, "path", f.task->path);
     w.Key("bytes_recorded");
     w.Int64(f.task->bytes);
     w.Key("bytes_on_disk");
     f.bytes_on_disk < 0 ? w.Null() : w.Int64(f.bytes_on_disk);
-    put(w, "recorded_verify", f.task->recorded_verdict);
+    put_json_member(w, "recorded_verify", f.task->recorded_verdict);
     w.Key("known_mismatch");
     w.Bool(f.known_mismatch_only());
     w.Key("problems");
     w.StartArray();
     for (const AuditProblem& p : f.problems) {
       w.StartObject();
-      put(w, "code", p.code);
-      put(w, "message", p.message);
+      put_json_member(w, "code", p.code);
+      put_json_member(w, "message", p.message);
       w.EndObject();
     }
     w.EndArray();

@@ -1,18 +1,18 @@
 #include "manifest/csv.h"
 
+#include "util/text_util.h"
+
 namespace vb {
 
 namespace {
-
-constexpr std::string_view k_bom = "\xEF\xBB\xBF";
 
 // Walks the text once, keeping the line and column of the current byte.
 class CsvReader {
  public:
   explicit CsvReader(std::string_view text) : m_text(text) {
-    if (text.starts_with(k_bom)) {
-      m_offset = k_bom.size();
-      m_line_start = k_bom.size();
+    if (text.starts_with(k_utf8_bom)) {
+      m_offset = k_utf8_bom.size();
+      m_line_start = k_utf8_bom.size();
     }
   }
 

@@ -8,6 +8,8 @@
 #include <unordered_map>
 #include <utility>
 
+#include "util/text_util.h"
+
 namespace vb {
 
 namespace {
@@ -15,8 +17,6 @@ namespace {
 // Lists and maps nested deeper are a syntax error rather than a tree: a bound on
 // memory and recursion for hostile input.
 constexpr std::size_t k_max_depth = 499;
-
-constexpr std::string_view k_bom = "\xEF\xBB\xBF";
 
 bool is_continuation(unsigned char c) {
   return (c & 0xC0) == 0x80;
@@ -168,9 +168,9 @@ class Positions {
   explicit Positions(std::string_view text) : m_text(text) {
     // libyaml skips a UTF-8 byte order mark before it counts characters, and
     // columns do not count it either.
-    if (text.starts_with(k_bom)) {
-      m_offset = k_bom.size();
-      m_line_start = k_bom.size();
+    if (text.starts_with(k_utf8_bom)) {
+      m_offset = k_utf8_bom.size();
+      m_line_start = k_utf8_bom.size();
     }
   }
 
@@ -232,8 +232,8 @@ class Positions {
         const auto previous = m_offset == 0 ? std::string_view::npos
                                             : m_text.rfind('\n', m_offset - 1);
         m_line_start = previous == std::string_view::npos ? 0 : previous + 1;
-        if (m_line == 1 && m_text.starts_with(k_bom)) {
-          m_line_start = k_bom.size();
+        if (m_line == 1 && m_text.starts_with(k_utf8_bom)) {
+          m_line_start = k_utf8_bom.size();
         }
       }
     }
@@ -357,7 +357,7 @@ class TreeBuilder {
 
   // libyaml's character index of a byte offset into its input (after the BOM).
   std::size_t character_index(std::size_t offset) const {
-    const std::size_t start = m_input.starts_with(k_bom) ? k_bom.size() : 0;
+    const std::size_t start = m_input.starts_with(k_utf8_bom) ? k_utf8_bom.size() : 0;
     offset = std::clamp(offset, start, m_input.size());
     return static_cast<std::size_t>(
         std::count_if(m_input.begin() + static_cast<std::ptrdiff_t>(start),

@@ -6,6 +6,11 @@ void put_json_string(JsonWriter& w, std::string_view text) {
   w.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
 }
 
+void put_json_member(JsonWriter& w, const char* key, std::string_view value) {
+  w.Key(key);
+  put_json_string(w, value);
+}
+
 void put_json_time(JsonWriter& w, Millis ms) {
   if (ms == 0) {
     w.Null();

@@ -18,6 +18,8 @@ namespace vb {
 using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 
 void put_json_string(JsonWriter& w, std::string_view text);
+// "key": "value".
+void put_json_member(JsonWriter& w, const char* key, std::string_view value);
 // A time as ISO 8601 UTC; 0 (unknown) as null, so that consumers can tell it from "".
 void put_json_time(JsonWriter& w, Millis ms);
 // The job's keys (see above), without the braces.

@@ -19,7 +19,7 @@ std::vector<std::string> state_names(std::span<const JobState> states) {
 }
 
 // Only the filters that are set appear in the text, so the planner can use the indexes.
-std::string jobs_query(const JobFilter& filter) {
+std::string pg_jobs_query(const JobFilter& filter) {
   std::string where;
   int parameter = 0;
   auto add = [&](const std::string& condition) {
@@ -94,18 +94,19 @@ Result<std::optional<JobRecord>> PgJobStore::find_job(const std::string& batch,
 }
 
 Result<std::vector<JobRecord>> PgJobStore::list_jobs(const JobFilter& filter) {
-  return query_jobs(jobs_query(filter), filter_params(filter));
+  return query_jobs(pg_jobs_query(filter), filter_params(filter));
 }
 
 Status PgJobStore::for_each_job(const JobFilter& filter,
                                 const std::function<Status(const JobRecord&)>& visit) {
-  return m_db->stream(jobs_query(filter), filter_params(filter), [&](const PgRow& row) -> Status {
-    JobRecord job;
-    if (auto read = read_job_row(row, location(), job); !read) {
-      return read;
-    }
-    return visit(job);
-  });
+  return m_db->stream(pg_jobs_query(filter), filter_params(filter),
+                      [&](const PgRow& row) -> Status {
+                        JobRecord job;
+                        if (auto read = read_job_row(row, location(), job); !read) {
+                          return read;
+                        }
+                        return visit(job);
+                      });
 }
 
 Result<std::vector<StateCount>> PgJobStore::count_states() {

@@ -13,7 +13,7 @@ namespace vb::store_detail {
 namespace {
 
 // The scope's jobs: $1 provider, $2 default provider, $3 batch (NULL: every batch).
-constexpr const char* k_scope_sql =
+constexpr const char* k_pg_scope_sql =
     "(provider = $1 OR ($2 AND provider = '')) AND "
     "($3::text IS NULL OR batch_id = (SELECT id FROM batches WHERE name = $3))";
 
@@ -62,7 +62,7 @@ std::string admission_sql() {
   return room_sql("$5") + R"sql(,
 c AS MATERIALIZED (
   SELECT id FROM jobs WHERE )sql" +
-         k_scope_sql + R"sql(
+         k_pg_scope_sql + R"sql(
     AND state = 'queued' AND lease_owner IS NULL AND not_before <= (SELECT now_ms FROM room)
   ORDER BY not_before, id LIMIT COALESCE((SELECT n FROM room), 0) FOR UPDATE SKIP LOCKED),
 claimed AS (
@@ -352,7 +352,7 @@ Result<Admission> PgJobStore::admit_within_budget(const std::string& worker, con
   next.add(room.int64(0, 0)).add(now);
   auto candidates = VB_TRY(query_jobs(std::string(k_job_select) + R"sql(
 WHERE j.id IN (SELECT id FROM jobs WHERE )sql" +
-                                          k_scope_sql + R"sql(
+                                          k_pg_scope_sql + R"sql(
   AND state = 'queued' AND lease_owner IS NULL AND not_before <= $5
   ORDER BY not_before, id LIMIT $4 FOR UPDATE SKIP LOCKED)
 ORDER BY j.not_before, j.id)sql",
@@ -418,7 +418,7 @@ Result<std::vector<ClaimedJob>> PgJobStore::claim_jobs(const std::string& worker
   }
   PgParams params = scope_params(scope, worker);
   params.add_array(names).add(limit);
-  auto rows = m_db->exec(claim_sql(std::string("SELECT id FROM jobs WHERE ") + k_scope_sql +
+  auto rows = m_db->exec(claim_sql(std::string("SELECT id FROM jobs WHERE ") + k_pg_scope_sql +
                                    " AND state = ANY($5::text[]) AND lease_owner IS NULL "
                                    "AND not_before <= vb_now_ms() ORDER BY not_before, id "
                                    "LIMIT $6 FOR UPDATE SKIP LOCKED") +

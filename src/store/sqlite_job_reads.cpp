@@ -97,7 +97,7 @@ void bind_filter(SQLite::Statement& statement, const JobFilter& filter) {
   }
 }
 
-std::string jobs_query(const JobFilter& filter) {
+std::string sqlite_jobs_query(const JobFilter& filter) {
   return std::string(k_job_select) + where_of(filter) + "ORDER BY b.name, j.id";
 }
 
@@ -111,7 +111,7 @@ Result<std::vector<JobRecord>> SqliteJobStore::list_jobs(const JobFilter& filter
                             "SELECT count(*) FROM jobs j JOIN batches b ON b.id = j.batch_id "
                             "LEFT JOIN video_checks c ON c.job_id = j.id " +
                                 where_of(filter));
-    SQLite::Statement query(*m_db, jobs_query(filter));
+    SQLite::Statement query(*m_db, sqlite_jobs_query(filter));
     bind_filter(count, filter);
     bind_filter(query, filter);
     count.executeStep();
@@ -124,7 +124,7 @@ Result<std::vector<JobRecord>> SqliteJobStore::list_jobs(const JobFilter& filter
 Status SqliteJobStore::for_each_job(const JobFilter& filter,
                                     const std::function<Status(const JobRecord&)>& visit) {
   return guard_sql(m_path, [&]() -> Status {
-    SQLite::Statement query(*m_db, jobs_query(filter));
+    SQLite::Statement query(*m_db, sqlite_jobs_query(filter));
     bind_filter(query, filter);
     while (query.executeStep()) {
       JobRecord job;

@@ -10,7 +10,7 @@ namespace vb::store_detail {
 namespace {
 
 // The scope's jobs, on an unaliased `jobs`: named parameters :provider, :default, :batch.
-constexpr const char* k_scope_sql =
+constexpr const char* k_sqlite_scope_sql =
     "(provider = :provider OR (:default AND provider = '')) AND "
     "(:batch IS NULL OR batch_id = (SELECT id FROM batches WHERE name = :batch))";
 
@@ -204,7 +204,7 @@ std::vector<ClaimedJob> SqliteJobStore::claim_in_transaction(const std::string& 
   SQLite::Statement claim(*m_db, std::string(R"sql(
 UPDATE jobs SET lease_owner = :worker, lease_token = :token
 WHERE id IN (SELECT id FROM jobs WHERE )sql") +
-                                     k_scope_sql + " AND state IN (" + state_list +
+                                     k_sqlite_scope_sql + " AND state IN (" + state_list +
                                      R"sql() AND lease_owner IS NULL AND not_before <= :now
              ORDER BY not_before, id LIMIT :limit))sql");
   bind_scope(claim, scope);
@@ -255,7 +255,8 @@ BudgetFit SqliteJobStore::fit_in_transaction(const WorkScope& scope, int allowed
           .getDouble();
   // The jobs claim_in_transaction would claim, in its order.
   SQLite::Statement next(*m_db, std::string(k_job_select) +
-                                    "WHERE j.id IN (SELECT id FROM jobs WHERE " + k_scope_sql +
+                                    "WHERE j.id IN (SELECT id FROM jobs WHERE " +
+                                    k_sqlite_scope_sql +
                                     R"sql( AND state = 'queued' AND lease_owner IS NULL
              AND not_before <= :now ORDER BY not_before, id LIMIT :limit)
 ORDER BY j.not_before, j.id)sql");

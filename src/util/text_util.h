@@ -51,6 +51,9 @@ std::string render_diagnostic(const std::string& where, const std::string& field
                               const std::string& message, const std::string& source_line,
                               int column);
 
+// The UTF-8 byte order mark some editors put at the start of a file.
+inline constexpr std::string_view k_utf8_bom = "\xEF\xBB\xBF";
+
 // `text` without its leading and trailing whitespace (std::isspace).
 std::string_view trim(std::string_view text);
 

@@ -12,7 +12,7 @@ namespace {
 
 using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 
-const std::map<WireFaultKind, std::string_view> k_names = {
+const std::map<WireFaultKind, std::string_view> k_wire_fault_names = {
     {WireFaultKind::reset_keepalive, "reset_keepalive"},
     {WireFaultKind::reset, "reset"},
     {WireFaultKind::fin, "fin"},
@@ -26,7 +26,7 @@ const std::map<WireFaultKind, std::string_view> k_names = {
 
 std::string kind_list() {
   std::string out;
-  for (const auto& [kind, name] : k_names) {
+  for (const auto& [kind, name] : k_wire_fault_names) {
     out += (out.empty() ? "" : ", ") + std::string(name);
   }
   return out;
@@ -114,11 +114,11 @@ bool in_scope(const WireRule& rule, const WireRequest& request) {
 }  // namespace
 
 std::string_view to_string(WireFaultKind kind) {
-  return k_names.at(kind);
+  return k_wire_fault_names.at(kind);
 }
 
 std::optional<WireFaultKind> wire_fault_kind(std::string_view name) {
-  for (const auto& [kind, known] : k_names) {
+  for (const auto& [kind, known] : k_wire_fault_names) {
     if (known == name) {
       return kind;
     }
@@ -129,7 +129,7 @@ std::optional<WireFaultKind> wire_fault_kind(std::string_view name) {
 const std::vector<WireFaultKind>& all_wire_fault_kinds() {
   static const std::vector<WireFaultKind> kinds = [] {
     std::vector<WireFaultKind> out;
-    for (const auto& entry : k_names) {
+    for (const auto& entry : k_wire_fault_names) {
       out.push_back(entry.first);
     }
     return out;
