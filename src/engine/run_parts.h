@@ -294,6 +294,8 @@ class Reconciliation final : public RequestOwner {
     AmbiguousCreate create;
     JobRecord rec;
   };
+  // Worker mode: drops the held jobs that are live in this loop (their records are stale).
+  void drop_taken_up();
   void decide(Millis now);
   void note_unclaimed(const std::unordered_set<std::string>& claimed, Millis now);
   void apply_policy();
