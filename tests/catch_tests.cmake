@@ -5,6 +5,7 @@
 #   name     "[tag1][tag2] <test case name>", so `ctest -R chaos` finds the [chaos] cases
 #   labels   every tag, plus "e2e" or "unit" (`ctest -L unit`, `ctest -L store`)
 #   timeout  UNIT_TIMEOUT, E2E_TIMEOUT ([e2e]) or SOAK_TIMEOUT ([chaos], [soak]) seconds
+#   cores    2 for [chaos] and [soak] (PROCESSORS), which also start first (COST)
 #   fixture  the [postgres] and PgLedger cases share one PostgreSQL server per ctest run, started
 #            and stopped by the hidden [pg-fixture] cases (tests/support/pg_server.cpp)
 # Only the tests TEST_SPEC selects, if given (a Catch2 test spec such as "~[e2e]"). Hidden tests
@@ -93,6 +94,12 @@ foreach(name IN LISTS names)
     "add_test(${test} \"${TEST_EXECUTABLE}\" ${spec} --warn NoTests --durations no)\n"
     "set_tests_properties(${test} PROPERTIES LABELS \"${labels}\" TIMEOUT ${timeout}"
     " WORKING_DIRECTORY \"${WORKING_DIR}\")\n")
+  # Most tests wait on sockets and timers (tools/test runs twice as many as there are cores);
+  # these keep several processes busy for long: they count as two and start first (a fresh
+  # build directory has no timings for ctest to order by).
+  if(name_tags MATCHES "\\[(chaos|soak)\\]")
+    string(APPEND script "set_tests_properties(${test} PROPERTIES PROCESSORS 2 COST 1000)\n")
+  endif()
   if(name_tags MATCHES "\\[postgres\\]" OR name MATCHES "PgLedger$")
     string(APPEND script "set_tests_properties(${test} PROPERTIES FIXTURES_REQUIRED postgres"
       " ENVIRONMENT \"VIDBATCH_TEST_PG_SHARED=${pg_shared}\")\n")

@@ -11,13 +11,13 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <chrono>
 #include <cstring>
 #include <memory>
 #include <random>
 #include <unordered_map>
 
+#include "http/curl_transfer.h"
 #include "http/http_transport.h"
 #include "http/multipart_form.h"
 
@@ -25,7 +25,16 @@ namespace vb {
 
 namespace {
 
-constexpr std::size_t k_max_memory_body = 16u << 20;
+using curl_detail::classify;
+using curl_detail::EasyDeleter;
+using curl_detail::MultiDeleter;
+using curl_detail::on_body;
+using curl_detail::on_debug;
+using curl_detail::on_header;
+using curl_detail::on_open_socket;
+using curl_detail::on_prereq;
+using curl_detail::Transfer;
+
 // Connections to one host at once. Beyond this, transfers wait inside libcurl for a free
 // connection (or, over HTTP/2, share one), instead of opening one connection per request in
 // flight: 2,000 jobs in flight must not mean 2,000 sockets, accept()s and TLS handshakes. A
@@ -48,172 +57,6 @@ struct CurlGlobal {
 
 void ensure_curl_global() {
   static CurlGlobal global;
-}
-
-struct EasyDeleter {
-  void operator()(CURL* easy) const { curl_easy_cleanup(easy); }
-};
-struct MultiDeleter {
-  void operator()(CURLM* multi) const { curl_multi_cleanup(multi); }
-};
-struct SlistDeleter {
-  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
-};
-struct MimeDeleter {
-  void operator()(curl_mime* mime) const { curl_mime_free(mime); }
-};
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-std::string trim(std::string_view text) {
-  auto begin = text.find_first_not_of(" \t\r\n");
-  if (begin == std::string_view::npos) {
-    return {};
-  }
-  auto end = text.find_last_not_of(" \t\r\n");
-  return std::string(text.substr(begin, end - begin + 1));
-}
-
-// Everything one transfer owns, alive from start() until its completion is returned.
-struct Transfer {
-  std::uint64_t tag = 0;
-  std::unique_ptr<CURL, EasyDeleter> easy;
-  std::unique_ptr<curl_slist, SlistDeleter> headers;
-  std::unique_ptr<curl_mime, MimeDeleter> mime;
-  std::string body;                // request body (curl reads it in place)
-  std::string request_line_start;  // "POST ": how a paid request's header block begins
-  BodySink* sink = nullptr;
-  bool sink_started = false;
-  bool sink_bypassed = false;  // an error answer's body goes to memory, not the sink
-  bool sink_failed = false;
-  bool too_large = false;
-  std::function<bool()> may_leave;  // HttpRequest::may_leave
-  bool held_back = false;           // may_leave said no: nothing was written
-  HttpResult result;
-  char error[CURL_ERROR_SIZE] = {};
-};
-
-std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
-  auto* t = static_cast<Transfer*>(user);
-  std::size_t n = size * count;
-  t->result.body_bytes += static_cast<std::int64_t>(n);
-  if (t->sink != nullptr && !t->sink_started) {
-    long status = 0;
-    curl_easy_getinfo(t->easy.get(), CURLINFO_RESPONSE_CODE, &status);
-    t->sink_started = true;
-    // Only a successful answer is the file; an error page must not overwrite saved bytes.
-    t->sink_bypassed = status < 200 || status >= 300;
-    curl_off_t length = -1;
-    curl_easy_getinfo(t->easy.get(), CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
-    if (!t->sink_bypassed && !t->sink->begin(static_cast<int>(status), length)) {
-      t->sink_failed = true;
-      return 0;
-    }
-  }
-  if (t->sink != nullptr && !t->sink_bypassed) {
-    if (!t->sink->write(data, n)) {
-      t->sink_failed = true;
-      return 0;
-    }
-    return n;
-  }
-  if (t->result.response.body.size() + n > k_max_memory_body) {
-    t->too_large = true;
-    return 0;
-  }
-  t->result.response.body.append(data, n);
-  return n;
-}
-
-std::size_t on_header(char* data, std::size_t size, std::size_t count, void* user) {
-  auto* t = static_cast<Transfer*>(user);
-  std::size_t n = size * count;
-  std::string_view line(data, n);
-  if (line.starts_with("HTTP/")) {
-    // A new response (redirect or 100-continue): only the last one's headers count.
-    t->result.response.headers.clear();
-    t->result.response.content_length.reset();
-    return n;
-  }
-  auto colon = line.find(':');
-  if (colon == std::string_view::npos) {
-    return n;
-  }
-  HttpHeader header{lower(trim(line.substr(0, colon))), trim(line.substr(colon + 1))};
-  if (header.name == "content-length") {
-    try {
-      t->result.response.content_length = std::stoll(header.value);
-    } catch (...) {
-      // A malformed length is treated as absent.
-    }
-  }
-  t->result.response.headers.push_back(std::move(header));
-  return n;
-}
-
-// Paid transfers count the sockets libcurl opens for them...
-curl_socket_t on_open_socket(void* user, curlsocktype, curl_sockaddr* address) {
-  auto* t = static_cast<Transfer*>(user);
-  t->result.connections_opened += 1;
-  return ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
-}
-
-// ...and the request header blocks it writes: a block that starts with the request line is
-// one more time the request went on the wire (libcurl passes headers here as they are sent).
-int on_debug(CURL*, curl_infotype type, char* data, std::size_t size, void* user) {
-  auto* t = static_cast<Transfer*>(user);
-  if (type == CURLINFO_HEADER_OUT &&
-      std::string_view(data, size).starts_with(t->request_line_start)) {
-    t->result.request_sends += 1;
-  }
-  return 0;
-}
-
-// Right before a paid request is written on its new connection.
-int on_prereq(void* user, char*, char*, int, int) {
-  auto* t = static_cast<Transfer*>(user);
-  if (t->may_leave && !t->may_leave()) {
-    t->held_back = true;
-    return CURL_PREREQFUNC_ABORT;
-  }
-  return CURL_PREREQFUNC_OK;
-}
-
-TransportFailure classify(CURLcode code, long request_size) {
-  switch (code) {
-    case CURLE_OK:
-      return TransportFailure::none;
-    case CURLE_COULDNT_RESOLVE_HOST:
-    case CURLE_COULDNT_RESOLVE_PROXY:
-    case CURLE_COULDNT_CONNECT:
-      return TransportFailure::not_sent;
-    case CURLE_WRITE_ERROR:
-      return TransportFailure::sink_failed;  // refined by the caller (too_large)
-    default:
-      break;
-  }
-  if (request_size == 0 && (code == CURLE_OPERATION_TIMEDOUT || code == CURLE_SSL_CONNECT_ERROR ||
-                            code == CURLE_SEND_ERROR)) {
-    return TransportFailure::not_sent;  // failed before a byte of the request left
-  }
-  switch (code) {
-    case CURLE_OPERATION_TIMEDOUT:
-      return TransportFailure::timeout;
-    case CURLE_GOT_NOTHING:
-    case CURLE_RECV_ERROR:
-    case CURLE_SEND_ERROR:
-    case CURLE_PARTIAL_FILE:
-    case CURLE_HTTP2:
-    case CURLE_HTTP2_STREAM:
-      return TransportFailure::connection_lost;
-    default:
-      return TransportFailure::other;
-  }
 }
 
 class CurlMultiTransport final : public HttpTransport {
@@ -544,58 +387,6 @@ void CurlMultiTransport::abort_all() {
 }
 
 }  // namespace
-
-const char* to_string(TransportFailure f) {
-  switch (f) {
-    case TransportFailure::none:
-      return "none";
-    case TransportFailure::not_sent:
-      return "not_sent";
-    case TransportFailure::timeout:
-      return "timeout";
-    case TransportFailure::connection_lost:
-      return "connection_lost";
-    case TransportFailure::sink_failed:
-      return "sink_failed";
-    case TransportFailure::too_large:
-      return "too_large";
-    case TransportFailure::other:
-      return "other";
-  }
-  return "other";
-}
-
-std::optional<std::string> HttpResponse::header(std::string_view lower_name) const {
-  for (const auto& h : headers) {
-    if (h.name == lower_name) {
-      return h.value;
-    }
-  }
-  return std::nullopt;
-}
-
-std::string url_origin(std::string_view url) {
-  auto scheme_end = url.find("://");
-  if (scheme_end == std::string_view::npos) {
-    return {};
-  }
-  auto host_end = url.find_first_of("/?#", scheme_end + 3);
-  std::string origin = lower(url.substr(0, host_end));
-  // Make the default port explicit so "https://h" and "https://h:443" compare equal.
-  auto authority = origin.substr(scheme_end + 3);
-  auto at = authority.rfind('@');
-  if (at != std::string::npos) {
-    authority = authority.substr(at + 1);
-  }
-  bool has_port =
-      authority.find(':', authority.rfind(']') == std::string::npos ? 0 : authority.rfind(']')) !=
-      std::string::npos;
-  std::string scheme = origin.substr(0, scheme_end);
-  if (!has_port) {
-    authority += scheme == "https" ? ":443" : ":80";
-  }
-  return scheme + "://" + authority;
-}
 
 std::unique_ptr<HttpTransport> make_curl_transport(const TransportOptions& options) {
   return std::make_unique<CurlMultiTransport>(options);

@@ -39,16 +39,6 @@ bool is_blank(std::string_view text) {
                      [](char c) { return std::isspace(static_cast<unsigned char>(c)); });
 }
 
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) {
-    text.remove_prefix(1);
-  }
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) {
-    text.remove_suffix(1);
-  }
-  return text;
-}
-
 // A plain decimal number of seconds ("2", "1.5"): no sign, exponent or hex.
 std::optional<double> parse_seconds_number(std::string_view text) {
   const bool plain = !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {

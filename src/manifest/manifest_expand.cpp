@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <limits>
 
+#include "util/text_util.h"
+
 namespace vb {
 
 namespace {
@@ -12,16 +14,6 @@ std::size_t saturating_multiply(std::size_t a, std::size_t b) {
     return std::numeric_limits<std::size_t>::max();
   }
   return a * b;
-}
-
-std::string lower_case(const std::string& text) {
-  std::string out = text;
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') {
-      c = static_cast<char>(c - 'A' + 'a');
-    }
-  }
-  return out;
 }
 
 // An entry whose ids are made up (file rows, matrix, variants) rather than
@@ -179,7 +171,7 @@ void JobExpander::register_id(const JobEntry& entry, const PromptSource& source,
   const std::string& id = m_jobs[job].id;
   const FirstUse use{job, static_cast<std::uint32_t>(entry.index), source.id_at.line,
                      source.id_at.file};
-  const auto [it, inserted] = m_ids.try_emplace(lower_case(id), use);
+  const auto [it, inserted] = m_ids.try_emplace(ascii_lower(id), use);
   if (inserted) {
     return;
   }
@@ -234,7 +226,7 @@ void JobExpander::check_links() {
   for (const Link& link : m_links) {
     const JobSpec& job = m_jobs[link.job];
     const LinkSite& site = m_sites[link.site];
-    const auto found = m_ids.find(lower_case(job.parent));
+    const auto found = m_ids.find(ascii_lower(job.parent));
     const bool exact = found != m_ids.end() && m_jobs[found->second.job].id == job.parent;
     if (!exact) {
       std::string message = "no job '" + excerpt(job.parent) + "' in this manifest";

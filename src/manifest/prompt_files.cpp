@@ -7,6 +7,7 @@
 
 #include "manifest/csv.h"
 #include "manifest/manifest_entry.h"
+#include "util/text_util.h"
 
 namespace vb {
 
@@ -25,17 +26,6 @@ std::optional<PromptFileFormat> format_of(const std::string& reference) {
     return PromptFileFormat::csv;
   }
   return std::nullopt;
-}
-
-std::string_view trim(std::string_view text) {
-  const auto blank = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
-  while (!text.empty() && blank(text.front())) {
-    text.remove_prefix(1);
-  }
-  while (!text.empty() && blank(text.back())) {
-    text.remove_suffix(1);
-  }
-  return text;
 }
 
 std::string too_many_prompts() {

@@ -10,19 +10,13 @@
 #include "job/failure_codes.h"
 #include "provider/answer_parser.h"
 #include "provider/openai_answers.h"
+#include "util/text_util.h"
 
 namespace vb {
 
 namespace {
 
 constexpr std::string_view k_data = "data:";
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 bool contains_any(const std::string& haystack, std::initializer_list<std::string_view> needles) {
   return std::any_of(needles.begin(), needles.end(), [&](std::string_view needle) {
@@ -74,16 +68,6 @@ void read_payload(std::string_view payload, ChatStream& stream) {
   }
 }
 
-std::string_view trimmed(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) {
-    text.remove_prefix(1);
-  }
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) {
-    text.remove_suffix(1);
-  }
-  return text;
-}
-
 // The last "N%" in the text, N in 0..100.
 std::optional<double> last_percent(std::string_view text) {
   for (auto at = text.rfind('%'); at != std::string_view::npos && at > 0;
@@ -114,7 +98,7 @@ AnswerClass classify_stream_error(const ChatStream& stream) {
       "an error in the chat stream: " +
       (stream.error_message.empty() ? stream.error_code : stream.error_message.substr(0, 300));
   const std::string words =
-      lower(stream.error_type + " " + stream.error_code + " " + stream.error_message);
+      ascii_lower(stream.error_type + " " + stream.error_code + " " + stream.error_message);
   if (!stream.text_before_error) {
     if (contains_any(words, {"insufficient_quota", "quota exceeded", "insufficient balance"})) {
       return with(AnswerKind::stop_run, failure::insufficient_quota,
@@ -165,7 +149,7 @@ Status invalid(std::string message) {
 
 ChatStream read_chat_stream(std::string_view body) {
   ChatStream stream;
-  const std::string_view whole = trimmed(body);
+  const std::string_view whole = trim(body);
   if (whole.starts_with('{')) {
     read_payload(whole, stream);  // one chat.completion: stream:false answered
     return stream;
@@ -176,7 +160,7 @@ ChatStream read_chat_stream(std::string_view body) {
     std::string_view line = body.substr(at, end == std::string_view::npos ? body.npos : end - at);
     at = end == std::string_view::npos ? body.size() : end + 1;
     if (line.starts_with(k_data)) {
-      read_payload(trimmed(line.substr(k_data.size())), stream);
+      read_payload(trim(line.substr(k_data.size())), stream);
     }
   }
   return stream;
@@ -186,7 +170,7 @@ std::string chat_video_url(std::string_view text) {
   for (auto at = text.rfind("]("); at != std::string_view::npos; at = text.rfind("](", at - 1)) {
     const std::size_t begin = at + 2;
     const std::size_t end = text.find(')', begin);
-    const std::string_view url = trimmed(text.substr(begin, end == text.npos ? 0 : end - begin));
+    const std::string_view url = trim(text.substr(begin, end == text.npos ? 0 : end - begin));
     if (url.starts_with("https://") || url.starts_with("http://")) {
       return std::string(url);
     }
@@ -317,20 +301,20 @@ Result<CreateAnswer> ChatProvider::parse_create(const HttpResponse& response) co
     answer.status.progress = 100.0;
     return answer;
   }
-  const std::string words = lower(stream.text);
+  const std::string words = ascii_lower(stream.text);
   if (stream.finished && contains_any(words, {"fail", "error", "失败"})) {
     answer.remote_id = stream.id.empty() ? "chat" : stream.id;
     answer.status.phase = RemotePhase::failed;
     answer.status.raw_status = "failed";
     answer.status.error_code = "chat_failed";
     answer.status.error_message =
-        "the chat route says the video failed: " + std::string(trimmed(stream.text)).substr(0, 300);
+        "the chat route says the video failed: " + std::string(trim(stream.text)).substr(0, 300);
     return answer;
   }
   return fail(ErrorCode::protocol,
               std::string(stream.finished ? "the chat stream ended" : "the chat stream broke off") +
                   " without a video link or a failure (it said: \"" +
-                  std::string(trimmed(stream.text)).substr(0, 200) + "\")");
+                  std::string(trim(stream.text)).substr(0, 200) + "\")");
 }
 
 std::optional<double> ChatProvider::stream_progress(std::string_view lines) const {

@@ -43,9 +43,16 @@ Status check_database_identity(SQLite::Database& db, const std::string& path) {
   int application_id = 0;
   int objects = 0;
   try {
-    version = user_version(db);
-    application_id = db.execAndGet("PRAGMA application_id").getInt();
-    objects = db.execAndGet("SELECT count(*) FROM sqlite_master").getInt();
+    // One statement, so one snapshot: read apart, another process's migration could commit
+    // between the reads and show tables without the application id.
+    SQLite::Statement identity(db,
+                               "SELECT (SELECT user_version FROM pragma_user_version), "
+                               "(SELECT application_id FROM pragma_application_id), "
+                               "(SELECT count(*) FROM sqlite_master)");
+    identity.executeStep();
+    version = identity.getColumn(0).getInt();
+    application_id = identity.getColumn(1).getInt();
+    objects = identity.getColumn(2).getInt();
   } catch (const SQLite::Exception& e) {
     return fail(ErrorCode::database,
                 std::string("cannot read the file as a SQLite database (") + e.what() +

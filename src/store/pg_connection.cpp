@@ -5,6 +5,8 @@
 #include <cstring>
 #include <utility>
 
+#include "util/text_util.h"
+
 namespace vb::store_detail {
 
 namespace {
@@ -25,11 +27,7 @@ constexpr const char* k_session_sql =
 void ignore_notice(void*, const char*) {}
 
 std::string trimmed(const char* text) {
-  std::string s = text == nullptr ? "" : text;
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) {
-    s.pop_back();
-  }
-  return s;
+  return std::string(trim(text == nullptr ? "" : text));
 }
 
 // What a user can do about an error of this SQLSTATE ("" when nothing particular).

@@ -1,11 +1,14 @@
 #include "store/sqlite_job_store.h"
 
 #include <fcntl.h>
+#include <sqlite3.h>
 #include <sys/file.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <thread>
 #include <utility>
 
 #include "store/migrations.h"
@@ -70,10 +73,32 @@ const char* sync_pragma(SyncMode sync) {
   return "PRAGMA synchronous = FULL";
 }
 
+// Switching a new file to WAL needs it alone: a worker started beside another on a new ledger
+// gets SQLITE_BUSY at once, without the busy handler, so the switch is retried for as long as
+// the busy timeout. A file already in WAL (every open after the first) needs no switch.
+std::string switch_to_wal(SQLite::Database& db) {
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(k_busy_timeout_ms);
+  for (;;) {
+    try {
+      if (const std::string mode = db.execAndGet("PRAGMA journal_mode").getString();
+          mode == "wal") {
+        return mode;
+      }
+      return db.execAndGet("PRAGMA journal_mode = WAL").getString();
+    } catch (const SQLite::Exception& e) {
+      if (e.getErrorCode() != SQLITE_BUSY || std::chrono::steady_clock::now() > deadline) {
+        throw;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
 Status configure_connection(SQLite::Database& db, SyncMode sync, const std::string& path) {
   return guard_sql(path, [&]() -> Status {
     db.exec("PRAGMA page_size = 16384");  // a new file only (a WAL file's pages keep their size)
-    const std::string mode = db.execAndGet("PRAGMA journal_mode = WAL").getString();
+    const std::string mode = switch_to_wal(db);
     // ":memory:" databases report "memory"; they cannot use WAL and need not.
     if (mode != "wal" && mode != "memory") {
       return fail(ErrorCode::database,

@@ -51,6 +51,12 @@ std::string render_diagnostic(const std::string& where, const std::string& field
                               const std::string& message, const std::string& source_line,
                               int column);
 
+// `text` without its leading and trailing whitespace (std::isspace).
+std::string_view trim(std::string_view text);
+
+// `text` with ASCII letters lowered, other bytes as they are (header names, hosts, words).
+std::string ascii_lower(std::string_view text);
+
 // A scalar shown inside a message: shortened to ~40 characters, line breaks escaped.
 std::string excerpt(std::string_view text);
 

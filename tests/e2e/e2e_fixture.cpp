@@ -121,6 +121,7 @@ CommandResult E2eFolder::run(const std::vector<std::string>& args,
 
 std::unique_ptr<JobStore> E2eFolder::open_store() const {
   auto store = JobStore::open(db());
+  INFO((store ? std::string() : store.error().message));
   REQUIRE(store.has_value());
   return std::move(*store);
 }

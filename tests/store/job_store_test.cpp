@@ -122,6 +122,33 @@ TEST_CASE("a file that is not a vidbatch database is refused and left untouched"
   }
 }
 
+// Workers started together on a new ledger: each one's identity check may run while another
+// migrates, and must see the file before or after a schema file, never half of one.
+TEST_CASE("processes opening a new ledger at once all open it", "[store]") {
+  TempDir dir;
+  constexpr int k_rounds = 30;
+  constexpr int k_openers = 6;
+  for (int round = 0; round < k_rounds; ++round) {
+    const std::string path = dir.file("ledger-" + std::to_string(round) + ".db");
+    std::vector<std::string> errors(k_openers);
+    std::vector<std::thread> openers;
+    for (int i = 0; i < k_openers; ++i) {
+      openers.emplace_back([&path, &error = errors[i]] {
+        if (auto store = JobStore::open(path); !store) {
+          error = store.error().message;
+        }
+      });
+    }
+    for (auto& opener : openers) {
+      opener.join();
+    }
+    for (const std::string& error : errors) {
+      INFO("round " << round << ": " << error);
+      CHECK(error.empty());
+    }
+  }
+}
+
 TEMPLATE_TEST_CASE("import adds queued jobs with a creation event and is idempotent", "[store]",
                    SqliteLedger, PgLedger) {
   TestType ledger;

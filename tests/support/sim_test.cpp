@@ -7,8 +7,10 @@
 #include <rapidjson/document.h>
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <csignal>
 #include <thread>
+#include <vector>
 
 using vidbatch::test::http_get;
 using vidbatch::test::http_send;
@@ -156,6 +158,31 @@ TEST_CASE("sim: injected 429 carries Retry-After and creates nothing", "[e2e][si
   CHECK(stats["creates_total"].GetInt64() == 0);
   CHECK(stats["faults_injected"]["429"].GetInt64() == 1);
   CHECK(sim.stop() == 0);
+}
+
+// A provider counts its in-flight videos atomically: creates arriving together must not pass
+// the cap side by side (the check and the add were two steps: 11 videos against a cap of 3).
+TEST_CASE("sim: creates arriving together never pass --max-in-flight", "[e2e][sim]") {
+  SimProcess sim(
+      {"--gen-ms", "600000", "--max-in-flight", "3", "--latency-ms", "50", "--threads", "40"});
+  constexpr int k_creates = 32;
+  std::atomic<int> waiting{k_creates};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < k_creates; ++i) {
+    threads.emplace_back([&] {
+      for (--waiting; waiting > 0;) {
+        std::this_thread::yield();
+      }
+      create_multipart(sim, "together");
+    });
+  }
+  for (auto& thread : threads) {
+    thread.join();
+  }
+  const auto stats = parse(sim.stats());
+  CHECK(stats["creates_total"].GetInt64() == 3);
+  CHECK(stats["max_in_flight_seen"].GetInt64() == 3);
+  CHECK(stats["faults_injected"]["in_flight_429"].GetInt64() == k_creates - 3);
 }
 
 TEST_CASE("sim: lost create answers, dropped GETs and truncated downloads", "[e2e][sim]") {

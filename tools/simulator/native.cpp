@@ -340,6 +340,7 @@ std::optional<Video> admit_native_create(SimContext& ctx, httplib::Response& res
     send_vendor_error(ctx, res, Step::create, vendor_refusal(ctx, *kind));
     return std::nullopt;
   }
+  std::unique_lock admitting(ctx.admitting);
   const CreateLimit limit = check_create_limits(ctx);
   if (limit != CreateLimit::none) {
     ctx.stats.count_fault("429");
@@ -357,6 +358,7 @@ std::optional<Video> admit_native_create(SimContext& ctx, httplib::Response& res
     send_vendor_error(ctx, res, Step::create, duplicate);
     return std::nullopt;
   }
+  admitting.unlock();
   ctx.stats.count_create(video.prompt);
   ctx.stats.observe_in_flight(*in_flight);
   if (ctx.faults.take_lost_create(dice.lose_create)) {

@@ -206,6 +206,7 @@ void handle_chat(SimContext& ctx, const httplib::Request& req, httplib::Response
   if (const auto error = read_chat_request(req, chat)) {
     return send_error(res, 400, *error, "invalid_request_error");
   }
+  std::unique_lock admitting(ctx.admitting);
   if (refused_by_limits(ctx, res) || drop_create(ctx, res)) {
     return;
   }
@@ -222,6 +223,7 @@ void handle_chat(SimContext& ctx, const httplib::Request& req, httplib::Response
   complete_video(ctx, video);
   ctx.stats.count_create(video.prompt);
   ctx.stats.observe_in_flight(ctx.store.add(video));
+  admitting.unlock();
   const bool lose = ctx.faults.take_lost_create(dice.lose_create);
   const std::string id = "chatcmpl-" + ctx.store.new_request_id();
   if (!chat.stream) {

@@ -324,6 +324,7 @@ void set_rate_limit_headers(SimContext& ctx, httplib::Response& res) {
 
 void finish_create(SimContext& ctx, httplib::Response& res, NewVideo spec, const Dice& dice,
                    CreateAnswer answer) {
+  std::unique_lock admitting(ctx.admitting);
   const bool refused = refused_by_limits(ctx, res);
   set_rate_limit_headers(ctx, res);
   if (refused || drop_create(ctx, res)) {
@@ -343,6 +344,7 @@ void finish_create(SimContext& ctx, httplib::Response& res, NewVideo spec, const
   complete_video(ctx, video);
   ctx.stats.count_create(video.prompt);
   ctx.stats.observe_in_flight(ctx.store.add(video));
+  admitting.unlock();
   if (ctx.faults.take_lost_create(dice.lose_create)) {
     return lose_create_answer(ctx, res);
   }

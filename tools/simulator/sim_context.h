@@ -54,6 +54,10 @@ struct SimContext {
   std::atomic<int> api_port{0};
   std::atomic<int> cdn_port{0};
   std::string cdn_secret = "vidbatch-sim-cdn";
+  // Held from a create's limit checks to its video's add, as a provider counts atomically:
+  // creates arriving together never pass the in-flight cap side by side. Never held across a
+  // sleep.
+  std::mutex admitting;
 };
 
 }  // namespace sim
