@@ -221,6 +221,14 @@ class RunCore {
       }
     }
   }
+  template <typename Visit>
+  void each_live(Visit&& visit) const {
+    for (const auto& [row_id, job] : m_live) {
+      if (!job.forgotten) {
+        visit(job);
+      }
+    }
+  }
   std::size_t at_provider() const { return m_at_provider; }
   bool in_scope(const JobRecord& rec) const;
   bool in_scope_batch(const std::string& batch) const {

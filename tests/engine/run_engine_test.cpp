@@ -1370,3 +1370,47 @@ TEST_CASE("engine: a worker polls a job a late create answer took out of its rec
   CHECK(h.chain("job-0") == "queued>submitting>ambiguous>submitted>running>ready>downloading>done");
   CHECK(h.net.started("POST", std::string(k_base) + "/videos").empty());  // never sent again
 }
+
+// A worker resuming a batch with more videos at the provider than it used to hold at once
+// (64): it claims them all, up to the in-flight cap, and polls each at once. Before, the rest
+// waited until some of the first 64 had finished and another claim came (every 500 ms).
+TEST_CASE("engine: a worker claims every job to poll up to the in-flight cap",
+          "[engine][workers]") {
+  Harness h;
+  constexpr int k_jobs = 128;
+  h.config.limits.max_in_flight = k_jobs;
+  h.config.limits.max_downloads = 64;
+  h.import(k_jobs);
+  REQUIRE(h.store->set_provider_limits(h.config.provider.name, {0, 1, k_jobs}).has_value());
+  TestSeat seat(*h.store);
+  std::map<std::string, std::vector<std::string>> polls;
+  for (int i = 0; i < k_jobs; ++i) {
+    const std::int64_t row = h.job("job-" + std::to_string(i)).row_id;
+    const Millis at = h.clock.now_ms() - 5000;
+    char id[16];
+    std::snprintf(id, sizeof id, "video_%03d", i);
+    apply_unleased(*h.store, row, JobState::queued, JobState::submitting, at);
+    Transition accepted{row, JobState::submitting, JobState::submitted, at, 200, "accepted", {}};
+    accepted.update.remote_id = id;
+    REQUIRE(h.store->apply({&accepted, 1}).has_value());
+    apply_unleased(*h.store, row, JobState::submitted, JobState::running, at);
+    polls[id] = {video_json(id, "completed", 100)};
+  }
+  h.net.on("GET", "/content", cdn(fake_mp4(500)));
+  h.poll_script(polls);
+  const Millis start = h.clock.now_ms();
+
+  RunScope scope;
+  scope.worker = &seat;
+  RunSummary summary = h.run(scope);
+
+  CHECK(summary.counts.of(JobState::done) == k_jobs);
+  Millis last_first_poll = 0;
+  for (const auto& [id, answers] : polls) {
+    const auto queries = h.net.started("GET", "/videos/" + id);
+    REQUIRE_FALSE(queries.empty());
+    last_first_poll = std::max(last_first_poll, queries.front().started_at - start);
+  }
+  // 128 status queries at 1,000 a second: all within about 130 ms of (fake) time.
+  CHECK(last_first_poll < 300);
+}
