@@ -284,6 +284,18 @@ bool matches(const JobRecord& job, const JobQuery& query) {
          (!query.model || job.spec.model == *query.model);
 }
 
+// The provider's progress of a job it is generating (0..100), null when unknown or over: a
+// streamed create's deltas land here without a transition.
+void put_progress(JsonWriter& w, const JobRecord& job) {
+  w.Key("progress");
+  const bool generating = job.state == JobState::submitted || job.state == JobState::running;
+  if (generating && job.progress) {
+    w.Double(*job.progress);
+  } else {
+    w.Null();
+  }
+}
+
 void put_card(JsonWriter& w, const JobRecord& job, const std::string& output_root) {
   const JobFiles files = files_of(job, output_root);
   w.StartObject();
@@ -298,6 +310,7 @@ void put_card(JsonWriter& w, const JobRecord& job, const std::string& output_roo
   put(w, "prompt", job.spec.prompt);
   w.Key("attempts");
   w.Int(job.attempt);
+  put_progress(w, job);
   put(w, "error_code", job.error_code);
   put(w, "error_message", job.error_message);
   put(w, "verify", job.check.verdict);
@@ -490,6 +503,7 @@ Result<std::optional<std::string>> job_json(JobStore& store, const std::string& 
   w.Int(job.polls);
   w.Key("retries");
   w.Int(job.retries);
+  put_progress(w, job);
   put_time(w, "created_at", job.created_at);
   put_time(w, "submitted_at", job.submitted_at);
   put_time(w, "completed_at", job.completed_at);

@@ -46,14 +46,15 @@ struct JobQuery {
 };
 
 // {"version", "total": matching jobs, "offset", "jobs": [{"id", "state", "model", "provider",
-//  "size", "seconds", "prompt", "attempts", "error_code", "error_message", "verify",
+//  "size", "seconds", "prompt", "attempts", "progress" (0..100 while generating, else null),
+//  "error_code", "error_message", "verify",
 //  "verify_detail", "video": bool, "poster": bool}]}; video/poster: a file inside
 // `output_root` is there to serve.
 Result<std::string> jobs_json(JobStore& store, const JobQuery& query,
                               const std::string& output_root);
 
 // One job: {"batch", "id", "state", "spec": {canonical spec}, "remote_id", "attempts",
-//  "polls", "retries", "created_at", "submitted_at", "completed_at", "downloaded_at",
+//  "polls", "retries", "progress", "created_at", "submitted_at", "completed_at", "downloaded_at",
 //  "output_path", "bytes", "sha256", "error_code", "error_message", "check": {...}|null,
 //  "video", "poster", "events": [{"at", "from"|null, "to", "progress"|null, "http_status",
 //  "message"}]}; nullopt for an unknown job.

@@ -138,3 +138,32 @@ TEST_CASE("dashboard batch: a paid, unclaimed video with the adopt command that 
   // `vidbatch adopt` takes remote ids as arguments (cmd_adopt.cpp), nothing else.
   CHECK_THAT(listed["todo"].GetString(), Catch::Contains("`vidbatch adopt video_extra`"));
 }
+
+TEST_CASE("dashboard jobs: a generating job's progress, written without an event, shows",
+          "[serve]") {
+  auto store = ledger();
+  const std::int64_t row = row_of(*store, "night", "job-6");
+  submit(*store, row, k_t0);
+  apply_one(*store, step(row, JobState::submitted, JobState::running, k_t0 + 1000));
+  REQUIRE(store->note_progress(row, JobState::running, 42.0, k_t0 + 2000, std::nullopt).value());
+  JobQuery query;
+  query.batch = "night";
+  auto json = jobs_json(*store, query, "/nonexistent");
+  REQUIRE(json.has_value());
+  rapidjson::Document doc;
+  doc.Parse(json->c_str());
+  REQUIRE_FALSE(doc.HasParseError());
+  std::map<std::string, const rapidjson::Value*> progress;
+  for (const auto& job : doc["jobs"].GetArray()) {
+    REQUIRE(job.HasMember("progress"));
+    progress[job["id"].GetString()] = &job["progress"];
+  }
+  REQUIRE(progress.at("job-6")->IsNumber());
+  CHECK(progress.at("job-6")->GetDouble() == 42.0);
+  CHECK(progress.at("job-0")->IsNull());  // done: no progress to show
+  CHECK(progress.at("job-9")->IsNull());  // queued
+  auto one = job_json(*store, "night", "job-6", "/nonexistent");
+  REQUIRE(one.has_value());
+  REQUIRE(one->has_value());
+  CHECK_THAT(**one, Catch::Contains("\"progress\":42.0"));
+}

@@ -290,7 +290,8 @@ function cardOf(batch, job) {
             el('span', {class: 'badges'}, stateBadge(job.state), verifyBadge(job.verify, job.verify_detail))),
          el('p', {class: 'prompt', text: job.prompt}),
          el('div', {class: 'meta', text: job.model + ' \u00b7 ' + job.size + ' \u00b7 ' + job.seconds + ' s \u00b7 ' +
-                                    job.provider + ' \u00b7 attempt ' + job.attempts}),
+                                    job.provider + ' \u00b7 attempt ' + job.attempts +
+                                    (job.progress !== null ? ' \u00b7 ' + Math.round(job.progress) + ' %' : '')}),
          error, mismatch));
 }
 
@@ -358,6 +359,7 @@ async function refreshJob(batch, id) {
   }
   const rows = [['state', job.state], ['provider', job.provider], ['size sent', job.size_sent],
                 ['remote id', job.remote_id], ['attempts', String(job.attempts)],
+                ['progress', job.progress !== null ? Math.round(job.progress) + ' %' : ''],
                 ['polls / retries', job.polls + ' / ' + job.retries], ['file', job.output_path],
                 ['bytes', String(job.bytes)], ['sha256', job.sha256],
                 ['error', job.error_code ? job.error_code + ': ' + job.error_message : job.error_message]];
