@@ -26,6 +26,13 @@ bool LearnedLimit::accepted() {
   return std::floor(m_value) > std::floor(before);
 }
 
+void LearnedLimit::adopt(double value, Millis now) {
+  if (value < m_value) {
+    m_value = std::max(m_floor, value);
+    m_last_halved = now;
+  }
+}
+
 void LearnedLimit::tell_ceiling(double ceiling) {
   m_ceiling = std::max(m_floor, ceiling);
   m_value = std::min(m_value, m_ceiling);

@@ -22,6 +22,9 @@ class LearnedLimit {
   bool refused(Millis sent_at, Millis now);
   // A request was accepted: true when the value rose past the next whole number.
   bool accepted();
+  // Another worker's lower value (a limit shared through the ledger): taken when below this
+  // one, as a halving at `now` (refusals of requests sent before it are then ignored).
+  void adopt(double value, Millis now);
   // The provider told the real limit (a rate-limit header): the ceiling drops to it.
   void tell_ceiling(double ceiling);
 

@@ -147,6 +147,15 @@ void Reconciliation::on_answer(std::int64_t, HttpResult& result, Millis now) {
   decide(now);
 }
 
+// A held job that a late create answer made `submitted` while the listing was read, and that
+// this worker then claimed for its polls, is live here. Acting on its stale held record would
+// replace the live job's, have the transition refused and drop the job with its lease still
+// held, so that no worker would ever poll it again.
+void Reconciliation::drop_taken_up() {
+  std::erase_if(m_jobs,
+                [this](const Held& held) { return m_core.find(held.rec.row_id) != nullptr; });
+}
+
 void Reconciliation::decide(Millis now) {
   std::vector<std::string> ids;
   for (const auto& video : m_listing.videos) {
@@ -159,6 +168,7 @@ void Reconciliation::decide(Millis now) {
     return;
   }
   std::unordered_set<std::string> claimed(known->begin(), known->end());
+  drop_taken_up();
   ReconcileRules rules;
   rules.settle_ms = m_core.config().retry.ambiguous_settle_ms;
   std::vector<AmbiguousCreate> creates;
@@ -274,6 +284,7 @@ void Reconciliation::note_unclaimed(const std::unordered_set<std::string>& claim
 }
 
 void Reconciliation::apply_policy() {
+  drop_taken_up();
   const AmbiguousPolicy policy = m_core.config().retry.ambiguous_policy;
   std::vector<Held> jobs = std::move(m_jobs);
   m_jobs.clear();

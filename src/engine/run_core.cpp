@@ -101,6 +101,26 @@ std::size_t Scheduler::in_flight_cap() const {
   return static_cast<std::size_t>(std::floor(m_in_flight.value()));
 }
 
+LearntLimits Scheduler::learnt() const {
+  LearntLimits learnt;
+  learnt.in_flight = static_cast<double>(in_flight_cap());
+  if (m_rate_learnt) {
+    learnt.per_minute = m_submit_rate.value();
+  }
+  return learnt;
+}
+
+void Scheduler::adopt_shared(const LearntLimits& shared, Millis now) {
+  if (shared.in_flight) {
+    m_in_flight.adopt(*shared.in_flight, now);
+  }
+  if (m_rate_learnt && shared.per_minute && *shared.per_minute < m_submit_rate.value()) {
+    m_submit_rate.adopt(*shared.per_minute, now);
+    const double per_second = m_submit_rate.value() / 60.0;
+    m_submit_limiter.set_rate(per_second, burst_for(per_second), now);
+  }
+}
+
 bool Scheduler::create_answered(const HttpResponse& response, AnswerKind kind, Millis sent_at,
                                 Millis now) {
   const double rate_before = m_submit_rate.value();

@@ -121,6 +121,11 @@ class Scheduler {
   // within limits.max_in_flight.
   std::size_t in_flight_cap() const;
   double submits_per_minute() const { return m_submit_rate.value(); }
+  // The limits learnt so far as the ledger shares them: the whole in-flight cap, and the rate
+  // unless it is pinned.
+  LearntLimits learnt() const;
+  // The ledger's shared learnt limits (an admission read them): a lower one is adopted.
+  void adopt_shared(const LearntLimits& shared, Millis now);
   // What a create's answer teaches: its request budget headers, and, accepted or refused for
   // pacing, the learnt limits. True when a limit was halved.
   bool create_answered(const HttpResponse& response, AnswerKind kind, Millis sent_at, Millis now);
@@ -211,6 +216,14 @@ class RunCore {
   template <typename Visit>
   void each_live(Visit&& visit) {
     for (auto& [row_id, job] : m_live) {
+      if (!job.forgotten) {
+        visit(job);
+      }
+    }
+  }
+  template <typename Visit>
+  void each_live(Visit&& visit) const {
+    for (const auto& [row_id, job] : m_live) {
       if (!job.forgotten) {
         visit(job);
       }

@@ -1,9 +1,13 @@
 // The run loop: load the ledger's live jobs, then turn by turn start what may start, route due
 // jobs to their request family, wait for answers and hand each to the family that sent it.
 #include "engine/run_loop.h"
-#include "job/failure_codes.h"
 
 #include <algorithm>
+#include <optional>
+#include <span>
+#include <tuple>
+
+#include "job/failure_codes.h"
 
 namespace vb {
 
@@ -11,12 +15,11 @@ namespace {
 
 constexpr Millis k_max_wait_ms = 100;     // loop turn ceiling: signals are noticed this fast
 constexpr Millis k_stop_grace_ms = 5000;  // in-flight requests may finish this long after a stop
-// Worker mode: how often jobs to poll and download are claimed, and the ledger is asked
-// whether its scope still has work (jobs another worker holds, or one a rescuer released).
+// Worker mode: how often jobs to poll and download are claimed while the ledger had none left
+// to give, and how often it is asked whether its scope still has work (jobs another worker
+// holds, or one a rescuer released).
 constexpr Millis k_claim_interval_ms = 500;
 constexpr Millis k_ledger_check_ms = 500;
-// Worker mode: jobs to poll and download held at once (beyond them, left to other workers).
-constexpr int k_claimed_live_jobs = 64;
 // A recorded URL this close to its expiry is resolved again rather than tried: the download
 // may outlast it.
 constexpr Millis k_url_margin_ms = 60000;
@@ -94,21 +97,53 @@ Status RunEngine::Loop::load_live_jobs() {
 }
 
 // Worker mode: unleased jobs of the scope that need polls or a download (a stopped worker's,
-// a rescued one's, a reconciled one), claimed under this worker's lease.
+// a rescued one's, a reconciled one), claimed under this worker's lease: up to the in-flight
+// cap to poll and the download slots to download, so that other workers get the rest. While
+// the last claim of a kind came back full, the next is tried at every turn, as soon as a job
+// leaves: a resumed batch of ready videos downloads at the slots' pace, not a claim's.
 void RunEngine::Loop::claim_live_jobs(Millis now) {
-  std::size_t live = 0;
-  m_core.each_live([&](const LiveJob&) { ++live; });
-  if (now < m_next_claim || live >= static_cast<std::size_t>(k_claimed_live_jobs)) {
+  if (now < m_next_claim) {
     return;
   }
-  m_next_claim = now + k_claim_interval_ms;
+  const ClaimRoom room = claim_room();
+  const JobState to_poll[] = {JobState::submitted, JobState::running};
+  const JobState to_download[] = {JobState::ready};
+  const std::tuple<std::span<const JobState>, int, bool*> kinds[] =
+      {{to_poll, room.poll, &m_more_to_poll}, {to_download, room.download, &m_more_to_download}};
+  bool again = false;
+  for (const auto& [states, free, more] : kinds) {
+    if (free > 0) {
+      const auto claimed = claim(states, free, now);
+      if (!claimed) {
+        return;
+      }
+      *more = *claimed == static_cast<std::size_t>(free);
+    }
+    again = again || *more;
+  }
+  m_next_claim = again ? now : now + k_claim_interval_ms;
+}
+
+RunEngine::Loop::ClaimRoom RunEngine::Loop::claim_room() const {
+  ClaimRoom room{m_core.config().limits.max_in_flight, m_core.config().limits.max_downloads};
+  m_core.each_live([&](const LiveJob& job) {
+    const JobState state = job.rec.state;
+    room.poll -= state == JobState::submitted || state == JobState::running ? 1 : 0;
+    room.download -= state == JobState::ready || state == JobState::downloading ? 1 : 0;
+  });
+  return room;
+}
+
+// Claims up to `limit` jobs in `states` and schedules them; how many, or nothing on a failure
+// (fatal).
+std::optional<std::size_t> RunEngine::Loop::claim(std::span<const JobState> states, int limit,
+                                                  Millis now) {
   m_core.flush();
-  const JobState states[] = {JobState::submitted, JobState::running, JobState::ready};
-  auto claimed = m_core.store().claim_jobs(m_core.worker()->id(), m_core.work_scope(), states,
-                                           k_claimed_live_jobs - static_cast<int>(live));
+  auto claimed =
+      m_core.store().claim_jobs(m_core.worker()->id(), m_core.work_scope(), states, limit);
   if (!claimed) {
     m_core.set_fatal(claimed.error());
-    return;
+    return std::nullopt;
   }
   const bool by_id = m_core.provider().downloads_by_id();
   for (ClaimedJob& c : *claimed) {
@@ -117,6 +152,7 @@ void RunEngine::Loop::claim_live_jobs(Millis now) {
     download_from_ledger(job, by_id, now);
     m_core.schedule(job, now);
   }
+  return claimed->size();
 }
 
 void RunEngine::Loop::start_requests(Millis now) {
@@ -222,6 +258,13 @@ Millis RunEngine::Loop::next_wake(Millis now) const {
   wake = m_characters.next_wake(wake);
   wake = m_thumbnails.next_wake(wake);
   wake = m_submitter.next_wake(now, wake);
+  if (m_core.worker() != nullptr && (m_more_to_poll || m_more_to_download)) {
+    // The ledger has more to give: claim once a slot is free (a job left this turn).
+    const ClaimRoom room = claim_room();
+    if ((m_more_to_poll && room.poll > 0) || (m_more_to_download && room.download > 0)) {
+      wake = std::min(wake, m_next_claim);
+    }
+  }
   return std::max(wake, now);
 }
 

@@ -102,6 +102,8 @@ class Submitter final : public RequestOwner {
   // The answer's lesson on the provider's limits; a notice when they were halved.
   void learn_limits(const HttpResponse& response, const AnswerClass& answer, Millis sent_at,
                     Millis now);
+  // Worker mode: what this answer changed in the learnt limits, written to the ledger.
+  void share_limits(const LearntLimits& before, const LearntLimits& after);
 
   RunCore& m_core;
   ChainGate& m_chains;
@@ -113,6 +115,7 @@ class Submitter final : public RequestOwner {
   std::int64_t m_cursor = 0;
   bool m_exhausted = false;
   Millis m_next_admission = 0;    // worker mode: no admission before
+  LearntLimits m_shared;          // worker mode: the ledger's learnt limits, as last seen
   bool m_budget_reached = false;  // this loop stopped submitting at the budget
   std::unordered_map<std::int64_t, FailureStreak> m_retry_streaks;  // of jobs waiting to retry
   std::unordered_set<std::int64_t> m_gated;
@@ -291,6 +294,8 @@ class Reconciliation final : public RequestOwner {
     AmbiguousCreate create;
     JobRecord rec;
   };
+  // Worker mode: drops the held jobs that are live in this loop (their records are stale).
+  void drop_taken_up();
   void decide(Millis now);
   void note_unclaimed(const std::unordered_set<std::string>& claimed, Millis now);
   void apply_policy();

@@ -2,6 +2,8 @@
 // jobs-in-flight cap, the create token bucket and the budget, once their parent and their
 // characters allow. `submitting` is durable before any create request leaves.
 #include <algorithm>
+#include <cmath>
+#include <tuple>
 
 #include "engine/run_parts.h"
 #include "job/failure_codes.h"
@@ -82,6 +84,8 @@ void Submitter::admit_from_ledger(Millis now) {
     return;
   }
   m_next_admission = admitted->jobs.empty() ? now + k_admission_idle_ms : now;
+  m_shared = admitted->learnt;
+  m_core.scheduler().adopt_shared(m_shared, now);
   for (ClaimedJob& claimed : admitted->jobs) {
     m_core.hold_claim(claimed.job.row_id, claimed.lease);
     m_queue.push_back(std::move(claimed.job));
@@ -327,7 +331,12 @@ void Submitter::on_answer(std::int64_t row_id, HttpResult& result, Millis now) {
 void Submitter::learn_limits(const HttpResponse& response, const AnswerClass& answer,
                              Millis sent_at, Millis now) {
   Scheduler& scheduler = m_core.scheduler();
-  if (!scheduler.create_answered(response, answer.kind, sent_at, now)) {
+  const LearntLimits before = scheduler.learnt();
+  const bool halved = scheduler.create_answered(response, answer.kind, sent_at, now);
+  if (m_core.worker() != nullptr) {
+    share_limits(before, scheduler.learnt());
+  }
+  if (!halved) {
     return;
   }
   const auto& limits = m_core.config().limits;
@@ -340,6 +349,40 @@ void Submitter::learn_limits(const HttpResponse& response, const AnswerClass& an
                     std::to_string(scheduler.in_flight_cap()) + " of limits.max_in_flight " +
                     std::to_string(limits.max_in_flight) + " jobs at the provider and " + rate +
                     ", growing back slowly");
+}
+
+// A lower value lowers the shared one (never raising it); growth past a whole number is a
+// compare-and-set from the shared value last seen, so that it never undoes another worker's
+// halving (a lost one waits for the next admission's reading). Growth is only shared once a
+// halving set a shared value: until then the configured limits alone bound admission.
+void Submitter::share_limits(const LearntLimits& before, const LearntLimits& after) {
+  const std::string provider = m_core.work_scope().provider;
+  const std::tuple<LearntLimit, std::optional<double>, std::optional<double>,
+                   std::optional<double>*>
+      limits[] = {{LearntLimit::in_flight, before.in_flight, after.in_flight, &m_shared.in_flight},
+                  {LearntLimit::per_minute, before.per_minute, after.per_minute,
+                   &m_shared.per_minute}};
+  for (const auto& [limit, was, value, shared] : limits) {
+    if (!was || !value || *value == *was) {
+      continue;
+    }
+    if (*value < *was) {
+      if (auto lowered = m_core.store().lower_learnt_limit(provider, limit, *value); !lowered) {
+        m_core.set_fatal(lowered.error());
+        return;
+      }
+      *shared = std::min(shared->value_or(*value), *value);
+    } else if (*shared && std::floor(*value) > std::floor(**shared)) {
+      auto raised = m_core.store().raise_learnt_limit(provider, limit, **shared, *value);
+      if (!raised) {
+        m_core.set_fatal(raised.error());
+        return;
+      }
+      if (*raised) {
+        *shared = *value;
+      }
+    }
+  }
 }
 
 // The guard that does not trust the transport's defence: a paid request whose request line

@@ -239,6 +239,18 @@ struct ProviderLimits {
   int max_in_flight = 1;   // jobs held at the provider at once (at least 1)
 };
 
+// The limits the workers learnt from a provider's answers (engine/learned_limit.h), shared
+// through the ledger: admission caps the provider's jobs in flight at the lower of
+// max_in_flight and in_flight, and, where interval_ms is 0, paces creates at per_minute.
+// nullopt: none learnt yet (no worker was refused for pacing).
+struct LearntLimits {
+  std::optional<double> in_flight;
+  std::optional<double> per_minute;
+};
+
+// Which learnt limit a write is about.
+enum class LearntLimit { in_flight, per_minute };
+
 // limits.budget_usd, shared by every worker of the ledger: admit_creates charges each job it
 // admits its estimated cost, and admits none past the limit. What counts as spent is counted
 // from the ledger at each admission, over every provider and batch: the charge of each job sent
@@ -256,6 +268,7 @@ struct Admission {
   // admission stops there, as every later admission will while the spending stays.
   std::optional<JobRecord> over_budget;
   double spent_usd = 0;  // with a budget: charged before this admission
+  LearntLimits learnt;   // the provider's shared learnt limits, as this admission used them
 };
 
 // A job a lease release moved (or just unleased).
@@ -454,7 +467,8 @@ class JobStore {
   // Create admission, one transaction under the provider's row lock: claims for `worker` at
   // most `want` unleased queued jobs of `scope` whose not_before has passed, oldest not_before
   // first, as many as the provider's in-flight cap (jobs at the provider plus claimed queued
-  // ones, across all batches and workers) and its GCRA budget allow, and charges the budget
+  // ones, across all batches and workers; the lower of max_in_flight and the learnt cap) and
+  // its GCRA budget (at the learnt rate where interval_ms is 0) allow, and charges the budget
   // for them. With a `budget` (may be null), under the ledger-wide budget lock too, it also
   // admits only the jobs whose cost fits (CreateBudget) and records each one's charge. Empty
   // when none may go now or the worker is not alive. ErrorCode::not_found when the provider has
@@ -462,6 +476,15 @@ class JobStore {
   // transition) before its create leaves, or releases it.
   virtual Result<Admission> admit_creates(const std::string& worker, const WorkScope& scope,
                                           int want, const CreateBudget* budget) = 0;
+  // A worker halved a learnt limit: the shared value becomes the lower of it and `value` (set
+  // when none was learnt), so a halving is never undone by a concurrent write.
+  virtual Status lower_learnt_limit(const std::string& provider, LearntLimit limit,
+                                    double value) = 0;
+  // A worker's learnt limit grew: compare-and-set from the shared value it last saw (`seen`)
+  // to `value`. False, with nothing written, when the shared value is no longer `seen`
+  // (another worker moved it meanwhile, a halving say) or none was learnt.
+  virtual Result<bool> raise_learnt_limit(const std::string& provider, LearntLimit limit,
+                                          double seen, double value) = 0;
   // Claims for `worker` at most `limit` unleased jobs of `scope` in `states` whose not_before
   // has passed (oldest not_before first), each with a new token: for the phases that cost
   // nothing (poll, download, reconcile). Empty when the worker is not alive. `queued` is

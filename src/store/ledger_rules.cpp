@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <string_view>
 #include <unordered_set>
 
@@ -127,6 +128,22 @@ AroundWorker release_ambiguous_message(bool expired) {
 std::string late_answer_message(const std::string& worker) {
   return "late create answer: worker " + worker +
          " lost its lease before the answer arrived; the remote id is kept";
+}
+
+ProviderLimits with_learnt(const ProviderLimits& limits, const LearntLimits& learnt) {
+  ProviderLimits applied = limits;
+  if (learnt.in_flight) {
+    applied.max_in_flight =
+        std::clamp(static_cast<int>(std::floor(*learnt.in_flight)), 1, limits.max_in_flight);
+  }
+  if (limits.interval_ms <= 0 && learnt.per_minute && *learnt.per_minute > 0) {
+    applied.interval_ms = static_cast<Millis>(std::ceil(60000.0 / *learnt.per_minute));
+  }
+  return applied;
+}
+
+const char* learnt_column(LearntLimit limit) {
+  return limit == LearntLimit::in_flight ? "learnt_in_flight" : "learnt_per_minute";
 }
 
 int gcra_allowed(const ProviderLimits& limits, Millis tat_ms, Millis now, int want,

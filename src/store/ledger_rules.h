@@ -121,6 +121,12 @@ inline constexpr const char* k_create_ambiguous = "create_ambiguous";
 // The event message of a create answer recorded after its worker lost the job.
 std::string late_answer_message(const std::string& worker);
 
+// The limits admission applies: the in-flight cap lowered to the learnt one, and where no
+// rate is configured (interval 0), the learnt rate's interval (rounded up).
+ProviderLimits with_learnt(const ProviderLimits& limits, const LearntLimits& learnt);
+// The provider_limits column of a learnt limit.
+const char* learnt_column(LearntLimit limit);
+
 // GCRA admission: how many of `want` creates may start at `now`, allowed while
 // max(tat, now) + k * interval <= now + burst * interval (interval 0: no rate limit), and no
 // more than `room`, what the in-flight cap leaves.

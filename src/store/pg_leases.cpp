@@ -36,12 +36,26 @@ std::string claimed_rows_sql() {
          "ORDER BY j.not_before, j.id";
 }
 
+// The GCRA interval admission applies (ledger_rules.h, with_learnt): the configured one, or
+// where none is, the learnt rate's.
+constexpr const char* k_applied_interval_sql = R"sql(
+  CASE WHEN interval_ms <= 0 AND learnt_per_minute > 0
+       THEN ceil(60000 / learnt_per_minute)::bigint ELSE interval_ms END)sql";
+
+// The provider's row, locked for an admission, with its learnt limits.
+constexpr const char* k_lock_limits_sql =
+    "SELECT learnt_in_flight, learnt_per_minute FROM provider_limits WHERE provider = $1 "
+    "FOR UPDATE";
+
 // The first CTEs of an admission: `room`, how many creates may start now (n) and the database
 // clock (now_ms), from the provider's limits ($1, $2 default provider), its in-flight count and
 // `want`, the parameter of how many are wanted.
 std::string room_sql(const std::string& want) {
   return std::string(R"sql(
-WITH lim AS (SELECT interval_ms, burst, max_in_flight, tat_ms, vb_now_ms() AS now_ms
+WITH lim AS (SELECT )sql" +
+                     std::string(k_applied_interval_sql) + R"sql( AS interval_ms, burst,
+               LEAST(max_in_flight, GREATEST(1, floor(COALESCE(learnt_in_flight, max_in_flight))))::integer
+                 AS max_in_flight, tat_ms, vb_now_ms() AS now_ms
              FROM provider_limits WHERE provider = $1),
 in_flight AS (SELECT count(*) AS n FROM jobs WHERE (provider = $1 OR ($2 AND provider = ''))
               AND )sql") +
@@ -73,9 +87,23 @@ claimed AS (
 charged AS (
   UPDATE provider_limits p
   SET tat_ms = GREATEST(p.tat_ms, (SELECT now_ms FROM room))
-               + (SELECT count(*) FROM claimed) * GREATEST(p.interval_ms, 0)
+               + (SELECT count(*) FROM claimed) * GREATEST((SELECT interval_ms FROM lim), 0)
   WHERE p.provider = $1 AND (SELECT count(*) FROM claimed) > 0)
 )sql" + claimed_rows_sql();
+}
+
+// The learnt limits of a k_lock_limits_sql row.
+LearntLimits read_learnt(const PgResult& row) {
+  LearntLimits learnt;
+  if (row.rows() == 1) {
+    for (auto [column, value] :
+         {std::pair{0, &learnt.in_flight}, std::pair{1, &learnt.per_minute}}) {
+      if (!row.is_null(0, column)) {
+        *value = row.real(0, column);
+      }
+    }
+  }
+  return learnt;
 }
 
 // Releases the leases of the workers $6 names (rows this transaction has locked) as the rescue
@@ -253,6 +281,24 @@ ON CONFLICT (provider) DO UPDATE SET interval_ms = excluded.interval_ms,
   return status_of(std::move(upserted));
 }
 
+Status PgJobStore::lower_learnt_limit(const std::string& provider, LearntLimit limit,
+                                      double value) {
+  const std::string column = learnt_column(limit);
+  return status_of(m_db->exec("UPDATE provider_limits SET " + column + " = LEAST(COALESCE(" +
+                                  column + ", $2), $2) WHERE provider = $1",
+                              PgParams().add(provider).add(value)));
+}
+
+Result<bool> PgJobStore::raise_learnt_limit(const std::string& provider, LearntLimit limit,
+                                            double seen, double value) {
+  const std::string column = learnt_column(limit);
+  auto raised =
+      VB_TRY(m_db->exec("UPDATE provider_limits SET " + column + " = $3 WHERE provider = $1 AND " +
+                            column + " = $2 RETURNING 1",
+                        PgParams().add(provider).add(seen).add(value)));
+  return raised.rows() == 1;
+}
+
 Result<std::vector<ClaimedJob>> PgJobStore::read_claims(const PgResult& rows,
                                                         const std::string& worker) {
   std::vector<ClaimedJob> claimed(static_cast<std::size_t>(rows.rows()));
@@ -280,8 +326,7 @@ Result<Admission> PgJobStore::admit_creates(const std::string& worker, const Wor
       sent = pipeline.send("SET LOCAL lock_timeout = '5s'", PgParams());
     }
     if (sent) {
-      sent = pipeline.send("SELECT 1 FROM provider_limits WHERE provider = $1 FOR UPDATE",
-                           PgParams().add(scope.provider));
+      sent = pipeline.send(k_lock_limits_sql, PgParams().add(scope.provider));
     }
     if (sent) {
       sent = pipeline.send(admission_sql(), params);
@@ -294,12 +339,13 @@ Result<Admission> PgJobStore::admit_creates(const std::string& worker, const Wor
   if (!answers) {
     m_db->abandon_transaction();
     auto none = VB_TRY(reaped_meanwhile(std::move(answers.error())));
-    return Admission{std::move(none), std::nullopt, 0};
+    return Admission{std::move(none), std::nullopt, 0, {}};
   }
   if ((*answers)[2].rows() == 0) {
     return std::unexpected(no_limits(scope.provider, location()));
   }
   Admission admission;
+  admission.learnt = read_learnt((*answers)[2]);
   admission.jobs = VB_TRY(read_claims((*answers)[3], worker));
   return admission;
 }
@@ -330,8 +376,7 @@ Result<Admission> PgJobStore::admit_within_budget(const std::string& worker, con
                                                   int want, const CreateBudget& budget) {
   auto transaction = VB_TRY(PgTransaction::begin(*m_db));
   VB_TRY(m_db->exec("SET LOCAL lock_timeout = '5s'"));
-  auto locked = VB_TRY(m_db->exec("SELECT 1 FROM provider_limits WHERE provider = $1 FOR UPDATE",
-                                  PgParams().add(scope.provider)));
+  auto locked = VB_TRY(m_db->exec(k_lock_limits_sql, PgParams().add(scope.provider)));
   if (locked.rows() == 0) {
     return std::unexpected(no_limits(scope.provider, location()));
   }
@@ -339,6 +384,7 @@ Result<Admission> PgJobStore::admit_within_budget(const std::string& worker, con
   // are held, so its snapshot sees every charge their previous holders committed.
   VB_TRY(m_db->exec(k_pg_budget_lock));
   Admission admission;
+  admission.learnt = read_learnt(locked);
   admission.spent_usd = VB_TRY(spent_in_transaction(budget));
   auto room = VB_TRY(m_db->exec(
       room_sql("$3") + " SELECT n, now_ms FROM room",
@@ -393,7 +439,8 @@ RETURNING j.id, j.lease_token)sql",
   }
   if (!admission.jobs.empty()) {
     VB_TRY(m_db->exec(R"sql(
-UPDATE provider_limits SET tat_ms = GREATEST(tat_ms, $2) + $3 * GREATEST(interval_ms, 0)
+UPDATE provider_limits SET tat_ms = GREATEST(tat_ms, $2) + $3 * GREATEST()sql" +
+                          std::string(k_applied_interval_sql) + R"sql(, 0)
 WHERE provider = $1)sql",
                       PgParams()
                           .add(scope.provider)

@@ -75,6 +75,9 @@ class SqliteJobStore final : public JobStore {
   Result<std::vector<WorkerRecord>> list_workers() override;
   Result<RescueReport> rescue_expired_workers() override;
   Status set_provider_limits(const std::string& provider, const ProviderLimits& limits) override;
+  Status lower_learnt_limit(const std::string& provider, LearntLimit limit, double value) override;
+  Result<bool> raise_learnt_limit(const std::string& provider, LearntLimit limit, double seen,
+                                  double value) override;
   Result<Admission> admit_creates(const std::string& worker, const WorkScope& scope, int want,
                                   const CreateBudget* budget) override;
   Result<std::vector<ClaimedJob>> claim_jobs(const std::string& worker, const WorkScope& scope,

@@ -195,6 +195,32 @@ ON CONFLICT (provider) DO UPDATE SET interval_ms = excluded.interval_ms,
   });
 }
 
+Status SqliteJobStore::lower_learnt_limit(const std::string& provider, LearntLimit limit,
+                                          double value) {
+  return guard_sql(m_path, [&]() -> Status {
+    const std::string column = learnt_column(limit);
+    SQLite::Statement lower(*m_db, "UPDATE provider_limits SET " + column + " = min(coalesce(" +
+                                       column + ", ?2), ?2) WHERE provider = ?1");
+    lower.bind(1, provider);
+    lower.bind(2, value);
+    lower.exec();
+    return {};
+  });
+}
+
+Result<bool> SqliteJobStore::raise_learnt_limit(const std::string& provider, LearntLimit limit,
+                                                double seen, double value) {
+  return guard_sql(m_path, [&]() -> Result<bool> {
+    const std::string column = learnt_column(limit);
+    SQLite::Statement raise(*m_db, "UPDATE provider_limits SET " + column +
+                                       " = ?3 WHERE provider = ?1 AND " + column + " = ?2");
+    raise.bind(1, provider);
+    raise.bind(2, seen);
+    raise.bind(3, value);
+    return raise.exec() == 1;
+  });
+}
+
 std::vector<ClaimedJob> SqliteJobStore::claim_in_transaction(const std::string& worker,
                                                              const WorkScope& scope,
                                                              const std::string& state_list,
@@ -279,17 +305,26 @@ Result<Admission> SqliteJobStore::admit_creates(const std::string& worker, const
   return guard_sql(m_path, [&]() -> Result<Admission> {
     SQLite::Transaction transaction(*m_db, SQLite::TransactionBehavior::IMMEDIATE);
     const Millis now = now_in_transaction();
-    SQLite::Statement limits_row(*m_db,
-                                 "SELECT interval_ms, burst, max_in_flight, tat_ms "
-                                 "FROM provider_limits WHERE provider = ?1");
+    SQLite::Statement limits_row(
+        *m_db,
+        "SELECT interval_ms, burst, max_in_flight, tat_ms, learnt_in_flight, learnt_per_minute "
+        "FROM provider_limits WHERE provider = ?1");
     limits_row.bind(1, scope.provider);
     if (!limits_row.executeStep()) {
       return std::unexpected(no_limits(scope.provider, m_path));
     }
-    const ProviderLimits limits{limits_row.getColumn(0).getInt64(),
-                                limits_row.getColumn(1).getInt(), limits_row.getColumn(2).getInt()};
-    const Millis tat = limits_row.getColumn(3).getInt64();
     Admission admission;
+    for (auto [column, learnt] :
+         {std::pair{4, &admission.learnt.in_flight}, std::pair{5, &admission.learnt.per_minute}}) {
+      if (!limits_row.getColumn(column).isNull()) {
+        *learnt = limits_row.getColumn(column).getDouble();
+      }
+    }
+    const ProviderLimits limits =
+        with_learnt({limits_row.getColumn(0).getInt64(), limits_row.getColumn(1).getInt(),
+                     limits_row.getColumn(2).getInt()},
+                    admission.learnt);
+    const Millis tat = limits_row.getColumn(3).getInt64();
     if (want <= 0 || !worker_alive(worker)) {
       return admission;
     }

@@ -133,7 +133,7 @@ struct Harness {
 
   void import(int count) { import_numbered_jobs(*store, "b1", count, clock.now_ms()); }
 
-  RunSummary run() {
+  RunSummary run(RunScope scope = {}) {
     // Ambiguous creates are reconciled from the provider's video list where it has one;
     // unless a test scripted one, the gateway has no list route, so ambiguous jobs are held.
     // (The first matching rule answers: this one comes last.)
@@ -142,7 +142,7 @@ struct Harness {
                FakeAnswer::json(404, R"j({"error":{"message":"Invalid URL (GET /v1/videos)"}})j")});
     provider = std::make_unique<OpenAiVideosProvider>(config.provider);
     RunEngine engine(*store, *provider, net, clock, config, observer);
-    auto summary = engine.run(RunScope{}, stop);
+    auto summary = engine.run(scope, stop);
     INFO((summary ? std::string() : summary.error().describe()));
     REQUIRE(summary.has_value());
     CHECK_FALSE(net.budget_exceeded());
@@ -1300,4 +1300,121 @@ TEST_CASE("engine: failures that count fail a job only after attempts and time",
   CHECK(polls.back().done_at - polls.front().done_at >= 60000);
   CHECK(polls[polls.size() - 2].done_at - polls.front().done_at < 60000);
   CHECK(h.clock.now_ms() - start < 120000);
+}
+
+namespace {
+
+// This process as a worker of the ledger, registered for the whole test, never declared dead.
+class TestSeat final : public WorkerSeat {
+ public:
+  explicit TestSeat(JobStore& store) {
+    auto registered = store.register_worker(m_id, "host-a", 4242, ttl_ms());
+    INFO((registered ? std::string() : registered.error().describe()));
+    REQUIRE(registered.has_value());
+  }
+  const std::string& id() const override { return m_id; }
+  Millis ttl_ms() const override { return 600000; }
+  bool alive() const override { return true; }
+  bool may_create() const override { return true; }
+
+ private:
+  std::string m_id = "w1";
+};
+
+void apply_unleased(JobStore& store, std::int64_t row_id, JobState from, JobState to, Millis at) {
+  Transition t{row_id, from, to, at, 0, "by the test", {}};
+  auto applied = store.apply({&t, 1});
+  INFO((applied ? std::string() : applied.error().describe()));
+  REQUIRE(applied.has_value());
+}
+
+}  // namespace
+
+TEST_CASE("engine: a worker polls a job a late create answer took out of its reconciliation",
+          "[engine][workers]") {
+  Harness h;
+  h.config.retry.ambiguous_settle_ms = 300;
+  h.import(1);
+  REQUIRE(h.store->set_provider_limits(h.config.provider.name, {0, 1, 3}).has_value());
+  TestSeat seat(*h.store);
+  // Another worker's create went out and the rescuer made it ambiguous.
+  const std::int64_t row = h.job("job-0").row_id;
+  apply_unleased(*h.store, row, JobState::queued, JobState::submitting, h.clock.now_ms() - 5000);
+  apply_unleased(*h.store, row, JobState::submitting, JobState::ambiguous, h.clock.now_ms() - 4000);
+  // While this worker, the leader of the listings, reads the listing for it, that create's late
+  // answer arrives (recorded by its sender): the job is `submitted`, unleased, and this worker
+  // claims it for its polls before the page comes back, empty.
+  auto sender = JobStore::open(h.config.db_path, SyncMode::normal);
+  REQUIRE(sender.has_value());
+  h.net.on("GET", std::string(k_base) + "/videos?", [&](const HttpRequest&, int nth) {
+    if (nth == 0) {
+      Transition late{
+          row, JobState::submitting, JobState::submitted, h.clock.now_ms(), 200, "accepted", {}};
+      late.update.remote_id = "video_late";
+      late.lease = Lease{"w0", 1};
+      auto recorded = (*sender)->record_create_answer(late, h.config.provider.name);
+      REQUIRE(recorded.has_value());
+      REQUIRE(*recorded == RecordedAnswer::late);
+    }
+    return FakeAnswer::json(200, R"({"object":"list","data":[],"has_more":false})", 2000);
+  });
+  h.net.on("GET", "/content", cdn(fake_mp4(500)));
+  h.poll_script(
+      {{"video_late",
+        {video_json("video_late", "in_progress", 10), video_json("video_late", "in_progress", 10),
+         video_json("video_late", "in_progress", 50),
+         video_json("video_late", "completed", 100)}}});
+  h.net.set_budget(&h.stop, 3000);  // without its polls the job would keep the worker forever
+
+  RunScope scope;
+  scope.worker = &seat;
+  RunSummary summary = h.run(scope);
+
+  CHECK(summary.counts.of(JobState::done) == 1);
+  CHECK(h.chain("job-0") == "queued>submitting>ambiguous>submitted>running>ready>downloading>done");
+  CHECK(h.net.started("POST", std::string(k_base) + "/videos").empty());  // never sent again
+}
+
+// A worker resuming a batch with more videos at the provider than it used to hold at once
+// (64): it claims them all, up to the in-flight cap, and polls each at once. Before, the rest
+// waited until some of the first 64 had finished and another claim came (every 500 ms).
+TEST_CASE("engine: a worker claims every job to poll up to the in-flight cap",
+          "[engine][workers]") {
+  Harness h;
+  constexpr int k_jobs = 128;
+  h.config.limits.max_in_flight = k_jobs;
+  h.config.limits.max_downloads = 64;
+  h.import(k_jobs);
+  REQUIRE(h.store->set_provider_limits(h.config.provider.name, {0, 1, k_jobs}).has_value());
+  TestSeat seat(*h.store);
+  std::map<std::string, std::vector<std::string>> polls;
+  for (int i = 0; i < k_jobs; ++i) {
+    const std::int64_t row = h.job("job-" + std::to_string(i)).row_id;
+    const Millis at = h.clock.now_ms() - 5000;
+    char id[16];
+    std::snprintf(id, sizeof id, "video_%03d", i);
+    apply_unleased(*h.store, row, JobState::queued, JobState::submitting, at);
+    Transition accepted{row, JobState::submitting, JobState::submitted, at, 200, "accepted", {}};
+    accepted.update.remote_id = id;
+    REQUIRE(h.store->apply({&accepted, 1}).has_value());
+    apply_unleased(*h.store, row, JobState::submitted, JobState::running, at);
+    polls[id] = {video_json(id, "completed", 100)};
+  }
+  h.net.on("GET", "/content", cdn(fake_mp4(500)));
+  h.poll_script(polls);
+  const Millis start = h.clock.now_ms();
+
+  RunScope scope;
+  scope.worker = &seat;
+  RunSummary summary = h.run(scope);
+
+  CHECK(summary.counts.of(JobState::done) == k_jobs);
+  Millis last_first_poll = 0;
+  for (const auto& [id, answers] : polls) {
+    const auto queries = h.net.started("GET", "/videos/" + id);
+    REQUIRE_FALSE(queries.empty());
+    last_first_poll = std::max(last_first_poll, queries.front().started_at - start);
+  }
+  // 128 status queries at 1,000 a second: all within about 130 ms of (fake) time.
+  CHECK(last_first_poll < 300);
 }

@@ -934,3 +934,103 @@ TEMPLATE_TEST_CASE("workers that stall past their lease never create a job twice
   CHECK(rescued > 0);  // the stalls did make the rescuer act
   require_event_chains(*store);
 }
+
+namespace {
+
+// The learnt limits as an admission of `worker` reads them.
+LearntLimits learnt_limits(JobStore& store, const std::string& worker) {
+  auto admitted = store.admit_creates(worker, sim_scope(), 0, nullptr);
+  INFO((admitted ? std::string() : admitted.error().describe()));
+  REQUIRE(admitted.has_value());
+  return admitted->learnt;
+}
+
+bool raise_learnt(JobStore& store, LearntLimit limit, double seen, double value) {
+  auto raised = store.raise_learnt_limit("sim", limit, seen, value);
+  INFO((raised ? std::string() : raised.error().describe()));
+  REQUIRE(raised.has_value());
+  return *raised;
+}
+
+void lower_learnt(JobStore& store, LearntLimit limit, double value) {
+  auto lowered = store.lower_learnt_limit("sim", limit, value);
+  INFO((lowered ? std::string() : lowered.error().describe()));
+  REQUIRE(lowered.has_value());
+}
+
+// Two connections to a fresh ledger of 10 queued jobs, the provider's cap `max_in_flight`
+// (no configured rate), and the worker w1.
+template <typename Ledger>
+std::pair<std::unique_ptr<JobStore>, std::unique_ptr<JobStore>> learnt_setup(const Ledger& ledger,
+                                                                             int max_in_flight) {
+  auto store = open_store(ledger.location());
+  auto other = open_store(ledger.location());
+  REQUIRE(store->import_jobs("b", make_specs(10), 1000, false).has_value());
+  set_limits(*store, 0, 1, max_in_flight);
+  register_worker(*store, "w1");
+  return {std::move(store), std::move(other)};
+}
+
+}  // namespace
+
+TEMPLATE_TEST_CASE("admission: a learnt in-flight cap one worker lowered bounds every worker",
+                   "[store][leases][learnt]", SqliteLedger, PgLedger) {
+  TestType ledger;
+  auto [store, other] = learnt_setup(ledger, 5);
+  register_worker(*store, "w2");
+  CHECK_FALSE(learnt_limits(*store, "w1").in_flight);  // none learnt yet
+
+  lower_learnt(*store, LearntLimit::in_flight, 2);  // w1 was refused and halved
+  CHECK(admit(*store, "w1", 5).size() == 2);
+  CHECK(admit(*other, "w2", 5).empty());  // the cap is the provider's, not w1's
+  CHECK(learnt_limits(*other, "w2").in_flight == 2);
+  lower_learnt(*other, LearntLimit::in_flight, 4);  // a lowering never raises
+  CHECK(learnt_limits(*store, "w1").in_flight == 2);
+  CHECK(admit(*other, "w2", 5).empty());
+
+  // Growth is a compare-and-set from the value its worker last saw.
+  CHECK(raise_learnt(*other, LearntLimit::in_flight, 2, 3));
+  CHECK_FALSE(raise_learnt(*store, LearntLimit::in_flight, 2, 3));  // stale: w2 moved it
+  CHECK(admit(*store, "w1", 5).size() == 1);
+  CHECK(learnt_limits(*store, "w1").in_flight == 3);
+}
+
+TEMPLATE_TEST_CASE("admission: growth of a learnt limit loses to a concurrent halving",
+                   "[store][leases][learnt]", SqliteLedger, PgLedger) {
+  TestType ledger;
+  auto [store, other] = learnt_setup(ledger, 8);
+  const bool halving_first = GENERATE(true, false);
+  for (const LearntLimit limit : {LearntLimit::in_flight, LearntLimit::per_minute}) {
+    CHECK_FALSE(raise_learnt(*store, limit, 4, 5));  // nothing learnt: nothing to grow
+    lower_learnt(*store, limit, 4);
+    // w2 saw 4 and grows to 5 while w1 halves 4 to 2: whichever writes first, 2 stays.
+    if (halving_first) {
+      lower_learnt(*store, limit, 2);
+      CHECK_FALSE(raise_learnt(*other, limit, 4, 5));
+    } else {
+      CHECK(raise_learnt(*other, limit, 4, 5));
+      lower_learnt(*store, limit, 2);
+    }
+  }
+  const LearntLimits learnt = learnt_limits(*store, "w1");
+  CHECK(learnt.in_flight == 2);
+  CHECK(learnt.per_minute == 2);
+  // Interval 0 ("auto"): the learnt 2 a minute paces admission (burst 1).
+  CHECK(admit(*store, "w1", 5).size() == 1);
+  CHECK(admit(*store, "w1", 5).empty());
+}
+
+TEMPLATE_TEST_CASE("admission: a learnt rate applies only where no rate is configured",
+                   "[store][leases][learnt]", SqliteLedger, PgLedger) {
+  TestType ledger;
+  auto [store, other] = learnt_setup(ledger, 10);
+  lower_learnt(*store, LearntLimit::per_minute, 1);  // one a minute: an interval of 60 s
+  SECTION("auto: paced at the learnt rate") {
+    CHECK(admit(*store, "w1", 5).size() == 1);
+    CHECK(admit(*store, "w1", 5).empty());
+  }
+  SECTION("a configured rate wins") {
+    set_limits(*store, 1, 5, 10);  // 5 back to back
+    CHECK(admit(*store, "w1", 5).size() == 5);
+  }
+}
