@@ -39,13 +39,13 @@ TEST_CASE("learned limit: a refusal halves, one burst of refusals halves once", 
 
 TEST_CASE("learned limit: adopts another worker's lower value, as a halving", "[engine]") {
   LearnedLimit limit(8, 1, 8, 1);
-  limit.adopt(10, t0);  // higher: kept
+  limit.adopt(10, k_learned_t0);  // higher: kept
   CHECK(limit.value() == 8);
-  limit.adopt(3, t0 + 100);
+  limit.adopt(3, k_learned_t0 + 100);
   CHECK(limit.value() == 3);
-  CHECK_FALSE(limit.refused(t0 + 50, t0 + 120));  // sent under the old value
+  CHECK_FALSE(limit.refused(k_learned_t0 + 50, k_learned_t0 + 120));  // sent under the old value
   CHECK(limit.value() == 3);
-  limit.adopt(0, t0 + 200);  // never below the floor
+  limit.adopt(0, k_learned_t0 + 200);  // never below the floor
   CHECK(limit.value() == 1);
 }
 
