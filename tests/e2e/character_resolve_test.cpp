@@ -16,11 +16,6 @@ namespace {
 
 const char* k_characters_route = "POST /v1/videos/characters";
 
-int route_count(const rapidjson::Document& stats, const char* route) {
-  const auto& routes = stats["requests_by_route"];
-  return routes.HasMember(route) ? routes[route].GetInt() : 0;
-}
-
 CharacterRecord character(const E2eFolder& folder, const std::string& name) {
   auto store = folder.open_store();
   auto found = store->find_character("default", name);

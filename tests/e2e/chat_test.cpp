@@ -18,7 +18,7 @@ using vidbatch::test::SimProcess;
 namespace {
 
 const std::string k_source = VIDBATCH_SOURCE_DIR;
-const std::string k_key = "sk-chat-gateway";
+const std::string k_chat_key = "sk-chat-gateway";
 
 // config/chat.toml pointed at the simulator, with the test's fast retries.
 std::string chat_config(const SimProcess& sim, int max_in_flight) {
@@ -55,14 +55,14 @@ std::string five_jobs() {
   return yaml;
 }
 
-struct Run {
+struct ChatRun {
   CommandResult result;
   rapidjson::Document stats;
   std::vector<JobRecord> jobs;
 };
 
-Run run_manifest(E2eFolder& folder, const SimProcess& sim, const std::string& manifest) {
-  Run run;
+ChatRun run_chat_manifest(E2eFolder& folder, const SimProcess& sim, const std::string& manifest) {
+  ChatRun run;
   run.result = folder.run({"run", manifest});
   run.stats = parse_json(sim.stats());
   run.jobs = folder.open_store()->list_jobs({}).value();
@@ -74,19 +74,19 @@ Run run_manifest(E2eFolder& folder, const SimProcess& sim, const std::string& ma
 void prepare(E2eFolder& folder, const SimProcess& sim, int max_in_flight,
              const std::string& extra = "") {
   folder.write_raw_config(chat_config(sim, max_in_flight) + extra);
-  folder.set_env("GATEWAY_API_KEY", k_key);
+  folder.set_env("GATEWAY_API_KEY", k_chat_key);
 }
 
 // five_jobs() with at most `max_in_flight` streams.
-Run run_five_jobs(E2eFolder& folder, const SimProcess& sim, int max_in_flight) {
+ChatRun run_five_jobs(E2eFolder& folder, const SimProcess& sim, int max_in_flight) {
   prepare(folder, sim, max_in_flight);
   std::ofstream(folder.path("chat5.yaml")) << five_jobs();
-  return run_manifest(folder, sim, folder.path("chat5.yaml"));
+  return run_chat_manifest(folder, sim, folder.path("chat5.yaml"));
 }
 
 std::vector<std::string> sim_flags(std::vector<std::string> extra = {},
                                    const std::string& gen_ms = "400") {
-  std::vector<std::string> flags = {"--dialect", "chat", "--require-key", k_key,
+  std::vector<std::string> flags = {"--dialect", "chat", "--require-key", k_chat_key,
                                     "--gen-ms",  gen_ms, "--quiet"};
   flags.insert(flags.end(), extra.begin(), extra.end());
   return flags;
@@ -99,7 +99,7 @@ TEST_CASE("chat: the example runs to done, one create per video, links fetched w
   SimProcess sim(sim_flags());
   E2eFolder folder;
   prepare(folder, sim, 4);
-  Run run = run_manifest(folder, sim, k_source + "/jobs/examples/chat.yaml");
+  ChatRun run = run_chat_manifest(folder, sim, k_source + "/jobs/examples/chat.yaml");
   INFO(run.result.out << run.result.err);
   REQUIRE(run.result.exit_code == 0);
   REQUIRE(run.jobs.size() == 2);
@@ -121,7 +121,7 @@ TEST_CASE("chat: the in-flight cap is the number of open streams", "[e2e][chat]"
   // than its cap would be refused (and slowed down) here.
   SimProcess sim(sim_flags({"--max-in-flight", "2"}));
   E2eFolder folder;
-  Run run = run_five_jobs(folder, sim, 2);
+  ChatRun run = run_five_jobs(folder, sim, 2);
   INFO(run.result.out << run.result.err);
   REQUIRE(run.result.exit_code == 0);
   CHECK(run.stats["creates_total"].GetInt() == 5);
@@ -137,7 +137,7 @@ TEST_CASE("chat: a stream cut after the request left is held ambiguous, never se
           "[e2e][chat]") {
   SimProcess sim(sim_flags({"--lose-create-answers", "2"}));
   E2eFolder folder;
-  Run run = run_five_jobs(folder, sim, 4);
+  ChatRun run = run_five_jobs(folder, sim, 4);
   INFO(run.result.out << run.result.err);
   CHECK(run.result.exit_code != 0);
   CHECK(run.stats["creates_total"].GetInt() == 5);
@@ -159,7 +159,7 @@ TEST_CASE("chat: a stream cut after the request left is held ambiguous, never se
   CHECK(held == 2);
 
   // Another run leaves them held: no listing can prove anything, so nothing is sent again.
-  Run again = run_manifest(folder, sim, folder.path("chat5.yaml"));
+  ChatRun again = run_chat_manifest(folder, sim, folder.path("chat5.yaml"));
   INFO(again.result.out << again.result.err);
   CHECK(again.stats["creates_total"].GetInt() == 5);
   int still_held = 0;
@@ -176,7 +176,7 @@ TEST_CASE("chat: a stream outlives http.request_timeout_ms; the job timeout boun
   SimProcess sim(sim_flags({}, "2500"));
   E2eFolder folder;
   prepare(folder, sim, 4, "[http]\nrequest_timeout_ms = 1000\n");
-  Run run = run_manifest(folder, sim, k_source + "/jobs/examples/chat.yaml");
+  ChatRun run = run_chat_manifest(folder, sim, k_source + "/jobs/examples/chat.yaml");
   INFO(run.result.out << run.result.err);
   REQUIRE(run.result.exit_code == 0);
   CHECK(run.stats["creates_total"].GetInt() == 2);

@@ -160,6 +160,11 @@ int creates_for(const rapidjson::Document& stats, const std::string& prompt) {
   return it == by_prompt.MemberEnd() ? 0 : it->value.GetInt();
 }
 
+int route_count(const rapidjson::Document& stats, const std::string& route) {
+  const auto& routes = stats["requests_by_route"];
+  return routes.HasMember(route.c_str()) ? routes[route.c_str()].GetInt() : 0;
+}
+
 void require_consistent_events(JobStore& store) {
   auto jobs = store.list_jobs({});
   REQUIRE(jobs.has_value());

@@ -68,6 +68,8 @@ std::string sha256_file(const std::string& path);
 rapidjson::Document parse_json(const std::string& text);
 // The simulator's count of created videos for a prompt.
 int creates_for(const rapidjson::Document& stats, const std::string& prompt);
+// The simulator's count of requests on a route ("POST /v1/videos"), 0 when none came.
+int route_count(const rapidjson::Document& stats, const std::string& route);
 // Checks that every job's events chain: first from NULL, each from = previous to, last to = state.
 void require_consistent_events(JobStore& store);
 

@@ -29,7 +29,7 @@ const char* k_shared_manifest =
     "    orientation: portrait\n"
     "  - id: market\n    prompt: \"A night market with lanterns and steam\"\n";
 
-struct Variant {
+struct GatewayVariant {
   std::string name;
   std::vector<std::string> sim_flags;
   std::string provider_toml;
@@ -61,7 +61,7 @@ std::map<std::string, std::string> check_downloads(JobStore& store,
 }  // namespace
 
 TEST_CASE("one manifest runs the same through both dialects and every answer shape", "[e2e]") {
-  const std::vector<Variant> variants = {
+  const std::vector<GatewayVariant> variants = {
       {"openai, video objects, bytes", {"--gateway-seconds"}, ""},
       {"openai, task-shaped answers", {"--gateway-seconds", "--shape", "task"}, ""},
       {"openai, /content answers JSON on the CDN",

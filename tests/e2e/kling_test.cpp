@@ -14,7 +14,7 @@ using vidbatch::test::SimProcess;
 
 namespace {
 
-const char* k_manifest =
+const char* k_kling_manifest =
     "batch: kl\n"
     "defaults: {model: kling-v2-6, seconds: 5, size: small}\n"
     "jobs:\n"
@@ -27,7 +27,7 @@ const char* k_direct_toml = "[provider]\ndialect = \"kling\"\n";
 const char* k_gateway_toml =
     "[provider]\ndialect = \"kling\"\nauth = \"bearer\"\napi_key_env = \"GATEWAY_API_KEY\"\n";
 
-struct Variant {
+struct KlingVariant {
   std::string name;
   std::vector<std::string> sim_flags;
   std::string toml;
@@ -35,7 +35,7 @@ struct Variant {
 };
 
 // Runs the manifest; every job done from one create, the file what the simulator served.
-void run_and_check(const Variant& variant) {
+void run_and_check(const KlingVariant& variant) {
   std::vector<std::string> flags = {"--dialect", "kling", "--gen-ms", "300", "--quiet"};
   flags.insert(flags.end(), variant.sim_flags.begin(), variant.sim_flags.end());
   SimProcess sim(flags);
@@ -44,7 +44,7 @@ void run_and_check(const Variant& variant) {
   folder.set_env("KLING_ACCESS_KEY", "ak-e2e");
   folder.set_env("KLING_SECRET_KEY", "sk-e2e-secret");
   folder.set_env("GATEWAY_API_KEY", "sk-gateway");
-  std::ofstream(folder.path("kling.yaml")) << k_manifest;
+  std::ofstream(folder.path("kling.yaml")) << k_kling_manifest;
   CommandResult result =
       folder.run({"run", folder.path("kling.yaml")}, sim.root_url() + variant.prefix);
   INFO(result.out << result.err);
@@ -72,7 +72,7 @@ void run_and_check(const Variant& variant) {
 }  // namespace
 
 TEST_CASE("kling: one manifest direct and through a gateway in both shapes", "[e2e][kling]") {
-  const std::vector<Variant> variants = {
+  const std::vector<KlingVariant> variants = {
       {"direct, signed JWT",
        {"--kling-access-key", "ak-e2e", "--kling-secret-key", "sk-e2e-secret"},
        k_direct_toml,
@@ -101,7 +101,7 @@ TEST_CASE("kling: a lost create answer is found by external_task_id, never paid 
   lost.insert(lost.end(), {"--lose-create-answers", "2"});
   std::vector<std::string> reset = keys;
   reset.insert(reset.end(), {"--fault", "reset:first=2"});
-  const std::vector<Variant> variants = {
+  const std::vector<KlingVariant> variants = {
       {"the simulator loses both create answers", lost, k_direct_toml, ""},
       {"the fault proxy resets both create answers", reset, k_direct_toml, ""},
   };

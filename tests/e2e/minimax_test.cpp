@@ -20,7 +20,7 @@ using vidbatch::test::SimProcess;
 
 namespace {
 
-const char* k_manifest =
+const char* k_minimax_manifest =
     "batch: mm\n"
     "defaults: {model: MiniMax-Hailuo-02, seconds: 6, size: small}\n"
     "jobs:\n"
@@ -28,9 +28,9 @@ const char* k_manifest =
     "  - id: lake\n    prompt: \"Mist rising from a mountain lake\"\n"
     "    images: [\"https://img.example/lake.png\"]\n";
 
-const char* k_toml = "[provider]\ndialect = \"minimax\"\n";
+const char* k_minimax_toml = "[provider]\ndialect = \"minimax\"\n";
 
-struct Run {
+struct MiniMaxRun {
   CommandResult result;
   rapidjson::Document stats;
   rapidjson::Document wire;  // the fault proxy's stats, when one ran
@@ -38,17 +38,18 @@ struct Run {
   int files_as_recorded = 0;  // saved files whose hash is the ledger's (read before clean-up)
 };
 
-Run run_manifest(const std::vector<std::string>& sim_flags, const std::string& prefix = "",
-                 const std::vector<std::string>& proxy_flags = {}) {
+MiniMaxRun run_minimax_manifest(const std::vector<std::string>& sim_flags,
+                                const std::string& prefix = "",
+                                const std::vector<std::string>& proxy_flags = {}) {
   std::vector<std::string> flags = {"--dialect", "minimax", "--gen-ms", "300", "--quiet"};
   flags.insert(flags.end(), sim_flags.begin(), sim_flags.end());
   SimProcess sim(flags);
   auto proxy = proxy_flags.empty() ? nullptr : SimProcess::fault_proxy(sim.root_url(), proxy_flags);
   E2eFolder folder;
-  folder.write_config(8, k_toml);
+  folder.write_config(8, k_minimax_toml);
   folder.set_env("MINIMAX_API_KEY", "mm-key");
-  std::ofstream(folder.path("mm.yaml")) << k_manifest;
-  Run run;
+  std::ofstream(folder.path("mm.yaml")) << k_minimax_manifest;
+  MiniMaxRun run;
   run.result = folder.run({"run", folder.path("mm.yaml")},
                           (proxy ? proxy->root_url() : sim.root_url()) + prefix);
   run.stats = parse_json(sim.stats());
@@ -93,7 +94,7 @@ TEST_CASE("minimax: one manifest direct and through a gateway", "[e2e][minimax]"
       if (!prefix.empty()) {
         flags.insert(flags.end(), {"--gateway-prefix", prefix, "--gateway-shape", "native"});
       }
-      Run run = run_manifest(flags, prefix);
+      MiniMaxRun run = run_minimax_manifest(flags, prefix);
       INFO(run.result.out << run.result.err);
       REQUIRE(run.result.exit_code == 0);
       CHECK(run.stats["creates_total"].GetInt() == 2);
@@ -106,7 +107,7 @@ TEST_CASE("minimax: one manifest direct and through a gateway", "[e2e][minimax]"
 }
 
 TEST_CASE("minimax: a lost create answer is held, never sent twice", "[e2e][minimax]") {
-  Run run = run_manifest({"--lose-create-answers", "2"});
+  MiniMaxRun run = run_minimax_manifest({"--lose-create-answers", "2"});
   INFO(run.result.out << run.result.err);
   CHECK(run.result.exit_code != 0);
   CHECK(run.stats["creates_total"].GetInt() == 2);
@@ -121,7 +122,7 @@ TEST_CASE("minimax: an expired download URL is resolved again, not generated aga
           "[e2e][minimax]") {
   // Every signed URL is already past its Expires: each download is refused, each retry asks
   // for a fresh status and a fresh URL, until the download attempts are spent.
-  Run run = run_manifest({"--url-ttl-ms", "1"});
+  MiniMaxRun run = run_minimax_manifest({"--url-ttl-ms", "1"});
   INFO(run.result.out << run.result.err);
   CHECK(run.stats["creates_total"].GetInt() == 2);
   CHECK(run.stats["file_retrieves"].GetInt() > 4);
@@ -135,9 +136,9 @@ TEST_CASE("minimax: an expired download URL is resolved again, not generated aga
 TEST_CASE("minimax: through a gateway's task records, new-api's and yunwu's", "[e2e][minimax]") {
   for (const std::string shape : {"taskdto", "yunwu"}) {
     DYNAMIC_SECTION("shape " << shape) {
-      Run run = run_manifest({"--gateway-prefix", "/minimax", "--gateway-shape", shape,
-                              "--require-key", "mm-key"},
-                             "/minimax");
+      MiniMaxRun run = run_minimax_manifest({"--gateway-prefix", "/minimax", "--gateway-shape",
+                                             shape, "--require-key", "mm-key"},
+                                            "/minimax");
       INFO(run.result.out << run.result.err);
       REQUIRE(run.result.exit_code == 0);
       CHECK(stat_of(run.stats, "creates_total") == 2);
@@ -159,9 +160,9 @@ TEST_CASE("minimax: through the fault proxy, broken answers cost no second video
           "[e2e][minimax]") {
   // Status queries and files/retrieve answered by a proxy's 502 page or cut by a reset: each is
   // asked again. The creates are left alone (MiniMax cannot list: a lost one would be held).
-  Run run = run_manifest({}, "",
-                         {"--fault", "gateway_502:first=3:scope=query", "--fault",
-                          "reset:first=2:scope=files/retrieve"});
+  MiniMaxRun run = run_minimax_manifest({}, "",
+                                        {"--fault", "gateway_502:first=3:scope=query", "--fault",
+                                         "reset:first=2:scope=files/retrieve"});
   INFO(run.result.out << run.result.err);
   REQUIRE(run.result.exit_code == 0);
   CHECK(count_in(run.wire["fired"], "gateway_502") == 3);
@@ -184,11 +185,11 @@ TEST_CASE("minimax: on resume a recorded URL is used while valid, resolved again
       }
       SimProcess sim(flags);
       E2eFolder folder;
-      folder.write_raw_config(std::string(k_toml) +
+      folder.write_raw_config(std::string(k_minimax_toml) +
                               "[limits]\npoll_interval_ms = 100\n"
                               "[retry]\nbase_delay_ms = 60000\nmax_delay_ms = 60000\n");
       folder.set_env("MINIMAX_API_KEY", "mm-key");
-      std::ofstream(folder.path("mm.yaml")) << k_manifest;
+      std::ofstream(folder.path("mm.yaml")) << k_minimax_manifest;
       auto first = folder.start({"run", folder.path("mm.yaml")}, sim.root_url());
       const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
       while (!all_downloading(folder.db()) ||
@@ -210,7 +211,7 @@ TEST_CASE("minimax: on resume a recorded URL is used while valid, resolved again
         std::this_thread::sleep_for(std::chrono::milliseconds(2100));
       }
       const auto before = parse_json(sim.stats());
-      folder.write_config(8, k_toml);
+      folder.write_config(8, k_minimax_toml);
       CommandResult resumed = folder.run({"resume"}, sim.root_url());
       INFO(resumed.out << resumed.err);
       REQUIRE(resumed.exit_code == 0);

@@ -93,11 +93,6 @@ std::vector<PaidRoute> paid_routes() {
   };
 }
 
-int route_count(const rapidjson::Document& stats, const std::string& route) {
-  const auto& routes = stats["requests_by_route"];
-  return routes.HasMember(route.c_str()) ? routes[route.c_str()].GetInt() : 0;
-}
-
 int64_t fired(const rapidjson::Document& stats, const std::string& kind) {
   return stats["wire_faults"]["fired"][kind.c_str()].GetInt64();
 }

@@ -23,7 +23,7 @@ using vidbatch::test::SubprocessOptions;
 
 namespace {
 
-const std::string k_key = "sk-proxy-test-key";
+const std::string k_proxy_key = "sk-proxy-test-key";
 
 using Env = std::vector<std::pair<std::string, std::string>>;
 
@@ -43,10 +43,14 @@ std::unique_ptr<Subprocess> start_run(const E2eFolder& folder, const std::string
                   folder.out(),
                   "--base-url",
                   base_url};
-  std::map<std::string, std::string> vars = {{"OPENAI_API_KEY", k_key}, {"http_proxy", ""},
-                                             {"https_proxy", ""},       {"HTTPS_PROXY", ""},
-                                             {"all_proxy", ""},         {"ALL_PROXY", ""},
-                                             {"no_proxy", ""},          {"NO_PROXY", ""}};
+  std::map<std::string, std::string> vars = {{"OPENAI_API_KEY", k_proxy_key},
+                                             {"http_proxy", ""},
+                                             {"https_proxy", ""},
+                                             {"HTTPS_PROXY", ""},
+                                             {"all_proxy", ""},
+                                             {"ALL_PROXY", ""},
+                                             {"no_proxy", ""},
+                                             {"NO_PROXY", ""}};
   for (auto& [name, value] : env) {
     vars[name] = value;
   }

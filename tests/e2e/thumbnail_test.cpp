@@ -15,7 +15,7 @@ using vidbatch::test::SimProcess;
 namespace {
 
 // Valid for both dialects: sora-2, 10 s, size small.
-const char* k_manifest =
+const char* k_thumbnail_manifest =
     "batch: thumbs\n"
     "defaults: {model: sora-2, seconds: 10, size: small}\n"
     "jobs:\n"
@@ -23,17 +23,12 @@ const char* k_manifest =
     "  - id: forest\n    prompt: \"Sunlight through a pine forest after rain\"\n"
     "  - id: market\n    prompt: \"A night market with lanterns and steam\"\n";
 
-struct Variant {
+struct ThumbnailVariant {
   std::string name;
   std::vector<std::string> sim_flags;
   std::string provider_toml;
   const char* media_route;  // where both the video and its thumbnail are served
 };
-
-int route_count(const rapidjson::Document& stats, const char* route) {
-  const auto& routes = stats["requests_by_route"];
-  return routes.HasMember(route) ? routes[route].GetInt() : 0;
-}
 
 bool is_webp(const std::string& body) {
   return body.size() >= 12 && body.compare(0, 4, "RIFF") == 0 && body.compare(8, 4, "WEBP") == 0;
@@ -42,7 +37,7 @@ bool is_webp(const std::string& body) {
 }  // namespace
 
 TEST_CASE("thumbnails are saved next to the videos in every dialect, or not at all", "[e2e]") {
-  const std::vector<Variant> variants = {
+  const std::vector<ThumbnailVariant> variants = {
       {"openai, content route", {"--gateway-seconds"}, "", "GET /v1/videos/{id}/content"},
       {"openai, task-shaped answers with thumbnail_url on the CDN",
        {"--gateway-seconds", "--shape", "task"},
@@ -59,7 +54,7 @@ TEST_CASE("thumbnails are saved next to the videos in every dialect, or not at a
         E2eFolder folder;
         folder.write_config(8, variant.provider_toml +
                                    (thumbnails ? "" : "[output]\nthumbnails = false\n"));
-        std::ofstream(folder.path("thumbs.yaml")) << k_manifest;
+        std::ofstream(folder.path("thumbs.yaml")) << k_thumbnail_manifest;
         CommandResult result = folder.run({"run", folder.path("thumbs.yaml")}, sim.base_url());
         INFO(result.err);
         REQUIRE(result.exit_code == 0);
@@ -97,7 +92,7 @@ TEST_CASE("thumbnails are saved next to the videos in every dialect, or not at a
 TEST_CASE("the HTML report shows each video's thumbnail as its poster", "[e2e]") {
   SimProcess sim({"--gen-ms", "200", "--quiet", "--gateway-seconds"});
   E2eFolder folder;
-  std::ofstream(folder.path("thumbs.yaml")) << k_manifest;
+  std::ofstream(folder.path("thumbs.yaml")) << k_thumbnail_manifest;
   CommandResult result = folder.run({"run", folder.path("thumbs.yaml")}, sim.base_url());
   INFO(result.err);
   REQUIRE(result.exit_code == 0);

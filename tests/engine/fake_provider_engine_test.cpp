@@ -22,7 +22,7 @@ using namespace vb::fake;
 
 namespace {
 
-const char* const k_base = "https://fake.test/api";
+const char* const k_fake_base = "https://fake.test/api";
 
 class QuietObserver final : public RunObserver {
  public:
@@ -34,8 +34,8 @@ class QuietObserver final : public RunObserver {
 
 struct FakeDialectRun {
   explicit FakeDialectRun(FakeCapabilities caps)
-      : server(clock, k_base, caps), provider(k_base, caps) {
-    config.provider.base_url = k_base;
+      : server(clock, k_fake_base, caps), provider(k_fake_base, caps) {
+    config.provider.base_url = k_fake_base;
     config.limits.max_in_flight = 4;
     config.limits.submits_per_minute = 6000;
     config.limits.polls_per_second = 1000;

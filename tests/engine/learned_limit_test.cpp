@@ -11,7 +11,7 @@ using namespace vb;
 
 namespace {
 
-constexpr Millis t0 = 1759763400000;
+constexpr Millis k_learned_t0 = 1759763400000;
 
 HttpResponse answer(int status, std::vector<HttpHeader> headers = {}) {
   HttpResponse r;
@@ -24,28 +24,28 @@ HttpResponse answer(int status, std::vector<HttpHeader> headers = {}) {
 
 TEST_CASE("learned limit: a refusal halves, one burst of refusals halves once", "[engine]") {
   LearnedLimit limit(8, 1, 8, 1);
-  CHECK(limit.refused(t0, t0 + 100));
+  CHECK(limit.refused(k_learned_t0, k_learned_t0 + 100));
   CHECK(limit.value() == 4);
   // Sent before the halving: the same burst, nothing new.
-  CHECK_FALSE(limit.refused(t0 + 50, t0 + 120));
+  CHECK_FALSE(limit.refused(k_learned_t0 + 50, k_learned_t0 + 120));
   CHECK(limit.value() == 4);
   // Sent after it: the halved value was too much as well.
-  CHECK(limit.refused(t0 + 200, t0 + 300));
+  CHECK(limit.refused(k_learned_t0 + 200, k_learned_t0 + 300));
   CHECK(limit.value() == 2);
-  CHECK(limit.refused(t0 + 400, t0 + 500));
-  CHECK(limit.refused(t0 + 600, t0 + 700) == false);  // at the floor already
+  CHECK(limit.refused(k_learned_t0 + 400, k_learned_t0 + 500));
+  CHECK(limit.refused(k_learned_t0 + 600, k_learned_t0 + 700) == false);  // at the floor already
   CHECK(limit.value() == 1);
 }
 
 TEST_CASE("learned limit: adopts another worker's lower value, as a halving", "[engine]") {
   LearnedLimit limit(8, 1, 8, 1);
-  limit.adopt(10, t0);  // higher: kept
+  limit.adopt(10, k_learned_t0);  // higher: kept
   CHECK(limit.value() == 8);
-  limit.adopt(3, t0 + 100);
+  limit.adopt(3, k_learned_t0 + 100);
   CHECK(limit.value() == 3);
-  CHECK_FALSE(limit.refused(t0 + 50, t0 + 120));  // sent under the old value
+  CHECK_FALSE(limit.refused(k_learned_t0 + 50, k_learned_t0 + 120));  // sent under the old value
   CHECK(limit.value() == 3);
-  limit.adopt(0, t0 + 200);  // never below the floor
+  limit.adopt(0, k_learned_t0 + 200);  // never below the floor
   CHECK(limit.value() == 1);
 }
 
@@ -71,7 +71,7 @@ TEST_CASE("learned limit: grows by one step per round of accepted requests", "[e
 
 TEST_CASE("learned limit: pinned when floor equals ceiling", "[engine]") {
   LearnedLimit pinned(30, 30, 30, 1);
-  CHECK_FALSE(pinned.refused(t0, t0));
+  CHECK_FALSE(pinned.refused(k_learned_t0, k_learned_t0));
   pinned.accepted();
   CHECK(pinned.value() == 30);
 }
@@ -100,7 +100,7 @@ TEST_CASE("scheduler: the in-flight cap converges on the provider's concurrency"
   int accepted = 0;
   std::size_t low = 100;
   std::size_t high = 0;
-  for (Millis now = t0; now < t0 + 600000; now += 100) {
+  for (Millis now = k_learned_t0; now < k_learned_t0 + 600000; now += 100) {
     while (!running.empty() && running.front() <= now) {
       running.pop_front();
     }
@@ -118,7 +118,7 @@ TEST_CASE("scheduler: the in-flight cap converges on the provider's concurrency"
       scheduler.create_answered(answer(200), AnswerKind::ok, sent, now + 50);
       accepted += 1;
     }
-    if (now > t0 + 60000) {
+    if (now > k_learned_t0 + 60000) {
       low = std::min(low, scheduler.in_flight_cap());
       high = std::max(high, scheduler.in_flight_cap());
     }
@@ -133,7 +133,7 @@ TEST_CASE("scheduler: a fixed rate stays pinned through refusals", "[engine]") {
   LimitsConfig limits;
   limits.submits_per_minute = 30;
   Scheduler scheduler(limits, DocumentedLimits{});
-  scheduler.create_answered(answer(429), AnswerKind::slow_down, t0, t0 + 10);
+  scheduler.create_answered(answer(429), AnswerKind::slow_down, k_learned_t0, k_learned_t0 + 10);
   CHECK(scheduler.submits_per_minute() == 30);
   CHECK(scheduler.in_flight_cap() == 4);  // the in-flight cap is learnt either way
 }
@@ -144,19 +144,21 @@ TEST_CASE("scheduler: auto starts at the documented rate, halves and grows back"
   Scheduler scheduler(limits, DocumentedLimits{20.0, {}, "doc"});
   CHECK(scheduler.submits_per_minute() == 20);
   // Far from the rate (one create this minute): a refusal is the concurrency's alone.
-  REQUIRE(scheduler.take_submit_token(t0));
-  scheduler.create_answered(answer(429), AnswerKind::slow_down, t0, t0 + 10);
+  REQUIRE(scheduler.take_submit_token(k_learned_t0));
+  scheduler.create_answered(answer(429), AnswerKind::slow_down, k_learned_t0, k_learned_t0 + 10);
   CHECK(scheduler.submits_per_minute() == 20);
   CHECK(scheduler.in_flight_cap() == 4);
   // Creates near the rate (one every 3.1 s): now the rate halves as well.
-  for (Millis at = t0 + 3100; at <= t0 + 31000; at += 3100) {
+  for (Millis at = k_learned_t0 + 3100; at <= k_learned_t0 + 31000; at += 3100) {
     REQUIRE(scheduler.take_submit_token(at));
   }
-  scheduler.create_answered(answer(429), AnswerKind::slow_down, t0 + 31000, t0 + 31010);
+  scheduler.create_answered(answer(429), AnswerKind::slow_down, k_learned_t0 + 31000,
+                            k_learned_t0 + 31010);
   CHECK(scheduler.submits_per_minute() == 10);
   CHECK(scheduler.in_flight_cap() == 2);
   for (int i = 0; i < 400; ++i) {
-    scheduler.create_answered(answer(200), AnswerKind::ok, t0 + 40000, t0 + 40010);
+    scheduler.create_answered(answer(200), AnswerKind::ok, k_learned_t0 + 40000,
+                              k_learned_t0 + 40010);
   }
   CHECK(scheduler.submits_per_minute() == 20);  // the documented rate is the ceiling
 }
@@ -168,14 +170,14 @@ TEST_CASE("scheduler: rate-limit headers set the ceiling and pause the creates",
   scheduler.create_answered(answer(200, {{"x-ratelimit-limit-requests", "25"},
                                          {"x-ratelimit-remaining-requests", "0"},
                                          {"x-ratelimit-reset-requests", "2.5s"}}),
-                            AnswerKind::ok, t0, t0);
+                            AnswerKind::ok, k_learned_t0, k_learned_t0);
   CHECK(scheduler.submits_per_minute() == 25);
-  CHECK(scheduler.next_submit_token(t0) == t0 + 2500);
+  CHECK(scheduler.next_submit_token(k_learned_t0) == k_learned_t0 + 2500);
   // A pinned rate keeps its number; the pause still applies.
   limits.submits_per_minute = 90;
   Scheduler pinned(limits, DocumentedLimits{});
-  pinned.create_answered(answer(200, {{"x-ratelimit-limit-requests", "25"}}), AnswerKind::ok, t0,
-                         t0);
+  pinned.create_answered(answer(200, {{"x-ratelimit-limit-requests", "25"}}), AnswerKind::ok,
+                         k_learned_t0, k_learned_t0);
   CHECK(pinned.submits_per_minute() == 90);
 }
 
@@ -184,13 +186,13 @@ TEST_CASE("scheduler: requests left in the budget tell a concurrency refusal fro
   LimitsConfig limits;
   Scheduler scheduler(limits, DocumentedLimits{});
   scheduler.create_answered(answer(429, {{"x-ratelimit-remaining-requests", "12"}}),
-                            AnswerKind::slow_down, t0, t0 + 10);
+                            AnswerKind::slow_down, k_learned_t0, k_learned_t0 + 10);
   CHECK(scheduler.in_flight_cap() == 4);
   CHECK(scheduler.submits_per_minute() == 600);  // requests were left: not the rate
   scheduler.create_answered(answer(429, {{"x-ratelimit-remaining-requests", "0"},
                                          {"x-ratelimit-reset-requests", "1s"}}),
-                            AnswerKind::slow_down, t0 + 20, t0 + 30);
+                            AnswerKind::slow_down, k_learned_t0 + 20, k_learned_t0 + 30);
   CHECK(scheduler.in_flight_cap() == 4);  // none left: the rate, not the concurrency
   CHECK(scheduler.submits_per_minute() == 300);
-  CHECK(scheduler.next_submit_token(t0 + 30) == t0 + 1030);
+  CHECK(scheduler.next_submit_token(k_learned_t0 + 30) == k_learned_t0 + 1030);
 }

@@ -979,6 +979,8 @@ TEST_CASE("engine: with a listing, one page answers for many running jobs", "[en
   CHECK(h.chain("job-42") == "queued>submitting>submitted>running>ready>downloading>done");
 }
 
+namespace {
+
 // 60 jobs finishing 50 ms apart; `query_url`: the download URL a job's own answer names.
 struct StaggeredListing {
   Harness h;
@@ -1004,6 +1006,8 @@ struct StaggeredListing {
     });
   }
 };
+
+}  // namespace
 
 TEST_CASE("engine: once a query confirms a page's completed entry, pages stand for the answers",
           "[engine]") {

@@ -7,26 +7,13 @@
 #include <string>
 #include <vector>
 
+#include "provider/provider_answers.h"
 #include "provider/registry.h"
 
 using namespace vb;
+using namespace vb::provider_test;
 
 namespace {
-
-HttpResult answered(int status, std::string body = "", std::vector<HttpHeader> headers = {}) {
-  HttpResult r;
-  r.response.status = status;
-  r.response.body = std::move(body);
-  r.response.headers = std::move(headers);
-  return r;
-}
-
-HttpResult lost(TransportFailure failure) {
-  HttpResult r;
-  r.failure = failure;
-  r.error_text = "curl says so";
-  return r;
-}
 
 const std::string k_openai_429 =
     R"({"error":{"message":"Rate limit reached for sora-2","type":"requests","code":"rate_limit_exceeded"}})";
@@ -46,19 +33,11 @@ const std::string k_cloudflare_524 =
 const std::string k_invalid =
     R"({"error":{"message":"Invalid value for 'seconds'","type":"invalid_request_error"}})";
 
-struct Row {
-  const char* what;
-  RequestPhase phase;
-  HttpResult result;
-  AnswerKind kind;
-  std::string code;
-};
-
-const std::vector<Row>& rows() {
+const std::vector<AnswerRow>& rows() {
   using P = RequestPhase;
   using K = AnswerKind;
   using TF = TransportFailure;
-  static const std::vector<Row> table = {
+  static const std::vector<AnswerRow> table = {
       {"created", P::submit, answered(200, "{}"), K::ok, ""},
       // Never reached the server: safe to send again.
       {"not sent", P::submit, lost(TF::not_sent), K::retry, "not_sent"},
@@ -127,7 +106,7 @@ TEST_CASE("answer classes of the openai and unified dialects", "[provider]") {
     ProviderConfig config;
     config.dialect = dialect;
     auto provider = make_provider(config);
-    for (const Row& row : rows()) {
+    for (const AnswerRow& row : rows()) {
       INFO(to_string(dialect) << ": " << row.what << " (" << to_string(row.phase) << ")");
       AnswerClass c = provider->classify(row.phase, row.result, 0);
       CHECK(std::string(to_string(c.kind)) == to_string(row.kind));

@@ -10,7 +10,7 @@ using namespace vb;
 
 namespace {
 
-ChatProvider provider() {
+ChatProvider chat_provider() {
   ProviderConfig c;
   c.dialect = Dialect::chat;
   c.base_url = "https://gw.test/v1";
@@ -66,7 +66,7 @@ JobSpec spec(const std::string& model, int seconds, Orientation orientation,
 }  // namespace
 
 TEST_CASE("chat: classify table of a streamed create", "[provider][chat]") {
-  const ChatProvider p = provider();
+  const ChatProvider p = chat_provider();
   const auto kind = [&](const HttpResult& r) {
     return p.classify(RequestPhase::submit, r, 0).kind;
   };
@@ -106,7 +106,7 @@ TEST_CASE("chat: classify table of a streamed create", "[provider][chat]") {
 }
 
 TEST_CASE("chat: the stream's link is the video and its remote id", "[provider][chat]") {
-  const ChatProvider p = provider();
+  const ChatProvider p = chat_provider();
   HttpResponse r;
   r.status = 200;
   r.body =
@@ -142,7 +142,7 @@ TEST_CASE("chat: the stream's link is the video and its remote id", "[provider][
 }
 
 TEST_CASE("chat: progress from the deltas as they arrive", "[provider][chat]") {
-  const ChatProvider p = provider();
+  const ChatProvider p = chat_provider();
   CHECK_FALSE(p.stream_progress(k_role).has_value());
   CHECK(p.stream_progress(chunk("\\n> Queued: 5%") + chunk("\\n> Generating: 62%")) == 62.0);
   CHECK(p.stream_progress(chunk("进度 37.5%")) == 37.5);
@@ -153,7 +153,7 @@ TEST_CASE("chat: progress from the deltas as they arrive", "[provider][chat]") {
 }
 
 TEST_CASE("chat: the request carries model, stream and one message", "[provider][chat]") {
-  const ChatProvider p = provider();
+  const ChatProvider p = chat_provider();
   JobSpec s = spec("sora_video2", 15, Orientation::landscape, "small");
   s.images = {"https://img.test/a.png"};
   REQUIRE(p.check(s));
@@ -174,7 +174,7 @@ TEST_CASE("chat: the request carries model, stream and one message", "[provider]
 }
 
 TEST_CASE("chat: fields the route cannot send are named", "[provider][chat]") {
-  const ChatProvider p = provider();
+  const ChatProvider p = chat_provider();
   const auto problem = [&](const JobSpec& s) {
     auto status = p.check(s);
     return status ? std::string() : status.error().message;

@@ -5,12 +5,14 @@
 #include <string>
 
 #include "provider/kling_provider.h"
+#include "provider/provider_answers.h"
 
 using namespace vb;
+using namespace vb::provider_test;
 
 namespace {
 
-KlingProvider provider() {
+KlingProvider kling_provider() {
   ProviderConfig c;
   c.dialect = Dialect::kling;
   c.base_url = "https://kling.test";
@@ -29,17 +31,10 @@ JobSpec spec_with(int images) {
   return s;
 }
 
-HttpResult answered(int status, std::string body) {
-  HttpResult r;
-  r.response.status = status;
-  r.response.body = std::move(body);
-  return r;
-}
-
 }  // namespace
 
 TEST_CASE("kling: the family path follows the job, for create and query", "[provider]") {
-  const KlingProvider p = provider();
+  const KlingProvider p = kling_provider();
   CreateContext context;
   context.job_key = "vb-b-a";
   auto text = p.create_request(spec_with(0), context);
@@ -60,7 +55,7 @@ TEST_CASE("kling: the family path follows the job, for create and query", "[prov
 }
 
 TEST_CASE("kling: check names the field Kling cannot take", "[provider]") {
-  const KlingProvider p = provider();
+  const KlingProvider p = kling_provider();
   JobSpec s = spec_with(0);
   CHECK(p.check(s).has_value());
   s.seconds = 8;
@@ -74,7 +69,7 @@ TEST_CASE("kling: check names the field Kling cannot take", "[provider]") {
 }
 
 TEST_CASE("kling: the code in the body decides, not the HTTP status", "[provider]") {
-  const KlingProvider p = provider();
+  const KlingProvider p = kling_provider();
   const auto kind = [&](RequestPhase phase, int status, const char* body) {
     return p.classify(phase, answered(status, body), 0).kind;
   };
@@ -101,7 +96,7 @@ TEST_CASE("kling: the code in the body decides, not the HTTP status", "[provider
 }
 
 TEST_CASE("kling: native and gateway answers", "[provider]") {
-  const KlingProvider p = provider();
+  const KlingProvider p = kling_provider();
   HttpResponse native;
   native.status = 200;
   native.body = R"({"code":0,"message":"SUCCEED","data":{"task_id":"867283741759111202",)"
@@ -143,7 +138,7 @@ TEST_CASE("kling: native and gateway answers", "[provider]") {
 
 TEST_CASE("kling: the listing walks text2video, then image2video; matched by job key",
           "[provider]") {
-  const KlingProvider p = provider();
+  const KlingProvider p = kling_provider();
   CHECK(p.list_request("").url == "https://kling.test/v1/videos/text2video?pageNum=1&pageSize=100");
   HttpResponse page;
   page.status = 200;

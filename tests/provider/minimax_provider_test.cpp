@@ -3,32 +3,27 @@
 #include <catch2/catch.hpp>
 
 #include "provider/minimax_provider.h"
+#include "provider/provider_answers.h"
 
 using namespace vb;
+using namespace vb::provider_test;
 
 namespace {
 
-MiniMaxProvider provider() {
+MiniMaxProvider minimax_provider() {
   ProviderConfig c;
   c.dialect = Dialect::minimax;
   c.base_url = "https://mm.test";
   return MiniMaxProvider(c);
 }
 
-HttpResponse ok(std::string body) {
-  HttpResponse r;
-  r.status = 200;
-  r.body = std::move(body);
-  return r;
-}
-
 }  // namespace
 
 TEST_CASE("minimax: base_resp in a 200 body decides", "[provider]") {
-  const MiniMaxProvider p = provider();
+  const MiniMaxProvider p = minimax_provider();
   const auto kind = [&](RequestPhase phase, const char* body) {
     HttpResult r;
-    r.response = ok(body);
+    r.response = ok_response(body);
     return p.classify(phase, r, 0).kind;
   };
   const char* fine = R"({"task_id":"1","base_resp":{"status_code":0,"status_msg":"success"}})";
@@ -44,11 +39,12 @@ TEST_CASE("minimax: base_resp in a 200 body decides", "[provider]") {
 }
 
 TEST_CASE("minimax: task -> file_id -> files/retrieve -> URL", "[provider]") {
-  const MiniMaxProvider p = provider();
+  const MiniMaxProvider p = minimax_provider();
   CHECK(p.query_request({}, "176843862716480").url ==
         "https://mm.test/v1/query/video_generation?task_id=176843862716480");
-  auto status = p.parse_query(ok(R"({"task_id":"1","status":"Success","file_id":"176844028768320",)"
-                                 R"("base_resp":{"status_code":0,"status_msg":"success"}})"));
+  auto status =
+      p.parse_query(ok_response(R"({"task_id":"1","status":"Success","file_id":"176844028768320",)"
+                                R"("base_resp":{"status_code":0,"status_msg":"success"}})"));
   REQUIRE(status.has_value());
   CHECK(status->phase == RemotePhase::completed);
   CHECK(status->video_url.empty());
@@ -56,8 +52,9 @@ TEST_CASE("minimax: task -> file_id -> files/retrieve -> URL", "[provider]") {
   REQUIRE(resolve.has_value());
   CHECK(resolve->url == "https://mm.test/v1/files/retrieve?file_id=176844028768320");
   auto resolved = p.parse_resolve(
-      ok(R"({"file":{"file_id":176844028768320,"bytes":0,"download_url":)"
-         R"("https://cdn.test/o.mp4?Expires=1755538199&Signature=s"},"base_resp":{"status_code":0}})"),
+      ok_response(
+          R"({"file":{"file_id":176844028768320,"bytes":0,"download_url":)"
+          R"("https://cdn.test/o.mp4?Expires=1755538199&Signature=s"},"base_resp":{"status_code":0}})"),
       *status);
   REQUIRE(resolved.has_value());
   CHECK(resolved->video_url == "https://cdn.test/o.mp4?Expires=1755538199&Signature=s");

@@ -8,49 +8,22 @@
 #include <string>
 #include <vector>
 
+#include "provider/provider_answers.h"
 #include "provider/registry.h"
 #include "provider/seedance_provider.h"
 #include "provider/vidu_provider.h"
 #include "provider/wan_provider.h"
 
 using namespace vb;
+using namespace vb::provider_test;
 
 namespace {
 
-HttpResult answered(int status, std::string body = "") {
-  HttpResult r;
-  r.response.status = status;
-  r.response.body = std::move(body);
-  return r;
-}
-
-HttpResult lost(TransportFailure failure) {
-  HttpResult r;
-  r.failure = failure;
-  r.error_text = "curl says so";
-  return r;
-}
-
-HttpResponse ok(std::string body) {
-  HttpResponse r;
-  r.status = 200;
-  r.body = std::move(body);
-  return r;
-}
-
-struct Row {
-  const char* what;
-  RequestPhase phase;
-  HttpResult result;
-  AnswerKind kind;
-  std::string code;
-};
-
-void check_rows(Dialect dialect, const std::vector<Row>& rows) {
+void check_rows(Dialect dialect, const std::vector<AnswerRow>& rows) {
   ProviderConfig config;
   config.dialect = dialect;
   auto provider = make_provider(config);
-  for (const Row& row : rows) {
+  for (const AnswerRow& row : rows) {
     INFO(to_string(dialect) << ": " << row.what << " (" << to_string(row.phase) << ")");
     AnswerClass c = provider->classify(row.phase, row.result, 0);
     CHECK(std::string(to_string(c.kind)) == to_string(row.kind));
@@ -62,7 +35,7 @@ void check_rows(Dialect dialect, const std::vector<Row>& rows) {
 }
 
 // What every dialect shares: transport failures, a gateway's own pages, a CDN's refusals.
-std::vector<Row> shared_rows() {
+std::vector<AnswerRow> shared_rows() {
   using P = RequestPhase;
   using K = AnswerKind;
   return {
@@ -83,7 +56,7 @@ std::vector<Row> shared_rows() {
   };
 }
 
-std::vector<Row> with_shared(std::vector<Row> rows) {
+std::vector<AnswerRow> with_shared(std::vector<AnswerRow> rows) {
   for (auto& row : shared_rows()) {
     rows.push_back(std::move(row));
   }
@@ -107,7 +80,7 @@ rapidjson::Document body_of(const HttpRequest& req) {
   return doc;
 }
 
-std::string header(const HttpRequest& req, const std::string& name) {
+std::string header_or_empty(const HttpRequest& req, const std::string& name) {
   for (const auto& h : req.headers) {
     if (h.name == name) {
       return h.value;
@@ -211,7 +184,7 @@ TEST_CASE("wan: the model chooses the route; size and images are mapped", "[prov
   text.orientation = Orientation::portrait;
   auto req = p.create_request(text, {}).value();
   CHECK(req.url == "https://ds.test/api/v1/services/aigc/video-generation/video-synthesis");
-  CHECK(header(req, "X-DashScope-Async") == "enable");
+  CHECK(header_or_empty(req, "X-DashScope-Async") == "enable");
   auto body = body_of(req);
   CHECK(std::string(body["parameters"]["size"].GetString()) == "720*1280");
   CHECK(body["parameters"]["duration"].GetInt() == 5);
@@ -258,46 +231,47 @@ TEST_CASE("wan: check names the field the model cannot take", "[provider]") {
 TEST_CASE("wan: native answers, UNKNOWN, the gateway's record and the listing", "[provider]") {
   const WanProvider p(config_of(Dialect::wan, "https://ds.test"));
   auto created = p.parse_create(
-      ok(R"({"request_id":"r","output":{"task_id":"t-1","task_status":"PENDING"}})"));
+      ok_response(R"({"request_id":"r","output":{"task_id":"t-1","task_status":"PENDING"}})"));
   REQUIRE(created.has_value());
   CHECK(created->remote_id == "t-1");
   auto gateway_created =
-      p.parse_create(ok(R"({"id":"task_abc","object":"video","status":"queued"})"));
+      p.parse_create(ok_response(R"({"id":"task_abc","object":"video","status":"queued"})"));
   REQUIRE(gateway_created.has_value());
   CHECK(gateway_created->remote_id == "task_abc");
 
-  auto done =
-      p.parse_query(ok(R"({"request_id":"r","output":{"task_id":"t-1","task_status":"SUCCEEDED",)"
-                       R"("video_url":"https://oss.test/v.mp4?Expires=1755538199&Signature=s"}})"));
+  auto done = p.parse_query(
+      ok_response(R"({"request_id":"r","output":{"task_id":"t-1","task_status":"SUCCEEDED",)"
+                  R"("video_url":"https://oss.test/v.mp4?Expires=1755538199&Signature=s"}})"));
   REQUIRE(done.has_value());
   CHECK(done->phase == RemotePhase::completed);
   CHECK(done->video_url == "https://oss.test/v.mp4?Expires=1755538199&Signature=s");
   REQUIRE(done->expires_at.has_value());
   CHECK(*done->expires_at == 1755538199000);
   // An id DashScope does not know (expired, another region): not a failure.
-  auto unknown =
-      p.parse_query(ok(R"({"request_id":"r","output":{"task_id":"t-1","task_status":"UNKNOWN"}})"));
+  auto unknown = p.parse_query(
+      ok_response(R"({"request_id":"r","output":{"task_id":"t-1","task_status":"UNKNOWN"}})"));
   REQUIRE(unknown.has_value());
   CHECK(unknown->phase == RemotePhase::lost);
-  auto failed =
-      p.parse_query(ok(R"({"output":{"task_status":"FAILED","code":"DataInspectionFailed",)"
-                       R"("message":"inappropriate"}})"));
+  auto failed = p.parse_query(
+      ok_response(R"({"output":{"task_status":"FAILED","code":"DataInspectionFailed",)"
+                  R"("message":"inappropriate"}})"));
   REQUIRE(failed.has_value());
   CHECK(failed->phase == RemotePhase::failed);
   CHECK(failed->error_code == "moderation");
-  auto record = p.parse_query(ok(
+  auto record = p.parse_query(ok_response(
       R"({"code":"success","data":{"task_id":"task_abc","status":"SUCCESS","progress":"100%",)"
       R"("fail_reason":"","data":{"output":{"task_status":"SUCCEEDED","video_url":"https://oss.test/w.mp4"}}}})"));
   REQUIRE(record.has_value());
   CHECK(record->phase == RemotePhase::completed);
   CHECK(record->video_url == "https://oss.test/w.mp4");
-  CHECK_FALSE(p.parse_query(ok(R"({"output":{"task_status":"SUCCEEDED"}})")).has_value());
+  CHECK_FALSE(p.parse_query(ok_response(R"({"output":{"task_status":"SUCCEEDED"}})")).has_value());
 
   CHECK(p.list_request("").url == "https://ds.test/api/v1/tasks?page_no=1&page_size=100");
   auto page =
-      p.parse_list("", ok(R"({"data":[{"task_id":"t-2","status":"RUNNING",)"
-                          R"("model_name":"wan2.6-t2v","gmt_create":"2025-07-27 21:05:15.212"}],)"
-                          R"("total":101,"total_page":2,"page_no":1,"page_size":100})"));
+      p.parse_list("", ok_response(
+                           R"({"data":[{"task_id":"t-2","status":"RUNNING",)"
+                           R"("model_name":"wan2.6-t2v","gmt_create":"2025-07-27 21:05:15.212"}],)"
+                           R"("total":101,"total_page":2,"page_no":1,"page_size":100})"));
   REQUIRE(page.has_value());
   REQUIRE(page->videos.size() == 1);
   CHECK(page->videos[0].created_at == 1753650315212);
@@ -375,24 +349,26 @@ TEST_CASE("vidu: reference_images go to reference2video as its images", "[provid
 
 TEST_CASE("vidu: creations, cover, record and listing", "[provider]") {
   const ViduProvider p(config_of(Dialect::vidu, "https://vidu.test"));
-  auto created = p.parse_create(ok(R"({"task_id":"8123","state":"created","payload":"vb-x"})"));
+  auto created =
+      p.parse_create(ok_response(R"({"task_id":"8123","state":"created","payload":"vb-x"})"));
   REQUIRE(created.has_value());
   CHECK(created->remote_id == "8123");
   CHECK(created->status.phase == RemotePhase::queued);
-  auto done = p.parse_query(ok(R"({"state":"success","err_code":"","payload":"vb-x",)"
-                               R"("creations":[{"id":"c","url":"https://cdn.test/v.mp4",)"
-                               R"("cover_url":"https://cdn.test/v.webp"}]})"));
+  auto done = p.parse_query(ok_response(R"({"state":"success","err_code":"","payload":"vb-x",)"
+                                        R"("creations":[{"id":"c","url":"https://cdn.test/v.mp4",)"
+                                        R"("cover_url":"https://cdn.test/v.webp"}]})"));
   REQUIRE(done.has_value());
   CHECK(done->phase == RemotePhase::completed);
   CHECK(done->video_url == "https://cdn.test/v.mp4");
   REQUIRE(p.thumbnail_request("8123", *done).has_value());
   CHECK(p.thumbnail_request("8123", *done)->url == "https://cdn.test/v.webp");
-  auto failed = p.parse_query(ok(R"({"state":"failed","err_code":"CreationPolicyViolation"})"));
+  auto failed =
+      p.parse_query(ok_response(R"({"state":"failed","err_code":"CreationPolicyViolation"})"));
   REQUIRE(failed.has_value());
   CHECK(failed->error_code == "moderation");
-  auto record = p.parse_query(
-      ok(R"({"code":"success","data":{"task_id":"task_x","status":"IN_PROGRESS","progress":"50%",)"
-         R"("fail_reason":"","data":{"state":"processing","creations":[]}}})"));
+  auto record = p.parse_query(ok_response(
+      R"({"code":"success","data":{"task_id":"task_x","status":"IN_PROGRESS","progress":"50%",)"
+      R"("fail_reason":"","data":{"state":"processing","creations":[]}}})"));
   REQUIRE(record.has_value());
   CHECK(record->phase == RemotePhase::running);
   REQUIRE(record->progress.has_value());
@@ -400,9 +376,10 @@ TEST_CASE("vidu: creations, cover, record and listing", "[provider]") {
 
   auto page =
       p.parse_list("",
-                   ok(R"({"next_page_token":"1","tasks":[{"id":"8124","state":"processing",)"
-                      R"("model":"viduq2-pro","prompt":"A fox","duration":5,"resolution":"720p",)"
-                      R"("created_at":"2025-01-01T15:41:31.968000Z"}]})"));
+                   ok_response(
+                       R"({"next_page_token":"1","tasks":[{"id":"8124","state":"processing",)"
+                       R"("model":"viduq2-pro","prompt":"A fox","duration":5,"resolution":"720p",)"
+                       R"("created_at":"2025-01-01T15:41:31.968000Z"}]})"));
   REQUIRE(page.has_value());
   CHECK(page->has_more);
   CHECK(page->last_id == "1");
@@ -447,38 +424,39 @@ TEST_CASE("seedance: content[] with roles, ratio, duration, resolution, watermar
 
 TEST_CASE("seedance: expired and cancelled end the job; records and listing", "[provider]") {
   const SeedanceProvider p(config_of(Dialect::seedance, "https://ark.test/api/v3"));
-  auto created = p.parse_create(ok(R"({"id":"cgt-20250331175019-68d9t"})"));
+  auto created = p.parse_create(ok_response(R"({"id":"cgt-20250331175019-68d9t"})"));
   REQUIRE(created.has_value());
   CHECK(created->remote_id == "cgt-20250331175019-68d9t");
-  auto done = p.parse_query(
-      ok(R"({"id":"cgt-1","status":"succeeded","content":)"
-         R"({"video_url":"https://tos.test/v.mp4","last_frame_url":"https://tos.test/l.png"}})"));
+  auto done = p.parse_query(ok_response(
+      R"({"id":"cgt-1","status":"succeeded","content":)"
+      R"({"video_url":"https://tos.test/v.mp4","last_frame_url":"https://tos.test/l.png"}})"));
   REQUIRE(done.has_value());
   CHECK(done->phase == RemotePhase::completed);
   CHECK(done->thumbnail_url == "https://tos.test/l.png");
-  auto expired = p.parse_query(ok(R"({"id":"cgt-1","status":"expired"})"));
+  auto expired = p.parse_query(ok_response(R"({"id":"cgt-1","status":"expired"})"));
   REQUIRE(expired.has_value());
   CHECK(expired->phase == RemotePhase::failed);
   CHECK(expired->error_code == "seedance_expired");
-  auto cancelled = p.parse_query(ok(R"({"id":"cgt-1","status":"cancelled"})"));
+  auto cancelled = p.parse_query(ok_response(R"({"id":"cgt-1","status":"cancelled"})"));
   REQUIRE(cancelled.has_value());
   CHECK(cancelled->error_code == "canceled");
-  auto moderated =
-      p.parse_query(ok(R"({"id":"cgt-1","status":"failed","error":)"
-                       R"({"code":"OutputVideoSensitiveContentDetected","message":"m"}})"));
+  auto moderated = p.parse_query(
+      ok_response(R"({"id":"cgt-1","status":"failed","error":)"
+                  R"({"code":"OutputVideoSensitiveContentDetected","message":"m"}})"));
   REQUIRE(moderated.has_value());
   CHECK(moderated->error_code == "moderation");
   // new-api keeps an expired task IN_PROGRESS: Ark's own word inside decides.
-  auto record = p.parse_query(
-      ok(R"({"code":"success","data":{"task_id":"task_x","status":"IN_PROGRESS","progress":"50%",)"
-         R"("fail_reason":"","data":{"id":"cgt-1","status":"expired"}}})"));
+  auto record = p.parse_query(ok_response(
+      R"({"code":"success","data":{"task_id":"task_x","status":"IN_PROGRESS","progress":"50%",)"
+      R"("fail_reason":"","data":{"id":"cgt-1","status":"expired"}}})"));
   REQUIRE(record.has_value());
   CHECK(record->phase == RemotePhase::failed);
 
   auto page =
-      p.parse_list("", ok(R"({"items":[{"id":"cgt-2","model":"doubao-seedance-1-0-pro-250528",)"
-                          R"("status":"running","created_at":1765510475,"resolution":"720p",)"
-                          R"("ratio":"16:9","duration":5}],"total":1})"));
+      p.parse_list("", ok_response(
+                           R"({"items":[{"id":"cgt-2","model":"doubao-seedance-1-0-pro-250528",)"
+                           R"("status":"running","created_at":1765510475,"resolution":"720p",)"
+                           R"("ratio":"16:9","duration":5}],"total":1})"));
   REQUIRE(page.has_value());
   CHECK_FALSE(page->has_more);
   REQUIRE(page->videos.size() == 1);

@@ -19,7 +19,7 @@ JobSpec gateway_spec() {
   return s;
 }
 
-UnifiedTaskProvider provider() {
+UnifiedTaskProvider unified_provider() {
   ProviderConfig c;
   c.dialect = Dialect::unified;
   c.base_url = "https://gw.test/v1";
@@ -35,7 +35,7 @@ TEST_CASE("unified provider: create carries duration, size and the gateway field
   s.character_timestamps = "2,4";
   s.watermark = false;
   s.private_video = true;
-  auto req = provider().create_request(s, {});
+  auto req = unified_provider().create_request(s, {});
   REQUIRE(req.has_value());
   CHECK(req->url == "https://gw.test/v1/video/create");
   rapidjson::Document body;
@@ -51,23 +51,23 @@ TEST_CASE("unified provider: create carries duration, size and the gateway field
   CHECK(body["private"].GetBool() == true);
 
   JobSpec plain = gateway_spec();
-  auto bare = provider().create_request(plain, {});
+  auto bare = unified_provider().create_request(plain, {});
   REQUIRE(bare.has_value());
   CHECK(bare->body.find("watermark") == std::string::npos);  // unset: the gateway's default
 }
 
 TEST_CASE("unified provider: chains and characters are refused with the way out", "[provider]") {
   JobSpec s = gateway_spec();
-  CHECK(provider().check(s).has_value());
+  CHECK(unified_provider().check(s).has_value());
   s.derived = DerivedKind::remix;
   s.parent = "base";
-  auto remix = provider().check(s);
+  auto remix = unified_provider().check(s);
   REQUIRE_FALSE(remix.has_value());
   CHECK(remix.error().message.find("remix_of: the unified task format has no remix") == 0);
   CHECK(remix.error().message.find("dialect = \"openai\"") != std::string::npos);
   JobSpec cameo = gateway_spec();
   cameo.characters = {"mira"};
-  auto refused = provider().check(cameo);
+  auto refused = unified_provider().check(cameo);
   REQUIRE_FALSE(refused.has_value());
   CHECK(refused.error().message.find("character_url") != std::string::npos);
 }

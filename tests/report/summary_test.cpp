@@ -68,7 +68,7 @@ std::unique_ptr<JobStore> run_ledger() {
   return store;
 }
 
-std::string report(JobStore& store, ReportFormat format, JobFilter filter = {}) {
+std::string report_from_t0(JobStore& store, ReportFormat format, JobFilter filter = {}) {
   ReportOptions options;
   options.format = format;
   options.filter = std::move(filter);
@@ -174,7 +174,7 @@ TEST_CASE("the timeline samples jobs per state from the first to the last event"
 TEST_CASE("the JSON report carries the summary before the jobs", "[report]") {
   auto store = run_ledger();
   rapidjson::Document doc;
-  doc.Parse(report(*store, ReportFormat::json).c_str());
+  doc.Parse(report_from_t0(*store, ReportFormat::json).c_str());
   REQUIRE_FALSE(doc.HasParseError());
   const auto& s = doc["summary"];
   CHECK(s["jobs"].GetInt() == 3);
@@ -188,12 +188,12 @@ TEST_CASE("the JSON report carries the summary before the jobs", "[report]") {
   CHECK(s["unpriced_jobs"].GetInt() == 1);
   CHECK(doc["jobs"].Size() == 3);
   // JSON Lines stays one job per line, without a summary.
-  CHECK(count(report(*store, ReportFormat::jsonl), "\n") == 3);
+  CHECK(count(report_from_t0(*store, ReportFormat::jsonl), "\n") == 3);
 }
 
 TEST_CASE("the Markdown report escapes table cells and lists every job", "[report]") {
   auto store = run_ledger();
-  std::string md = report(*store, ReportFormat::md);
+  std::string md = report_from_t0(*store, ReportFormat::md);
   CHECK_THAT(md, Catch::Contains("| Success rate | 50.0 %"));
   CHECK_THAT(md, Catch::Contains("| Retries / 429s | 2 / 1 |"));
   CHECK_THAT(md, Catch::Contains("$2.80"));
@@ -201,14 +201,15 @@ TEST_CASE("the Markdown report escapes table cells and lists every job", "[repor
              Catch::Contains("a &lt;b&gt;cat&lt;/b&gt; \\| surfing<br>at \"dawn\" &amp; 'dusk'"));
   CHECK_THAT(md, Catch::Contains("moderation_blocked: blocked &lt;by&gt; policy"));
   CHECK(count(md, "| nightly | job-") == 3);
-  std::string only_failed = report(*store, ReportFormat::md, {std::nullopt, JobState::failed});
+  std::string only_failed =
+      report_from_t0(*store, ReportFormat::md, {std::nullopt, JobState::failed});
   CHECK(count(only_failed, "| nightly | job-") == 1);
   CHECK_THAT(only_failed, Catch::Contains("| Jobs | 1 (failed 1) |"));
 }
 
 TEST_CASE("the HTML report is self-contained, escaped, and has one card per job", "[report]") {
   auto store = run_ledger();
-  std::string html = report(*store, ReportFormat::html);
+  std::string html = report_from_t0(*store, ReportFormat::html);
   CHECK(html.starts_with("<!DOCTYPE html>"));
   CHECK(count(html, "<article class=\"card\"") == 3);
   CHECK_THAT(html, Catch::Contains("<svg"));

@@ -10,7 +10,9 @@
 
 #include "config/api_key.h"
 #include "config/config.h"
+#include "security/leak_check_key.h"
 
+using vb::test::k_leak_check_key;
 namespace fs = std::filesystem;
 
 namespace {
@@ -36,16 +38,16 @@ vb::EnvLookup env_with(std::optional<std::string> value) {
   };
 }
 
-constexpr const char* k_key = "sk-LEAKCHECK-1234567890";
-
 }  // namespace
 
 TEST_CASE("a key file's first line, trimmed, is the key", "[security][config]") {
   KeyDir d;
-  CHECK(vb::read_api_key_file(d.write("a", std::string(k_key) + "\n", 0600)).value() == k_key);
-  CHECK(vb::read_api_key_file(d.write("b", std::string("  ") + k_key + " \r\nsecond line\n", 0400))
-            .value() == k_key);
-  CHECK(vb::read_api_key_file(d.write("c", k_key, 0600)).value() == k_key);
+  CHECK(vb::read_api_key_file(d.write("a", std::string(k_leak_check_key) + "\n", 0600)).value() ==
+        k_leak_check_key);
+  CHECK(vb::read_api_key_file(
+            d.write("b", std::string("  ") + k_leak_check_key + " \r\nsecond line\n", 0400))
+            .value() == k_leak_check_key);
+  CHECK(vb::read_api_key_file(d.write("c", k_leak_check_key, 0600)).value() == k_leak_check_key);
 }
 
 TEST_CASE("a key file readable by group or others is refused, naming the file",
@@ -53,7 +55,7 @@ TEST_CASE("a key file readable by group or others is refused, naming the file",
   KeyDir d;
   for (mode_t mode : {0640, 0604, 0644, 0660, 0666, 0610}) {
     INFO("mode " << std::oct << mode);
-    const std::string path = d.write("k", std::string(k_key) + "\n", mode);
+    const std::string path = d.write("k", std::string(k_leak_check_key) + "\n", mode);
     auto key = vb::read_api_key_file(path);
     REQUIRE_FALSE(key.has_value());
     CHECK(key.error().code == vb::ErrorCode::invalid_input);
@@ -61,7 +63,7 @@ TEST_CASE("a key file readable by group or others is refused, naming the file",
     CHECK(shown.find(path) != std::string::npos);
     CHECK(shown.find("group or others") != std::string::npos);
     CHECK(shown.find("chmod 600") != std::string::npos);
-    CHECK(shown.find(k_key) == std::string::npos);
+    CHECK(shown.find(k_leak_check_key) == std::string::npos);
   }
 }
 
@@ -75,14 +77,14 @@ TEST_CASE("bad key files fail with a message that never shows their content",
   }
   SECTION("empty or blank") {
     CHECK_FALSE(vb::read_api_key_file(d.write("e", "", 0600)));
-    auto key = vb::read_api_key_file(d.write("b", "   \n" + std::string(k_key), 0600));
+    auto key = vb::read_api_key_file(d.write("b", "   \n" + std::string(k_leak_check_key), 0600));
     REQUIRE_FALSE(key);
     CHECK(key.error().message.find("empty") != std::string::npos);
   }
   SECTION("control characters (header injection)") {
-    auto key = vb::read_api_key_file(d.write("c", std::string(k_key) + "\x01x", 0600));
+    auto key = vb::read_api_key_file(d.write("c", std::string(k_leak_check_key) + "\x01x", 0600));
     REQUIRE_FALSE(key);
-    CHECK(key.error().describe().find(k_key) == std::string::npos);
+    CHECK(key.error().describe().find(k_leak_check_key) == std::string::npos);
   }
   SECTION("a directory") {
     fs::create_directory(d.dir / "dir");

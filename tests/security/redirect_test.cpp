@@ -18,10 +18,11 @@
 #include <vector>
 
 #include "http/http_transport.h"
+#include "security/leak_check_key.h"
+
+using vb::test::k_leak_check_key;
 
 namespace {
-
-constexpr const char* k_key = "sk-LEAKCHECK-1234567890";
 
 // Answers every request with `reply(request_head)`, one connection at a time, and records
 // every request head it saw. Stops on destruction.
@@ -114,13 +115,13 @@ bool has_authorization(const std::string& head) {
   std::transform(lower.begin(), lower.end(), lower.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return lower.find("\r\nauthorization:") != std::string::npos ||
-         head.find(k_key) != std::string::npos;
+         head.find(k_leak_check_key) != std::string::npos;
 }
 
 vb::HttpResult fetch(const std::string& origin, const std::string& url,
                      const std::string& scheme = "Bearer") {
   vb::TransportOptions options;
-  options.credentials = vb::static_credentials(scheme, k_key);
+  options.credentials = vb::static_credentials(scheme, k_leak_check_key);
   options.auth_origin = origin;
   auto transport = vb::make_curl_transport(options);
   vb::HttpRequest request;
@@ -158,7 +159,8 @@ TEST_CASE("the key goes to the provider origin and nowhere else", "[security][ht
     auto result = fetch(origin_of(api), origin_of(api) + "/v1/videos/x", scheme);
     REQUIRE(result.response.status == 200);
     REQUIRE(api.heads().size() == 1);
-    CHECK(api.heads()[0].find("Authorization: " + scheme + " " + k_key) != std::string::npos);
+    CHECK(api.heads()[0].find("Authorization: " + scheme + " " + k_leak_check_key) !=
+          std::string::npos);
   }
   SECTION("a request to another origin (a CDN URL named by an answer) does not") {
     auto result = fetch(origin_of(provider), origin_of(cdn) + "/files/v.mp4", scheme);

@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "e2e/e2e_fixture.h"
+#include "security/leak_check_key.h"
 
 using namespace vb;
 using namespace vb::test;
@@ -16,8 +17,6 @@ using vidbatch::test::SimProcess;
 namespace fs = std::filesystem;
 
 namespace {
-
-constexpr const char* k_key = "sk-LEAKCHECK-1234567890";
 
 // The config of E2eFolder, plus a key file; the variable it names is never set,
 // so the key can only come from the file.
@@ -74,10 +73,10 @@ int route_count(const rapidjson::Document& stats, const char* route) {
 
 TEST_CASE("a whole batch with the key from a key file leaves the key in no file and no output",
           "[e2e][security]") {
-  SimProcess sim(
-      {"--gen-ms", "200", "--quiet", "--require-key", k_key, "--fail-marker", "[[fail]]"});
+  SimProcess sim({"--gen-ms", "200", "--quiet", "--require-key", k_leak_check_key, "--fail-marker",
+                  "[[fail]]"});
   E2eFolder folder;
-  use_key_file(folder, k_key, 0600);
+  use_key_file(folder, k_leak_check_key, 0600);
   const std::string manifest = folder.write_manifest("leak", 6, {{5, "This one fails [[fail]]"}});
   CommandResult run = folder.run({"run", manifest}, sim.base_url());
   INFO(run.err);
@@ -86,7 +85,7 @@ TEST_CASE("a whole batch with the key from a key file leaves the key in no file 
   REQUIRE(stats["creates_total"].GetInt() == 6);  // ...and the simulator accepted the key
   write_reports(folder);
   REQUIRE(files_seen(folder) > 10);  // db, wal, videos, sidecars, reports, outputs
-  CHECK(files_containing(folder, k_key) == std::vector<std::string>{});
+  CHECK(files_containing(folder, k_leak_check_key) == std::vector<std::string>{});
   CHECK(files_containing(folder, "LEAKCHECK") == std::vector<std::string>{});
 }
 
@@ -94,7 +93,7 @@ TEST_CASE("a rejected key (401) is not echoed in errors, the ledger or the outpu
           "[e2e][security]") {
   SimProcess sim({"--gen-ms", "100", "--quiet", "--require-key", "sk-the-right-one"});
   E2eFolder folder;
-  use_key_file(folder, k_key, 0600);
+  use_key_file(folder, k_leak_check_key, 0600);
   const std::string manifest = folder.write_manifest("wrongkey", 2);
   CommandResult run = folder.run({"run", manifest}, sim.base_url());
   INFO(run.err);
@@ -107,7 +106,7 @@ TEST_CASE("a key file readable by group or others is refused before anything is 
           "[e2e][security]") {
   SimProcess sim({"--gen-ms", "100", "--quiet"});
   E2eFolder folder;
-  use_key_file(folder, k_key, 0644);
+  use_key_file(folder, k_leak_check_key, 0644);
   const std::string manifest = folder.write_manifest("loose", 2);
   CommandResult run = folder.run({"run", manifest}, sim.base_url());
   INFO(run.err);
@@ -120,9 +119,10 @@ TEST_CASE("a key file readable by group or others is refused before anything is 
 
 TEST_CASE("the key never reaches a download host on another origin", "[e2e][security]") {
   SECTION("task-shaped answers name signed URLs on the CDN") {
-    SimProcess sim({"--gen-ms", "200", "--quiet", "--require-key", k_key, "--shape", "task"});
+    SimProcess sim(
+        {"--gen-ms", "200", "--quiet", "--require-key", k_leak_check_key, "--shape", "task"});
     E2eFolder folder;
-    use_key_file(folder, k_key, 0600);
+    use_key_file(folder, k_leak_check_key, 0600);
     CommandResult run = folder.run({"run", folder.write_manifest("cdn1", 4)}, sim.base_url());
     INFO(run.err);
     REQUIRE(run.exit_code == 0);
@@ -131,10 +131,10 @@ TEST_CASE("the key never reaches a download host on another origin", "[e2e][secu
     CHECK(stats["auth_headers_seen_on_files"].GetInt() == 0);
   }
   SECTION("JSON content answers name a URL on the CDN") {
-    SimProcess sim({"--gen-ms", "200", "--quiet", "--require-key", k_key, "--content-mode", "json",
-                    "--content-url-port", "cdn"});
+    SimProcess sim({"--gen-ms", "200", "--quiet", "--require-key", k_leak_check_key,
+                    "--content-mode", "json", "--content-url-port", "cdn"});
     E2eFolder folder;
-    use_key_file(folder, k_key, 0600);
+    use_key_file(folder, k_leak_check_key, 0600);
     CommandResult run = folder.run({"run", folder.write_manifest("cdn2", 4)}, sim.base_url());
     INFO(run.err);
     REQUIRE(run.exit_code == 0);
@@ -151,7 +151,7 @@ TEST_CASE("files vidbatch creates follow the umask and are never world-writable"
     INFO("umask " << std::oct << mask);
     SimProcess sim({"--gen-ms", "100", "--quiet"});
     E2eFolder folder;
-    use_key_file(folder, k_key, 0600);
+    use_key_file(folder, k_leak_check_key, 0600);
     const std::string manifest = folder.write_manifest("umask", 3);
     const mode_t old = ::umask(mask);  // inherited by the vidbatch processes started below
     CommandResult run = folder.run({"run", manifest}, sim.base_url());

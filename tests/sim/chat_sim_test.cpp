@@ -12,13 +12,13 @@ using namespace vidbatch::test;
 
 namespace {
 
-const std::string k_key = "Authorization: Bearer sk-chat";
+const std::string k_chat_key = "Authorization: Bearer sk-chat";
 const std::string k_stream =
     R"({"model":"sora-2","stream":true,"messages":[{"role":"system","content":"be brief"},)"
     R"({"role":"user","content":[{"type":"text","text":"a whale"},)"
     R"({"type":"image_url","image_url":{"url":"https://e.x/a.png"}}]}]})";
 
-std::vector<std::string> flags(std::vector<std::string> extra = {}) {
+std::vector<std::string> chat_flags(std::vector<std::string> extra = {}) {
   return native_sim_flags({"--dialect", "chat", "--require-key", "sk-chat"}, extra);
 }
 
@@ -26,7 +26,7 @@ HttpResponse chat(const SimProcess& sim, const std::string& body, long timeout_m
   HttpRequest request;
   request.method = "POST";
   request.url = sim.base_url() + "/chat/completions";
-  request.headers = {k_key, "Content-Type: application/json"};
+  request.headers = {k_chat_key, "Content-Type: application/json"};
   request.body = body;
   request.timeout_ms = timeout_ms;
   return http_send(request);
@@ -65,7 +65,7 @@ std::string link_in(const std::string& text) {
 }  // namespace
 
 TEST_CASE("sim chat: a streamed completion reports progress, then links the MP4", "[e2e][sim]") {
-  SimProcess sim(flags({"--gen-ms", "600"}));
+  SimProcess sim(chat_flags({"--gen-ms", "600"}));
   const HttpResponse response = chat(sim, k_stream);
   REQUIRE(response.curl_code == 0);
   CHECK(response.status == 200);
@@ -92,7 +92,7 @@ TEST_CASE("sim chat: a streamed completion reports progress, then links the MP4"
 }
 
 TEST_CASE("sim chat: stream false waits for the video and answers one completion", "[e2e][sim]") {
-  SimProcess sim(flags());
+  SimProcess sim(chat_flags());
   const HttpResponse response = chat(
       sim,
       R"({"model":"sora_video2-landscape-15s","messages":[{"role":"user","content":"a whale"}]})");
@@ -108,7 +108,7 @@ TEST_CASE("sim chat: stream false waits for the video and answers one completion
 }
 
 TEST_CASE("sim chat: a stream cut after the request left still made its video", "[e2e][sim]") {
-  SimProcess sim(flags({"--lose-create-answers", "1"}));
+  SimProcess sim(chat_flags({"--lose-create-answers", "1"}));
   const HttpResponse cut = chat(sim, k_stream);
   CHECK(cut.curl_code == 18);
   CHECK(link_in(streamed_text(events(cut.body))).empty());
@@ -120,7 +120,7 @@ TEST_CASE("sim chat: a stream cut after the request left still made its video", 
 
 TEST_CASE("sim chat: refusals are OpenAI-shaped; an open stream holds an in-flight slot",
           "[e2e][sim]") {
-  SimProcess sim(flags({"--gen-ms", "5000", "--max-in-flight", "1"}));
+  SimProcess sim(chat_flags({"--gen-ms", "5000", "--max-in-flight", "1"}));
   const HttpResponse bad_model =
       chat(sim, R"({"model":"gpt-9","stream":true,"messages":[{"role":"user","content":"x"}]})");
   CHECK(bad_model.status == 400);
@@ -135,7 +135,7 @@ TEST_CASE("sim chat: refusals are OpenAI-shaped; an open stream holds an in-flig
 }
 
 TEST_CASE("sim chat: the fault proxy cuts a stream it relays", "[e2e][sim]") {
-  SimProcess sim(flags({"--fault", "partial:first=1"}));
+  SimProcess sim(chat_flags({"--fault", "partial:first=1"}));
   const HttpResponse cut = chat(sim, k_stream);
   CHECK(cut.curl_code != 0);
   CHECK(link_in(cut.body).empty());

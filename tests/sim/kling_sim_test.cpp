@@ -18,7 +18,7 @@ const std::string k_png_base64 =
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+"
     "M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
 
-std::vector<std::string> flags(std::vector<std::string> extra = {}) {
+std::vector<std::string> kling_flags(std::vector<std::string> extra = {}) {
   return native_sim_flags({"--dialect", "kling", "--kling-access-key", k_access,
                            "--kling-secret-key", k_secret},
                           extra);
@@ -49,7 +49,7 @@ std::string created_id(const HttpResponse& response) {
 TEST_CASE("sim kling: text2video from create to a real MP4, echoing external_task_id",
           "[e2e][sim]") {
   SimProcess sim(
-      flags({"--gen-ms", "1000"}));  // 900 ms processing: polls see it even on a busy machine
+      kling_flags({"--gen-ms", "1000"}));  // 900 ms processing: polls see it even on a busy machine
   const HttpResponse created =
       create(sim, "text2video",
              R"({"model_name":"kling-v2-6","prompt":"a red fox","duration":"5",)"
@@ -94,7 +94,7 @@ TEST_CASE("sim kling: text2video from create to a real MP4, echoing external_tas
 
 TEST_CASE("sim kling: bad tokens answer 401 with codes 1000-1004 and create nothing",
           "[e2e][sim]") {
-  SimProcess sim(flags());
+  SimProcess sim(kling_flags());
   const std::string body = R"({"prompt":"p"})";
   const auto code_of = [&](const std::string& header) {
     const HttpResponse response = create(sim, "text2video", body, header);
@@ -127,7 +127,7 @@ TEST_CASE("sim kling: bad tokens answer 401 with codes 1000-1004 and create noth
 }
 
 TEST_CASE("sim kling: validation, the family path and a duplicate external_task_id", "[e2e][sim]") {
-  SimProcess sim(flags());
+  SimProcess sim(kling_flags());
   const auto refused = [&](const std::string& family, const std::string& body, int status,
                            int code) {
     const HttpResponse response = create(sim, family, body);
@@ -172,7 +172,7 @@ TEST_CASE("sim kling: validation, the family path and a duplicate external_task_
 }
 
 TEST_CASE("sim kling: list pages per family, newest first, with external_task_id", "[e2e][sim]") {
-  SimProcess sim(flags({"--gen-ms", "100000"}));
+  SimProcess sim(kling_flags({"--gen-ms", "100000"}));
   std::vector<std::string> ids;
   for (const char* job : {"job-a", "job-b", "job-c"}) {
     ids.push_back(
@@ -206,7 +206,7 @@ TEST_CASE("sim kling: list pages per family, newest first, with external_task_id
 }
 
 TEST_CASE("sim kling: the fail marker fails with a content-policy task_status_msg", "[e2e][sim]") {
-  SimProcess sim(flags());
+  SimProcess sim(kling_flags());
   const std::string id =
       created_id(create(sim, "text2video", R"({"prompt":"bad [[fail]] prompt"})"));
   std::set<std::string> seen;
@@ -219,8 +219,8 @@ TEST_CASE("sim kling: the fail marker fails with a content-policy task_status_ms
 
 TEST_CASE("sim kling: vendor refusals and the concurrency limit answer Kling's codes",
           "[e2e][sim]") {
-  SimProcess sim(
-      flags({"--gen-ms", "100000", "--vendor-fault", "balance:first=1", "--max-in-flight", "1"}));
+  SimProcess sim(kling_flags(
+      {"--gen-ms", "100000", "--vendor-fault", "balance:first=1", "--max-in-flight", "1"}));
   const auto code_of = [&](int status) {
     const HttpResponse response = create(sim, "text2video", R"({"prompt":"p"})");
     CHECK(response.status == status);
@@ -322,7 +322,7 @@ TEST_CASE("sim kling: behind new-api, taskdto shape", "[e2e][sim]") {
 
 TEST_CASE("sim kling: a create cut by the fault proxy still made its video, found by the listing",
           "[e2e][sim]") {
-  SimProcess sim(flags({"--fault", "reset:first=1"}));
+  SimProcess sim(kling_flags({"--fault", "reset:first=1"}));
   const HttpResponse cut =
       create(sim, "text2video", R"({"prompt":"cut","external_task_id":"job-cut"})");
   CHECK(cut.status == 0);

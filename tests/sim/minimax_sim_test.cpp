@@ -12,9 +12,9 @@ using namespace vidbatch::test;
 
 namespace {
 
-const std::string k_key = "Authorization: Bearer mm-key";
+const std::string k_minimax_key = "Authorization: Bearer mm-key";
 
-std::vector<std::string> flags(std::vector<std::string> extra = {}) {
+std::vector<std::string> minimax_flags(std::vector<std::string> extra = {}) {
   return native_sim_flags({"--dialect", "minimax", "--require-key", "mm-key"}, extra);
 }
 
@@ -23,7 +23,7 @@ int status_code(const rapidjson::Document& doc) {
 }
 
 std::string create_task(const std::string& url, const std::string& body,
-                        const std::string& header = k_key) {
+                        const std::string& header = k_minimax_key) {
   const HttpResponse response = post_json(url, body, {header});
   INFO(response.body);
   REQUIRE(response.status == 200);
@@ -38,15 +38,16 @@ std::string query_status(const rapidjson::Document& doc) {
 
 // Polls the query until Success or Fail; returns its body.
 rapidjson::Document settle(const std::string& query_url, std::set<std::string>& seen) {
-  return parse_body(poll_until(query_url, {k_key}, query_status, {"Success", "Fail"}, seen));
+  return parse_body(
+      poll_until(query_url, {k_minimax_key}, query_status, {"Success", "Fail"}, seen));
 }
 
 }  // namespace
 
 TEST_CASE("sim minimax: create, query, retrieve, download: file_id a string, then a number",
           "[e2e][sim]") {
-  SimProcess sim(
-      flags({"--gen-ms", "3000"}));  // 300 ms queued: the first poll sees it even on a busy machine
+  SimProcess sim(minimax_flags(
+      {"--gen-ms", "3000"}));  // 300 ms queued: the first poll sees it even on a busy machine
   const std::string id = create_task(
       sim.base_url() + "/video_generation",
       R"({"model":"MiniMax-Hailuo-02","prompt":"a heron","duration":6,"resolution":"768P"})");
@@ -64,7 +65,7 @@ TEST_CASE("sim minimax: create, query, retrieve, download: file_id a string, the
   CHECK(done["video_height"].GetInt() == 768);
 
   const HttpResponse retrieved =
-      http_get(sim.base_url() + "/files/retrieve?file_id=" + file_id, {k_key});
+      http_get(sim.base_url() + "/files/retrieve?file_id=" + file_id, {k_minimax_key});
   REQUIRE(retrieved.status == 200);
   const auto file = parse_body(retrieved.body);
   CHECK(status_code(file) == 0);
@@ -88,9 +89,9 @@ TEST_CASE("sim minimax: create, query, retrieve, download: file_id a string, the
 }
 
 TEST_CASE("sim minimax: every error is HTTP 200 with base_resp", "[e2e][sim]") {
-  SimProcess sim(flags());
+  SimProcess sim(minimax_flags());
   const std::string url = sim.base_url() + "/video_generation";
-  const auto code_of = [&](const std::string& body, const std::string& header = k_key) {
+  const auto code_of = [&](const std::string& body, const std::string& header = k_minimax_key) {
     const HttpResponse response = post_json(url, body, {header});
     INFO(body << " -> " << response.body);
     CHECK(response.status == 200);
@@ -123,7 +124,7 @@ TEST_CASE("sim minimax: every error is HTTP 200 with base_resp", "[e2e][sim]") {
           R"("last_frame_image":"https://e.x/b.png","duration":10})") == 0);
   CHECK(code_of(R"({"model":"I2V-01","first_frame_image":"https://e.x/a.png"})") == 0);
   const HttpResponse missing =
-      http_get(sim.base_url() + "/query/video_generation?task_id=999999999999999", {k_key});
+      http_get(sim.base_url() + "/query/video_generation?task_id=999999999999999", {k_minimax_key});
   CHECK(missing.status == 200);
   CHECK(status_code(parse_body(missing.body)) == 2013);
   const auto stats = parse_body(sim.stats());
@@ -134,7 +135,8 @@ TEST_CASE("sim minimax: every error is HTTP 200 with base_resp", "[e2e][sim]") {
 TEST_CASE("sim minimax: download URLs expire and are retrieved again; tasks are forgotten",
           "[e2e][sim]") {
   // Each URL lives 2-3 s (Expires is in whole seconds), the task 6 s after it finished.
-  SimProcess sim(flags({"--gen-ms", "100", "--url-ttl-ms", "3000", "--task-ttl-ms", "6000"}));
+  SimProcess sim(
+      minimax_flags({"--gen-ms", "100", "--url-ttl-ms", "3000", "--task-ttl-ms", "6000"}));
   const std::string id =
       create_task(sim.base_url() + "/video_generation", R"({"model":"T2V-01","prompt":"p"})");
   std::set<std::string> seen;
@@ -143,7 +145,7 @@ TEST_CASE("sim minimax: download URLs expire and are retrieved again; tasks are 
                   "file_id");
   const auto retrieve = [&] {
     return parse_body(
-        http_get(sim.base_url() + "/files/retrieve?file_id=" + file_id, {k_key}).body);
+        http_get(sim.base_url() + "/files/retrieve?file_id=" + file_id, {k_minimax_key}).body);
   };
   const std::string first_url = member_text(retrieve()["file"], "download_url");
   CHECK(http_get(first_url).status == 200);
@@ -157,15 +159,15 @@ TEST_CASE("sim minimax: download URLs expire and are retrieved again; tasks are 
   CHECK(parse_body(sim.stats())["creates_total"].GetInt64() == 1);
 
   std::this_thread::sleep_for(std::chrono::milliseconds(3000));  // past the task's time to live
-  const auto gone =
-      parse_body(http_get(sim.base_url() + "/query/video_generation?task_id=" + id, {k_key}).body);
+  const auto gone = parse_body(
+      http_get(sim.base_url() + "/query/video_generation?task_id=" + id, {k_minimax_key}).body);
   CHECK_FALSE(gone.HasMember("status"));
   CHECK(status_code(gone) != 0);
   CHECK(status_code(retrieve()) != 0);
 }
 
 TEST_CASE("sim minimax: the fail marker ends in Fail with base_resp set", "[e2e][sim]") {
-  SimProcess sim(flags());
+  SimProcess sim(minimax_flags());
   const std::string id = create_task(sim.base_url() + "/video_generation",
                                      R"({"model":"MiniMax-Hailuo-2.3","prompt":"[[fail]] p"})");
   std::set<std::string> seen;
@@ -176,11 +178,11 @@ TEST_CASE("sim minimax: the fail marker ends in Fail with base_resp set", "[e2e]
 }
 
 TEST_CASE("sim minimax: vendor refusals and the RPM limit live in base_resp", "[e2e][sim]") {
-  SimProcess sim(flags({"--rpm", "1"}));
+  SimProcess sim(minimax_flags({"--rpm", "1"}));
   const std::string url = sim.base_url() + "/video_generation";
   const std::string body = R"({"model":"MiniMax-Hailuo-2.3","prompt":"p"})";
   const auto code_of = [&] {
-    const HttpResponse response = post_json(url, body, {k_key});
+    const HttpResponse response = post_json(url, body, {k_minimax_key});
     CHECK(response.status == 200);
     return status_code(parse_body(response.body));
   };
@@ -196,8 +198,8 @@ TEST_CASE("sim minimax: vendor refusals and the RPM limit live in base_resp", "[
   CHECK(code_of() == 1024);
   CHECK(code_of() == 0);
   sim.set_faults(R"({"rate_429":1.0})");
-  const auto limited =
-      parse_body(http_get(sim.base_url() + "/query/video_generation?task_id=1", {k_key}).body);
+  const auto limited = parse_body(
+      http_get(sim.base_url() + "/query/video_generation?task_id=1", {k_minimax_key}).body);
   CHECK(status_code(limited) == 1002);
   CHECK_FALSE(limited.HasMember("status"));
   const auto stats = parse_body(sim.stats());
@@ -260,17 +262,20 @@ TEST_CASE("sim minimax: behind a yunwu-style gateway, the merged record", "[e2e]
 }
 
 TEST_CASE("sim minimax: a 502 from the fault proxy after the video was made", "[e2e][sim]") {
-  SimProcess sim(
-      flags({"--fault", "gateway_502:first=1", "--fault", "partial:first=1:scope=/query/"}));
+  SimProcess sim(minimax_flags(
+      {"--fault", "gateway_502:first=1", "--fault", "partial:first=1:scope=/query/"}));
   const HttpResponse spoiled = post_json(sim.base_url() + "/video_generation",
-                                         R"({"model":"MiniMax-Hailuo-2.3","prompt":"p"})", {k_key});
+                                         R"({"model":"MiniMax-Hailuo-2.3","prompt":"p"})",
+                                         {k_minimax_key});
   CHECK(spoiled.status == 502);
   CHECK(spoiled.body.find("Bad Gateway") != std::string::npos);
   const auto stats = parse_body(sim.stats());
   CHECK(stats["creates_total"].GetInt64() == 1);
   const std::string id = member_text(stats["videos"][0], "id");
-  CHECK(http_get(sim.base_url() + "/query/video_generation?task_id=" + id, {k_key}).curl_code ==
-        18);
-  CHECK(http_get(sim.base_url() + "/query/video_generation?task_id=" + id, {k_key}).status == 200);
+  CHECK(http_get(sim.base_url() + "/query/video_generation?task_id=" + id, {k_minimax_key})
+            .curl_code == 18);
+  CHECK(
+      http_get(sim.base_url() + "/query/video_generation?task_id=" + id, {k_minimax_key}).status ==
+      200);
   CHECK(parse_body(sim.stats())["wire_faults"]["fired"]["partial"].GetInt64() == 1);
 }

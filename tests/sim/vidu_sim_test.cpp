@@ -13,10 +13,10 @@ using namespace vidbatch::test;
 namespace {
 
 const std::string k_token = "Authorization: Token vd-key";
-const std::string k_t2v =
+const std::string k_vidu_t2v =
     R"({"model":"viduq2","prompt":"a paper boat","duration":5,"payload":"job-7"})";
 
-std::vector<std::string> flags(std::vector<std::string> extra = {}) {
+std::vector<std::string> vidu_flags(std::vector<std::string> extra = {}) {
   return native_sim_flags({"--dialect", "vidu", "--require-key", "vd-key"}, extra);
 }
 
@@ -24,12 +24,12 @@ std::string state_of(const rapidjson::Document& doc) {
   return member_text(doc, "state");
 }
 
-HttpResponse create(const SimProcess& sim, const std::string& route, const std::string& body,
-                    const std::string& header = k_token) {
+HttpResponse vidu_create(const SimProcess& sim, const std::string& route, const std::string& body,
+                         const std::string& header = k_token) {
   return post_json(sim.root_url() + "/ent/v2/" + route, body, {header});
 }
 
-std::string created_id(const HttpResponse& response) {
+std::string vidu_created_id(const HttpResponse& response) {
   INFO(response.body);
   REQUIRE(response.status == 200);
   return member_text(parse_body(response.body), "task_id");
@@ -42,8 +42,8 @@ std::string creations_url(const SimProcess& sim, const std::string& id) {
 }  // namespace
 
 TEST_CASE("sim vidu: text2video with a payload, to a video and its cover", "[e2e][sim]") {
-  SimProcess sim(flags({"--gen-ms", "1000"}));
-  const HttpResponse response = create(sim, "text2video", k_t2v);
+  SimProcess sim(vidu_flags({"--gen-ms", "1000"}));
+  const HttpResponse response = vidu_create(sim, "text2video", k_vidu_t2v);
   REQUIRE(response.status == 200);
   const auto created = parse_body(response.body);
   const std::string id = member_text(created, "task_id");
@@ -75,10 +75,10 @@ TEST_CASE("sim vidu: text2video with a payload, to a video and its cover", "[e2e
 
 TEST_CASE("sim vidu: the Token scheme, the routes' image counts and the models' limits",
           "[e2e][sim]") {
-  SimProcess sim(flags());
+  SimProcess sim(vidu_flags());
   const auto refused = [&](const std::string& route, const std::string& body, int status,
                            const std::string& reason, const std::string& header = k_token) {
-    const HttpResponse response = create(sim, route, body, header);
+    const HttpResponse response = vidu_create(sim, route, body, header);
     INFO(route << " " << body << " -> " << response.body);
     CHECK(response.status == status);
     const auto doc = parse_body(response.body);
@@ -86,8 +86,8 @@ TEST_CASE("sim vidu: the Token scheme, the routes' image counts and the models' 
     CHECK(member_text(doc, "reason") == reason);
     CHECK(member_text(doc["metadata"], "trace_id").size() == 32);
   };
-  refused("text2video", k_t2v, 401, "Unauthorized", "Authorization: Bearer vd-key");
-  refused("text2video", k_t2v, 401, "Unauthorized", "Authorization: Token other");
+  refused("text2video", k_vidu_t2v, 401, "Unauthorized", "Authorization: Bearer vd-key");
+  refused("text2video", k_vidu_t2v, 401, "Unauthorized", "Authorization: Token other");
   refused("text2video", R"({"prompt":"p"})", 400, "FieldLacking");
   refused("text2video", R"({"model":"viduq2"})", 400, "FieldLacking");
   refused("text2video", R"({"model":"vidu2.0","prompt":"p"})", 400,
@@ -108,22 +108,24 @@ TEST_CASE("sim vidu: the Token scheme, the routes' image counts and the models' 
           "FieldItemCountOutOfRange");
   CHECK(parse_body(sim.stats())["creates_total"].GetInt64() == 0);
 
-  created_id(create(sim, "img2video",
-                    R"({"model":"viduq2-pro","images":["data:image/png;base64,iVBORw0KGgo="]})"));
-  created_id(create(sim, "start-end2video",
-                    R"({"model":"viduq1","images":["https://e.x/a.png","https://e.x/b.png"]})"));
-  created_id(create(sim, "reference2video",
-                    R"({"model":"viduq2","prompt":"p","images":["https://e.x/a.png"]})"));
+  vidu_created_id(
+      vidu_create(sim, "img2video",
+                  R"({"model":"viduq2-pro","images":["data:image/png;base64,iVBORw0KGgo="]})"));
+  vidu_created_id(
+      vidu_create(sim, "start-end2video",
+                  R"({"model":"viduq1","images":["https://e.x/a.png","https://e.x/b.png"]})"));
+  vidu_created_id(vidu_create(sim, "reference2video",
+                              R"({"model":"viduq2","prompt":"p","images":["https://e.x/a.png"]})"));
   const auto stats = parse_body(sim.stats());
   CHECK(stats["creates_total"].GetInt64() == 3);
   CHECK(stats["vendor_codes_sent"]["FieldItemCountOutOfRange"].GetInt64() == 2);
 }
 
 TEST_CASE("sim vidu: beyond the organisation's run slots, tasks wait queueing", "[e2e][sim]") {
-  SimProcess sim(flags({"--gen-ms", "2000", "--run-slots", "2"}));
+  SimProcess sim(vidu_flags({"--gen-ms", "2000", "--run-slots", "2"}));
   std::vector<std::string> ids;
   for (int i = 0; i < 4; ++i) {
-    ids.push_back(created_id(create(sim, "text2video", k_t2v)));
+    ids.push_back(vidu_created_id(vidu_create(sim, "text2video", k_vidu_t2v)));
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(600));
   const auto state = [&](const std::string& id) {
@@ -146,12 +148,12 @@ TEST_CASE("sim vidu: beyond the organisation's run slots, tasks wait queueing", 
 }
 
 TEST_CASE("sim vidu: the listing filters, pages, and leaves the payload out", "[e2e][sim]") {
-  SimProcess sim(flags({"--gen-ms", "100000"}));
-  const std::string a = created_id(create(sim, "text2video", k_t2v));
-  const std::string b = created_id(create(sim, "text2video", k_t2v));
-  const std::string c =
-      created_id(create(sim, "img2video",
-                        R"({"model":"vidu2.0","images":["https://e.x/a.png"],"payload":"job-9"})"));
+  SimProcess sim(vidu_flags({"--gen-ms", "100000"}));
+  const std::string a = vidu_created_id(vidu_create(sim, "text2video", k_vidu_t2v));
+  const std::string b = vidu_created_id(vidu_create(sim, "text2video", k_vidu_t2v));
+  const std::string c = vidu_created_id(
+      vidu_create(sim, "img2video",
+                  R"({"model":"vidu2.0","images":["https://e.x/a.png"],"payload":"job-9"})"));
   const auto list = [&](const std::string& query) {
     const HttpResponse response = http_get(sim.root_url() + "/ent/v2/tasks" + query, {k_token});
     INFO(response.body);
@@ -181,17 +183,17 @@ TEST_CASE("sim vidu: the listing filters, pages, and leaves the payload out", "[
 }
 
 TEST_CASE("sim vidu: failures, unknown tasks and vendor refusals", "[e2e][sim]") {
-  SimProcess sim(flags({"--gen-ms", "300", "--vendor-fault", "balance:first=1", "--vendor-fault",
-                        "sensitive:first=1"}));
+  SimProcess sim(vidu_flags({"--gen-ms", "300", "--vendor-fault", "balance:first=1",
+                             "--vendor-fault", "sensitive:first=1"}));
   const auto reason_of = [&](int status) {
-    const HttpResponse response = create(sim, "text2video", k_t2v);
+    const HttpResponse response = vidu_create(sim, "text2video", k_vidu_t2v);
     CHECK(response.status == status);
     return member_text(parse_body(response.body), "reason");
   };
   CHECK(reason_of(400) == "CreditInsufficient");
   CHECK(reason_of(400) == "TaskPromptPolicyViolation");
-  const std::string id =
-      created_id(create(sim, "text2video", R"({"model":"viduq2","prompt":"[[fail]] boat"})"));
+  const std::string id = vidu_created_id(
+      vidu_create(sim, "text2video", R"({"model":"viduq2","prompt":"[[fail]] boat"})"));
   std::set<std::string> seen;
   const auto failed = parse_body(
       poll_until(creations_url(sim, id), {k_token}, state_of, {"success", "failed"}, seen));
@@ -202,7 +204,7 @@ TEST_CASE("sim vidu: failures, unknown tasks and vendor refusals", "[e2e][sim]")
   CHECK(unknown.status == 404);
   CHECK(member_text(parse_body(unknown.body), "reason") == "TaskNotFound");
   sim.set_faults(R"({"max_in_flight":1,"vendor_faults":[]})");
-  created_id(create(sim, "text2video", R"({"model":"viduq2","prompt":"[[stuck]]"})"));
+  vidu_created_id(vidu_create(sim, "text2video", R"({"model":"viduq2","prompt":"[[stuck]]"})"));
   CHECK(reason_of(429) == "QuotaExceeded");
   sim.set_faults(R"({"max_in_flight":0,"rate_429":1.0})");
   CHECK(reason_of(429) == "TooManyRequests");
@@ -213,8 +215,8 @@ TEST_CASE("sim vidu: behind gateways, a Bearer key replaces the Token scheme", "
                     "--gen-ms", "300"});
   const std::string base = relay.root_url() + "/vidu/ent/v2";
   const std::string key = "Authorization: Bearer sk-gw";
-  CHECK(post_json(base + "/text2video", k_t2v, {"Authorization: Token sk-gw"}).status == 401);
-  const std::string id = created_id(post_json(base + "/text2video", k_t2v, {key}));
+  CHECK(post_json(base + "/text2video", k_vidu_t2v, {"Authorization: Token sk-gw"}).status == 401);
+  const std::string id = vidu_created_id(post_json(base + "/text2video", k_vidu_t2v, {key}));
   std::set<std::string> seen;
   const auto done = parse_body(
       poll_until(base + "/tasks/" + id + "/creations", {key}, state_of, {"success"}, seen));
@@ -236,8 +238,8 @@ TEST_CASE("sim vidu: behind gateways, a Bearer key replaces the Token scheme", "
 }
 
 TEST_CASE("sim vidu: a create answered by a relay's 500 still made its video", "[e2e][sim]") {
-  SimProcess sim(flags({"--fault", "upstream_500:first=1"}));
-  const HttpResponse spoiled = create(sim, "text2video", k_t2v);
+  SimProcess sim(vidu_flags({"--fault", "upstream_500:first=1"}));
+  const HttpResponse spoiled = vidu_create(sim, "text2video", k_vidu_t2v);
   CHECK(spoiled.status == 500);
   CHECK(member_text(parse_body(spoiled.body)["error"], "code") == "do_request_failed");
   const auto listed =

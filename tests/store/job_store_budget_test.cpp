@@ -12,8 +12,6 @@ using namespace vb::store_test;
 
 namespace {
 
-constexpr Millis k_ttl = 60000;
-
 // Every job costs 1 USD, but the one whose prompt is `unpriced` has no price.
 CreateBudget dollar_budget(double limit_usd, const std::string& unpriced = "") {
   return CreateBudget{limit_usd, [unpriced](const JobSpec& spec) -> std::optional<double> {
@@ -24,20 +22,16 @@ CreateBudget dollar_budget(double limit_usd, const std::string& unpriced = "") {
                       }};
 }
 
-WorkScope sim_scope() {
-  return WorkScope{"sim", true, std::nullopt};
-}
-
 void prepare(JobStore& store, int jobs, const std::vector<std::string>& workers) {
   REQUIRE(store.import_jobs("b", make_specs(jobs), 1000, false).has_value());
   REQUIRE(store.set_provider_limits("sim", {0, 1, 100}).has_value());
   for (const std::string& worker : workers) {
-    REQUIRE(store.register_worker(worker, "h", 1, k_ttl).has_value());
+    REQUIRE(store.register_worker(worker, "h", 1, k_lease_ttl).has_value());
   }
 }
 
-Admission admit(JobStore& store, const std::string& worker, int want, const CreateBudget& budget,
-                const WorkScope& scope = sim_scope()) {
+Admission admit_within_budget(JobStore& store, const std::string& worker, int want,
+                              const CreateBudget& budget, const WorkScope& scope = sim_scope()) {
   auto admitted = store.admit_creates(worker, scope, want, &budget);
   INFO((admitted ? std::string() : admitted.error().describe()));
   REQUIRE(admitted.has_value());
@@ -73,19 +67,19 @@ TEMPLATE_TEST_CASE("the budget is shared: what any worker sent or claimed counts
   prepare(*store, 10, {"w1", "w2"});
   const CreateBudget budget = dollar_budget(4.5);
 
-  Admission first = admit(*store, "w1", 3, budget);
+  Admission first = admit_within_budget(*store, "w1", 3, budget);
   REQUIRE(first.jobs.size() == 3);
   CHECK_FALSE(first.over_budget);
   CHECK(first.spent_usd == 0.0);
 
   // The other worker sees the first one's claims: 1 more fits, the next one stops admission.
-  Admission second = admit(*store, "w2", 3, budget);
+  Admission second = admit_within_budget(*store, "w2", 3, budget);
   REQUIRE(second.jobs.size() == 1);
   CHECK(second.spent_usd == 3.0);
   REQUIRE(second.over_budget);
   CHECK(second.over_budget->spec.id == "job-4");
   CHECK_FALSE(second.over_budget->spec.id == second.jobs[0].job.spec.id);
-  CHECK(admit(*store, "w1", 3, budget).jobs.empty());
+  CHECK(admit_within_budget(*store, "w1", 3, budget).jobs.empty());
 
   // A create that certainly did not leave goes back unleased: its charge is free again.
   apply_ok(*store, step(first.jobs[0].job.row_id, JobState::queued, JobState::submitting),
@@ -93,14 +87,14 @@ TEMPLATE_TEST_CASE("the budget is shared: what any worker sent or claimed counts
   Transition back = step(first.jobs[0].job.row_id, JobState::submitting, JobState::queued);
   back.release_lease = true;
   apply_ok(*store, back, first.jobs[0].lease);
-  Admission third = admit(*store, "w2", 3, budget);
+  Admission third = admit_within_budget(*store, "w2", 3, budget);
   REQUIRE(third.jobs.size() == 1);
   CHECK(third.spent_usd == 3.0);
 
   // A finished job stays spent; a stopped worker's claimed jobs are spent no more.
   finish(*store, first.jobs[1]);
   REQUIRE(store->release_worker("w1").has_value());
-  Admission fourth = admit(*store, "w2", 5, budget);
+  Admission fourth = admit_within_budget(*store, "w2", 5, budget);
   CHECK(fourth.spent_usd == 3.0);  // first.jobs[1] (done), second's and third's claims
   CHECK(fourth.jobs.size() == 1);
   CHECK(fourth.over_budget);
@@ -116,7 +110,7 @@ TEMPLATE_TEST_CASE("the budget charges jobs sent without a charge and stops at a
   apply_ok(*store, step(sent, JobState::queued, JobState::submitting), std::nullopt);
   apply_ok(*store, step(sent, JobState::submitting, JobState::submitted), std::nullopt);
 
-  Admission admitted = admit(*store, "w", 5, dollar_budget(10, "prompt number 2"));
+  Admission admitted = admit_within_budget(*store, "w", 5, dollar_budget(10, "prompt number 2"));
   CHECK(admitted.spent_usd == 1.0);
   REQUIRE(admitted.jobs.size() == 1);
   CHECK(admitted.jobs[0].job.spec.id == "job-1");
@@ -152,7 +146,7 @@ TEMPLATE_TEST_CASE("concurrent workers of two providers never pass the budget to
     auto opened = JobStore::open(ledger.location(), SyncMode::normal);
     const std::string id = "w" + std::to_string(index);
     const WorkScope scope = index % 2 == 0 ? sim_scope() : WorkScope{"other", false, {}};
-    if (!opened || !(*opened)->register_worker(id, "h", index, k_ttl)) {
+    if (!opened || !(*opened)->register_worker(id, "h", index, k_lease_ttl)) {
       std::lock_guard lock(mutex);
       errors.push_back("cannot open or register " + id);
       return;

@@ -15,12 +15,6 @@ using namespace vb::store_test;
 
 namespace {
 
-constexpr Millis k_ttl = 60000;
-
-WorkScope sim_scope(std::optional<std::string> batch = std::nullopt) {
-  return WorkScope{"sim", true, std::move(batch)};
-}
-
 void set_limits(JobStore& store, Millis interval_ms, int burst, int max_in_flight,
                 const std::string& provider = "sim") {
   auto set = store.set_provider_limits(provider, {interval_ms, burst, max_in_flight});
@@ -28,7 +22,7 @@ void set_limits(JobStore& store, Millis interval_ms, int burst, int max_in_fligh
   REQUIRE(set.has_value());
 }
 
-void register_worker(JobStore& store, const std::string& id, Millis ttl_ms = k_ttl) {
+void register_worker(JobStore& store, const std::string& id, Millis ttl_ms = k_lease_ttl) {
   auto registered = store.register_worker(id, "host-a", 4242, ttl_ms);
   INFO((registered ? std::string() : registered.error().describe()));
   REQUIRE(registered.has_value());
@@ -137,16 +131,16 @@ TEMPLATE_TEST_CASE("a worker registers once, heartbeats while alive, and is list
   auto before = store->database_now();
   REQUIRE(before.has_value());
   register_worker(*store, "host-a:1:x");
-  auto again = store->register_worker("host-a:1:x", "host-b", 7, k_ttl);
+  auto again = store->register_worker("host-a:1:x", "host-b", 7, k_lease_ttl);
   REQUIRE_FALSE(again.has_value());
   CHECK(again.error().code == ErrorCode::conflict);
   CHECK_THAT(again.error().message, Catch::Contains("host-a:1:x"));
 
-  auto beat = store->heartbeat("host-a:1:x", k_ttl);
+  auto beat = store->heartbeat("host-a:1:x", k_lease_ttl);
   REQUIRE(beat.has_value());
   CHECK(beat->alive);
   CHECK(beat->now >= *before);
-  CHECK(beat->expires_at == beat->now + k_ttl);
+  CHECK(beat->expires_at == beat->now + k_lease_ttl);
 
   auto workers = store->list_workers();
   REQUIRE(workers.has_value());
@@ -160,7 +154,7 @@ TEMPLATE_TEST_CASE("a worker registers once, heartbeats while alive, and is list
   CHECK(w.expires_at == beat->expires_at);
   CHECK(w.leases == 0);
 
-  auto stranger = store->heartbeat("nobody", k_ttl);
+  auto stranger = store->heartbeat("nobody", k_lease_ttl);
   REQUIRE(stranger.has_value());
   CHECK_FALSE(stranger->alive);
 }
@@ -172,17 +166,17 @@ TEMPLATE_TEST_CASE("an expired worker's heartbeat is refused, and after the resc
   register_worker(*store, "w-short", 30);
   register_worker(*store, "w-long");
   sleep_ms(60);
-  auto late = store->heartbeat("w-short", k_ttl);
+  auto late = store->heartbeat("w-short", k_lease_ttl);
   REQUIRE(late.has_value());
   CHECK_FALSE(late->alive);  // expired: declared dead even before any rescuer ran
 
   auto rescued = store->rescue_expired_workers();
   REQUIRE(rescued.has_value());
   CHECK(rescued->workers == std::vector<std::string>{"w-short"});
-  auto after = store->heartbeat("w-short", k_ttl);
+  auto after = store->heartbeat("w-short", k_lease_ttl);
   REQUIRE(after.has_value());
   CHECK_FALSE(after->alive);
-  CHECK(store->heartbeat("w-long", k_ttl)->alive);
+  CHECK(store->heartbeat("w-long", k_lease_ttl)->alive);
   CHECK(store->list_workers()->size() == 1);
   // Reaped once: a second rescuer finds nothing.
   CHECK(store->rescue_expired_workers()->workers.empty());
@@ -618,7 +612,7 @@ TEMPLATE_TEST_CASE("a graceful stop releases the worker's jobs and removes it", 
   auto events = store->events(admitted[0].job.row_id);
   CHECK_THAT(events->back().message, Catch::Contains("lease released: worker w stopped"));
   CHECK(store->list_workers()->empty());
-  CHECK_FALSE(store->heartbeat("w", k_ttl)->alive);
+  CHECK_FALSE(store->heartbeat("w", k_lease_ttl)->alive);
   CHECK(store->release_worker("w")->empty());
   require_event_chains(*store);
 }
@@ -665,7 +659,7 @@ TEMPLATE_TEST_CASE("concurrent claimers never claim the same job twice", "[store
   auto claimer = [&](int index) {
     auto store = JobStore::open(ledger.location(), SyncMode::normal);
     const std::string worker = "w" + std::to_string(index);
-    if (!store || !(*store)->register_worker(worker, "h", index, k_ttl)) {
+    if (!store || !(*store)->register_worker(worker, "h", index, k_lease_ttl)) {
       std::lock_guard lock(mutex);
       errors.push_back("cannot open or register " + worker);
       return;
@@ -746,7 +740,7 @@ TEMPLATE_TEST_CASE("concurrent admission never exceeds the in-flight cap", "[sto
   auto worker = [&](int index) {
     auto opened = JobStore::open(ledger.location(), SyncMode::normal);
     const std::string id = "w" + std::to_string(index);
-    if (!opened || !(*opened)->register_worker(id, "h", index, k_ttl)) {
+    if (!opened || !(*opened)->register_worker(id, "h", index, k_lease_ttl)) {
       std::lock_guard lock(mutex);
       errors.push_back("cannot open or register " + id);
       stop = true;

@@ -11,8 +11,10 @@
 #include <fstream>
 #include <iterator>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -91,6 +93,14 @@ inline Transition step(std::int64_t row_id, JobState from, JobState to, Millis a
   t.to = to;
   t.at = at;
   return t;
+}
+
+// A worker's lease lasts this long in the lease tests (register_worker's ttl).
+inline constexpr Millis k_lease_ttl = 60000;
+
+// The work of provider "sim" (of one batch, or of all).
+inline WorkScope sim_scope(std::optional<std::string> batch = std::nullopt) {
+  return WorkScope{"sim", true, std::move(batch)};
 }
 
 inline std::int64_t row_of(JobStore& store, const std::string& batch, const std::string& id) {
