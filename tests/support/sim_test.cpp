@@ -213,7 +213,9 @@ TEST_CASE("sim: lost create answers, dropped GETs and truncated downloads", "[e2
 }
 
 TEST_CASE("sim: unified gateway format with signed CDN URLs", "[e2e][sim]") {
-  SimProcess sim({"--gen-ms", "100", "--url-ttl-ms", "300"});
+  // A URL lives 1.5 s: long enough for the two downloads below on a loaded machine (300 ms
+  // was not, at ctest -j4), short enough to wait out.
+  SimProcess sim({"--gen-ms", "100", "--url-ttl-ms", "1500"});
   HttpRequest request;
   request.method = "POST";
   request.url = sim.base_url() + "/video/create";
@@ -223,8 +225,16 @@ TEST_CASE("sim: unified gateway format with signed CDN URLs", "[e2e][sim]") {
   const auto created = parse(http_send(request).body);
   const std::string id = created["id"].GetString();
   REQUIRE(id.starts_with("sora-2:task_"));
-  std::this_thread::sleep_for(std::chrono::milliseconds(150));
-  const auto done = parse(http_get(sim.base_url() + "/video/query?id=" + id, {k_auth}).body);
+  rapidjson::Document done;
+  auto signed_at = std::chrono::steady_clock::now();
+  for (int i = 0; i < 100; ++i) {
+    signed_at = std::chrono::steady_clock::now();
+    done = parse(http_get(sim.base_url() + "/video/query?id=" + id, {k_auth}).body);
+    if (std::string(done["status"].GetString()) == "completed") {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
   REQUIRE(std::string(done["status"].GetString()) == "completed");
   const std::string video_url = done["video_url"].GetString();
   CHECK(video_url.starts_with("http://127.0.0.1:" + std::to_string(sim.cdn_port()) + "/files/"));
@@ -235,7 +245,7 @@ TEST_CASE("sim: unified gateway format with signed CDN URLs", "[e2e][sim]") {
   CHECK(file.body.substr(4, 4) == "ftyp");
   CHECK(http_get(video_url, {k_auth}).status == 200);
   CHECK(parse(sim.stats())["auth_headers_seen_on_files"].GetInt64() == 1);
-  std::this_thread::sleep_for(std::chrono::milliseconds(350));
+  std::this_thread::sleep_until(signed_at + std::chrono::milliseconds(1600));
   CHECK(http_get(video_url).status == 403);  // the signed time has passed
 }
 
