@@ -14,12 +14,11 @@
 #include "plan/pricing.h"
 #include "report/report.h"
 #include "serve/media_files.h"
+#include "store/job_json.h"
 
 namespace vb {
 
 namespace {
-
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 
 constexpr Millis k_rate_window_ms = 10 * 60 * 1000;  // the rate is of the last 10 minutes...
 constexpr std::size_t k_rate_min_samples = 50;       // ...or of the last 50 videos, if longer
@@ -27,8 +26,7 @@ constexpr std::size_t k_series_points = 60;          // points of the progress c
 constexpr std::size_t k_failure_examples = 20;       // job ids listed per failure reason
 
 void put(JsonWriter& w, const char* key, const std::string& value) {
-  w.Key(key);
-  w.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
+  put_json_member(w, key, value);
 }
 
 void put(JsonWriter& w, const char* key, std::int64_t value) {
