@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 
 #include "http/response_headers.h"
 
@@ -162,8 +163,13 @@ void Scheduler::slow_down(RequestPhase phase, Millis until) {
 }
 
 RunCore::RunCore(const RunDeps& deps)
-    : m_deps(deps),
-      m_scheduler(deps.config.limits, dialect_entry(deps.provider.dialect()).limits) {}
+    : m_deps(deps), m_scheduler(deps.config.limits, dialect_entry(deps.provider.dialect()).limits) {
+  if (m_deps.commit_sync) {
+    m_syncer = std::make_unique<CommitSyncer>(m_deps.commit_sync, [&transport = deps.transport] {
+      transport.wakeup();
+    });
+  }
+}
 
 std::uint64_t RunCore::send(HttpRequest request, Traffic traffic, RequestOwner& owner,
                             std::int64_t key, Millis now) {
@@ -411,7 +417,8 @@ void RunCore::flush_if_due(Millis now) {
     m_last_flush = now;  // the interval counts from the first transition waiting
   } else if (m_flush_now || now - m_last_flush >= k_commit_interval_ms ||
              m_pending.size() >= k_commit_max_pending) {
-    flush();
+    // A remote id is durable at once: lost in a power cut, it would leave its job ambiguous.
+    flush(m_flush_now ? Durability::now : Durability::deferred);
     m_last_flush = now;
   }
 }
@@ -421,36 +428,97 @@ std::optional<Millis> RunCore::flush_due() const {
                            : std::optional<Millis>(m_last_flush + k_commit_interval_ms);
 }
 
-// The observer hears of a transition only once it is durable: a failed commit stops the run,
-// and what it held never happened.
-void RunCore::flush() {
+// The observer hears of a transition only once it is durable: a failed commit or sync stops
+// the run, and what it held never happened. A commit that waits for the disk also makes every
+// deferred one before it durable (one log, synced whole).
+void RunCore::flush(Durability durability) {
   m_flush_now = false;
   if (m_pending.empty()) {
     return;
   }
+  const bool defer = durability == Durability::deferred && m_syncer;
+  std::vector<Note> heard = commit_pending(defer);
+  if (heard.empty()) {
+    return;
+  }
+  if (defer) {
+    const std::uint64_t ticket = m_syncer->request();
+    for (auto& note : heard) {
+      m_unsynced.emplace_back(ticket, std::move(note));
+    }
+    return;
+  }
+  std::vector<Note> durable;
+  for (auto& unsynced : m_unsynced) {
+    durable.push_back(std::move(unsynced.second));
+  }
+  m_unsynced.clear();
+  std::move(heard.begin(), heard.end(), std::back_inserter(durable));
+  tell(durable);
+}
+
+// The pending transitions in one commit; the notes of those applied (none on a failure).
+std::vector<RunCore::Note> RunCore::commit_pending(bool defer) {
+  std::optional<DeferredCommits> deferred;
+  if (defer) {
+    deferred.emplace(m_deps.store);
+  }
+  std::vector<Note> heard;
   if (worker() == nullptr) {
-    auto status = m_deps.store.apply(m_pending);
-    if (!status) {
+    if (auto status = m_deps.store.apply(m_pending); !status) {
       set_fatal(status.error());
     } else {
-      for (const auto& [rec, t] : m_pending_notes) {
-        m_deps.observer.on_transition(rec, t.from, t.to, t.message, t.http_status);
-      }
+      heard = std::move(m_pending_notes);
     }
   } else if (auto outcomes = m_deps.store.apply_each(m_pending); !outcomes) {
     set_fatal(outcomes.error());
   } else {
     for (std::size_t i = 0; i < outcomes->size(); ++i) {
-      const auto& [rec, t] = m_pending_notes[i];
       if ((*outcomes)[i] == TransitionOutcome::applied) {
-        m_deps.observer.on_transition(rec, t.from, t.to, t.message, t.http_status);
-      } else if (LiveJob* lost = find(t.row_id); lost != nullptr) {
+        heard.push_back(std::move(m_pending_notes[i]));
+      } else if (LiveJob* lost = find(m_pending_notes[i].second.row_id); lost != nullptr) {
         forget(*lost);  // rescued or taken by another worker meanwhile
       }
     }
   }
   m_pending.clear();
   m_pending_notes.clear();
+  return heard;
+}
+
+void RunCore::tell(const std::vector<Note>& notes) {
+  for (const auto& [rec, t] : notes) {
+    m_deps.observer.on_transition(rec, t.from, t.to, t.message, t.http_status);
+  }
+}
+
+void RunCore::take_synced() {
+  if (m_unsynced.empty()) {
+    return;
+  }
+  auto synced = m_syncer->synced();
+  if (!synced) {
+    set_fatal(synced.error());
+    return;
+  }
+  std::vector<Note> durable;
+  while (!m_unsynced.empty() && m_unsynced.front().first <= *synced) {
+    durable.push_back(std::move(m_unsynced.front().second));
+    m_unsynced.pop_front();
+  }
+  tell(durable);
+}
+
+void RunCore::sync_commits() {
+  flush();
+  if (m_unsynced.empty()) {
+    return;
+  }
+  if (auto status = m_syncer->sync_now(); !status) {
+    set_fatal(status.error());
+    return;
+  }
+  take_synced();
 }
 
 void RunCore::notice(NoticeKind kind, std::string subject, std::string text) {

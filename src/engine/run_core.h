@@ -19,6 +19,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine/commit_syncer.h"
 #include "engine/learned_limit.h"
 #include "engine/notice.h"
 #include "engine/poll_concurrency.h"
@@ -162,7 +163,13 @@ struct RunDeps {
   RunObserver& observer;
   SharedBudget& budget;
   RunScope scope;
+  std::function<Status()> commit_sync;  // the store's commit_syncer(), unless a test replaced it
 };
+
+// How flush() commits: `now` returns once the transitions are on the disk (the money rule's
+// `submitting`); `deferred` once they are in the ledger, the CommitSyncer making them
+// durable meanwhile (no request depends on them).
+enum class Durability { now, deferred };
 
 class RunCore {
  public:
@@ -248,9 +255,14 @@ class RunCore {
   // lost is still recorded; the job is then forgotten. True when the job is still this run's.
   bool record_create_answer(LiveJob& job, JobState to, const std::string& message, JobUpdate update,
                             int http_status);
-  // Worker mode: a transition that lost its lease is dropped and its job forgotten.
-  void flush();
-  void flush_if_due(Millis now);
+  // Worker mode: a transition that lost its lease is dropped and its job forgotten. The
+  // observer hears of a transition once it is durable.
+  void flush(Durability durability = Durability::now);
+  void flush_if_due(Millis now);  // deferred, unless a remote id waits
+  // Tells the observer of the deferred commits the syncer has made durable since.
+  void take_synced();
+  // Makes every deferred commit durable on this thread and tells the observer: a run's end.
+  void sync_commits();
   std::optional<Millis> flush_due() const;
   // Called after every transition to a terminal state.
   void on_terminal(std::function<void(const JobRecord&)> listener) {
@@ -293,7 +305,13 @@ class RunCore {
   std::unordered_map<std::int64_t, Lease> m_claims;  // claimed, not yet admitted
   std::size_t m_at_provider = 0;                     // live jobs submitting/submitted/running
   std::vector<Transition> m_pending;                 // committed together by flush()
-  std::vector<std::pair<JobRecord, Transition>> m_pending_notes;
+  using Note = std::pair<JobRecord, Transition>;
+  std::vector<Note> commit_pending(bool defer);
+  void tell(const std::vector<Note>& notes);
+
+  std::vector<Note> m_pending_notes;
+  std::unique_ptr<CommitSyncer> m_syncer;  // null when the store's commits cannot be deferred
+  std::deque<std::pair<std::uint64_t, Note>> m_unsynced;  // committed, by sync ticket
   bool m_flush_now = false;  // a pending transition carries a remote id: commit at once
   Millis m_last_flush = 0;
   Millis m_last_tick = 0;

@@ -13,6 +13,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -95,6 +96,9 @@ class RunEngine {
 
   // Several providers' engines in one run spend from one budget.
   void share_budget(std::shared_ptr<SharedBudget> budget);
+  // Fault injection: makes the ledger's deferred commits durable with `sync` instead of the
+  // store's own (JobStore::commit_syncer).
+  void sync_commits_with(std::function<Status()> sync) { m_commit_sync = std::move(sync); }
 
  private:
   class Loop;
@@ -105,6 +109,7 @@ class RunEngine {
   const Config& m_config;
   RunObserver& m_observer;
   std::shared_ptr<SharedBudget> m_budget;
+  std::function<Status()> m_commit_sync;
 };
 
 // Moves jobs left mid-flight by a crash of a run without a worker lease to where a new run can

@@ -60,7 +60,8 @@ std::int64_t RunCounts::total() const {
 
 RunEngine::Loop::Loop(RunEngine& engine, const RunScope& scope)
     : m_core(RunDeps{engine.m_store, engine.m_provider, engine.m_transport, engine.m_clock,
-                     engine.m_config, engine.m_observer, *engine.m_budget, scope}),
+                     engine.m_config, engine.m_observer, *engine.m_budget, scope,
+                     engine.m_commit_sync ? engine.m_commit_sync : engine.m_store.commit_syncer()}),
       m_failures(m_core, m_downloads, m_reconciliation),
       m_submitter(m_core, m_chains, m_characters, m_polls, m_reconciliation, m_failures),
       m_chains(m_core, m_submitter),
@@ -124,13 +125,23 @@ void RunEngine::Loop::claim_live_jobs(Millis now) {
   m_next_claim = again ? now : now + k_claim_interval_ms;
 }
 
+// A downloaded video being made durable (fsync, rename) holds no download slot: the next
+// transfers overlap its disk work, as curl's would. At most twice max_downloads wait on the
+// disk, each holding a file descriptor and no buffer.
 RunEngine::Loop::ClaimRoom RunEngine::Loop::claim_room() const {
-  ClaimRoom room{m_core.config().limits.max_in_flight, m_core.config().limits.max_downloads};
+  const int slots = m_core.config().limits.max_downloads;
+  ClaimRoom room{m_core.config().limits.max_in_flight, slots};
+  int finishing = 0;
   m_core.each_live([&](const LiveJob& job) {
     const JobState state = job.rec.state;
     room.poll -= state == JobState::submitted || state == JobState::running ? 1 : 0;
-    room.download -= state == JobState::ready || state == JobState::downloading ? 1 : 0;
+    if (job.in_flight == RequestKind::finishing) {
+      finishing += 1;
+    } else if (state == JobState::ready || state == JobState::downloading) {
+      room.download -= 1;
+    }
   });
+  room.download = std::min(room.download, 2 * slots - finishing);
   return room;
 }
 
@@ -138,9 +149,12 @@ RunEngine::Loop::ClaimRoom RunEngine::Loop::claim_room() const {
 // (fatal).
 std::optional<std::size_t> RunEngine::Loop::claim(std::span<const JobState> states, int limit,
                                                   Millis now) {
-  m_core.flush();
-  auto claimed =
-      m_core.store().claim_jobs(m_core.worker()->id(), m_core.work_scope(), states, limit);
+  // A claim lost in a power cut only leaves the jobs to be claimed again: no disk wait.
+  m_core.flush(Durability::deferred);
+  auto claimed = [&] {
+    DeferredCommits deferred(m_core.store());
+    return m_core.store().claim_jobs(m_core.worker()->id(), m_core.work_scope(), states, limit);
+  }();
   if (!claimed) {
     m_core.set_fatal(claimed.error());
     return std::nullopt;
@@ -300,7 +314,7 @@ Result<RunSummary> RunEngine::Loop::run(const std::atomic<int>& stop_requests) {
     m_core.tick(now, false);
     m_core.end_turn();
     if (finished()) {
-      m_core.flush();
+      m_core.sync_commits();
       break;
     }
     auto results = m_core.transport().poll(next_wake(now) - now);
@@ -309,6 +323,7 @@ Result<RunSummary> RunEngine::Loop::run(const std::atomic<int>& stop_requests) {
       m_core.dispatch(std::move(result), now);
     }
     m_downloads.take_finished(now);
+    m_core.take_synced();
     m_submitter.record_stream_progress(now);
     m_core.flush_if_due(now);
     m_core.end_turn();

@@ -2,6 +2,8 @@
 // postgres:// URL, else a SQLite file path), as ccache chooses its remote storage by scheme.
 #include "store/job_store.h"
 
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 
 #include "store/pg_job_store.h"
@@ -65,6 +67,19 @@ Result<std::unique_ptr<LedgerLock>> JobStore::lock_exclusive(const std::string& 
     return store_detail::lock_pg_ledger(location);
   }
   return store_detail::lock_sqlite_ledger(location);
+}
+
+DeferredCommits::DeferredCommits(JobStore& store)
+    : m_store(store), m_deferred(static_cast<bool>(store.defer_durability(true))) {}
+
+DeferredCommits::~DeferredCommits() {
+  if (!m_deferred) {
+    return;
+  }
+  if (auto status = m_store.defer_durability(false); !status) {
+    std::fprintf(stderr, "vidbatch: %s\n", status.error().describe().c_str());
+    std::abort();
+  }
 }
 
 }  // namespace vb

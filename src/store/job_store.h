@@ -372,6 +372,16 @@ class JobStore {
   virtual Result<std::vector<TransitionOutcome>> apply_each(
       std::span<const Transition> transitions) = 0;
 
+  // Deferred durability, for writes whose loss in a power cut loses nothing but the write
+  // (transitions no request depends on, claims). While deferring, commits return once other
+  // connections see them, without waiting for the disk; they are durable once a function from
+  // commit_syncer() has returned after them (on any thread), or once a later commit made
+  // without deferring has returned. Only SQLite with sync = "full" defers: elsewhere commits
+  // are as durable as ever (PostgreSQL) or never wait for the disk ("normal", "off"), and
+  // commit_syncer() is empty. Use through DeferredCommits.
+  virtual Status defer_durability(bool defer) = 0;
+  virtual std::function<Status()> commit_syncer() = 0;
+
   // Counts a retried request or a poll against a job without a state change.
   virtual Status note_activity(std::int64_t row_id, int polls, int retries) = 0;
   // A job's progress while it stays in `state` (a streamed create's deltas): no transition and
@@ -513,6 +523,21 @@ class JobStore {
                                        Millis ttl_ms) = 0;
   // Gives the leadership of `duty` up when `worker` holds it.
   virtual Status release_leadership(const std::string& duty, const std::string& worker) = 0;
+};
+
+// Defers the durability of a store's commits while it lives (JobStore::defer_durability). Not
+// deferring (a failed switch) only keeps commits durable; a failure to switch back, after
+// which a `submitting` could commit without reaching the disk, aborts the process instead.
+class DeferredCommits {
+ public:
+  explicit DeferredCommits(JobStore& store);
+  ~DeferredCommits();
+  DeferredCommits(const DeferredCommits&) = delete;
+  DeferredCommits& operator=(const DeferredCommits&) = delete;
+
+ private:
+  JobStore& m_store;
+  bool m_deferred;
 };
 
 }  // namespace vb

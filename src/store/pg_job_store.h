@@ -91,6 +91,9 @@ class PgJobStore final : public JobStore {
   Result<bool> hold_leadership(const std::string& duty, const std::string& worker,
                                Millis ttl_ms) override;
   Status release_leadership(const std::string& duty, const std::string& worker) override;
+  // Every commit is durable when it returns (synchronous_commit): nothing to defer.
+  Status defer_durability(bool) override { return {}; }
+  std::function<Status()> commit_syncer() override { return {}; }
 
  private:
   const std::string& location() const { return m_db->location(); }

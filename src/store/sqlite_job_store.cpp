@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <mutex>
 #include <thread>
 #include <utility>
 
@@ -135,12 +136,81 @@ SqliteJobStore::Statements::Statements(SQLite::Database& db)
               "VALUES (?1, ?2, ?3, ?4)"),
       remove_url(db, "DELETE FROM download_urls WHERE job_id = ?1") {}
 
-SqliteJobStore::SqliteJobStore(std::unique_ptr<SQLite::Database> db, std::string path)
+SqliteJobStore::SqliteJobStore(std::unique_ptr<SQLite::Database> db, std::string path,
+                               SyncMode sync)
     : m_path(std::move(path)),
+      m_sync(sync),
       m_db(std::move(db)),
       m_statements(std::make_unique<Statements>(*m_db)) {}
 
 SqliteJobStore::~SqliteJobStore() = default;
+
+// ---- deferred durability -----------------------------------------------------
+
+namespace {
+
+// The ledger's write-ahead log: in WAL mode a commit only appends to it, so one fdatasync of
+// it makes every commit so far durable, as synchronous = FULL does after each. Opened on the
+// first sync; the connection that keeps it open also keeps SQLite from deleting it.
+class WalFile {
+ public:
+  explicit WalFile(std::string path) : m_path(std::move(path)) {}
+  ~WalFile() {
+    if (m_fd >= 0) {
+      ::close(m_fd);
+    }
+  }
+  WalFile(const WalFile&) = delete;
+  WalFile& operator=(const WalFile&) = delete;
+
+  Status sync() {
+    std::lock_guard lock(m_mutex);
+    if (m_fd < 0) {
+      m_fd = ::open(m_path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (m_fd < 0) {
+        return fail(ErrorCode::io,
+                    std::string("cannot open the ledger's log to flush it: ") +
+                        std::strerror(errno),
+                    m_path);
+      }
+    }
+    if (::fdatasync(m_fd) != 0) {
+      return fail(ErrorCode::io,
+                  std::string("cannot flush the ledger's log to disk: ") + std::strerror(errno) +
+                      "; the last transitions may be lost in a power cut, check the disk",
+                  m_path);
+    }
+    return {};
+  }
+
+ private:
+  std::string m_path;
+  std::mutex m_mutex;
+  int m_fd = -1;
+};
+
+}  // namespace
+
+// A deferred commit is one made with synchronous = NORMAL: in WAL mode the log is then synced
+// only before a checkpoint, and the database stays consistent whatever is lost.
+Status SqliteJobStore::defer_durability(bool defer) {
+  if (m_sync != SyncMode::full || defer == m_deferring) {
+    return {};
+  }
+  return guard_sql(m_path, [&]() -> Status {
+    m_db->exec(sync_pragma(defer ? SyncMode::normal : SyncMode::full));
+    m_deferring = defer;
+    return {};
+  });
+}
+
+std::function<Status()> SqliteJobStore::commit_syncer() {
+  if (m_sync != SyncMode::full || m_path == ":memory:") {
+    return {};
+  }
+  auto wal = std::make_shared<WalFile>(m_path + "-wal");
+  return [wal] { return wal->sync(); };
+}
 
 // ---- import ----------------------------------------------------------------
 
@@ -501,7 +571,7 @@ Result<std::unique_ptr<JobStore>> open_sqlite_store(const std::string& path, Syn
   VB_TRY(configure_connection(*db, sync, path));
   VB_TRY(migrate(*db, path));
   return guard_sql(path, [&]() -> Result<std::unique_ptr<JobStore>> {
-    return std::make_unique<SqliteJobStore>(std::move(db), path);
+    return std::make_unique<SqliteJobStore>(std::move(db), path, sync);
   });
 }
 
@@ -516,7 +586,7 @@ Result<std::unique_ptr<JobStore>> open_sqlite_for_reading(const std::string& pat
     }
     if (*current || attempt > 0) {
       return guard_sql(path, [&]() -> Result<std::unique_ptr<JobStore>> {
-        return std::make_unique<SqliteJobStore>(std::move(db), path);
+        return std::make_unique<SqliteJobStore>(std::move(db), path, SyncMode::normal);
       });
     }
     db.reset();

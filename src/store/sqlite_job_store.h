@@ -24,7 +24,9 @@ Result<std::unique_ptr<LedgerLock>> lock_sqlite_ledger(const std::string& path);
 
 class SqliteJobStore final : public JobStore {
  public:
-  SqliteJobStore(std::unique_ptr<SQLite::Database> db, std::string path);
+  // `sync` as the connection was configured with (a reader's: SyncMode::normal, it commits
+  // nothing).
+  SqliteJobStore(std::unique_ptr<SQLite::Database> db, std::string path, SyncMode sync);
   ~SqliteJobStore() override;
   SqliteJobStore(const SqliteJobStore&) = delete;
   SqliteJobStore& operator=(const SqliteJobStore&) = delete;
@@ -88,6 +90,8 @@ class SqliteJobStore final : public JobStore {
   Result<bool> hold_leadership(const std::string& duty, const std::string& worker,
                                Millis ttl_ms) override;
   Status release_leadership(const std::string& duty, const std::string& worker) override;
+  Status defer_durability(bool defer) override;
+  std::function<Status()> commit_syncer() override;
 
  private:
   // Prepared once per store: apply() is the hot path.
@@ -141,6 +145,8 @@ class SqliteJobStore final : public JobStore {
   Result<std::vector<EventRecord>> read_events(SQLite::Statement& query);
 
   std::string m_path;
+  SyncMode m_sync;
+  bool m_deferring = false;
   std::unique_ptr<SQLite::Database> m_db;
   std::unique_ptr<Statements> m_statements;  // declared after m_db: finalized before closing
 };

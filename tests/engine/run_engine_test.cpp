@@ -5,9 +5,12 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "engine/poll_concurrency.h"
@@ -106,6 +109,7 @@ struct Harness {
   std::unique_ptr<OpenAiVideosProvider> provider;
   RecordingObserver observer;
   std::atomic<int> stop{0};
+  std::function<Status()> commit_sync;  // replaces the store's, when set
 
   Harness() {
     config.provider.base_url = k_base;
@@ -142,6 +146,9 @@ struct Harness {
                FakeAnswer::json(404, R"j({"error":{"message":"Invalid URL (GET /v1/videos)"}})j")});
     provider = std::make_unique<OpenAiVideosProvider>(config.provider);
     RunEngine engine(*store, *provider, net, clock, config, observer);
+    if (commit_sync) {
+      engine.sync_commits_with(commit_sync);
+    }
     auto summary = engine.run(scope, stop);
     INFO((summary ? std::string() : summary.error().describe()));
     REQUIRE(summary.has_value());
@@ -410,6 +417,86 @@ TEST_CASE("engine: a transition whose commit fails is not told to the observer",
     seen += std::string(to_string(t.from)) + ">" + to_string(t.to) + " ";
   }
   CHECK(seen == "queued>submitting submitting>submitted ");
+}
+
+namespace {
+
+std::string heard(const RecordingObserver& observer) {
+  std::string seen;
+  for (const auto& t : observer.transitions) {
+    seen += std::string(to_string(t.to)) + " ";
+  }
+  return seen;
+}
+
+// The harness's ledger, reopened with sync = "full": the only mode whose commits can wait for
+// the disk, and so the only one that defers.
+void use_full_sync(Harness& h) {
+  h.store.reset();
+  auto full = JobStore::open(h.config.db_path, SyncMode::full);
+  REQUIRE(full.has_value());
+  h.store = std::move(*full);
+}
+
+}  // namespace
+
+// Transitions no request depends on (`running`, `ready`, `downloading`, `done`) are committed
+// without waiting for the disk; a syncer thread makes them durable, and only then does the
+// observer hear of them. Here the syncer's thread never finishes, so the observer hears them
+// when the run's end syncs on the engine's own thread.
+TEST_CASE("engine: deferred commits are told to the observer once the ledger's log is synced",
+          "[engine]") {
+  Harness h;
+  h.import(1);
+  use_full_sync(h);
+  h.script_completed(1, fake_mp4(4000));
+  const auto engine_thread = std::this_thread::get_id();
+  std::atomic<bool> released{false};
+  std::atomic<int> background_calls{0};
+  std::string heard_at_end, ledger_at_end;
+  h.commit_sync = [&]() -> Status {
+    if (std::this_thread::get_id() != engine_thread) {
+      background_calls += 1;
+      while (!released.load()) {  // a disk that does not answer before the run ends
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+      return {};
+    }
+    heard_at_end = heard(h.observer);
+    auto other = JobStore::open(h.config.db_path, SyncMode::normal);
+    REQUIRE(other.has_value());
+    ledger_at_end = to_string(stored_job(**other, "b1", "job-0").state);
+    released = true;  // the engine joins the syncer's thread when the run ends
+    return {};
+  };
+
+  RunSummary summary = h.run();
+
+  CHECK_FALSE(summary.fatal.has_value());
+  CHECK(background_calls > 0);
+  // The ledger had every transition; the observer only those committed with a disk wait (the
+  // create and its remote id).
+  CHECK(ledger_at_end == "done");
+  CHECK(heard_at_end == "submitting submitted ");
+  CHECK(heard(h.observer) == "submitting submitted ready downloading done ");
+}
+
+// A log the disk refuses to sync stops the run: the observer never hears of what it held.
+TEST_CASE("engine: a failed sync of the ledger's log stops the run", "[engine]") {
+  Harness h;
+  h.import(1);
+  use_full_sync(h);
+  h.script_completed(1, fake_mp4(4000));
+  h.commit_sync = []() -> Status {
+    return fail(ErrorCode::io, "cannot flush the ledger's log to disk: Input/output error",
+                "ledger.db-wal");
+  };
+
+  RunSummary summary = h.run();
+
+  REQUIRE(summary.fatal.has_value());
+  CHECK(summary.fatal->message.find("cannot flush the ledger's log") != std::string::npos);
+  CHECK(heard(h.observer) == "submitting submitted ");
 }
 
 TEST_CASE("engine: a create that timed out is ambiguous and never resent", "[engine]") {

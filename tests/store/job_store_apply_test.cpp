@@ -440,3 +440,40 @@ TEST_CASE("copy_ledger carries each job's download URL into PostgreSQL", "[store
   CHECK(held.download.expires_at == 9000);
   CHECK(held.download.recorded_at == 5000);
 }
+
+// Deferred durability: the commit is in the ledger at once (another connection sees it), and
+// the store's syncer makes it durable on any thread; only sync = "full" waits for the disk
+// at all, so only it has anything to defer.
+TEST_CASE("a deferred commit is visible at once and made durable by the store's syncer",
+          "[store]") {
+  TempDir dir;
+  const std::string path = dir.file("ledger.db");
+  CHECK_FALSE(open_store(path, SyncMode::normal)->commit_syncer());
+  CHECK_FALSE(open_store(path, SyncMode::off)->commit_syncer());
+  auto store = open_store(path, SyncMode::full);
+  REQUIRE(store->import_jobs("b", make_specs(1), 1000, false).has_value());
+  const auto sync = store->commit_syncer();
+  REQUIRE(sync);
+  {
+    DeferredCommits deferred(*store);
+    REQUIRE(apply_one(*store, step(1, JobState::queued, JobState::submitting)).has_value());
+  }
+  CHECK(job_at(*open_store(path), 1).state == JobState::submitting);
+  Status synced;
+  std::thread([&] { synced = sync(); }).join();
+  INFO((synced ? std::string() : synced.error().describe()));
+  CHECK(synced.has_value());
+}
+
+TEST_CASE("a syncer that cannot open the ledger's log says which file", "[store]") {
+  TempDir dir;
+  const std::string path = dir.file("ledger.db");
+  auto store = open_store(path, SyncMode::full);
+  const auto sync = store->commit_syncer();
+  REQUIRE(sync);
+  std::filesystem::rename(path + "-wal", path + "-moved");
+  const Status synced = sync();
+  REQUIRE_FALSE(synced.has_value());
+  CHECK(synced.error().code == ErrorCode::io);
+  CHECK(synced.error().where == path + "-wal");
+}
