@@ -68,7 +68,10 @@ void Submitter::admit_from_ledger(Millis now) {
   if (held >= cap || now < m_next_admission || !m_core.worker()->may_create()) {
     return;
   }
-  m_core.flush();  // the in-flight count of the ledger sees this worker's transitions
+  // The ledger's in-flight count sees this worker's transitions. Neither commit waits for the
+  // disk: a create first commits its `submitting` with a disk wait, which makes the admission
+  // before it durable too; an admission lost in a power cut took nothing with it.
+  m_core.flush(Durability::deferred);
   // limits.budget_usd is admitted by the ledger too, against what every worker has spent.
   std::optional<CreateBudget> budget;
   if (const auto limit = m_core.budget().limit()) {
@@ -76,9 +79,11 @@ void Submitter::admit_from_ledger(Millis now) {
                             return estimate_cost(spec, prices);
                           }};
   }
-  auto admitted = m_core.store().admit_creates(m_core.worker()->id(), m_core.work_scope(),
-                                               static_cast<int>(cap - held),
-                                               budget ? &*budget : nullptr);
+  auto admitted = [&] {
+    DeferredCommits deferred(m_core.store());
+    return m_core.store().admit_creates(m_core.worker()->id(), m_core.work_scope(),
+                                        static_cast<int>(cap - held), budget ? &*budget : nullptr);
+  }();
   if (!admitted) {
     m_core.set_fatal(admitted.error());
     return;
