@@ -63,8 +63,7 @@ void CommitSyncer::finish(std::uint64_t covers, Status status) {
 void CommitSyncer::work() {
   std::unique_lock lock(m_mutex);
   while (true) {
-    m_requested_cv.wait(lock,
-                        [&] { return m_closing || (m_requested > m_synced && !m_failure); });
+    m_requested_cv.wait(lock, [&] { return m_closing || (m_requested > m_synced && !m_failure); });
     if (m_closing) {
       return;
     }
