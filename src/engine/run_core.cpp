@@ -387,7 +387,9 @@ bool RunCore::record_create_answer(LiveJob& job, JobState to, const std::string&
     transition(job, to, message, std::move(update), http_status);
     return true;
   }
-  flush();
+  // The transitions before it committed first; the answer's own commit waits for the disk
+  // (and so makes them durable too, though they are told as the syncer gets there).
+  flush(Durability::deferred);
   const Transition t = mirror(job, to, message, std::move(update), http_status);
   auto recorded = m_deps.store.record_create_answer(t, config().provider.name);
   if (!recorded) {
@@ -429,41 +431,41 @@ std::optional<Millis> RunCore::flush_due() const {
 }
 
 // The observer hears of a transition only once it is durable: a failed commit or sync stops
-// the run, and what it held never happened. A commit that waits for the disk also makes every
-// deferred one before it durable (one log, synced whole).
+// the run, and what it held never happened. A flush that waits for the disk returns once every
+// commit before it is durable too: a deferred flush may have committed a `submitting` (an
+// admission reads the ledger between a create's `submitting` and its send). A commit that
+// waits syncs the log whole, so it covers the deferred ones before it.
 void RunCore::flush(Durability durability) {
   m_flush_now = false;
-  if (m_pending.empty()) {
-    return;
-  }
   const bool defer = durability == Durability::deferred && m_syncer;
-  std::vector<Note> heard = commit_pending(defer);
-  if (heard.empty()) {
-    return;
-  }
-  if (defer) {
-    const std::uint64_t ticket = m_syncer->request();
-    for (auto& note : heard) {
-      m_unsynced.emplace_back(ticket, std::move(note));
+  if (m_pending.empty()) {
+    if (!defer) {
+      sync_deferred();
     }
     return;
   }
-  std::vector<Note> durable;
-  for (auto& unsynced : m_unsynced) {
-    durable.push_back(std::move(unsynced.second));
+  std::optional<std::vector<Note>> heard = commit_pending(defer);
+  if (!heard) {
+    return;
   }
-  m_unsynced.clear();
-  std::move(heard.begin(), heard.end(), std::back_inserter(durable));
-  tell(durable);
+  if (defer) {
+    m_deferred_ticket = m_syncer->request();
+    for (auto& note : *heard) {
+      m_unsynced.emplace_back(m_deferred_ticket, std::move(note));
+    }
+    return;
+  }
+  tell_synced(m_deferred_ticket);
+  tell(*heard);
 }
 
-// The pending transitions in one commit; the notes of those applied (none on a failure).
-std::vector<RunCore::Note> RunCore::commit_pending(bool defer) {
+// The pending transitions in one commit; the notes of those applied, nothing on a failure.
+std::optional<std::vector<RunCore::Note>> RunCore::commit_pending(bool defer) {
   std::optional<DeferredCommits> deferred;
   if (defer) {
     deferred.emplace(m_deps.store);
   }
-  std::vector<Note> heard;
+  std::optional<std::vector<Note>> heard;
   if (worker() == nullptr) {
     if (auto status = m_deps.store.apply(m_pending); !status) {
       set_fatal(status.error());
@@ -473,9 +475,10 @@ std::vector<RunCore::Note> RunCore::commit_pending(bool defer) {
   } else if (auto outcomes = m_deps.store.apply_each(m_pending); !outcomes) {
     set_fatal(outcomes.error());
   } else {
+    heard.emplace();
     for (std::size_t i = 0; i < outcomes->size(); ++i) {
       if ((*outcomes)[i] == TransitionOutcome::applied) {
-        heard.push_back(std::move(m_pending_notes[i]));
+        heard->push_back(std::move(m_pending_notes[i]));
       } else if (LiveJob* lost = find(m_pending_notes[i].second.row_id); lost != nullptr) {
         forget(*lost);  // rescued or taken by another worker meanwhile
       }
@@ -492,33 +495,42 @@ void RunCore::tell(const std::vector<Note>& notes) {
   }
 }
 
-void RunCore::take_synced() {
-  if (m_unsynced.empty()) {
-    return;
-  }
-  auto synced = m_syncer->synced();
-  if (!synced) {
-    set_fatal(synced.error());
-    return;
-  }
+// Tells the observer of the deferred commits up to `ticket`, now durable.
+void RunCore::tell_synced(std::uint64_t ticket) {
   std::vector<Note> durable;
-  while (!m_unsynced.empty() && m_unsynced.front().first <= *synced) {
+  while (!m_unsynced.empty() && m_unsynced.front().first <= ticket) {
     durable.push_back(std::move(m_unsynced.front().second));
     m_unsynced.pop_front();
   }
   tell(durable);
+  m_durable_ticket = std::max(m_durable_ticket, ticket);
 }
 
-void RunCore::sync_commits() {
-  flush();
+void RunCore::take_synced() {
   if (m_unsynced.empty()) {
     return;
   }
-  if (auto status = m_syncer->sync_now(); !status) {
-    set_fatal(status.error());
+  if (auto synced = m_syncer->synced(); !synced) {
+    set_fatal(synced.error());
+  } else {
+    tell_synced(*synced);
+  }
+}
+
+// Every deferred commit durable: at once when the syncer or a commit that waited got there,
+// else by a sync on this thread.
+void RunCore::sync_deferred() {
+  if (!m_syncer || m_durable_ticket >= m_deferred_ticket) {
     return;
   }
-  take_synced();
+  auto synced = m_syncer->synced();
+  if (!synced || *synced < m_deferred_ticket) {
+    if (auto status = m_syncer->sync_now(); !status) {
+      set_fatal(status.error());
+      return;
+    }
+  }
+  tell_synced(m_deferred_ticket);
 }
 
 void RunCore::notice(NoticeKind kind, std::string subject, std::string text) {

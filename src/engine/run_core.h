@@ -256,13 +256,12 @@ class RunCore {
   bool record_create_answer(LiveJob& job, JobState to, const std::string& message, JobUpdate update,
                             int http_status);
   // Worker mode: a transition that lost its lease is dropped and its job forgotten. The
-  // observer hears of a transition once it is durable.
+  // observer hears of a transition once it is durable. Durability::now also makes every
+  // deferred commit before it durable.
   void flush(Durability durability = Durability::now);
   void flush_if_due(Millis now);  // deferred, unless a remote id waits
   // Tells the observer of the deferred commits the syncer has made durable since.
   void take_synced();
-  // Makes every deferred commit durable on this thread and tells the observer: a run's end.
-  void sync_commits();
   std::optional<Millis> flush_due() const;
   // Called after every transition to a terminal state.
   void on_terminal(std::function<void(const JobRecord&)> listener) {
@@ -306,13 +305,17 @@ class RunCore {
   std::size_t m_at_provider = 0;                     // live jobs submitting/submitted/running
   std::vector<Transition> m_pending;                 // committed together by flush()
   using Note = std::pair<JobRecord, Transition>;
-  std::vector<Note> commit_pending(bool defer);
+  std::optional<std::vector<Note>> commit_pending(bool defer);
   void tell(const std::vector<Note>& notes);
+  void tell_synced(std::uint64_t ticket);
+  void sync_deferred();
 
   std::vector<Note> m_pending_notes;
   std::unique_ptr<CommitSyncer> m_syncer;  // null when the store's commits cannot be deferred
   std::deque<std::pair<std::uint64_t, Note>> m_unsynced;  // committed, by sync ticket
-  bool m_flush_now = false;  // a pending transition carries a remote id: commit at once
+  std::uint64_t m_deferred_ticket = 0;                    // the last deferred commit's
+  std::uint64_t m_durable_ticket = 0;  // every deferred commit up to it is durable
+  bool m_flush_now = false;            // a pending transition carries a remote id: commit at once
   Millis m_last_flush = 0;
   Millis m_last_tick = 0;
   std::function<void(const JobRecord&)> m_on_terminal;

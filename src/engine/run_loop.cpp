@@ -314,7 +314,7 @@ Result<RunSummary> RunEngine::Loop::run(const std::atomic<int>& stop_requests) {
     m_core.tick(now, false);
     m_core.end_turn();
     if (finished()) {
-      m_core.sync_commits();
+      m_core.flush();  // every deferred commit durable before the run reports
       break;
     }
     auto results = m_core.transport().poll(next_wake(now) - now);

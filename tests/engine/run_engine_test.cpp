@@ -1505,3 +1505,53 @@ TEST_CASE("engine: a worker claims every job to poll up to the in-flight cap",
   // 128 status queries at 1,000 a second: all within about 130 ms of (fake) time.
   CHECK(last_first_poll < 300);
 }
+
+// The money rule under deferred commits: a worker admits more creates between one job's
+// `submitting` and its send, and that admission commits the pending `submitting` without a
+// disk wait. The flush before the send must still wait for the log (the observer hears of a
+// transition only once it is durable, and the syncer's own thread never gets there here).
+TEST_CASE("engine: a worker's create leaves only once its `submitting` is durable",
+          "[engine][workers]") {
+  Harness h;
+  h.import(3);
+  use_full_sync(h);
+  // One create admitted per 100 ms: the admission right after the first `submitting` admits
+  // nothing, but commits it.
+  REQUIRE(h.store->set_provider_limits(h.config.provider.name, {100, 1, 3}).has_value());
+  TestSeat seat(*h.store);
+  h.script_completed(3, fake_mp4(500));
+  const auto engine_thread = std::this_thread::get_id();
+  std::atomic<bool> released{false};
+  h.commit_sync = [&]() -> Status {
+    if (std::this_thread::get_id() != engine_thread) {
+      // A disk slow to answer this thread: until the engine's thread synced, at most 2 s.
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+      while (!released.load() && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+      return {};
+    }
+    released = true;
+    return {};
+  };
+  int posts = 0;
+  int sent_before_durable = 0;
+  h.net.on_start([&](const HttpRequest& req) {
+    if (req.method != "POST") {
+      return;
+    }
+    posts += 1;
+    const auto heard_submitting =
+        std::count_if(h.observer.transitions.begin(), h.observer.transitions.end(),
+                      [](const Seen& t) { return t.to == JobState::submitting; });
+    sent_before_durable += heard_submitting < posts ? 1 : 0;
+  });
+
+  RunScope scope;
+  scope.worker = &seat;
+  RunSummary summary = h.run(scope);
+
+  CHECK(summary.counts.of(JobState::done) == 3);
+  CHECK(posts == 3);
+  CHECK(sent_before_durable == 0);
+}
