@@ -401,7 +401,11 @@ bool RunCore::record_create_answer(LiveJob& job, JobState to, const std::string&
     forget(job);  // recorded without this lease: the job is another worker's now
     return false;
   }
-  m_deps.observer.on_transition(job.rec, t.from, t.to, t.message, t.http_status);
+  if (m_unsynced.empty()) {
+    tell({Note{job.rec, t}});
+  } else {
+    m_unsynced.emplace_back(m_deferred_ticket, Note{job.rec, t});  // told in the ledger's order
+  }
   return true;
 }
 
