@@ -459,6 +459,10 @@ void RunCore::flush(Durability durability) {
     }
     return;
   }
+  if (heard->empty()) {
+    sync_deferred();  // every transition was lost: nothing written, so nothing synced either
+    return;
+  }
   tell_synced(m_deferred_ticket);
   tell(*heard);
 }
