@@ -125,7 +125,7 @@ class PgConnection {
   Status ensure_connected();
   // Rolls back an open or failed transaction block left by an error; best effort.
   void abandon_transaction();
-  // Prepares `statement` on this session unless it already is (a session keeps it prepared).
+  // Prepares `statement` on this session once: a session keeps its prepared statements.
   Status prepare(const PgStatement& statement);
 
   PGconn* raw() { return m_conn; }

@@ -8,7 +8,6 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <mutex>
 #include <thread>
 #include <utility>
 
@@ -61,18 +60,6 @@ constexpr const char* k_put_check_sql = R"sql(
 INSERT OR REPLACE INTO video_checks (job_id, checked_at, verdict, mismatches, probed, container,
   has_video, video_codec, duration_ms, width, height, frame_rate, has_audio, audio_codec)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14))sql";
-
-const char* sync_pragma(SyncMode sync) {
-  switch (sync) {
-    case SyncMode::off:
-      return "PRAGMA synchronous = OFF";
-    case SyncMode::normal:
-      return "PRAGMA synchronous = NORMAL";
-    case SyncMode::full:
-      return "PRAGMA synchronous = FULL";
-  }
-  return "PRAGMA synchronous = FULL";
-}
 
 // Switching a new file to WAL needs it alone: a worker started beside another on a new ledger
 // gets SQLITE_BUSY at once, without the busy handler, so the switch is retried for as long as
@@ -144,73 +131,6 @@ SqliteJobStore::SqliteJobStore(std::unique_ptr<SQLite::Database> db, std::string
       m_statements(std::make_unique<Statements>(*m_db)) {}
 
 SqliteJobStore::~SqliteJobStore() = default;
-
-// ---- deferred durability -----------------------------------------------------
-
-namespace {
-
-// The ledger's write-ahead log: in WAL mode a commit only appends to it, so one fdatasync of
-// it makes every commit so far durable, as synchronous = FULL does after each. Opened on the
-// first sync; the connection that keeps it open also keeps SQLite from deleting it.
-class WalFile {
- public:
-  explicit WalFile(std::string path) : m_path(std::move(path)) {}
-  ~WalFile() {
-    if (m_fd >= 0) {
-      ::close(m_fd);
-    }
-  }
-  WalFile(const WalFile&) = delete;
-  WalFile& operator=(const WalFile&) = delete;
-
-  Status sync() {
-    std::lock_guard lock(m_mutex);
-    if (m_fd < 0) {
-      m_fd = ::open(m_path.c_str(), O_RDONLY | O_CLOEXEC);
-      if (m_fd < 0) {
-        return fail(ErrorCode::io,
-                    std::string("cannot open the ledger's log to flush it: ") +
-                        std::strerror(errno),
-                    m_path);
-      }
-    }
-    if (::fdatasync(m_fd) != 0) {
-      return fail(ErrorCode::io,
-                  std::string("cannot flush the ledger's log to disk: ") + std::strerror(errno) +
-                      "; the last transitions may be lost in a power cut, check the disk",
-                  m_path);
-    }
-    return {};
-  }
-
- private:
-  std::string m_path;
-  std::mutex m_mutex;
-  int m_fd = -1;
-};
-
-}  // namespace
-
-// A deferred commit is one made with synchronous = NORMAL: in WAL mode the log is then synced
-// only before a checkpoint, and the database stays consistent whatever is lost.
-Status SqliteJobStore::defer_durability(bool defer) {
-  if (m_sync != SyncMode::full || defer == m_deferring) {
-    return {};
-  }
-  return guard_sql(m_path, [&]() -> Status {
-    m_db->exec(sync_pragma(defer ? SyncMode::normal : SyncMode::full));
-    m_deferring = defer;
-    return {};
-  });
-}
-
-std::function<Status()> SqliteJobStore::commit_syncer() {
-  if (m_sync != SyncMode::full || m_path == ":memory:") {
-    return {};
-  }
-  auto wal = std::make_shared<WalFile>(m_path + "-wal");
-  return [wal] { return wal->sync(); };
-}
 
 // ---- import ----------------------------------------------------------------
 

@@ -39,4 +39,16 @@ Result<JobState> state_from_column(const SQLite::Column& column, const std::stri
               where);
 }
 
+const char* sync_pragma(SyncMode sync) {
+  switch (sync) {
+    case SyncMode::off:
+      return "PRAGMA synchronous = OFF";
+    case SyncMode::normal:
+      return "PRAGMA synchronous = NORMAL";
+    case SyncMode::full:
+      return "PRAGMA synchronous = FULL";
+  }
+  return "PRAGMA synchronous = FULL";
+}
+
 }  // namespace vb::store_detail

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "job/job_state.h"
+#include "store/job_store.h"
 #include "util/error.h"
 
 // The database clock in milliseconds since the epoch, as SQL (one value per statement).
@@ -32,6 +33,9 @@ auto guard_sql(const std::string& where, Body&& body) -> decltype(body()) {
     return std::unexpected(database_error(e, where));
   }
 }
+
+// The PRAGMA that sets a connection's `synchronous` to `sync`.
+const char* sync_pragma(SyncMode sync);
 
 // Resets a (usually cached) statement when leaving scope, also on exceptions:
 // an unreset SELECT would keep a read transaction open and pin the WAL.
